@@ -1,0 +1,365 @@
+/*
+ * frost — load a frozen TensorFlow graph once, compile it, run it many times.
+ *
+ * This is the only public header of libfrost.
+ *
+ * Life cycle
+ * ----------
+ *   1. LOAD     frost_graph_load()     parse a GraphDef (.pb), check every op
+ *                                      is supported.  Large weights stay in a
+ *                                      read-only memory map of the file.
+ *   2. COMPILE  frost_model_compile()  prune to the requested outputs, fold
+ *                                      constants and batch norms, fuse bias and
+ *                                      activations, infer shapes, plan memory,
+ *                                      create the fast kernels.
+ *                frost_model_load() does 1 + 2 in one call.
+ *   3. RUN      frost_context_create() once per thread, then
+ *                frost_context_run() any number of times.  A run allocates
+ *                nothing (the first run at a new batch size may build and cache
+ *                that batch size's plan).
+ *
+ * Ownership
+ * ---------
+ *   Every object returned through a `*_out` pointer belongs to the caller and
+ *   is released with the matching frost_*_free() function.  All free functions
+ *   accept NULL.  A frost_model keeps what it needs of its frost_graph alive
+ *   (reference counted), so the graph may be freed right after compiling.
+ *   A frost_context must be freed before the model it was created from.
+ *
+ * Thread safety
+ * -------------
+ *   frost_graph and frost_model are immutable after creation and may be used
+ *   from any number of threads at once (including frost_context_create()).
+ *   A frost_context is used by one thread at a time.
+ *
+ * Errors
+ * ------
+ *   Every fallible call returns a frost_status; FROST_OK is 0.
+ *   frost_strerror() gives a fixed description of a status.  Calls that can
+ *   fail for a reason worth explaining also take an optional `char **error_out`:
+ *   when it is non-NULL and the call fails, *error_out receives a message that
+ *   names the file, node or op involved (release it with frost_free()); on
+ *   success *error_out is set to NULL.  Contexts keep their last message,
+ *   readable with frost_context_error().
+ *
+ *   The library never calls exit() or abort() on bad input: a malformed model,
+ *   image or argument gives an error status.
+ */
+#ifndef FROST_H
+#define FROST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(FROST_STATIC_BUILD)
+#define FROST_API __attribute__((visibility("default")))
+#else
+#define FROST_API
+#endif
+
+#define FROST_VERSION_MAJOR 0
+#define FROST_VERSION_MINOR 1
+#define FROST_VERSION_PATCH 0
+#define FROST_VERSION_STRING "0.1.0"
+
+/** Largest tensor rank frost handles. */
+#define FROST_MAX_RANK 8
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef enum frost_status {
+    FROST_OK = 0,
+    FROST_E_INVALID_ARGUMENT, /**< NULL where an object is required, bad option value */
+    FROST_E_IO,               /**< a file cannot be opened, read or mapped */
+    FROST_E_PARSE,            /**< malformed bytes: truncated or corrupt GraphDef, bad JSON */
+    FROST_E_UNSUPPORTED_OP,   /**< the graph uses ops frost does not implement; the
+                                   message names every such op type and one node of each */
+    FROST_E_NOT_FOUND,        /**< an input or output name is not a node of the graph */
+    FROST_E_GRAPH,            /**< invalid graph: cycle, missing input node, bad attribute */
+    FROST_E_SHAPE,            /**< shapes do not match or cannot be inferred */
+    FROST_E_NO_MEMORY,        /**< an allocation failed */
+    FROST_E_IMAGE,            /**< an image cannot be decoded */
+    FROST_E_LIMIT,            /**< a configured limit was exceeded (pixels, batch size) */
+    FROST_E_BACKEND,          /**< the fast backend (oneDNN) failed */
+    FROST_E_INTERNAL,         /**< a bug in frost */
+    FROST_STATUS_COUNT_
+} frost_status;
+
+/** A fixed English description of `status`; never NULL. */
+FROST_API const char *frost_strerror(frost_status status);
+
+/** Release memory that frost handed to the caller (error messages). NULL is fine. */
+FROST_API void frost_free(void *ptr);
+
+/** The library version, "MAJOR.MINOR.PATCH". */
+FROST_API const char *frost_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** A tensor shape.  A dimension of -1 is unknown (in a model's input and output
+ *  shapes, dims[0] is the batch dimension and is reported as -1). */
+typedef struct frost_shape {
+    int rank;
+    int64_t dims[FROST_MAX_RANK];
+} frost_shape;
+
+/* ------------------------------------------------------------------------ */
+/* Graphs (load step)                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct frost_graph frost_graph;
+
+/** Parse a binary GraphDef file.  The file is memory-mapped; large weight
+ *  tensors are used in place.  Fails with FROST_E_UNSUPPORTED_OP when any node
+ *  has an op frost does not implement (even if pruning would remove it later,
+ *  nodes unreachable from any sink are not checked). */
+FROST_API frost_status frost_graph_load(const char *path, frost_graph **graph_out, char **error_out);
+
+/** Parse a GraphDef held in memory.  The bytes are copied when `copy` is
+ *  non-zero; otherwise they must stay valid and unchanged until the graph and
+ *  every model compiled from it are freed. */
+FROST_API frost_status frost_graph_load_memory(const void *data, size_t size, int copy, frost_graph **graph_out,
+                                               char **error_out);
+
+FROST_API void frost_graph_free(frost_graph *graph);
+
+/** Number of nodes in the GraphDef. */
+FROST_API int frost_graph_node_count(const frost_graph *graph);
+
+/** Placeholders of the graph (candidate inputs), in GraphDef order. */
+FROST_API int frost_graph_placeholder_count(const frost_graph *graph);
+FROST_API const char *frost_graph_placeholder_name(const frost_graph *graph, int index);
+/** The Placeholder's declared shape (rank -1 when unknown). */
+FROST_API frost_status frost_graph_placeholder_shape(const frost_graph *graph, int index, frost_shape *shape_out);
+
+/** Sinks of the graph: nodes whose outputs no other node consumes, ignoring
+ *  Const, NoOp and Placeholder nodes (candidate outputs), in GraphDef order. */
+FROST_API int frost_graph_sink_count(const frost_graph *graph);
+FROST_API const char *frost_graph_sink_name(const frost_graph *graph, int index);
+
+/** Op histogram: number of distinct op types, and for each its name and use count,
+ *  sorted by descending count then name. */
+FROST_API int frost_graph_op_type_count(const frost_graph *graph);
+FROST_API const char *frost_graph_op_type_name(const frost_graph *graph, int index);
+FROST_API int frost_graph_op_type_uses(const frost_graph *graph, int index);
+
+/** Total number of elements of all Const tensors. */
+FROST_API int64_t frost_graph_param_count(const frost_graph *graph);
+
+/* ------------------------------------------------------------------------ */
+/* Models (compile step)                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct frost_model frost_model;
+
+typedef enum frost_backend {
+    FROST_BACKEND_AUTO = 0,  /**< oneDNN where built in, reference kernels otherwise */
+    FROST_BACKEND_REFERENCE, /**< the portable reference kernels only (the oracle) */
+    FROST_BACKEND_ONEDNN     /**< oneDNN; fails if unavailable */
+} frost_backend;
+
+typedef enum frost_precision {
+    FROST_PRECISION_FP32 = 0, /**< default: results within 1e-4 of the reference kernels */
+    FROST_PRECISION_BF16      /**< bf16 compute where the CPU has AVX512-BF16; opt-in */
+} frost_precision;
+
+/** Options for compiling.  Always initialise with frost_options_init(). */
+typedef struct frost_options {
+    /** Names of the input nodes ("name" or "name:0").  NULL / 0: every
+     *  Placeholder that the outputs depend on. */
+    const char *const *inputs;
+    int num_inputs;
+    /** Optional shapes for the inputs (parallel to `inputs`, or to the detected
+     *  Placeholders when `inputs` is NULL), needed when a Placeholder's shape
+     *  has unknown non-batch dimensions.  dims[0] is ignored (the batch). */
+    const frost_shape *input_shapes;
+    /** Names of the output tensors ("name" or "name:N").  NULL / 0: the graph's sinks. */
+    const char *const *outputs;
+    int num_outputs;
+    /** Largest batch size a run may use.  0: 64. */
+    int max_batch;
+    /** Compute threads.  0: the number of cores. */
+    int threads;
+    frost_backend backend;
+    frost_precision precision;
+    /** Non-zero: Winograd convolution for 3x3 stride-1 layers (FP32, faster,
+     *  results may differ from the reference by more than 1e-4). */
+    int winograd;
+    /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
+     *  input runs as written, as its own step; for testing the compiler).
+     *  Subgraphs of constants (shape arithmetic, Rsqrt of a variance) are
+     *  still evaluated once at compile time. */
+    int no_optimize;
+    /** Non-zero: record the time of every op of every run (frost_context_profile). */
+    int profiling;
+} frost_options;
+
+FROST_API void frost_options_init(frost_options *options);
+
+/** Compile `graph` for the given options.  The model does not depend on the
+ *  caller keeping `graph` alive. */
+FROST_API frost_status frost_model_compile(const frost_graph *graph, const frost_options *options,
+                                           frost_model **model_out, char **error_out);
+
+/** frost_graph_load() + frost_model_compile() + frost_graph_free().
+ *  `options` may be NULL for the defaults. */
+FROST_API frost_status frost_model_load(const char *path, const frost_options *options, frost_model **model_out,
+                                        char **error_out);
+
+FROST_API void frost_model_free(frost_model *model);
+
+FROST_API int frost_model_input_count(const frost_model *model);
+FROST_API int frost_model_output_count(const frost_model *model);
+/** Tensor names as TensorFlow writes them ("input", "softmax:1"). */
+FROST_API const char *frost_model_input_name(const frost_model *model, int index);
+FROST_API const char *frost_model_output_name(const frost_model *model, int index);
+/** Shapes with dims[0] = -1 (the batch). */
+FROST_API frost_status frost_model_input_shape(const frost_model *model, int index, frost_shape *shape_out);
+FROST_API frost_status frost_model_output_shape(const frost_model *model, int index, frost_shape *shape_out);
+/** Elements of one batch item of an input / output (product of dims[1..]). */
+FROST_API size_t frost_model_input_size(const frost_model *model, int index);
+FROST_API size_t frost_model_output_size(const frost_model *model, int index);
+FROST_API int frost_model_max_batch(const frost_model *model);
+
+/** What the compiler did, for `frost inspect`. */
+typedef struct frost_model_stats {
+    int graph_nodes;       /**< nodes in the GraphDef */
+    int pruned_nodes;      /**< removed because no output depends on them */
+    int identity_nodes;    /**< Identity / NoOp / control edges dropped */
+    int folded_nodes;      /**< constant-folded nodes */
+    int folded_batchnorms; /**< batch norms folded into a convolution / matmul */
+    int fused_ops;         /**< BiasAdd / Add / activation fused into a kernel */
+    int steps;             /**< kernels executed per run */
+    int64_t params;        /**< parameters of the compiled model */
+    int64_t flops;         /**< multiply-adds x2 per batch item */
+    size_t weight_bytes;   /**< bytes of weights held by the compiled model */
+    size_t arena_bytes;    /**< activation arena of one context at batch 1 */
+    const char *backend;   /**< "reference" or "onednn" */
+} frost_model_stats;
+
+FROST_API frost_status frost_model_get_stats(const frost_model *model, frost_model_stats *stats_out);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts (run step)                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct frost_context frost_context;
+
+/** A context holds the activation arena of one thread.  Cheap to create. */
+FROST_API frost_status frost_context_create(const frost_model *model, frost_context **context_out, char **error_out);
+
+FROST_API void frost_context_free(frost_context *context);
+
+/** Run `batch` items (1 <= batch <= max_batch).
+ *  inputs[i]  : float32 NHWC data of input i, batch * frost_model_input_size(i) elements.
+ *  outputs[j] : caller buffer for output j, batch * frost_model_output_size(j) elements.
+ *  Allocates nothing, except on the first run at a batch size not used before
+ *  by this context (the plan for that batch size is built and cached). */
+FROST_API frost_status frost_context_run(frost_context *context, int batch, const float *const *inputs,
+                                         float *const *outputs);
+
+/** Shorthand for a model with one input and one output. */
+FROST_API frost_status frost_context_run1(frost_context *context, int batch, const float *input, float *output);
+
+/** The message of the last failed call on this context, or "" if none.
+ *  Valid until the next call on the context. */
+FROST_API const char *frost_context_error(const frost_context *context);
+
+/** Per-op timing of the runs made with options.profiling set. */
+typedef struct frost_op_profile {
+    const char *name;    /**< TensorFlow node name of the (fused) step */
+    const char *op;      /**< op type ("Conv2D+BiasAdd+Relu") */
+    const char *kernel;  /**< implementation ("onednn:brgconv", "reference") */
+    double total_ms;     /**< summed over all runs since the last reset */
+    int64_t runs;
+    int64_t flops;       /**< per run (0 where not meaningful) */
+} frost_op_profile;
+
+/** Points *profile_out at an array of *count_out entries owned by the context
+ *  (valid until the next run or free).  FROST_E_INVALID_ARGUMENT if profiling
+ *  was not enabled. */
+FROST_API frost_status frost_context_profile(const frost_context *context, const frost_op_profile **profile_out,
+                                             int *count_out);
+FROST_API void frost_context_profile_reset(frost_context *context);
+
+/* ------------------------------------------------------------------------ */
+/* Images                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** A decoded 8-bit RGB image, rows top to bottom, 3 bytes a pixel. */
+typedef struct frost_image {
+    int width;
+    int height;
+    uint8_t *rgb; /**< width * height * 3 bytes, owned by the image */
+} frost_image;
+
+typedef enum frost_image_format {
+    FROST_IMAGE_UNKNOWN = 0,
+    FROST_IMAGE_JPEG,
+    FROST_IMAGE_PNG,
+    FROST_IMAGE_BMP,
+    FROST_IMAGE_GIF
+} frost_image_format;
+
+typedef struct frost_decode_options {
+    /** Images with more pixels than this are rejected with FROST_E_LIMIT before
+     *  any pixel buffer is allocated.  0: the default, 100 megapixels. */
+    int64_t max_pixels;
+    /** Non-zero: JPEG only, decode at 1/2, 1/4 or 1/8 scale (libjpeg-turbo DCT
+     *  scaling) while the result stays at least twice target_width x
+     *  target_height.  Faster; NOT identical to TensorFlow's decode_jpeg. */
+    int fast_decode;
+    int target_width;
+    int target_height;
+} frost_decode_options;
+
+FROST_API void frost_decode_options_init(frost_decode_options *options);
+
+/** The format named by the first bytes, FROST_IMAGE_UNKNOWN if none. */
+FROST_API frost_image_format frost_image_detect(const void *data, size_t size);
+
+/** Decode JPEG / PNG / BMP / GIF (first frame) bytes to RGB, choosing the
+ *  decoder by magic bytes.  JPEG decodes as TensorFlow's decode_jpeg does by
+ *  default (integer-fast DCT, fancy upsampling); grayscale, CMYK, palette and
+ *  16-bit images become 8-bit RGB; alpha is dropped.  `options` may be NULL. */
+FROST_API frost_status frost_image_decode(const void *data, size_t size, const frost_decode_options *options,
+                                          frost_image **image_out, char **error_out);
+
+/** Read and decode a file.  Messages name the file. */
+FROST_API frost_status frost_image_load(const char *path, const frost_decode_options *options,
+                                        frost_image **image_out, char **error_out);
+
+FROST_API void frost_image_free(frost_image *image);
+
+typedef enum frost_resize {
+    FROST_RESIZE_TF1 = 0,       /**< ResizeBilinear, align_corners=false, half_pixel_centers=false (label_image) */
+    FROST_RESIZE_TF2,           /**< half_pixel_centers=true (TF2 tf.image.resize) */
+    FROST_RESIZE_ALIGN_CORNERS  /**< align_corners=true (TensorFlow.js models) */
+} frost_resize;
+
+typedef struct frost_preprocess {
+    int width;           /**< target size */
+    int height;
+    float mean;          /**< out = (pixel - mean) / std */
+    float std;
+    frost_resize resize;
+} frost_preprocess;
+
+/** Bilinear-resize `image` to width x height with TensorFlow's formulas (in
+ *  float, as ResizeBilinear on a float tensor) and normalise; writes
+ *  height * width * 3 floats (HWC) to `out`.  Allocates nothing. */
+FROST_API frost_status frost_image_preprocess(const frost_image *image, const frost_preprocess *pp, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FROST_H */

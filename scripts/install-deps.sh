@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages frost needs to build, test and benchmark.
+# Usage: scripts/install-deps.sh            (as root, or with sudo available)
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(
+  # build
+  build-essential cmake pkg-config clang
+  # library dependencies
+  libdnnl-dev libjpeg62-turbo-dev libspng-dev libgif-dev
+  # tools: server + JSON
+  libmicrohttpd-dev libjansson-dev
+  # tests: oracles and checkers
+  python3 python3-numpy python3-opencv libjpeg-turbo-progs valgrind curl
+  # demo images, model conversion (npm), server scale-out and load tests
+  darknet nodejs npm nginx-light wrk
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

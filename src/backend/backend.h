@@ -1,0 +1,98 @@
+/* Backend interface: how a compiled plan (src/graph/plan.h) is executed.
+ *
+ * The runtime executes a plan step by step.  For every plan (one per model and
+ * batch size) it asks the selected backend to `prepare` it; the backend marks
+ * in claimed[i] the steps it executes itself; every other step runs on the
+ * reference kernels (src/ops), which implement every step kind.  So a backend
+ * may support only some steps (or only some parameters of a step).
+ *
+ * Objects and threads
+ *   plan state   prepare() -> void *state.  Built once per (model, batch size),
+ *                shared read-only by all contexts/threads (e.g. oneDNN
+ *                primitives and reordered weights).  release() frees it.
+ *   run state    bind() -> void *run_state.  One per (context, batch size),
+ *                used by one thread at a time; holds per-thread things (stream,
+ *                memory objects pointing into the arena, scratchpad).  The
+ *                arena pointer given to bind() stays the same for the life of
+ *                the run state.  unbind() frees it.
+ *   run_step()   executes claimed step `index`, reading inputs from and writing
+ *                the output to the arena (or constants).  Must not allocate.
+ *                Steps are called strictly in plan order, once per run.
+ *
+ * A backend may keep a value in a private layout between claimed steps only if
+ * it also guarantees that, whenever an unclaimed step runs or the run ends,
+ * every value that step (or the caller) reads is in the arena in plain layout.
+ * The simplest correct backend: read/write the arena in NHWC in every step.
+ *
+ * All functions return FROST_OK or an error status with a message in *error
+ * (malloc'ed, may be left NULL); the runtime prefixes the step name.
+ *
+ * Stability: additive changes only.
+ */
+#ifndef FR_BACKEND_H
+#define FR_BACKEND_H
+
+#include <stdint.h>
+
+#include "frost.h"
+#include "graph/plan.h"
+
+typedef struct fr_backend_config {
+    int threads;               /* >= 1 */
+    frost_precision precision; /* FP32 or BF16 */
+    int winograd;              /* non-zero: Winograd allowed for 3x3 stride-1 convs */
+    /* Added for backends with model-wide state: the result of the backend's
+     * model_create() (NULL when it has none); prepare() may use it. */
+    void *shared;
+} fr_backend_config;
+
+typedef struct fr_backend {
+    const char *name; /* "reference", "onednn" (frost_model_stats.backend) */
+
+    /* Build the shared state of `plan` and set claimed[i] = 1 for each step
+     * this backend runs (claimed[] has plan->n_steps entries, all 0 on entry).
+     * The plan outlives the state. */
+    frost_status (*prepare)(const fr_plan *plan, const fr_backend_config *config, void **state_out,
+                            uint8_t *claimed, char **error);
+    void (*release)(void *state);
+
+    /* Per-context state for one arena (arena has plan->arena_bytes bytes,
+     * FR_ARENA_ALIGN aligned).  May be NULL-returning if nothing is needed. */
+    frost_status (*bind)(void *state, const fr_plan *plan, void *arena, void **run_state_out, char **error);
+    void (*unbind)(void *run_state);
+
+    /* Execute claimed step `index`. */
+    frost_status (*run_step)(void *state, void *run_state, int index, char **error);
+
+    /* Optional (may be NULL): a short name of the implementation used for
+     * claimed step `index` ("onednn:jit:avx2"), for profiles. */
+    const char *(*kernel_name)(void *state, int index);
+
+    /* Optional (may be NULL), added for state shared by the plans of all batch
+     * sizes of one model (oneDNN: weights reordered once for every batch size;
+     * a count of free cores so that several contexts running at once do not
+     * oversubscribe them).  The runtime calls model_create() once when the
+     * model is compiled, before the first prepare(), and stores the result in
+     * config->shared; model_free() after every plan state is released. */
+    frost_status (*model_create)(const fr_backend_config *config, void **shared_out, char **error);
+    void (*model_free)(void *shared);
+} fr_backend;
+
+/* The portable reference backend (src/ops): claims nothing, so the runtime
+ * runs every step with the reference kernels.  Never NULL. */
+const fr_backend *fr_backend_reference(void);
+
+/* The oneDNN backend (src/backend/dnnl*.c), compiled when FROST_HAVE_ONEDNN
+ * is defined (CMake option FROST_ONEDNN).  The runtime calls it only when
+ * FROST_HAVE_ONEDNN is defined AND the header "backend/dnnl.h" exists
+ * (checked with __has_include), so the tree links before the oneDNN backend
+ * is written: whoever adds src/backend/dnnl.h must define this function.
+ * Returns NULL if oneDNN cannot run here (then AUTO falls back to reference,
+ * and FROST_BACKEND_ONEDNN fails with FROST_E_BACKEND). */
+const fr_backend *fr_backend_onednn(void);
+
+/* Reference kernel of one step (src/ops): used for unclaimed steps and
+ * by tests/backends as the oracle.  `arena` as in bind(). */
+frost_status fr_ref_run_step(const fr_plan *plan, int index, void *arena);
+
+#endif /* FR_BACKEND_H */

@@ -1,0 +1,24 @@
+/* The oneDNN backend (src/backend/dnnl*.c): fr_backend_onednn() of backend.h.
+ *
+ * FP32 (default): every convolution, inner product, pooling, softmax, concat,
+ * binary / scale-shift / unary elementwise op and reduction of the plan runs as
+ * one oneDNN primitive reading and writing the arena in NHWC, with bias,
+ * residual add and activation fused as post-ops; weights are reordered once per
+ * plan into the layout oneDNN picks.  Steps oneDNN can only run with its slow
+ * reference code ("ref:") are left to frost's reference kernels.
+ * Winograd (config.winograd): 3x3 stride-1 convolutions use oneDNN's Winograd
+ * kernels with reorders to its blocked layout around them.
+ * BF16 (config.precision): activations between oneDNN steps are stored as
+ * bf16 (in the arena, at the value's offset); convolutions and inner products
+ * compute in bf16 with f32 accumulation; values read by a reference kernel or
+ * by the caller stay f32.
+ */
+#ifndef FR_DNNL_H
+#define FR_DNNL_H
+
+#include "backend/backend.h"
+
+/* Defined in dnnl.c; declared in backend.h. */
+const fr_backend *fr_backend_onednn(void);
+
+#endif

@@ -1,0 +1,83 @@
+/* Internal state of the compiler while it lowers graph nodes to plan steps.
+ * Op lowering functions (src/ops/ family files) use this API: read inputs (constant or
+ * not), infer the output shape, then either emit a step or produce a constant. */
+#ifndef FR_BUILDER_H
+#define FR_BUILDER_H
+
+#include "graph/graph.h"
+#include "graph/plan.h"
+
+#define FR_MAX_OUTPUTS 8
+/* Largest tensor (elements) the compiler accepts: 1 GiB of floats. */
+#define FR_MAX_ELEMENTS ((size_t)1 << 28)
+
+typedef struct fr_ival {
+    fr_value v;
+    int dtype;      /* TensorFlow dtype (constants may be integer; runtime values are float) */
+    int producer;   /* step index or -1 */
+    int uses;       /* readers among live steps */
+    int is_output;  /* a model output */
+    int is_input;   /* a model input */
+    int owned;      /* v.data is a block owned by the builder (may be modified in place) */
+} fr_ival;
+
+typedef struct fr_builder {
+    const frost_graph *g;
+    int batch;
+    int optimize;
+    fr_ival *vals;
+    int nv, cap_v;
+    fr_step *steps;
+    int ns, cap_s;
+    int (*node_out)[FR_MAX_OUTPUTS]; /* value id per node output, -1 if none */
+    const fr_node *node;             /* node being lowered (for messages) */
+    void **blocks;                   /* owned allocations */
+    int nb, cap_b;
+    char **err;
+    frost_status status;
+    /* statistics */
+    int folded_nodes, folded_batchnorms, fused_ops, identity_nodes;
+} fr_builder;
+
+/* Allocation owned by the plan; NULL (and status set) on failure. */
+void *fr_b_alloc(fr_builder *b, size_t size);
+/* Fail lowering of the current node; always returns -1. */
+int fr_b_fail(fr_builder *b, frost_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Value of data input `i` of the current node (-1 after fr_b_fail if missing). */
+int fr_b_input(fr_builder *b, int i);
+static inline fr_ival *fr_b_val(fr_builder *b, int id) { return &b->vals[id]; }
+static inline int fr_b_is_const(fr_builder *b, int id) { return b->vals[id].v.kind == FR_VALUE_CONST; }
+/* Reads a constant as integers (up to max); returns the count or -1 (fails the node). */
+int fr_b_const_ints(fr_builder *b, int id, int64_t *out, int max, const char *what);
+
+/* A new constant value; `data` has the shape's count of floats and is taken
+ * over if owned (allocated with fr_b_alloc) or referenced if not. */
+int fr_b_const(fr_builder *b, int dtype, int rank, const int64_t *dims, const float *data, int owned);
+/* A new runtime value (float) of the given shape. */
+int fr_b_value(fr_builder *b, int rank, const int64_t *dims);
+
+/* Emits step `s` (kind, params, label set by the caller) reading `inputs`
+ * and producing a new value of the given shape.  If every input is constant
+ * and folding is allowed (optimize, or force), the step is executed right
+ * away and the result is a constant.  Returns the output value id or -1. */
+int fr_b_emit(fr_builder *b, fr_step *s, const int *inputs, int n_inputs, int rank, const int64_t *dims, int force_fold);
+
+/* Sets output `k` of the current node. */
+void fr_b_set_output(fr_builder *b, int k, int value);
+
+/* Attribute helpers for the current node; defaults when absent, fail on malformed. */
+int64_t fr_b_attr_int(fr_builder *b, const char *key, int64_t dflt);
+float fr_b_attr_float(fr_builder *b, const char *key, float dflt);
+/* Copies string attr into buf (NUL-terminated, truncated); returns 1 present, 0 absent. */
+int fr_b_attr_str(fr_builder *b, const char *key, char *buf, size_t cap);
+/* List of ints; returns count (0 when absent). */
+int fr_b_attr_ints(fr_builder *b, const char *key, int64_t *out, int max);
+
+static inline size_t fr_shape_count(int rank, const int64_t *dims) {
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    return n;
+}
+
+#endif

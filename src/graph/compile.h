@@ -1,0 +1,42 @@
+/* The compiler: frost_graph + chosen inputs/outputs + batch size -> fr_plan. */
+#ifndef FR_COMPILE_H
+#define FR_COMPILE_H
+
+#include "graph/graph.h"
+#include "graph/plan.h"
+
+/* Inputs and outputs resolved against a graph (batch-independent). */
+typedef struct fr_io_spec {
+    int n_inputs;
+    int *in_node;
+    frost_shape *in_shape; /* dims[0] = -1 (batch) */
+    char **in_names;       /* "name" */
+    int n_outputs;
+    int *out_node;
+    int *out_index;
+    char **out_names;      /* "name" or "name:N" */
+} fr_io_spec;
+
+frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io_spec *spec, char **err);
+void fr_io_spec_free(fr_io_spec *spec);
+
+typedef struct fr_compiled {
+    fr_plan plan;
+    fr_value *values;
+    fr_step *steps;
+    int *inputs, *outputs;
+    void **blocks; /* owned memory (constants, step input lists) */
+    int n_blocks;
+    /* statistics */
+    int graph_nodes, pruned_nodes, identity_nodes, folded_nodes, folded_batchnorms, fused_ops;
+    int64_t params, flops;
+} fr_compiled;
+
+frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
+                        char **err);
+void fr_compiled_free(fr_compiled *c);
+
+/* Runs one step on the reference kernels (src/ops/registry.c). */
+void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena);
+
+#endif

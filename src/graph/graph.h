@@ -1,0 +1,80 @@
+/* The loaded GraphDef (frost_graph): nodes with resolved inputs and raw
+ * attribute bytes pointing into the (memory-mapped) file. */
+#ifndef FR_GRAPH_H
+#define FR_GRAPH_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frost.h"
+#include "pb/pb.h"
+
+typedef struct fr_input_ref {
+    const char *name; /* as written, without '^' */
+    int node;         /* node index, -1 when no such node */
+    int index;        /* output index */
+} fr_input_ref;
+
+typedef struct fr_attr_ref {
+    const char *key;
+    const uint8_t *val; /* AttrValue bytes */
+    size_t len;
+} fr_attr_ref;
+
+typedef struct fr_node {
+    const char *name;
+    const char *op;
+    int n_inputs; /* data inputs */
+    fr_input_ref *inputs;
+    int n_control; /* control inputs (^name) */
+    fr_input_ref *control;
+    int n_attrs;
+    fr_attr_ref *attrs;
+} fr_node;
+
+/* A chunk allocator: everything of a graph is freed at once. */
+typedef struct fr_pool {
+    struct fr_pool_block *head;
+} fr_pool;
+void *fr_pool_alloc(fr_pool *pool, size_t size);
+char *fr_pool_strndup(fr_pool *pool, const char *s, size_t n);
+void fr_pool_free(fr_pool *pool);
+
+struct frost_graph {
+    atomic_int refs;
+    char *source;          /* file path or "<memory>" (for messages) */
+    const uint8_t *data;   /* the GraphDef bytes */
+    size_t size;
+    void *map;             /* mmap'ed region or NULL */
+    size_t map_len;
+    void *copy;            /* malloc'ed copy or NULL */
+    fr_pool pool;
+    int n_nodes;
+    fr_node *nodes;
+    int *hash; /* open addressing over node names, hash_cap slots, -1 empty */
+    int hash_cap;
+    int n_placeholders;
+    int *placeholders;
+    int n_sinks;
+    int *sinks;
+    int n_op_types;
+    const char **op_type_names;
+    int *op_type_uses;
+    int64_t params;
+};
+
+/* Node index by name, -1 if none. */
+int fr_graph_find(const frost_graph *g, const char *name, size_t len);
+/* Take another reference (frost_graph_free drops one). */
+frost_graph *fr_graph_ref(const frost_graph *g);
+
+/* Attribute lookup on a node: NULL when absent; otherwise decoded into *out.
+ * Returns -1 when present but malformed. */
+const fr_attr_ref *fr_node_attr(const fr_node *n, const char *key);
+int fr_node_attr_get(const fr_node *n, const char *key, fr_pb_attr *out);
+
+/* Error message helper: malloc'ed printf into *err (if err non-NULL). */
+void fr_errorf(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

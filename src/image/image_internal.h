@@ -1,0 +1,35 @@
+/* Internal interface of the image decoders (src/image/). */
+#ifndef FR_IMAGE_INTERNAL_H
+#define FR_IMAGE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frost.h"
+
+/* Default pixel limit when frost_decode_options.max_pixels is 0. */
+#define FR_IMG_DEFAULT_MAX_PIXELS ((int64_t)100 * 1000 * 1000)
+
+/* Sets *err (when err is non-NULL) to a formatted message; returns `status`. */
+frost_status fr_img_error(char **err, frost_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Checks a declared width x height against the options' pixel limit and
+ * against what fits in memory arithmetic.  `what` names the format. */
+frost_status fr_img_check_size(const char *what, int64_t width, int64_t height, const frost_decode_options *opt,
+                               char **err);
+
+/* Allocates an image of width x height (width, height already checked). */
+frost_status fr_img_alloc(int width, int height, frost_image **out, char **err);
+
+/* Decoders: `opt` is never NULL here.  On failure nothing is left allocated. */
+frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
+                            char **err);
+frost_status fr_decode_png(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
+                           char **err);
+frost_status fr_decode_bmp(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
+                           char **err);
+frost_status fr_decode_gif(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
+                           char **err);
+
+#endif

@@ -1,0 +1,144 @@
+/* JPEG through libjpeg-turbo, with TensorFlow decode_jpeg's defaults:
+ * JDCT_IFAST, fancy upsampling, channels=3 (grayscale replicated; CMYK/YCCK
+ * converted with TensorFlow's integer formula).  Truncated data is an error,
+ * as in decode_jpeg without try_recover_truncated. */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jerror.h>
+#include <jpeglib.h>
+
+#include "image/image_internal.h"
+
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jmp;
+    char message[JMSG_LENGTH_MAX];
+} fr_jpeg_err;
+
+static void fr_jpeg_error_exit(j_common_ptr cinfo) {
+    fr_jpeg_err *e = (fr_jpeg_err *)cinfo->err;
+    e->pub.format_message(cinfo, e->message);
+    longjmp(e->jmp, 1);
+}
+
+/* Warnings are ignored (as TensorFlow does) except running out of data. */
+static void fr_jpeg_emit_message(j_common_ptr cinfo, int level) {
+    fr_jpeg_err *e = (fr_jpeg_err *)cinfo->err;
+    if (level < 0) {
+        e->pub.num_warnings++;
+        if (e->pub.msg_code == JWRN_JPEG_EOF) {
+            snprintf(e->message, sizeof e->message, "truncated data (premature end of JPEG file)");
+            longjmp(e->jmp, 1);
+        }
+    }
+}
+
+static void fr_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+/* Largest power-of-two reduction (up to 8) that keeps the output at least
+ * twice the target in both dimensions. */
+static unsigned fr_jpeg_fast_denom(unsigned w, unsigned h, const frost_decode_options *opt) {
+    if (!opt->fast_decode || opt->target_width <= 0 || opt->target_height <= 0) return 1;
+    unsigned denom = 1;
+    for (unsigned d = 2; d <= 8; d *= 2) {
+        unsigned sw = (w + d - 1) / d, sh = (h + d - 1) / d;
+        if (sw >= 2u * (unsigned)opt->target_width && sh >= 2u * (unsigned)opt->target_height) denom = d;
+    }
+    return denom;
+}
+
+frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
+                            char **err) {
+    struct jpeg_decompress_struct cinfo;
+    fr_jpeg_err jerr;
+    /* volatile: modified between setjmp and longjmp. */
+    frost_image *volatile img = NULL;
+    uint8_t *volatile cmyk_row = NULL;
+    volatile frost_status status = FROST_OK; /* set when the message is already in *err */
+
+    memset(&cinfo, 0, sizeof cinfo);
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = fr_jpeg_error_exit;
+    jerr.pub.emit_message = fr_jpeg_emit_message;
+    jerr.pub.output_message = fr_jpeg_output_message;
+    jerr.message[0] = '\0';
+    if (setjmp(jerr.jmp)) {
+        frost_status failed = status;
+        if (failed == FROST_OK) failed = fr_img_error(err, FROST_E_IMAGE, "JPEG: %s", jerr.message);
+        jpeg_destroy_decompress(&cinfo);
+        free(cmyk_row);
+        frost_image_free(img);
+        return failed;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+
+    frost_status st = fr_img_check_size("JPEG", cinfo.image_width, cinfo.image_height, opt, err);
+    if (st != FROST_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return st;
+    }
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    if (cinfo.num_components != 1 && cinfo.num_components != 3 && !cmyk) {
+        jpeg_destroy_decompress(&cinfo);
+        return fr_img_error(err, FROST_E_IMAGE, "JPEG: unsupported number of components %d", cinfo.num_components);
+    }
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo.dct_method = JDCT_IFAST;
+    cinfo.do_fancy_upsampling = TRUE;
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = fr_jpeg_fast_denom(cinfo.image_width, cinfo.image_height, opt);
+    jpeg_calc_output_dimensions(&cinfo);
+
+    frost_image *im = NULL;
+    st = fr_img_alloc((int)cinfo.output_width, (int)cinfo.output_height, &im, err);
+    if (st != FROST_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return st;
+    }
+    img = im;
+    if (cmyk && !(cmyk_row = malloc((size_t)cinfo.output_width * 4))) {
+        status = fr_img_error(err, FROST_E_NO_MEMORY, "JPEG: out of memory");
+        longjmp(jerr.jmp, 1);
+    }
+    jpeg_start_decompress(&cinfo);
+    if (cinfo.output_components != (cmyk ? 4 : 3)) {
+        status = fr_img_error(err, FROST_E_IMAGE, "JPEG: unexpected %d output components", cinfo.output_components);
+        longjmp(jerr.jmp, 1);
+    }
+    const size_t stride = (size_t)cinfo.output_width * 3;
+    while (cinfo.output_scanline < cinfo.output_height) {
+        uint8_t *dst = img->rgb + (size_t)cinfo.output_scanline * stride;
+        JSAMPROW row = cmyk ? cmyk_row : dst;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
+            status = fr_img_error(err, FROST_E_IMAGE, "JPEG: truncated data");
+            longjmp(jerr.jmp, 1);
+        }
+        if (cmyk) {
+            /* TensorFlow's conversion: Adobe files store inverted CMYK. */
+            const int adobe = cinfo.saw_Adobe_marker;
+            for (JDIMENSION x = 0; x < cinfo.output_width; x++) {
+                const uint8_t *s = cmyk_row + 4 * (size_t)x;
+                int c = s[0], m = s[1], y = s[2], k = s[3];
+                if (!adobe) {
+                    c = 255 - c;
+                    m = 255 - m;
+                    y = 255 - y;
+                    k = 255 - k;
+                }
+                dst[3 * x + 0] = (uint8_t)(k * c / 255);
+                dst[3 * x + 1] = (uint8_t)(k * m / 255);
+                dst[3 * x + 2] = (uint8_t)(k * y / 255);
+            }
+        }
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    free(cmyk_row);
+    *out = img;
+    return FROST_OK;
+}

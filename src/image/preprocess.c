@@ -1,0 +1,88 @@
+/* frost_image_preprocess: TensorFlow's ResizeBilinear on a float tensor
+ * (cast from uint8), then (x - mean) / std, all in float with TensorFlow's
+ * operation order so the results match bit for bit (or within rounding of a
+ * fused multiply-add, which is disabled here). */
+#include <math.h>
+#include <stdint.h>
+
+#include "frost.h"
+
+/* No fused multiply-add: TensorFlow rounds every product.  (GCC in ISO C
+ * mode does not contract; clang honours the standard pragma.) */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+typedef struct {
+    int64_t lower, upper;
+    float lerp;
+} fr_interp;
+
+/* Source coordinate of output index i, as TensorFlow's scalers compute it. */
+static fr_interp fr_interp_at(int64_t i, float scale, int half_pixel, int64_t in_size) {
+    float in;
+    if (half_pixel) {
+        float centered = (float)i + 0.5f;
+        float scaled = centered * scale;
+        in = scaled - 0.5f;
+    } else {
+        in = (float)i * scale;
+    }
+    const float in_f = floorf(in);
+    fr_interp r;
+    r.lower = (int64_t)in_f;
+    if (r.lower < 0) r.lower = 0;
+    if (r.lower > in_size - 1) r.lower = in_size - 1;
+    r.upper = (int64_t)ceilf(in);
+    if (r.upper > in_size - 1) r.upper = in_size - 1;
+    if (r.upper < 0) r.upper = 0;
+    r.lerp = in - in_f;
+    return r;
+}
+
+/* TensorFlow's CalculateResizeScale. */
+static float fr_resize_scale(int64_t in_size, int64_t out_size, int align_corners) {
+    if (align_corners && out_size > 1) return (float)(in_size - 1) / (float)(out_size - 1);
+    return (float)in_size / (float)out_size;
+}
+
+static float fr_lerp(float a, float b, float t) {
+    float diff = b - a;
+    float scaled = diff * t;
+    return a + scaled;
+}
+
+frost_status frost_image_preprocess(const frost_image *image, const frost_preprocess *pp, float *out) {
+    if (!image || !image->rgb || !pp || !out || image->width <= 0 || image->height <= 0 || pp->width <= 0 ||
+        pp->height <= 0 || pp->std == 0.0f || !isfinite(pp->std) || !isfinite(pp->mean))
+        return FROST_E_INVALID_ARGUMENT;
+    const int align = pp->resize == FROST_RESIZE_ALIGN_CORNERS;
+    const int half = pp->resize == FROST_RESIZE_TF2;
+    if (pp->resize != FROST_RESIZE_TF1 && !align && !half) return FROST_E_INVALID_ARGUMENT;
+
+    const int64_t in_w = image->width, in_h = image->height;
+    const float sx = fr_resize_scale(in_w, pp->width, align);
+    const float sy = fr_resize_scale(in_h, pp->height, align);
+    const float mean = pp->mean, std = pp->std;
+    const uint8_t *src = image->rgb;
+    const size_t in_stride = (size_t)in_w * 3;
+
+    for (int64_t y = 0; y < pp->height; y++) {
+        const fr_interp iy = fr_interp_at(y, sy, half, in_h);
+        const uint8_t *top = src + (size_t)iy.lower * in_stride;
+        const uint8_t *bot = src + (size_t)iy.upper * in_stride;
+        float *o = out + (size_t)y * (size_t)pp->width * 3;
+        for (int64_t x = 0; x < pp->width; x++) {
+            const fr_interp ix = fr_interp_at(x, sx, half, in_w);
+            const size_t l = (size_t)ix.lower * 3, r = (size_t)ix.upper * 3;
+            for (int c = 0; c < 3; c++) {
+                const float t = fr_lerp((float)top[l + c], (float)top[r + c], ix.lerp);
+                const float b = fr_lerp((float)bot[l + c], (float)bot[r + c], ix.lerp);
+                const float v = fr_lerp(t, b, iy.lerp);
+                const float centered = v - mean;
+                o[3 * x + c] = centered / std;
+            }
+        }
+    }
+    return FROST_OK;
+}

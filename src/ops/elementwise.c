@@ -1,0 +1,226 @@
+/* Elementwise ops: binary with broadcasting, BiasAdd, unary activations. */
+#include <math.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+int fr_broadcast_shape(fr_builder *b, const fr_value *x, const fr_value *y, int *rank, int64_t *dims) {
+    int r = x->rank > y->rank ? x->rank : y->rank;
+    for (int i = 0; i < r; i++) {
+        int ix = x->rank - r + i, iy = y->rank - r + i;
+        int64_t a = ix >= 0 ? x->dims[ix] : 1, c = iy >= 0 ? y->dims[iy] : 1;
+        if (a != c && a != 1 && c != 1)
+            return fr_b_fail(b, FROST_E_SHAPE, "shapes cannot be broadcast (dimension %d: %lld vs %lld)", i,
+                             (long long)a, (long long)c);
+        dims[i] = a == 1 ? c : a;
+    }
+    *rank = r;
+    return 0;
+}
+
+/* Is constant c a per-channel vector for runtime x (only its last dim may be != 1, equal to x's last dim or 1)? */
+static int per_channel(const fr_value *x, const fr_value *c) {
+    if (x->rank < 1 || c->rank > x->rank) return 0;
+    for (int i = 0; i + 1 < c->rank; i++)
+        if (c->dims[i] != 1) return 0;
+    return c->count == 1 || (c->rank >= 1 && c->dims[c->rank - 1] == x->dims[x->rank - 1]);
+}
+
+static int emit_scale_shift(fr_builder *b, int x, int cst, int mode /* 0 add, 1 mul, 2 sub */, int *out) {
+    const fr_ival *xv = fr_b_val(b, x);
+    int C = (int)xv->v.dims[xv->v.rank - 1];
+    float *sc = fr_b_alloc(b, sizeof(float) * (size_t)C), *sh = fr_b_alloc(b, sizeof(float) * (size_t)C);
+    if (!sc || !sh) return -1;
+    xv = fr_b_val(b, x);
+    const fr_ival *cv = fr_b_val(b, cst);
+    for (int c = 0; c < C; c++) {
+        float k = cv->v.data[cv->v.count == 1 ? 0 : c];
+        sc[c] = mode == 1 ? k : 1.0f;
+        sh[c] = mode == 0 ? k : mode == 2 ? -k : 0.0f;
+    }
+    fr_step s;
+    memset(&s, 0, sizeof s);
+    s.kind = FR_STEP_SCALE_SHIFT;
+    s.p.scale_shift.channels = C;
+    s.p.scale_shift.scale = sc;
+    s.p.scale_shift.shift = sh;
+    int64_t dims[FROST_MAX_RANK];
+    memcpy(dims, xv->v.dims, sizeof dims);
+    *out = fr_b_emit(b, &s, &x, 1, xv->v.rank, dims, 0);
+    return *out < 0 ? -1 : 0;
+}
+
+static int lower_binary(fr_builder *b, const fr_node *n) {
+    static const struct {
+        const char *name;
+        fr_binary_op op;
+    } map[] = {{"Add", FR_BIN_ADD},     {"AddV2", FR_BIN_ADD},     {"BiasAdd", FR_BIN_ADD},
+               {"Sub", FR_BIN_SUB},     {"Mul", FR_BIN_MUL},       {"RealDiv", FR_BIN_DIV},
+               {"Maximum", FR_BIN_MAX}, {"Minimum", FR_BIN_MIN},   {"SquaredDifference", FR_BIN_SQUARED_DIFF}};
+    fr_binary_op op = FR_BIN_ADD;
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(n->op, map[i].name)) op = map[i].op;
+    int x = fr_b_input(b, 0), y = fr_b_input(b, 1);
+    if (x < 0 || y < 0) return -1;
+    const fr_ival *xv = fr_b_val(b, x), *yv = fr_b_val(b, y);
+    int bias_add = !strcmp(n->op, "BiasAdd");
+    if (bias_add) {
+        char fmt[16];
+        fr_b_attr_str(b, "data_format", fmt, sizeof fmt);
+        if (fmt[0] && strcmp(fmt, "NHWC")) return fr_b_fail(b, FROST_E_GRAPH, "data_format %s is not supported (NHWC only)", fmt);
+        if (yv->v.rank != 1 || xv->v.rank < 1 || yv->v.dims[0] != xv->v.dims[xv->v.rank - 1])
+            return fr_b_fail(b, FROST_E_SHAPE, "bias must be a vector of the last dimension's size");
+    }
+    int rank;
+    int64_t dims[FROST_MAX_RANK];
+    if (fr_broadcast_shape(b, &xv->v, &yv->v, &rank, dims)) return -1;
+    int out;
+    int xc = xv->v.kind == FR_VALUE_CONST, yc = yv->v.kind == FR_VALUE_CONST;
+    if ((b->optimize || bias_add) && xc != yc && (op == FR_BIN_ADD || op == FR_BIN_MUL || (op == FR_BIN_SUB && yc))) {
+        int rt = xc ? y : x, cst = xc ? x : y;
+        const fr_ival *rv = fr_b_val(b, rt);
+        if (per_channel(&rv->v, &fr_b_val(b, cst)->v) && rv->v.rank == rank &&
+            (b->optimize || bias_add)) {
+            if (!b->optimize) goto plain; /* BiasAdd runs as a broadcast Add when not optimising */
+            if (emit_scale_shift(b, rt, cst, op == FR_BIN_ADD ? 0 : op == FR_BIN_MUL ? 1 : 2, &out)) return -1;
+            fr_b_set_output(b, 0, out);
+            return 0;
+        }
+    }
+plain:;
+    fr_step s;
+    memset(&s, 0, sizeof s);
+    s.kind = FR_STEP_BINARY;
+    s.p.binary.op = op;
+    int ins[2] = {x, y};
+    out = fr_b_emit(b, &s, ins, 2, rank, dims, 0);
+    if (out < 0) return -1;
+    fr_b_set_output(b, 0, out);
+    return 0;
+}
+
+static int lower_unary(fr_builder *b, const fr_node *n) {
+    static const struct {
+        const char *name;
+        fr_unary_op op;
+    } map[] = {{"Relu", FR_UN_RELU},   {"Relu6", FR_UN_RELU6}, {"LeakyRelu", FR_UN_LEAKY_RELU},
+               {"Sigmoid", FR_UN_SIGMOID}, {"Tanh", FR_UN_TANH}, {"Sqrt", FR_UN_SQRT},
+               {"Rsqrt", FR_UN_RSQRT}, {"Exp", FR_UN_EXP},     {"Neg", FR_UN_NEG},
+               {"Square", FR_UN_SQUARE}, {"Abs", FR_UN_ABS}};
+    fr_step s;
+    memset(&s, 0, sizeof s);
+    s.kind = FR_STEP_UNARY;
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(n->op, map[i].name)) s.p.unary.op = map[i].op;
+    if (s.p.unary.op == FR_UN_LEAKY_RELU) s.p.unary.alpha = fr_b_attr_float(b, "alpha", 0.2f);
+    int x = fr_b_input(b, 0);
+    if (x < 0) return -1;
+    const fr_ival *xv = fr_b_val(b, x);
+    int64_t dims[FROST_MAX_RANK];
+    memcpy(dims, xv->v.dims, sizeof dims);
+    int out = fr_b_emit(b, &s, &x, 1, xv->v.rank, dims, 0);
+    if (out < 0) return -1;
+    fr_b_set_output(b, 0, out);
+    return 0;
+}
+
+static inline float binop(fr_binary_op op, float a, float c) {
+    switch (op) {
+    case FR_BIN_ADD: return a + c;
+    case FR_BIN_SUB: return a - c;
+    case FR_BIN_MUL: return a * c;
+    case FR_BIN_DIV: return a / c;
+    case FR_BIN_MAX: return a > c ? a : c;
+    case FR_BIN_MIN: return a < c ? a : c;
+    case FR_BIN_SQUARED_DIFF: return (a - c) * (a - c);
+    }
+    return 0;
+}
+
+void fr_kernel_binary(const fr_plan *plan, const fr_step *s, void *arena) {
+    const fr_value *ov = &plan->values[s->output];
+    const fr_value *av = &plan->values[s->inputs[0]], *bv = &plan->values[s->inputs[1]];
+    const float *a = fr_value_ptr(plan, arena, s->inputs[0]), *c = fr_value_ptr(plan, arena, s->inputs[1]);
+    float *o = fr_value_ptr(plan, arena, s->output);
+    int r = ov->rank;
+    fr_binary_op op = s->p.binary.op;
+    fr_act act = s->p.binary.act;
+    float alpha = s->p.binary.alpha;
+    if (av->count == ov->count && bv->count == ov->count) {
+        for (size_t i = 0; i < ov->count; i++) o[i] = fr_apply_act(binop(op, a[i], c[i]), act, alpha);
+        return;
+    }
+    /* strides of a and b over the output's dims (0 where broadcast) */
+    size_t sa[FROST_MAX_RANK], sb[FROST_MAX_RANK];
+    size_t ma = 1, mb = 1;
+    for (int i = r - 1; i >= 0; i--) {
+        int ia = av->rank - r + i, ib = bv->rank - r + i;
+        int64_t da = ia >= 0 ? av->dims[ia] : 1, db = ib >= 0 ? bv->dims[ib] : 1;
+        sa[i] = da == 1 ? 0 : ma;
+        sb[i] = db == 1 ? 0 : mb;
+        ma *= (size_t)da;
+        mb *= (size_t)db;
+    }
+    if (ov->count == 0) return;
+    if (r == 0) {
+        o[0] = fr_apply_act(binop(op, a[0], c[0]), act, alpha);
+        return;
+    }
+    int64_t idx[FROST_MAX_RANK] = {0};
+    size_t inner = (size_t)ov->dims[r - 1], ia = 0, ib = 0;
+    for (size_t base = 0; base < ov->count; base += inner) {
+        for (size_t k = 0; k < inner; k++)
+            o[base + k] = fr_apply_act(binop(op, a[ia + k * sa[r - 1]], c[ib + k * sb[r - 1]]), act, alpha);
+        for (int d = r - 2; d >= 0; d--) {
+            idx[d]++;
+            ia += sa[d];
+            ib += sb[d];
+            if (idx[d] < ov->dims[d]) break;
+            ia -= sa[d] * (size_t)idx[d];
+            ib -= sb[d] * (size_t)idx[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+void fr_kernel_unary(const fr_plan *plan, const fr_step *s, void *arena) {
+    const fr_value *ov = &plan->values[s->output];
+    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
+    float *o = fr_value_ptr(plan, arena, s->output);
+    float alpha = s->p.unary.alpha;
+    size_t n = ov->count;
+    switch (s->p.unary.op) {
+    case FR_UN_RELU: for (size_t i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : 0; break;
+    case FR_UN_RELU6: for (size_t i = 0; i < n; i++) o[i] = x[i] > 0 ? (x[i] < 6 ? x[i] : 6) : 0; break;
+    case FR_UN_LEAKY_RELU: for (size_t i = 0; i < n; i++) o[i] = x[i] < 0 ? alpha * x[i] : x[i]; break;
+    case FR_UN_SIGMOID: for (size_t i = 0; i < n; i++) o[i] = 1.0f / (1.0f + expf(-x[i])); break;
+    case FR_UN_TANH: for (size_t i = 0; i < n; i++) o[i] = tanhf(x[i]); break;
+    case FR_UN_SQRT: for (size_t i = 0; i < n; i++) o[i] = sqrtf(x[i]); break;
+    case FR_UN_RSQRT: for (size_t i = 0; i < n; i++) o[i] = 1.0f / sqrtf(x[i]); break;
+    case FR_UN_EXP: for (size_t i = 0; i < n; i++) o[i] = expf(x[i]); break;
+    case FR_UN_NEG: for (size_t i = 0; i < n; i++) o[i] = -x[i]; break;
+    case FR_UN_SQUARE: for (size_t i = 0; i < n; i++) o[i] = x[i] * x[i]; break;
+    case FR_UN_ABS: for (size_t i = 0; i < n; i++) o[i] = fabsf(x[i]); break;
+    }
+}
+
+void fr_kernel_scale_shift(const fr_plan *plan, const fr_step *s, void *arena) {
+    const fr_scale_shift_params *p = &s->p.scale_shift;
+    const fr_value *ov = &plan->values[s->output];
+    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
+    float *o = fr_value_ptr(plan, arena, s->output);
+    size_t C = (size_t)p->channels;
+    if (!C) return;
+    for (size_t base = 0; base < ov->count; base += C)
+        for (size_t c = 0; c < C; c++) o[base + c] = fr_apply_act(x[base + c] * p->scale[c] + p->shift[c], p->act, p->alpha);
+}
+
+const fr_op_def fr_ops_elementwise[] = {
+    {"Add", lower_binary},     {"AddV2", lower_binary},   {"BiasAdd", lower_binary},   {"Sub", lower_binary},
+    {"Mul", lower_binary},     {"RealDiv", lower_binary}, {"Maximum", lower_binary},   {"Minimum", lower_binary},
+    {"SquaredDifference", lower_binary},
+    {"Relu", lower_unary},     {"Relu6", lower_unary},    {"LeakyRelu", lower_unary},  {"Sigmoid", lower_unary},
+    {"Tanh", lower_unary},     {"Sqrt", lower_unary},     {"Rsqrt", lower_unary},      {"Exp", lower_unary},
+    {"Neg", lower_unary},      {"Square", lower_unary},   {"Abs", lower_unary},
+    {NULL, NULL},
+};

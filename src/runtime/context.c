@@ -1,0 +1,213 @@
+/* frost_context: per-thread arenas (one per batch size used) and the run loop. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops/ops.h"
+#include "runtime/runtime.h"
+
+typedef struct fr_ctx_batch {
+    const fr_batch_plan *bp;
+    void *arena;
+    void *run_state;
+    frost_op_profile *prof;
+} fr_ctx_batch;
+
+struct frost_context {
+    const frost_model *m;
+    fr_ctx_batch **entries; /* [max_batch + 1] */
+    int last_batch;
+    char error[1024];
+};
+
+static void set_error(frost_context *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(frost_context *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->error, sizeof c->error, fmt, ap);
+    va_end(ap);
+}
+
+static void entry_free(fr_ctx_batch *e) {
+    if (!e) return;
+    if (e->run_state && e->bp->be) e->bp->be->unbind(e->run_state);
+    free(e->arena);
+    free(e->prof);
+    free(e);
+}
+
+frost_status frost_context_create(const frost_model *m, frost_context **out, char **err) {
+    if (err) *err = NULL;
+    if (!out) return FROST_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!m) {
+        fr_errorf(err, "frost_context_create: model is NULL");
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    frost_context *c = calloc(1, sizeof *c);
+    if (!c) return FROST_E_NO_MEMORY;
+    c->m = m;
+    c->entries = calloc((size_t)m->max_batch + 1, sizeof *c->entries);
+    if (!c->entries) {
+        free(c);
+        return FROST_E_NO_MEMORY;
+    }
+    *out = c;
+    return FROST_OK;
+}
+
+void frost_context_free(frost_context *c) {
+    if (!c) return;
+    for (int i = 0; i <= c->m->max_batch; i++) entry_free(c->entries[i]);
+    free(c->entries);
+    free(c);
+}
+
+const char *frost_context_error(const frost_context *c) { return c ? c->error : ""; }
+
+static frost_status get_entry(frost_context *c, int batch, fr_ctx_batch **out) {
+    fr_ctx_batch *e = c->entries[batch];
+    if (e) {
+        *out = e;
+        return FROST_OK;
+    }
+    const fr_batch_plan *bp;
+    char *err = NULL;
+    frost_status st = fr_model_plan(c->m, batch, &bp, &err);
+    if (st != FROST_OK) {
+        set_error(c, "%s", err ? err : frost_strerror(st));
+        free(err);
+        return st;
+    }
+    const fr_plan *p = &bp->c->plan;
+    e = calloc(1, sizeof *e);
+    if (!e) goto oom;
+    e->bp = bp;
+    size_t bytes = (p->arena_bytes + FR_ARENA_ALIGN - 1) / FR_ARENA_ALIGN * FR_ARENA_ALIGN;
+    e->arena = aligned_alloc(FR_ARENA_ALIGN, bytes);
+    if (!e->arena) goto oom;
+    memset(e->arena, 0, bytes);
+    if (c->m->profiling) {
+        e->prof = calloc((size_t)p->n_steps + 1, sizeof *e->prof);
+        if (!e->prof) goto oom;
+        for (int i = 0; i < p->n_steps; i++) {
+            const fr_step *s = &p->steps[i];
+            e->prof[i].name = s->name;
+            e->prof[i].op = s->label;
+            e->prof[i].flops = s->flops;
+            const char *k = "reference";
+            if (bp->claimed[i]) k = bp->be->kernel_name ? bp->be->kernel_name(bp->be_state, i) : bp->be->name;
+            e->prof[i].kernel = k ? k : bp->be->name;
+        }
+    }
+    st = bp->be->bind(bp->be_state, p, e->arena, &e->run_state, &err);
+    if (st != FROST_OK) {
+        set_error(c, "backend %s: %s", bp->be->name, err ? err : frost_strerror(st));
+        free(err);
+        entry_free(e);
+        return st;
+    }
+    c->entries[batch] = e;
+    *out = e;
+    return FROST_OK;
+oom:
+    entry_free(e);
+    set_error(c, "out of memory");
+    return FROST_E_NO_MEMORY;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+frost_status frost_context_run(frost_context *c, int batch, const float *const *inputs, float *const *outputs) {
+    if (!c) return FROST_E_INVALID_ARGUMENT;
+    c->error[0] = 0;
+    const frost_model *m = c->m;
+    if (batch < 1 || batch > m->max_batch) {
+        set_error(c, "batch size %d is outside 1..%d", batch, m->max_batch);
+        return FROST_E_LIMIT;
+    }
+    if (!inputs || !outputs) {
+        set_error(c, "inputs or outputs array is NULL");
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < m->io.n_inputs; i++)
+        if (!inputs[i]) {
+            set_error(c, "input %d ('%s') is NULL", i, m->io.in_names[i]);
+            return FROST_E_INVALID_ARGUMENT;
+        }
+    for (int i = 0; i < m->io.n_outputs; i++)
+        if (!outputs[i]) {
+            set_error(c, "output %d ('%s') is NULL", i, m->io.out_names[i]);
+            return FROST_E_INVALID_ARGUMENT;
+        }
+    fr_ctx_batch *e;
+    frost_status st = get_entry(c, batch, &e);
+    if (st != FROST_OK) return st;
+    c->last_batch = batch;
+    const fr_batch_plan *bp = e->bp;
+    const fr_plan *p = &bp->c->plan;
+    for (int i = 0; i < p->n_inputs; i++) {
+        const fr_value *v = &p->values[p->inputs[i]];
+        memcpy((char *)e->arena + v->offset, inputs[i], v->count * sizeof(float));
+    }
+    for (int i = 0; i < p->n_steps; i++) {
+        double t0 = e->prof ? now_ms() : 0;
+        if (bp->claimed[i]) {
+            char *err = NULL;
+            st = bp->be->run_step(bp->be_state, e->run_state, i, &err);
+            if (st != FROST_OK) {
+                set_error(c, "step %d (node '%s', %s): %s: %s", i, p->steps[i].name, p->steps[i].label, bp->be->name,
+                          err ? err : frost_strerror(st));
+                free(err);
+                return st;
+            }
+        } else {
+            fr_ref_kernel(p, &p->steps[i], e->arena);
+        }
+        if (e->prof) {
+            e->prof[i].total_ms += now_ms() - t0;
+            e->prof[i].runs++;
+        }
+    }
+    for (int i = 0; i < p->n_outputs; i++) {
+        const fr_value *v = &p->values[p->outputs[i]];
+        memcpy(outputs[i], (char *)e->arena + v->offset, v->count * sizeof(float));
+    }
+    return FROST_OK;
+}
+
+frost_status frost_context_run1(frost_context *c, int batch, const float *input, float *output) {
+    if (!c) return FROST_E_INVALID_ARGUMENT;
+    if (c->m->io.n_inputs != 1 || c->m->io.n_outputs != 1) {
+        set_error(c, "frost_context_run1 needs a model with one input and one output (has %d and %d)",
+                  c->m->io.n_inputs, c->m->io.n_outputs);
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    return frost_context_run(c, batch, &input, &output);
+}
+
+frost_status frost_context_profile(const frost_context *c, const frost_op_profile **out, int *count) {
+    if (!c || !out || !count || !c->m->profiling) return FROST_E_INVALID_ARGUMENT;
+    *out = NULL;
+    *count = 0;
+    if (!c->last_batch) return FROST_OK;
+    const fr_ctx_batch *e = c->entries[c->last_batch];
+    *out = e->prof;
+    *count = e->bp->c->plan.n_steps;
+    return FROST_OK;
+}
+
+void frost_context_profile_reset(frost_context *c) {
+    if (!c) return;
+    for (int b = 0; b <= c->m->max_batch; b++) {
+        fr_ctx_batch *e = c->entries[b];
+        if (!e || !e->prof) continue;
+        for (int i = 0; i < e->bp->c->plan.n_steps; i++) e->prof[i].total_ms = 0, e->prof[i].runs = 0;
+    }
+}

@@ -1,0 +1,223 @@
+/* frost_model: compile options, per-batch plan cache, queries. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+
+#if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
+#if __has_include("backend/dnnl.h")
+#define FR_WITH_ONEDNN 1
+#endif
+#endif
+
+void frost_options_init(frost_options *o) {
+    if (o) memset(o, 0, sizeof *o);
+}
+
+static void batch_plan_free(fr_batch_plan *p) {
+    if (!p) return;
+    if (p->be && p->be_state) p->be->release(p->be_state);
+    fr_compiled_free(p->c);
+    free(p->claimed);
+    free(p);
+}
+
+static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **out, char **err) {
+    fr_batch_plan *p = calloc(1, sizeof *p);
+    if (!p) return FROST_E_NO_MEMORY;
+    p->batch = batch;
+    frost_status st = fr_compile(m->g, &m->io, batch, m->optimize, &p->c, err);
+    if (st != FROST_OK) {
+        free(p);
+        return st;
+    }
+    const fr_plan *plan = &p->c->plan;
+    if (m->out_size) {
+        for (int i = 0; i < plan->n_outputs; i++)
+            if (plan->values[plan->outputs[i]].count != (size_t)batch * m->out_size[i]) {
+                fr_errorf(err, "%s: output '%s' does not scale with the batch size", m->g->source, m->io.out_names[i]);
+                batch_plan_free(p);
+                return FROST_E_SHAPE;
+            }
+    }
+    p->claimed = calloc((size_t)plan->n_steps + 1, 1);
+    if (!p->claimed) {
+        batch_plan_free(p);
+        return FROST_E_NO_MEMORY;
+    }
+    p->be = m->backend;
+    char *berr = NULL;
+    st = p->be->prepare(plan, &m->cfg, &p->be_state, p->claimed, &berr);
+    if (st != FROST_OK) {
+        fr_errorf(err, "%s: backend %s: %s", m->g->source, p->be->name, berr ? berr : frost_strerror(st));
+        free(berr);
+        p->be = NULL;
+        batch_plan_free(p);
+        return st;
+    }
+    free(berr);
+    *out = p;
+    return FROST_OK;
+}
+
+frost_status fr_model_plan(const frost_model *mc, int batch, const fr_batch_plan **out, char **err) {
+    frost_model *m = (frost_model *)(uintptr_t)mc;
+    frost_status st = FROST_OK;
+    pthread_mutex_lock(&m->lock);
+    if (!m->plans[batch]) st = build_plan(m, batch, &m->plans[batch], err);
+    *out = m->plans[batch];
+    pthread_mutex_unlock(&m->lock);
+    return st;
+}
+
+static const fr_backend *pick_backend(frost_backend which) {
+    if (which == FROST_BACKEND_REFERENCE) return fr_backend_reference();
+#ifdef FR_WITH_ONEDNN
+    const fr_backend *d = fr_backend_onednn();
+    if (d) return d;
+#endif
+    return which == FROST_BACKEND_AUTO ? fr_backend_reference() : NULL;
+}
+
+void frost_model_free(frost_model *m) {
+    if (!m) return;
+    if (m->plans)
+        for (int i = 0; i <= m->max_batch; i++) batch_plan_free(m->plans[i]);
+    free(m->plans);
+    if (m->backend && m->backend->model_free && m->cfg.shared) m->backend->model_free(m->cfg.shared);
+    fr_io_spec_free(&m->io);
+    free(m->out_shape);
+    free(m->in_size);
+    free(m->out_size);
+    pthread_mutex_destroy(&m->lock);
+    frost_graph_free(m->g);
+    free(m);
+}
+
+frost_status frost_model_compile(const frost_graph *g, const frost_options *opt, frost_model **out, char **err) {
+    if (err) *err = NULL;
+    if (!out) return FROST_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!g) {
+        fr_errorf(err, "frost_model_compile: graph is NULL");
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    frost_options defaults;
+    frost_options_init(&defaults);
+    if (!opt) opt = &defaults;
+    if (opt->max_batch < 0 || opt->max_batch > 1 << 16 || opt->threads < 0 || opt->num_inputs < 0 ||
+        opt->num_outputs < 0 || (unsigned)opt->backend > FROST_BACKEND_ONEDNN ||
+        (unsigned)opt->precision > FROST_PRECISION_BF16) {
+        fr_errorf(err, "%s: invalid option value", g->source);
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    const fr_backend *be = pick_backend(opt->backend);
+    if (!be) {
+        fr_errorf(err, "%s: the oneDNN backend is not available in this build or on this CPU", g->source);
+        return FROST_E_BACKEND;
+    }
+    frost_model *m = calloc(1, sizeof *m);
+    if (!m) return FROST_E_NO_MEMORY;
+    pthread_mutex_init(&m->lock, NULL);
+    m->g = fr_graph_ref(g);
+    m->optimize = !opt->no_optimize;
+    m->max_batch = opt->max_batch ? opt->max_batch : 64;
+    m->profiling = opt->profiling != 0;
+    m->backend = be;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    m->cfg.threads = opt->threads ? opt->threads : (ncpu > 0 ? (int)ncpu : 1);
+    m->cfg.precision = opt->precision;
+    m->cfg.winograd = opt->winograd;
+    m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
+    frost_status st = m->plans ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
+    if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */
+        char *berr = NULL;
+        st = be->model_create(&m->cfg, &m->cfg.shared, &berr);
+        if (st != FROST_OK) fr_errorf(err, "%s: backend %s: %s", g->source, be->name, berr ? berr : frost_strerror(st));
+        free(berr);
+    }
+    if (st == FROST_OK) st = build_plan(m, 1, &m->plans[1], err);
+    if (st != FROST_OK) {
+        if (st == FROST_E_NO_MEMORY && err && !*err) fr_errorf(err, "%s: out of memory", g->source);
+        frost_model_free(m);
+        return st;
+    }
+    const fr_compiled *c = m->plans[1]->c;
+    const fr_plan *p = &c->plan;
+    m->out_shape = calloc((size_t)p->n_outputs + 1, sizeof *m->out_shape);
+    m->in_size = calloc((size_t)p->n_inputs + 1, sizeof(size_t));
+    m->out_size = calloc((size_t)p->n_outputs + 1, sizeof(size_t));
+    if (!m->out_shape || !m->in_size || !m->out_size) {
+        frost_model_free(m);
+        return FROST_E_NO_MEMORY;
+    }
+    for (int i = 0; i < p->n_inputs; i++) m->in_size[i] = p->values[p->inputs[i]].count;
+    for (int i = 0; i < p->n_outputs; i++) {
+        const fr_value *v = &p->values[p->outputs[i]];
+        m->out_size[i] = v->count;
+        m->out_shape[i].rank = v->rank;
+        for (int k = 0; k < v->rank; k++) m->out_shape[i].dims[k] = v->dims[k];
+        if (v->rank > 0) m->out_shape[i].dims[0] = -1;
+    }
+    frost_model_stats *s = &m->stats;
+    s->graph_nodes = c->graph_nodes;
+    s->pruned_nodes = c->pruned_nodes;
+    s->identity_nodes = c->identity_nodes;
+    s->folded_nodes = c->folded_nodes;
+    s->folded_batchnorms = c->folded_batchnorms;
+    s->fused_ops = c->fused_ops;
+    s->steps = p->n_steps;
+    s->params = c->params;
+    s->flops = c->flops;
+    s->weight_bytes = (size_t)c->params * sizeof(float);
+    s->arena_bytes = p->arena_bytes;
+    s->backend = be->name;
+    *out = m;
+    return FROST_OK;
+}
+
+frost_status frost_model_load(const char *path, const frost_options *opt, frost_model **out, char **err) {
+    if (err) *err = NULL;
+    if (!out) return FROST_E_INVALID_ARGUMENT;
+    *out = NULL;
+    frost_graph *g = NULL;
+    frost_status st = frost_graph_load(path, &g, err);
+    if (st != FROST_OK) return st;
+    st = frost_model_compile(g, opt, out, err);
+    frost_graph_free(g);
+    return st;
+}
+
+int frost_model_input_count(const frost_model *m) { return m ? m->io.n_inputs : 0; }
+int frost_model_output_count(const frost_model *m) { return m ? m->io.n_outputs : 0; }
+const char *frost_model_input_name(const frost_model *m, int i) {
+    return m && i >= 0 && i < m->io.n_inputs ? m->io.in_names[i] : NULL;
+}
+const char *frost_model_output_name(const frost_model *m, int i) {
+    return m && i >= 0 && i < m->io.n_outputs ? m->io.out_names[i] : NULL;
+}
+frost_status frost_model_input_shape(const frost_model *m, int i, frost_shape *out) {
+    if (!m || !out || i < 0 || i >= m->io.n_inputs) return FROST_E_INVALID_ARGUMENT;
+    *out = m->io.in_shape[i];
+    out->dims[0] = -1;
+    return FROST_OK;
+}
+frost_status frost_model_output_shape(const frost_model *m, int i, frost_shape *out) {
+    if (!m || !out || i < 0 || i >= m->io.n_outputs) return FROST_E_INVALID_ARGUMENT;
+    *out = m->out_shape[i];
+    return FROST_OK;
+}
+size_t frost_model_input_size(const frost_model *m, int i) {
+    return m && i >= 0 && i < m->io.n_inputs ? m->in_size[i] : 0;
+}
+size_t frost_model_output_size(const frost_model *m, int i) {
+    return m && i >= 0 && i < m->io.n_outputs ? m->out_size[i] : 0;
+}
+int frost_model_max_batch(const frost_model *m) { return m ? m->max_batch : 0; }
+
+frost_status frost_model_get_stats(const frost_model *m, frost_model_stats *out) {
+    if (!m || !out) return FROST_E_INVALID_ARGUMENT;
+    *out = m->stats;
+    return FROST_OK;
+}

@@ -1,0 +1,169 @@
+/* The graph / model / context API: queries, histogram, stats, profiling,
+ * loading from memory without a copy, several batch sizes, and several
+ * threads sharing one model (each with its own context). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frost.h"
+#include "pb/gdwrite.h"
+#include "testutil.h"
+
+#define D(...) ((const int64_t[]){__VA_ARGS__})
+#define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* x [N,4,4,2] -> Conv 3x3 (2->3) + BiasAdd + Relu -> AvgPool 2x2 -> Mean[1,2] -> y; plus an unused branch. */
+static const uint8_t *small_graph(fr_gdw *w, size_t *len) {
+    float k[3 * 3 * 2 * 3];
+    for (int i = 0; i < 54; i++) k[i] = (float)((i * 7) % 11) / 10.0f - 0.5f;
+    fr_gdw_placeholder(w, "x", 4, D(-1, 4, 4, 2));
+    fr_gdw_const_f(w, "k", 4, D(3, 3, 2, 3), k);
+    fr_gdw_const_f(w, "b", 1, D(3), (const float[]){0.1f, -0.2f, 0.3f});
+    fr_gdw_node(w, "k_read", "Identity", IN("k"));
+    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k_read"));
+    fr_gdw_attr_str(w, "padding", "SAME");
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    fr_gdw_node(w, "bias", "BiasAdd", IN("conv", "b"));
+    fr_gdw_node(w, "relu", "Relu", IN("bias", "^k_read"));
+    fr_gdw_node(w, "pool", "AvgPool", IN("relu"));
+    fr_gdw_attr_str(w, "padding", "VALID");
+    fr_gdw_attr_ints(w, "ksize", 4, D(1, 2, 2, 1));
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 2, 2, 1));
+    fr_gdw_const_i32(w, "axes", 1, D(2), D(1, 2));
+    fr_gdw_node(w, "y", "Mean", IN("pool", "axes"));
+    fr_gdw_node(w, "other", "Sigmoid", IN("x"));
+    return fr_gdw_finish(w, len);
+}
+
+static void graph_queries(const frost_graph *g) {
+    CHECK(frost_graph_node_count(g) == 11);
+    CHECK(frost_graph_placeholder_count(g) == 1 && !strcmp(frost_graph_placeholder_name(g, 0), "x"));
+    frost_shape s;
+    CHECK(frost_graph_placeholder_shape(g, 0, &s) == FROST_OK && s.rank == 4 && s.dims[0] == -1 && s.dims[3] == 2);
+    CHECK(frost_graph_sink_count(g) == 2);
+    CHECK(!strcmp(frost_graph_sink_name(g, 0), "y") && !strcmp(frost_graph_sink_name(g, 1), "other"));
+    CHECK(frost_graph_op_type_count(g) == 9);
+    CHECK(!strcmp(frost_graph_op_type_name(g, 0), "Const") && frost_graph_op_type_uses(g, 0) == 3);
+    CHECK(frost_graph_op_type_uses(g, 1) == 1 && strcmp(frost_graph_op_type_name(g, 1), frost_graph_op_type_name(g, 2)) < 0);
+    CHECK(frost_graph_param_count(g) == 54 + 3 + 2);
+    CHECK(frost_graph_sink_name(g, 2) == NULL && frost_graph_op_type_name(g, -1) == NULL);
+}
+
+typedef struct {
+    const frost_model *m;
+    int batch;
+    const float *in;
+    const float *want;
+    int ok;
+} thread_arg;
+
+static void *worker(void *p) {
+    thread_arg *a = p;
+    frost_context *c = NULL;
+    float out[64 * 3];
+    a->ok = frost_context_create(a->m, &c, NULL) == FROST_OK;
+    for (int r = 0; r < 50 && a->ok; r++) {
+        a->ok = frost_context_run1(c, a->batch, a->in, out) == FROST_OK;
+        for (int i = 0; a->ok && i < a->batch * 3; i++) a->ok = out[i] == a->want[i % 3 + 3 * (i / 3)];
+    }
+    frost_context_free(c);
+    return NULL;
+}
+
+int main(void) {
+    fr_gdw *w = fr_gdw_new();
+    size_t len;
+    const uint8_t *bytes = small_graph(w, &len);
+    frost_graph *g = NULL;
+    char *err = NULL;
+    CHECK(frost_graph_load_memory(bytes, len, 0, &g, &err) == FROST_OK && err == NULL);
+    if (!g) return tu_done();
+    graph_queries(g);
+
+    /* model with explicit output, default inputs; profiling on */
+    frost_options o;
+    frost_options_init(&o);
+    const char *outs[] = {"y:0"};
+    o.outputs = outs;
+    o.num_outputs = 1;
+    o.profiling = 1;
+    o.max_batch = 8;
+    o.backend = FROST_BACKEND_REFERENCE;
+    frost_model *m = NULL;
+    CHECK(frost_model_compile(g, &o, &m, &err) == FROST_OK);
+    frost_model *plain = NULL;
+    o.no_optimize = 1;
+    CHECK(frost_model_compile(g, &o, &plain, &err) == FROST_OK);
+    frost_graph_free(g);
+    if (!m || !plain) return tu_done();
+    CHECK(frost_model_input_count(m) == 1 && frost_model_output_count(m) == 1);
+    CHECK(!strcmp(frost_model_input_name(m, 0), "x") && !strcmp(frost_model_output_name(m, 0), "y"));
+    frost_shape s;
+    CHECK(frost_model_input_shape(m, 0, &s) == FROST_OK && s.rank == 4 && s.dims[0] == -1 && s.dims[1] == 4);
+    CHECK(frost_model_output_shape(m, 0, &s) == FROST_OK && s.rank == 2 && s.dims[0] == -1 && s.dims[1] == 3);
+    CHECK(frost_model_input_size(m, 0) == 32 && frost_model_output_size(m, 0) == 3);
+    CHECK(frost_model_max_batch(m) == 8);
+    CHECK(frost_model_input_shape(m, 1, &s) == FROST_E_INVALID_ARGUMENT);
+    frost_model_stats st, sp;
+    CHECK(frost_model_get_stats(m, &st) == FROST_OK && frost_model_get_stats(plain, &sp) == FROST_OK);
+    CHECK(st.graph_nodes == 11 && st.pruned_nodes == 1); /* "other" */
+    CHECK(st.identity_nodes == 2);                        /* k_read + one control edge */
+    CHECK(st.fused_ops == 2 && st.steps == 3);            /* Conv+BiasAdd+Relu, AvgPool, Mean */
+    CHECK(sp.fused_ops == 0 && sp.steps == 5);
+    CHECK(st.params == 54 + 3 && st.flops == 2 * 16 * 3 * 18);
+    CHECK(st.arena_bytes > 0 && !strcmp(st.backend, "reference"));
+
+    /* runs at batch 1..8, compare optimised and plain; profile names */
+    float in[8 * 32], out[8 * 3], ref[8 * 3];
+    for (int i = 0; i < 8 * 32; i++) in[i] = (float)((i * 13) % 17) / 8.0f - 1.0f;
+    frost_context *c = NULL, *cp = NULL;
+    CHECK(frost_context_create(m, &c, NULL) == FROST_OK && frost_context_create(plain, &cp, NULL) == FROST_OK);
+    for (int b = 1; b <= 8; b++) {
+        CHECK(frost_context_run1(c, b, in, out) == FROST_OK);
+        CHECK(frost_context_run1(cp, b, in, ref) == FROST_OK);
+        CHECK(tu_max_abs_diff(out, ref, (size_t)b * 3) <= 1e-5);
+    }
+    /* batch item k of a batch run equals a batch-1 run of item k */
+    float one[3];
+    CHECK(frost_context_run1(c, 1, in + 5 * 32, one) == FROST_OK);
+    CHECK(frost_context_run1(c, 8, in, out) == FROST_OK && !memcmp(one, out + 15, sizeof one));
+    const frost_op_profile *prof = NULL;
+    int n = 0;
+    CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 3);
+    if (n == 3) {
+        CHECK(!strcmp(prof[0].name, "relu") && !strcmp(prof[0].op, "Conv2D+BiasAdd+Relu") && prof[0].runs == 2);
+        CHECK(!strcmp(prof[0].kernel, "reference") && prof[0].flops == 8 * 2 * 16 * 3 * 18 && prof[0].total_ms >= 0);
+        CHECK(!strcmp(prof[2].op, "Mean"));
+    }
+    frost_context_profile_reset(c);
+    CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 3 && prof[0].runs == 0);
+
+    /* four threads, one model, different batch sizes at once */
+    float want[8 * 3];
+    CHECK(frost_context_run1(c, 8, in, want) == FROST_OK);
+    pthread_t th[4];
+    thread_arg args[4];
+    for (int t = 0; t < 4; t++) {
+        args[t] = (thread_arg){m, t + 1 + (t == 3) * 4, in, want, 0};
+        pthread_create(&th[t], NULL, worker, &args[t]);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_MSG(args[t].ok, "thread %d", t);
+    }
+    frost_context_free(c);
+    frost_context_free(cp);
+    frost_model_free(m);
+    frost_model_free(plain);
+    fr_gdw_free(w);
+
+    /* the default output (sinks) and frost_model_load on a file */
+    const char *shared = tu_shared_dir();
+    if (shared) {
+        CHECK(frost_model_load(tu_path("%s/models/mobilenet_v1_0.25_128_quant_float.pb", shared), NULL, &m, NULL) == FROST_OK);
+        CHECK(m && !strcmp(frost_model_output_name(m, 0), "MobilenetV1/Predictions/Reshape_1"));
+        CHECK(m && frost_model_input_size(m, 0) == 128 * 128 * 3 && frost_model_output_size(m, 0) == 1001);
+        frost_model_free(m);
+    }
+    return tu_done();
+}

@@ -1,0 +1,511 @@
+/* oneDNN backend vs the reference kernels, step by step.
+ *
+ * Each case builds a one- or two-step plan by hand (the plan is plain data),
+ * runs it with the reference kernels and with the oneDNN backend on separate
+ * arenas holding the same inputs, and compares the outputs: FP32 within a
+ * relative 1e-4 (|a - b| / max(1, |b|)); Winograd and bf16 within looser,
+ * stated bounds.  Every FP32 case must also be claimed by oneDNN (a case
+ * oneDNN silently declined would compare the reference with itself).
+ * Shapes are deliberately odd: odd H/W, stride 2 with SAME (asymmetric)
+ * padding, dilation, depthwise multiplier 2, channel counts that are not
+ * multiples of 8 or 16, batch > 1, fused residual add. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/dnnl.h"
+#include "testutil.h"
+
+#ifdef FROST_HAVE_ONEDNN
+#define MAXV 16
+#define MAXS 4
+
+typedef struct tplan {
+    fr_value values[MAXV];
+    int nv;
+    fr_step steps[MAXS];
+    int step_inputs[MAXS][8];
+    int ns;
+    int inputs[MAXV], n_inputs;
+    size_t arena;
+    float *consts[MAXV];
+    int nconsts;
+    uint32_t seed;
+} tplan;
+
+static float rnd(uint32_t *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void tp_init(tplan *t, uint32_t seed) {
+    memset(t, 0, sizeof(*t));
+    t->seed = seed;
+}
+
+static void tp_free(tplan *t) {
+    for (int i = 0; i < t->nconsts; i++) free(t->consts[i]);
+}
+
+/* A value of the given shape: an arena activation, or (is_const) random constant data. */
+static int tp_value(tplan *t, int is_const, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    fr_value *v = &t->values[t->nv];
+    int64_t d[4] = {d0, d1, d2, d3};
+    v->name = "v";
+    v->rank = rank;
+    v->count = 1;
+    for (int i = 0; i < rank; i++) {
+        v->dims[i] = d[i];
+        v->count *= (size_t)d[i];
+    }
+    if (is_const) {
+        float *c = malloc(v->count * sizeof(float));
+        for (size_t i = 0; i < v->count; i++) c[i] = rnd(&t->seed);
+        t->consts[t->nconsts++] = c;
+        v->kind = FR_VALUE_CONST;
+        v->data = c;
+    } else {
+        v->kind = FR_VALUE_ARENA;
+        v->offset = t->arena;
+        t->arena += (v->count * sizeof(float) + FR_ARENA_ALIGN - 1) / FR_ARENA_ALIGN * FR_ARENA_ALIGN;
+    }
+    return t->nv++;
+}
+
+static const float *tp_const(tplan *t, size_t n, float scale) {
+    float *c = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) c[i] = scale * rnd(&t->seed);
+    t->consts[t->nconsts++] = c;
+    return c;
+}
+
+static fr_step *tp_step(tplan *t, fr_step_kind kind, const char *label, int n_in, const int *in, int out) {
+    fr_step *s = &t->steps[t->ns];
+    memset(s, 0, sizeof(*s));
+    s->kind = kind;
+    s->name = label;
+    s->label = label;
+    s->n_inputs = n_in;
+    memcpy(t->step_inputs[t->ns], in, sizeof(int) * (size_t)n_in);
+    s->inputs = t->step_inputs[t->ns];
+    s->output = out;
+    t->ns++;
+    return s;
+}
+
+static int produced(const tplan *t, int id) {
+    for (int i = 0; i < t->ns; i++)
+        if (t->steps[i].output == id) return 1;
+    return 0;
+}
+
+/* Runs the plan both ways and compares the last step's output.
+ * tol < 0: relative tolerance -tol; expect_claim: every step must be claimed. */
+static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double tol, int expect_claim) {
+    fr_plan p = {0};
+    int out = t->steps[t->ns - 1].output;
+    t->n_inputs = 0;
+    for (int i = 0; i < t->nv; i++)
+        if (t->values[i].kind == FR_VALUE_ARENA && !produced(t, i)) t->inputs[t->n_inputs++] = i;
+    p.batch = (int)t->values[t->inputs[0]].dims[0];
+    p.n_values = t->nv;
+    p.values = t->values;
+    p.n_steps = t->ns;
+    p.steps = t->steps;
+    p.n_inputs = t->n_inputs;
+    p.inputs = t->inputs;
+    p.n_outputs = 1;
+    p.outputs = &out;
+    p.arena_bytes = t->arena;
+
+    float *a = aligned_alloc(64, t->arena), *b = aligned_alloc(64, t->arena);
+    for (size_t i = 0; i < t->arena / sizeof(float); i++) a[i] = NAN;
+    for (int k = 0; k < t->n_inputs; k++) {
+        const fr_value *v = &t->values[t->inputs[k]];
+        float *x = (float *)((char *)a + v->offset);
+        for (size_t i = 0; i < v->count; i++) x[i] = rnd(&t->seed);
+    }
+    memcpy(b, a, t->arena);
+    for (int i = 0; i < t->ns; i++) {
+        frost_status s = fr_ref_run_step(&p, i, a);
+        CHECK_MSG(s == FROST_OK, "%s: reference step %d failed", what, i);
+    }
+
+    const fr_backend *be = fr_backend_onednn();
+    uint8_t claimed[MAXS] = {0};
+    void *state = NULL, *run = NULL;
+    char *err = NULL;
+    frost_status s = be->prepare(&p, &cfg, &state, claimed, &err);
+    CHECK_MSG(s == FROST_OK, "%s: prepare: %s", what, err ? err : "");
+    free(err);
+    err = NULL;
+    if (s == FROST_OK) {
+        s = be->bind(state, &p, b, &run, &err);
+        CHECK_MSG(s == FROST_OK, "%s: bind: %s", what, err ? err : "");
+        free(err);
+        err = NULL;
+    }
+    if (s == FROST_OK) {
+        int all = 1;
+        for (int i = 0; i < t->ns; i++) {
+            all &= claimed[i];
+            if (claimed[i]) {
+                s = be->run_step(state, run, i, &err);
+                CHECK_MSG(s == FROST_OK, "%s: run_step %d: %s", what, i, err ? err : "");
+                free(err);
+                err = NULL;
+            } else {
+                fr_ref_run_step(&p, i, b);
+            }
+        }
+        if (expect_claim)
+            CHECK_MSG(all, "%s: not every step claimed by oneDNN (kernel %s)", what,
+                      be->kernel_name(state, 0) ? be->kernel_name(state, 0) : "none");
+        const fr_value *v = &t->values[out];
+        const float *ra = (const float *)((char *)a + v->offset), *rb = (const float *)((char *)b + v->offset);
+        double d = tu_max_rel_diff(rb, ra, v->count);
+        CHECK_MSG(d <= tol, "%s: max relative difference %g > %g (kernel %s)", what, d, tol,
+                  be->kernel_name(state, t->ns - 1) ? be->kernel_name(state, t->ns - 1) : "reference");
+        if (getenv("FROST_TEST_VERBOSE")) {
+            printf("%-48s rel diff %-9.3g", what, d);
+            for (int i = 0; i < t->ns; i++)
+                printf(" %s", be->kernel_name(state, i) ? be->kernel_name(state, i) : "reference");
+            printf("\n");
+        }
+    }
+    be->unbind(run);
+    be->release(state);
+    free(a);
+    free(b);
+}
+
+static fr_backend_config cfg_fp32(void) {
+    fr_backend_config c = {.threads = 2, .precision = FROST_PRECISION_FP32, .winograd = 0};
+    return c;
+}
+
+/* TensorFlow SAME padding of one dimension. */
+static int same_out(int in, int k, int s, int d, int *before, int *after) {
+    int out = (in + s - 1) / s;
+    int keff = (k - 1) * d + 1;
+    int total = (out - 1) * s + keff - in;
+    if (total < 0) total = 0;
+    *before = total / 2;
+    *after = total - *before;
+    return out;
+}
+
+typedef struct conv_case {
+    const char *what;
+    int n, h, w, cin, cout; /* cout: multiplier for depthwise */
+    int kh, kw, sh, sw, dh, dw;
+    int same, depthwise, bias, residual;
+    fr_act act;
+} conv_case;
+
+static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed) {
+    tplan t;
+    tp_init(&t, seed);
+    int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
+    if (k->same) {
+        oh = same_out(k->h, k->kh, k->sh, k->dh, &pt, &pb);
+        ow = same_out(k->w, k->kw, k->sw, k->dw, &pl, &pr);
+    } else {
+        oh = (k->h - (k->kh - 1) * k->dh + k->sh - 1) / k->sh;
+        ow = (k->w - (k->kw - 1) * k->dw + k->sw - 1) / k->sw;
+    }
+    int cout = k->depthwise ? k->cin * k->cout : k->cout;
+    int x = tp_value(&t, 0, 4, k->n, k->h, k->w, k->cin);
+    int r = k->residual ? tp_value(&t, 0, 4, k->n, oh, ow, cout) : -1;
+    int y = tp_value(&t, 0, 4, k->n, oh, ow, cout);
+    int in[2] = {x, r};
+    fr_step *s = tp_step(&t, FR_STEP_CONV, k->what, k->residual ? 2 : 1, in, y);
+    fr_conv_params *c = &s->p.conv;
+    c->kh = k->kh;
+    c->kw = k->kw;
+    c->cin = k->cin;
+    c->cout = cout;
+    c->groups = k->depthwise ? k->cin : 1;
+    c->stride_h = k->sh;
+    c->stride_w = k->sw;
+    c->dil_h = k->dh;
+    c->dil_w = k->dw;
+    c->pad_top = pt;
+    c->pad_bottom = pb;
+    c->pad_left = pl;
+    c->pad_right = pr;
+    size_t wn = (size_t)k->kh * k->kw * k->cin * (k->depthwise ? k->cout : cout);
+    c->weights = tp_const(&t, wn, 0.5f);
+    c->bias = k->bias ? tp_const(&t, (size_t)cout, 1.0f) : NULL;
+    c->act = k->act;
+    c->alpha = 0.2f;
+    c->residual = r;
+    s->flops = 2 * (int64_t)k->n * oh * ow * cout * k->kh * k->kw * (k->depthwise ? 1 : k->cin);
+    tp_check(&t, k->what, cfg, tol, expect_claim);
+    tp_free(&t);
+}
+
+static const conv_case conv_cases[] = {
+    /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
+    {"conv 3x3 s1 SAME odd 7x9 c3->5 relu", 1, 7, 9, 3, 5, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
+    {"conv 3x3 s2 SAME even 8x8 c13->17", 1, 8, 8, 13, 17, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_NONE},
+    {"conv 3x3 s2 VALID odd 11x11 c32->32", 2, 11, 11, 32, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU},
+    {"conv 1x1 batch 3 c19->24 relu6", 3, 5, 6, 19, 24, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU6},
+    {"conv 1x7 SAME c24->20", 1, 9, 9, 24, 20, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
+    {"conv 7x1 SAME c20->24", 2, 9, 9, 20, 24, 7, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
+    {"conv 5x5 dilation 2 SAME c8->9 no bias", 1, 13, 11, 8, 9, 5, 5, 1, 1, 2, 2, 1, 0, 0, 0, FR_ACT_NONE},
+    {"conv 3x3 dilation 3 s1 VALID c16->16 tanh", 1, 15, 12, 16, 16, 3, 3, 1, 1, 3, 3, 0, 0, 1, 0, FR_ACT_TANH},
+    {"conv 3x3 s1 SAME residual + relu", 2, 7, 7, 16, 16, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU},
+    {"conv 1x1 residual, no act, c24->40", 1, 14, 14, 24, 40, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_NONE},
+    {"conv 3x3 s1 leaky c64->64 batch 4", 4, 17, 17, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY},
+    {"conv 3x3 s1 sigmoid c7->3", 1, 6, 5, 7, 3, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID},
+    {"conv 3x3 s2 SAME 299 c3->32 (stem)", 1, 299, 299, 3, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU},
+    {"depthwise 3x3 s1 SAME c32 relu6", 1, 14, 14, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6},
+    {"depthwise 3x3 s2 SAME odd c19 mult 2", 2, 9, 11, 19, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6},
+    {"depthwise 5x5 dilation 2 c8 mult 1", 1, 12, 12, 8, 1, 5, 5, 1, 1, 2, 2, 1, 1, 1, 0, FR_ACT_NONE},
+    {"depthwise 3x3 s2 VALID c13 mult 3 no bias", 1, 10, 10, 13, 3, 3, 3, 2, 2, 1, 1, 0, 1, 0, 0, FR_ACT_RELU},
+    {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6},
+};
+
+static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {
+    tplan t;
+    tp_init(&t, seed);
+    int a = tp_value(&t, 0, 2, m, k, 0, 0);
+    int r = residual ? tp_value(&t, 0, 2, m, n, 0, 0) : -1;
+    int y = tp_value(&t, 0, 2, m, n, 0, 0);
+    int in[2] = {a, r};
+    fr_step *s = tp_step(&t, FR_STEP_MATMUL, what, residual ? 2 : 1, in, y);
+    fr_matmul_params *p = &s->p.matmul;
+    p->m = m;
+    p->k = k;
+    p->n = n;
+    p->weights = tp_const(&t, (size_t)k * n, 0.3f);
+    p->bias = bias ? tp_const(&t, (size_t)n, 1.f) : NULL;
+    p->act = act;
+    p->residual = r;
+    s->flops = 2 * (int64_t)m * n * k;
+    tp_check(&t, what, cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+}
+
+static void pool_test(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
+                      uint32_t seed) {
+    tplan t;
+    tp_init(&t, seed);
+    int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
+    if (same) {
+        oh = same_out(h, k, st, 1, &pt, &pb);
+        ow = same_out(w, k, st, 1, &pl, &pr);
+    } else {
+        oh = (h - k + st) / st;
+        ow = (w - k + st) / st;
+    }
+    int x = tp_value(&t, 0, 4, n, h, w, c);
+    int y = tp_value(&t, 0, 4, n, oh, ow, c);
+    fr_step *s = tp_step(&t, FR_STEP_POOL, what, 1, &x, y);
+    s->p.pool = (fr_pool_params){op, k, k, st, st, pt, pb, pl, pr};
+    tp_check(&t, what, cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+}
+
+static void reduce_test(const char *what, fr_reduce_op op, unsigned mask, int keep, uint32_t seed) {
+    tplan t;
+    tp_init(&t, seed);
+    int64_t d[4] = {2, 5, 7, 11};
+    int x = tp_value(&t, 0, 4, d[0], d[1], d[2], d[3]);
+    int64_t o[4];
+    int r = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!((mask >> i) & 1u))
+            o[r++] = d[i];
+        else if (keep)
+            o[r++] = 1;
+    }
+    int y = tp_value(&t, 0, r, o[0], r > 1 ? o[1] : 0, r > 2 ? o[2] : 0, r > 3 ? o[3] : 0);
+    fr_step *s = tp_step(&t, FR_STEP_REDUCE, what, 1, &x, y);
+    s->p.reduce.op = op;
+    s->p.reduce.axes_mask = mask;
+    tp_check(&t, what, cfg_fp32(), 1e-4, 0);
+    tp_free(&t);
+}
+
+static void misc_tests(void) {
+    tplan t;
+    /* softmax over the last axis */
+    tp_init(&t, 11);
+    int x = tp_value(&t, 0, 2, 3, 1001, 0, 0), y = tp_value(&t, 0, 2, 3, 1001, 0, 0);
+    tp_step(&t, FR_STEP_SOFTMAX, "softmax [3,1001]", 1, &x, y);
+    tp_check(&t, "softmax [3,1001]", cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+
+    /* concat along channels, inputs of unequal widths, batch 2 */
+    tp_init(&t, 12);
+    int c[3] = {tp_value(&t, 0, 4, 2, 5, 7, 13), tp_value(&t, 0, 4, 2, 5, 7, 64), tp_value(&t, 0, 4, 2, 5, 7, 3)};
+    y = tp_value(&t, 0, 4, 2, 5, 7, 80);
+    tp_step(&t, FR_STEP_CONCAT, "concat axis 3", 3, c, y)->p.concat.axis = 3;
+    tp_check(&t, "concat axis 3 (13+64+3)", cfg_fp32(), 0, 1);
+    tp_free(&t);
+
+    /* concat along H */
+    tp_init(&t, 13);
+    int c2[2] = {tp_value(&t, 0, 4, 1, 3, 4, 5), tp_value(&t, 0, 4, 1, 2, 4, 5)};
+    y = tp_value(&t, 0, 4, 1, 5, 4, 5);
+    tp_step(&t, FR_STEP_CONCAT, "concat axis 1", 2, c2, y)->p.concat.axis = 1;
+    tp_check(&t, "concat axis 1", cfg_fp32(), 0, 1);
+    tp_free(&t);
+
+    /* binary: full + per-channel constant (broadcast), with relu */
+    tp_init(&t, 14);
+    int in[2] = {tp_value(&t, 0, 4, 2, 5, 7, 19), tp_value(&t, 1, 1, 19, 0, 0, 0)};
+    y = tp_value(&t, 0, 4, 2, 5, 7, 19);
+    fr_step *s = tp_step(&t, FR_STEP_BINARY, "add broadcast", 2, in, y);
+    s->p.binary.op = FR_BIN_ADD;
+    s->p.binary.act = FR_ACT_RELU;
+    tp_check(&t, "add [2,5,7,19] + const [19], relu", cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+
+    /* binary: broadcast operand first (commutative op is swapped) */
+    tp_init(&t, 15);
+    int in2[2] = {tp_value(&t, 0, 4, 1, 1, 1, 8), tp_value(&t, 0, 4, 3, 4, 5, 8)};
+    y = tp_value(&t, 0, 4, 3, 4, 5, 8);
+    s = tp_step(&t, FR_STEP_BINARY, "mul", 2, in2, y);
+    s->p.binary.op = FR_BIN_MUL;
+    tp_check(&t, "mul [1,1,1,8] * [3,4,5,8]", cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+
+    /* binary sub / div / max, same shapes */
+    static const fr_binary_op ops[] = {FR_BIN_SUB, FR_BIN_DIV, FR_BIN_MAX, FR_BIN_MIN};
+    static const char *names[] = {"sub same shape", "div same shape", "max same shape", "min same shape"};
+    for (int i = 0; i < 4; i++) {
+        tp_init(&t, 16 + (uint32_t)i);
+        int in3[2] = {tp_value(&t, 0, 3, 3, 7, 9, 0), tp_value(&t, 0, 3, 3, 7, 9, 0)};
+        y = tp_value(&t, 0, 3, 3, 7, 9, 0);
+        s = tp_step(&t, FR_STEP_BINARY, names[i], 2, in3, y);
+        s->p.binary.op = ops[i];
+        /* division by values near 0 amplifies rounding: compare absolute values loosely */
+        tp_check(&t, names[i], cfg_fp32(), ops[i] == FR_BIN_DIV ? 1e-3 : 1e-4, 1);
+        tp_free(&t);
+    }
+
+    /* scale-shift (an unfolded batch norm) with relu6 */
+    tp_init(&t, 21);
+    x = tp_value(&t, 0, 4, 2, 6, 5, 23);
+    y = tp_value(&t, 0, 4, 2, 6, 5, 23);
+    s = tp_step(&t, FR_STEP_SCALE_SHIFT, "scale_shift", 1, &x, y);
+    s->p.scale_shift.channels = 23;
+    s->p.scale_shift.scale = tp_const(&t, 23, 2.f);
+    s->p.scale_shift.shift = tp_const(&t, 23, 1.f);
+    s->p.scale_shift.act = FR_ACT_RELU6;
+    tp_check(&t, "scale_shift c23 relu6", cfg_fp32(), 1e-4, 1);
+    tp_free(&t);
+
+    /* unary ops (inputs in [-1, 1): sqrt/rsqrt on abs first) */
+    static const fr_unary_op uops[] = {FR_UN_RELU, FR_UN_RELU6, FR_UN_LEAKY_RELU, FR_UN_SIGMOID, FR_UN_TANH,
+                                       FR_UN_EXP, FR_UN_NEG, FR_UN_SQUARE, FR_UN_ABS};
+    for (size_t i = 0; i < sizeof(uops) / sizeof(uops[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "unary op %d", (int)uops[i]);
+        tp_init(&t, 30 + (uint32_t)i);
+        x = tp_value(&t, 0, 4, 2, 3, 5, 7);
+        y = tp_value(&t, 0, 4, 2, 3, 5, 7);
+        s = tp_step(&t, FR_STEP_UNARY, name, 1, &x, y);
+        s->p.unary.op = uops[i];
+        s->p.unary.alpha = 0.1f;
+        tp_check(&t, name, cfg_fp32(), 1e-4, 1);
+        tp_free(&t);
+    }
+    /* sqrt and rsqrt on positive values: abs first (two steps) */
+    static const fr_unary_op pops[] = {FR_UN_SQRT, FR_UN_RSQRT};
+    for (int i = 0; i < 2; i++) {
+        tp_init(&t, 40 + (uint32_t)i);
+        x = tp_value(&t, 0, 2, 6, 33, 0, 0);
+        int m = tp_value(&t, 0, 2, 6, 33, 0, 0);
+        y = tp_value(&t, 0, 2, 6, 33, 0, 0);
+        tp_step(&t, FR_STEP_UNARY, "abs", 1, &x, m)->p.unary.op = FR_UN_ABS;
+        tp_step(&t, FR_STEP_UNARY, "sqrt", 1, &m, y)->p.unary.op = pops[i];
+        tp_check(&t, i ? "rsqrt(abs(x))" : "sqrt(abs(x))", cfg_fp32(), i ? 1e-3 : 1e-4, 1);
+        tp_free(&t);
+    }
+}
+
+/* Two convolutions in a row plus a concat: a small block as in Inception. */
+static void block_test(fr_backend_config cfg, const char *what, double tol, int expect_claim) {
+    tplan t;
+    tp_init(&t, 77);
+    int x = tp_value(&t, 0, 4, 2, 17, 17, 32);
+    int a = tp_value(&t, 0, 4, 2, 17, 17, 48);
+    int b = tp_value(&t, 0, 4, 2, 17, 17, 64);
+    int y = tp_value(&t, 0, 4, 2, 17, 17, 112);
+    fr_step *s = tp_step(&t, FR_STEP_CONV, "1x1", 1, &x, a);
+    s->p.conv = (fr_conv_params){1, 1, 32, 48, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, NULL, FR_ACT_RELU, 0.f, -1};
+    s->p.conv.weights = tp_const(&t, 32 * 48, 0.3f);
+    s->p.conv.bias = tp_const(&t, 48, 0.1f);
+    s = tp_step(&t, FR_STEP_CONV, "3x3", 1, &a, b);
+    s->p.conv = (fr_conv_params){3, 3, 48, 64, 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, FR_ACT_RELU, 0.f, -1};
+    s->p.conv.weights = tp_const(&t, 9 * 48 * 64, 0.1f);
+    s->p.conv.bias = tp_const(&t, 64, 0.1f);
+    int cin[2] = {a, b};
+    tp_step(&t, FR_STEP_CONCAT, "concat", 2, cin, y)->p.concat.axis = 3;
+    tp_check(&t, what, cfg, tol, expect_claim);
+    tp_free(&t);
+}
+
+int main(void) {
+    if (!fr_backend_onednn()) {
+        fprintf(stderr, "oneDNN backend unavailable\n");
+        return 77;
+    }
+    for (size_t i = 0; i < sizeof(conv_cases) / sizeof(conv_cases[0]); i++)
+        conv_test(&conv_cases[i], cfg_fp32(), 1e-4, 1, 100 + (uint32_t)i);
+
+    matmul_test("matmul 3x2048 -> 1001 bias", 3, 2048, 1001, 1, 0, FR_ACT_NONE, 1);
+    matmul_test("matmul 1x37 -> 19 relu", 1, 37, 19, 1, 0, FR_ACT_RELU, 2);
+    matmul_test("matmul 5x64 -> 64 residual relu6", 5, 64, 64, 1, 1, FR_ACT_RELU6, 3);
+    matmul_test("matmul 4x33 -> 7 no bias", 4, 33, 7, 0, 0, FR_ACT_NONE, 4);
+
+    pool_test("maxpool 3x3 s2 VALID 35x35 c288", FR_POOL_MAX, 1, 35, 35, 288, 3, 2, 0, 1);
+    pool_test("maxpool 3x3 s2 SAME odd 9x9 c13", FR_POOL_MAX, 2, 9, 9, 13, 3, 2, 1, 2);
+    pool_test("maxpool 2x2 s2 SAME odd 7x7 c5", FR_POOL_MAX, 1, 7, 7, 5, 2, 2, 1, 3);
+    pool_test("avgpool 3x3 s1 SAME 9x9 c19 (in-bounds divisor)", FR_POOL_AVG, 2, 9, 9, 19, 3, 1, 1, 4);
+    pool_test("avgpool 3x3 s2 SAME even 8x8 c7", FR_POOL_AVG, 1, 8, 8, 7, 3, 2, 1, 5);
+    pool_test("avgpool 8x8 VALID (global) c2048", FR_POOL_AVG, 2, 8, 8, 2048, 8, 8, 0, 6);
+    pool_test("avgpool 7x7 VALID c1024", FR_POOL_AVG, 1, 7, 7, 1024, 7, 2, 0, 7);
+
+    reduce_test("mean over H,W keep", FR_RED_MEAN, 6u, 1, 1);
+    reduce_test("mean over H,W squeeze", FR_RED_MEAN, 6u, 0, 2);
+    reduce_test("max over H,W", FR_RED_MAX, 6u, 1, 3);
+    reduce_test("sum over C", FR_RED_SUM, 8u, 0, 4);
+    reduce_test("min over H", FR_RED_MIN, 2u, 1, 5);
+
+    misc_tests();
+    block_test(cfg_fp32(), "block 1x1 -> 3x3 -> concat", 1e-4, 1);
+
+    /* Winograd (opt-in): results differ from direct convolution by more
+     * than 1e-4, but stay close; the 3x3 convolutions must still be claimed. */
+    fr_backend_config w = cfg_fp32();
+    w.winograd = 1;
+    block_test(w, "block with Winograd", 2e-3, 1);
+    conv_test(&conv_cases[10], w, 2e-3, 1, 500);
+
+    /* bf16 (opt-in; FP32 where the CPU lacks AVX512-BF16): 8 mantissa bits,
+     * relative error a few 1e-3 per layer. */
+    {
+        fr_backend_config h = cfg_fp32();
+        h.precision = FROST_PRECISION_BF16;
+        block_test(h, "block in bf16", 5e-2, 1);
+        for (size_t i = 0; i < sizeof(conv_cases) / sizeof(conv_cases[0]); i++) {
+            char what[128];
+            snprintf(what, sizeof(what), "bf16 %s", conv_cases[i].what);
+            conv_case k = conv_cases[i];
+            k.what = what;
+            conv_test(&k, h, 5e-2, 1, 700 + (uint32_t)i);
+        }
+    }
+    return tu_done();
+}
+#else
+int main(void) {
+    fprintf(stderr, "frost built without oneDNN: skipped\n");
+    return 77;
+}
+#endif

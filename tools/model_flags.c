@@ -1,0 +1,180 @@
+#include "model_flags.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char mf_help_compile[] =
+    "  --input NAME          input tensor (repeatable; default: the Placeholders\n"
+    "                        the outputs depend on)\n"
+    "  --output NAME         output tensor, \"node\" or \"node:N\" (repeatable;\n"
+    "                        default: the graph's sinks)\n"
+    "  --shape D0,D1,...     shape of the input (repeat once per --input, in\n"
+    "                        order); needed when a Placeholder has unknown\n"
+    "                        non-batch dimensions; D0 is the batch\n"
+    "  --batch N             batch size (default: from --shape or the data)\n"
+    "  --backend B           reference | onednn | auto (default auto)\n"
+    "  --threads N           compute threads (default: the number of cores)\n"
+    "  --no-optimize         no constant folding, batch-norm folding or fusion\n";
+
+void mf_init(model_flags *mf) {
+    memset(mf, 0, sizeof *mf);
+    mf->backend = FROST_BACKEND_AUTO;
+}
+
+int mf_parse_shape(const char *s, frost_shape *shape) {
+    memset(shape, 0, sizeof *shape);
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || v < -1 || v == 0 || shape->rank == FROST_MAX_RANK || (*end && *end != ',')) {
+            fprintf(stderr, "frost: --shape: '%s' is not a list of positive dimensions like 1,299,299,3\n", s);
+            return -1;
+        }
+        shape->dims[shape->rank++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (shape->rank == 0) {
+        fprintf(stderr, "frost: --shape: empty shape\n");
+        return -1;
+    }
+    return 0;
+}
+
+const char *mf_shape_str(const frost_shape *shape, char *buf, size_t size) {
+    if (shape->rank < 0) {
+        snprintf(buf, size, "[?]");
+        return buf;
+    }
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, size - n, "[");
+    for (int d = 0; d < shape->rank && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? "," : "", (long long)shape->dims[d]);
+    if (n < size) snprintf(buf + n, size - n, "]");
+    return buf;
+}
+
+/* Appends the comma-separated names of `list` to names[]; -1 when too many. */
+static int add_names(const char *flag, const char *list, const char **names, int *count, int allow_comma) {
+    const char *p = list;
+    do {
+        const char *comma = allow_comma ? strchr(p, ',') : NULL;
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (*count == MF_MAX_TENSORS) {
+            fprintf(stderr, "frost: --%s: at most %d\n", flag, MF_MAX_TENSORS);
+            return -1;
+        }
+        if (len == 0) {
+            fprintf(stderr, "frost: --%s: empty name\n", flag);
+            return -1;
+        }
+        char *copy = strndup(p, len);
+        if (!copy) return -1;
+        names[(*count)++] = copy; /* lives until the process exits */
+        p = comma ? comma + 1 : NULL;
+    } while (p);
+    return 0;
+}
+
+int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
+    const char *v;
+    int r;
+    if ((r = cli_flag(argc, argv, i, "input", &v)) != 0) {
+        if (r < 0) return -1;
+        if (!with_files) return add_names("input", v, mf->inputs, &mf->num_inputs, 1) ? -1 : 1;
+        if (mf->num_inputs == MF_MAX_TENSORS) {
+            fprintf(stderr, "frost: --input: at most %d\n", MF_MAX_TENSORS);
+            return -1;
+        }
+        const char *eq = strchr(v, '=');
+        int k = mf->num_inputs++;
+        if (!eq) { /* FILE alone: the model's only input */
+            mf->inputs[k] = NULL;
+            mf->files[k] = v;
+        } else {
+            size_t len = (size_t)(eq - v);
+            if (len == 0 || len >= sizeof mf->names[k] || !eq[1]) {
+                fprintf(stderr, "frost: --input: '%s' is not NAME=FILE\n", v);
+                return -1;
+            }
+            memcpy(mf->names[k], v, len);
+            mf->names[k][len] = '\0';
+            mf->inputs[k] = mf->names[k];
+            mf->files[k] = eq + 1;
+        }
+        return 1;
+    }
+    if ((r = cli_flag(argc, argv, i, "output", &v)) != 0)
+        return r < 0 ? -1 : add_names("output", v, mf->outputs, &mf->num_outputs, 1) ? -1 : 1;
+    if (with_files && (r = cli_flag(argc, argv, i, "out", &v)) != 0) {
+        if (r < 0) return -1;
+        if (mf->num_outs == MF_MAX_TENSORS) {
+            fprintf(stderr, "frost: --out: at most %d\n", MF_MAX_TENSORS);
+            return -1;
+        }
+        mf->outs[mf->num_outs++] = v;
+        return 1;
+    }
+    if ((r = cli_flag(argc, argv, i, "shape", &v)) != 0) {
+        if (r < 0) return -1;
+        if (mf->num_shapes == MF_MAX_TENSORS) {
+            fprintf(stderr, "frost: --shape: at most %d\n", MF_MAX_TENSORS);
+            return -1;
+        }
+        return mf_parse_shape(v, &mf->shapes[mf->num_shapes++]) ? -1 : 1;
+    }
+    if ((r = cli_flag(argc, argv, i, "batch", &v)) != 0)
+        return r < 0 || cli_parse_int("batch", v, 1, 1 << 20, &mf->batch) ? -1 : 1;
+    if ((r = cli_flag(argc, argv, i, "threads", &v)) != 0)
+        return r < 0 || cli_parse_int("threads", v, 0, 4096, &mf->threads) ? -1 : 1;
+    if ((r = cli_flag(argc, argv, i, "backend", &v)) != 0) {
+        if (r < 0) return -1;
+        if (!strcmp(v, "reference")) mf->backend = FROST_BACKEND_REFERENCE;
+        else if (!strcmp(v, "onednn")) mf->backend = FROST_BACKEND_ONEDNN;
+        else if (!strcmp(v, "auto")) mf->backend = FROST_BACKEND_AUTO;
+        else {
+            fprintf(stderr, "frost: --backend: '%s' is not reference, onednn or auto\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((r = cli_switch(argc, argv, i, "no-optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
+    if ((r = cli_switch(argc, argv, i, "no_optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
+    return 0;
+}
+
+int mf_options(const model_flags *mf, frost_options *opt) {
+    int named = mf->num_inputs > 0 && mf->inputs[0] != NULL;
+    if (mf->num_shapes && named && mf->num_shapes != mf->num_inputs) {
+        fprintf(stderr, "frost: %d --shape for %d --input: give one shape per input, in order\n", mf->num_shapes,
+                mf->num_inputs);
+        return -1;
+    }
+    for (int k = 0; k < mf->num_inputs; k++)
+        if ((mf->inputs[k] == NULL) != !named) {
+            fprintf(stderr, "frost: --input: name every input (NAME=FILE) when there are several\n");
+            return -1;
+        }
+    if (named) {
+        opt->inputs = mf->inputs;
+        opt->num_inputs = mf->num_inputs;
+    }
+    if (mf->num_shapes) opt->input_shapes = mf->shapes;
+    if (mf->num_outputs) {
+        opt->outputs = mf->outputs;
+        opt->num_outputs = mf->num_outputs;
+    }
+    int batch = mf->batch;
+    for (int k = 0; k < mf->num_shapes; k++)
+        if (mf->shapes[k].dims[0] > batch) batch = (int)mf->shapes[k].dims[0];
+    if (batch > 0) opt->max_batch = batch;
+    opt->threads = mf->threads;
+    opt->backend = mf->backend;
+    opt->no_optimize = mf->no_optimize;
+    return 0;
+}
