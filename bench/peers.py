@@ -215,6 +215,13 @@ def summarize(w, batch):
     }
 
 
+def table_row(r):
+    return "| %s | %d | %s%s | %.2f | %.1f | %s | %.0f | %.0f | %d/%d | %.2f |" % (
+        r["model"], r["batch"], r["peer"], " (noisy)" if r["noisy"] else "", r["median_ms"], r["images_per_s"],
+        "%.3f" % r["frost_over_peer"] if "frost_over_peer" in r else "-", r["load_ms"] or 0, r["max_rss_mb"],
+        r["clean_blocks"], r["rejected_blocks"], r["foreign_cores"])
+
+
 def compare_outputs(a, b):
     import numpy as np
     x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -319,6 +326,8 @@ def main():
             if "frost" in wmap and "opencv" in wmap:
                 fro["vs_opencv_output"] = compare_outputs(wmap["frost"].info["output"], wmap["opencv"].info["output"])
             results.extend(rows)
+            for r in rows:  # as soon as measured (a long run may be cut short)
+                log("  " + table_row(r))
     with open("/proc/loadavg") as f:
         load_after = f.read().split()[:3]
 
@@ -332,10 +341,7 @@ def main():
           "| foreign cores |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print("| %s | %d | %s%s | %.2f | %.1f | %s | %.0f | %.0f | %d/%d | %.2f |" % (
-            r["model"], r["batch"], r["peer"], " (noisy)" if r["noisy"] else "", r["median_ms"], r["images_per_s"],
-            "%.3f" % r["frost_over_peer"] if "frost_over_peer" in r else "-", r["load_ms"] or 0, r["max_rss_mb"],
-            r["clean_blocks"], r["rejected_blocks"], r["foreign_cores"]))
+        print(table_row(r))
     for r in results:
         if r.get("vs_opencv_output"):
             c = r["vs_opencv_output"]

@@ -7,6 +7,7 @@
 #
 # usage: bench/serve_bench.sh [--model PATH] [--image JPEG] [--mean M] [--std S]
 #                             [--duration SECONDS] [--max_batch_size N] [--conns "1 4 16"]
+#                             [--batch_timeout_micros U] [--serve_arg ARG]... [--pure_iterations N]
 # env:   FROST_BIN (default build/frost)
 # Needs wrk (Debian package wrk).  Not a test: it prints numbers, asserts nothing.
 set -euo pipefail
@@ -15,6 +16,7 @@ BIN="${FROST_BIN:-build/frost}"
 MODEL=../shared/models/mobilenet_v1_0.25_128_quant_float.pb
 IMAGE=../shared/images/grace_hopper.jpg
 MEAN=128 STD=128 DURATION=10 MAXB=16 CONNS="1 4 16" TIMEOUT_US=1000
+EXTRA=() PURE_ITERS=100
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) MODEL="$2"; shift 2 ;;
@@ -25,7 +27,9 @@ while [ $# -gt 0 ]; do
     --max_batch_size) MAXB="$2"; shift 2 ;;
     --batch_timeout_micros) TIMEOUT_US="$2"; shift 2 ;;
     --conns) CONNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --serve_arg) EXTRA+=("$2"); shift 2 ;;   # passed to both servers, e.g. --serve_arg --threads=1
+    --pure_iterations) PURE_ITERS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "serve_bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +65,7 @@ echo "model:   $MODEL   image: $IMAGE ($(stat -c %s "$IMAGE") bytes)"
 echo
 
 # 1. pure inference, same machine, same run: per-iteration times of `frost bench`.
-"$BIN" bench "$MODEL" --pattern cached,batched --batch "$MAXB" --iterations 300 --warmup 10 --image "$IMAGE" \
+"$BIN" bench "$MODEL" --pattern cached,batched --batch "$MAXB" --iterations "$PURE_ITERS" --warmup 5 --image "$IMAGE" \
   --input_mean "$MEAN" --input_std "$STD" --csv "$TMP/pure.csv" > "$TMP/pure.txt"
 read -r PURE1 PUREB < <(/usr/bin/python3 - "$TMP/pure.csv" <<'EOF'
 import csv, statistics, sys
@@ -94,38 +98,39 @@ stop_server() {
   SERVER_PID=""
 }
 
-mean_batch() {
+# "batch_sum batch_count decode_seconds decoded_images" from /metrics
+counters() {
   curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
     /^frost_serve_batch_size_sum/ {s=$2} /^frost_serve_batch_size_count/ {c=$2}
-    END {if (c > 0) printf "%.2f", s / c; else printf "-"}'
+    /^frost_serve_decode_seconds_total/ {d=$2} /^frost_serve_decoded_images_total/ {n=$2}
+    END {print s + 0, c + 0, d + 0, n + 0}'
 }
 
-printf "%-22s %5s %10s %9s %9s %8s %10s %10s %7s\n" "server" "conns" "req/s" "p50 ms" "p99 ms" "p99/p50" \
-  "vs pure1" "vs pure$MAXB" "batch"
+printf "%-22s %5s %9s %8s %8s %8s %9s %9s %6s %10s\n" "server" "conns" "req/s" "p50 ms" "p99 ms" "p99/p50" \
+  "vs pure1" "vs pure$MAXB" "batch" "decode ms"
 for mode in batching nobatch; do
   if [ "$mode" = batching ]; then
-    label="max_batch_size $MAXB"; start_server --max_batch_size "$MAXB" --batch_timeout_micros "$TIMEOUT_US"
+    label="max_batch_size $MAXB"; start_server --max_batch_size "$MAXB" --batch_timeout_micros "$TIMEOUT_US" "${EXTRA[@]}"
   else
-    label="max_batch_size 1"; start_server --max_batch_size 1
+    label="max_batch_size 1"; start_server --max_batch_size 1 "${EXTRA[@]}"
   fi
   for c in $CONNS; do
     t=$(( c < 2 ? 1 : 2 ))
-    before_s=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^frost_serve_batch_size_sum/ {print $2}')
-    before_c=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^frost_serve_batch_size_count/ {print $2}')
+    read -r s0 c0 d0 n0 < <(counters)
     out="$(wrk -t "$t" -c "$c" -d "${DURATION}s" --timeout 10s -s "$TMP/post.lua" "http://127.0.0.1:$PORT/v1/models/m:predict")"
     read -r _ n rps p50 p99 errs < <(echo "$out" | grep '^RESULT')
-    after="$(curl -sf "http://127.0.0.1:$PORT/metrics")"
-    s=$(echo "$after" | awk '/^frost_serve_batch_size_sum/ {print $2}')
-    k=$(echo "$after" | awk '/^frost_serve_batch_size_count/ {print $2}')
+    read -r s1 c1 d1 n1 < <(counters)
     awk -v l="$label" -v c="$c" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v p1="$PURE1" -v pb="$PUREB" \
-        -v ds="$((s - before_s))" -v dc="$((k - before_c))" -v errs="$errs" 'BEGIN {
-      printf "%-22s %5d %10.1f %9.2f %9.2f %8.2f %9.2fx %9.2fx %7.2f%s\n", l, c, rps, p50, p99,
+        -v ds="$((s1 - s0))" -v dc="$((c1 - c0))" -v dd="$d0 $d1" -v dn="$((n1 - n0))" -v errs="$errs" 'BEGIN {
+      split(dd, d, " ")
+      printf "%-22s %5d %9.1f %8.2f %8.2f %8.2f %8.2fx %8.2fx %6.2f %10.3f%s\n", l, c, rps, p50, p99,
         (p50 > 0 ? p99 / p50 : 0), rps / p1, rps / pb, (dc > 0 ? ds / dc : 0),
-        (errs > 0 ? sprintf("   (%d errors)", errs) : "") }'
+        (dn > 0 ? 1000 * (d[2] - d[1]) / dn : 0), (errs > 0 ? sprintf("   (%d errors)", errs) : "") }'
   done
   stop_server
 done
 echo
 echo "req/s: answered requests per second (one JPEG each: decode + preprocess + inference + JSON);"
 echo "vs pure1 / vs pure$MAXB: req/s over frost bench's images/s at batch 1 / batch $MAXB;"
-echo "batch: mean instances per inference run during that load (from /metrics)."
+echo "batch: mean instances per inference run during that load; decode ms: mean JPEG decode + resize +"
+echo "normalise time per request on the connection threads (both from the server's /metrics)."

@@ -286,6 +286,17 @@ def tiny_reference(weights, x):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def two_input_model(path):
+    """a [-1,3], b [-1,3] -> AddV2 "sum" [-1,3] (no image input)."""
+    g = b"".join([
+        _node("a", "Placeholder", dtype=("type", DT_FLOAT), shape=("shape", [-1, 3])),
+        _node("b", "Placeholder", dtype=("type", DT_FLOAT), shape=("shape", [-1, 3])),
+        _node("sum", "AddV2", ["a", "b"], T=("type", DT_FLOAT)),
+    ])
+    with open(path, "wb") as f:
+        f.write(g)
+
+
 def encode_image(rgb, ext):
     """Encode an HxWx3 RGB uint8 array losslessly (.png / .bmp) with OpenCV."""
     import cv2

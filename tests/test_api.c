@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* The graph / model / context API: queries, histogram, stats, profiling,
  * loading from memory without a copy, several batch sizes, and several
  * threads sharing one model (each with its own context). */

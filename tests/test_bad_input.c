@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* Bad input gives a clear error status and message, never a crash or a leak
  * (run under ASan/UBSan and valgrind too): truncated and corrupted GraphDefs,
  * unknown names, cycles, missing nodes, shape mismatches, bad arguments. */

@@ -89,9 +89,10 @@ def parse_summary(stdout):
         m = re.match(r"\s+(reload|cached|batched)\s+first (\d+): ([0-9.]+) ms\s+last (\d+): ([0-9.]+) ms", l)
         if m and m.group(1) in rows:
             rows[m.group(1)]["window"] = (int(m.group(2)), float(m.group(3)), float(m.group(5)))
-        m = re.match(r"(reload/cached|cached/batched)\s+per-image time \(p50\):\s+([0-9.]+)x", l)
+        m = re.match(r"(reload/cached|cached/batched)\s+per-image time \(p50\):\s+([0-9.]+)x.*CPU time ([0-9.]+)x", l)
         if m:
             ratios[m.group(1)] = float(m.group(2))
+            ratios[m.group(1) + " cpu"] = float(m.group(3))
     return rows, ratios
 
 
@@ -103,6 +104,7 @@ def check_stats(label, rows, ratios, data, batch):
             continue
         lat = np.array([s[0] for s in series])
         rss = np.array([s[1] for s in series])
+        cpu = np.array([s[2] for s in series])
         n = len(lat)
         images = batch if pattern == "batched" else 1
         what = "%s %s" % (label, pattern)
@@ -111,6 +113,7 @@ def check_stats(label, rows, ratios, data, batch):
         for q in (50, 90, 99):
             near(float(r["p%d_ms" % q]), np.percentile(lat, q), 1e-4 + 1e-6 * lat.max(), what + " p%d" % q)
         near(float(r["mean_ms"]), lat.mean(), 1e-4, what + " mean")
+        near(float(r["cpu_p50_ms"]), np.median(cpu), 1e-4, what + " cpu p50")
         near(float(r["ms/img"]), np.percentile(lat, 50) / images, 1e-4, what + " ms/img")
         ips = 1000.0 * n * images / lat.sum()
         near(float(r["img/s"]), ips, 0.06 + 1e-5 * ips, what + " img/s")
@@ -133,6 +136,9 @@ def check_stats(label, rows, ratios, data, batch):
         p_ca = np.percentile([s[0] for s in data["cached"]], 50)
         check("reload/cached" in ratios, label + ": reload/cached ratio printed")
         near(ratios.get("reload/cached", -1), p_re / p_ca, 0.006 + 1e-3 * p_re / p_ca, label + " reload/cached")
+        c_re = np.median([s[2] for s in data["reload"]])
+        c_ca = np.median([s[2] for s in data["cached"]])
+        near(ratios.get("reload/cached cpu", -1), c_re / c_ca, 0.006 + 1e-3 * c_re / c_ca, label + " reload/cached CPU")
         # Rebuilding the model for every image must cost more than running it.
         check(p_re > p_ca, label + ": reload p50 %.4f > cached p50 %.4f" % (p_re, p_ca))
     if "cached" in data and "batched" in data:
@@ -140,6 +146,9 @@ def check_stats(label, rows, ratios, data, batch):
         p_ba = np.percentile([s[0] for s in data["batched"]], 50) / batch
         check("cached/batched" in ratios, label + ": cached/batched ratio printed")
         near(ratios.get("cached/batched", -1), p_ca / p_ba, 0.006 + 1e-3 * p_ca / p_ba, label + " cached/batched")
+        c_ca = np.median([s[2] for s in data["cached"]])
+        c_ba = np.median([s[2] for s in data["batched"]]) / batch
+        near(ratios.get("cached/batched cpu", -1), c_ca / c_ba, 0.006 + 1e-3 * c_ca / c_ba, label + " cached/batched CPU")
 
 
 def check_svg(label, path, data):
@@ -184,12 +193,13 @@ def bench_model(model, label):
     with open(csv_path) as f:
         reader = csv.reader(f)
         header = next(reader)
-        check(header == ["pattern", "iteration", "latency_ms", "rss_kb", "images"], label + ": CSV header %r" % header)
+        check(header == ["pattern", "iteration", "latency_ms", "rss_kb", "images", "cpu_ms"],
+              label + ": CSV header %r" % header)
         rows = list(reader)
     data = {}
     for row in rows:
-        check(len(row) == 5, label + ": CSV row has 5 fields")
-        data.setdefault(row[0], []).append((float(row[2]), int(row[3]), int(row[1]), int(row[4])))
+        check(len(row) == 6, label + ": CSV row has 6 fields")
+        data.setdefault(row[0], []).append((float(row[2]), int(row[3]), int(row[1]), int(row[4]), float(row[5])))
     check(sorted(data) == ["batched", "cached", "reload"], label + ": CSV patterns %r" % sorted(data))
     expect_n = {"reload": 4, "cached": 12, "batched": 12}
     for pattern, series in data.items():
@@ -198,8 +208,9 @@ def bench_model(model, label):
         check(all(s[3] == (batch if pattern == "batched" else 1) for s in series), label + ": images column")
         check(all(s[0] > 0 for s in series), label + ": positive latencies")
         check(all(s[1] > 0 for s in series), label + ": positive RSS")
+        check(all(s[4] >= 0 for s in series), label + ": CPU time not negative")
     rows_printed, ratios = parse_summary(p.stdout)
-    check_stats(label, rows_printed, ratios, {k: [(s[0], s[1]) for s in v] for k, v in data.items()}, batch)
+    check_stats(label, rows_printed, ratios, {k: [(s[0], s[1], s[4]) for s in v] for k, v in data.items()}, batch)
     check_svg(label, svg_path, data)
     check(re.search(r"outputs of the patterns agree within ([0-9.e+-]+)", p.stdout) is not None,
           label + ": agreement line")
@@ -231,6 +242,8 @@ def bad_arguments(model):
         check("frost" in p.stderr and len(p.stderr.strip()) > 10, "bad arguments %r: message on stderr" % (args,))
     p = run(["--help"])
     check(p.returncode == 0 and "--pattern" in p.stdout, "--help")
+    p = run([model, "--pattern=cached", "--iterations=1", "--csv", os.path.join(TMP, "no-dir", "x.csv")])
+    check(p.returncode == 1 and "x.csv" in p.stderr, "unwritable CSV: exit 1 naming it")
     p = run([os.path.join(TMP, "no-such-model.pb"), "--iterations=1"])
     check(p.returncode == 1 and "no-such-model.pb" in p.stderr, "missing model: exit 1 naming the file")
 

@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* frost bench's statistics, RSS reader and SVG writer on hand-computed cases. */
 #include <stdlib.h>
 #include <string.h>

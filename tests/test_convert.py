@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 """frost convert on small hand-made TensorFlow.js models.
 
 Each model is written from numpy (tests/tfjs_models.py) as float32 and as

@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* oneDNN backend vs the reference kernels, step by step.
  *
  * Each case builds a one- or two-step plan by hand (the plan is plain data),

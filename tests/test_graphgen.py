@@ -106,6 +106,14 @@ def test_inception_v3(tmp):
     check(ap.attr["ksize"][1]["i"] == [1, 8, 8, 1] and ap.attr["padding"] == ("s", "VALID"), "head pool 8x8")
     cc = by["InceptionV3/InceptionV3/Mixed_7c/concat"]
     check(cc.attr["N"] == ("i", 4) and len(cc.inputs) == 5, "Mixed_7c concat of 4")
+    # as in the real file: Reshape_1's shape is the Const "Predictions/Shape"
+    # = [1, 1001] (the logits' static shape at batch 1)
+    r1 = by["InceptionV3/Predictions/Reshape_1"]
+    check(r1.inputs == ["InceptionV3/Predictions/Softmax", "InceptionV3/Predictions/Shape"], "Reshape_1 inputs")
+    check(list(parse_tensor(by["InceptionV3/Predictions/Shape"].attr["value"][1])) == [1, 1001],
+          "Predictions/Shape = [1, 1001]")
+    check(list(parse_tensor(by["InceptionV3/Predictions/Reshape/shape"].attr["value"][1])) == [-1, 1001],
+          "Predictions/Reshape/shape = [-1, 1001]")
     sq = by["InceptionV3/Logits/SpatialSqueeze"]
     check(sq.attr["squeeze_dims"][1]["i"] == [1, 2], "squeeze dims [1, 2]")
     os.remove(pb)

@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* PNG, BMP and GIF decoding of generated images of every variant, compared
  * with the pixels that were encoded, transformed as TensorFlow's decoders do
  * (channels=3: gray replicated, palette expanded, alpha dropped, 16-bit

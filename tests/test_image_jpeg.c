@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* JPEG decoding: pixel-identical to `djpeg -dct fast` (TensorFlow's
  * decode_jpeg defaults) on the shared photo and on generated files of every
  * variant; CMYK follows TensorFlow's integer formula; --fast-decode matches

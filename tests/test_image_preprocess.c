@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* frost_image_preprocess: TensorFlow's ResizeBilinear (TF1 default,
  * half_pixel_centers, align_corners) on hand-checked cases and against a
  * double-precision reference of the formulas; then the shared expected input
@@ -115,11 +116,12 @@ int main(void) {
 
     /* Random sizes against the double-precision reference. */
     uint32_t s = 7;
-    for (int t = 0; t < 60; t++) {
+    for (int t = 0; t < 62; t++) {
         s = s * 1664525u + 1013904223u;
         int w = 1 + (int)(s >> 8) % 50, h = 1 + (int)(s >> 16) % 50;
         s = s * 1664525u + 1013904223u;
         int ow = 1 + (int)(s >> 8) % 60, oh = 1 + (int)(s >> 16) % 60;
+        if (t >= 60) ow = 1500 + t, oh = 3; /* wider than the column-weight cache */
         frost_image img = {w, h, malloc((size_t)w * h * 3)};
         for (int i = 0; i < w * h * 3; i++) {
             s = s * 1664525u + 1013904223u;

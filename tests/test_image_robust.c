@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* Decoders on bad input: truncated and corrupted files of every format fail
  * with an error (never a crash), decompression bombs (huge declared size,
  * tiny file) fail fast with FROST_E_LIMIT before any pixel buffer exists,
@@ -155,6 +156,51 @@ int main(void) {
         expect_bomb("bmp 100000x100000", m, 54);
         it_put32(m + 18, 100000), it_put32(m + 22, (uint32_t)-100000);
         expect_bomb("bmp 100000x-100000", m, 54);
+    }
+
+    /* A progressive JPEG whose last scan is repeated 600 times: real files
+     * have about ten scans; this one is refused, quickly. */
+    {
+        int pw = 64, ph = 48;
+        uint8_t *pp = it_pattern(pw, ph, 3, 9);
+        const char *ppath = tu_path("%s/progressive.jpg", tmp);
+        it_jpeg_opts po = {2, 2, 1, 90, 0, 0};
+        CHECK(it_write_jpeg(ppath, pp, pw, ph, 3, JCS_RGB, JCS_YCbCr, po) == 0);
+        size_t pn = 0;
+        uint8_t *pj = tu_read_file(ppath, &pn);
+        size_t last_sos = 0, i = 2;
+        while (pj && i + 4 <= pn) { /* walk the marker segments */
+            if (pj[i] != 0xFF) break;
+            uint8_t mk = pj[i + 1];
+            if (mk == 0xD9) break;
+            size_t len = (size_t)pj[i + 2] << 8 | pj[i + 3];
+            size_t next = i + 2 + len;
+            if (mk == 0xDA) { /* entropy-coded data runs to the next real marker */
+                last_sos = i;
+                while (next + 1 < pn && !(pj[next] == 0xFF && pj[next + 1] != 0 && (pj[next + 1] < 0xD0 || pj[next + 1] > 0xD7)))
+                    next++;
+            }
+            i = next;
+        }
+        CHECK(pj && last_sos > 0 && i + 2 == pn);
+        if (pj && last_sos > 0 && i + 2 == pn) {
+            size_t scan = i - last_sos, reps = 600;
+            uint8_t *bomb = malloc(pn + scan * reps);
+            memcpy(bomb, pj, i);
+            for (size_t r = 0; r < reps; r++) memcpy(bomb + i + r * scan, pj + last_sos, scan);
+            memcpy(bomb + i + reps * scan, pj + i, 2);
+            CHECK(decode_status(pj, pn, NULL, NULL) == FROST_OK);
+            double t0 = now_s();
+            char *m = NULL;
+            frost_status st = decode_status(bomb, pn + scan * reps, NULL, &m);
+            CHECK_MSG(st == FROST_E_LIMIT && m && strstr(m, "scans"), "600 extra scans: %s (%s)", frost_strerror(st),
+                      m ? m : "");
+            CHECK(now_s() - t0 < 1.0);
+            frost_free(m);
+            free(bomb);
+        }
+        free(pj);
+        free(pp);
     }
 
     /* The limit is configurable. */

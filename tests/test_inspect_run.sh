@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 # `frost inspect` and `frost run` on generated graphs (tests/graphgen): what
 # inspect reports is checked against the independent GraphDef reader of
 # tests/graphgen/tfgraph.py; run's batching, file handling and errors.

@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* The real models in ../shared/models reproduce the stored outputs
  * (../shared/expected/tensors) within 1e-4, with optimisation on and off, on
  * the reference backend and the default backend; batches give the same

@@ -3,7 +3,8 @@ tests/graphgen/models.py (random weights, real structure, including the full
 Inception v3 of inception_v3_2016_08_28_frozen.pb) and the real models in
 ../shared/models, run by `frost run` (reference kernels and the default
 backend) and by OpenCV DNN on the same random input in [-1, 1].
-Softmax outputs must agree within 1e-4 (absolute).
+Softmax outputs must agree within 1e-4 (absolute), logits within 1e-4 relative
+to their scale; also with folding and fusion off (--no-optimize).
 
     /usr/bin/python3 tests/test_opencv_models.py [MODEL ...]
 """
@@ -25,7 +26,12 @@ REAL = {
 }
 
 
-def check(rep, name, pb, inp, shape, out, logits=None, backends=("reference", "auto")):
+# (label, backend, no_optimize): the default backend, the reference kernels,
+# and the reference kernels on the graph as written (no folding or fusion)
+VARIANTS = (("reference", "reference", False), ("auto", "auto", False), ("reference,no-optimize", "reference", True))
+
+
+def check(rep, name, pb, inp, shape, out, logits=None, variants=VARIANTS):
     """Compares the softmax output and, where OpenCV can give it, the logits
     (relative to their scale): near-uniform probabilities alone would hide
     errors in the logits."""
@@ -61,11 +67,11 @@ def check(rep, name, pb, inp, shape, out, logits=None, backends=("reference", "a
     top = float(np.max(want))
     if not 0.0 < top < 0.999:  # the generated weights must give a usable softmax
         rep.fail(name, "OpenCV's output is degenerate (max %.4f): the generator's weights need rescaling" % top)
-    for backend in backends:
-        label = "%s [%s]" % (name, backend)
+    for variant, backend, no_opt in variants:
+        label = "%s [%s]" % (name, variant)
         t0 = time.time()
         try:
-            gots = run_frost(pb, inputs, outs, backend=backend)
+            gots = run_frost(pb, inputs, outs, backend=backend, no_optimize=no_opt)
         except RuntimeError as e:
             rep.fail(label, str(e))
             continue
@@ -97,6 +103,15 @@ def main():
         info = models.generate(name, pb, seed=1)
         check(rep, name, pb, info["input"], info["shape"], info["output"], info["logits"])
         os.remove(pb)  # up to 96 MB each
+    # batch 3 (the TF-slim graphs with their final Reshape made batch-agnostic)
+    for name in ("mobilenet_v2", "inception_v1"):
+        if only and name + "_batch3" not in only:
+            continue
+        pb = os.path.join(tmp, "gen_%s_b3.pb" % name)
+        info = models.generate(name, pb, seed=4, batch_agnostic=True)
+        check(rep, name + "_batch3", pb, info["input"], [3] + info["shape"][1:], info["output"], info["logits"],
+              VARIANTS[:2])
+        os.remove(pb)
     shared = os.environ.get("FROST_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                             "..", "..", "shared")
     for name, (inp, shape, out, logits) in REAL.items():

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "graphgen"))
 from difftest import Report, Skip, compare, run_frost, run_opencv  # noqa: E402
-from tfgraph import DT_FLOAT, GraphDef  # noqa: E402
+from tfgraph import DT_FLOAT, A, GraphDef  # noqa: E402
 import npref  # noqa: E402
 
 rng = np.random.default_rng(1234)
@@ -249,7 +249,7 @@ def control_case():
     """Identity with a control input on a NoOp: the edge is ignored."""
     def b(g, x):
         g.noop("init")
-        y = g.node("Identity", "ident", [x, "^init"], {"T": __import__("tfgraph").A.type(DT_FLOAT)})
+        y = g.node("Identity", "ident", [x, "^init"], {"T": A.type(DT_FLOAT)})
         return g.relu("relu", y)
     return lambda: single([1, 4, 4, 3], b, oracle=UNARY["Relu"])
 

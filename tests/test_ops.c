@@ -1,3 +1,4 @@
+/* frost-test-labels: asan */
 /* Per-op tests: tiny graphs built with the GraphDef writer, results checked
  * against values computed by hand (TensorFlow semantics), with the compiler's
  * optimisations on and off. */
@@ -594,6 +595,23 @@ static void const_tests(void) {
     fr_gdw_free(w);
 }
 
+/* Degenerate graphs: the output is the input (through Identity), or two outputs are one tensor. */
+static void plumbing_tests(void) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 2, D(-1, 3));
+    fr_gdw_node(w, "y", "Identity", IN("x"));
+    expect("output = input", w, "y", 1, (const float *const[]){F(1, -2, 3)}, 1, F(1, -2, 3), 3, 0);
+    fr_gdw_free(w);
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    fr_gdw_node(w, "s", "Snapshot", IN("x"));
+    fr_gdw_node(w, "p", "PlaceholderWithDefault", IN("s"));
+    fr_gdw_node(w, "y", "StopGradient", IN("p"));
+    fr_gdw_node(w, "n", "NoOp", IN("^y"));
+    expect("identity chain", w, "y", 1, (const float *const[]){F(5, 6)}, 1, F(5, 6), 2, 0);
+    fr_gdw_free(w);
+}
+
 int main(void) {
     for (int i = 0; i < 64; i++) seq[i] = (float)(i + 1);
     conv_tests();
@@ -607,5 +625,6 @@ int main(void) {
     residual_test();
     unsupported_test();
     const_tests();
+    plumbing_tests();
     return tu_done();
 }

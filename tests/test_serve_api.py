@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 """frost serve: every endpoint, both JSON layouts, b64 and raw image bodies,
 several models, graceful drain.  Uses a graph generated here (no ../shared
 needed); every number is checked against a numpy oracle of that graph."""
@@ -12,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import (FROST_TMP, TINY_CLASSES, TINY_H, TINY_W, Server, b64, check, done, encode_image,
-                        metric_values, tiny_model, tiny_reference)
+                        metric_values, tiny_model, tiny_reference, two_input_model)
 
 MEAN, STD = 100.0, 50.0
 model_path = os.path.join(FROST_TMP, "tiny.pb")
@@ -22,8 +23,11 @@ labels = ["class %d \"q\"" % i for i in range(TINY_CLASSES)]
 with open(labels_path, "w") as f:
     f.write("\n".join(labels) + "\n")
 
+two_path = os.path.join(FROST_TMP, "two.pb")
+two_input_model(two_path)
 srv = Server(["--model", "tiny=%s,input_mean=%g,input_std=%g" % (model_path, MEAN, STD),
-              "--model", "named=%s,labels=%s,top_k=3,input_mean=127.5,input_std=127.5" % (model_path, labels_path)])
+              "--model", "named=%s,labels=%s,top_k=3,input_mean=127.5,input_std=127.5" % (model_path, labels_path),
+              "--model", "two=%s" % two_path])
 rng = np.random.RandomState(7)
 
 
@@ -119,6 +123,27 @@ check(st == 200 and same_topk(body["result"][0], topk(raw_ref[1], 5, labels)), "
 st, body = srv.post_image("/v1/models/tiny:classify", png, "image/png")
 want = topk(img_ref[0], 5, [str(i) for i in range(TINY_CLASSES)])
 check(st == 200 and same_topk(body["result"][0], want), "classify without labels answers the index")
+
+# ---- a model with two inputs and no image input
+a = rng.uniform(-5, 5, (4, 3)).astype(np.float32)
+bb = rng.uniform(-5, 5, (4, 3)).astype(np.float32)
+st, body = srv.get("/v1/models/two/metadata")
+check(st == 200 and set(body["metadata"]["signature_def"]["signature_def"]["serving_default"]["inputs"]) == {"a", "b"},
+      "metadata lists both inputs")
+st, body = srv.post_json("/v1/models/two:predict", {"instances": [{"a": u, "b": v} for u, v in zip(a.tolist(), bb.tolist())]})
+check(st == 200 and close(body.get("predictions"), a.astype(np.float64) + bb, 1e-5), "two inputs, row format: %s" % st)
+st, body = srv.post_json("/v1/models/two:predict", {"inputs": {"a": a.tolist(), "b:0": bb.tolist()}})
+check(st == 200 and close(body.get("outputs"), a.astype(np.float64) + bb, 1e-5), "two inputs, columnar format: %s" % st)
+st, body = srv.post_json("/v1/models/two:predict", {"instances": [{"a": a[0].tolist()}]})
+check(st == 400 and "'b'" in body.get("error", ""), "missing input named: %s" % body)
+st, body = srv.post_json("/v1/models/two:predict", {"inputs": {"a": a.tolist(), "b": bb[:2].tolist()}})
+check(st == 400 and "error" in body, "columnar inputs with different batch sizes: 400")
+st, body = srv.post_json("/v1/models/two:predict", {"instances": a.tolist()})
+check(st == 400 and "error" in body, "bare tensors for a two-input model: 400")
+st, body = srv.post_image("/v1/models/two:predict", png, "image/png")
+check(st == 415 and "error" in body, "image body for a model without image input: 415 (%s)" % st)
+st, body = srv.post_json("/v1/models/two:predict", {"instances": [{"a": b64(png), "b": bb[0].tolist()}]})
+check(st == 400 and "error" in body, "b64 for a float input: 400")
 
 # ---- metrics
 m = srv.metrics()

@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 """frost serve with many parallel clients: every answer is the right one for its
 own request (numpy oracle), batches really form across connections (the
 /metrics batch-size histogram has batches of more than one instance), and

@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 """frost serve under hostile requests: malformed JSON, 100k-deep nesting, wrong
 shapes, oversized bodies (declared and chunked), too many instances, an image
 bomb, truncated uploads, slow clients and garbage.  Each gets an error (or the
@@ -20,7 +21,8 @@ wb = tiny_model(model_path)
 LIMIT = 1000000
 TIMEOUT = 2
 srv = Server(["--model", "tiny=%s,input_mean=0,input_std=1" % model_path, "--max_body_bytes", str(LIMIT),
-              "--max_instances", "8", "--max_pixels", "4096", "--timeout", str(TIMEOUT), "--max_json_depth", "16"])
+              "--max_instances", "8", "--max_pixels", "4096", "--timeout", str(TIMEOUT), "--max_json_depth", "16",
+              "--request_timeout", "3"])
 x = np.random.RandomState(3).uniform(-1, 1, (1, TINY_H, TINY_W, 3)).astype(np.float32)
 ref = tiny_reference(wb, x)
 
@@ -62,6 +64,10 @@ st, body = post('{"a":' * 50000 + "1" + "}" * 50000)
 expect_error("50k-deep object nesting", st, body, 400)
 st, body = post('{"instances": "' + "[" * 100000 + '"}')
 check(st == 400 and "nested" not in body.get("error", ""), "brackets inside strings do not count as nesting")
+
+for q in ["0", "abc", "", "-3", "99999999999"]:
+    st, body = srv.post_json("/v1/models/tiny:classify?top_k=" + q, {"instances": x.tolist()})
+    expect_error("classify ?top_k=%s" % q, st, body, 400)
 
 # wrong shapes and types
 for bad, what in [([[[1.0, 2.0, 3.0]] * TINY_W] * (TINY_H - 1), "one row short"),
@@ -165,6 +171,22 @@ for what, data in [("headers", b"POST /v1/models/tiny:predict HTTP/1.1\r\nHost: 
     check((got == b"" or got.startswith(b"HTTP/1.1 4")) and TIMEOUT - 0.5 <= took <= TIMEOUT + 8,
           "slow client (%s) cut off after ~%ds: %r in %.1fs" % (what, TIMEOUT, got[:30], took))
     still_serving("slow client (%s)" % what)
+
+# a client trickling its body (a byte every 0.5 s, never idle for --timeout): cut off after --request_timeout
+t0 = time.time()
+s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s.sendall(b"POST /v1/models/tiny:predict HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+cut = False
+try:
+    for _ in range(40):
+        s.sendall(b" ")
+        time.sleep(0.5)
+except OSError:
+    cut = True
+took = time.time() - t0
+s.close()
+check(cut and took < 10, "trickling body cut off after --request_timeout (%.1fs)" % took)
+still_serving("trickling body")
 
 # garbage instead of HTTP
 resp = srv.raw(b"\x00\x01\x02 not http at all\r\n\r\n", timeout=TIMEOUT + 5)

@@ -1,3 +1,4 @@
+# frost-test-labels: asan
 """The scale-out setup of deploy/nginx/frost-serve.conf: two frost serve
 replicas behind one nginx upstream, all on loopback ports chosen at run time.
 Answers through the proxy are right, both replicas get traffic, and with one
@@ -49,7 +50,7 @@ check(n == 1, "the snippet listens on 8500")
 conf = os.path.join(prefix, "nginx.conf")
 with open(conf, "w") as f:
     f.write("""daemon off;
-master_process on;
+master_process off;
 worker_processes 1;
 pid %(p)s/nginx.pid;
 error_log %(p)s/logs/error.log warn;

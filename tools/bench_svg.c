@@ -36,6 +36,16 @@ static double nice_step(double span, int target) {
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
+/* A darker shade of a "#rrggbb" color (for the median line over its faint
+ * series); other color syntaxes are returned unchanged. */
+static const char *darker(const char *color, char buf[8]) {
+    unsigned rgb;
+    if (!color || strlen(color) != 7 || color[0] != '#' || sscanf(color + 1, "%6x", &rgb) != 1) return color;
+    unsigned r = (rgb >> 16 & 255) * 3 / 5, g = (rgb >> 8 & 255) * 3 / 5, b = (rgb & 255) * 3 / 5;
+    snprintf(buf, 8, "#%02x%02x%02x", r, g, b);
+    return buf;
+}
+
 static void format_tick(char *buf, size_t cap, double v) {
     if (v == 0) snprintf(buf, cap, "0");
     else if (fabs(v) >= 1e5 || fabs(v) < 1e-3) snprintf(buf, cap, "%.0e", v);
@@ -184,7 +194,7 @@ int bench_svg_write(FILE *out, const bench_chart *chart, const bench_series *ser
         fprintf(out, "<polyline class=\"series\" data-name=\"");
         write_escaped(out, s->name);
         fprintf(out, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" stroke-linejoin=\"round\" points=\"",
-                s->color, HAS_TREND(s) ? "0.8\" stroke-opacity=\"0.35" : "1.4");
+                s->color, !HAS_TREND(s) ? "1.4" : s->n > 2000 ? "0.6\" stroke-opacity=\"0.25" : "0.8\" stroke-opacity=\"0.35");
         for (int i = 0; i < s->n; i++) fprintf(out, "%s%.2f,%.2f", i ? " " : "", px_x(&ax, i + 1), px_y(&ay, s->y[i]));
         fputs("\"/>\n", out);
     }
@@ -192,7 +202,9 @@ int bench_svg_write(FILE *out, const bench_chart *chart, const bench_series *ser
     for (int k = 0; chunk && k < count; k++) {
         const bench_series *s = &series[k];
         if (!HAS_TREND(s)) continue;
-        fprintf(out, "<polyline class=\"trend\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", s->color);
+        char shade[8];
+        fprintf(out, "<polyline class=\"trend\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+                darker(s->color, shade));
         for (int start = 0; start < s->n; start += chunk) {
             int len = s->n - start < chunk ? s->n - start : chunk;
             double med = bench_median(s->y + start, len, buf);

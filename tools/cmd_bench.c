@@ -49,17 +49,25 @@ typedef struct bench_run {
     int ran, n, images; /* iterations recorded, images per iteration */
     double *lat_ms;     /* n: time of each iteration */
     double *per_image;  /* n: lat_ms / images (plotted) */
+    double *cpu_ms;     /* n: process CPU time (all threads) of each iteration */
     long *rss_kb;       /* n: RSS after each iteration */
     double setup_ms;    /* load + compile + context (cached, batched) */
+    double cpu_p50;     /* median of cpu_ms */
     float *first_out;   /* output 0, item 0, of the last run */
     bench_summary s;
 } bench_run;
 
-static double now_ms(void) {
+static double clock_ms(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+/* CPU time of the whole process (every thread): on a busy machine the wall
+ * time of an iteration minus its CPU time (one thread) is time spent waiting. */
+static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -90,7 +98,7 @@ static void usage(FILE *out) {
             "  --input_layer=NAME --output_layer=NAME  (default: detected)\n"
             "  --threads=T            compute threads (default 0: all cores)\n"
             "  --backend=auto|reference|onednn\n"
-            "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images\n"
+            "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"
             "  --plot=FILE.svg        time per image over the iterations, one line per pattern\n"
             "                         (log scale when the patterns differ by more than 20x)\n"
             "\n"
@@ -398,22 +406,25 @@ static int run_pattern(const bench_cfg *c, int pat, bench_io *io, bench_run *r) 
     r->lat_ms = calloc((size_t)r->n, sizeof *r->lat_ms);
     r->per_image = calloc((size_t)r->n, sizeof *r->per_image);
     r->rss_kb = calloc((size_t)r->n, sizeof *r->rss_kb);
+    r->cpu_ms = calloc((size_t)r->n, sizeof *r->cpu_ms);
     r->first_out = calloc(io->out_size[0] + 1, sizeof(float));
-    if (!r->lat_ms || !r->per_image || !r->rss_kb || !r->first_out) {
+    if (!r->lat_ms || !r->per_image || !r->rss_kb || !r->cpu_ms || !r->first_out) {
         fprintf(stderr, "frost bench: out of memory\n");
         return -1;
     }
     memset(r->lat_ms, 0xff, (size_t)r->n * sizeof *r->lat_ms);
     memset(r->rss_kb, 0xff, (size_t)r->n * sizeof *r->rss_kb);
+    memset(r->cpu_ms, 0xff, (size_t)r->n * sizeof *r->cpu_ms);
     const float *const *in = (const float *const *)io->in;
 
     if (pat == PAT_RELOAD) {
         for (int w = 0; w < c->warmup; w++)
             if (reload_once(c, &mo, io)) return -1;
         for (int i = 0; i < r->n; i++) {
-            double t0 = now_ms();
+            double c0 = cpu_ms(), t0 = now_ms();
             if (reload_once(c, &mo, io)) return -1;
             r->lat_ms[i] = now_ms() - t0;
+            r->cpu_ms[i] = cpu_ms() - c0;
             r->rss_kb[i] = bench_rss_kb();
         }
     } else {
@@ -432,9 +443,10 @@ static int run_pattern(const bench_cfg *c, int pat, bench_io *io, bench_run *r) 
         r->setup_ms = now_ms() - t0;
         for (int w = 0; w < c->warmup && st == FROST_OK; w++) st = frost_context_run(ctx, batch, in, io->out);
         for (int i = 0; i < r->n && st == FROST_OK; i++) {
-            double t1 = now_ms();
+            double c1 = cpu_ms(), t1 = now_ms();
             st = frost_context_run(ctx, batch, in, io->out);
             r->lat_ms[i] = now_ms() - t1;
+            r->cpu_ms[i] = cpu_ms() - c1;
             r->rss_kb[i] = bench_rss_kb();
         }
         if (st != FROST_OK) run_failed(pattern_names[pat], ctx, st);
@@ -447,6 +459,7 @@ static int run_pattern(const bench_cfg *c, int pat, bench_io *io, bench_run *r) 
     double *scratch = malloc((size_t)r->n * sizeof *scratch);
     if (!scratch) return -1;
     bench_summarize(r->lat_ms, r->n, scratch, &r->s);
+    r->cpu_p50 = bench_median(r->cpu_ms, r->n, scratch);
     free(scratch);
     r->ran = 1;
     return 0;
@@ -456,6 +469,7 @@ static void run_free(bench_run *r) {
     free(r->lat_ms);
     free(r->per_image);
     free(r->rss_kb);
+    free(r->cpu_ms);
     free(r->first_out);
 }
 
@@ -485,9 +499,9 @@ static long rss_growth(const bench_run *r) {
 }
 
 static void print_summary(const bench_cfg *c, const bench_run runs[PAT_COUNT]) {
-    printf("\n%-8s %7s %6s %9s %10s %10s %10s %10s %10s %9s %12s %8s %7s %14s\n", "pattern", "iters", "img/it",
-           "setup_ms", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "ms/img", "img/s", "slope_ms/1k", "drift_%",
-           "rss_MB", "rss_growth_kB");
+    printf("\n%-8s %7s %6s %9s %10s %10s %10s %10s %10s %10s %9s %12s %8s %7s %14s\n", "pattern", "iters",
+           "img/it", "setup_ms", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "cpu_p50_ms", "ms/img", "img/s",
+           "slope_ms/1k", "drift_%", "rss_MB", "rss_growth_kB");
     for (int k = 0; k < PAT_COUNT; k++) {
         const bench_run *r = &runs[k];
         if (c->enabled[k] && !r->ran) printf("%-8s failed (see the message above)\n", pattern_names[k]);
@@ -497,12 +511,15 @@ static void print_summary(const bench_cfg *c, const bench_run runs[PAT_COUNT]) {
         if (k == PAT_RELOAD) snprintf(setup, sizeof setup, "-");
         else snprintf(setup, sizeof setup, "%.1f", r->setup_ms);
         double rss_mb = r->rss_kb[r->n - 1] >= 0 ? r->rss_kb[r->n - 1] / 1024.0 : NAN;
-        printf("%-8s %7d %6d %9s %10.4f %10.4f %10.4f %10.4f %10.4f %9.1f %12.4f %8.2f %7.1f %14ld\n",
-               pattern_names[k], r->n, r->images, setup, s->p50, s->p90, s->p99, s->mean, s->p50 / r->images,
+        printf("%-8s %7d %6d %9s %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f %9.1f %12.4f %8.2f %7.1f %14ld\n",
+               pattern_names[k], r->n, r->images, setup, s->p50, s->p90, s->p99, s->mean, r->cpu_p50,
+               s->p50 / r->images,
                s->sum > 0 ? 1000.0 * r->n * r->images / s->sum : 0.0, s->slope_per_1k, s->drift_pct, rss_mb,
                rss_growth(r));
     }
     printf("\n  times are per iteration: one run of img/it images (reload: load + compile + run);\n"
+           "  cpu_p50_ms = median CPU time of the process (all threads) per iteration: with one\n"
+           "  thread, p50_ms well above it means the machine was busy with other work;\n"
            "  ms/img = p50_ms / img/it; img/s = images / summed iteration times;\n"
            "  slope_ms/1k = least-squares growth of the iteration time over 1000 iterations;\n"
            "  drift_%% = p50 of the last window vs the first (window = min(1000, iters/10));\n"
@@ -519,11 +536,12 @@ static void print_summary(const bench_cfg *c, const bench_run runs[PAT_COUNT]) {
     const bench_run *rl = &runs[PAT_RELOAD], *ca = &runs[PAT_CACHED], *ba = &runs[PAT_BATCHED];
     if (rl->ran || ca->ran || ba->ran) printf("\n");
     if (rl->ran && ca->ran && ca->s.p50 > 0)
-        printf("reload/cached  per-image time (p50): %8.2fx   (%.4f ms vs %.4f ms)\n", rl->s.p50 / ca->s.p50,
-               rl->s.p50, ca->s.p50);
+        printf("reload/cached  per-image time (p50): %8.2fx   (%.4f ms vs %.4f ms; CPU time %.2fx)\n",
+               rl->s.p50 / ca->s.p50, rl->s.p50, ca->s.p50, ca->cpu_p50 > 0 ? rl->cpu_p50 / ca->cpu_p50 : NAN);
     if (ca->ran && ba->ran && ba->s.p50 > 0)
-        printf("cached/batched per-image time (p50): %8.2fx   (%.4f ms vs %.4f ms, batch %d)\n",
-               ca->s.p50 / (ba->s.p50 / ba->images), ca->s.p50, ba->s.p50 / ba->images, ba->images);
+        printf("cached/batched per-image time (p50): %8.2fx   (%.4f ms vs %.4f ms, batch %d; CPU time %.2fx)\n",
+               ca->s.p50 / (ba->s.p50 / ba->images), ca->s.p50, ba->s.p50 / ba->images, ba->images,
+               ba->cpu_p50 > 0 ? ca->cpu_p50 / (ba->cpu_p50 / ba->images) : NAN);
 }
 
 /* The patterns compute the same thing: compare output 0 of their last runs. */
@@ -559,11 +577,11 @@ static int write_csv(const char *path, const bench_run runs[PAT_COUNT]) {
         fprintf(stderr, "frost bench: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "pattern,iteration,latency_ms,rss_kb,images\n");
+    fprintf(f, "pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n");
     for (int k = 0; k < PAT_COUNT; k++)
         for (int i = 0; runs[k].ran && i < runs[k].n; i++)
-            fprintf(f, "%s,%d,%.6f,%ld,%d\n", pattern_names[k], i + 1, runs[k].lat_ms[i], runs[k].rss_kb[i],
-                    runs[k].images);
+            fprintf(f, "%s,%d,%.6f,%ld,%d,%.6f\n", pattern_names[k], i + 1, runs[k].lat_ms[i], runs[k].rss_kb[i],
+                    runs[k].images, runs[k].cpu_ms[i]);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         fprintf(stderr, "frost bench: error writing %s\n", path);

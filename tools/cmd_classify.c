@@ -413,7 +413,8 @@ int frost_cmd_classify(int argc, char **argv) {
     int workers = f.decode_threads ? f.decode_threads : (ncpu >= 8 ? (int)(ncpu / 4) : 1);
 
     frost_preprocess pp;
-    frost_model *model = load_model(&f, batch, &pp);
+    /* --self_test checks batching too: it needs room for 2 items. */
+    frost_model *model = load_model(&f, f.self_test && batch < 2 ? 2 : batch, &pp);
     int status = 0;
     char **labels = NULL;
     int nlabels = 0;

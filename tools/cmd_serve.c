@@ -53,6 +53,8 @@ static void usage(FILE *out) {
             "  --max_instances N        instances per request (default 64)\n"
             "  --max_pixels N           pixels per decoded image (default 25000000)\n"
             "  --timeout S              close connections idle for S seconds (default 30)\n"
+            "  --request_timeout S      close a connection whose request body is still arriving S seconds\n"
+            "                           after its headers (default 60)\n"
             "  --max_connections N      concurrent connections (default 256)\n"
             "  --drain_timeout S        on SIGTERM, wait up to S seconds for requests in flight (default 30)\n"
             "  --allowed_batch_sizes L  batch sizes a run may have, ascending, ending with max_batch_size\n"
@@ -161,6 +163,11 @@ static int load_model(sv_model *m, int width, int height, int max_batch, int thr
         frost_free(err);
         return -1;
     }
+    m->decode_stats = calloc(1, sizeof *m->decode_stats);
+    if (!m->decode_stats) {
+        fprintf(stderr, "frost serve: out of memory\n");
+        return -1;
+    }
     m->num_inputs = frost_model_input_count(m->model);
     m->num_outputs = frost_model_output_count(m->model);
     if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO) {
@@ -203,6 +210,7 @@ static void free_model(sv_model *m) {
     free(m->input_name);
     free(m->output_name);
     free(m->labels_path);
+    free(m->decode_stats);
 }
 
 /* Bind host:port; returns the socket, its bound port in *port_out. */
@@ -285,6 +293,7 @@ int frost_cmd_serve(int argc, char **argv) {
     const char *specs[64];
     int nspecs = 0, port = -1, max_batch = 16, timeout_us = 1000, batch_threads = 1, threads = 0, max_queue = 1024;
     int max_depth = 64, max_instances = 64, timeout_s = 30, max_conn = 256, drain_s = 30, warmup = 1;
+    int request_s = 60;
     long long max_body = 16 << 20, max_pixels = 25000000;
     const char *host = "127.0.0.1", *allowed = NULL;
     for (int i = 1; i < argc;) {
@@ -325,6 +334,7 @@ int frost_cmd_serve(int argc, char **argv) {
         INTFLAG("timeout", timeout_s, 1, 86400)
         INTFLAG("max_connections", max_conn, 1, 65536)
         INTFLAG("drain_timeout", drain_s, 0, 86400)
+        INTFLAG("request_timeout", request_s, 1, 86400)
         if ((r = cli_flag(argc, argv, &i, "max_body_bytes", &v)) != 0) {
             if (r < 0 || parse_size("max_body_bytes", v, &max_body)) return 2;
             continue;
@@ -370,6 +380,7 @@ int frost_cmd_serve(int argc, char **argv) {
     s.limits.max_json_depth = max_depth;
     s.limits.max_instances = max_instances;
     s.limits.max_pixels = max_pixels;
+    s.limits.request_timeout_s = request_s;
     s.models = calloc((size_t)nspecs, sizeof *s.models);
     int rc = 1, listen_fd = -1, bound_port = 0, ipv6 = 0;
     struct MHD_Daemon *d = NULL;

@@ -59,23 +59,30 @@ const char *mf_shape_str(const frost_shape *shape, char *buf, size_t size) {
     return buf;
 }
 
-/* Appends the comma-separated names of `list` to names[]; -1 when too many. */
-static int add_names(const char *flag, const char *list, const char **names, int *count, int allow_comma) {
+/* A copy of s[0..len) in mf->store; NULL (message printed) when too long or too many. */
+static const char *store_name(model_flags *mf, const char *flag, const char *s, size_t len) {
+    if (len == 0 || len >= sizeof mf->store[0] || mf->n_store == 2 * MF_MAX_TENSORS) {
+        fprintf(stderr, "frost: --%s: '%.*s' is empty, too long, or one name too many\n", flag, (int)len, s);
+        return NULL;
+    }
+    char *copy = mf->store[mf->n_store++];
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+/* Appends the comma-separated names of `list` to names[]; -1 on error. */
+static int add_names(model_flags *mf, const char *flag, const char *list, const char **names, int *count) {
     const char *p = list;
     do {
-        const char *comma = allow_comma ? strchr(p, ',') : NULL;
+        const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (*count == MF_MAX_TENSORS) {
             fprintf(stderr, "frost: --%s: at most %d\n", flag, MF_MAX_TENSORS);
             return -1;
         }
-        if (len == 0) {
-            fprintf(stderr, "frost: --%s: empty name\n", flag);
-            return -1;
-        }
-        char *copy = strndup(p, len);
-        if (!copy) return -1;
-        names[(*count)++] = copy; /* lives until the process exits */
+        if (!(names[*count] = store_name(mf, flag, p, len))) return -1;
+        (*count)++;
         p = comma ? comma + 1 : NULL;
     } while (p);
     return 0;
@@ -86,7 +93,7 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     int r;
     if ((r = cli_flag(argc, argv, i, "input", &v)) != 0) {
         if (r < 0) return -1;
-        if (!with_files) return add_names("input", v, mf->inputs, &mf->num_inputs, 1) ? -1 : 1;
+        if (!with_files) return add_names(mf, "input", v, mf->inputs, &mf->num_inputs) ? -1 : 1;
         if (mf->num_inputs == MF_MAX_TENSORS) {
             fprintf(stderr, "frost: --input: at most %d\n", MF_MAX_TENSORS);
             return -1;
@@ -97,20 +104,17 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
             mf->inputs[k] = NULL;
             mf->files[k] = v;
         } else {
-            size_t len = (size_t)(eq - v);
-            if (len == 0 || len >= sizeof mf->names[k] || !eq[1]) {
+            if (eq == v || !eq[1]) {
                 fprintf(stderr, "frost: --input: '%s' is not NAME=FILE\n", v);
                 return -1;
             }
-            memcpy(mf->names[k], v, len);
-            mf->names[k][len] = '\0';
-            mf->inputs[k] = mf->names[k];
+            if (!(mf->inputs[k] = store_name(mf, "input", v, (size_t)(eq - v)))) return -1;
             mf->files[k] = eq + 1;
         }
         return 1;
     }
     if ((r = cli_flag(argc, argv, i, "output", &v)) != 0)
-        return r < 0 ? -1 : add_names("output", v, mf->outputs, &mf->num_outputs, 1) ? -1 : 1;
+        return r < 0 ? -1 : add_names(mf, "output", v, mf->outputs, &mf->num_outputs) ? -1 : 1;
     if (with_files && (r = cli_flag(argc, argv, i, "out", &v)) != 0) {
         if (r < 0) return -1;
         if (mf->num_outs == MF_MAX_TENSORS) {

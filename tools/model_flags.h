@@ -21,7 +21,8 @@ typedef struct model_flags {
     int threads;
     int no_optimize;
     frost_backend backend;
-    char names[MF_MAX_TENSORS][256]; /* storage for names split from NAME=FILE */
+    char store[2 * MF_MAX_TENSORS][256]; /* storage of the names above */
+    int n_store;
 } model_flags;
 
 void mf_init(model_flags *mf);

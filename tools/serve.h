@@ -74,6 +74,12 @@ typedef struct sv_item {
 
 typedef struct sv_model sv_model;
 
+/* Decode + preprocess time of a model's images (connection threads). */
+typedef struct sv_decode_stats {
+    _Atomic uint64_t images;
+    _Atomic uint64_t nanoseconds;
+} sv_decode_stats;
+
 #define SV_MAX_SIZES 32
 
 typedef struct sv_batcher {
@@ -114,6 +120,7 @@ struct sv_model {
     frost_shape in_shape[SERVE_MAX_IO], out_shape[SERVE_MAX_IO];
     size_t in_size[SERVE_MAX_IO], out_size[SERVE_MAX_IO];
     int image_input; /* index of the NHWC 3-channel input that takes images, -1 if none */
+    sv_decode_stats *decode_stats;
     sv_batcher batcher;
 };
 
@@ -145,6 +152,7 @@ typedef struct sv_limits {
     int max_json_depth;
     int max_instances;
     int64_t max_pixels;
+    double request_timeout_s; /* the body must have arrived this long after the headers */
 } sv_limits;
 
 typedef struct sv_server {

@@ -150,8 +150,15 @@ static enum MHD_Result run_inference(sv_server *s, struct MHD_Connection *c, con
     sv_request req;
     char err[512];
     int code = 400;
-    int rc = -1;
-    if (st->len == 0) snprintf(err, sizeof err, "empty request body");
+    int rc = -1, top_k = m->top_k;
+    const char *tk = st->route == R_CLASSIFY ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "top_k") : NULL;
+    if (tk) {
+        char *e;
+        long v = strtol(tk, &e, 10);
+        top_k = *e || v < 1 || v > 100000 ? 0 : (int)v;
+    }
+    if (tk && !top_k) snprintf(err, sizeof err, "top_k must be an integer from 1 to 100000");
+    else if (st->len == 0) snprintf(err, sizeof err, "empty request body");
     else if (st->raw) rc = sv_request_from_image(m, &s->limits, st->body, st->len, &req, err, sizeof err, &code);
     else rc = sv_request_parse_json(m, &s->limits, st->body, st->len, st->route == R_CLASSIFY, &req, err, sizeof err,
                                     &code);
@@ -187,25 +194,12 @@ static enum MHD_Result run_inference(sv_server *s, struct MHD_Connection *c, con
         else {
             size_t len = 0;
             char *body;
-            if (st->route == R_CLASSIFY) {
-                int top_k = m->top_k;
-                const char *tk = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "top_k");
-                if (tk) {
-                    char *e;
-                    long v = strtol(tk, &e, 10);
-                    if (*e || v < 1 || v > 100000) {
-                        ret = reply_error(s, c, st, 400, "top_k must be a positive integer");
-                        goto out;
-                    }
-                    top_k = (int)v;
-                }
-                body = sv_response_classify(m, &req, top_k, &len);
-            } else
+            if (st->route == R_CLASSIFY) body = sv_response_classify(m, &req, top_k, &len);
+            else
                 body = sv_response_predict(m, &req, &len);
             ret = reply_json(s, c, st, body, len);
         }
     }
-out:
     sv_waiter_destroy(&w);
     free(items);
     sv_request_free(&req);
@@ -268,6 +262,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
+        if (sv_now() - st->t0 > s->limits.request_timeout_s) return MHD_NO; /* trickling body: cut it off */
         if (st->discarding || n > s->limits.max_body_bytes - st->len) {
             /* Too large (a chunked body; a declared Content-Length was refused up front).
              * libmicrohttpd cannot answer in the middle of a body: drop the data, answer

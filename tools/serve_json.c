@@ -2,11 +2,19 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "serve.h"
+
+double sv_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ---- growable string ---------------------------------------------------- */
 
@@ -206,6 +214,7 @@ int sv_image_to_input(const sv_model *m, const sv_limits *lim, const void *data,
     }
     frost_image *img = NULL;
     char *msg = NULL;
+    double t0 = sv_now();
     frost_status st = frost_image_decode(data, size, &opt, &img, &msg);
     if (st != FROST_OK) {
         *http_code = st == FROST_E_LIMIT ? 413 : st == FROST_E_NO_MEMORY ? 503 : 400;
@@ -215,6 +224,10 @@ int sv_image_to_input(const sv_model *m, const sv_limits *lim, const void *data,
     }
     st = frost_image_preprocess(img, &m->pp, out);
     frost_image_free(img);
+    if (m->decode_stats) {
+        atomic_fetch_add(&m->decode_stats->images, 1);
+        atomic_fetch_add(&m->decode_stats->nanoseconds, (uint64_t)((sv_now() - t0) * 1e9));
+    }
     if (st != FROST_OK) FAIL(500, "cannot preprocess image: %s", frost_strerror(st));
     return 0;
 }

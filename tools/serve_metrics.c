@@ -1,4 +1,5 @@
 /* frost serve: Prometheus metrics (text exposition format 0.0.4). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,18 @@ char *sv_response_metrics(sv_server *s, size_t *len) {
             else sv_buf_printf(&b, "frost_serve_inference_seconds_total{model=\"%s\"} %.6f\n", s->models[k].name, t);
         }
     }
+    sv_buf_puts(&b, "# HELP frost_serve_decode_seconds_total Time spent decoding and preprocessing images.\n"
+                    "# TYPE frost_serve_decode_seconds_total counter\n");
+    for (int k = 0; k < s->num_models; k++)
+        if (s->models[k].decode_stats)
+            sv_buf_printf(&b, "frost_serve_decode_seconds_total{model=\"%s\"} %.6f\n", s->models[k].name,
+                          (double)atomic_load(&s->models[k].decode_stats->nanoseconds) * 1e-9);
+    sv_buf_puts(&b, "# HELP frost_serve_decoded_images_total Images decoded and preprocessed.\n"
+                    "# TYPE frost_serve_decoded_images_total counter\n");
+    for (int k = 0; k < s->num_models; k++)
+        if (s->models[k].decode_stats)
+            sv_buf_printf(&b, "frost_serve_decoded_images_total{model=\"%s\"} %llu\n", s->models[k].name,
+                          (unsigned long long)atomic_load(&s->models[k].decode_stats->images));
     pthread_mutex_lock(&s->mu);
     sv_buf_printf(&b, "# HELP frost_serve_requests_in_progress Requests being received, decoded or run.\n"
                       "# TYPE frost_serve_requests_in_progress gauge\nfrost_serve_requests_in_progress %d\n",

@@ -8,16 +8,28 @@
 #include "graph/compile.h"
 
 void *fr_b_alloc(fr_builder *b, size_t size) {
+    if (b->alloc_budget && size > b->alloc_budget - b->alloc_bytes) {
+        fr_b_fail(b, FROST_E_LIMIT,
+                  "compile-time data exceeds the budget of %zu bytes (%zu used, %zu more requested; "
+                  "the budget is max(64 MiB, %d x the graph file's size))",
+                  b->alloc_budget, b->alloc_bytes, size, FR_DATA_BUDGET_FACTOR);
+        return NULL;
+    }
     if (b->nb == b->cap_b) {
         int cap = b->cap_b ? b->cap_b * 2 : 256;
         void **nb = realloc(b->blocks, sizeof *nb * (size_t)cap);
         if (!nb) goto oom;
         b->blocks = nb;
+        size_t *ns = realloc(b->block_sizes, sizeof *ns * (size_t)cap);
+        if (!ns) goto oom;
+        b->block_sizes = ns;
         b->cap_b = cap;
     }
     void *p = calloc(1, size ? size : 1);
     if (!p) goto oom;
+    b->block_sizes[b->nb] = size;
     b->blocks[b->nb++] = p;
+    b->alloc_bytes += size;
     return p;
 oom:
     fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory");
@@ -182,7 +194,13 @@ int fr_b_emit(fr_builder *b, fr_step *s, const int *inputs, int n_inputs, int ra
     int idx = push_step(b, s);
     if (idx < 0) return -1;
     b->vals[out].producer = idx;
-    for (int i = 0; i < n_inputs; i++) b->vals[inputs[i]].uses++;
+    for (int i = 0; i < n_inputs; i++) {
+        b->vals[inputs[i]].uses++;
+        /* the batch dimension flows from an input to the output when the leading dim is kept */
+        if (b->vals[inputs[i]].batch_lead && rank > 0 && b->vals[inputs[i]].v.rank > 0 &&
+            dims[0] == b->vals[inputs[i]].v.dims[0])
+            b->vals[out].batch_lead = 1;
+    }
     return out;
 }
 

@@ -10,6 +10,17 @@
 #define FR_MAX_OUTPUTS 8
 /* Largest tensor (elements) the compiler accepts: 1 GiB of floats. */
 #define FR_MAX_ELEMENTS ((size_t)1 << 28)
+/* Compile-time data budget: the bytes the compiler allocates for one plan
+ * (folded constants, decoded / converted constants, fused weights, scale and
+ * shift vectors) may not exceed max(FR_MIN_DATA_BUDGET, FR_DATA_BUDGET_FACTOR x
+ * the GraphDef's size) -- a small file cannot make the compiler materialise
+ * gigabytes (FROST_E_LIMIT, naming the node). */
+#define FR_MIN_DATA_BUDGET ((size_t)64 << 20)
+#define FR_DATA_BUDGET_FACTOR 8
+/* Activation arena of one plan: at most max(FR_MAX_ARENA_BYTES,
+ * batch x FR_MAX_ARENA_BYTES_PER_ITEM) (FROST_E_LIMIT beyond, naming the value). */
+#define FR_MAX_ARENA_BYTES ((size_t)4 << 30)
+#define FR_MAX_ARENA_BYTES_PER_ITEM ((size_t)256 << 20)
 
 typedef struct fr_ival {
     fr_value v;
@@ -19,6 +30,8 @@ typedef struct fr_ival {
     int is_output;  /* a model output */
     int is_input;   /* a model input */
     int owned;      /* v.data is a block owned by the builder (may be modified in place) */
+    int batch_lead; /* run-time value whose dims[0] is the batch: a model input, or the output of a
+                       step that has such an input with the same dims[0] (see fr_b_emit) */
 } fr_ival;
 
 typedef struct fr_builder {
@@ -32,7 +45,9 @@ typedef struct fr_builder {
     int (*node_out)[FR_MAX_OUTPUTS]; /* value id per node output, -1 if none */
     const fr_node *node;             /* node being lowered (for messages) */
     void **blocks;                   /* owned allocations */
+    size_t *block_sizes;
     int nb, cap_b;
+    size_t alloc_bytes, alloc_budget; /* see FR_MIN_DATA_BUDGET */
     char **err;
     frost_status status;
     /* statistics */
@@ -59,8 +74,9 @@ int fr_b_value(fr_builder *b, int rank, const int64_t *dims);
 
 /* Emits step `s` (kind, params, label set by the caller) reading `inputs`
  * and producing a new value of the given shape.  If every input is constant
- * and folding is allowed (optimize, or force), the step is executed right
- * away and the result is a constant.  Returns the output value id or -1. */
+ * the step is executed right away (constant folding, in every mode) and the
+ * result is a constant.  `force_fold` is reserved (pass 0).  Returns the
+ * output value id or -1. */
 int fr_b_emit(fr_builder *b, fr_step *s, const int *inputs, int n_inputs, int rank, const int64_t *dims, int force_fold);
 
 /* Sets output `k` of the current node. */

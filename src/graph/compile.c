@@ -483,6 +483,14 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
             prev_end = blocks[j].off + blocks[j].size;
         }
         if (best_gap == (size_t)-1) best_off = prev_end, best_pos = nbk; /* after the last live block */
+        size_t cap = (size_t)b->batch * FR_MAX_ARENA_BYTES_PER_ITEM;
+        if (cap < FR_MAX_ARENA_BYTES) cap = FR_MAX_ARENA_BYTES;
+        if (size > cap || best_off > cap - size) {
+            free(blocks), free(order), free(newid), free(first), free(last);
+            fr_b_fail(b, FROST_E_LIMIT, "activations need more than %zu bytes at batch %d (value '%s' of %zu bytes)",
+                      cap, b->batch, v->name ? v->name : "?", size);
+            return FROST_E_LIMIT;
+        }
         v->offset = best_off;
         memmove(&blocks[best_pos + 1], &blocks[best_pos], sizeof *blocks * (size_t)(nbk - best_pos));
         blocks[best_pos].off = best_off;
@@ -526,15 +534,21 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
         qsort(keep, (size_t)nk, sizeof *keep, cmp_ptr);
         int m = 0;
         for (int i = 0; i < b->nb; i++) {
-            if (bsearch(&b->blocks[i], keep, (size_t)nk, sizeof *keep, cmp_ptr)) b->blocks[m++] = b->blocks[i];
-            else free(b->blocks[i]);
+            if (bsearch(&b->blocks[i], keep, (size_t)nk, sizeof *keep, cmp_ptr)) {
+                b->block_sizes[m] = b->block_sizes[i];
+                b->blocks[m++] = b->blocks[i];
+            } else {
+                free(b->blocks[i]);
+            }
         }
         b->nb = m;
         free(keep);
     }
     c->blocks = b->blocks;
+    c->block_sizes = b->block_sizes;
     c->n_blocks = b->nb;
     b->blocks = NULL;
+    b->block_sizes = NULL;
     b->nb = 0;
     c->plan.batch = b->batch;
     c->plan.n_values = nv;
@@ -560,6 +574,7 @@ void fr_compiled_free(fr_compiled *c) {
     if (!c) return;
     for (int i = 0; i < c->n_blocks; i++) free(c->blocks[i]);
     free(c->blocks);
+    free(c->block_sizes);
     free(c->values);
     free(c->steps);
     free(c->inputs);
@@ -576,6 +591,8 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     b->batch = batch;
     b->optimize = optimize;
     b->err = err;
+    b->alloc_budget = g->size > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? g->size * FR_DATA_BUDGET_FACTOR
+                                                                          : FR_MIN_DATA_BUDGET;
     int n = g->n_nodes;
     fr_compiled *c = calloc(1, sizeof *c);
     int *order = malloc(sizeof(int) * (size_t)(n + 1));
@@ -640,6 +657,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
             int id = fr_b_value(b, sh->rank, dims);
             if (id < 0) break;
             b->vals[id].is_input = 1;
+            b->vals[id].batch_lead = 1;
             b->vals[id].v.name = io->in_names[i];
             in_vals[i] = id;
             fr_b_set_output(b, 0, id);
@@ -690,6 +708,21 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
             b->vals[v].uses++;
             v = nv;
         }
+        if (!b->vals[v].batch_lead) {
+            /* outputs are returned per batch item: their leading dim must be the batch
+             * (not e.g. a concatenation or reduction along axis 0) */
+            char sh[160];
+            int len = 0;
+            const fr_value *ov = &b->vals[v].v;
+            for (int k = 0; k < ov->rank && len < (int)sizeof sh - 24; k++)
+                len += snprintf(sh + len, sizeof sh - (size_t)len, "%s%lld", k ? "," : "", (long long)ov->dims[k]);
+            if (!ov->rank) sh[0] = 0;
+            fr_b_fail(b, FROST_E_SHAPE,
+                      "output '%s' has shape [%s] at batch %d: its leading dimension is not the batch "
+                      "(the output must hold one row per batch item)",
+                      io->out_names[o], sh, b->batch);
+            goto done;
+        }
         b->vals[v].is_output = 1;
         b->vals[v].v.name = io->out_names[o];
         out_vals[o] = v;
@@ -706,6 +739,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
 done:
     for (int i = 0; i < b->nb; i++) free(b->blocks[i]);
     free(b->blocks);
+    free(b->block_sizes);
     free(b->vals);
     free(b->steps);
     free(b->node_out);

@@ -26,6 +26,7 @@ typedef struct fr_compiled {
     fr_step *steps;
     int *inputs, *outputs;
     void **blocks; /* owned memory (constants, step input lists) */
+    size_t *block_sizes;
     int n_blocks;
     /* statistics */
     int graph_nodes, pruned_nodes, identity_nodes, folded_nodes, folded_batchnorms, fused_ops;
@@ -35,6 +36,15 @@ typedef struct fr_compiled {
 frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
                         char **err);
 void fr_compiled_free(fr_compiled *c);
+
+/* Constants shared by the plans of every batch size of a model: folded
+ * weights are identical at every batch size, so each is kept once. */
+typedef struct fr_intern fr_intern;
+fr_intern *fr_intern_new(void);
+void fr_intern_free(fr_intern *t);
+/* Moves the compiled plan's constant blocks into `t`, replacing each with an
+ * identical block already there.  Not thread-safe (the model's lock). */
+frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t);
 
 /* Runs one step on the reference kernels (src/ops/registry.c). */
 void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena);

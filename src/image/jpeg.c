@@ -16,6 +16,7 @@ typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jmp;
     char message[JMSG_LENGTH_MAX];
+    int too_many_scans;
 } fr_jpeg_err;
 
 static void fr_jpeg_error_exit(j_common_ptr cinfo) {
@@ -37,6 +38,25 @@ static void fr_jpeg_emit_message(j_common_ptr cinfo, int level) {
 }
 
 static void fr_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+/* Progressive files with absurd numbers of scans take minutes to decode
+ * for a few kilobytes of input; real files have about ten. */
+#define FR_JPEG_MAX_SCANS 500
+
+typedef struct {
+    struct jpeg_progress_mgr pub;
+    fr_jpeg_err *err;
+} fr_jpeg_progress;
+
+static void fr_jpeg_progress_monitor(j_common_ptr cinfo) {
+    fr_jpeg_progress *p = (fr_jpeg_progress *)cinfo->progress;
+    int scan = ((j_decompress_ptr)cinfo)->input_scan_number;
+    if (scan > FR_JPEG_MAX_SCANS) {
+        snprintf(p->err->message, sizeof p->err->message, "more than %d scans", FR_JPEG_MAX_SCANS);
+        p->err->too_many_scans = 1;
+        longjmp(p->err->jmp, 1);
+    }
+}
 
 /* Largest power-of-two reduction (up to 8) that keeps the output at least
  * twice the target in both dimensions. */
@@ -65,15 +85,22 @@ frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode
     jerr.pub.emit_message = fr_jpeg_emit_message;
     jerr.pub.output_message = fr_jpeg_output_message;
     jerr.message[0] = '\0';
+    jerr.too_many_scans = 0;
+    fr_jpeg_progress progress;
+    memset(&progress, 0, sizeof progress);
+    progress.pub.progress_monitor = fr_jpeg_progress_monitor;
+    progress.err = &jerr;
     if (setjmp(jerr.jmp)) {
         frost_status failed = status;
-        if (failed == FROST_OK) failed = fr_img_error(err, FROST_E_IMAGE, "JPEG: %s", jerr.message);
+        if (failed == FROST_OK)
+            failed = fr_img_error(err, jerr.too_many_scans ? FROST_E_LIMIT : FROST_E_IMAGE, "JPEG: %s", jerr.message);
         jpeg_destroy_decompress(&cinfo);
         free(cmyk_row);
         frost_image_free(img);
         return failed;
     }
     jpeg_create_decompress(&cinfo);
+    cinfo.progress = &progress.pub;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
 

@@ -18,6 +18,8 @@ typedef struct {
     float lerp;
 } fr_interp;
 
+#define FR_XCACHE 1024 /* 24 KiB of stack */
+
 /* Source coordinate of output index i, as TensorFlow's scalers compute it. */
 static fr_interp fr_interp_at(int64_t i, float scale, int half_pixel, int64_t in_size) {
     float in;
@@ -67,13 +69,20 @@ frost_status frost_image_preprocess(const frost_image *image, const frost_prepro
     const uint8_t *src = image->rgb;
     const size_t in_stride = (size_t)in_w * 3;
 
+    /* Column weights are the same for every row: computed once into a stack
+     * cache for usual widths (no allocation), per pixel beyond that. */
+    fr_interp xcache[FR_XCACHE];
+    const int cached = pp->width <= FR_XCACHE;
+    if (cached)
+        for (int64_t x = 0; x < pp->width; x++) xcache[x] = fr_interp_at(x, sx, half, in_w);
+
     for (int64_t y = 0; y < pp->height; y++) {
         const fr_interp iy = fr_interp_at(y, sy, half, in_h);
         const uint8_t *top = src + (size_t)iy.lower * in_stride;
         const uint8_t *bot = src + (size_t)iy.upper * in_stride;
         float *o = out + (size_t)y * (size_t)pp->width * 3;
         for (int64_t x = 0; x < pp->width; x++) {
-            const fr_interp ix = fr_interp_at(x, sx, half, in_w);
+            const fr_interp ix = cached ? xcache[x] : fr_interp_at(x, sx, half, in_w);
             const size_t l = (size_t)ix.lower * 3, r = (size_t)ix.upper * 3;
             for (int c = 0; c < 3; c++) {
                 const float t = fr_lerp((float)top[l + c], (float)top[r + c], ix.lerp);

@@ -40,6 +40,18 @@ static int lower_reshape(fr_builder *b, const fr_node *n) {
         dims[unknown] = (int64_t)(xv->v.count / known);
         known *= (size_t)dims[unknown];
     }
+    /* Batch-polymorphic reshape.  A frozen graph traced at batch 1 carries
+     * Reshape targets such as [1, 1001] (TF-slim's Predictions/Reshape_1: its
+     * shape was Shape(logits), folded when freezing).  When the compiled batch
+     * B > 1, the input's leading dim is the batch (batch_lead) and equals B,
+     * the fully specified target has leading dim 1, and product(target) x B ==
+     * the input's count, the target was built for one batch item: dim 0
+     * becomes B.  Any other mismatch is an error. */
+    if (known != xv->v.count && unknown < 0 && r > 0 && dims[0] == 1 && b->batch > 1 && xv->batch_lead &&
+        xv->v.rank > 0 && xv->v.dims[0] == b->batch && known * (size_t)b->batch == xv->v.count) {
+        dims[0] = b->batch;
+        known = xv->v.count;
+    }
     if (known != xv->v.count)
         return fr_b_fail(b, FROST_E_SHAPE, "cannot reshape %zu elements into %zu", xv->v.count, known);
     return emit_copy(b, x, r, dims);

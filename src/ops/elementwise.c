@@ -76,18 +76,17 @@ static int lower_binary(fr_builder *b, const fr_node *n) {
     if (fr_broadcast_shape(b, &xv->v, &yv->v, &rank, dims)) return -1;
     int out;
     int xc = xv->v.kind == FR_VALUE_CONST, yc = yv->v.kind == FR_VALUE_CONST;
-    if ((b->optimize || bias_add) && xc != yc && (op == FR_BIN_ADD || op == FR_BIN_MUL || (op == FR_BIN_SUB && yc))) {
+    /* x op per-channel-constant becomes a scale-shift step that the compiler
+     * can fold into a preceding convolution (BiasAdd and batch norms) */
+    if (b->optimize && xc != yc && (op == FR_BIN_ADD || op == FR_BIN_MUL || (op == FR_BIN_SUB && yc))) {
         int rt = xc ? y : x, cst = xc ? x : y;
         const fr_ival *rv = fr_b_val(b, rt);
-        if (per_channel(&rv->v, &fr_b_val(b, cst)->v) && rv->v.rank == rank &&
-            (b->optimize || bias_add)) {
-            if (!b->optimize) goto plain; /* BiasAdd runs as a broadcast Add when not optimising */
+        if (rv->v.rank == rank && per_channel(&rv->v, &fr_b_val(b, cst)->v)) {
             if (emit_scale_shift(b, rt, cst, op == FR_BIN_ADD ? 0 : op == FR_BIN_MUL ? 1 : 2, &out)) return -1;
             fr_b_set_output(b, 0, out);
             return 0;
         }
     }
-plain:;
     fr_step s;
     memset(&s, 0, sizeof s);
     s.kind = FR_STEP_BINARY;

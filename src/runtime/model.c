@@ -32,6 +32,10 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         free(p);
         return st;
     }
+    if (fr_compiled_intern(p->c, m->consts) != FROST_OK) {
+        batch_plan_free(p);
+        return FROST_E_NO_MEMORY;
+    }
     const fr_plan *plan = &p->c->plan;
     if (m->out_size) {
         for (int i = 0; i < plan->n_outputs; i++)
@@ -86,6 +90,7 @@ void frost_model_free(frost_model *m) {
         for (int i = 0; i <= m->max_batch; i++) batch_plan_free(m->plans[i]);
     free(m->plans);
     if (m->backend && m->backend->model_free && m->cfg.shared) m->backend->model_free(m->cfg.shared);
+    fr_intern_free(m->consts);
     fr_io_spec_free(&m->io);
     free(m->out_shape);
     free(m->in_size);
@@ -130,7 +135,8 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->cfg.precision = opt->precision;
     m->cfg.winograd = opt->winograd;
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
-    frost_status st = m->plans ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
+    m->consts = fr_intern_new();
+    frost_status st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
     if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */
         char *berr = NULL;
         st = be->model_create(&m->cfg, &m->cfg.shared, &berr);

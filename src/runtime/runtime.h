@@ -27,6 +27,7 @@ struct frost_model {
     size_t *in_size, *out_size;
     frost_model_stats stats;
     pthread_mutex_t lock;
+    fr_intern *consts;     /* constants shared by all plans (under lock) */
     fr_batch_plan **plans; /* [max_batch + 1], built on demand under lock */
 };
 

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from tfgraph import DT_INT32, GraphDef  # noqa: E402
+from tfgraph import A, GraphDef, tensor_proto  # noqa: E402
 
 
 class Builder:
@@ -147,6 +147,7 @@ class Builder:
     def slim_softmax(self, scope, logits, classes, batch=1):
         """slim.softmax: Reshape to 2-D, Softmax, Reshape back (shape folded)."""
         g = self.g
+        g.classes = classes
         r = g.reshape(scope + "/Reshape", logits, self.const(scope + "/Reshape/shape", [-1, classes]))
         s = g.softmax(scope + "/Softmax", r)
         return g.reshape(scope + "/Reshape_1", s, self.const(scope + "/Shape", [batch, classes]))
@@ -515,10 +516,21 @@ MODELS = {
 }
 
 
-def generate(name, path, seed=0):
+def dynamic_batch(g):
+    """TF-slim's softmax reshapes its result back to the logits' static shape,
+    a Const [1, classes] in graphs frozen at batch 1 (as the real Inception v3):
+    such a graph only runs at batch 1.  This writes [-1, classes] instead."""
+    for k, (name, op, inputs, attrs, device) in enumerate(g.nodes):
+        if op == "Const" and name.endswith(("Predictions/Shape", "predictions/Shape")):
+            attrs["value"] = A.tensor(tensor_proto(np.array([-1, g.classes], np.int32)))
+
+
+def generate(name, path, seed=0, batch_agnostic=False):
     """Write model `name` to `path`; returns its info dict (input, shape,
     output, logits: the tensor before the softmax)."""
     g, info = MODELS[name](seed=seed)
+    if batch_agnostic:
+        dynamic_batch(g)
     info["logits"] = getattr(g, "logits", None)
     info["bytes"] = g.save(path)
     info["params"] = g.const_elems
@@ -530,6 +542,9 @@ def main(argv=None):
     ap.add_argument("model", nargs="?", choices=sorted(MODELS))
     ap.add_argument("out", nargs="?")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch-agnostic", action="store_true",
+                    help="TF-slim models: final Reshape to [-1, classes] instead of the [1, classes] of graphs "
+                         "frozen at batch 1, so that the graph runs at any batch size")
     ap.add_argument("--list", action="store_true", help="list the models")
     a = ap.parse_args(argv)
     if a.list or not a.model:
@@ -538,7 +553,7 @@ def main(argv=None):
         return 0
     if not a.out:
         ap.error("OUT.pb is required")
-    info = generate(a.model, a.out, a.seed)
+    info = generate(a.model, a.out, a.seed, a.batch_agnostic)
     print("%s: %s  input %s %s  output %s  %d params  %d bytes" % (
         a.model, a.out, info["input"], info["shape"], info["output"], info["params"], info["bytes"]))
     return 0

@@ -1,0 +1,27 @@
+# Included by tests/CMakeLists.txt: every fuzz target, linked with
+# fuzz/replay_main.c into a normal executable, replays its checked-in seeds
+# (fuzz/seeds/<target>/) and regression inputs (fuzz/regressions/<target>/)
+# as the test fuzz_replay_<target> (labelled asan: the sanitizer stage of
+# scripts/test.sh runs it under ASan + UBSan).
+include(${CMAKE_SOURCE_DIR}/fuzz/targets.cmake)
+foreach(src ${FROST_FUZZ_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  frost_fuzz_target_ok(${name})
+  if(NOT FROST_FUZZ_OK)
+    continue()
+  endif()
+  add_executable(replay_${name} ${src} ${CMAKE_SOURCE_DIR}/fuzz/replay_main.c)
+  frost_fuzz_target_setup(replay_${name} ${name})
+  target_link_libraries(replay_${name} PRIVATE frost_internal)
+  set(dirs)
+  foreach(d seeds regressions)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/fuzz/${d}/${name})
+      list(APPEND dirs ${CMAKE_SOURCE_DIR}/fuzz/${d}/${name})
+    endif()
+  endforeach()
+  if(dirs)
+    add_test(NAME fuzz_replay_${name} COMMAND replay_${name} ${dirs})
+    frost_test(fuzz_replay_${name})
+    set_property(TEST fuzz_replay_${name} APPEND PROPERTY LABELS asan fuzz)
+  endif()
+endforeach()

@@ -1,0 +1,135 @@
+/* Deduplication of constant blocks across the plans of one model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/compile.h"
+
+typedef struct {
+    uint64_t hash;
+    size_t size;
+    void *p;
+} fr_intern_entry;
+
+struct fr_intern {
+    fr_intern_entry *e;
+    int n, cap;
+};
+
+fr_intern *fr_intern_new(void) { return calloc(1, sizeof(fr_intern)); }
+
+void fr_intern_free(fr_intern *t) {
+    if (!t) return;
+    for (int i = 0; i < t->n; i++) free(t->e[i].p);
+    free(t->e);
+    free(t);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n) {
+    const uint8_t *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h ^ n;
+}
+
+typedef struct {
+    const void *from, *to;
+} remap;
+
+static int cmp_remap(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const remap *)a)->from, y = (uintptr_t)((const remap *)b)->from;
+    return x < y ? -1 : x > y;
+}
+
+static void fix(const remap *map, int n, const float **ptr) {
+    if (!*ptr) return;
+    remap key = {*ptr, NULL};
+    const remap *r = bsearch(&key, map, (size_t)n, sizeof *map, cmp_remap);
+    if (r) *ptr = r->to;
+}
+
+/* Every constant-data pointer of the plan, visited by fn. */
+static void each_data_ptr(fr_compiled *c, void (*fn)(void *ctx, const float **p), void *ctx) {
+    for (int v = 0; v < c->plan.n_values; v++) fn(ctx, &c->values[v].data);
+    for (int i = 0; i < c->plan.n_steps; i++) {
+        fr_step *s = &c->steps[i];
+        if (s->kind == FR_STEP_CONV) fn(ctx, &s->p.conv.weights), fn(ctx, &s->p.conv.bias);
+        if (s->kind == FR_STEP_MATMUL) fn(ctx, &s->p.matmul.weights), fn(ctx, &s->p.matmul.bias);
+        if (s->kind == FR_STEP_SCALE_SHIFT) fn(ctx, &s->p.scale_shift.scale), fn(ctx, &s->p.scale_shift.shift);
+    }
+}
+
+typedef struct {
+    const void **ptrs;
+    int n;
+} ptr_set;
+
+static void collect(void *ctx, const float **p) {
+    ptr_set *s = ctx;
+    if (*p) s->ptrs[s->n++] = *p;
+}
+
+typedef struct {
+    const remap *map;
+    int n;
+} remap_ctx;
+
+static void apply(void *ctx, const float **p) {
+    remap_ctx *r = ctx;
+    fix(r->map, r->n, p);
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (const void *const *)a, y = (uintptr_t) * (const void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t) {
+    ptr_set set = {malloc(sizeof(void *) * (size_t)(c->plan.n_values + 6 * c->plan.n_steps + 1)), 0};
+    remap *map = malloc(sizeof *map * (size_t)(c->n_blocks + 1));
+    if (!set.ptrs || !map) {
+        free(set.ptrs), free(map);
+        return FROST_E_NO_MEMORY;
+    }
+    each_data_ptr(c, collect, &set);
+    qsort(set.ptrs, (size_t)set.n, sizeof *set.ptrs, cmp_ptr);
+    int nm = 0, kept = 0;
+    for (int i = 0; i < c->n_blocks; i++) {
+        void *blk = c->blocks[i];
+        size_t size = c->block_sizes[i];
+        /* only constant data (not step input lists or labels) */
+        if (!bsearch(&blk, set.ptrs, (size_t)set.n, sizeof *set.ptrs, cmp_ptr)) {
+            c->block_sizes[kept] = size;
+            c->blocks[kept++] = blk;
+            continue;
+        }
+        uint64_t h = hash_bytes(blk, size);
+        int found = -1;
+        for (int k = 0; k < t->n && found < 0; k++)
+            if (t->e[k].hash == h && t->e[k].size == size && !memcmp(t->e[k].p, blk, size)) found = k;
+        if (found >= 0) {
+            map[nm].from = blk;
+            map[nm++].to = t->e[found].p;
+            free(blk);
+            continue;
+        }
+        if (t->n == t->cap) {
+            int cap = t->cap ? 2 * t->cap : 64;
+            fr_intern_entry *e = realloc(t->e, sizeof *e * (size_t)cap);
+            if (!e) { /* keep it in the plan instead */
+                c->block_sizes[kept] = size;
+                c->blocks[kept++] = blk;
+                continue;
+            }
+            t->e = e;
+            t->cap = cap;
+        }
+        t->e[t->n++] = (fr_intern_entry){h, size, blk};
+    }
+    c->n_blocks = kept;
+    qsort(map, (size_t)nm, sizeof *map, cmp_remap);
+    remap_ctx rc = {map, nm};
+    each_data_ptr(c, apply, &rc);
+    free(map);
+    free(set.ptrs);
+    return FROST_OK;
+}
