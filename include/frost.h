@@ -221,7 +221,10 @@ FROST_API int frost_model_output_count(const frost_model *model);
 /** Tensor names as TensorFlow writes them ("input", "softmax:1"). */
 FROST_API const char *frost_model_input_name(const frost_model *model, int index);
 FROST_API const char *frost_model_output_name(const frost_model *model, int index);
-/** Shapes with dims[0] = -1 (the batch). */
+/** Shapes with dims[0] = -1 (the batch).  Exception: an output whose leading
+ *  dimension is not the batch (e.g. a concatenation along axis 0) is reported
+ *  with its full shape at batch 1, its size is that shape's element count, and
+ *  the model runs at batch 1 only (FROST_E_SHAPE at larger batch sizes). */
 FROST_API frost_status frost_model_input_shape(const frost_model *model, int index, frost_shape *shape_out);
 FROST_API frost_status frost_model_output_shape(const frost_model *model, int index, frost_shape *shape_out);
 /** Elements of one batch item of an input / output (product of dims[1..]). */

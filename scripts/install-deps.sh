@@ -15,8 +15,12 @@ PKGS=(
   # tests: oracles and checkers
   python3 python3-numpy python3-opencv libjpeg-turbo-progs valgrind curl
   # demo images, model conversion (npm), server scale-out and load tests
-  darknet nodejs npm nginx-light wrk
+  darknet nginx-light wrk
 )
+# Node.js + npm (only to unpack the npm model package): use the machine's own
+# if it has one (a non-Debian Node.js conflicts with Debian's nodejs package).
+if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,36 +1,44 @@
 #!/usr/bin/env bash
-# frost-test-labels: valgrind
+# frost-test-labels: valgrind asan
 # The CLI's bad-input paths under valgrind memcheck: corrupt and truncated
 # GraphDefs, undecodable images, unknown tensor names, a hostile TF.js model,
 # and one real run of a small model with the reference kernels.  Every run
-# must give frost's own exit status (not valgrind's 99): no invalid
-# reads/writes, no use of uninitialised values, no definite or indirect leaks.
-# Skipped (77) without valgrind.  Uses the seeds in fuzz/seeds/ and, when
-# present, ../shared's MobileNet v1 0.25 128.
+# must give frost's own exit status (not 99): no invalid reads/writes, no use
+# of uninitialised values, no definite or indirect leaks.  In a sanitizer
+# build (FROST_SANITIZE=1) the same runs go without valgrind, ASan / UBSan /
+# LSan exiting with 99 instead.  Skipped (77) when valgrind is absent (normal
+# builds).  Uses the seeds in fuzz/seeds/ and, when present, ../shared's
+# MobileNet v1 0.25 128.
 set -u
-command -v valgrind >/dev/null || { echo "valgrind not installed: skipped"; exit 77; }
-[ "${FROST_SANITIZE:-0}" = 1 ] && { echo "an ASan build cannot run under valgrind: skipped"; exit 77; }
 BIN="${FROST_BIN:?}"
 SRC="${FROST_SRC:-$(cd "$(dirname "$0")/.." && pwd)}"
 TMP="${FROST_TMP:-$(mktemp -d)}"
 SHARED="${FROST_SHARED:-$SRC/../shared}"
 SEEDS="$SRC/fuzz/seeds"
-VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-    --show-leak-kinds=definite,indirect --suppressions="$SRC/tests/sanitizer/valgrind.supp"
-    --num-callers=30)
+if [ "${FROST_SANITIZE:-0}" = 1 ]; then
+  VG=()
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=99"
+  export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=99"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=99"
+else
+  command -v valgrind >/dev/null || { echo "valgrind not installed: skipped"; exit 77; }
+  VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+      --show-leak-kinds=definite,indirect --suppressions="$SRC/tests/sanitizer/valgrind.supp"
+      --num-callers=30)
+fi
 pass=0 fail=0
 
 # vg WANT_STATUS DESCRIPTION -- frost ARGS...: runs under memcheck, checks the status.
 vg() {
   local want="$1" what="$2"
   shift 3
-  "${VG[@]}" "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+  ${VG[@]+"${VG[@]}"} "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
   local rc=$?
   if [ "$rc" = "$want" ]; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))
-    echo "FAIL: $what: exit status $rc, expected $want (99: memcheck errors): frost $*"
+    echo "FAIL: $what: exit status $rc, expected $want (99: memcheck / sanitizer errors): frost $*"
     tail -40 "$TMP/err"
   fi
 }

@@ -579,6 +579,7 @@ void fr_compiled_free(fr_compiled *c) {
     free(c->steps);
     free(c->inputs);
     free(c->outputs);
+    free(c->out_batched);
     free(c);
 }
 
@@ -603,7 +604,8 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     b->node_out = malloc(sizeof *b->node_out * (size_t)(n + 1));
     int *in_vals = calloc((size_t)io->n_inputs + 1, sizeof(int));
     int *out_vals = calloc((size_t)io->n_outputs + 1, sizeof(int));
-    if (!c || !order || !stack || !next || !color || !is_in || !b->node_out || !in_vals || !out_vals) {
+    if (c) c->out_batched = calloc((size_t)io->n_outputs + 1, 1);
+    if (!c || !c->out_batched || !order || !stack || !next || !color || !is_in || !b->node_out || !in_vals || !out_vals) {
         fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory");
         goto done;
     }
@@ -708,18 +710,21 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
             b->vals[v].uses++;
             v = nv;
         }
-        if (!b->vals[v].batch_lead) {
-            /* outputs are returned per batch item: their leading dim must be the batch
-             * (not e.g. a concatenation or reduction along axis 0) */
+        /* Outputs are returned per batch item, so their leading dim must be the
+         * batch.  One that is not (a concatenation or reduction along axis 0,
+         * a broadcast against a constant with more rows) is kept with its full
+         * shape at batch 1 and refused at larger batch sizes. */
+        c->out_batched[o] = (unsigned char)b->vals[v].batch_lead;
+        if (!c->out_batched[o] && b->batch > 1) {
             char sh[160];
             int len = 0;
             const fr_value *ov = &b->vals[v].v;
+            sh[0] = 0;
             for (int k = 0; k < ov->rank && len < (int)sizeof sh - 24; k++)
                 len += snprintf(sh + len, sizeof sh - (size_t)len, "%s%lld", k ? "," : "", (long long)ov->dims[k]);
-            if (!ov->rank) sh[0] = 0;
             fr_b_fail(b, FROST_E_SHAPE,
                       "output '%s' has shape [%s] at batch %d: its leading dimension is not the batch "
-                      "(the output must hold one row per batch item)",
+                      "(e.g. a concatenation along axis 0), so the graph runs at batch 1 only",
                       io->out_names[o], sh, b->batch);
             goto done;
         }

@@ -28,6 +28,7 @@ typedef struct fr_compiled {
     void **blocks; /* owned memory (constants, step input lists) */
     size_t *block_sizes;
     int n_blocks;
+    unsigned char *out_batched; /* per output: 1 when its dims[0] is the batch (else: batch 1 only) */
     /* statistics */
     int graph_nodes, pruned_nodes, identity_nodes, folded_nodes, folded_batchnorms, fused_ops;
     int64_t params, flops;

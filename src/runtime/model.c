@@ -164,7 +164,7 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
         m->out_size[i] = v->count;
         m->out_shape[i].rank = v->rank;
         for (int k = 0; k < v->rank; k++) m->out_shape[i].dims[k] = v->dims[k];
-        if (v->rank > 0) m->out_shape[i].dims[0] = -1;
+        if (v->rank > 0 && c->out_batched[i]) m->out_shape[i].dims[0] = -1; /* else: its batch-1 shape */
     }
     frost_model_stats *s = &m->stats;
     s->graph_nodes = c->graph_nodes;

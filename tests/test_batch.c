@@ -1,0 +1,252 @@
+/* frost-test-labels: asan */
+/* Batch semantics of the compiler: Reshape targets frozen at batch 1
+ * (TF-slim's Predictions/Reshape_1) run at any batch, genuinely wrong
+ * reshapes still fail, outputs whose leading dimension is not the batch are
+ * reported with their real shape and refused beyond batch 1, and compile-time
+ * resource limits (FROST_E_LIMIT) stop tiny graphs that ask for gigabytes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frost.h"
+#include "pb/gdwrite.h"
+#include "testutil.h"
+
+#define D(...) ((const int64_t[]){__VA_ARGS__})
+#define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static frost_model *compile(fr_gdw *w, const char *out, frost_status *st, char **err) {
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    frost_graph *g = NULL;
+    frost_model *m = NULL;
+    *err = NULL;
+    *st = frost_graph_load_memory(bytes, len, 1, &g, err);
+    if (*st == FROST_OK) {
+        frost_options o;
+        frost_options_init(&o);
+        o.outputs = &out;
+        o.num_outputs = 1;
+        o.max_batch = 8;
+        o.backend = FROST_BACKEND_REFERENCE;
+        *st = frost_model_compile(g, &o, &m, err);
+    }
+    frost_graph_free(g);
+    return m;
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Placeholder[-1,2,2,3] -> Reshape(const [1,12]) -> Softmax, at batch 1 and 3. */
+static void slim_reshape_test(void) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
+    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 12));
+    fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
+    fr_gdw_node(w, "y", "Softmax", IN("r"));
+    frost_status st;
+    char *err;
+    frost_model *m = compile(w, "y", &st, &err);
+    CHECK_MSG(st == FROST_OK, "compile: %s", err ? err : "");
+    frost_free(err);
+    fr_gdw_free(w);
+    if (!m) return;
+    frost_shape sh;
+    CHECK(frost_model_output_shape(m, 0, &sh) == FROST_OK && sh.rank == 2 && sh.dims[0] == -1 && sh.dims[1] == 12);
+    CHECK(frost_model_output_size(m, 0) == 12);
+    /* item b: x[i] = (i % 12) * 0.25 * (b + 1) - b  */
+    float x[3 * 12], y[3 * 12], want[3 * 12];
+    for (int b = 0; b < 3; b++) {
+        double e[12], sum = 0;
+        for (int i = 0; i < 12; i++) {
+            x[b * 12 + i] = (float)(i * 0.25 * (b + 1) - b);
+            sum += e[i] = exp((double)x[b * 12 + i]);
+        }
+        for (int i = 0; i < 12; i++) want[b * 12 + i] = (float)(e[i] / sum);
+    }
+    frost_context *c = NULL;
+    CHECK(frost_context_create(m, &c, NULL) == FROST_OK);
+    for (int batch = 1; batch <= 3; batch += 2) {
+        memset(y, 0, sizeof y);
+        st = frost_context_run1(c, batch, x, y);
+        CHECK_MSG(st == FROST_OK, "batch %d: %s", batch, frost_context_error(c));
+        if (st != FROST_OK) continue;
+        double d = tu_max_abs_diff(y, want, (size_t)batch * 12);
+        CHECK_MSG(d < 1e-6, "batch %d: max abs diff %g", batch, d);
+    }
+    frost_context_free(c);
+    frost_model_free(m);
+}
+
+/* Reshapes that are wrong stay errors. */
+static void wrong_reshape_tests(void) {
+    frost_status st;
+    char *err;
+    /* 12 elements per item into [1,13]: wrong at batch 1 already */
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
+    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 13));
+    fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
+    frost_model *m = compile(w, "r", &st, &err);
+    CHECK(st == FROST_E_SHAPE && !m);
+    CHECK_MSG(err && strstr(err, "'r'") && strstr(err, "cannot reshape 12 elements into 13"), "%s", err ? err : "");
+    frost_free(err);
+    frost_model_free(m);
+    fr_gdw_free(w);
+
+    /* [2,6]: fine at batch 1, but the leading 2 is not "one item", so batch 2 fails */
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
+    fr_gdw_const_i32(w, "shape", 1, D(2), D(2, 6));
+    fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
+    fr_gdw_node(w, "y", "Relu", IN("r"));
+    m = compile(w, "y", &st, &err);
+    CHECK(st == FROST_OK);
+    frost_free(err);
+    fr_gdw_free(w);
+    if (m) {
+        frost_context *c = NULL;
+        float x[24] = {0}, y[24];
+        CHECK(frost_context_create(m, &c, NULL) == FROST_OK);
+        CHECK(frost_context_run1(c, 1, x, y) == FROST_OK);
+        CHECK(frost_context_run1(c, 2, x, y) == FROST_E_SHAPE);
+        const char *e = frost_context_error(c);
+        CHECK_MSG(e && strstr(e, "'r'") && strstr(e, "cannot reshape 24 elements into 12"), "%s", e ? e : "");
+        frost_context_free(c);
+        frost_model_free(m);
+    }
+
+    /* [1,24] of a value whose leading dim is not the batch (concat on axis 0):
+     * no batch substitution, batch 2 fails */
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
+    fr_gdw_const_i32(w, "ax", 0, NULL, D(0));
+    fr_gdw_node(w, "cat", "ConcatV2", IN("x", "x", "ax"));
+    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 24));
+    fr_gdw_node(w, "r", "Reshape", IN("cat", "shape"));
+    fr_gdw_node(w, "y", "Relu", IN("r"));
+    m = compile(w, "y", &st, &err);
+    CHECK(st == FROST_OK);
+    frost_free(err);
+    fr_gdw_free(w);
+    if (m) {
+        frost_context *c = NULL;
+        float x[24] = {0}, y[48];
+        CHECK(frost_context_create(m, &c, NULL) == FROST_OK);
+        CHECK(frost_context_run1(c, 2, x, y) == FROST_E_SHAPE);
+        const char *e = frost_context_error(c);
+        CHECK_MSG(e && strstr(e, "cannot reshape 48 elements into 24"), "%s", e ? e : "");
+        frost_context_free(c);
+        frost_model_free(m);
+    }
+}
+
+/* ConcatV2 on axis 0: the output's leading dim is 2 x batch, not the batch. */
+static void concat_axis0_test(void) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 2, 1, 2));
+    fr_gdw_const_i32(w, "ax", 0, NULL, D(0));
+    fr_gdw_node(w, "cat", "ConcatV2", IN("x", "x", "ax"));
+    fr_gdw_const_f(w, "k", 0, NULL, (const float[]){2.0f});
+    fr_gdw_node(w, "y", "Mul", IN("cat", "k"));
+    frost_status st;
+    char *err;
+    frost_model *m = compile(w, "y", &st, &err);
+    CHECK_MSG(st == FROST_OK, "%s", err ? err : "");
+    frost_free(err);
+    fr_gdw_free(w);
+    if (!m) return;
+    /* reported consistently: the real batch-1 shape, and its element count */
+    frost_shape sh;
+    CHECK(frost_model_output_shape(m, 0, &sh) == FROST_OK);
+    CHECK_MSG(sh.rank == 4 && sh.dims[0] == 2 && sh.dims[1] == 2 && sh.dims[2] == 1 && sh.dims[3] == 2,
+              "rank %d dims %lld,%lld,%lld,%lld", sh.rank, (long long)sh.dims[0], (long long)sh.dims[1],
+              (long long)sh.dims[2], (long long)sh.dims[3]);
+    CHECK(frost_model_output_size(m, 0) == 8);
+    frost_context *c = NULL;
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[16];
+    CHECK(frost_context_create(m, &c, NULL) == FROST_OK);
+    CHECK(frost_context_run1(c, 1, x, y) == FROST_OK);
+    const float want[8] = {2, 4, 6, 8, 2, 4, 6, 8};
+    CHECK(tu_max_abs_diff(y, want, 8) == 0);
+    /* and refused beyond batch 1 with a clear message */
+    CHECK(frost_context_run1(c, 2, x, y) == FROST_E_SHAPE);
+    const char *e = frost_context_error(c);
+    CHECK_MSG(e && strstr(e, "output 'y'") && strstr(e, "leading dimension is not the batch"), "%s", e ? e : "");
+    frost_context_free(c);
+    frost_model_free(m);
+}
+
+/* Compile-time limits: a folded constant over the data budget, and an arena
+ * over 4 GiB; both fail fast with FROST_E_LIMIT naming the node / value. */
+static void limit_tests(void) {
+    frost_status st;
+    char *err;
+    /* Pad of a one-element constant to [2^23 + 1, 8] (256 MiB) */
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 2, D(-1, 8));
+    fr_gdw_const_f(w, "one", 2, D(1, 1), (const float[]){1.0f});
+    fr_gdw_const_i32(w, "pads", 2, D(2, 2), D(0, 1 << 23, 0, 7));
+    fr_gdw_node(w, "big", "Pad", IN("one", "pads"));
+    fr_gdw_node(w, "y", "Add", IN("x", "big"));
+    double t0 = now();
+    frost_model *m = compile(w, "y", &st, &err);
+    double dt = now() - t0;
+    CHECK_MSG(st == FROST_E_LIMIT && !m, "status %s", frost_strerror(st));
+    CHECK_MSG(err && strstr(err, "'big'") && strstr(err, "budget"), "%s", err ? err : "");
+    CHECK_MSG(dt < 1.0, "%.2f s", dt);
+    frost_free(err);
+    frost_model_free(m);
+    fr_gdw_free(w);
+
+    /* five 1 GiB activations alive at once (x, ab, c, d, cd): 5 GiB of arena */
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 3, D(-1, 1 << 27, 2));
+    fr_gdw_node(w, "a", "Exp", IN("x"));
+    fr_gdw_node(w, "b", "Neg", IN("x"));
+    fr_gdw_node(w, "c", "Abs", IN("x"));
+    fr_gdw_node(w, "d", "Square", IN("x"));
+    fr_gdw_node(w, "ab", "Add", IN("a", "b"));
+    fr_gdw_node(w, "cd", "Add", IN("c", "d"));
+    fr_gdw_node(w, "s", "Add", IN("ab", "cd"));
+    fr_gdw_node(w, "y", "Add", IN("s", "x"));
+    t0 = now();
+    m = compile(w, "y", &st, &err);
+    dt = now() - t0;
+    CHECK_MSG(st == FROST_E_LIMIT && !m, "status %s", frost_strerror(st));
+    CHECK_MSG(err && strstr(err, "activations need more than") && strstr(err, "value '"), "%s", err ? err : "");
+    CHECK_MSG(dt < 1.0, "%.2f s", dt);
+    frost_free(err);
+    frost_model_free(m);
+    fr_gdw_free(w);
+
+    /* the 1,427-byte fuzzer finding (scale / shift vectors of 77.5 M channels) */
+    const char *src = getenv("FROST_SRC");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fuzz/regressions/fuzz_graph/compile_limit_pad_620MB.pb", src ? src : ".");
+    t0 = now();
+    m = NULL;
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = 1;
+    st = frost_model_load(path, &o, &m, &err);
+    dt = now() - t0;
+    CHECK_MSG(st == FROST_E_LIMIT && !m, "%s: status %s", path, frost_strerror(st));
+    CHECK_MSG(err && strstr(err, "node '"), "%s", err ? err : "");
+    CHECK_MSG(dt < 1.0, "%.2f s", dt);
+    frost_free(err);
+    frost_model_free(m);
+}
+
+int main(void) {
+    slim_reshape_test();
+    wrong_reshape_tests();
+    concat_axis0_test();
+    limit_tests();
+    return tu_done();
+}
