@@ -46,8 +46,8 @@ ORT_ROOT = os.path.join(ROOT, ".cache", "ort")
 PY = "/usr/bin/python3"
 SIZES = {"inception_v3": 299, "mobilenet_v1": 224}
 # The TF-slim graphs end in Reshape(softmax, Const [1, 1001]) (a Shape op folded
-# at batch 1 by freeze_graph), which only admits batch 1; frost reads the
-# Softmax itself, which holds the same numbers at every batch size.
+# at batch 1 by freeze_graph); frost reads the Softmax itself, which holds the
+# same numbers at every batch size.
 OUTPUTS = {"inception_v3": "InceptionV3/Predictions/Softmax", "mobilenet_v1": "MobilenetV1/Predictions/Softmax"}
 
 

@@ -112,7 +112,7 @@ static int same_tensor(const char *a, const char *b) {
 static void summarize(const char *name, const frost_shape *shape, int batch, const float *v, size_t n) {
     char sb[256];
     frost_shape s = *shape;
-    if (s.rank > 0) s.dims[0] = batch;
+    if (s.rank > 0 && s.dims[0] < 0) s.dims[0] = batch;
     double sum = 0, mn = INFINITY, mx = -INFINITY;
     size_t arg = 0, nonfinite = 0;
     for (size_t k = 0; k < n; k++) {

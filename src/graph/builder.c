@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "graph/builder.h"
 #include "graph/compile.h"
@@ -34,6 +36,16 @@ void *fr_b_alloc(fr_builder *b, size_t size) {
 oom:
     fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory");
     return NULL;
+}
+
+void fr_graph_release_range(const frost_graph *g, const void *p, size_t bytes) {
+    if (!g || !g->map || !p || !bytes) return;
+    uintptr_t lo = (uintptr_t)p, hi = lo + bytes, mlo = (uintptr_t)g->map, mhi = mlo + g->map_len;
+    if (lo < mlo || hi > mhi || hi < lo) return;
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
+    uintptr_t a = (lo + page - 1) & ~(page - 1), e = hi & ~(page - 1);
+    if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
 int fr_b_fail(fr_builder *b, frost_status st, const char *fmt, ...) {

@@ -56,6 +56,13 @@ typedef struct fr_builder {
 
 /* Allocation owned by the plan; NULL (and status set) on failure. */
 void *fr_b_alloc(fr_builder *b, size_t size);
+/* Tells the kernel that the bytes [p, p + bytes) of the memory-mapped GraphDef
+ * are not needed any more (their data was copied or folded): the whole pages
+ * inside the range are dropped from the resident set (madvise DONTNEED on the
+ * read-only mapping; a later read faults them in again from the file).  Does
+ * nothing for memory that is not the graph's file mapping. */
+void fr_graph_release_range(const frost_graph *g, const void *p, size_t bytes);
+
 /* Fail lowering of the current node; always returns -1. */
 int fr_b_fail(fr_builder *b, frost_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -230,7 +230,59 @@ static void take_output(fr_builder *b, int p, int s) {
     b->steps[s].kind = FR_STEP_KIND_COUNT_; /* dead */
 }
 
-static int fuse_scale_shift(fr_builder *b, int i) {
+/* Who refers to a constant's data, to fold weights in place when nothing
+ * else reads them.  Built once before the fusions (sorted by pointer). */
+typedef struct {
+    const void *p;
+    int what; /* 0: read by a step as a value (or an output), 1: weights of a step, 2: owned block */
+} data_ref;
+
+typedef struct {
+    data_ref *r;
+    int n;
+} ref_index;
+
+static int cmp_ref(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const data_ref *)a)->p, y = (uintptr_t)((const data_ref *)b)->p;
+    return x < y ? -1 : x > y;
+}
+
+static void ref_index_build(fr_builder *b, ref_index *ix) {
+    ix->n = 0;
+    ix->r = malloc(sizeof *ix->r * (size_t)(2 * b->nv + b->ns + 1));
+    if (!ix->r) return; /* no index: every fold copies */
+    for (int v = 0; v < b->nv; v++) {
+        const fr_ival *iv = &b->vals[v];
+        if (iv->v.kind != FR_VALUE_CONST || !iv->v.data) continue;
+        if (iv->uses > 0 || iv->is_output) ix->r[ix->n++] = (data_ref){iv->v.data, 0};
+        if (iv->owned) ix->r[ix->n++] = (data_ref){iv->v.data, 2};
+    }
+    for (int i = 0; i < b->ns; i++) {
+        const fr_step *s = &b->steps[i];
+        const float *w = s->kind == FR_STEP_CONV ? s->p.conv.weights : s->kind == FR_STEP_MATMUL ? s->p.matmul.weights : NULL;
+        if (w) ix->r[ix->n++] = (data_ref){w, 1};
+    }
+    qsort(ix->r, (size_t)ix->n, sizeof *ix->r, cmp_ref);
+}
+
+/* 1 when `w` is the weights of exactly one step and read by nothing else;
+ * *owned = it is a block of the builder (may then be modified in place). */
+static int ref_exclusive(const ref_index *ix, const float *w, int *owned) {
+    *owned = 0;
+    if (!ix->r || !ix->n) return 0;
+    int lo = 0, hi = ix->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if ((uintptr_t)ix->r[mid].p < (uintptr_t)w) lo = mid + 1;
+        else hi = mid;
+    }
+    int counts[3] = {0, 0, 0};
+    for (int k = lo; k < ix->n && ix->r[k].p == (const void *)w; k++) counts[ix->r[k].what]++;
+    *owned = counts[2] > 0;
+    return counts[0] == 0 && counts[1] == 1;
+}
+
+static int fuse_scale_shift(fr_builder *b, int i, const ref_index *ix) {
     fr_step *s = &b->steps[i];
     int x = s->inputs[0];
     if (!alive_single_use(b, x)) return 0;
@@ -251,10 +303,22 @@ static int fuse_scale_shift(fr_builder *b, int i) {
         const float *bias = conv ? p->p.conv.bias : p->p.matmul.bias;
         int unit = 1; /* a pure shift (BiasAdd) leaves the weights as they are (maybe in the file's map) */
         for (int c = 0; c < cout; c++) unit &= ss->scale[c] == 1.0f;
-        float *nw = unit ? (float *)(uintptr_t)w : own_copy(b, NULL, wn), *nb = own_copy(b, NULL, (size_t)cout);
+        /* Weights read by this step only are folded in place when they are a
+         * block of the compiler (a decoded constant); weights in the file's
+         * map are folded into a new block and their pages released. */
+        int owned = 0, excl = ref_exclusive(ix, w, &owned);
+        float *nw = unit || (excl && owned) ? (float *)(uintptr_t)w : own_copy(b, NULL, wn);
+        float *nb = own_copy(b, NULL, (size_t)cout);
         if (!nw || !nb) return -1;
-        if (!unit)
-            for (size_t k = 0; k < wn; k++) nw[k] = w[k] * ss->scale[k % (size_t)cout];
+        if (!unit) {
+            const float *sc = ss->scale;
+            for (size_t r = 0; r < wn; r += (size_t)cout) {
+                const float *src = w + r;
+                float *dst = nw + r;
+                for (int c = 0; c < cout; c++) dst[c] = src[c] * sc[c];
+            }
+            if (excl && !owned) fr_graph_release_range(b->g, w, wn * sizeof(float));
+        }
         for (int c = 0; c < cout; c++) nb[c] = (bias ? bias[c] : 0.0f) * ss->scale[c] + ss->shift[c];
         if (conv) p->p.conv.weights = nw, p->p.conv.bias = nb;
         else p->p.matmul.weights = nw, p->p.matmul.bias = nb;
@@ -347,8 +411,11 @@ static int fuse_activation(fr_builder *b, int i) {
 }
 
 static void run_optimizations(fr_builder *b) {
+    ref_index ix;
+    ref_index_build(b, &ix);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
+        if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i, &ix);
+    free(ix.r);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_BINARY) fuse_residual(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)

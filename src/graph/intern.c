@@ -10,9 +10,14 @@ typedef struct {
     void *p;
 } fr_intern_entry;
 
+/* Entries in an open-addressing table (slot = entry index + 1, 0 = empty),
+ * keyed by a hash of the size and a sample of the bytes; equal blocks are
+ * then confirmed with memcmp. */
 struct fr_intern {
     fr_intern_entry *e;
     int n, cap;
+    int *slot;
+    size_t n_slots; /* power of two, > 2 n */
 };
 
 fr_intern *fr_intern_new(void) { return calloc(1, sizeof(fr_intern)); }
@@ -21,14 +26,48 @@ void fr_intern_free(fr_intern *t) {
     if (!t) return;
     for (int i = 0; i < t->n; i++) free(t->e[i].p);
     free(t->e);
+    free(t->slot);
     free(t);
 }
 
-static uint64_t hash_bytes(const void *p, size_t n) {
+/* Hash of the size and of at most 64 evenly spaced 8-byte words (plus the
+ * tail): constant time per block, however large the weights. */
+static uint64_t hash_block(const void *p, size_t n) {
     const uint8_t *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-    return h ^ n;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)n;
+    size_t words = n / 8, step = words > 64 ? words / 64 : 1;
+    for (size_t i = 0; i < words; i += step) {
+        uint64_t w;
+        memcpy(&w, b + i * 8, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (size_t i = words * 8; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h ^ (h >> 32);
+}
+
+static int table_grow(fr_intern *t) {
+    size_t ns = t->n_slots ? t->n_slots * 2 : 256;
+    int *slot = calloc(ns, sizeof *slot);
+    if (!slot) return -1;
+    for (int k = 0; k < t->n; k++) {
+        size_t j = (size_t)t->e[k].hash & (ns - 1);
+        while (slot[j]) j = (j + 1) & (ns - 1);
+        slot[j] = k + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->n_slots = ns;
+    return 0;
+}
+
+static int table_find(const fr_intern *t, uint64_t h, const void *blk, size_t size) {
+    if (!t->n_slots) return -1;
+    for (size_t j = (size_t)h & (t->n_slots - 1); t->slot[j]; j = (j + 1) & (t->n_slots - 1)) {
+        const fr_intern_entry *e = &t->e[t->slot[j] - 1];
+        if (e->hash == h && e->size == size && !memcmp(e->p, blk, size)) return t->slot[j] - 1;
+    }
+    return -1;
 }
 
 typedef struct {
@@ -102,14 +141,17 @@ frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t) {
             c->blocks[kept++] = blk;
             continue;
         }
-        uint64_t h = hash_bytes(blk, size);
-        int found = -1;
-        for (int k = 0; k < t->n && found < 0; k++)
-            if (t->e[k].hash == h && t->e[k].size == size && !memcmp(t->e[k].p, blk, size)) found = k;
+        uint64_t h = hash_block(blk, size);
+        int found = table_find(t, h, blk, size);
         if (found >= 0) {
             map[nm].from = blk;
             map[nm++].to = t->e[found].p;
             free(blk);
+            continue;
+        }
+        if ((size_t)(t->n + 1) * 2 >= t->n_slots && table_grow(t) != 0) { /* keep it in the plan instead */
+            c->block_sizes[kept] = size;
+            c->blocks[kept++] = blk;
             continue;
         }
         if (t->n == t->cap) {
@@ -123,6 +165,9 @@ frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t) {
             t->e = e;
             t->cap = cap;
         }
+        size_t j = (size_t)h & (t->n_slots - 1);
+        while (t->slot[j]) j = (j + 1) & (t->n_slots - 1);
+        t->slot[j] = t->n + 1;
         t->e[t->n++] = (fr_intern_entry){h, size, blk};
     }
     c->n_blocks = kept;

@@ -20,6 +20,7 @@ static int lower_const(fr_builder *b, const fr_node *n) {
         float *d = fr_b_alloc(b, (size_t)t.count * sizeof(float));
         if (!d) return -1;
         fr_pb_tensor_to_float(&t, d);
+        if (t.content) fr_graph_release_range(b->g, t.content, t.content_len); /* copied */
         data = d;
         owned = 1;
     }

@@ -236,6 +236,12 @@ void fr_pb_tensor_to_float(const fr_pb_tensor *t, float *dst) {
     }
     if (t->content) {
         int es = elem_size(t->dtype);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (t->dtype == FR_DT_FLOAT) { /* the wire format is little-endian IEEE: a plain copy */
+            memcpy(dst, t->content, (size_t)n * sizeof *dst);
+            return;
+        }
+#endif
         for (int64_t i = 0; i < n; i++) {
             uint64_t raw = 0;
             for (int b = es - 1; b >= 0; b--) raw = (raw << 8) | t->content[i * es + b];

@@ -518,8 +518,9 @@ MODELS = {
 
 def dynamic_batch(g):
     """TF-slim's softmax reshapes its result back to the logits' static shape,
-    a Const [1, classes] in graphs frozen at batch 1 (as the real Inception v3):
-    such a graph only runs at batch 1.  This writes [-1, classes] instead."""
+    a Const [1, classes] in graphs frozen at batch 1 (as the real Inception v3);
+    frost treats that leading 1 as the batch.  This writes [-1, classes]
+    instead, as a graph frozen with a dynamic batch has it."""
     for k, (name, op, inputs, attrs, device) in enumerate(g.nodes):
         if op == "Const" and name.endswith(("Predictions/Shape", "predictions/Shape")):
             attrs["value"] = A.tensor(tensor_proto(np.array([-1, g.classes], np.int32)))
