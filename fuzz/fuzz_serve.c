@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "frost.h"
-#include "pb/gdwrite.h"
+#include "pb/pbwriter.h"
 #include "serve.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,7 +68,7 @@ static int setup(void) {
     int ok = 1;
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, (const int64_t[]){-1, 4, 4, 3});
-    fr_gdw_const_i32(w, "shape", 1, (const int64_t[]){2}, (const int64_t[]){-1, 48});
+    fr_gdw_const_i32(w, "shape", 1, (const int64_t[]){2}, (const int32_t[]){-1, 48});
     fr_gdw_node(w, "flat", "Reshape", (const char *[]){"x", "shape", NULL});
     float k[48 * 3];
     for (int i = 0; i < 48 * 3; i++) k[i] = (float)((i * 7) % 11 - 5) * 0.1f;

@@ -5,7 +5,7 @@
 set(FROST_FUZZ_TOOLS ${CMAKE_SOURCE_DIR}/tools)
 set(FROST_FUZZ_EXTRA_fuzz_convert
     ${FROST_FUZZ_TOOLS}/cmd_convert.c ${FROST_FUZZ_TOOLS}/cli.c ${FROST_FUZZ_TOOLS}/convert_graph.c
-    ${FROST_FUZZ_TOOLS}/convert_layers.c ${FROST_FUZZ_TOOLS}/convert_weights.c ${FROST_FUZZ_TOOLS}/pbwriter.c)
+    ${FROST_FUZZ_TOOLS}/convert_layers.c ${FROST_FUZZ_TOOLS}/convert_weights.c)
 set(FROST_FUZZ_EXTRA_fuzz_serve ${FROST_FUZZ_TOOLS}/serve_json.c)
 set(FROST_FUZZ_NEEDS_JANSSON fuzz_convert fuzz_serve)
 

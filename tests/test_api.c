@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "frost.h"
-#include "pb/gdwrite.h"
+#include "pb/pbwriter.h"
 #include "testutil.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
+#define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* x [N,4,4,2] -> Conv 3x3 (2->3) + BiasAdd + Relu -> AvgPool 2x2 -> Mean[1,2] -> y; plus an unused branch. */
@@ -30,7 +31,7 @@ static const uint8_t *small_graph(fr_gdw *w, size_t *len) {
     fr_gdw_attr_str(w, "padding", "VALID");
     fr_gdw_attr_ints(w, "ksize", 4, D(1, 2, 2, 1));
     fr_gdw_attr_ints(w, "strides", 4, D(1, 2, 2, 1));
-    fr_gdw_const_i32(w, "axes", 1, D(2), D(1, 2));
+    fr_gdw_const_i32(w, "axes", 1, D(2), I32(1, 2));
     fr_gdw_node(w, "y", "Mean", IN("pool", "axes"));
     fr_gdw_node(w, "other", "Sigmoid", IN("x"));
     return fr_gdw_finish(w, len);

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "frost.h"
-#include "pb/gdwrite.h"
+#include "pb/pbwriter.h"
 #include "testutil.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
+#define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Loads, compiles, and (if that works) runs once on zeros.  Returns the first failing status. */
@@ -88,7 +89,7 @@ static void graph_errors(void) {
     /* reshape to a wrong size */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 2, D(-1, 6));
-    fr_gdw_const_i32(w, "s", 1, D(2), D(-1, 4));
+    fr_gdw_const_i32(w, "s", 1, D(2), I32(-1, 4));
     fr_gdw_node(w, "y", "Reshape", IN("x", "s"));
     expect_status("reshape", w, &o, FROST_E_SHAPE, "reshape");
     fr_gdw_free(w);
@@ -138,6 +139,7 @@ static void graph_errors(void) {
     fr_gdw_free(w);
     /* duplicate node names, a node without op */
     w = fr_gdw_new();
+    w->allow_duplicates = 1;
     fr_gdw_placeholder(w, "x", 2, D(-1, 2));
     fr_gdw_node(w, "x", "Relu", IN("x"));
     expect_status("duplicate name", w, &o, FROST_E_GRAPH, "'x'");

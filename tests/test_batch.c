@@ -10,10 +10,11 @@
 #include <time.h>
 
 #include "frost.h"
-#include "pb/gdwrite.h"
+#include "pb/pbwriter.h"
 #include "testutil.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
+#define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static frost_model *compile(fr_gdw *w, const char *out, frost_status *st, char **err) {
@@ -46,7 +47,7 @@ static double now(void) {
 static void slim_reshape_test(void) {
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 12));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(1, 12));
     fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
     fr_gdw_node(w, "y", "Softmax", IN("r"));
     frost_status st;
@@ -90,7 +91,7 @@ static void wrong_reshape_tests(void) {
     /* 12 elements per item into [1,13]: wrong at batch 1 already */
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 13));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(1, 13));
     fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
     frost_model *m = compile(w, "r", &st, &err);
     CHECK(st == FROST_E_SHAPE && !m);
@@ -102,7 +103,7 @@ static void wrong_reshape_tests(void) {
     /* [2,6]: fine at batch 1, but the leading 2 is not "one item", so batch 2 fails */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(2, 6));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(2, 6));
     fr_gdw_node(w, "r", "Reshape", IN("x", "shape"));
     fr_gdw_node(w, "y", "Relu", IN("r"));
     m = compile(w, "y", &st, &err);
@@ -125,9 +126,9 @@ static void wrong_reshape_tests(void) {
      * no batch substitution, batch 2 fails */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 3));
-    fr_gdw_const_i32(w, "ax", 0, NULL, D(0));
+    fr_gdw_const_i32(w, "ax", 0, NULL, I32(0));
     fr_gdw_node(w, "cat", "ConcatV2", IN("x", "x", "ax"));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(1, 24));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(1, 24));
     fr_gdw_node(w, "r", "Reshape", IN("cat", "shape"));
     fr_gdw_node(w, "y", "Relu", IN("r"));
     m = compile(w, "y", &st, &err);
@@ -150,7 +151,7 @@ static void wrong_reshape_tests(void) {
 static void concat_axis0_test(void) {
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 2, 1, 2));
-    fr_gdw_const_i32(w, "ax", 0, NULL, D(0));
+    fr_gdw_const_i32(w, "ax", 0, NULL, I32(0));
     fr_gdw_node(w, "cat", "ConcatV2", IN("x", "x", "ax"));
     fr_gdw_const_f(w, "k", 0, NULL, (const float[]){2.0f});
     fr_gdw_node(w, "y", "Mul", IN("cat", "k"));
@@ -191,7 +192,7 @@ static void limit_tests(void) {
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 2, D(-1, 8));
     fr_gdw_const_f(w, "one", 2, D(1, 1), (const float[]){1.0f});
-    fr_gdw_const_i32(w, "pads", 2, D(2, 2), D(0, 1 << 23, 0, 7));
+    fr_gdw_const_i32(w, "pads", 2, D(2, 2), I32(0, 1 << 23, 0, 7));
     fr_gdw_node(w, "big", "Pad", IN("one", "pads"));
     fr_gdw_node(w, "y", "Add", IN("x", "big"));
     double t0 = now();

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "frost.h"
-#include "pb/gdwrite.h"
+#include "pb/pbwriter.h"
 #include "testutil.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
+#define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define F(...) ((const float[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -383,7 +384,7 @@ static void matmul_tests(void) {
     /* transpose_a: a reshaped to [3, 1] */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "a", 2, D(-1, 3));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(3, -1));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(3, -1));
     fr_gdw_node(w, "at", "Reshape", IN("a", "shape"));
     fr_gdw_const_f(w, "b", 2, D(3, 2), F(1, 2, 3, 4, 5, 6));
     fr_gdw_node(w, "y", "MatMul", IN("at", "b"));
@@ -411,9 +412,9 @@ static void array_tests(void) {
     const float *in0[] = {s0};
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 3, D(-1, 4, 6));
-    fr_gdw_const_i32(w, "b", 1, D(3), D(0, 1, -1));
-    fr_gdw_const_i32(w, "e", 1, D(3), D(0, 3, 0));
-    fr_gdw_const_i32(w, "s", 1, D(3), D(1, 1, -2));
+    fr_gdw_const_i32(w, "b", 1, D(3), I32(0, 1, -1));
+    fr_gdw_const_i32(w, "e", 1, D(3), I32(0, 3, 0));
+    fr_gdw_const_i32(w, "s", 1, D(3), I32(1, 1, -2));
     fr_gdw_node(w, "y", "StridedSlice", IN("x", "b", "e", "s"));
     fr_gdw_attr_int(w, "begin_mask", 1);
     fr_gdw_attr_int(w, "end_mask", 5);
@@ -422,9 +423,9 @@ static void array_tests(void) {
     /* [..., newaxis, 2] with shrink: x[:, :, 2] as [N,4,1] */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 3, D(-1, 4, 6));
-    fr_gdw_const_i32(w, "b", 1, D(3), D(0, 0, 2));
-    fr_gdw_const_i32(w, "e", 1, D(3), D(0, 0, 3));
-    fr_gdw_const_i32(w, "s", 1, D(3), D(1, 1, 1));
+    fr_gdw_const_i32(w, "b", 1, D(3), I32(0, 0, 2));
+    fr_gdw_const_i32(w, "e", 1, D(3), I32(0, 0, 3));
+    fr_gdw_const_i32(w, "s", 1, D(3), I32(1, 1, 1));
     fr_gdw_node(w, "y", "StridedSlice", IN("x", "b", "e", "s"));
     fr_gdw_attr_int(w, "ellipsis_mask", 1);
     fr_gdw_attr_int(w, "new_axis_mask", 2);
@@ -435,7 +436,7 @@ static void array_tests(void) {
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "a", 3, D(-1, 2, 2));
     fr_gdw_placeholder(w, "b", 3, D(-1, 2, 1));
-    fr_gdw_const_i32(w, "ax", 0, NULL, D(-1));
+    fr_gdw_const_i32(w, "ax", 0, NULL, I32(-1));
     fr_gdw_node(w, "y", "ConcatV2", IN("a", "b", "ax"));
     const float *inc[] = {F(1, 2, 3, 4), F(10, 20)};
     expect("ConcatV2 axis -1", w, "y", 2, inc, 1, F(1, 2, 10, 3, 4, 20), 6, 0);
@@ -443,7 +444,7 @@ static void array_tests(void) {
     /* Pad [N,2] with [[0,0],[1,2]] */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 2, D(-1, 2));
-    fr_gdw_const_i32(w, "p", 2, D(2, 2), D(0, 0, 1, 2));
+    fr_gdw_const_i32(w, "p", 2, D(2, 2), I32(0, 0, 1, 2));
     fr_gdw_node(w, "y", "Pad", IN("x", "p"));
     expect("Pad", w, "y", 1, in, 1, F(0, 1, 2, 0, 0), 5, 0);
     fr_gdw_free(w);
@@ -451,7 +452,7 @@ static void array_tests(void) {
     for (int keep = 0; keep < 2; keep++) {
         w = fr_gdw_new();
         fr_gdw_placeholder(w, "x", 4, D(-1, 2, 2, 2));
-        fr_gdw_const_i32(w, "ax", 1, D(2), D(1, 2));
+        fr_gdw_const_i32(w, "ax", 1, D(2), I32(1, 2));
         fr_gdw_node(w, "y", "Mean", IN("x", "ax"));
         fr_gdw_attr_bool(w, "keep_dims", keep);
         expect("Mean", w, "y", 1, in, 1, F(4, 5), 2, 1e-6);
@@ -461,16 +462,16 @@ static void array_tests(void) {
     fr_gdw_placeholder(w, "x", 4, D(-1, 1, 1, 3));
     fr_gdw_node(w, "sq", "Squeeze", IN("x"));
     fr_gdw_attr_ints(w, "squeeze_dims", 2, D(1, 2));
-    fr_gdw_const_i32(w, "one", 0, NULL, D(1));
+    fr_gdw_const_i32(w, "one", 0, NULL, I32(1));
     fr_gdw_node(w, "ex", "ExpandDims", IN("sq", "one"));
-    fr_gdw_const_i32(w, "shape", 1, D(2), D(-1, 3));
+    fr_gdw_const_i32(w, "shape", 1, D(2), I32(-1, 3));
     fr_gdw_node(w, "y", "Reshape", IN("ex", "shape"));
     expect("Squeeze/ExpandDims/Reshape", w, "y", 1, in, 2, F(1, 2, 3, 4, 5, 6), 6, 0);
     fr_gdw_free(w);
     /* Transpose [N,2,3] -> [N,3,2] */
     w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 3, D(-1, 2, 3));
-    fr_gdw_const_i32(w, "perm", 1, D(3), D(0, 2, 1));
+    fr_gdw_const_i32(w, "perm", 1, D(3), I32(0, 2, 1));
     fr_gdw_node(w, "y", "Transpose", IN("x", "perm"));
     expect("Transpose", w, "y", 1, in, 1, F(1, 4, 2, 5, 3, 6), 6, 0);
     fr_gdw_free(w);
@@ -482,15 +483,15 @@ static void keras_flatten_test(void) {
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, D(-1, 1, 2, 2));
     fr_gdw_node(w, "shape", "Shape", IN("x"));
-    fr_gdw_const_i32(w, "b0", 1, D(1), D(0));
-    fr_gdw_const_i32(w, "e1", 1, D(1), D(1));
-    fr_gdw_const_i32(w, "s1", 1, D(1), D(1));
+    fr_gdw_const_i32(w, "b0", 1, D(1), I32(0));
+    fr_gdw_const_i32(w, "e1", 1, D(1), I32(1));
+    fr_gdw_const_i32(w, "s1", 1, D(1), I32(1));
     fr_gdw_node(w, "n", "StridedSlice", IN("shape", "b0", "e1", "s1"));
     fr_gdw_attr_int(w, "shrink_axis_mask", 1);
-    fr_gdw_const_i32(w, "e0", 1, D(1), D(0));
+    fr_gdw_const_i32(w, "e0", 1, D(1), I32(0));
     fr_gdw_node(w, "rest", "StridedSlice", IN("shape", "e1", "e0", "s1"));
     fr_gdw_attr_int(w, "end_mask", 1);
-    fr_gdw_const_i32(w, "ax0", 1, D(1), D(0));
+    fr_gdw_const_i32(w, "ax0", 1, D(1), I32(0));
     fr_gdw_node(w, "prod", "Prod", IN("rest", "ax0"));
     fr_gdw_node(w, "pack", "Pack", IN("n", "prod"));
     fr_gdw_attr_int(w, "axis", 0);

@@ -48,15 +48,15 @@ static int write_file(const char *path, const void *data, size_t size) {
 
 /* Class names from --class-names, else userDefinedMetadata.{classNames,labels,class_names}. */
 static int write_labels(const char *path, const char *list, json_t *model) {
-    pbw out;
-    pbw_init(&out);
+    fr_pbw out;
+    fr_pbw_init(&out);
     int count = 0;
     if (list) {
         for (const char *p = list; *p;) {
             const char *e = strchr(p, ',');
             size_t n = e ? (size_t)(e - p) : strlen(p);
-            pbw_raw(&out, p, n);
-            pbw_raw(&out, "\n", 1);
+            fr_pbw_raw(&out, p, n);
+            fr_pbw_raw(&out, "\n", 1);
             count++;
             p += n + (e ? 1 : 0);
         }
@@ -68,18 +68,18 @@ static int write_labels(const char *path, const char *list, json_t *model) {
         for (size_t i = 0; i < json_array_size(names); i++) {
             const char *s = json_string_value(json_array_get(names, i));
             if (!s) continue;
-            pbw_raw(&out, s, strlen(s));
-            pbw_raw(&out, "\n", 1);
+            fr_pbw_raw(&out, s, strlen(s));
+            fr_pbw_raw(&out, "\n", 1);
             count++;
         }
     }
     if (!count) {
         fprintf(stderr, "frost convert: --labels: the model names no classes; give them with --class-names A,B,...\n");
-        pbw_free(&out);
+        fr_pbw_free(&out);
         return -1;
     }
     int rc = out.failed ? -1 : write_file(path, out.data, out.len);
-    pbw_free(&out);
+    fr_pbw_free(&out);
     return rc;
 }
 
@@ -148,14 +148,15 @@ int frost_cmd_convert(int argc, char **argv) {
     }
     cv_ctx *c = calloc(1, sizeof *c);
     char *dir = dir_of(model_path);
-    if (!c || !dir) {
+    if (c) c->g = fr_gdw_new();
+    if (!c || !c->g || !dir) {
         fprintf(stderr, "frost convert: out of memory\n");
+        if (c) fr_gdw_free(c->g);
         free(c);
         free(dir);
         json_decref(model);
         return 1;
     }
-    gdw_init(&c->g);
     c->path = model_path;
     c->flatten_const = !strcmp(flatten, "reshape");
     c->signature = json_object_get(model, "userDefinedMetadata");
@@ -163,6 +164,8 @@ int frost_cmd_convert(int argc, char **argv) {
     const char *format = json_string_value(json_object_get(model, "format"));
     int graph_model = topology && (json_object_get(topology, "node") || (format && !strcmp(format, "graph-model")));
     int rc = 0;
+    const uint8_t *pb = NULL; /* the GraphDef */
+    size_t pb_len = 0;
     if (!json_is_object(topology))
         rc = cv_fail(c, "%s: not a TensorFlow.js model.json (no \"modelTopology\" object)", model_path);
     if (!rc) rc = cv_weights_load(c, json_object_get(model, "weightsManifest"), dir);
@@ -171,15 +174,15 @@ int frost_cmd_convert(int argc, char **argv) {
         int64_t producer = 27; /* GraphDef version of the TensorFlow 1.x releases that Keras 2.2 ran on */
         json_t *p = json_object_get(json_object_get(topology, "versions"), "producer");
         if (graph_model && json_is_integer(p)) producer = json_integer_value(p);
-        gdw_finish(&c->g, (int)producer);
-        if (c->g.out.failed) rc = cv_fail(c, "out of memory");
+        fr_gdw_versions(c->g, (int)producer);
+        if (!(pb = fr_gdw_finish(c->g, &pb_len))) rc = cv_fail(c, "out of memory");
     }
     if (rc) {
         fprintf(stderr, "frost convert: %s\n", c->err);
     } else {
         int unused = 0;
         for (int i = 0; i < c->weights.n; i++)
-            if (!c->weights.w[i].used && c->weights.w[i].dtype != TF_STRING) {
+            if (!c->weights.w[i].used && c->weights.w[i].dtype != FR_DT_STRING) {
                 if (unused++ < 5)
                     fprintf(stderr, "frost convert: warning: weight '%s' is not used by the model\n",
                             c->weights.w[i].name);
@@ -190,7 +193,7 @@ int frost_cmd_convert(int argc, char **argv) {
     if (!rc && !no_check) {
         frost_graph *g = NULL;
         char *err = NULL;
-        frost_status st = frost_graph_load_memory(c->g.out.data, c->g.out.len, 0, &g, &err);
+        frost_status st = frost_graph_load_memory(pb, pb_len, 0, &g, &err);
         if (st != FROST_OK) {
             fprintf(stderr, "frost convert: the converted graph does not load in frost: %s\n",
                     err ? err : frost_strerror(st));
@@ -200,18 +203,18 @@ int frost_cmd_convert(int argc, char **argv) {
         frost_free(err);
         frost_graph_free(g);
     }
-    if (!rc) rc = write_file(out_path, c->g.out.data, c->g.out.len);
+    if (!rc) rc = write_file(out_path, pb, pb_len);
     if (!rc && labels) rc = write_labels(labels, class_names, model);
     if (!rc && !quiet) {
         printf("%s: %s model -> %s: %d nodes, %zu bytes\n", model_path, graph_model ? "graph" : "layers", out_path,
-               c->g.nodes, c->g.out.len);
+               c->g->nodes, pb_len);
         printf("  input: %s   output: %s\n", c->input_name ? c->input_name : "?",
                c->output_name ? c->output_name : "?");
         printf("  weights: %d tensors (%d uint8, %d uint16, %d float16 dequantized)\n", c->weights.n,
                c->n_quantized[0], c->n_quantized[1], c->n_quantized[2]);
         if (labels) printf("  labels: %s\n", labels);
     }
-    gdw_free(&c->g);
+    fr_gdw_free(c->g);
     cv_weights_free(&c->weights);
     free(c->input_name);
     free(c->output_name);

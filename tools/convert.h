@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pbwriter.h"
+#include "pb/pbwriter.h"
 
 #define CV_MAX_RANK 8
 
 /* One tensor of the weights manifest, dequantized. */
 typedef struct cv_weight {
     char *name;
-    int dtype; /* TF_FLOAT, TF_INT32 or TF_BOOL */
+    int dtype; /* FR_DT_FLOAT, FR_DT_INT32 or FR_DT_BOOL */
     int rank;
     int64_t dims[CV_MAX_RANK];
     size_t count;   /* elements */
@@ -34,7 +34,7 @@ typedef struct cv_weights {
 } cv_weights;
 
 typedef struct cv_ctx {
-    gdw g;
+    fr_gdw *g;
     cv_weights weights;
     const char *path;     /* model.json, for messages */
     char err[2048];       /* first failure */

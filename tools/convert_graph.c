@@ -107,99 +107,99 @@ static int bad_attr(gctx *x, const char *what) {
     return cv_fail(x->c, "%s: node '%s': attribute '%s': %s", x->c->path, x->node, x->key, what);
 }
 
-static int b64_field(gctx *x, pbw *w, int field, json_t *v) {
+static int b64_field(gctx *x, fr_pbw *w, int field, json_t *v) {
     uint8_t *bytes;
     size_t len;
     if (!json_is_string(v) || b64_decode(json_string_value(v), &bytes, &len)) return bad_attr(x, "bad base64 bytes");
-    pbw_bytes(w, field, bytes, len);
+    fr_pbw_bytes(w, field, bytes, len);
     free(bytes);
     return 0;
 }
 
-static int shape_pb(gctx *x, json_t *shape, pbw *w) {
+static int shape_pb(gctx *x, json_t *shape, fr_pbw *w) {
     json_t *dims = json_object_get(shape, "dim");
-    pbw d;
-    pbw_init(&d);
+    fr_pbw d;
+    fr_pbw_init(&d);
     for (size_t i = 0; i < json_array_size(dims); i++) {
         json_t *dim = json_array_get(dims, i);
         int64_t size = 0;
         json_t *js = json_object_get(dim, "size");
         if (js && json_i64(js, &size)) {
-            pbw_free(&d);
+            fr_pbw_free(&d);
             return bad_attr(x, "bad shape dimension");
         }
-        pbw_reset(&d);
-        if (size) pbw_int(&d, 1, size);
+        fr_pbw_reset(&d);
+        if (size) fr_pbw_int(&d, 1, size);
         const char *dn = json_string_value(json_object_get(dim, "name"));
-        if (dn) pbw_str(&d, 2, dn);
-        pbw_msg(w, 2, &d);
+        if (dn) fr_pbw_str(&d, 2, dn);
+        fr_pbw_msg(w, 2, &d);
     }
-    pbw_free(&d);
-    if (json_is_true(json_object_get(shape, "unknownRank"))) pbw_int(w, 3, 1);
+    fr_pbw_free(&d);
+    if (json_is_true(json_object_get(shape, "unknownRank"))) fr_pbw_int(w, 3, 1);
     return 0;
 }
 
 /* Repeated numeric JSON array as a packed field.  kind: 'i' varint, 'f' float, 'd' double, 'b' bool. */
-static int packed(gctx *x, pbw *w, int field, json_t *arr, int kind) {
+static int packed(gctx *x, fr_pbw *w, int field, json_t *arr, int kind) {
     if (!json_is_array(arr)) return bad_attr(x, "expected an array");
     size_t n = json_array_size(arr);
     if (!n) return 0;
-    pbw body;
-    pbw_init(&body);
+    fr_pbw body;
+    fr_pbw_init(&body);
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_array_get(arr, i);
         int64_t iv;
         double dv;
         if (kind == 'b') {
-            pbw_varint(&body, json_is_true(v) ? 1 : 0);
+            fr_pbw_varint(&body, json_is_true(v) ? 1 : 0);
         } else if (kind == 't') {
             int t = dt_value(v);
             if (t < 0) {
-                pbw_free(&body);
+                fr_pbw_free(&body);
                 return bad_attr(x, "unknown data type");
             }
-            pbw_varint(&body, (uint64_t)t);
+            fr_pbw_varint(&body, (uint64_t)t);
         } else if (kind == 'i') {
             if (json_i64(v, &iv)) {
-                pbw_free(&body);
+                fr_pbw_free(&body);
                 return bad_attr(x, "bad integer");
             }
-            pbw_varint(&body, (uint64_t)iv);
+            fr_pbw_varint(&body, (uint64_t)iv);
         } else {
             if (json_f64(v, &dv)) {
-                pbw_free(&body);
+                fr_pbw_free(&body);
                 return bad_attr(x, "bad number");
             }
             if (kind == 'f') {
                 float f = (float)dv;
-                pbw_raw(&body, &f, 4);
+                fr_pbw_raw(&body, &f, 4);
             } else {
-                pbw_raw(&body, &dv, 8);
+                fr_pbw_raw(&body, &dv, 8);
             }
         }
     }
-    pbw_msg(w, field, &body);
-    pbw_free(&body);
+    fr_pbw_msg(w, field, &body);
+    fr_pbw_free(&body);
     return 0;
 }
 
-static int tensor_pb(gctx *x, json_t *t, pbw *w) {
+static int tensor_pb(gctx *x, json_t *t, fr_pbw *w) {
     json_t *v;
     if ((v = json_object_get(t, "dtype"))) {
         int dt = dt_value(v);
         if (dt < 0) return bad_attr(x, "unknown tensor dtype");
-        pbw_int(w, 1, dt);
+        fr_pbw_int(w, 1, dt);
     }
     if ((v = json_object_get(t, "tensorShape"))) {
-        pbw s;
-        pbw_init(&s);
+        fr_pbw s;
+        fr_pbw_init(&s);
         int rc = shape_pb(x, v, &s);
-        pbw_msg(w, 2, &s);
-        pbw_free(&s);
+        fr_pbw_msg(w, 2, &s);
+        fr_pbw_free(&s);
         if (rc) return -1;
     }
     int64_t ver;
-    if ((v = json_object_get(t, "versionNumber")) && !json_i64(v, &ver)) pbw_int(w, 3, ver);
+    if ((v = json_object_get(t, "versionNumber")) && !json_i64(v, &ver)) fr_pbw_int(w, 3, ver);
     if ((v = json_object_get(t, "tensorContent")) && b64_field(x, w, 4, v)) return -1;
     if ((v = json_object_get(t, "floatVal")) && packed(x, w, 5, v, 'f')) return -1;
     if ((v = json_object_get(t, "doubleVal")) && packed(x, w, 6, v, 'd')) return -1;
@@ -213,16 +213,16 @@ static int tensor_pb(gctx *x, json_t *t, pbw *w) {
     return 0;
 }
 
-static int sub_msg(gctx *x, pbw *w, int field, json_t *v, int (*fn)(gctx *, json_t *, pbw *)) {
-    pbw s;
-    pbw_init(&s);
+static int sub_msg(gctx *x, fr_pbw *w, int field, json_t *v, int (*fn)(gctx *, json_t *, fr_pbw *)) {
+    fr_pbw s;
+    fr_pbw_init(&s);
     int rc = fn(x, v, &s);
-    pbw_msg(w, field, &s);
-    pbw_free(&s);
+    fr_pbw_msg(w, field, &s);
+    fr_pbw_free(&s);
     return rc;
 }
 
-static int list_pb(gctx *x, json_t *l, pbw *w) {
+static int list_pb(gctx *x, json_t *l, fr_pbw *w) {
     json_t *v;
     if ((v = json_object_get(l, "s")))
         for (size_t i = 0; i < json_array_size(v); i++)
@@ -242,36 +242,36 @@ static int list_pb(gctx *x, json_t *l, pbw *w) {
 }
 
 /* AttrValue from its JSON form. */
-static int attr_pb(gctx *x, json_t *a, pbw *w) {
+static int attr_pb(gctx *x, json_t *a, fr_pbw *w) {
     json_t *v;
     if ((v = json_object_get(a, "list"))) return sub_msg(x, w, 1, v, list_pb);
     if ((v = json_object_get(a, "s"))) return b64_field(x, w, 2, v);
     if ((v = json_object_get(a, "i"))) {
         int64_t i;
         if (json_i64(v, &i)) return bad_attr(x, "bad integer");
-        pbw_int(w, 3, i);
+        fr_pbw_int(w, 3, i);
         return 0;
     }
     if ((v = json_object_get(a, "f"))) {
         double d;
         if (json_f64(v, &d)) return bad_attr(x, "bad number");
-        pbw_float(w, 4, (float)d);
+        fr_pbw_float(w, 4, (float)d);
         return 0;
     }
     if ((v = json_object_get(a, "b"))) {
-        pbw_int(w, 5, json_is_true(v));
+        fr_pbw_int(w, 5, json_is_true(v));
         return 0;
     }
     if ((v = json_object_get(a, "type"))) {
         int t = dt_value(v);
         if (t < 0) return bad_attr(x, "unknown data type");
-        pbw_int(w, 6, t);
+        fr_pbw_int(w, 6, t);
         return 0;
     }
     if ((v = json_object_get(a, "shape"))) return sub_msg(x, w, 7, v, shape_pb);
     if ((v = json_object_get(a, "tensor"))) return sub_msg(x, w, 8, v, tensor_pb);
     if ((v = json_object_get(a, "placeholder"))) {
-        pbw_str(w, 9, json_string_value(v) ? json_string_value(v) : "");
+        fr_pbw_str(w, 9, json_string_value(v) ? json_string_value(v) : "");
         return 0;
     }
     if (json_object_get(a, "func")) return bad_attr(x, "function attributes are not supported");
@@ -283,17 +283,18 @@ static int copy_attr(cv_ctx *c, const char *node, json_t *attrs, const char *key
     json_t *a = json_object_get(attrs, key);
     if (!a) return 0;
     gctx x = {c, node, key};
-    pbw w;
-    pbw_init(&w);
+    fr_pbw w;
+    fr_pbw_init(&w);
     int rc = attr_pb(&x, a, &w);
-    if (!rc) gdw_attr_raw(&c->g, key, &w);
-    pbw_free(&w);
+    if (!rc && w.failed) rc = cv_fail(c, "out of memory");
+    if (!rc) fr_gdw_attr_raw(c->g, key, w.data, w.len);
+    fr_pbw_free(&w);
     return rc;
 }
 
 static int end_node(cv_ctx *c, const char *name) {
-    if (gdw_node_end(&c->g)) {
-        if (c->g.out.failed) return cv_fail(c, "out of memory");
+    if (fr_gdw_node_end(c->g)) {
+        if (c->g->out.failed) return cv_fail(c, "out of memory");
         return cv_fail(c, "%s: duplicate node name '%s'", c->path, name);
     }
     return 0;
@@ -317,12 +318,12 @@ static int join_name(cv_ctx *c, char *out, const char *a, const char *b) {
 
 /* A Const node from the weights manifest. */
 static int emit_weight_const(cv_ctx *c, const char *name, cv_weight *w) {
-    if (w->dtype != TF_FLOAT && w->dtype != TF_INT32 && w->dtype != TF_BOOL)
+    if (w->dtype != FR_DT_FLOAT && w->dtype != FR_DT_INT32 && w->dtype != FR_DT_BOOL)
         return cv_fail(c, "%s: Const '%s' has an unsupported weight dtype", c->path, name);
     w->used = 1;
-    gdw_node_begin(&c->g, name, "Const");
-    gdw_attr_type(&c->g, "dtype", w->dtype);
-    gdw_attr_tensor(&c->g, "value", w->dtype, w->dims, w->rank, w->data, w->nbytes);
+    fr_gdw_node_begin(c->g, name, "Const");
+    fr_gdw_attr_type(c->g, "dtype", w->dtype);
+    fr_gdw_attr_tensor(c->g, "value", w->dtype, w->rank, w->dims, w->data, w->nbytes);
     return end_node(c, name);
 }
 
@@ -381,10 +382,10 @@ static int expand_fused(cv_ctx *c, json_t *node, const char *name, const char *o
                                                "dilations", NULL};
         static const char *const mm_attrs[] = {"T", "transpose_a", "transpose_b", NULL};
         const char *const *keep = !strcmp(base, "Conv2D") ? conv_attrs : !strcmp(base, "MatMul") ? mm_attrs : dw_attrs;
-        gdw_node_begin(&c->g, cur, base);
-        gdw_input(&c->g, data[0]);
-        gdw_input(&c->g, data[1]);
-        for (int i = 0; i < nc; i++) gdw_input(&c->g, controls[i]);
+        fr_gdw_node_begin(c->g, cur, base);
+        fr_gdw_input(c->g, data[0]);
+        fr_gdw_input(c->g, data[1]);
+        for (int i = 0; i < nc; i++) fr_gdw_input(c->g, controls[i]);
         for (int i = 0; keep[i] && !rc; i++) {
             /* explicit_paddings only matters (and only exists in older TF) with EXPLICIT padding */
             if (!strcmp(keep[i], "explicit_paddings") &&
@@ -406,32 +407,32 @@ static int expand_fused(cv_ctx *c, json_t *node, const char *name, const char *o
         if (!strcmp(f, "BiasAdd") || !strcmp(f, "Add") || !strcmp(f, "AddV2")) {
             if (arg >= nd) goto few;
             int bias = !strcmp(f, "BiasAdd");
-            gdw_node_begin(&c->g, next, bias ? "BiasAdd" : "AddV2");
-            gdw_input(&c->g, cur);
-            gdw_input(&c->g, data[arg++]);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
-            if (bias) gdw_attr_str(&c->g, "data_format", df);
+            fr_gdw_node_begin(c->g, next, bias ? "BiasAdd" : "AddV2");
+            fr_gdw_input(c->g, cur);
+            fr_gdw_input(c->g, data[arg++]);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+            if (bias) fr_gdw_attr_str(c->g, "data_format", df);
         } else if (!strcmp(f, "FusedBatchNorm")) {
             if (arg + 4 > nd) goto few;
-            gdw_node_begin(&c->g, next, "FusedBatchNormV3");
-            gdw_input(&c->g, cur);
-            for (int k = 0; k < 4; k++) gdw_input(&c->g, data[arg++]);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
-            gdw_attr_type(&c->g, "U", TF_FLOAT);
-            gdw_attr_float(&c->g, "epsilon", eps);
-            gdw_attr_str(&c->g, "data_format", df);
-            gdw_attr_bool(&c->g, "is_training", 0);
+            fr_gdw_node_begin(c->g, next, "FusedBatchNormV3");
+            fr_gdw_input(c->g, cur);
+            for (int k = 0; k < 4; k++) fr_gdw_input(c->g, data[arg++]);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+            fr_gdw_attr_type(c->g, "U", FR_DT_FLOAT);
+            fr_gdw_attr_float(c->g, "epsilon", eps);
+            fr_gdw_attr_str(c->g, "data_format", df);
+            fr_gdw_attr_bool(c->g, "is_training", 0);
         } else if (!strcmp(f, "Relu") || !strcmp(f, "Relu6") || !strcmp(f, "Elu") || !strcmp(f, "Sigmoid") ||
                    !strcmp(f, "Tanh")) {
-            gdw_node_begin(&c->g, next, f);
-            gdw_input(&c->g, cur);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, next, f);
+            fr_gdw_input(c->g, cur);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
         } else if (!strcmp(f, "LeakyRelu")) {
-            gdw_node_begin(&c->g, next, "LeakyRelu");
-            gdw_input(&c->g, cur);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, next, "LeakyRelu");
+            fr_gdw_input(c->g, cur);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
             json_t *a = json_object_get(json_object_get(attrs, "leakyrelu_alpha"), "f");
-            gdw_attr_float(&c->g, "alpha", json_is_number(a) ? (float)json_number_value(a) : 0.2f);
+            fr_gdw_attr_float(c->g, "alpha", json_is_number(a) ? (float)json_number_value(a) : 0.2f);
         } else if (!strcmp(f, "Prelu")) {
             /* TF.js only: relu(x) + alpha * min(x, 0) */
             if (arg >= nd) goto few;
@@ -440,28 +441,28 @@ static int expand_fused(cv_ctx *c, json_t *node, const char *name, const char *o
             if ((rc = join_name(c, relu, next, "Prelu/Relu")) || (rc = join_name(c, zero, next, "Prelu/zero")) ||
                 (rc = join_name(c, mn, next, "Prelu/Minimum")) || (rc = join_name(c, mul, next, "Prelu/mul")))
                 break;
-            gdw_node_begin(&c->g, relu, "Relu");
-            gdw_input(&c->g, cur);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, relu, "Relu");
+            fr_gdw_input(c->g, cur);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
             if ((rc = end_node(c, relu))) break;
-            if (gdw_const_f32(&c->g, zero, NULL, 0, &z)) {
+            if (fr_gdw_const_f(c->g, zero, 0, NULL, &z)) {
                 rc = cv_fail(c, "%s: cannot add node '%s' (duplicate name or out of memory)", c->path, zero);
                 break;
             }
-            gdw_node_begin(&c->g, mn, "Minimum");
-            gdw_input(&c->g, cur);
-            gdw_input(&c->g, zero);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, mn, "Minimum");
+            fr_gdw_input(c->g, cur);
+            fr_gdw_input(c->g, zero);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
             if ((rc = end_node(c, mn))) break;
-            gdw_node_begin(&c->g, mul, "Mul");
-            gdw_input(&c->g, data[arg++]);
-            gdw_input(&c->g, mn);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, mul, "Mul");
+            fr_gdw_input(c->g, data[arg++]);
+            fr_gdw_input(c->g, mn);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
             if ((rc = end_node(c, mul))) break;
-            gdw_node_begin(&c->g, next, "AddV2");
-            gdw_input(&c->g, relu);
-            gdw_input(&c->g, mul);
-            gdw_attr_type(&c->g, "T", TF_FLOAT);
+            fr_gdw_node_begin(c->g, next, "AddV2");
+            fr_gdw_input(c->g, relu);
+            fr_gdw_input(c->g, mul);
+            fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
         } else {
             rc = cv_fail(c, "%s: node '%s' (%s): fused op '%s' is not supported (BiasAdd, FusedBatchNorm, Add, Relu, "
                          "Relu6, Elu, Sigmoid, Tanh, LeakyRelu, Prelu)",
@@ -492,11 +493,11 @@ static int tfjs_only(const char *op) {
 
 static int pass_through(cv_ctx *c, json_t *node, const char *name, const char *op) {
     json_t *inputs = json_object_get(node, "input"), *attrs = json_object_get(node, "attr");
-    gdw_node_begin(&c->g, name, op);
+    fr_gdw_node_begin(c->g, name, op);
     for (size_t i = 0; i < json_array_size(inputs); i++) {
         const char *in = json_string_value(json_array_get(inputs, i));
         if (!in) return cv_fail(c, "%s: node '%s': bad input", c->path, name);
-        gdw_input(&c->g, in);
+        fr_gdw_input(c->g, in);
     }
     const char *key;
     json_t *v;

@@ -103,8 +103,8 @@ static int check_channels_last(cv_ctx *c, const char *layer, json_t *cfg) {
 /* ---- emitting ------------------------------------------------------------- */
 
 static int end_node(cv_ctx *c) {
-    if (gdw_node_end(&c->g)) {
-        if (c->g.out.failed) return cv_fail(c, "out of memory");
+    if (fr_gdw_node_end(c->g)) {
+        if (c->g->out.failed) return cv_fail(c, "out of memory");
         return cv_fail(c, "%s: two nodes would be named alike (layer names must be unique)", c->path);
     }
     return 0;
@@ -124,7 +124,7 @@ static int layer_weight(cv_ctx *c, const char *layer, const char *param, int ran
     if (join(c, wname, layer, param)) return -1;
     cv_weight *w = cv_weight_find(c, wname);
     if (!w) return cv_fail(c, "%s: layer '%s': weight '%s' not found in the weights manifest", c->path, layer, wname);
-    int ok = w->rank == rank && w->dtype == TF_FLOAT;
+    int ok = w->rank == rank && w->dtype == FR_DT_FLOAT;
     for (int i = 0; ok && i < rank; i++)
         if (expect[i] >= 0 && w->dims[i] != expect[i]) ok = 0;
     if (!ok) {
@@ -134,42 +134,42 @@ static int layer_weight(cv_ctx *c, const char *layer, const char *param, int ran
         for (int i = 0; i < rank; i++)
             snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? "," : "", (long long)expect[i]);
         return cv_fail(c, "%s: layer '%s': weight '%s' has shape [%s], expected [%s] (-1: any)%s", c->path, layer,
-                       wname, got, want, w->dtype == TF_FLOAT ? "" : " of float32");
+                       wname, got, want, w->dtype == FR_DT_FLOAT ? "" : " of float32");
     }
     strcpy(const_name, wname);
     w->used = 1;
     if (out) *out = w;
-    if (gdw_has(&c->g, wname)) return 0; /* shared layer: already emitted */
-    if (gdw_const_f32(&c->g, wname, w->dims, w->rank, w->data)) return cv_fail(c, "out of memory");
+    if (fr_gdw_has(c->g, wname)) return 0; /* shared layer: already emitted */
+    if (fr_gdw_const_f(c->g, wname, w->rank, w->dims, w->data)) return cv_fail(c, "out of memory");
     return 0;
 }
 
 static int const_i32(cv_ctx *c, const char *name, int rank, const int64_t *dims, const int32_t *v) {
-    if (gdw_const_i32(&c->g, name, dims, rank, v))
-        return c->g.out.failed ? cv_fail(c, "out of memory") : cv_fail(c, "%s: duplicate node '%s'", c->path, name);
+    if (fr_gdw_const_i32(c->g, name, rank, dims, v))
+        return c->g->out.failed ? cv_fail(c, "out of memory") : cv_fail(c, "%s: duplicate node '%s'", c->path, name);
     return 0;
 }
 
 static int const_f32(cv_ctx *c, const char *name, int rank, const int64_t *dims, const float *v) {
-    if (gdw_const_f32(&c->g, name, dims, rank, v))
-        return c->g.out.failed ? cv_fail(c, "out of memory") : cv_fail(c, "%s: duplicate node '%s'", c->path, name);
+    if (fr_gdw_const_f(c->g, name, rank, dims, v))
+        return c->g->out.failed ? cv_fail(c, "out of memory") : cv_fail(c, "%s: duplicate node '%s'", c->path, name);
     return 0;
 }
 
 /* A unary op `op` named scope/leaf on `x`; `out` receives the name. */
 static int unary(cv_ctx *c, const char *scope, const char *leaf, const char *op, const char *x, char *out) {
     if (join(c, out, scope, leaf)) return -1;
-    gdw_node_begin(&c->g, out, op);
-    gdw_input(&c->g, x);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
+    fr_gdw_node_begin(c->g, out, op);
+    fr_gdw_input(c->g, x);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
     return end_node(c);
 }
 
 static int binary(cv_ctx *c, const char *name, const char *op, const char *a, const char *b) {
-    gdw_node_begin(&c->g, name, op);
-    gdw_input(&c->g, a);
-    gdw_input(&c->g, b);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
+    fr_gdw_node_begin(c->g, name, op);
+    fr_gdw_input(c->g, a);
+    fr_gdw_input(c->g, b);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
     return end_node(c);
 }
 
@@ -215,11 +215,11 @@ static int padding_same(cv_ctx *c, const char *layer, json_t *cfg, int *same) {
 
 static void put_spatial_attrs(cv_ctx *c, const int s[2], const int d[2], int same) {
     int64_t strides[4] = {1, s[0], s[1], 1}, dil[4] = {1, d[0], d[1], 1};
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_ints(&c->g, "strides", strides, 4);
-    gdw_attr_str(&c->g, "padding", same ? "SAME" : "VALID");
-    gdw_attr_str(&c->g, "data_format", "NHWC");
-    gdw_attr_ints(&c->g, "dilations", dil, 4);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_ints(c->g, "strides", 4, strides);
+    fr_gdw_attr_str(c->g, "padding", same ? "SAME" : "VALID");
+    fr_gdw_attr_str(c->g, "data_format", "NHWC");
+    fr_gdw_attr_ints(c->g, "dilations", 4, dil);
 }
 
 /* ---- layers --------------------------------------------------------------- */
@@ -270,9 +270,9 @@ static int layer_conv(cv_ctx *c, kcall *k) {
         int64_t e[4] = {ks[0], ks[1], cin, mult};
         if (layer_weight(c, k->layer, "depthwise_kernel", 4, e, w, NULL)) return -1;
         if (join(c, node, k->scope, separable ? "separable_conv2d/depthwise" : "depthwise")) return -1;
-        gdw_node_begin(&c->g, node, "DepthwiseConv2dNative");
-        gdw_input(&c->g, x->tf);
-        gdw_input(&c->g, w);
+        fr_gdw_node_begin(c->g, node, "DepthwiseConv2dNative");
+        fr_gdw_input(c->g, x->tf);
+        fr_gdw_input(c->g, w);
         put_spatial_attrs(c, s, d, same);
         if (end_node(c)) return -1;
         strcpy(cur, node);
@@ -282,11 +282,11 @@ static int layer_conv(cv_ctx *c, kcall *k) {
             int one[2] = {1, 1};
             if (layer_weight(c, k->layer, "pointwise_kernel", 4, pe, w, NULL)) return -1;
             if (join(c, node, k->scope, "separable_conv2d")) return -1;
-            gdw_node_begin(&c->g, node, "Conv2D");
-            gdw_input(&c->g, cur);
-            gdw_input(&c->g, w);
+            fr_gdw_node_begin(c->g, node, "Conv2D");
+            fr_gdw_input(c->g, cur);
+            fr_gdw_input(c->g, w);
             put_spatial_attrs(c, one, one, 0);
-            gdw_attr_bool(&c->g, "use_cudnn_on_gpu", 1);
+            fr_gdw_attr_bool(c->g, "use_cudnn_on_gpu", 1);
             if (end_node(c)) return -1;
             strcpy(cur, node);
             cout = filters;
@@ -295,11 +295,11 @@ static int layer_conv(cv_ctx *c, kcall *k) {
         int64_t e[4] = {ks[0], ks[1], cin, filters};
         if (layer_weight(c, k->layer, "kernel", 4, e, w, NULL)) return -1;
         if (join(c, node, k->scope, "convolution")) return -1;
-        gdw_node_begin(&c->g, node, "Conv2D");
-        gdw_input(&c->g, x->tf);
-        gdw_input(&c->g, w);
+        fr_gdw_node_begin(c->g, node, "Conv2D");
+        fr_gdw_input(c->g, x->tf);
+        fr_gdw_input(c->g, w);
         put_spatial_attrs(c, s, d, same);
-        gdw_attr_bool(&c->g, "use_cudnn_on_gpu", 1);
+        fr_gdw_attr_bool(c->g, "use_cudnn_on_gpu", 1);
         if (end_node(c)) return -1;
         strcpy(cur, node);
         cout = filters;
@@ -309,11 +309,11 @@ static int layer_conv(cv_ctx *c, kcall *k) {
         int64_t e[1] = {cout};
         if (layer_weight(c, k->layer, "bias", 1, e, w, NULL)) return -1;
         if (join(c, node, k->scope, "BiasAdd")) return -1;
-        gdw_node_begin(&c->g, node, "BiasAdd");
-        gdw_input(&c->g, cur);
-        gdw_input(&c->g, w);
-        gdw_attr_type(&c->g, "T", TF_FLOAT);
-        gdw_attr_str(&c->g, "data_format", "NHWC");
+        fr_gdw_node_begin(c->g, node, "BiasAdd");
+        fr_gdw_input(c->g, cur);
+        fr_gdw_input(c->g, w);
+        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+        fr_gdw_attr_str(c->g, "data_format", "NHWC");
         if (end_node(c)) return -1;
         strcpy(cur, node);
     }
@@ -369,17 +369,17 @@ static int layer_batchnorm(cv_ctx *c, kcall *k) {
         }
         free(fill);
         if (rc || join(c, node, k->scope, "FusedBatchNormV3")) return -1;
-        gdw_node_begin(&c->g, node, "FusedBatchNormV3");
-        gdw_input(&c->g, x->tf);
-        gdw_input(&c->g, gamma);
-        gdw_input(&c->g, beta);
-        gdw_input(&c->g, mean);
-        gdw_input(&c->g, var);
-        gdw_attr_type(&c->g, "T", TF_FLOAT);
-        gdw_attr_type(&c->g, "U", TF_FLOAT);
-        gdw_attr_float(&c->g, "epsilon", (float)eps);
-        gdw_attr_str(&c->g, "data_format", "NHWC");
-        gdw_attr_bool(&c->g, "is_training", 0);
+        fr_gdw_node_begin(c->g, node, "FusedBatchNormV3");
+        fr_gdw_input(c->g, x->tf);
+        fr_gdw_input(c->g, gamma);
+        fr_gdw_input(c->g, beta);
+        fr_gdw_input(c->g, mean);
+        fr_gdw_input(c->g, var);
+        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+        fr_gdw_attr_type(c->g, "U", FR_DT_FLOAT);
+        fr_gdw_attr_float(c->g, "epsilon", (float)eps);
+        fr_gdw_attr_str(c->g, "data_format", "NHWC");
+        fr_gdw_attr_bool(c->g, "is_training", 0);
         if (end_node(c)) return -1;
         strcpy(k->out, node);
         return 0;
@@ -475,13 +475,13 @@ static int layer_pool(cv_ctx *c, kcall *k) {
     const char *op = max ? "MaxPool" : "AvgPool";
     if (join(c, k->out, k->scope, op)) return -1;
     int64_t ksize[4] = {1, ks[0], ks[1], 1}, strides[4] = {1, s[0], s[1], 1};
-    gdw_node_begin(&c->g, k->out, op);
-    gdw_input(&c->g, k->in[0]->tf);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_ints(&c->g, "ksize", ksize, 4);
-    gdw_attr_ints(&c->g, "strides", strides, 4);
-    gdw_attr_str(&c->g, "padding", same ? "SAME" : "VALID");
-    gdw_attr_str(&c->g, "data_format", "NHWC");
+    fr_gdw_node_begin(c->g, k->out, op);
+    fr_gdw_input(c->g, k->in[0]->tf);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_ints(c->g, "ksize", 4, ksize);
+    fr_gdw_attr_ints(c->g, "strides", 4, strides);
+    fr_gdw_attr_str(c->g, "padding", same ? "SAME" : "VALID");
+    fr_gdw_attr_str(c->g, "data_format", "NHWC");
     if (end_node(c)) return -1;
     same_shape(k);
     for (int i = 0; i < 2; i++) {
@@ -499,12 +499,12 @@ static int layer_global_avg(cv_ctx *c, kcall *k) {
     if (join(c, k->out, k->scope, "Mean") || join(c, ax, k->scope, "Mean/reduction_indices") ||
         const_i32(c, ax, 1, d2, axes))
         return -1;
-    gdw_node_begin(&c->g, k->out, "Mean");
-    gdw_input(&c->g, k->in[0]->tf);
-    gdw_input(&c->g, ax);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_type(&c->g, "Tidx", TF_INT32);
-    gdw_attr_bool(&c->g, "keep_dims", 0);
+    fr_gdw_node_begin(c->g, k->out, "Mean");
+    fr_gdw_input(c->g, k->in[0]->tf);
+    fr_gdw_input(c->g, ax);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_type(c->g, "Tidx", FR_DT_INT32);
+    fr_gdw_attr_bool(c->g, "keep_dims", 0);
     if (end_node(c)) return -1;
     k->rank = 2;
     k->dims[0] = -1;
@@ -531,12 +531,12 @@ static int layer_concat(cv_ctx *c, kcall *k) {
     int32_t a = axis;
     if (join(c, k->out, k->scope, "concat") || join(c, ax, k->scope, "concat/axis") || const_i32(c, ax, 0, NULL, &a))
         return -1;
-    gdw_node_begin(&c->g, k->out, "ConcatV2");
-    for (int i = 0; i < k->n_in; i++) gdw_input(&c->g, k->in[i]->tf);
-    gdw_input(&c->g, ax);
-    gdw_attr_int(&c->g, "N", k->n_in);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_type(&c->g, "Tidx", TF_INT32);
+    fr_gdw_node_begin(c->g, k->out, "ConcatV2");
+    for (int i = 0; i < k->n_in; i++) fr_gdw_input(c->g, k->in[i]->tf);
+    fr_gdw_input(c->g, ax);
+    fr_gdw_attr_int(c->g, "N", k->n_in);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_type(c->g, "Tidx", FR_DT_INT32);
     return end_node(c);
 }
 
@@ -596,53 +596,53 @@ static int layer_flatten(cv_ctx *c, kcall *k) {
             ax[NAME_MAX_LEN], prod[NAME_MAX_LEN], m1[NAME_MAX_LEN];
         int32_t one = 1, zero = 0, minus1 = -1;
         if (join(c, sh, k->scope, "Shape")) return -1;
-        gdw_node_begin(&c->g, sh, "Shape");
-        gdw_input(&c->g, x->tf);
-        gdw_attr_type(&c->g, "T", TF_FLOAT);
-        gdw_attr_type(&c->g, "out_type", TF_INT32);
+        fr_gdw_node_begin(c->g, sh, "Shape");
+        fr_gdw_input(c->g, x->tf);
+        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+        fr_gdw_attr_type(c->g, "out_type", FR_DT_INT32);
         if (end_node(c) || join(c, b, k->scope, "strided_slice/stack") || const_i32(c, b, 1, d1, &one) ||
             join(c, e, k->scope, "strided_slice/stack_1") || const_i32(c, e, 1, d1, &zero) ||
             join(c, st, k->scope, "strided_slice/stack_2") || const_i32(c, st, 1, d1, &one) ||
             join(c, ss, k->scope, "strided_slice"))
             return -1;
-        gdw_node_begin(&c->g, ss, "StridedSlice");
-        gdw_input(&c->g, sh);
-        gdw_input(&c->g, b);
-        gdw_input(&c->g, e);
-        gdw_input(&c->g, st);
-        gdw_attr_type(&c->g, "T", TF_INT32);
-        gdw_attr_type(&c->g, "Index", TF_INT32);
-        gdw_attr_int(&c->g, "begin_mask", 0);
-        gdw_attr_int(&c->g, "end_mask", 1);
-        gdw_attr_int(&c->g, "ellipsis_mask", 0);
-        gdw_attr_int(&c->g, "new_axis_mask", 0);
-        gdw_attr_int(&c->g, "shrink_axis_mask", 0);
+        fr_gdw_node_begin(c->g, ss, "StridedSlice");
+        fr_gdw_input(c->g, sh);
+        fr_gdw_input(c->g, b);
+        fr_gdw_input(c->g, e);
+        fr_gdw_input(c->g, st);
+        fr_gdw_attr_type(c->g, "T", FR_DT_INT32);
+        fr_gdw_attr_type(c->g, "Index", FR_DT_INT32);
+        fr_gdw_attr_int(c->g, "begin_mask", 0);
+        fr_gdw_attr_int(c->g, "end_mask", 1);
+        fr_gdw_attr_int(c->g, "ellipsis_mask", 0);
+        fr_gdw_attr_int(c->g, "new_axis_mask", 0);
+        fr_gdw_attr_int(c->g, "shrink_axis_mask", 0);
         if (end_node(c) || join(c, ax, k->scope, "Const") || const_i32(c, ax, 1, d1, &zero) ||
             join(c, prod, k->scope, "Prod"))
             return -1;
-        gdw_node_begin(&c->g, prod, "Prod");
-        gdw_input(&c->g, ss);
-        gdw_input(&c->g, ax);
-        gdw_attr_type(&c->g, "T", TF_INT32);
-        gdw_attr_type(&c->g, "Tidx", TF_INT32);
-        gdw_attr_bool(&c->g, "keep_dims", 0);
+        fr_gdw_node_begin(c->g, prod, "Prod");
+        fr_gdw_input(c->g, ss);
+        fr_gdw_input(c->g, ax);
+        fr_gdw_attr_type(c->g, "T", FR_DT_INT32);
+        fr_gdw_attr_type(c->g, "Tidx", FR_DT_INT32);
+        fr_gdw_attr_bool(c->g, "keep_dims", 0);
         if (end_node(c) || join(c, m1, k->scope, "stack/0") || const_i32(c, m1, 0, NULL, &minus1) ||
             join(c, shape, k->scope, "stack"))
             return -1;
-        gdw_node_begin(&c->g, shape, "Pack");
-        gdw_input(&c->g, m1);
-        gdw_input(&c->g, prod);
-        gdw_attr_type(&c->g, "T", TF_INT32);
-        gdw_attr_int(&c->g, "N", 2);
-        gdw_attr_int(&c->g, "axis", 0);
+        fr_gdw_node_begin(c->g, shape, "Pack");
+        fr_gdw_input(c->g, m1);
+        fr_gdw_input(c->g, prod);
+        fr_gdw_attr_type(c->g, "T", FR_DT_INT32);
+        fr_gdw_attr_int(c->g, "N", 2);
+        fr_gdw_attr_int(c->g, "axis", 0);
         if (end_node(c)) return -1;
     }
     if (join(c, k->out, k->scope, "Reshape")) return -1;
-    gdw_node_begin(&c->g, k->out, "Reshape");
-    gdw_input(&c->g, x->tf);
-    gdw_input(&c->g, shape);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_type(&c->g, "Tshape", TF_INT32);
+    fr_gdw_node_begin(c->g, k->out, "Reshape");
+    fr_gdw_input(c->g, x->tf);
+    fr_gdw_input(c->g, shape);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_type(c->g, "Tshape", FR_DT_INT32);
     return end_node(c);
 }
 
@@ -679,11 +679,11 @@ static int layer_reshape(cv_ctx *c, kcall *k) {
     if (join(c, shape, k->scope, "Reshape/shape") || const_i32(c, shape, 1, d1, v) ||
         join(c, k->out, k->scope, "Reshape"))
         return -1;
-    gdw_node_begin(&c->g, k->out, "Reshape");
-    gdw_input(&c->g, x->tf);
-    gdw_input(&c->g, shape);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_type(&c->g, "Tshape", TF_INT32);
+    fr_gdw_node_begin(c->g, k->out, "Reshape");
+    fr_gdw_input(c->g, x->tf);
+    fr_gdw_input(c->g, shape);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_type(c->g, "Tshape", FR_DT_INT32);
     return end_node(c);
 }
 
@@ -694,21 +694,21 @@ static int layer_dense(cv_ctx *c, kcall *k) {
     int64_t e[2] = {k->in[0]->dims[1], units};
     char w[NAME_MAX_LEN], cur[NAME_MAX_LEN];
     if (layer_weight(c, k->layer, "kernel", 2, e, w, NULL) || join(c, cur, k->scope, "MatMul")) return -1;
-    gdw_node_begin(&c->g, cur, "MatMul");
-    gdw_input(&c->g, k->in[0]->tf);
-    gdw_input(&c->g, w);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_bool(&c->g, "transpose_a", 0);
-    gdw_attr_bool(&c->g, "transpose_b", 0);
+    fr_gdw_node_begin(c->g, cur, "MatMul");
+    fr_gdw_input(c->g, k->in[0]->tf);
+    fr_gdw_input(c->g, w);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_bool(c->g, "transpose_a", 0);
+    fr_gdw_attr_bool(c->g, "transpose_b", 0);
     if (end_node(c)) return -1;
     if (cfg_bool(k->cfg, "use_bias", 1)) {
         char node[NAME_MAX_LEN];
         if (layer_weight(c, k->layer, "bias", 1, &units, w, NULL) || join(c, node, k->scope, "BiasAdd")) return -1;
-        gdw_node_begin(&c->g, node, "BiasAdd");
-        gdw_input(&c->g, cur);
-        gdw_input(&c->g, w);
-        gdw_attr_type(&c->g, "T", TF_FLOAT);
-        gdw_attr_str(&c->g, "data_format", "NHWC");
+        fr_gdw_node_begin(c->g, node, "BiasAdd");
+        fr_gdw_input(c->g, cur);
+        fr_gdw_input(c->g, w);
+        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+        fr_gdw_attr_str(c->g, "data_format", "NHWC");
         if (end_node(c)) return -1;
         strcpy(cur, node);
     }
@@ -748,11 +748,11 @@ static int layer_zero_padding(cv_ctx *c, kcall *k) {
     char pn[NAME_MAX_LEN];
     if (join(c, pn, k->scope, "Pad/paddings") || const_i32(c, pn, 2, d, v) || join(c, k->out, k->scope, "Pad"))
         return -1;
-    gdw_node_begin(&c->g, k->out, "Pad");
-    gdw_input(&c->g, k->in[0]->tf);
-    gdw_input(&c->g, pn);
-    gdw_attr_type(&c->g, "T", TF_FLOAT);
-    gdw_attr_type(&c->g, "Tpaddings", TF_INT32);
+    fr_gdw_node_begin(c->g, k->out, "Pad");
+    fr_gdw_input(c->g, k->in[0]->tf);
+    fr_gdw_input(c->g, pn);
+    fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+    fr_gdw_attr_type(c->g, "Tpaddings", FR_DT_INT32);
     if (end_node(c)) return -1;
     same_shape(k);
     for (int i = 0; i < 2; i++)
@@ -822,9 +822,7 @@ static int input_layer(cv_ctx *c, kmodel *m, const char *name, json_t *cfg) {
         dims[i] = json_is_integer(d) ? json_integer_value(d) : -1;
     }
     dims[0] = -1;
-    gdw_node_begin(&c->g, name, "Placeholder");
-    gdw_attr_type(&c->g, "dtype", TF_FLOAT);
-    gdw_attr_shape(&c->g, "shape", dims, rank);
+    fr_gdw_placeholder(c->g, name, rank, dims);
     if (end_node(c)) return -1;
     if (!c->input_name && !(c->input_name = strdup(name))) return cv_fail(c, "out of memory");
     return kt_add(m, name, 0, name, rank, dims);

@@ -26,10 +26,10 @@ int cv_dtype_from_name(const char *s) {
     static const struct {
         const char *name;
         int dtype;
-    } map[] = {{"float32", TF_FLOAT}, {"DT_FLOAT", TF_FLOAT}, {"int32", TF_INT32},   {"DT_INT32", TF_INT32},
-               {"bool", TF_BOOL},     {"DT_BOOL", TF_BOOL},   {"DT_DOUBLE", TF_DOUBLE}, {"DT_UINT8", TF_UINT8},
-               {"DT_INT16", TF_INT16}, {"DT_INT8", TF_INT8},  {"string", TF_STRING}, {"DT_STRING", TF_STRING},
-               {"DT_INT64", TF_INT64}, {"int64", TF_INT64},   {"DT_UINT16", TF_UINT16}, {"DT_HALF", TF_HALF}};
+    } map[] = {{"float32", FR_DT_FLOAT}, {"DT_FLOAT", FR_DT_FLOAT}, {"int32", FR_DT_INT32},   {"DT_INT32", FR_DT_INT32},
+               {"bool", FR_DT_BOOL},     {"DT_BOOL", FR_DT_BOOL},   {"DT_DOUBLE", FR_DT_DOUBLE}, {"DT_UINT8", FR_DT_UINT8},
+               {"DT_INT16", FR_DT_INT16}, {"DT_INT8", FR_DT_INT8},  {"string", FR_DT_STRING}, {"DT_STRING", FR_DT_STRING},
+               {"DT_INT64", FR_DT_INT64}, {"int64", FR_DT_INT64},   {"DT_UINT16", FR_DT_UINT16}, {"DT_HALF", FR_DT_HALF}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(s, map[i].name)) return map[i].dtype;
     return -1;
@@ -136,7 +136,7 @@ static int decode_weight(cv_ctx *c, json_t *spec, const uint8_t *p, size_t avail
     const char *qtype = q ? json_string_value(json_object_get(q, "dtype")) : NULL;
     if (q && !qtype) return cv_fail(c, "%s: weight '%s': quantization without \"dtype\"", c->path, name);
 
-    if (w->dtype == TF_STRING) {
+    if (w->dtype == FR_DT_STRING) {
         /* Strings: per element a uint32 byte length, then the bytes.  Skipped
          * (a frozen graph of frost never needs them); an error if used. */
         size_t off = 0;
@@ -151,11 +151,11 @@ static int decode_weight(cv_ctx *c, json_t *spec, const uint8_t *p, size_t avail
         *used = off;
         return 0;
     }
-    if (w->dtype != TF_FLOAT && w->dtype != TF_INT32 && w->dtype != TF_BOOL)
+    if (w->dtype != FR_DT_FLOAT && w->dtype != FR_DT_INT32 && w->dtype != FR_DT_BOOL)
         return cv_fail(c, "%s: weight '%s' has unsupported dtype '%s' (float32, int32, bool are supported)",
                        c->path, name, dtype);
 
-    size_t esize = w->dtype == TF_BOOL ? 1 : 4;
+    size_t esize = w->dtype == FR_DT_BOOL ? 1 : 4;
     int qkind = -1; /* 0 uint8, 1 uint16, 2 float16 */
     if (qtype) {
         if (!strcmp(qtype, "uint8")) qkind = 0, esize = 1;
@@ -164,7 +164,7 @@ static int decode_weight(cv_ctx *c, json_t *spec, const uint8_t *p, size_t avail
         else
             return cv_fail(c, "%s: weight '%s': unsupported quantization dtype '%s' (uint8, uint16, float16 are supported)",
                            c->path, name, qtype);
-        if (w->dtype == TF_BOOL || (qkind == 2 && w->dtype != TF_FLOAT))
+        if (w->dtype == FR_DT_BOOL || (qkind == 2 && w->dtype != FR_DT_FLOAT))
             return cv_fail(c, "%s: weight '%s': %s quantization of a %s tensor is not supported", c->path, name,
                            qtype, dtype);
         w->quantization = qkind == 0 ? "uint8" : qkind == 1 ? "uint16" : "float16";
@@ -174,7 +174,7 @@ static int decode_weight(cv_ctx *c, json_t *spec, const uint8_t *p, size_t avail
     if (need > avail)
         return cv_fail(c, "%s: weight data ends inside '%s' (needs %zu bytes, %zu left)", c->path, name, need, avail);
     *used = need;
-    w->nbytes = w->count * (w->dtype == TF_BOOL ? 1 : 4);
+    w->nbytes = w->count * (w->dtype == FR_DT_BOOL ? 1 : 4);
     w->data = malloc(w->nbytes ? w->nbytes : 1);
     if (!w->data) return cv_fail(c, "out of memory");
 
@@ -194,7 +194,7 @@ static int decode_weight(cv_ctx *c, json_t *spec, const uint8_t *p, size_t avail
     for (size_t i = 0; i < w->count; i++) {
         unsigned qv = qkind == 0 ? p[i] : (unsigned)(p[2 * i] | p[2 * i + 1] << 8);
         double v = qv * scale + min;
-        if (w->dtype == TF_FLOAT) ((float *)w->data)[i] = (float)v;
+        if (w->dtype == FR_DT_FLOAT) ((float *)w->data)[i] = (float)v;
         else ((int32_t *)w->data)[i] = (int32_t)floor(v + 0.5); /* Math.round */
     }
     return 0;

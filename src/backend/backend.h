@@ -44,6 +44,18 @@ typedef struct fr_backend_config {
     /* Added for backends with model-wide state: the result of the backend's
      * model_create() (NULL when it has none); prepare() may use it. */
     void *shared;
+    /* Added for backends that keep their own copy of a step's weights (oneDNN
+     * reorders them): when non-NULL, prepare() calls weights_done(ctx, i) as
+     * soon as claimed step i will never read the plan's weights again (conv /
+     * matmul `weights`; the bias is still read).  The runtime then frees them
+     * (or releases their pages of the file) and sets the pointer to NULL, so a
+     * model's weights are resident once.  prepare() must not call it for a
+     * step it may still rebuild from the plan's weights, nor for a step it
+     * does not claim.  A backend that claims a conv / matmul step must apply
+     * its weight_scale (plan.h) when non-NULL; for the steps it leaves, the
+     * runtime folds the scale into the weights after prepare(). */
+    void (*weights_done)(void *ctx, int index);
+    void *weights_done_ctx;
 } fr_backend_config;
 
 typedef struct fr_backend {

@@ -149,6 +149,10 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
             status = fr_dn_build_step(&b);
             if (status == FROST_OK && st->steps[i].n_execs == 0) step_clear(&st->steps[i]);
             claimed[i] = st->steps[i].n_execs > 0;
+            /* FP32 builds each step once: its plan weights are done now */
+            if (status == FROST_OK && claimed[i] && st->steps[i].own_weights && config->weights_done &&
+                !st->value_dt)
+                config->weights_done(config->weights_done_ctx, i);
         }
         if (status != FROST_OK || fr_dn_fix_bf16(st) == 0) break;
         for (int i = 0; i < plan->n_steps; i++) step_clear(&st->steps[i]);
@@ -162,6 +166,9 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
         dn_release(st);
         return status;
     }
+    if (st->value_dt && config->weights_done) /* bf16: steps may have been rebuilt; done only now */
+        for (int i = 0; i < plan->n_steps; i++)
+            if (claimed[i] && st->steps[i].own_weights) config->weights_done(config->weights_done_ctx, i);
     *state_out = st;
     return FROST_OK;
 }

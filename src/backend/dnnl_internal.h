@@ -42,6 +42,7 @@ typedef struct fr_dn_step {
     int n_execs; /* 0: not claimed */
     fr_dn_exec *execs;
     char *kernel; /* "onednn:brgconv:avx512_core" */
+    int own_weights; /* runs on reordered weights: the plan's weights are not read */
 } fr_dn_step;
 
 typedef void (*fr_dn_set_threads_fn)(int);
@@ -129,6 +130,12 @@ int fr_dn_is_ref(const_dnnl_primitive_desc_t pd);
  * layout is returned); returns the buffer. */
 frost_status fr_dn_reorder_const(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
                                  const dnnl_memory_desc_t *dst_md, const void **out);
+/* The same, multiplying the weights by per-output-channel `scale` (NULL:
+ * none; n_scale entries over the dims in scale_mask, row-major) on the way:
+ * a batch norm folded into the weights (fr_conv_params.weight_scale). */
+frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                   const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
+                                   const void **out);
 
 /* Reserves `bytes` of per-context temporary memory for the step being built;
  * temporaries of different steps overlap. */

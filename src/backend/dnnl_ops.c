@@ -155,7 +155,7 @@ static frost_status build_conv(fr_dn_build *b) {
     /* Weights: reordered once into the layout the primitive chose. */
     const void *wbuf = NULL;
     dnnl_memory_desc_t wfinal = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    st = fr_dn_reorder_const(b, &wuser, c->weights, &wfinal, &wbuf);
+    st = fr_dn_reorder_weights(b, &wuser, c->weights, c->weight_scale, c->cout, dw ? 3 : 1, &wfinal, &wbuf);
     if (st != FROST_OK) {
         dnnl_primitive_desc_destroy(pd);
         return st;
@@ -195,6 +195,7 @@ static frost_status build_conv(fr_dn_build *b) {
     }
     frost_status st2 = fr_dn_add_exec(b, conv, args, na);
     if (st == FROST_OK) st = st2;
+    b->out->own_weights = 1;
     if (rout) {
         fr_dn_arg ra[3] = {ARG_TEMP(DNNL_ARG_FROM, yoff, yout), ARG_VALUE(DNNL_ARG_TO, s->output, yval), rout_sp};
         st2 = fr_dn_add_exec(b, rout, ra, 3);
@@ -239,7 +240,7 @@ static frost_status build_matmul(fr_dn_build *b) {
     if (st != FROST_OK || !pd) return st;
     const void *wbuf = NULL;
     dnnl_memory_desc_t wfinal = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    st = fr_dn_reorder_const(b, &wuser, m->weights, &wfinal, &wbuf);
+    st = fr_dn_reorder_weights(b, &wuser, m->weights, m->weight_scale, m->n, 1, &wfinal, &wbuf);
     if (st != FROST_OK) {
         dnnl_primitive_desc_destroy(pd);
         return st;
@@ -267,6 +268,7 @@ static frost_status build_matmul(fr_dn_build *b) {
     if (m->bias) args[na++] = ARG_PTR(DNNL_ARG_BIAS, m->bias, bmd);
     args[na++] = ARG_VALUE(DNNL_ARG_DST, s->output, ymd);
     if (res) args[na++] = ARG_VALUE(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, m->residual, rmd);
+    b->out->own_weights = 1;
     return emit(b, pd, args, na);
 }
 

@@ -114,11 +114,31 @@ static frost_status own(fr_dn_state *st, void *p) {
     return FROST_OK;
 }
 
+typedef struct {
+    const float *scale;
+    int n, mask;
+} dn_scale;
+
 static frost_status reorder_now(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
-                                const dnnl_memory_desc_t *dst_md, void *buf);
+                                const dnnl_memory_desc_t *dst_md, void *buf, const dn_scale *sc);
+
+static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                   const dn_scale *sc, const dnnl_memory_desc_t *dst_md, const void **out);
 
 frost_status fr_dn_reorder_const(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
                                  const dnnl_memory_desc_t *dst_md, const void **out) {
+    return reorder_scaled(b, src_md, src, NULL, dst_md, out);
+}
+
+frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                   const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
+                                   const void **out) {
+    dn_scale sc = {scale, n_scale, scale_mask};
+    return reorder_scaled(b, src_md, src, scale ? &sc : NULL, dst_md, out);
+}
+
+static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                   const dn_scale *sc, const dnnl_memory_desc_t *dst_md, const void **out) {
     size_t bytes = dnnl_memory_desc_get_size(dst_md);
     fr_dn_shared *sh = b->st->shared;
     const char *key = b->step->name ? b->step->name : "";
@@ -134,7 +154,13 @@ frost_status fr_dn_reorder_const(fr_dn_build *b, const dnnl_memory_desc_t *src_m
     }
     void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!buf) return FROST_E_NO_MEMORY;
-    frost_status st = reorder_now(b, src_md, src, dst_md, buf);
+    /* One thread: a weight reorder is short and memory-bound, and an OpenMP
+     * team spinning at its barriers on a busy machine costs more than it
+     * gains (measured: 10x slower compiles under load). */
+    int prev = b->st->set_threads && b->st->get_threads ? b->st->get_threads() : 0;
+    if (prev > 1) b->st->set_threads(1);
+    frost_status st = reorder_now(b, src_md, src, dst_md, buf, sc);
+    if (prev > 1) b->st->set_threads(prev);
     if (st != FROST_OK) {
         free(buf);
         return st;
@@ -170,13 +196,56 @@ frost_status fr_dn_reorder_const(fr_dn_build *b, const dnnl_memory_desc_t *src_m
     return st;
 }
 
+/* Scales (plain f32 `src` of src_md, the scaled dims outermost) into a new
+ * buffer of the same layout: the fallback where oneDNN cannot scale. */
+static float *scale_copy(const dnnl_memory_desc_t *src_md, const void *src, const dn_scale *sc) {
+    size_t bytes = dnnl_memory_desc_get_size(src_md), n = bytes / sizeof(float);
+    float *out = malloc(bytes + 4);
+    if (!out) return NULL;
+    /* src_md: dims (oc..., rest) with the scaled dims first: find each
+     * element's scale index from its strides */
+    const float *x = src;
+    int nd = src_md->ndims;
+    int64_t idx[DNNL_MAX_NDIMS] = {0};
+    for (size_t k = 0; k < n; k++) {
+        size_t off = 0, si = 0;
+        for (int d = 0; d < nd; d++) {
+            off += (size_t)(idx[d] * src_md->format_desc.blocking.strides[d]);
+            if (sc->mask & (1 << d)) si = si * (size_t)src_md->dims[d] + (size_t)idx[d];
+        }
+        out[off] = x[off] * sc->scale[si];
+        for (int d = nd - 1; d >= 0; d--) {
+            if (++idx[d] < src_md->dims[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return out;
+}
+
 static frost_status reorder_now(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
-                                const dnnl_memory_desc_t *dst_md, void *buf) {
+                                const dnnl_memory_desc_t *dst_md, void *buf, const dn_scale *sc) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
     dnnl_memory_t ms = NULL, md = NULL;
     dnnl_stream_t stream = NULL;
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, src_md, b->st->engine, dst_md, b->st->engine, NULL);
+    dnnl_primitive_attr_t attr = NULL;
+    float *scaled = NULL;
+    dnnl_status_t s = dnnl_success;
+    if (sc) {
+        s = dnnl_primitive_attr_create(&attr);
+        if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(attr, sc->n, sc->mask, sc->scale);
+        if (s == dnnl_success)
+            s = dnnl_reorder_primitive_desc_create(&pd, src_md, b->st->engine, dst_md, b->st->engine, attr);
+        dnnl_primitive_attr_destroy(attr);
+        if (s != dnnl_success || fr_dn_is_ref(pd)) { /* scale first, then a plain reorder */
+            dnnl_primitive_desc_destroy(pd);
+            pd = NULL;
+            if (!(scaled = scale_copy(src_md, src, sc))) return FROST_E_NO_MEMORY;
+            src = scaled;
+            s = dnnl_success;
+        }
+    }
+    if (!pd) s = dnnl_reorder_primitive_desc_create(&pd, src_md, b->st->engine, dst_md, b->st->engine, NULL);
     if (s == dnnl_success) s = dnnl_primitive_create(&prim, pd);
     if (s == dnnl_success) s = dnnl_memory_create(&ms, src_md, b->st->engine, (void *)(uintptr_t)src);
     if (s == dnnl_success) s = dnnl_memory_create(&md, dst_md, b->st->engine, buf);
@@ -191,6 +260,7 @@ static frost_status reorder_now(fr_dn_build *b, const dnnl_memory_desc_t *src_md
     dnnl_memory_destroy(md);
     dnnl_primitive_destroy(prim);
     dnnl_primitive_desc_destroy(pd);
+    free(scaled);
     if (s != dnnl_success) return fr_dn_fail(b->error, "weight reorder", s);
     return FROST_OK;
 }

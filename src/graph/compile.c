@@ -230,59 +230,7 @@ static void take_output(fr_builder *b, int p, int s) {
     b->steps[s].kind = FR_STEP_KIND_COUNT_; /* dead */
 }
 
-/* Who refers to a constant's data, to fold weights in place when nothing
- * else reads them.  Built once before the fusions (sorted by pointer). */
-typedef struct {
-    const void *p;
-    int what; /* 0: read by a step as a value (or an output), 1: weights of a step, 2: owned block */
-} data_ref;
-
-typedef struct {
-    data_ref *r;
-    int n;
-} ref_index;
-
-static int cmp_ref(const void *a, const void *b) {
-    uintptr_t x = (uintptr_t)((const data_ref *)a)->p, y = (uintptr_t)((const data_ref *)b)->p;
-    return x < y ? -1 : x > y;
-}
-
-static void ref_index_build(fr_builder *b, ref_index *ix) {
-    ix->n = 0;
-    ix->r = malloc(sizeof *ix->r * (size_t)(2 * b->nv + b->ns + 1));
-    if (!ix->r) return; /* no index: every fold copies */
-    for (int v = 0; v < b->nv; v++) {
-        const fr_ival *iv = &b->vals[v];
-        if (iv->v.kind != FR_VALUE_CONST || !iv->v.data) continue;
-        if (iv->uses > 0 || iv->is_output) ix->r[ix->n++] = (data_ref){iv->v.data, 0};
-        if (iv->owned) ix->r[ix->n++] = (data_ref){iv->v.data, 2};
-    }
-    for (int i = 0; i < b->ns; i++) {
-        const fr_step *s = &b->steps[i];
-        const float *w = s->kind == FR_STEP_CONV ? s->p.conv.weights : s->kind == FR_STEP_MATMUL ? s->p.matmul.weights : NULL;
-        if (w) ix->r[ix->n++] = (data_ref){w, 1};
-    }
-    qsort(ix->r, (size_t)ix->n, sizeof *ix->r, cmp_ref);
-}
-
-/* 1 when `w` is the weights of exactly one step and read by nothing else;
- * *owned = it is a block of the builder (may then be modified in place). */
-static int ref_exclusive(const ref_index *ix, const float *w, int *owned) {
-    *owned = 0;
-    if (!ix->r || !ix->n) return 0;
-    int lo = 0, hi = ix->n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if ((uintptr_t)ix->r[mid].p < (uintptr_t)w) lo = mid + 1;
-        else hi = mid;
-    }
-    int counts[3] = {0, 0, 0};
-    for (int k = lo; k < ix->n && ix->r[k].p == (const void *)w; k++) counts[ix->r[k].what]++;
-    *owned = counts[2] > 0;
-    return counts[0] == 0 && counts[1] == 1;
-}
-
-static int fuse_scale_shift(fr_builder *b, int i, const ref_index *ix) {
+static int fuse_scale_shift(fr_builder *b, int i) {
     fr_step *s = &b->steps[i];
     int x = s->inputs[0];
     if (!alive_single_use(b, x)) return 0;
@@ -297,28 +245,23 @@ static int fuse_scale_shift(fr_builder *b, int i, const ref_index *ix) {
         int res = conv ? p->p.conv.residual : p->p.matmul.residual;
         int cout = conv ? p->p.conv.cout : p->p.matmul.n;
         if (act != FR_ACT_NONE || res >= 0 || cout != ss->channels) return 0;
-        size_t wn = conv ? (size_t)p->p.conv.kh * p->p.conv.kw * (size_t)(p->p.conv.cin / p->p.conv.groups) * cout
-                         : (size_t)p->p.matmul.k * cout;
         const float *w = conv ? p->p.conv.weights : p->p.matmul.weights;
         const float *bias = conv ? p->p.conv.bias : p->p.matmul.bias;
         int unit = 1; /* a pure shift (BiasAdd) leaves the weights as they are (maybe in the file's map) */
         for (int c = 0; c < cout; c++) unit &= ss->scale[c] == 1.0f;
-        /* Weights read by this step only are folded in place when they are a
-         * block of the compiler (a decoded constant); weights in the file's
-         * map are folded into a new block and their pages released. */
-        int owned = 0, excl = ref_exclusive(ix, w, &owned);
-        float *nw = unit || (excl && owned) ? (float *)(uintptr_t)w : own_copy(b, NULL, wn);
-        float *nb = own_copy(b, NULL, (size_t)cout);
-        if (!nw || !nb) return -1;
+        /* The scale is not multiplied into the weights here: it is kept as the
+         * step's weight_scale, so a backend that reorders the weights scales
+         * them in the same pass, and the runtime folds it for the others
+         * (fr_fold_weight_scale). */
+        const float *ws = conv ? p->p.conv.weight_scale : p->p.matmul.weight_scale;
+        float *nb = own_copy(b, NULL, (size_t)cout), *nsc = unit ? NULL : own_copy(b, NULL, (size_t)cout);
+        if (!nb || (!unit && !nsc)) return -1;
         if (!unit) {
-            const float *sc = ss->scale;
-            for (size_t r = 0; r < wn; r += (size_t)cout) {
-                const float *src = w + r;
-                float *dst = nw + r;
-                for (int c = 0; c < cout; c++) dst[c] = src[c] * sc[c];
-            }
-            if (excl && !owned) fr_graph_release_range(b->g, w, wn * sizeof(float));
+            for (int c = 0; c < cout; c++) nsc[c] = (ws ? ws[c] : 1.0f) * ss->scale[c];
+            if (conv) p->p.conv.weight_scale = nsc;
+            else p->p.matmul.weight_scale = nsc;
         }
+        float *nw = (float *)(uintptr_t)w;
         for (int c = 0; c < cout; c++) nb[c] = (bias ? bias[c] : 0.0f) * ss->scale[c] + ss->shift[c];
         if (conv) p->p.conv.weights = nw, p->p.conv.bias = nb;
         else p->p.matmul.weights = nw, p->p.matmul.bias = nb;
@@ -411,11 +354,8 @@ static int fuse_activation(fr_builder *b, int i) {
 }
 
 static void run_optimizations(fr_builder *b) {
-    ref_index ix;
-    ref_index_build(b, &ix);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i, &ix);
-    free(ix.r);
+        if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_BINARY) fuse_residual(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
@@ -584,7 +524,7 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     }
     c->params = params;
     /* free owned blocks the plan no longer references */
-    int cap = b->nb + 6 * ns + nv + 1, nk = 0;
+    int cap = b->nb + 8 * ns + nv + 1, nk = 0;
     void **keep = malloc(sizeof(void *) * (size_t)cap);
     if (keep) {
         for (int v = 0; v < nv; v++) keep_ptr(keep, &nk, c->values[v].data);
@@ -592,9 +532,12 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
             const fr_step *s = &c->steps[i];
             keep_ptr(keep, &nk, s->inputs);
             keep_ptr(keep, &nk, s->label);
-            if (s->kind == FR_STEP_CONV) keep_ptr(keep, &nk, s->p.conv.weights), keep_ptr(keep, &nk, s->p.conv.bias);
+            if (s->kind == FR_STEP_CONV)
+                keep_ptr(keep, &nk, s->p.conv.weights), keep_ptr(keep, &nk, s->p.conv.bias),
+                    keep_ptr(keep, &nk, s->p.conv.weight_scale);
             if (s->kind == FR_STEP_MATMUL)
-                keep_ptr(keep, &nk, s->p.matmul.weights), keep_ptr(keep, &nk, s->p.matmul.bias);
+                keep_ptr(keep, &nk, s->p.matmul.weights), keep_ptr(keep, &nk, s->p.matmul.bias),
+                    keep_ptr(keep, &nk, s->p.matmul.weight_scale);
             if (s->kind == FR_STEP_SCALE_SHIFT)
                 keep_ptr(keep, &nk, s->p.scale_shift.scale), keep_ptr(keep, &nk, s->p.scale_shift.shift);
         }
@@ -627,6 +570,40 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     c->plan.n_outputs = io->n_outputs;
     c->plan.outputs = c->outputs;
     c->plan.arena_bytes = arena ? arena : FR_ARENA_ALIGN;
+    return FROST_OK;
+}
+
+/* ------------------------------------------------------ weight scales */
+
+frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
+    fr_step *s = &c->steps[i];
+    const float **w, **ws;
+    size_t n, cout;
+    if (s->kind == FR_STEP_CONV) {
+        w = &s->p.conv.weights, ws = &s->p.conv.weight_scale, cout = (size_t)s->p.conv.cout;
+        n = (size_t)s->p.conv.kh * s->p.conv.kw * (size_t)(s->p.conv.cin / s->p.conv.groups) * cout;
+    } else if (s->kind == FR_STEP_MATMUL) {
+        w = &s->p.matmul.weights, ws = &s->p.matmul.weight_scale, cout = (size_t)s->p.matmul.n;
+        n = (size_t)s->p.matmul.k * cout;
+    } else {
+        return FROST_OK;
+    }
+    if (!*ws || !*w) return FROST_OK;
+    void **blocks = realloc(c->blocks, sizeof *blocks * (size_t)(c->n_blocks + 1));
+    if (!blocks) return FROST_E_NO_MEMORY;
+    c->blocks = blocks;
+    size_t *sizes = realloc(c->block_sizes, sizeof *sizes * (size_t)(c->n_blocks + 1));
+    if (!sizes) return FROST_E_NO_MEMORY;
+    c->block_sizes = sizes;
+    float *nw = malloc(n * sizeof(float) + 4);
+    if (!nw) return FROST_E_NO_MEMORY;
+    const float *src = *w, *sc = *ws;
+    for (size_t r = 0; r < n; r += cout)
+        for (size_t k = 0; k < cout; k++) nw[r + k] = src[r + k] * sc[k];
+    c->blocks[c->n_blocks] = nw;
+    c->block_sizes[c->n_blocks++] = n * sizeof(float) + 4;
+    *w = nw;
+    *ws = NULL;
     return FROST_OK;
 }
 

@@ -34,8 +34,14 @@ typedef struct fr_compiled {
     int64_t params, flops;
 } fr_compiled;
 
+/* Conv / matmul steps of the result may carry a weight_scale (a folded batch
+ * norm, see plan.h): a backend may apply it while it reorders the weights;
+ * fr_compiled_fold_weights() folds it into new weights for the others. */
 frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
                         char **err);
+/* Multiplies step i's weight_scale into a new block of weights owned by c and
+ * clears it (the old weights are left alone).  FROST_OK when there is none. */
+frost_status fr_compiled_fold_weights(fr_compiled *c, int i);
 void fr_compiled_free(fr_compiled *c);
 
 /* Constants shared by the plans of every batch size of a model: folded
@@ -46,6 +52,10 @@ void fr_intern_free(fr_intern *t);
 /* Moves the compiled plan's constant blocks into `t`, replacing each with an
  * identical block already there.  Not thread-safe (the model's lock). */
 frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t);
+/* The same, leaving out the blocks that only conv / matmul steps read as
+ * weights (a backend may still release those: fr_backend_config.weights_done);
+ * fr_compiled_intern() afterwards moves the rest. */
+frost_status fr_compiled_intern_except_weights(fr_compiled *c, fr_intern *t);
 
 /* Runs one step on the reference kernels (src/ops/registry.c). */
 void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena);

@@ -91,8 +91,10 @@ static void each_data_ptr(fr_compiled *c, void (*fn)(void *ctx, const float **p)
     for (int v = 0; v < c->plan.n_values; v++) fn(ctx, &c->values[v].data);
     for (int i = 0; i < c->plan.n_steps; i++) {
         fr_step *s = &c->steps[i];
-        if (s->kind == FR_STEP_CONV) fn(ctx, &s->p.conv.weights), fn(ctx, &s->p.conv.bias);
-        if (s->kind == FR_STEP_MATMUL) fn(ctx, &s->p.matmul.weights), fn(ctx, &s->p.matmul.bias);
+        if (s->kind == FR_STEP_CONV)
+            fn(ctx, &s->p.conv.weights), fn(ctx, &s->p.conv.bias), fn(ctx, &s->p.conv.weight_scale);
+        if (s->kind == FR_STEP_MATMUL)
+            fn(ctx, &s->p.matmul.weights), fn(ctx, &s->p.matmul.bias), fn(ctx, &s->p.matmul.weight_scale);
         if (s->kind == FR_STEP_SCALE_SHIFT) fn(ctx, &s->p.scale_shift.scale), fn(ctx, &s->p.scale_shift.shift);
     }
 }
@@ -105,6 +107,17 @@ typedef struct {
 static void collect(void *ctx, const float **p) {
     ptr_set *s = ctx;
     if (*p) s->ptrs[s->n++] = *p;
+}
+
+/* Every constant-data pointer except conv / matmul weights. */
+static void each_non_weight_ptr(fr_compiled *c, void (*fn)(void *ctx, const float **p), void *ctx) {
+    for (int v = 0; v < c->plan.n_values; v++) fn(ctx, &c->values[v].data);
+    for (int i = 0; i < c->plan.n_steps; i++) {
+        fr_step *s = &c->steps[i];
+        if (s->kind == FR_STEP_CONV) fn(ctx, &s->p.conv.bias), fn(ctx, &s->p.conv.weight_scale);
+        if (s->kind == FR_STEP_MATMUL) fn(ctx, &s->p.matmul.bias), fn(ctx, &s->p.matmul.weight_scale);
+        if (s->kind == FR_STEP_SCALE_SHIFT) fn(ctx, &s->p.scale_shift.scale), fn(ctx, &s->p.scale_shift.shift);
+    }
 }
 
 typedef struct {
@@ -122,14 +135,20 @@ static int cmp_ptr(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t) {
-    ptr_set set = {malloc(sizeof(void *) * (size_t)(c->plan.n_values + 6 * c->plan.n_steps + 1)), 0};
+static frost_status intern(fr_compiled *c, fr_intern *t, int weights);
+
+frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t) { return intern(c, t, 1); }
+frost_status fr_compiled_intern_except_weights(fr_compiled *c, fr_intern *t) { return intern(c, t, 0); }
+
+static frost_status intern(fr_compiled *c, fr_intern *t, int weights) {
+    ptr_set set = {malloc(sizeof(void *) * (size_t)(c->plan.n_values + 8 * c->plan.n_steps + 1)), 0};
     remap *map = malloc(sizeof *map * (size_t)(c->n_blocks + 1));
     if (!set.ptrs || !map) {
         free(set.ptrs), free(map);
         return FROST_E_NO_MEMORY;
     }
-    each_data_ptr(c, collect, &set);
+    if (weights) each_data_ptr(c, collect, &set);
+    else each_non_weight_ptr(c, collect, &set);
     qsort(set.ptrs, (size_t)set.n, sizeof *set.ptrs, cmp_ptr);
     int nm = 0, kept = 0;
     for (int i = 0; i < c->n_blocks; i++) {

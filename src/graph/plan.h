@@ -175,6 +175,12 @@ typedef struct fr_conv_params {
     fr_act act;
     float alpha;            /* FR_ACT_LEAKY */
     int residual;           /* value id, or -1 */
+    /* Added: a batch norm folded into the weights, still to be applied:
+     * [cout] or NULL.  Non-NULL only while a backend prepares the plan (the
+     * effective weights are weights[..][co] * weight_scale[co], so a backend
+     * can scale while it reorders); the runtime folds it into `weights`
+     * for every step the backend does not take, so kernels never see it. */
+    const float *weight_scale;
 } fr_conv_params;
 
 typedef struct fr_matmul_params {
@@ -185,6 +191,7 @@ typedef struct fr_matmul_params {
     fr_act act;
     float alpha;
     int residual;                 /* value id, or -1 */
+    const float *weight_scale;    /* added: [N] or NULL, as fr_conv_params.weight_scale */
 } fr_matmul_params;
 
 typedef struct fr_pool_params {

@@ -47,6 +47,7 @@ enum {
     FR_DT_STRING = 7,
     FR_DT_INT64 = 9,
     FR_DT_BOOL = 10,
+    FR_DT_UINT16 = 17,
     FR_DT_HALF = 19
 };
 const char *fr_dtype_name(int dtype);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "graph/builder.h"
 #include "runtime/runtime.h"
 
 #if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
@@ -23,6 +24,104 @@ static void batch_plan_free(fr_batch_plan *p) {
     free(p);
 }
 
+/* Weights of the plan being prepared, for fr_backend_config.weights_done:
+ * each weights pointer with the number of steps still reading it (values
+ * that are constants pin theirs), and the owned block that holds it. */
+typedef struct {
+    const void *p;
+    int refs;  /* steps that have not released it; < 0: pinned */
+    int block; /* index in the compiled plan's blocks, or -1 (file map / shared) */
+} weight_ref;
+
+typedef struct {
+    fr_compiled *c;
+    const frost_graph *g;
+    weight_ref *w;
+    int n;
+    int freed; /* blocks freed (set to NULL) */
+} weight_refs;
+
+static int cmp_wref(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const weight_ref *)a)->p, y = (uintptr_t)((const weight_ref *)b)->p;
+    return x < y ? -1 : x > y;
+}
+
+static const float **step_weights(fr_step *s, size_t *bytes) {
+    if (s->kind == FR_STEP_CONV && s->p.conv.weights) {
+        const fr_conv_params *c = &s->p.conv;
+        *bytes = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
+        return &s->p.conv.weights;
+    }
+    if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
+        *bytes = (size_t)s->p.matmul.k * (size_t)s->p.matmul.n * sizeof(float);
+        return &s->p.matmul.weights;
+    }
+    return NULL;
+}
+
+static weight_ref *wref_find(weight_refs *r, const void *p) {
+    weight_ref key = {p, 0, 0};
+    return r->w ? bsearch(&key, r->w, (size_t)r->n, sizeof *r->w, cmp_wref) : NULL;
+}
+
+static int weight_refs_build(weight_refs *r) {
+    fr_compiled *c = r->c;
+    r->n = 0;
+    r->w = malloc(sizeof *r->w * (size_t)(c->plan.n_steps + c->plan.n_values + 1));
+    if (!r->w) return -1;
+    int m = 0;
+    for (int i = 0; i < c->plan.n_steps; i++) {
+        size_t bytes;
+        const float **w = step_weights(&c->steps[i], &bytes);
+        if (w) r->w[m++] = (weight_ref){*w, 1, -1};
+    }
+    for (int v = 0; v < c->plan.n_values; v++)
+        if (c->values[v].kind == FR_VALUE_CONST && c->values[v].data) r->w[m++] = (weight_ref){c->values[v].data, -1, -1};
+    qsort(r->w, (size_t)m, sizeof *r->w, cmp_wref);
+    for (int i = 0; i < m; i++) { /* merge duplicates */
+        if (r->n && r->w[r->n - 1].p == r->w[i].p) {
+            weight_ref *d = &r->w[r->n - 1];
+            d->refs = d->refs < 0 || r->w[i].refs < 0 ? -1 : d->refs + r->w[i].refs;
+        } else {
+            r->w[r->n++] = r->w[i];
+        }
+    }
+    for (int b = 0; b < c->n_blocks; b++) {
+        weight_ref *e = wref_find(r, c->blocks[b]);
+        if (e) e->block = b;
+    }
+    return 0;
+}
+
+/* Step `index` no longer reads the weights at `p`: free them once no other
+ * step or value reads them. */
+static void weights_unref(weight_refs *r, const void *p, size_t bytes) {
+    weight_ref *e = wref_find(r, p);
+    if (!e || e->refs < 0 || --e->refs > 0) return;
+    if (e->block >= 0) {
+        free(r->c->blocks[e->block]);
+        r->c->blocks[e->block] = NULL;
+        r->freed++;
+    } else {
+        fr_graph_release_range(r->g, e->p, bytes); /* weights used in place from the file */
+    }
+}
+
+/* fr_backend_config.weights_done: the backend holds its own copy of step
+ * `index`'s weights. */
+static void weights_done(void *ctx, int index) {
+    weight_refs *r = ctx;
+    if (index < 0 || index >= r->c->plan.n_steps) return;
+    size_t bytes = 0;
+    const float **w = step_weights(&r->c->steps[index], &bytes);
+    if (!w) return;
+    const void *p = *w;
+    *w = NULL;
+    if (r->c->steps[index].kind == FR_STEP_CONV) r->c->steps[index].p.conv.weight_scale = NULL;
+    else r->c->steps[index].p.matmul.weight_scale = NULL;
+    weights_unref(r, p, bytes);
+}
+
 static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **out, char **err) {
     fr_batch_plan *p = calloc(1, sizeof *p);
     if (!p) return FROST_E_NO_MEMORY;
@@ -32,7 +131,7 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         free(p);
         return st;
     }
-    if (fr_compiled_intern(p->c, m->consts) != FROST_OK) {
+    if (fr_compiled_intern_except_weights(p->c, m->consts) != FROST_OK) {
         batch_plan_free(p);
         return FROST_E_NO_MEMORY;
     }
@@ -52,7 +151,39 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     }
     p->be = m->backend;
     char *berr = NULL;
-    st = p->be->prepare(plan, &m->cfg, &p->be_state, p->claimed, &berr);
+    /* The backend prepares the plan before its constants are shared with other
+     * batch sizes, so that weights it copies (reorders) can be freed at once. */
+    fr_backend_config cfg = m->cfg;
+    weight_refs refs = {p->c, m->g, NULL, 0, 0};
+    if (weight_refs_build(&refs) == 0) {
+        cfg.weights_done = weights_done;
+        cfg.weights_done_ctx = &refs;
+    }
+    st = p->be->prepare(plan, &cfg, &p->be_state, p->claimed, &berr);
+    /* steps left to the reference kernels get their batch norm folded into
+     * their weights now (the unscaled weights are then released) */
+    for (int i = 0; i < plan->n_steps && st == FROST_OK; i++) {
+        size_t bytes = 0;
+        fr_step *s = &p->c->steps[i];
+        const float **w = step_weights(s, &bytes);
+        const float *ws = !w ? NULL : s->kind == FR_STEP_CONV ? s->p.conv.weight_scale : s->p.matmul.weight_scale;
+        if (p->claimed[i] || !ws) continue;
+        const float *old = *w;
+        st = fr_compiled_fold_weights(p->c, i);
+        if (st == FROST_OK) weights_unref(&refs, old, bytes);
+    }
+    if (st != FROST_OK && p->be_state) { /* folding failed after a successful prepare */
+        p->be->release(p->be_state);
+        p->be_state = NULL;
+    }
+    free(refs.w);
+    if (refs.freed) { /* drop the freed blocks */
+        fr_compiled *c = p->c;
+        int k = 0;
+        for (int b = 0; b < c->n_blocks; b++)
+            if (c->blocks[b]) c->block_sizes[k] = c->block_sizes[b], c->blocks[k++] = c->blocks[b];
+        c->n_blocks = k;
+    }
     if (st != FROST_OK) {
         fr_errorf(err, "%s: backend %s: %s", m->g->source, p->be->name, berr ? berr : frost_strerror(st));
         free(berr);
@@ -61,6 +192,13 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         return st;
     }
     free(berr);
+    /* the weights the backend did not take (steps left to the reference
+     * kernels, or a backend that keeps none) are shared with other batch
+     * sizes; the backend holds no pointer to them */
+    if (fr_compiled_intern(p->c, m->consts) != FROST_OK) {
+        batch_plan_free(p);
+        return FROST_E_NO_MEMORY;
+    }
     *out = p;
     return FROST_OK;
 }
