@@ -155,7 +155,12 @@ static frost_status build_conv(fr_dn_build *b) {
     /* Weights: reordered once into the layout the primitive chose. */
     const void *wbuf = NULL;
     dnnl_memory_desc_t wfinal = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    st = fr_dn_reorder_weights(b, &wuser, c->weights, c->weight_scale, c->cout, dw ? 3 : 1, &wfinal, &wbuf);
+    const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw; /* raw: unaligned f32 bytes */
+    if (!wsrc) {
+        dnnl_primitive_desc_destroy(pd);
+        return FROST_OK;
+    }
+    st = fr_dn_reorder_weights(b, &wuser, wsrc, c->weight_scale, c->cout, dw ? 3 : 1, &wfinal, &wbuf);
     if (st != FROST_OK) {
         dnnl_primitive_desc_destroy(pd);
         return st;

@@ -119,8 +119,26 @@ int fr_b_input(fr_builder *b, int i) {
     return b->node_out[in->node][in->index];
 }
 
+const float *fr_b_data(fr_builder *b, int id) {
+    if (id < 0 || id >= b->nv) return NULL;
+    fr_ival *v = &b->vals[id];
+    if (v->v.kind == FR_VALUE_CONST && !v->v.data && v->raw) {
+        size_t bytes = v->v.count * sizeof(float);
+        float *d = fr_b_alloc(b, bytes + 4);
+        if (!d) return NULL;
+        v = &b->vals[id];
+        memcpy(d, v->raw, bytes);
+        fr_graph_release_range(b->g, v->raw, bytes); /* copied */
+        v->v.data = d;
+        v->owned = 1;
+        v->raw = NULL;
+    }
+    return v->v.data;
+}
+
 int fr_b_const_ints(fr_builder *b, int id, int64_t *out, int max, const char *what) {
     if (id < 0) return -1;
+    if (b->vals[id].v.kind == FR_VALUE_CONST && !fr_b_data(b, id)) return -1;
     fr_ival *v = &b->vals[id];
     if (v->v.kind != FR_VALUE_CONST)
         return fr_b_fail(b, FROST_E_GRAPH, "%s must be a constant (it depends on a run-time input)", what);
@@ -156,6 +174,8 @@ int fr_b_emit(fr_builder *b, fr_step *s, const int *inputs, int n_inputs, int ra
     if (b->status != FROST_OK) return -1;
     for (int i = 0; i < n_inputs; i++)
         if (inputs[i] < 0 || inputs[i] >= b->nv) return fr_b_fail(b, FROST_E_INTERNAL, "bad step input");
+    for (int i = 0; i < n_inputs; i++) /* a step (or a fold) reads its constant inputs as floats */
+        if (b->vals[inputs[i]].v.kind == FR_VALUE_CONST && !fr_b_data(b, inputs[i])) return -1;
     int out = fr_b_value(b, rank, dims);
     if (out < 0) return -1;
     int all_const = 1;

@@ -30,6 +30,8 @@ typedef struct fr_ival {
     int is_output;  /* a model output */
     int is_input;   /* a model input */
     int owned;      /* v.data is a block owned by the builder (may be modified in place) */
+    const uint8_t *raw; /* lazy constant: unaligned little-endian float32 bytes in the file map, v.data NULL
+                           until fr_b_data() copies them (conv filters take the bytes as they are) */
     int batch_lead; /* run-time value whose dims[0] is the batch: a model input, or the output of a
                        step that has such an input with the same dims[0] (see fr_b_emit) */
 } fr_ival;
@@ -70,6 +72,9 @@ int fr_b_fail(fr_builder *b, frost_status st, const char *fmt, ...) __attribute_
 int fr_b_input(fr_builder *b, int i);
 static inline fr_ival *fr_b_val(fr_builder *b, int id) { return &b->vals[id]; }
 static inline int fr_b_is_const(fr_builder *b, int id) { return b->vals[id].v.kind == FR_VALUE_CONST; }
+/* The elements of constant `id` (copied out of the file first if it is lazy,
+ * see fr_ival.raw); NULL after fr_b_fail. */
+const float *fr_b_data(fr_builder *b, int id);
 /* Reads a constant as integers (up to max); returns the count or -1 (fails the node). */
 int fr_b_const_ints(fr_builder *b, int id, int64_t *out, int max, const char *what);
 

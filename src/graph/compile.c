@@ -245,14 +245,13 @@ static int fuse_scale_shift(fr_builder *b, int i) {
         int res = conv ? p->p.conv.residual : p->p.matmul.residual;
         int cout = conv ? p->p.conv.cout : p->p.matmul.n;
         if (act != FR_ACT_NONE || res >= 0 || cout != ss->channels) return 0;
-        const float *w = conv ? p->p.conv.weights : p->p.matmul.weights;
         const float *bias = conv ? p->p.conv.bias : p->p.matmul.bias;
         int unit = 1; /* a pure shift (BiasAdd) leaves the weights as they are (maybe in the file's map) */
         for (int c = 0; c < cout; c++) unit &= ss->scale[c] == 1.0f;
         /* The scale is not multiplied into the weights here: it is kept as the
          * step's weight_scale, so a backend that reorders the weights scales
          * them in the same pass, and the runtime folds it for the others
-         * (fr_fold_weight_scale). */
+         * (fr_compiled_fold_weights). */
         const float *ws = conv ? p->p.conv.weight_scale : p->p.matmul.weight_scale;
         float *nb = own_copy(b, NULL, (size_t)cout), *nsc = unit ? NULL : own_copy(b, NULL, (size_t)cout);
         if (!nb || (!unit && !nsc)) return -1;
@@ -261,10 +260,9 @@ static int fuse_scale_shift(fr_builder *b, int i) {
             if (conv) p->p.conv.weight_scale = nsc;
             else p->p.matmul.weight_scale = nsc;
         }
-        float *nw = (float *)(uintptr_t)w;
         for (int c = 0; c < cout; c++) nb[c] = (bias ? bias[c] : 0.0f) * ss->scale[c] + ss->shift[c];
-        if (conv) p->p.conv.weights = nw, p->p.conv.bias = nb;
-        else p->p.matmul.weights = nw, p->p.matmul.bias = nb;
+        if (conv) p->p.conv.bias = nb;
+        else p->p.matmul.bias = nb;
     } else if (p->kind == FR_STEP_SCALE_SHIFT && p->p.scale_shift.act == FR_ACT_NONE &&
                p->p.scale_shift.channels == ss->channels) {
         int c = ss->channels;
@@ -579,8 +577,10 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     fr_step *s = &c->steps[i];
     const float **w, **ws;
     size_t n, cout;
+    const void *raw = NULL;
     if (s->kind == FR_STEP_CONV) {
         w = &s->p.conv.weights, ws = &s->p.conv.weight_scale, cout = (size_t)s->p.conv.cout;
+        raw = s->p.conv.weights_raw;
         n = (size_t)s->p.conv.kh * s->p.conv.kw * (size_t)(s->p.conv.cin / s->p.conv.groups) * cout;
     } else if (s->kind == FR_STEP_MATMUL) {
         w = &s->p.matmul.weights, ws = &s->p.matmul.weight_scale, cout = (size_t)s->p.matmul.n;
@@ -588,7 +588,8 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     } else {
         return FROST_OK;
     }
-    if (!*ws || !*w) return FROST_OK;
+    if (!*ws && !raw) return FROST_OK;
+    if (!*w && !raw) return FROST_OK;
     void **blocks = realloc(c->blocks, sizeof *blocks * (size_t)(c->n_blocks + 1));
     if (!blocks) return FROST_E_NO_MEMORY;
     c->blocks = blocks;
@@ -597,9 +598,16 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     c->block_sizes = sizes;
     float *nw = malloc(n * sizeof(float) + 4);
     if (!nw) return FROST_E_NO_MEMORY;
-    const float *src = *w, *sc = *ws;
-    for (size_t r = 0; r < n; r += cout)
-        for (size_t k = 0; k < cout; k++) nw[r + k] = src[r + k] * sc[k];
+    nw[n] = 0.0f; /* the block is compared whole (fr_compiled_intern) */
+    const float *sc = *ws;
+    if (raw) memcpy(nw, raw, n * sizeof(float)); /* little-endian float32 bytes */
+    const float *src = raw ? nw : *w;
+    if (sc)
+        for (size_t r = 0; r < n; r += cout)
+            for (size_t k = 0; k < cout; k++) nw[r + k] = src[r + k] * sc[k];
+    else if (!raw)
+        memcpy(nw, src, n * sizeof(float));
+    if (s->kind == FR_STEP_CONV) s->p.conv.weights_raw = NULL;
     c->blocks[c->n_blocks] = nw;
     c->block_sizes[c->n_blocks++] = n * sizeof(float) + 4;
     *w = nw;
@@ -746,6 +754,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
             int64_t dims[FROST_MAX_RANK];
             memcpy(dims, b->vals[v].v.dims, sizeof dims);
             /* constant outputs are copied by a step (not folded) */
+            if (b->vals[v].v.kind == FR_VALUE_CONST && !fr_b_data(b, v)) goto done;
             fr_ival keep = b->vals[v];
             b->vals[v].v.kind = FR_VALUE_ARENA;
             int nv = fr_b_emit(b, &s, &v, 1, dims_rank, dims, 0);

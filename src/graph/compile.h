@@ -40,7 +40,8 @@ typedef struct fr_compiled {
 frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
                         char **err);
 /* Multiplies step i's weight_scale into a new block of weights owned by c and
- * clears it (the old weights are left alone).  FROST_OK when there is none. */
+ * clears it (the old weights are left alone); weights_raw (plan.h) are copied
+ * into that block too.  FROST_OK when there is neither. */
 frost_status fr_compiled_fold_weights(fr_compiled *c, int i);
 void fr_compiled_free(fr_compiled *c);
 

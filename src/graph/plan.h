@@ -181,6 +181,12 @@ typedef struct fr_conv_params {
      * can scale while it reorders); the runtime folds it into `weights`
      * for every step the backend does not take, so kernels never see it. */
     const float *weight_scale;
+    /* Added: weights still in the GraphDef's memory map, not 4-byte aligned
+     * (so not readable as floats): the same elements as `weights`, as
+     * little-endian float32 bytes, with weights == NULL.  Like weight_scale,
+     * only while a backend prepares the plan (it may reorder from these bytes);
+     * the runtime copies them into `weights` for the steps it does not take. */
+    const void *weights_raw;
 } fr_conv_params;
 
 typedef struct fr_matmul_params {

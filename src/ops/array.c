@@ -158,7 +158,9 @@ static int lower_pad(fr_builder *b, const fr_node *n) {
         if (c < 0) return -1;
         const fr_ival *cv = fr_b_val(b, c);
         if (cv->v.kind != FR_VALUE_CONST || cv->v.count != 1) return fr_b_fail(b, FROST_E_GRAPH, "constant_values must be a constant scalar");
-        value = cv->v.data[0];
+        const float *cd = fr_b_data(b, c);
+        if (!cd) return -1;
+        value = cd[0];
     }
     int64_t pads[2 * FROST_MAX_RANK];
     int np = fr_b_const_ints(b, p, pads, 2 * FROST_MAX_RANK, "the paddings");

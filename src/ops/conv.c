@@ -76,6 +76,7 @@ static int lower_conv(fr_builder *b, const fr_node *n) {
     c->dil_w = (int)dil[2];
     c->residual = -1;
     c->weights = wv->v.data;
+    c->weights_raw = wv->v.data ? NULL : wv->raw; /* lazy: the backend reads the bytes */
     int64_t dims[4] = {xv->v.dims[0], 0, 0, c->cout};
     if (fr_conv_dim(b, padding, xv->v.dims[1], c->kh, c->stride_h, c->dil_h, ep + 2, &dims[1], &c->pad_top, &c->pad_bottom) ||
         fr_conv_dim(b, padding, xv->v.dims[2], c->kw, c->stride_w, c->dil_w, ep + 4, &dims[2], &c->pad_left, &c->pad_right))

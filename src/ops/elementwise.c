@@ -29,12 +29,13 @@ static int per_channel(const fr_value *x, const fr_value *c) {
 static int emit_scale_shift(fr_builder *b, int x, int cst, int mode /* 0 add, 1 mul, 2 sub */, int *out) {
     const fr_ival *xv = fr_b_val(b, x);
     int C = (int)xv->v.dims[xv->v.rank - 1];
-    float *sc = fr_b_alloc(b, sizeof(float) * (size_t)C), *sh = fr_b_alloc(b, sizeof(float) * (size_t)C);
+    const float *cd = fr_b_data(b, cst);
+    float *sc = cd ? fr_b_alloc(b, sizeof(float) * (size_t)C) : NULL, *sh = sc ? fr_b_alloc(b, sizeof(float) * (size_t)C) : NULL;
     if (!sc || !sh) return -1;
     xv = fr_b_val(b, x);
     const fr_ival *cv = fr_b_val(b, cst);
     for (int c = 0; c < C; c++) {
-        float k = cv->v.data[cv->v.count == 1 ? 0 : c];
+        float k = cd[cv->v.count == 1 ? 0 : c];
         sc[c] = mode == 1 ? k : 1.0f;
         sh[c] = mode == 0 ? k : mode == 2 ? -k : 0.0f;
     }

@@ -28,12 +28,14 @@ static int lower_matmul(fr_builder *b, const fr_node *n) {
         if (tb) {
             float *t = fr_b_alloc(b, sizeof(float) * (size_t)(K * N) + 4);
             if (!t) return -1;
-            const float *src = fr_b_val(b, w)->v.data;
+            const float *src = fr_b_data(b, w);
+            if (!src) return -1;
             for (int64_t k = 0; k < K; k++)
                 for (int64_t j = 0; j < N; j++) t[k * N + j] = src[j * K + k];
             p->weights = t;
         } else {
-            p->weights = wv->v.data;
+            p->weights = fr_b_data(b, w);
+            if (!p->weights) return -1;
         }
         out = fr_b_emit(b, &s, &a, 1, 2, dims, 0);
     } else {

@@ -42,8 +42,9 @@ static int lower_batchnorm(fr_builder *b, const fr_node *n) {
     }
     float *sc = fr_b_alloc(b, sizeof(float) * (size_t)C), *sh = fr_b_alloc(b, sizeof(float) * (size_t)C);
     if (!sc || !sh) return -1;
-    const float *g = fr_b_val(b, in[1])->v.data, *beta = fr_b_val(b, in[2])->v.data;
-    const float *mean = fr_b_val(b, in[3])->v.data, *var = fr_b_val(b, in[4])->v.data;
+    const float *g = fr_b_data(b, in[1]), *beta = fr_b_data(b, in[2]);
+    const float *mean = fr_b_data(b, in[3]), *var = fr_b_data(b, in[4]);
+    if (!g || !beta || !mean || !var) return -1;
     for (int c = 0; c < C; c++) {
         sc[c] = g[c] / sqrtf(var[c] + eps);
         sh[c] = beta[c] - mean[c] * sc[c];

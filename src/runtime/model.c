@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "graph/builder.h"
 #include "runtime/runtime.h"
@@ -112,6 +115,15 @@ static void weights_unref(weight_refs *r, const void *p, size_t bytes) {
 static void weights_done(void *ctx, int index) {
     weight_refs *r = ctx;
     if (index < 0 || index >= r->c->plan.n_steps) return;
+    fr_step *s = &r->c->steps[index];
+    if (s->kind == FR_STEP_CONV && s->p.conv.weights_raw) { /* read from the file map: drop its pages */
+        const fr_conv_params *c = &s->p.conv;
+        size_t n = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
+        fr_graph_release_range(r->g, c->weights_raw, n);
+        s->p.conv.weights_raw = NULL;
+        s->p.conv.weight_scale = NULL;
+        return;
+    }
     size_t bytes = 0;
     const float **w = step_weights(&r->c->steps[index], &bytes);
     if (!w) return;
@@ -165,12 +177,17 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     for (int i = 0; i < plan->n_steps && st == FROST_OK; i++) {
         size_t bytes = 0;
         fr_step *s = &p->c->steps[i];
+        const void *raw = s->kind == FR_STEP_CONV ? s->p.conv.weights_raw : NULL;
         const float **w = step_weights(s, &bytes);
-        const float *ws = !w ? NULL : s->kind == FR_STEP_CONV ? s->p.conv.weight_scale : s->p.matmul.weight_scale;
-        if (p->claimed[i] || !ws) continue;
-        const float *old = *w;
+        const float *ws = !w && !raw ? NULL : s->kind == FR_STEP_CONV ? s->p.conv.weight_scale : s->p.matmul.weight_scale;
+        if (p->claimed[i] || (!ws && !raw)) continue;
+        const float *old = w ? *w : NULL;
         st = fr_compiled_fold_weights(p->c, i);
-        if (st == FROST_OK) weights_unref(&refs, old, bytes);
+        if (st == FROST_OK && old) weights_unref(&refs, old, bytes);
+        if (st == FROST_OK && raw) { /* copied out of the file map */
+            step_weights(s, &bytes);
+            fr_graph_release_range(m->g, raw, bytes);
+        }
     }
     if (st != FROST_OK && p->be_state) { /* folding failed after a successful prepare */
         p->be->release(p->be_state);
@@ -236,6 +253,12 @@ void frost_model_free(frost_model *m) {
     pthread_mutex_destroy(&m->lock);
     frost_graph_free(m->g);
     free(m);
+#if defined(__GLIBC__)
+    /* The weights were freed piecewise while compiling, which makes glibc
+     * serve the large buffers that followed from its heap; hand those pages
+     * back to the system now rather than keep them for the next model. */
+    malloc_trim(0);
+#endif
 }
 
 frost_status frost_model_compile(const frost_graph *g, const frost_options *opt, frost_model **out, char **err) {
