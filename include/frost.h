@@ -269,6 +269,13 @@ FROST_API void frost_context_free(frost_context *context);
 FROST_API frost_status frost_context_run(frost_context *context, int batch, const float *const *inputs,
                                          float *const *outputs);
 
+/** Build (or find in the model's cache) the plan for `batch` items and bind this
+ *  context's arena for it, without running anything: afterwards the first run
+ *  at that batch size carries no one-time cost either.  Optional; the first
+ *  run at a new batch size does the same by itself.  FROST_E_LIMIT when batch
+ *  is outside 1..max_batch. */
+FROST_API frost_status frost_context_reserve(frost_context *context, int batch);
+
 /** Shorthand for a model with one input and one output. */
 FROST_API frost_status frost_context_run1(frost_context *context, int batch, const float *input, float *output);
 

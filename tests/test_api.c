@@ -140,6 +140,17 @@ int main(void) {
     frost_context_profile_reset(c);
     CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 3 && prof[0].runs == 0);
 
+    /* reserve: builds a batch size's plan without running; bounds as for runs */
+    frost_context *cr = NULL;
+    CHECK(frost_context_create(m, &cr, NULL) == FROST_OK);
+    CHECK(frost_context_reserve(cr, 0) == FROST_E_LIMIT && strstr(frost_context_error(cr), "outside") != NULL);
+    CHECK(frost_context_reserve(cr, 9) == FROST_E_LIMIT);
+    CHECK(frost_context_reserve(cr, 3) == FROST_OK && frost_context_error(cr)[0] == 0);
+    CHECK(frost_context_run1(cr, 3, in, out) == FROST_OK && frost_context_run1(cp, 3, in, ref) == FROST_OK);
+    CHECK(tu_max_abs_diff(out, ref, 3 * 3) <= 1e-5);
+    CHECK(frost_context_reserve(NULL, 1) == FROST_E_INVALID_ARGUMENT);
+    frost_context_free(cr);
+
     /* four threads, one model, different batch sizes at once */
     float want[8 * 3];
     CHECK(frost_context_run1(c, 8, in, want) == FROST_OK);

@@ -456,6 +456,18 @@ int frost_cmd_classify(int argc, char **argv) {
         goto done;
     }
 
+    /* Build the plans of the batch sizes this run will use before anything is
+     * timed: the full batch and, when the number of images is known, the
+     * remainder (both one-time costs, like loading the model). */
+    long nimages = streaming ? 0 : cls_count_inputs(f.inputs, f.ninputs);
+    int sizes[2] = {nimages > 0 && nimages < batch ? (int)nimages : batch, nimages > batch ? (int)(nimages % batch) : 0};
+    for (int s = 0; s < 2; s++)
+        if (sizes[s] > 0 && frost_context_reserve(ctx, sizes[s]) != FROST_OK) {
+            fprintf(stderr, "frost: %s\n", frost_context_error(ctx));
+            status = 1;
+            goto done;
+        }
+
     cls_pipeline_config pc = {0};
     pc.inputs = f.inputs;
     pc.num_inputs = f.ninputs;
@@ -471,7 +483,7 @@ int frost_cmd_classify(int argc, char **argv) {
     cls_progress prog = {0};
     if (f.progress != 0 && !streaming && many) {
         prog.on = f.progress == 1 || isatty(STDERR_FILENO);
-        if (prog.on) prog.total = cls_count_inputs(f.inputs, f.ninputs);
+        if (prog.on) prog.total = nimages;
         if (f.progress < 0 && prog.total < 2) prog.on = 0;
     }
     prog.start = now_s();
@@ -542,7 +554,8 @@ int frost_cmd_classify(int argc, char **argv) {
         /* Throughput of the whole loop vs of the inference calls alone: their
          * ratio shows how well reading and decoding overlap inference. */
         double wall = now_s() - prog.start, per_image_ms = run_ms / (double)f.count / (double)images_run;
-        fprintf(stderr, "average time: %.3f ms (%ld runs, batch up to %d)\n", run_ms / (double)runs, runs, batch);
+        fprintf(stderr, "average time: %.3f ms (%ld runs, batch up to %d): %.3f ms per image\n", run_ms / (double)runs,
+                runs, batch, per_image_ms);
         fprintf(stderr, "%ld images in %.3f s: %.2f images/s end to end, %.2f images/s inference alone\n", images_run,
                 wall, (double)images_run / wall, 1e3 / per_image_ms);
     }

@@ -118,6 +118,17 @@ oom:
     return FROST_E_NO_MEMORY;
 }
 
+frost_status frost_context_reserve(frost_context *c, int batch) {
+    if (!c) return FROST_E_INVALID_ARGUMENT;
+    c->error[0] = 0;
+    if (batch < 1 || batch > c->m->max_batch) {
+        set_error(c, "batch size %d is outside 1..%d", batch, c->m->max_batch);
+        return FROST_E_LIMIT;
+    }
+    fr_ctx_batch *e;
+    return get_entry(c, batch, &e);
+}
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
