@@ -12,19 +12,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.environ["FROST_SRC"], "tests", "graphgen"))
 import models  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
 
 FROST = os.environ["FROST_BIN"]
 TMP = os.environ["FROST_TMP"]
-failed = passed = 0
-
-
-def check(cond, what):
-    global failed, passed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("CHECK failed:", what)
 
 
 def run(pb, x, batch, out_name):
@@ -63,5 +55,4 @@ if y4 is not None:
     # the items differ, so the comparison above is not vacuous
     check(float(np.abs(y4[0] - y4[1]).max()) > 1e-4, "different inputs give different outputs")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(summary())

@@ -14,6 +14,8 @@ import time
 
 import cv2
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
 
 FROST = os.environ.get("FROST_BIN", "frost")
 SHARED = os.environ.get("FROST_SHARED", "../shared")
@@ -30,17 +32,6 @@ V1 = ["--graph=" + os.path.join(M, "mobilenet_v1_0.25_128_quant_float.pb"),
       "--labels=" + os.path.join(M, "imagenet_labels.txt"), "--input_mean", "128", "--input_std", "128"]
 BMPS = ["grace_hopper.bmp", "cat.bmp", "bird.bmp", "dragonfly.bmp"]
 LINE = re.compile(r"^(.*) \((\d+)\): (\S+)$")
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAILED:", what, file=sys.stderr)
 
 
 def run(args, stdin=None, timeout=300):
@@ -254,5 +245,4 @@ check(outs["tf1"] is not None and outs["tf2"] is not None and outs["tf1"] != out
 rc, out, err = run(["classify"] + V1 + ["--profiling", "--top_k=1", paths[1]])
 check(rc == 0 and "per-op profile" in err, "profiling table: %s" % err[-300:])
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(summary())

@@ -18,21 +18,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tfjs_models import LayersModel, Weights, b64, graph_model  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 FROST = os.environ.get("FROST_BIN", "build/frost")
 TMP = os.environ.get("FROST_TMP", "/tmp/frost_test_convert")
 os.makedirs(TMP, exist_ok=True)
 TOL = 1e-4
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 # ---- numpy reference (NHWC, TensorFlow semantics) ---------------------------
@@ -439,8 +430,7 @@ def main():
     error_case("malformed JSON", bad, "notjson.json")
     error_case("missing file", os.path.join(TMP, "nonexistent.json"), "nonexistent.json")
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,22 +16,14 @@ import subprocess
 import sys
 
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
 
 SRC = os.environ.get("FROST_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 FROST = os.environ.get("FROST_BIN", os.path.join(SRC, "build", "frost"))
 TMP = os.environ.get("FROST_TMP", "/tmp/frost_test_convert_nsfwjs")
 SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
 TOL = 1e-4
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def main():
@@ -112,8 +104,7 @@ def main():
               % (name, err))
         print("%-17s frost classify on %d JPEGs vs tfjs: max abs error %.2e" % (name, len(photos), err))
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -14,17 +14,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "graphgen"))
 import models  # noqa: E402
 from tfgraph import GraphDef, census, parse_graphdef, parse_tensor  # noqa: E402
-
-failed = passed = 0
-
-
-def check(cond, what):
-    global failed, passed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("CHECK failed:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
 
 
 INCEPTION_V3_CENSUS = {
@@ -189,8 +180,7 @@ def main():
     test_tensor_roundtrip()
     test_inception_v3(tmp)
     test_all_models(tmp)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

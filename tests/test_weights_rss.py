@@ -13,6 +13,8 @@ import json
 import os
 import subprocess
 import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
 
 GEN = os.path.join(os.environ["FROST_SRC"], "tests", "graphgen", "models.py")
 if os.environ.get("FROST_SANITIZE", "0") == "1":
@@ -21,16 +23,6 @@ if os.environ.get("FROST_SANITIZE", "0") == "1":
 
 FROST = os.environ["FROST_BIN"]
 TMP = os.environ["FROST_TMP"]
-failed = passed = 0
-
-
-def check(cond, what):
-    global failed, passed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("CHECK failed:", what)
 
 
 def peak_rss(args):
@@ -65,5 +57,4 @@ finally:
     if os.path.exists(pb):
         os.remove(pb)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(summary())
