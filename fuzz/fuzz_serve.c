@@ -45,23 +45,7 @@ static int setup_model(sv_model *m, const char *name, const uint8_t *pb, size_t 
     frost_status st = frost_model_compile(g, &o, &m->model, NULL);
     frost_graph_free(g);
     if (st != FROST_OK) return -1;
-    m->num_inputs = frost_model_input_count(m->model);
-    m->num_outputs = frost_model_output_count(m->model);
-    if (m->num_inputs > SERVE_MAX_IO || m->num_outputs > SERVE_MAX_IO) return -1;
-    for (int i = 0; i < m->num_inputs; i++) { /* as tools/cmd_serve.c load_model() */
-        frost_model_input_shape(m->model, i, &m->in_shape[i]);
-        m->in_size[i] = frost_model_input_size(m->model, i);
-        if (m->image_input < 0 && m->in_shape[i].rank == 4 && m->in_shape[i].dims[3] == 3) {
-            m->image_input = i;
-            m->pp.height = (int)m->in_shape[i].dims[1];
-            m->pp.width = (int)m->in_shape[i].dims[2];
-        }
-    }
-    for (int j = 0; j < m->num_outputs; j++) {
-        frost_model_output_shape(m->model, j, &m->out_shape[j]);
-        m->out_size[j] = frost_model_output_size(m->model, j);
-    }
-    return 0;
+    return sv_model_describe(m);
 }
 
 static int setup(void) {

@@ -168,32 +168,18 @@ static int load_model(sv_model *m, int width, int height, int max_batch, int thr
         fprintf(stderr, "frost serve: out of memory\n");
         return -1;
     }
-    m->num_inputs = frost_model_input_count(m->model);
-    m->num_outputs = frost_model_output_count(m->model);
-    if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO) {
+    if (sv_model_describe(m) != 0) {
         fprintf(stderr, "frost serve: model %s has %d inputs and %d outputs; frost serve handles 1 to %d of each\n",
                 m->name, m->num_inputs, m->num_outputs, SERVE_MAX_IO);
         return -1;
     }
-    for (int i = 0; i < m->num_inputs; i++) {
-        frost_model_input_shape(m->model, i, &m->in_shape[i]);
-        m->in_size[i] = frost_model_input_size(m->model, i);
+    for (int i = 0; i < m->num_inputs; i++)
         for (int d = 1; d < m->in_shape[i].rank; d++)
             if (m->in_shape[i].dims[d] < 1) {
                 fprintf(stderr, "frost serve: model %s: input %s has an unknown size; give input_width/input_height\n",
                         m->name, frost_model_input_name(m->model, i));
                 return -1;
             }
-        if (m->image_input < 0 && m->in_shape[i].rank == 4 && m->in_shape[i].dims[3] == 3) {
-            m->image_input = i;
-            m->pp.height = (int)m->in_shape[i].dims[1];
-            m->pp.width = (int)m->in_shape[i].dims[2];
-        }
-    }
-    for (int j = 0; j < m->num_outputs; j++) {
-        frost_model_output_shape(m->model, j, &m->out_shape[j]);
-        m->out_size[j] = frost_model_output_size(m->model, j);
-    }
     if (m->labels_path) {
         m->num_labels = cli_labels_load(m->labels_path, &m->labels);
         if (m->num_labels < 0) return -1;

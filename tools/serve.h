@@ -203,6 +203,12 @@ int sv_request_alloc(const sv_model *m, int count, sv_request *req);
 void sv_request_free(sv_request *req);
 
 /* Responses (malloc'd JSON text). */
+/* Fill m's signature from its compiled model: input/output counts, shapes and
+ * sizes, and the image input (the first NHWC input with 3 channels, whose
+ * height/width become m->pp's).  -1 when the model has no inputs or outputs,
+ * or more than SERVE_MAX_IO of either. */
+int sv_model_describe(sv_model *m);
+
 char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len);
 char *sv_response_classify(const sv_model *m, const sv_request *req, int top_k, size_t *len);
 char *sv_response_status(const sv_model *m, size_t *len);
