@@ -289,8 +289,8 @@ static void matmul_test(const char *what, int m, int k, int n, int bias, int res
     tp_free(&t);
 }
 
-static void pool_test(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
-                      uint32_t seed) {
+static void pool_test_epi(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
+                          uint32_t seed, int bias, fr_act act) {
     tplan t;
     tp_init(&t, seed);
     int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
@@ -304,9 +304,14 @@ static void pool_test(const char *what, fr_pool_op op, int n, int h, int w, int 
     int x = tp_value(&t, 0, 4, n, h, w, c);
     int y = tp_value(&t, 0, 4, n, oh, ow, c);
     fr_step *s = tp_step(&t, FR_STEP_POOL, what, 1, &x, y);
-    s->p.pool = (fr_pool_params){op, k, k, st, st, pt, pb, pl, pr};
+    s->p.pool = (fr_pool_params){op, k, k, st, st, pt, pb, pl, pr, bias ? tp_const(&t, (size_t)c, 1.f) : NULL, act, 0.f};
     tp_check(&t, what, cfg_fp32(), 1e-4, 1);
     tp_free(&t);
+}
+
+static void pool_test(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
+                      uint32_t seed) {
+    pool_test_epi(what, op, n, h, w, c, k, st, same, seed, 0, FR_ACT_NONE);
 }
 
 static void reduce_test(const char *what, fr_reduce_op op, unsigned mask, int keep, uint32_t seed) {
@@ -471,6 +476,10 @@ int main(void) {
     pool_test("avgpool 3x3 s2 SAME even 8x8 c7", FR_POOL_AVG, 1, 8, 8, 7, 3, 2, 1, 5);
     pool_test("avgpool 8x8 VALID (global) c2048", FR_POOL_AVG, 2, 8, 8, 2048, 8, 8, 0, 6);
     pool_test("avgpool 7x7 VALID c1024", FR_POOL_AVG, 1, 7, 7, 1024, 7, 2, 0, 7);
+    /* a 1x1 convolution's bias and activation moved behind an average pool */
+    pool_test_epi("avgpool 3x3 s1 SAME 35x35 c32 + bias + relu", FR_POOL_AVG, 2, 35, 35, 32, 3, 1, 1, 8, 1, FR_ACT_RELU);
+    pool_test_epi("avgpool 3x3 s1 SAME 17x17 c19 + bias + relu6", FR_POOL_AVG, 1, 17, 17, 19, 3, 1, 1, 9, 1,
+                  FR_ACT_RELU6);
 
     reduce_test("mean over H,W keep", FR_RED_MEAN, 6u, 1, 1);
     reduce_test("mean over H,W squeeze", FR_RED_MEAN, 6u, 0, 2);

@@ -221,6 +221,38 @@ static void pool_tests(void) {
     fr_gdw_free(w);
 }
 
+/* AvgPool -> 1x1 Conv2D + BiasAdd + Relu: the compiler runs the convolution
+ * first and pools its output with the bias and activation (no_optimize
+ * keeps the graph's order; both must give the hand-computed values). */
+static void pool_conv_commute_test(void) {
+    /* x[pos][c] = 2 pos + c + 1 on a 3x3 grid of 2 channels; the 1x1 conv
+     * (2, -1) gives 2 x0 - x1 = 2 pos = x0 - 1 per pixel, so
+     * y = relu(avg3x3(x0) - 1 - 4) where avg3x3(x0) = 2 avg(pos) + 1 over
+     * the in-bounds neighbours: 5 6 7 / 8 9 10 / 11 12 13. */
+    float x[18];
+    for (int i = 0; i < 18; i++) x[i] = (float)(i + 1);
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, 3, 3, 2));
+    fr_gdw_node(w, "pool", "AvgPool", IN("x"));
+    fr_gdw_attr_str(w, "padding", "SAME");
+    fr_gdw_attr_ints(w, "ksize", 4, D(1, 3, 3, 1));
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    fr_gdw_const_f(w, "k", 4, D(1, 1, 2, 1), F(2, -1));
+    fr_gdw_node(w, "conv", "Conv2D", IN("pool", "k"));
+    fr_gdw_attr_str(w, "padding", "SAME");
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    fr_gdw_const_f(w, "b", 1, D(1), F(-4));
+    fr_gdw_node(w, "bias", "BiasAdd", IN("conv", "b"));
+    fr_gdw_node(w, "y", "Relu", IN("bias"));
+    const float *in[] = {x};
+    expect("AvgPool -> 1x1 Conv2D + BiasAdd + Relu", w, "y", 1, in, 1, F(0, 1, 2, 3, 4, 5, 6, 7, 8), 9, 1e-5);
+    float res[16];
+    run_graph(w, "y", 1, in, 1, res, 0, NULL, NULL);
+    /* BiasAdd and Relu fused into the convolution (2), then moved (+1) */
+    CHECK_MSG(last_stats.fused_ops == 3, "the pool and the convolution commute (fused_ops %d)", last_stats.fused_ops);
+    fr_gdw_free(w);
+}
+
 static void binary_one(const char *op, const float *want) {
     /* x [N,2,1] = (1, 2) against c [3] = (10, 20, 30) -> [N,2,3] */
     fr_gdw *w = fr_gdw_new();
@@ -618,6 +650,7 @@ int main(void) {
     conv_tests();
     depthwise_tests();
     pool_tests();
+    pool_conv_commute_test();
     elementwise_tests();
     batchnorm_tests();
     matmul_tests();

@@ -106,6 +106,10 @@ frost_status fr_dn_fail(char **error, const char *what, dnnl_status_t s);
         if (fr_dn_s_ != dnnl_success) return fr_dn_fail((b)->error, #call, fr_dn_s_);                                 \
     } while (0)
 
+/* Whether oneDNN's FP32 Winograd F(2x2, 3x3) beats its direct convolution
+ * (with the reorders around it) for a 3x3 stride-1 layer of this shape. */
+int fr_dn_winograd_pays(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+
 /* Dense row-major descriptor of `rank` dims (rank 0 is treated as [1]). */
 void fr_dn_md_plain(dnnl_memory_desc_t *md, int rank, const int64_t *dims, dnnl_data_type_t dt);
 /* 4-D NHWC tensor as oneDNN's logical (N, C, H, W) with NHWC strides. */

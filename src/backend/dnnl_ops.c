@@ -129,7 +129,8 @@ static frost_status build_conv(fr_dn_build *b) {
     dnnl_dims_t strides = {c->stride_h, c->stride_w}, dil = {c->dil_h - 1, c->dil_w - 1};
     dnnl_dims_t pl = {c->pad_top, c->pad_left}, pr = {c->pad_bottom, c->pad_right};
     int wino = b->st->cfg.winograd && !dw && !res && c->kh == 3 && c->kw == 3 && c->stride_h == 1 &&
-               c->stride_w == 1 && c->dil_h == 1 && c->dil_w == 1 && cdt == dnnl_f32;
+               c->stride_w == 1 && c->dil_h == 1 && c->dil_w == 1 && cdt == dnnl_f32 &&
+               fr_dn_winograd_pays(c->cin, c->cout, oh, ow);
 
     dnnl_primitive_attr_t attr = NULL;
     frost_status st = fr_dn_attr(b, res ? &rmd : NULL, c->act, c->alpha, &attr);
@@ -279,8 +280,9 @@ static frost_status build_matmul(fr_dn_build *b) {
 
 /* ---------------------------------------------------------------- pool --- */
 
+/* Pooling of an NHWC value, then + bias (per channel, NULL: none) and act. */
 static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh, int kw, int sh, int sw, int pt,
-                                    int pb, int pleft, int pright) {
+                                    int pb, int pleft, int pright, const float *bias, fr_act act, float alpha) {
     const fr_step *s = b->step;
     const fr_value *x = val(b, s->inputs[0]), *y = val(b, s->output);
     if (x->rank != 4 || x->kind != FR_VALUE_ARENA) return FROST_OK;
@@ -293,15 +295,19 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
     dnnl_dims_t st_ = {sh, sw}, k = {kh, kw}, pl = {pt, pleft}, pr = {pb, pright};
     dnnl_pooling_desc_t d;
     FR_DN_TRY(b, dnnl_pooling_forward_desc_init(&d, dnnl_forward_inference, alg, &xmd, &ymd, st_, k, pl, pr));
+    dnnl_memory_desc_t bmd;
+    fr_dn_md_nhwc(&bmd, 1, c, 1, 1, dnnl_f32);
     dnnl_primitive_attr_t attr = NULL;
-    frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
+    frost_status st = fr_dn_attr(b, bias ? &bmd : NULL, act, alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
     st = make_pd(b, &pd, &d, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
-    fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
-    return emit(b, pd, args, 2);
+    fr_dn_arg args[4] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
+    int na = 2;
+    if (bias) args[na++] = ARG_PTR(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, bias, bmd);
+    return emit(b, pd, args, na);
 }
 
 static frost_status build_pool(fr_dn_build *b) {
@@ -309,7 +315,7 @@ static frost_status build_pool(fr_dn_build *b) {
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,
-                           p->pad_right);
+                           p->pad_right, p->bias, p->act, p->alpha);
 }
 
 /* -------------------------------------------------------------- reduce --- */
@@ -322,7 +328,7 @@ static frost_status build_reduce(fr_dn_build *b) {
     /* Global pooling over H and W of NHWC: the pooling kernels are fastest. */
     if (x->rank == 4 && r->axes_mask == 6u && (r->op == FR_RED_MEAN || r->op == FR_RED_MAX))
         return build_pool_nhwc(b, r->op == FR_RED_MEAN ? dnnl_pooling_avg_exclude_padding : dnnl_pooling_max,
-                               (int)x->dims[1], (int)x->dims[2], 1, 1, 0, 0, 0, 0);
+                               (int)x->dims[1], (int)x->dims[2], 1, 1, 0, 0, 0, 0, NULL, FR_ACT_NONE, 0.f);
     static const dnnl_alg_kind_t algs[] = {dnnl_reduction_mean, dnnl_reduction_sum, dnnl_reduction_mul,
                                            dnnl_reduction_max, dnnl_reduction_min};
     if ((unsigned)r->op >= sizeof(algs) / sizeof(algs[0])) return FROST_OK;

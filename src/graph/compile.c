@@ -351,6 +351,54 @@ static int fuse_activation(fr_builder *b, int i) {
     return 0;
 }
 
+/* AvgPool (stride 1) followed by a 1x1 convolution, the pool's only reader:
+ * both are linear and the pool weighs every channel alike, so
+ * conv1x1(avgpool(x)) + bias == avgpool(conv1x1(x)) + bias.  Pooling after
+ * the convolution pools cout instead of cin channels (Inception's pool
+ * branches: 192..2048 channels down to 32..192); the convolution does the
+ * same work.  The pool step i becomes the bias-free convolution and the
+ * convolution step j the pool, which takes over its bias and activation. */
+static int commute_avgpool_conv(fr_builder *b, int j) {
+    fr_step *k = &b->steps[j];
+    const fr_conv_params *c = &k->p.conv;
+    if (c->kh != 1 || c->kw != 1 || c->stride_h != 1 || c->stride_w != 1 || c->groups != 1 || c->residual >= 0 ||
+        c->pad_top || c->pad_bottom || c->pad_left || c->pad_right || c->cout >= c->cin)
+        return 0;
+    int pv = k->inputs[0];
+    if (!alive_single_use(b, pv)) return 0;
+    int i = b->vals[pv].producer;
+    fr_step *p = &b->steps[i];
+    if (p->kind != FR_STEP_POOL || p->p.pool.op != FR_POOL_AVG || p->p.pool.bias || p->p.pool.act != FR_ACT_NONE)
+        return 0;
+    const fr_value *x = &b->vals[p->inputs[0]].v, *pooled = &b->vals[pv].v;
+    if (x->rank != 4 || pooled->dims[1] != x->dims[1] || pooled->dims[2] != x->dims[2]) return 0;
+    int *in = fr_b_alloc(b, sizeof(int));
+    char *label = join_label(b, p->label, c->act != FR_ACT_NONE ? "BiasAdd+Act" : "BiasAdd");
+    if (!in || !label) return -1;
+    fr_step pool = *p, conv = *k;
+    /* step i: conv1x1(x) without its epilogue, into the pool's value (now cout channels) */
+    conv.inputs = pool.inputs;
+    conv.output = pv;
+    conv.p.conv.bias = NULL;
+    conv.p.conv.act = FR_ACT_NONE;
+    conv.p.conv.alpha = 0;
+    fr_value *t = &b->vals[pv].v;
+    t->dims[3] = c->cout;
+    t->count = (size_t)t->dims[0] * (size_t)t->dims[1] * (size_t)t->dims[2] * (size_t)c->cout;
+    /* step j: avgpool(t) + bias, activation, into the convolution's output */
+    *in = pv;
+    pool.inputs = in;
+    pool.output = k->output;
+    pool.p.pool.bias = c->bias;
+    pool.p.pool.act = c->act;
+    pool.p.pool.alpha = c->alpha;
+    pool.label = label;
+    b->steps[i] = conv;
+    b->steps[j] = pool;
+    b->fused_ops++;
+    return 0;
+}
+
 static void run_optimizations(fr_builder *b) {
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
@@ -358,6 +406,8 @@ static void run_optimizations(fr_builder *b) {
         if (b->steps[i].kind == FR_STEP_BINARY) fuse_residual(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_UNARY) fuse_activation(b, i);
+    for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
+        if (b->steps[i].kind == FR_STEP_CONV) commute_avgpool_conv(b, i);
 }
 
 /* ------------------------------------------------------------- planning */
@@ -538,6 +588,7 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
                     keep_ptr(keep, &nk, s->p.matmul.weight_scale);
             if (s->kind == FR_STEP_SCALE_SHIFT)
                 keep_ptr(keep, &nk, s->p.scale_shift.scale), keep_ptr(keep, &nk, s->p.scale_shift.shift);
+            if (s->kind == FR_STEP_POOL) keep_ptr(keep, &nk, s->p.pool.bias);
         }
         qsort(keep, (size_t)nk, sizeof *keep, cmp_ptr);
         int m = 0;

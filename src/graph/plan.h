@@ -205,6 +205,11 @@ typedef struct fr_pool_params {
     int kh, kw;
     int stride_h, stride_w;
     int pad_top, pad_bottom, pad_left, pad_right;
+    /* Added: applied after pooling, y = act(pool(x) + bias): a 1x1
+     * convolution's epilogue moved behind an average pool (compile.c). */
+    const float *bias; /* [C] or NULL */
+    fr_act act;
+    float alpha;
 } fr_pool_params;
 
 typedef struct fr_binary_params {

@@ -71,6 +71,8 @@ void fr_kernel_pool(const fr_plan *plan, const fr_step *s, void *arena) {
                 if (p->op == FR_POOL_AVG && cnt > 0) {
                     for (int c = 0; c < C; c++) op[c] /= (float)cnt;
                 }
+                if (p->bias || p->act != FR_ACT_NONE)
+                    for (int c = 0; c < C; c++) op[c] = fr_apply_act(op[c] + (p->bias ? p->bias[c] : 0.0f), p->act, p->alpha);
             }
 }
 
