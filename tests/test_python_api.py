@@ -258,8 +258,39 @@ m2.close()
 raises("closed model", frost.InvalidArgumentError, lambda: m2.classify(IMAGES[2]), "closed")
 m2.close()  # idempotent
 
+# ------------------------------------------------- iclassify and the example
+# 8. iclassify streams the same results; examples/label_image.py prints the
+# CLI's labels and scores (%g of the same floats).
+with frost.Model(V1, labels=LABELS, input_mean=128, input_std=128, threads=1) as m:
+    gen = m.iclassify(iter(IMAGES), batch=2)
+    check(m._busy == 0, "nothing borrowed before the first result")
+    first = next(gen)
+    check(m._busy == 1, "a context borrowed while streaming")
+    rest = list(gen)
+    check(m._busy == 0, "and returned at the end")
+    check([first] + rest == m.classify(IMAGES, batch=3), "iclassify == classify")
+    g2 = m.iclassify(IMAGES)
+    next(g2)
+    g2.close()
+    check(m._busy == 0, "an abandoned generator returns its context")
+LINE = re.compile(r"^(.*) \((\d+)\): (\S+)$")
+p = subprocess.run([FROST, "classify", "--graph=" + V2, "--labels=" + LABELS, "--input_mean=128", "--input_std=128",
+                    "--batch=1"] + IMAGES, capture_output=True, text=True, timeout=300)
+cli = [(mm.group(1), mm.group(3)) for mm in map(LINE.match, p.stdout.splitlines()) if mm]
+p2 = subprocess.run([sys.executable, os.path.join(SRC, "examples", "label_image.py"), "--graph=" + V2,
+                     "--labels=" + LABELS, "--input_mean=128", "--input_std=128", "--image=" + IMAGES[0],
+                     "--batch=1"] + IMAGES[1:], capture_output=True, text=True, timeout=300)
+ex = [tuple(line.rsplit(" ", 1)) for line in p2.stdout.splitlines() if not line.endswith(":")]
+check(p.returncode == 0 and p2.returncode == 0 and len(cli) == 25, "CLI %d / example %d: %s" % (
+    p.returncode, p2.returncode, p2.stderr))
+check(ex == cli, "example vs CLI: %s vs %s" % (ex[:3], cli[:3]))
+check([line for line in p2.stdout.splitlines() if line.endswith(":")] == [i + ":" for i in IMAGES], "headers")
+p3 = subprocess.run([sys.executable, os.path.join(SRC, "examples", "label_image.py"), "--graph=" + missing],
+                    capture_output=True, text=True, timeout=60)
+check(p3.returncode == 1 and missing in p3.stderr, "example on a missing graph: %d %s" % (p3.returncode, p3.stderr))
+
 # ------------------------------------------------------------ without numpy
-# 8. Lists and float buffers in, lists out; top-k in pure Python; same numbers.
+# 9. Lists and float buffers in, lists out; top-k in pure Python; same numbers.
 saved = _model._np
 _model._np = None
 try:

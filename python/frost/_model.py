@@ -310,6 +310,11 @@ class Model:
         raises the first image's frost.Error (ImageError, FileError, ...);
         errors="none" puts None in place of a failed image's result.
         """
+        return list(self.iclassify(images, top_k, batch, errors))
+
+    def iclassify(self, images, top_k=5, batch=16, errors="raise"):
+        """classify() as a generator: yields each image's result as soon as its
+        batch has run, reading `images` lazily (for long or endless streams)."""
         if errors not in ("raise", "none"):
             raise InvalidArgumentError("errors: %r is not 'raise' or 'none'" % (errors,))
         if self._pp is None:
@@ -322,9 +327,12 @@ class Model:
             raise InvalidArgumentError("top_k must be at least 1")
         if _is_one_image(images):
             images = [images]
+        return self._iclassify(iter(images), top_k, batch, errors == "raise")
+
+    def _iclassify(self, it, top_k, batch, raise_errors):
         in_n, out_n = self._in_sizes[0], self._out_sizes[0]
         k = min(top_k, out_n)
-        results = []
+        number = 0
         w = self._acquire()
         try:
             if w.cap < batch:
@@ -332,33 +340,32 @@ class Model:
                 w.outbuf = (ctypes.c_float * (out_n * batch))()
                 w.cap = batch
             base = ctypes.addressof(w.inbuf)
-            it = iter(images)
             while True:
-                chunk = []  # (result slot, row in the batch or -1)
+                rows = []  # per image: its row in the batch, -1 when it failed
                 nok = 0
                 for img in it:
                     try:
-                        self._preprocess(img, len(results) + len(chunk), base + 4 * in_n * nok)
+                        self._preprocess(img, number, base + 4 * in_n * nok)
+                        rows.append(nok)
+                        nok += 1
                     except Error:
-                        if errors == "raise":
+                        if raise_errors:
                             raise
-                        chunk.append(-1)
-                        continue
-                    chunk.append(nok)
-                    nok += 1
-                    if nok == batch:
+                        rows.append(-1)
+                    number += 1
+                    if len(rows) == batch:
                         break
-                if not chunk:
-                    break
+                if not rows:
+                    return
                 if nok:
                     st = lib.frost_context_run1(w.ctx, nok, w.inbuf, w.outbuf)
                     if st:
                         raise error_for(st, "%s: inference failed: %s" % (self.source,
                                                                           text(lib.frost_context_error(w.ctx))))
-                results.extend(None if row < 0 else self._ranked(w.outbuf, row, out_n, k) for row in chunk)
+                done = [None if row < 0 else self._ranked(w.outbuf, row, out_n, k) for row in rows]
+                yield from done
         finally:
             self._release(w)
-        return results
 
     def _not_an_image_model(self):
         if len(self.inputs) != 1:
