@@ -20,6 +20,9 @@ BUILD = os.environ.get("FROST_BUILD", os.path.join(SRC, "build"))
 FROST = os.environ.get("FROST_BIN", os.path.join(BUILD, "frost"))
 SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
 TMP = os.environ.get("FROST_TMP", "/tmp")
+if os.environ.get("FROST_SANITIZE", "0") == "1":
+    print("sanitizer build: python cannot load an instrumented libfrost without preloading the runtime: skipped")
+    sys.exit(77)
 os.environ["FROST_LIBRARY"] = os.path.join(BUILD, "libfrost.so")
 sys.path.insert(0, os.path.join(SRC, "python"))
 import frost  # noqa: E402
@@ -198,6 +201,11 @@ with frost.Model(V1, threads=1) as m:
         check(False, "wrong input size accepted")
     except frost.InvalidArgumentError as e:
         check("49152" in str(e), "wrong size message: %s" % e)
+    try:
+        m.run(np.zeros((4, 64, 64, 3), np.float32))
+        check(False, "wrong image size accepted")
+    except frost.InvalidArgumentError as e:
+        check("[4, 64, 64, 3]" in str(e), "wrong shape message: %s" % e)
     # More than max_batch items run in pieces.
     with frost.Model(V1, threads=1, max_batch=2) as m2:
         check(m2.max_batch == 2, "max_batch %d" % m2.max_batch)

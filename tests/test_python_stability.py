@@ -17,6 +17,9 @@ SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
 if not os.path.isdir(os.path.join(SHARED, "models")):
     print("no ../shared: skipped")
     sys.exit(77)
+if os.environ.get("FROST_SANITIZE", "0") == "1":
+    print("sanitizer build: python cannot load an instrumented libfrost without preloading the runtime: skipped")
+    sys.exit(77)
 os.environ["FROST_LIBRARY"] = os.path.join(BUILD, "libfrost.so")
 sys.path.insert(0, os.path.join(SRC, "python"))
 import frost  # noqa: E402

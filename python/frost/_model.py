@@ -435,6 +435,11 @@ class Model:
         for i, x in enumerate(xs):
             buf, addr, n = _float_buffer(x)
             size = self._in_sizes[i]
+            shape = self.input_shapes[i]
+            if _np is not None and buf.ndim == len(shape) and any(
+                    d is not None and d != g for d, g in zip(shape[1:], buf.shape[1:])):
+                raise InvalidArgumentError("input '%s' has shape %s, the model takes %s" % (
+                    self.inputs[i], list(buf.shape), list(shape)))
             if size == 0 or n % size or n == 0:
                 raise InvalidArgumentError("input '%s' takes a multiple of %d floats (shape %s), not %d" % (
                     self.inputs[i], size, list(self.input_shapes[i]), n))
