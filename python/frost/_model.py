@@ -1,0 +1,528 @@
+"""frost.Model: load and compile a frozen graph once, classify and run many times."""
+import array
+import collections
+import ctypes
+import heapq
+import math
+import os
+import threading
+
+try:
+    import numpy as _np
+except ImportError:  # the package works without numpy, with lists and buffers
+    _np = None
+
+from . import _capi
+from ._capi import lib, check, text
+from ._errors import Error, InvalidArgumentError, error_for
+
+# label_image's input size when the graph does not say.
+LI_SIZE = 299
+
+Prediction = collections.namedtuple("Prediction", "label index score")
+Prediction.__doc__ = "One ranked class: (label or None, index in the output, score)."
+
+_floatp = ctypes.POINTER(ctypes.c_float)
+
+
+def _fptr(address):
+    return ctypes.cast(address, _floatp)
+
+
+def _strip_port(name):
+    return name[:-2] if len(name) > 2 and name.endswith(":0") else name
+
+
+def _names(value):
+    """None, a name, or a sequence of names -> None or a list of str."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        value = [value]
+    out = [v.decode() if isinstance(v, bytes) else str(v) for v in value]
+    if not out:
+        raise InvalidArgumentError("an empty list of tensor names")
+    return out
+
+
+def load_labels(path):
+    """Labels, one a line (trailing CR/LF removed), as `frost classify` reads them."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise error_for(2, "cannot open labels file %s: %s" % (os.fsdecode(path), e.strerror or e)) from None
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [ln.rstrip(b"\r").decode("utf-8", "replace") for ln in lines]
+
+
+def _top_k_py(scores, k):
+    """cls_top_k of tools/classify_output.c: descending, ties by lower index, NaN last."""
+    def key(i):
+        s = scores[i]
+        return (1, 0.0, i) if math.isnan(s) else (0, -s, i)
+    return heapq.nsmallest(k, range(len(scores)), key=key)
+
+
+class _Worker:
+    """A context (one thread at a time) and its classify buffers."""
+    __slots__ = ("ctx", "inbuf", "outbuf", "cap")
+
+    def __init__(self, ctx):
+        self.ctx, self.inbuf, self.outbuf, self.cap = ctx, None, None, 0
+
+
+class Model:
+    """A compiled frozen TensorFlow graph.
+
+    Model(graph, labels=None, *, input_layer=None, output_layer=None,
+          input_width=None, input_height=None, input_shape=None,
+          input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
+          precision="fp32", backend="auto", winograd=False, max_batch=64,
+          max_pixels=None, fast_decode=False)
+
+    `graph` is a path to a binary GraphDef (.pb) or its bytes.  Input and
+    output are found as `frost classify` finds them: the only Placeholder (or
+    the one named "input") and the only sink, unless named.  The image size is
+    the input Placeholder's, else input_width/input_height, else 299.
+    Preprocessing: (pixel - input_mean) / input_std after a TensorFlow
+    bilinear resize (`resize`: "tf1", "tf2" or "align_corners").
+
+    The compiled model is immutable and shared; each call borrows a context
+    from a pool (one per concurrent call), so one Model may be used from any
+    number of threads at once.  Release it with close() or a `with` block.
+    """
+
+    def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
+                 input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
+                 precision="fp32", backend="auto", winograd=False, max_batch=64, max_pixels=None,
+                 fast_decode=False):
+        self._model = None
+        self._lock = threading.Lock()
+        self._idle = []
+        self._busy = 0
+        self._closed = False
+        for name, table, value in (("resize", _capi.RESIZES, resize), ("precision", _capi.PRECISIONS, precision),
+                                   ("backend", _capi.BACKENDS, backend)):
+            if value not in table:
+                raise InvalidArgumentError("%s: %r is not one of %s" % (name, value, ", ".join(table)))
+        input_std, input_mean = float(input_std), float(input_mean)
+        if input_std == 0.0 or not math.isfinite(input_std) or not math.isfinite(input_mean):
+            raise InvalidArgumentError("input_std must be a non-zero number and input_mean a number")
+        if isinstance(labels, (str, bytes, os.PathLike)):
+            labels = load_labels(labels)
+        self.labels = list(labels) if labels is not None else None
+        self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
+        self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
+                      int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
+                      bool(winograd))
+        self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
+        self._decode = _capi.DecodeOptions()
+        lib.frost_decode_options_init(ctypes.byref(self._decode))
+        if max_pixels is not None:
+            self._decode.max_pixels = int(max_pixels)
+        self._decode.fast_decode = int(bool(fast_decode))
+        self._pp = None
+        shape = self.input_shapes[0] if len(self.inputs) == 1 else None
+        if shape is not None and len(shape) == 4 and shape[3] == 3 and shape[1] and shape[2]:
+            self.input_height, self.input_width = shape[1], shape[2]
+            self._decode.target_width, self._decode.target_height = self.input_width, self.input_height
+            self._pp = _capi.Preprocess(self.input_width, self.input_height, input_mean, input_std,
+                                        _capi.RESIZES[resize])
+        else:
+            self.input_height = self.input_width = None
+
+    # ------------------------------------------------------------- compile
+
+    def _compile(self, graph, inputs, outputs, width, height, input_shape, max_batch, threads, backend, precision,
+                 winograd):
+        g = ctypes.c_void_p()
+        err = ctypes.c_void_p()
+        if isinstance(graph, (bytes, bytearray, memoryview)):
+            data = bytes(graph)
+            check(lib.frost_graph_load_memory(data, len(data), 1, ctypes.byref(g), ctypes.byref(err)), err)
+        else:
+            check(lib.frost_graph_load(os.fsencode(graph), ctypes.byref(g), ctypes.byref(err)), err)
+        try:
+            opt = _capi.Options()
+            lib.frost_options_init(ctypes.byref(opt))
+            keep = []  # ctypes objects the options point to
+            nph = lib.frost_graph_placeholder_count(g)
+            phs = [text(lib.frost_graph_placeholder_name(g, i)) for i in range(nph)]
+            ph = -1
+            if inputs is not None:
+                if len(inputs) == 1 and _strip_port(inputs[0]) in phs:
+                    ph = phs.index(_strip_port(inputs[0]))
+            elif nph == 1:
+                ph = 0
+            elif "input" in phs:
+                ph = phs.index("input")
+            if inputs is None and ph >= 0:
+                inputs = [phs[ph]]
+            if outputs is None and lib.frost_graph_sink_count(g) == 1:
+                outputs = [text(lib.frost_graph_sink_name(g, 0))]
+            shapes = None
+            if input_shape is not None:
+                seq = [input_shape] if input_shape and not isinstance(input_shape[0], (list, tuple)) else input_shape
+                shapes = [_capi.Shape.from_seq(-1 if d is None else d for d in s) for s in seq]
+            elif ph >= 0:
+                # The size as `frost classify` picks it: the Placeholder's [N,H,W,C], else the arguments, else 299.
+                s = _capi.Shape()
+                lib.frost_graph_placeholder_shape(g, ph, ctypes.byref(s))
+                sh = s.dims[1] if s.rank == 4 else -1
+                sw = s.dims[2] if s.rank == 4 else -1
+                if (sh > 0 and height and height != sh) or (sw > 0 and width and width != sw):
+                    raise InvalidArgumentError(
+                        "input_width/input_height %dx%d conflict with input '%s' of shape %s"
+                        % (width or sw, height or sh, phs[ph], list(s.to_tuple())))
+                h = sh if sh > 0 else height or LI_SIZE
+                w = sw if sw > 0 else width or LI_SIZE
+                if s.rank < 0 or (s.rank == 4 and (sh <= 0 or sw <= 0 or s.dims[3] <= 0)):
+                    shapes = [_capi.Shape.from_seq([-1, h, w, s.dims[3] if s.rank == 4 and s.dims[3] > 0 else 3])]
+            if inputs is not None:
+                arr = (ctypes.c_char_p * len(inputs))(*[n.encode() for n in inputs])
+                keep.append(arr)
+                opt.inputs, opt.num_inputs = ctypes.cast(arr, ctypes.POINTER(ctypes.c_char_p)), len(inputs)
+            if shapes is not None:
+                if len(shapes) != (len(inputs) if inputs is not None else len(shapes)):
+                    raise InvalidArgumentError("%d input shapes for %d inputs" % (len(shapes), len(inputs)))
+                arr = (_capi.Shape * len(shapes))(*shapes)
+                keep.append(arr)
+                opt.input_shapes = ctypes.cast(arr, ctypes.POINTER(_capi.Shape))
+            if outputs is not None:
+                arr = (ctypes.c_char_p * len(outputs))(*[n.encode() for n in outputs])
+                keep.append(arr)
+                opt.outputs, opt.num_outputs = ctypes.cast(arr, ctypes.POINTER(ctypes.c_char_p)), len(outputs)
+            opt.max_batch, opt.threads, opt.backend, opt.precision = max_batch, threads, backend, precision
+            opt.winograd = int(winograd)
+            m = ctypes.c_void_p()
+            check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
+                  prefix=self.source)
+        finally:
+            lib.frost_graph_free(g)
+        self._model = m
+        shape = _capi.Shape()
+
+        def shape_of(fn, i):
+            check(fn(m, i, ctypes.byref(shape)))
+            return tuple(None if d < 0 else d for d in shape.to_tuple())
+        self.inputs = [text(lib.frost_model_input_name(m, i)) for i in range(lib.frost_model_input_count(m))]
+        self.outputs = [text(lib.frost_model_output_name(m, i)) for i in range(lib.frost_model_output_count(m))]
+        self.input_shapes = [shape_of(lib.frost_model_input_shape, i) for i in range(len(self.inputs))]
+        self.output_shapes = [shape_of(lib.frost_model_output_shape, i) for i in range(len(self.outputs))]
+        self._in_sizes = [lib.frost_model_input_size(m, i) for i in range(len(self.inputs))]
+        self._out_sizes = [lib.frost_model_output_size(m, i) for i in range(len(self.outputs))]
+        self.max_batch = lib.frost_model_max_batch(m)
+
+    # ------------------------------------------------------------ contexts
+
+    def _acquire(self):
+        with self._lock:
+            if self._closed:
+                raise InvalidArgumentError("%s: the model is closed" % self.source)
+            self._busy += 1
+            if self._idle:
+                return self._idle.pop()
+        ctx, err = ctypes.c_void_p(), ctypes.c_void_p()
+        try:
+            check(lib.frost_context_create(self._model, ctypes.byref(ctx), ctypes.byref(err)), err)
+        except BaseException:
+            self._release(None)
+            raise
+        return _Worker(ctx)
+
+    def _release(self, w):
+        with self._lock:
+            self._busy -= 1
+            if not self._closed:
+                if w is not None:
+                    self._idle.append(w)
+                return
+            if w is not None:
+                lib.frost_context_free(w.ctx)
+            if self._busy == 0 and self._model is not None:
+                lib.frost_model_free(self._model)
+                self._model = None
+
+    def close(self):
+        """Free the compiled model and its contexts (calls still running on
+        other threads finish first; later calls raise).  Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for w in self._idle:
+                lib.frost_context_free(w.ctx)
+            self._idle = []
+            if self._busy == 0 and self._model is not None:
+                lib.frost_model_free(self._model)
+                self._model = None
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            if getattr(self, "_lock", None) is not None:
+                self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __repr__(self):
+        return "<frost.Model %s inputs=%s outputs=%s%s>" % (
+            self.source, self.inputs, self.outputs, " closed" if self._closed else "")
+
+    # ---------------------------------------------------------------- info
+
+    def stats(self):
+        """What the compiler did (frost_model_stats) as a dict."""
+        w = self._acquire()  # keeps the model alive
+        try:
+            s = _capi.ModelStats()
+            check(lib.frost_model_get_stats(self._model, ctypes.byref(s)))
+        finally:
+            self._release(w)
+        d = {name: getattr(s, name) for name, _ in _capi.ModelStats._fields_}
+        d["backend"] = text(d["backend"])
+        return d
+
+    # ------------------------------------------------------------ classify
+
+    def classify(self, images, top_k=5, batch=16, errors="raise"):
+        """Classify images; returns one list of Prediction(label, index, score)
+        per image (top_k of them, best first), in input order.
+
+        `images`: one image or an iterable of them; an image is a path (str or
+        os.PathLike), encoded bytes (JPEG, PNG, BMP, GIF: bytes, bytearray,
+        memoryview) or, with numpy, a decoded uint8 RGB array of shape (H, W, 3).
+        A single image still gives a list of one result.  Images run through
+        the model `batch` at a time (at most max_batch).  errors="raise"
+        raises the first image's frost.Error (ImageError, FileError, ...);
+        errors="none" puts None in place of a failed image's result.
+        """
+        return list(self.iclassify(images, top_k, batch, errors))
+
+    def iclassify(self, images, top_k=5, batch=16, errors="raise"):
+        """classify() as a generator: yields each image's result as soon as its
+        batch has run, reading `images` lazily (for long or endless streams)."""
+        if errors not in ("raise", "none"):
+            raise InvalidArgumentError("errors: %r is not 'raise' or 'none'" % (errors,))
+        if self._pp is None:
+            self._not_an_image_model()
+        if len(self.outputs) != 1:
+            raise InvalidArgumentError("%s has %d outputs (%s); choose one with output_layer=" % (
+                self.source, len(self.outputs), " ".join(self.outputs)))
+        top_k, batch = int(top_k), max(1, min(int(batch), self.max_batch))
+        if top_k < 1:
+            raise InvalidArgumentError("top_k must be at least 1")
+        if _is_one_image(images):
+            images = [images]
+        return self._iclassify(iter(images), top_k, batch, errors == "raise")
+
+    def _iclassify(self, it, top_k, batch, raise_errors):
+        in_n, out_n = self._in_sizes[0], self._out_sizes[0]
+        k = min(top_k, out_n)
+        number = 0
+        w = self._acquire()
+        try:
+            if w.cap < batch:
+                w.inbuf = (ctypes.c_float * (in_n * batch))()
+                w.outbuf = (ctypes.c_float * (out_n * batch))()
+                w.cap = batch
+            base = ctypes.addressof(w.inbuf)
+            while True:
+                rows = []  # per image: its row in the batch, -1 when it failed
+                nok = 0
+                for img in it:
+                    try:
+                        self._preprocess(img, number, base + 4 * in_n * nok)
+                        rows.append(nok)
+                        nok += 1
+                    except Error:
+                        if raise_errors:
+                            raise
+                        rows.append(-1)
+                    number += 1
+                    if len(rows) == batch:
+                        break
+                if not rows:
+                    return
+                if nok:
+                    st = lib.frost_context_run1(w.ctx, nok, w.inbuf, w.outbuf)
+                    if st:
+                        raise error_for(st, "%s: inference failed: %s" % (self.source,
+                                                                          text(lib.frost_context_error(w.ctx))))
+                done = [None if row < 0 else self._ranked(w.outbuf, row, out_n, k) for row in rows]
+                yield from done
+        finally:
+            self._release(w)
+
+    def _not_an_image_model(self):
+        if len(self.inputs) != 1:
+            raise InvalidArgumentError("%s has %d inputs (%s); choose one with input_layer=" % (
+                self.source, len(self.inputs), " ".join(self.inputs)))
+        raise InvalidArgumentError("input '%s' is not an NHWC image with 3 channels (shape %s)" % (
+            self.inputs[0], list(self.input_shapes[0])))
+
+    def _ranked(self, outbuf, row, out_n, k):
+        if _np is not None:
+            scores = _np.frombuffer(outbuf, _np.float32, out_n, 4 * out_n * row)
+            order = _np.argsort(-scores, kind="stable")[:k].tolist()
+            vals = scores[order].tolist()
+        else:
+            scores = outbuf[out_n * row:out_n * (row + 1)]
+            order = _top_k_py(scores, k)
+            vals = [scores[i] for i in order]
+        labels = self.labels
+        nl = len(labels) if labels is not None else 0
+        return [Prediction(labels[i] if i < nl else None, i, s) for i, s in zip(order, vals)]
+
+    def _preprocess(self, img, number, address):
+        """Decodes one image and writes its input tensor at `address`."""
+        err = ctypes.c_void_p()
+        im = ctypes.POINTER(_capi.Image)()
+        if isinstance(img, (str, os.PathLike)):
+            check(lib.frost_image_load(os.fsencode(img), ctypes.byref(self._decode), ctypes.byref(im),
+                                       ctypes.byref(err)), err)
+        elif isinstance(img, (bytes, bytearray, memoryview)):
+            data = bytes(img)
+            check(lib.frost_image_decode(data, len(data), ctypes.byref(self._decode), ctypes.byref(im),
+                                         ctypes.byref(err)), err, prefix="image %d" % number)
+        elif _np is not None and isinstance(img, _np.ndarray):
+            if img.dtype != _np.uint8 or img.ndim != 3 or img.shape[2] != 3 or 0 in img.shape:
+                raise InvalidArgumentError("image %d: an array image is uint8 RGB of shape (H, W, 3), not %s %s" % (
+                    number, img.dtype, img.shape))
+            img = _np.ascontiguousarray(img)
+            pic = _capi.Image(img.shape[1], img.shape[0], img.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)))
+            check(lib.frost_image_preprocess(ctypes.byref(pic), ctypes.byref(self._pp), _fptr(address)),
+                  prefix="image %d" % number)
+            return
+        else:
+            raise TypeError("image %d: a path, encoded bytes or a uint8 (H, W, 3) array, not %s" % (
+                number, type(img).__name__))
+        try:
+            st = lib.frost_image_preprocess(im, ctypes.byref(self._pp), _fptr(address))
+        finally:
+            lib.frost_image_free(im)
+        check(st, prefix="image %d: preprocessing failed" % number)
+
+    # ----------------------------------------------------------------- run
+
+    def run(self, inputs):
+        """Run the model on raw float32 tensors (NHWC, as the graph declares).
+
+        `inputs`: for a one-input model the tensor itself, else a list (in the
+        order of .inputs) or a dict {name: tensor}.  A tensor is a numpy array
+        (used in place when float32 and C-contiguous), nested lists, or a
+        buffer of float32; its first dimension is the batch (any size: runs
+        of at most max_batch are made).  Returns, for a one-output model, the
+        output, else a list of them: numpy float32 arrays of shape
+        (batch,) + output_shape[1:]; without numpy, for each output a list
+        per batch item of flat lists of floats.
+        """
+        xs = self._input_list(inputs)
+        bufs, batch = [], None
+        for i, x in enumerate(xs):
+            buf, addr, n = _float_buffer(x)
+            size = self._in_sizes[i]
+            shape = self.input_shapes[i]
+            if _np is not None and buf.ndim == len(shape) and any(
+                    d is not None and d != g for d, g in zip(shape[1:], buf.shape[1:])):
+                raise InvalidArgumentError("input '%s' has shape %s, the model takes %s" % (
+                    self.inputs[i], list(buf.shape), list(shape)))
+            if size == 0 or n % size or n == 0:
+                raise InvalidArgumentError("input '%s' takes a multiple of %d floats (shape %s), not %d" % (
+                    self.inputs[i], size, list(self.input_shapes[i]), n))
+            if batch is not None and n // size != batch:
+                raise InvalidArgumentError("input '%s' has batch %d, the first input %d" % (
+                    self.inputs[i], n // size, batch))
+            batch = n // size
+            bufs.append((buf, addr))
+        outs = []
+        for j, shape in enumerate(self.output_shapes):
+            n = batch * self._out_sizes[j]
+            if _np is not None:
+                dims = (batch,) + shape[1:] if shape[0] is None else shape
+                o = _np.empty(dims if batch == 1 or shape[0] is None else (n,), _np.float32)
+                outs.append((o, o.ctypes.data))
+            else:
+                o = array.array("f", bytes(4 * n))
+                outs.append((o, o.buffer_info()[0]))
+        nin, nout = len(xs), len(outs)
+        w = self._acquire()
+        try:
+            start = 0
+            while start < batch:
+                b = min(self.max_batch, batch - start)
+                ins = (_floatp * nin)(*[_fptr(a + 4 * start * self._in_sizes[i]) for i, (_, a) in enumerate(bufs)])
+                ous = (_floatp * nout)(*[_fptr(a + 4 * start * self._out_sizes[j]) for j, (_, a) in enumerate(outs)])
+                st = lib.frost_context_run(w.ctx, b, ins, ous)
+                if st:
+                    raise error_for(st, text(lib.frost_context_error(w.ctx)) or _capi.strerror(st))
+                start += b
+        finally:
+            self._release(w)
+        if _np is not None:
+            res = [o for o, _ in outs]
+        else:
+            res = [[o[k * self._out_sizes[j]:(k + 1) * self._out_sizes[j]].tolist() for k in range(batch)]
+                   for j, (o, _) in enumerate(outs)]
+        return res[0] if len(res) == 1 else res
+
+    def _input_list(self, inputs):
+        n = len(self.inputs)
+        if isinstance(inputs, dict):
+            names = {_strip_port(k): v for k, v in inputs.items()}
+            missing = [nm for nm in self.inputs if _strip_port(nm) not in names]
+            if missing or len(names) != n:
+                raise InvalidArgumentError("the inputs are %s, given %s" % (self.inputs, list(inputs)))
+            return [names[_strip_port(nm)] for nm in self.inputs]
+        if n == 1:
+            return [inputs]
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != n:
+            raise InvalidArgumentError("the model has %d inputs (%s): give a list or a dict of them" % (
+                n, " ".join(self.inputs)))
+        return list(inputs)
+
+
+def _is_one_image(x):
+    if isinstance(x, (str, bytes, bytearray, memoryview, os.PathLike)):
+        return True
+    return _np is not None and isinstance(x, _np.ndarray) and x.ndim == 3
+
+
+def _flatten(x, out):
+    if isinstance(x, (list, tuple)):
+        for v in x:
+            _flatten(v, out)
+    else:
+        out.append(float(x))
+
+
+def _float_buffer(x):
+    """(object keeping the data alive, its address, number of floats)."""
+    if _np is not None:
+        a = _np.ascontiguousarray(x, dtype=_np.float32)
+        return a, a.ctypes.data, a.size
+    if isinstance(x, (list, tuple)):
+        a = array.array("f")
+        _flatten(x, a)
+        return a, a.buffer_info()[0], len(a)
+    if isinstance(x, array.array) and x.typecode == "f":
+        return x, x.buffer_info()[0], len(x)
+    mv = memoryview(x)
+    if mv.format not in ("f", "<f", "=f") or not mv.c_contiguous:
+        raise TypeError("a tensor is a list, a numpy array or a contiguous float32 buffer, not format %r" % mv.format)
+    a = array.array("f")
+    a.frombytes(mv.cast("B"))
+    return a, a.buffer_info()[0], len(a)
