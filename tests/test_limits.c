@@ -3,7 +3,8 @@
  * message, checked before anything of that size is allocated and without
  * integer overflow: the node count (FR_MAX_NODES), the element count of a
  * constant (2^28, from its dimensions' product), and of every value the
- * compiler infers (placeholder shapes, broadcasting).  Pixel counts, the
+ * compiler infers (placeholder shapes, broadcasting); the rank (8) and
+ * max_batch (65536) too.  Pixel counts, the
  * compile-time data budget and the activation arena are tested in
  * test_image_robust and test_batch; request body size, JSON depth and
  * instance counts of the server in test_serve_hostile. */
@@ -157,8 +158,49 @@ static void inferred_elements_test(void) {
     expect_limit("AddV2 broadcast [65536,1] + [1,65536]", w, "sum", "sum");
 }
 
+/* Rank above FROST_MAX_RANK (8) in a shape attribute: refused at load with
+ * the node named; max_batch above 65536: refused by compile. */
+static void rank_and_batch_test(void) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "rank9", 9, D(1, 1, 1, 1, 1, 1, 1, 1, 1));
+    fr_gdw_node(w, "y", "Relu", IN("rank9"));
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    char *err = NULL;
+    frost_status st = load_compile(bytes, len, "y", &err);
+    CHECK_MSG(st != FROST_OK && err && strstr(err, "rank9") && strstr(err, "rank"), "rank 9: %s (%s)",
+              frost_strerror(st), err ? err : "");
+    frost_free(err);
+    fr_gdw_free(w);
+
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 2, D(-1, 4));
+    fr_gdw_node(w, "y", "Relu", IN("x"));
+    bytes = fr_gdw_finish(w, &len);
+    frost_graph *g = NULL;
+    frost_model *m = NULL;
+    CHECK(frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = (1 << 16) + 1;
+    err = NULL;
+    st = frost_model_compile(g, &o, &m, &err);
+    CHECK_MSG(st == FROST_E_INVALID_ARGUMENT && !m && err, "max_batch 65537: %s (%s)", frost_strerror(st),
+              err ? err : "");
+    frost_free(err);
+    frost_model_free(m);
+    m = NULL;
+    o.max_batch = 1 << 16;
+    st = frost_model_compile(g, &o, &m, NULL);
+    CHECK_MSG(st == FROST_OK, "max_batch 65536: %s", frost_strerror(st));
+    frost_model_free(m);
+    frost_graph_free(g);
+    fr_gdw_free(w);
+}
+
 int main(void) {
     node_count_test();
+    rank_and_batch_test();
     const_elements_test();
     inferred_elements_test();
     return tu_done();
