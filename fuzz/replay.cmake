@@ -2,8 +2,8 @@
 # fuzz/replay_main.c into a normal executable, replays its checked-in seeds
 # (fuzz/seeds/<target>/) and the inputs that once crashed it
 # (tests/crashers/<target>/)
-# as the test fuzz_replay_<target> (labelled asan: the sanitizer stage of
-# scripts/test.sh runs it under ASan + UBSan).
+# as the test fuzz_replay_<target> (labelled asan and fuzz; the sanitizer
+# stage of scripts/test.sh runs it under ASan + UBSan).
 include(${CMAKE_SOURCE_DIR}/fuzz/targets.cmake)
 foreach(src ${FROST_FUZZ_SOURCES})
   get_filename_component(name ${src} NAME_WE)
