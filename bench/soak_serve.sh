@@ -226,7 +226,7 @@ stats = dict(kv.split("=", 1) for kv in next((l for l in wrk_out.splitlines() if
 print("\n minute   RSS kB min     max")
 per_min = {}
 for s, r in samples:
-    per_min.setdefault(int(s // 60), []).append(r)
+    per_min.setdefault(min(int(s // 60), max(int(minutes) - 1, 0)), []).append(r)  # a sample at the very end: last minute
 for mnt in sorted(per_min):
     print("%7d  %9d %7d" % (mnt + 1, min(per_min[mnt]), max(per_min[mnt])))
 mins = sorted(per_min)
