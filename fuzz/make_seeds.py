@@ -3,8 +3,8 @@
 
     fuzz/make_seeds.py OUTDIR [--shared DIR]
 
-writes OUTDIR/<target>/ for fuzz_graph, fuzz_image, fuzz_convert and
-fuzz_serve: small valid inputs covering the formats and code paths (a few KB
+writes OUTDIR/<target>/ for fuzz_graph, fuzz_image (and per decoder
+fuzz_jpeg, fuzz_png, fuzz_bmp, fuzz_gif), fuzz_convert and fuzz_serve: small valid inputs covering the formats and code paths (a few KB
 each; fuzz/seeds/ holds the checked-in copy, replayed by every build).  With
 --shared (../shared), also truncated copies of the real models and images
 (fuzz/run.sh uses those for the fuzzing runs only).
@@ -92,12 +92,15 @@ def graphs():
 
 
 # ---- fuzz_image: tiny images in every decoder's formats ------------------------
-def gif_bytes(w, h, interlace=False):
-    """A minimal GIF89a: 4-colour global palette, one frame, LZW min code size 2."""
-    hdr = b"GIF89a" + struct.pack("<HHBBB", w, h, 0x81, 0, 0)
+def gif_bytes(w, h, interlace=False, local=False, screen=None, frames=1):
+    """A minimal GIF89a: 4-colour global palette (or a local one), frames of
+    w x h at (1, 1) when the logical screen is larger, LZW min code size 2."""
+    sw, sh = screen or (w, h)
+    hdr = b"GIF89a" + struct.pack("<HHBBB", sw, sh, 0x01 if local else 0x81, 0, 0)
     pal = bytes([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255])
     gce = b"\x21\xf9\x04\x01\x00\x00\x03\x00"  # transparent index 3
-    desc = b"\x2c" + struct.pack("<HHHHB", 0, 0, w, h, 0x40 if interlace else 0)
+    at = 1 if screen else 0
+    desc = b"\x2c" + struct.pack("<HHHHB", at, at, w, h, (0x40 if interlace else 0) | (0x81 if local else 0))
     # LZW: clear (4), then each pixel as a 3-bit code (no dictionary growth past 8
     # entries would need wider codes; emit a clear every 4 codes to stay at 3 bits).
     bits, nbits, out = 0, 0, bytearray()
@@ -123,7 +126,39 @@ def gif_bytes(w, h, interlace=False):
     for i in range(0, len(out), 255):
         chunk = out[i:i + 255]
         data += bytes([len(chunk)]) + chunk
-    return hdr + pal + gce + desc + b"\x02" + bytes(data) + b"\x00\x3b"
+    frame = gce + desc + (pal if local else b"") + b"\x02" + bytes(data) + b"\x00"
+    comment = b"\x21\xfe\x05frost\x00" if local else b""
+    return hdr + (b"" if local else pal) + comment + frame * frames + b"\x3b"
+
+
+def bmp_bytes(w, h, bpp, top_down=False, masks=None, core=False, ncolors=0):
+    """A hand-written BMP: palette (bpp <= 8), 16-bit or 32-bit (bit fields
+    when masks is given), BITMAPCOREHEADER when core."""
+    stride = (w * bpp + 31) // 32 * 4
+    rows = []
+    for y in range(h):
+        bits = 0
+        for x in range(w):
+            bits = (bits << bpp) | ((x * 7 + y * 3) % (1 << min(bpp, 16)) if bpp < 24 else 0)
+        row = bits.to_bytes((w * bpp + 7) // 8, "big") if bpp < 24 else bytes(
+            (x * 40 + y * 13 + c * 71) % 256 for x in range(w) for c in range(bpp // 8))
+        rows.append(row + b"\0" * (stride - len(row)))
+    pixels = b"".join(rows)
+    if core:
+        header = struct.pack("<IHHHH", 12, w, h, 1, bpp)
+        palette = b"".join(bytes([i * 40 % 256, i * 90 % 256, i * 20 % 256]) for i in range(1 << bpp))
+    else:
+        compression = 3 if masks else 0
+        header = struct.pack("<IiiHHIIiiII", 40, w, -h if top_down else h, 1, bpp, compression, len(pixels),
+                             2835, 2835, ncolors, 0)
+        if masks:
+            header += struct.pack("<III", *masks)
+        palette = b""
+        if bpp <= 8:
+            palette = b"".join(bytes([i * 40 % 256, i * 90 % 256, i * 20 % 256, 0])
+                               for i in range(ncolors or 1 << bpp))
+    off = 14 + len(header) + len(palette)
+    return b"BM" + struct.pack("<IHHI", off + len(pixels), 0, 0, off) + header + palette + pixels
 
 
 def images():
@@ -142,7 +177,14 @@ def images():
     out["rgb.bmp"] = cv2.imencode(".bmp", img)[1].tobytes()
     out["gray.bmp"] = cv2.imencode(".bmp", gray)[1].tobytes()
     out["rgba.bmp"] = cv2.imencode(".bmp", img4)[1].tobytes()
+    out["pal1.bmp"] = bmp_bytes(9, 3, 1)
+    out["pal4_topdown.bmp"] = bmp_bytes(5, 4, 4, top_down=True, ncolors=6)
+    out["pal8_core.bmp"] = bmp_bytes(3, 3, 8, core=True)
+    out["rgb555.bmp"] = bmp_bytes(5, 3, 16)
+    out["rgb565_fields.bmp"] = bmp_bytes(4, 2, 16, masks=(0xF800, 0x07E0, 0x001F))
+    out["bgrx_fields.bmp"] = bmp_bytes(3, 2, 32, masks=(0x00FF0000, 0x0000FF00, 0x000000FF))
     out["small.gif"] = gif_bytes(5, 4)
+    out["local_offset_2frames.gif"] = gif_bytes(3, 2, local=True, screen=(6, 5), frames=2)
     out["interlaced.gif"] = gif_bytes(4, 9, interlace=True)
     # A palette PNG written by hand (colour type 3 with tRNS).
     raw = b"".join(b"\x00" + bytes((x + y) % 3 for x in range(4)) for y in range(3))
@@ -232,6 +274,10 @@ def serve_bodies(images_out):
     return out
 
 
+# the per-decoder image targets, by file extension
+IMAGE_TARGET = {"jpg": "fuzz_jpeg", "png": "fuzz_png", "bmp": "fuzz_bmp", "gif": "fuzz_gif"}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outdir")
@@ -243,6 +289,7 @@ def main():
     imgs = images()
     for name, data in imgs.items():
         put(a.outdir, "fuzz_image", name, data)
+        put(a.outdir, IMAGE_TARGET[name.rsplit(".", 1)[1]], name, data)
     with tempfile.TemporaryDirectory() as tmp:
         for name, data in tfjs(tmp).items():
             put(a.outdir, "fuzz_convert", name, data)
@@ -261,6 +308,7 @@ def main():
             with open(p, "rb") as fh:
                 data = fh.read()
             put(a.outdir, "fuzz_image", "grace_hopper.head8k.jpg", data[:8192])
+            put(a.outdir, "fuzz_jpeg", "grace_hopper.head8k.jpg", data[:8192])
             put(a.outdir, "fuzz_serve", "raw_grace_hopper_head", bytes([3]) + data[:8192])
     return 0
 

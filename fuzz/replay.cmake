@@ -1,8 +1,9 @@
 # Included by tests/CMakeLists.txt: every fuzz target, linked with
 # fuzz/replay_main.c into a normal executable, replays its checked-in seeds
-# (fuzz/seeds/<target>/) and regression inputs (fuzz/regressions/<target>/)
-# as the test fuzz_replay_<target> (labelled asan: the sanitizer stage of
-# scripts/test.sh runs it under ASan + UBSan).
+# (fuzz/seeds/<target>/) and the inputs that once crashed it
+# (tests/crashers/<target>/)
+# as the test fuzz_replay_<target> (labelled asan and fuzz; the sanitizer
+# stage of scripts/test.sh runs it under ASan + UBSan).
 include(${CMAKE_SOURCE_DIR}/fuzz/targets.cmake)
 foreach(src ${FROST_FUZZ_SOURCES})
   get_filename_component(name ${src} NAME_WE)
@@ -14,9 +15,9 @@ foreach(src ${FROST_FUZZ_SOURCES})
   frost_fuzz_target_setup(replay_${name} ${name})
   target_link_libraries(replay_${name} PRIVATE frost_internal)
   set(dirs)
-  foreach(d seeds regressions)
-    if(EXISTS ${CMAKE_SOURCE_DIR}/fuzz/${d}/${name})
-      list(APPEND dirs ${CMAKE_SOURCE_DIR}/fuzz/${d}/${name})
+  foreach(d ${CMAKE_SOURCE_DIR}/fuzz/seeds/${name} ${CMAKE_SOURCE_DIR}/tests/crashers/${name})
+    if(EXISTS ${d})
+      list(APPEND dirs ${d})
     endif()
   endforeach()
   if(dirs)

@@ -1,6 +1,6 @@
 /* A main() for the fuzz targets outside libFuzzer: runs LLVMFuzzerTestOneInput
  * once on every file named (directories: every file in them, sorted), so the
- * seed corpora and fuzz/regressions/ replay in every build (tests
+ * seed corpora and tests/crashers/ replay in every build (tests
  * fuzz_replay_*; under FROST_SANITIZE with ASan + UBSan).
  *   replay_fuzz_image [-v] FILE|DIR...
  * Exit status 0 when every input ran (a crash ends the process), 1 when an

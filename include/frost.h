@@ -85,7 +85,8 @@ typedef enum frost_status {
     FROST_E_SHAPE,            /**< shapes do not match or cannot be inferred */
     FROST_E_NO_MEMORY,        /**< an allocation failed */
     FROST_E_IMAGE,            /**< an image cannot be decoded */
-    FROST_E_LIMIT,            /**< a configured limit was exceeded (pixels, batch size) */
+    FROST_E_LIMIT,            /**< a limit was exceeded (nodes, tensor elements, compile-time
+                                   memory, pixels, batch size) */
     FROST_E_BACKEND,          /**< the fast backend (oneDNN) failed */
     FROST_E_INTERNAL,         /**< a bug in frost */
     FROST_STATUS_COUNT_

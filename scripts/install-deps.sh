@@ -8,6 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # build
   build-essential cmake pkg-config clang
+  # fuzzing (libFuzzer + sanitizer runtimes for clang)
+  libclang-rt-14-dev
   # library dependencies
   libdnnl-dev libjpeg62-turbo-dev libspng-dev libgif-dev
   # tools: server + JSON

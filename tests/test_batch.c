@@ -229,7 +229,7 @@ static void limit_tests(void) {
     /* the 1,427-byte fuzzer finding (scale / shift vectors of 77.5 M channels) */
     const char *src = getenv("FROST_SRC");
     char path[4096];
-    snprintf(path, sizeof path, "%s/fuzz/regressions/fuzz_graph/compile_limit_pad_620MB.pb", src ? src : ".");
+    snprintf(path, sizeof path, "%s/tests/crashers/fuzz_graph/compile_limit_pad_620MB.pb", src ? src : ".");
     t0 = now();
     m = NULL;
     frost_options o;

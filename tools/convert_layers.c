@@ -833,6 +833,8 @@ static int layer_call(cv_ctx *c, kmodel *m, json_t *layer, int node, json_t *inb
     const char *name = json_string_value(json_object_get(layer, "name"));
     if (!name) name = cfg_str(json_object_get(layer, "config"), "name", NULL);
     const char *cls = json_string_value(json_object_get(layer, "class_name"));
+    if (!name || !*name) return cv_fail(c, "%s: a layer has no \"name\"", c->path);
+    if (!cls) return cv_fail(c, "%s: layer '%s' has no \"class_name\"", c->path, name);
     json_t *cfg = json_object_get(layer, "config");
     kcall k;
     memset(&k, 0, sizeof k);

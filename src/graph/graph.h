@@ -10,6 +10,10 @@
 #include "frost.h"
 #include "pb/pb.h"
 
+/* Most nodes a GraphDef may have (FROST_E_LIMIT beyond, before any node
+ * table is allocated).  Real classifiers have a few thousand. */
+#define FR_MAX_NODES (1 << 20)
+
 typedef struct fr_input_ref {
     const char *name; /* as written, without '^' */
     int node;         /* node index, -1 when no such node */

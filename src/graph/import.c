@@ -166,9 +166,10 @@ static frost_status parse_node(frost_graph *g, fr_node *n, const uint8_t *p, siz
     }
     for (int i = 0; i < n->n_attrs; i++) {
         const char *why = "";
-        if (check_attr(n->attrs[i].val, n->attrs[i].len, &why) != 0) {
+        int rc = check_attr(n->attrs[i].val, n->attrs[i].len, &why);
+        if (rc != 0) {
             fr_errorf(err, "%s: node '%s' (%s): attribute '%s': %s", g->source, n->name, n->op, n->attrs[i].key, why);
-            return FROST_E_PARSE;
+            return rc == -2 ? FROST_E_LIMIT : FROST_E_PARSE;
         }
     }
     return FROST_OK;
@@ -317,9 +318,9 @@ static frost_status parse_graph(frost_graph *g, char **err) {
                 fr_errorf(err, "%s: GraphDef field 'node' has the wrong wire type", g->source);
                 return FROST_E_PARSE;
             }
-            if (n == INT32_MAX / 2) {
-                fr_errorf(err, "%s: too many nodes", g->source);
-                return FROST_E_PARSE;
+            if (n == FR_MAX_NODES) {
+                fr_errorf(err, "%s: more than %d nodes (the limit)", g->source, FR_MAX_NODES);
+                return FROST_E_LIMIT;
             }
             n++;
         }

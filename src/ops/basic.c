@@ -10,7 +10,8 @@ static int lower_const(fr_builder *b, const fr_node *n) {
         return fr_b_fail(b, FROST_E_GRAPH, "Const has no 'value' tensor");
     fr_pb_tensor t;
     const char *why = "";
-    if (fr_pb_parse_tensor(a.ptr, a.len, &t, &why) != 0) return fr_b_fail(b, FROST_E_PARSE, "%s", why);
+    int rc = fr_pb_parse_tensor(a.ptr, a.len, &t, &why);
+    if (rc != 0) return fr_b_fail(b, rc == -2 ? FROST_E_LIMIT : FROST_E_PARSE, "%s", why);
     if (t.dtype == FR_DT_STRING) return fr_b_fail(b, FROST_E_GRAPH, "string constants are not supported");
     const float *data;
     int owned = 0;

@@ -152,8 +152,8 @@ int fr_pb_parse_tensor(const uint8_t *p, size_t len, fr_pb_tensor *t, const char
     int64_t count = 1;
     for (int i = 0; i < t->shape.rank; i++) {
         if (t->shape.dims[i] < 0) return *why = "constant tensor with unknown dimension", -1;
-        if (t->shape.dims[i] && count > ((int64_t)1 << 28) / t->shape.dims[i])
-            return *why = "constant tensor too large", -1;
+        if (t->shape.dims[i] && count > FR_PB_MAX_ELEMENTS / t->shape.dims[i])
+            return *why = "constant tensor too large (more than 2^28 elements)", -2;
         count *= t->shape.dims[i];
     }
     t->count = count;

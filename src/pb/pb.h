@@ -76,7 +76,9 @@ typedef struct fr_pb_tensor {
 } fr_pb_tensor;
 
 /* Parses and validates (dtype supported, shape known, content size or value
- * count consistent).  0 ok; -1 with *why set to a static reason. */
+ * count consistent).  0 ok; -1 with *why set to a static reason; -2 (also
+ * with *why) when the shape holds more than FR_PB_MAX_ELEMENTS elements. */
+#define FR_PB_MAX_ELEMENTS ((int64_t)1 << 28)
 int fr_pb_parse_tensor(const uint8_t *p, size_t len, fr_pb_tensor *out, const char **why);
 
 /* Converts the tensor's values to float (ints exactly up to 2^24, half,
