@@ -8,8 +8,9 @@
 #include "graph/plan.h"
 
 #define FR_MAX_OUTPUTS 8
-/* Largest tensor (elements) the compiler accepts: 1 GiB of floats. */
-#define FR_MAX_ELEMENTS ((size_t)1 << 28)
+/* Largest tensor (elements) the compiler accepts: 1 GiB of floats, the same
+ * bound as for a constant in the file (FR_PB_MAX_ELEMENTS). */
+#define FR_MAX_ELEMENTS ((size_t)FR_PB_MAX_ELEMENTS)
 /* Compile-time data budget: the bytes the compiler allocates for one plan
  * (folded constants, decoded / converted constants, fused weights, scale and
  * shift vectors) may not exceed max(FR_MIN_DATA_BUDGET, FR_DATA_BUDGET_FACTOR x
