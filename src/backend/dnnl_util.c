@@ -47,8 +47,8 @@ void fr_dn_md_plain(dnnl_memory_desc_t *md, int rank, const int64_t *dims, dnnl_
     dnnl_memory_desc_init_by_strides(md, nd, d, dt, s);
 }
 
-/* Measured per layer on Inception v3 (2-core Zen 4, 1 and 2 threads; frost
- * classify --profiling with and without --winograd): Winograd ran 1.1-1.5x
+/* Measured per layer on Inception v3 (Zen 4, one thread, CPU time per step of
+ * frost classify --profiling with and without --winograd): Winograd ran 1.1-1.5x
  * faster on the 35x35 64/96-channel layers and the 147x147 32->64 one, but
  * 1.3x slower on 32->32 (147x147), 80->192 (71x71) and 448->384 (8x8):
  * few output channels leave too little work per transformed tile, and many
