@@ -75,12 +75,8 @@ static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n,
     double dt = sv_now() - t0;
     char msg[256];
     if (st != FROST_OK) snprintf(msg, sizeof msg, "inference failed: %s: %s", frost_strerror(st), frost_context_error(ctx));
-    for (int k = 0; k < n; k++) {
-        if (st == FROST_OK)
-            for (int j = 0; j < m->num_outputs; j++)
-                memcpy(items[k]->outputs[j], out[j] + (size_t)k * m->out_size[j], m->out_size[j] * sizeof(float));
-        waiter_done(items[k]->waiter, st == FROST_OK ? NULL : msg);
-    }
+    /* Counted before any waiter wakes: a client that has its answer then
+     * reads /metrics with its batch in them. */
     pthread_mutex_lock(&b->mu);
     int bucket = SV_BATCH_BUCKETS;
     for (int i = 0; i < SV_BATCH_BUCKETS; i++)
@@ -96,6 +92,12 @@ static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n,
     b->run_seconds += dt;
     if (st != FROST_OK) b->run_errors++;
     pthread_mutex_unlock(&b->mu);
+    for (int k = 0; k < n; k++) {
+        if (st == FROST_OK)
+            for (int j = 0; j < m->num_outputs; j++)
+                memcpy(items[k]->outputs[j], out[j] + (size_t)k * m->out_size[j], m->out_size[j] * sizeof(float));
+        waiter_done(items[k]->waiter, st == FROST_OK ? NULL : msg);
+    }
 }
 
 static void *batch_thread(void *p) {
