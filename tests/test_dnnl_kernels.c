@@ -214,6 +214,7 @@ typedef struct conv_case {
     int kh, kw, sh, sw, dh, dw;
     int same, depthwise, bias, residual;
     fr_act act;
+    const char *want; /* want_kernel of the step, or NULL */
 } conv_case;
 
 static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed) {
@@ -254,30 +255,48 @@ static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int
     c->alpha = 0.2f;
     c->residual = r;
     s->flops = 2 * (int64_t)k->n * oh * ow * cout * k->kh * k->kw * (k->depthwise ? 1 : k->cin);
+    t.want_kernel[0] = k->want;
     tp_check(&t, k->what, cfg, tol, expect_claim);
     tp_free(&t);
 }
 
 static const conv_case conv_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
-    {"conv 3x3 s1 SAME odd 7x9 c3->5 relu", 1, 7, 9, 3, 5, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
-    {"conv 3x3 s2 SAME even 8x8 c13->17", 1, 8, 8, 13, 17, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_NONE},
-    {"conv 3x3 s2 VALID odd 11x11 c32->32", 2, 11, 11, 32, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU},
-    {"conv 1x1 batch 3 c19->24 relu6", 3, 5, 6, 19, 24, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU6},
-    {"conv 1x7 SAME c24->20", 1, 9, 9, 24, 20, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
-    {"conv 7x1 SAME c20->24", 2, 9, 9, 20, 24, 7, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU},
-    {"conv 5x5 dilation 2 SAME c8->9 no bias", 1, 13, 11, 8, 9, 5, 5, 1, 1, 2, 2, 1, 0, 0, 0, FR_ACT_NONE},
-    {"conv 3x3 dilation 3 s1 VALID c16->16 tanh", 1, 15, 12, 16, 16, 3, 3, 1, 1, 3, 3, 0, 0, 1, 0, FR_ACT_TANH},
-    {"conv 3x3 s1 SAME residual + relu", 2, 7, 7, 16, 16, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU},
-    {"conv 1x1 residual, no act, c24->40", 1, 14, 14, 24, 40, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_NONE},
-    {"conv 3x3 s1 leaky c64->64 batch 4", 4, 17, 17, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY},
-    {"conv 3x3 s1 sigmoid c7->3", 1, 6, 5, 7, 3, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID},
-    {"conv 3x3 s2 SAME 299 c3->32 (stem)", 1, 299, 299, 3, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU},
-    {"depthwise 3x3 s1 SAME c32 relu6", 1, 14, 14, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6},
-    {"depthwise 3x3 s2 SAME odd c19 mult 2", 2, 9, 11, 19, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6},
-    {"depthwise 5x5 dilation 2 c8 mult 1", 1, 12, 12, 8, 1, 5, 5, 1, 1, 2, 2, 1, 1, 1, 0, FR_ACT_NONE},
-    {"depthwise 3x3 s2 VALID c13 mult 3 no bias", 1, 10, 10, 13, 3, 3, 3, 2, 2, 1, 1, 0, 1, 0, 0, FR_ACT_RELU},
-    {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6},
+    {"conv 3x3 s1 SAME odd 7x9 c3->5 relu", 1, 7, 9, 3, 5, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL},
+    {"conv 3x3 s2 SAME even 8x8 c13->17", 1, 8, 8, 13, 17, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_NONE, NULL},
+    {"conv 3x3 s2 VALID odd 11x11 c32->32", 2, 11, 11, 32, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU, NULL},
+    {"conv 1x1 batch 3 c19->24 relu6", 3, 5, 6, 19, 24, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU6, NULL},
+    {"conv 1x7 SAME c24->20", 1, 9, 9, 24, 20, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL},
+    {"conv 7x1 SAME c20->24", 2, 9, 9, 20, 24, 7, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL},
+    {"conv 5x5 dilation 2 SAME c8->9 no bias", 1, 13, 11, 8, 9, 5, 5, 1, 1, 2, 2, 1, 0, 0, 0, FR_ACT_NONE, NULL},
+    {"conv 3x3 dilation 3 s1 VALID c16->16 tanh", 1, 15, 12, 16, 16, 3, 3, 1, 1, 3, 3, 0, 0, 1, 0, FR_ACT_TANH, NULL},
+    {"conv 3x3 s1 SAME residual + relu", 2, 7, 7, 16, 16, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU, NULL},
+    {"conv 1x1 residual, no act, c24->40", 1, 14, 14, 24, 40, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_NONE, NULL},
+    {"conv 3x3 s1 leaky c64->64 batch 4", 4, 17, 17, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY, NULL},
+    {"conv 3x3 s1 sigmoid c7->3", 1, 6, 5, 7, 3, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID, NULL},
+    {"conv 3x3 s2 SAME 299 c3->32 (stem)", 1, 299, 299, 3, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0, FR_ACT_RELU, NULL},
+    {"depthwise 3x3 s1 SAME c32 relu6", 1, 14, 14, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6, NULL},
+    {"depthwise 3x3 s2 SAME odd c19 mult 2", 2, 9, 11, 19, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6, NULL},
+    {"depthwise 5x5 dilation 2 c8 mult 1", 1, 12, 12, 8, 1, 5, 5, 1, 1, 2, 2, 1, 1, 1, 0, FR_ACT_NONE, NULL},
+    {"depthwise 3x3 s2 VALID c13 mult 3 no bias", 1, 10, 10, 13, 3, 3, 3, 2, 2, 1, 1, 0, 1, 0, 0, FR_ACT_RELU, NULL},
+    {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6, NULL},
+};
+
+/* --winograd: frost's F(4x4, 3x3) where it pays (fr_dn_wino_pays: at least
+ * 16 tiles of 4x4 outputs, 32 channels in and out), on every CPU. */
+#define F4 "winograd_f4x4"
+static const conv_case wino_cases[] = {
+    /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
+    {"wino SAME odd 23x21 c35->37 relu batch 2", 2, 23, 21, 35, 37, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
+    {"wino VALID 30x26 c32->41 no bias", 1, 30, 26, 32, 41, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_NONE, F4},
+    {"wino residual relu6 batch 3 13x13 c43->32", 3, 13, 13, 43, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU6, F4},
+    {"wino leaky 35x35 c64->96 (Inception)", 1, 35, 35, 64, 96, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY, F4},
+    {"wino 8x8 c64->48 batch 4 (16 tiles)", 4, 8, 8, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
+    {"wino 8x8 c64->48 batch 3 (12 tiles: direct)", 3, 8, 8, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
+    {"wino 40x40 c16->64 (16 in: direct)", 1, 40, 40, 16, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
+    {"wino sigmoid c32->32 (act not fused: direct)", 1, 24, 24, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID,
+     "!" F4},
+    {"wino stride 2 (direct)", 1, 40, 40, 32, 32, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
 };
 
 static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {
@@ -470,9 +489,9 @@ static void block_test(fr_backend_config cfg, const char *what, double tol, int 
     tp_free(&t);
 }
 
-/* --winograd picks Winograd per layer shape (fr_dn_winograd_pays): one 3x3
- * stride-1 convolution cin -> cout on an h x h map, whose kernel must (want
- * "wino") or must not (want "!wino") be oneDNN's Winograd. */
+/* --winograd picks Winograd per layer shape (fr_dn_wino_pays): one 3x3
+ * stride-1 convolution cin -> cout on an h x h map at batch 1, whose kernel
+ * must (want F4) or must not (want "!wino") be a Winograd one. */
 static void wino_shape_test(int h, int cin, int cout, const char *want) {
     char what[96];
     snprintf(what, sizeof(what), "winograd choice 3x3 %dx%d %d->%d", h, h, cin, cout);
@@ -528,14 +547,19 @@ int main(void) {
      * than 1e-4, but stay close; the 3x3 convolutions must still be claimed. */
     fr_backend_config w = cfg_fp32();
     w.winograd = 1;
-    /* oneDNN 2.6 has FP32 Winograd kernels for AVX-512 only (valgrind, for
-     * one, hides AVX-512): elsewhere every layer stays direct. */
-    const char *wino = dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core ? "wino" : "!wino";
-    block_test(w, "block with Winograd", 2e-3, 1, wino);
-    wino_shape_test(35, 64, 96, wino);      /* Inception's 35x35 layers: faster */
-    wino_shape_test(8, 448, 384, "!wino");  /* 8x8, many channels: slower, stays direct */
-    wino_shape_test(20, 32, 32, "!wino");   /* few output channels: slower */
+    block_test(w, "block with Winograd", 2e-3, 1, F4);
+    wino_shape_test(35, 64, 96, F4);       /* Inception's 35x35 layers: faster */
+    wino_shape_test(17, 160, 192, F4);     /* 25 tiles, many channels: faster */
+    wino_shape_test(8, 448, 384, "!wino"); /* 8x8 at batch 1 (4 tiles): slower, stays direct */
+    wino_shape_test(20, 24, 32, "!wino");  /* few input channels: the transforms dominate */
     conv_test(&conv_cases[10], w, 2e-3, 1, 500);
+    for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++)
+        conv_test(&wino_cases[i], w, 1e-3, 1, 600 + (uint32_t)i);
+    for (int threads = 1; threads <= 3; threads += 2) { /* one thread; more threads than chunks */
+        fr_backend_config wt = w;
+        wt.threads = threads;
+        conv_test(&wino_cases[0], wt, 1e-3, 1, 700 + (uint32_t)threads);
+    }
 
     /* bf16 (opt-in; FP32 where the CPU lacks AVX512-BF16): 8 mantissa bits,
      * relative error a few 1e-3 per layer. */

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "graphgen"))
 import models  # noqa: E402
-from difftest import Report, Skip, compare, run_frost, run_opencv  # noqa: E402
+from difftest import TOL, Report, Skip, compare, run_frost, run_opencv  # noqa: E402
 
 REAL = {
     "mobilenet_v1_0.25_128_quant_float": ("input", [1, 128, 128, 3], "MobilenetV1/Predictions/Reshape_1",
@@ -26,9 +26,13 @@ REAL = {
 }
 
 
-# (label, backend, no_optimize): the default backend, the reference kernels,
-# and the reference kernels on the graph as written (no folding or fusion)
+# (label, backend, no_optimize[, extra flags, tolerance]): the default
+# backend, the reference kernels, and the reference kernels on the graph as
+# written (no folding or fusion)
 VARIANTS = (("reference", "reference", False), ("auto", "auto", False), ("reference,no-optimize", "reference", True))
+# --winograd (frost's F(4x4, 3x3) on the 3x3 stride-1 layers where it pays):
+# rounding differs from direct convolution by ~1e-5 relative per layer
+WINOGRAD = ("auto,winograd", "auto", False, ("--winograd",), 1e-3)
 
 
 def check(rep, name, pb, inp, shape, out, logits=None, variants=VARIANTS):
@@ -67,18 +71,20 @@ def check(rep, name, pb, inp, shape, out, logits=None, variants=VARIANTS):
     top = float(np.max(want))
     if not 0.0 < top < 0.999:  # the generated weights must give a usable softmax
         rep.fail(name, "OpenCV's output is degenerate (max %.4f): the generator's weights need rescaling" % top)
-    for variant, backend, no_opt in variants:
+    for v in variants:
+        variant, backend, no_opt = v[:3]
+        extra, tol = (v[3], v[4]) if len(v) > 3 else ((), TOL)
         label = "%s [%s]" % (name, variant)
         t0 = time.time()
         try:
-            gots = run_frost(pb, inputs, outs, backend=backend, no_optimize=no_opt)
+            gots = run_frost(pb, inputs, outs, backend=backend, no_optimize=no_opt, extra=extra)
         except RuntimeError as e:
             rep.fail(label, str(e))
             continue
         got = gots[0]
-        ok, diff, allowed = compare(got, want)
+        ok, diff, allowed = compare(got, want, tol)
         if len(outs) > 1:
-            lok, ldiff, lallowed = compare(gots[1], wants[1])
+            lok, ldiff, lallowed = compare(gots[1], wants[1], tol)
             lmsg = "logits max|diff| %.3g (allowed %.3g)" % (ldiff, lallowed)
             (rep.ok if lok else rep.fail)(label + " logits", lmsg)
         same_top = got.size == want.size and int(np.argmax(got)) == int(np.argmax(want))
@@ -101,7 +107,7 @@ def main():
             continue
         pb = os.path.join(tmp, "gen_%s.pb" % name)
         info = models.generate(name, pb, seed=1)
-        check(rep, name, pb, info["input"], info["shape"], info["output"], info["logits"])
+        check(rep, name, pb, info["input"], info["shape"], info["output"], info["logits"], VARIANTS + (WINOGRAD,))
         os.remove(pb)  # up to 96 MB each
     # batch 3 (the TF-slim graphs with their final Reshape made batch-agnostic)
     for name in ("mobilenet_v2", "inception_v1"):
@@ -110,7 +116,7 @@ def main():
         pb = os.path.join(tmp, "gen_%s_b3.pb" % name)
         info = models.generate(name, pb, seed=4, batch_agnostic=True)
         check(rep, name + "_batch3", pb, info["input"], [3] + info["shape"][1:], info["output"], info["logits"],
-              VARIANTS[:2])
+              VARIANTS[:2] + (WINOGRAD,))
         os.remove(pb)
     shared = os.environ.get("FROST_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                             "..", "..", "shared")

@@ -1,5 +1,5 @@
 /* Compile flags shared by `frost inspect` and `frost run`: which inputs and
- * outputs, input shapes, batch size, backend, threads, optimisation switch. */
+ * outputs, input shapes, batch size, backend, threads, optimisation switch, Winograd, precision. */
 #ifndef FROST_MODEL_FLAGS_H
 #define FROST_MODEL_FLAGS_H
 
@@ -20,6 +20,8 @@ typedef struct model_flags {
     int batch; /* 0: not given */
     int threads;
     int no_optimize;
+    int winograd;
+    frost_precision precision;
     frost_backend backend;
     char store[2 * MF_MAX_TENSORS][256]; /* storage of the names above */
     int n_store;
@@ -31,7 +33,8 @@ void mf_init(model_flags *mf);
  * a comma list of names when `with_files` is 0), --output NAME (repeatable,
  * comma lists allowed), --out FILE (repeatable; only when with_files),
  * --shape D0,D1,... (repeatable), --batch N, --threads N,
- * --backend reference|onednn|auto, --no-optimize.
+ * --backend reference|onednn|auto, --no-optimize, --winograd,
+ * --precision fp32|bf16.
  * Returns 1 when consumed, 0 when argv[*i] is not such a flag, -1 on a bad
  * value (message printed). */
 int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files);

@@ -127,7 +127,7 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
     st->shared = config->shared;
     if (st->cfg.threads < 1) st->cfg.threads = 1;
     st->plan = plan;
-    st->set_threads = fr_dn_threads_setter(&st->get_threads);
+    fr_dn_omp_lookup(st);
     dnnl_status_t ds = dnnl_engine_create(&st->engine, dnnl_cpu, 0);
     if (ds != dnnl_success) {
         dn_release(st);
@@ -252,8 +252,18 @@ static frost_status dn_run_step(void *state, void *run_state, int index, char **
     int cores = cores_take(st);
     int prev = threads_enter(st);
     dnnl_status_t ds = dnnl_success;
-    for (int j = 0, e = r->step_exec[index]; j < s->n_execs && ds == dnnl_success; j++, e++)
-        ds = dnnl_primitive_execute(s->execs[j].prim, r->stream, r->exec_nargs[e], r->exec_arg[e]);
+    for (int j = 0, e = r->step_exec[index]; j < s->n_execs && ds == dnnl_success; j++, e++) {
+        const fr_dn_exec *x = &s->execs[j];
+        if (x->prim) {
+            ds = dnnl_primitive_execute(x->prim, r->stream, r->exec_nargs[e], r->exec_arg[e]);
+            continue;
+        }
+        void *ptrs[FR_DN_MAX_CUSTOM_ARGS] = {NULL};
+        for (int k = 0; k < r->exec_nargs[e] && k < FR_DN_MAX_CUSTOM_ARGS && ds == dnnl_success; k++)
+            ds = dnnl_memory_get_data_handle(r->exec_arg[e][k].memory, &ptrs[k]);
+        if (ds == dnnl_success) ds = dnnl_stream_wait(r->stream);
+        if (ds == dnnl_success) x->fn(st, x->ctx, ptrs);
+    }
     if (ds == dnnl_success) ds = dnnl_stream_wait(r->stream);
     threads_leave(st, prev);
     cores_give(st, cores);

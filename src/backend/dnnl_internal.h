@@ -32,10 +32,19 @@ typedef struct fr_dn_arg {
     dnnl_memory_desc_t md;
 } fr_dn_arg;
 
+struct fr_dn_state;
+#define FR_DN_MAX_CUSTOM_ARGS 8
+
+/* frost's own kernel run in place of a primitive: ptrs[k] is the data of
+ * args[k] of the execution. */
+typedef void (*fr_dn_custom_fn)(const struct fr_dn_state *st, const void *ctx, void *const *ptrs);
+
 typedef struct fr_dn_exec {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim; /* NULL: fn(st, ctx, ...) instead */
     int n_args;
     fr_dn_arg *args;
+    fr_dn_custom_fn fn;
+    const void *ctx; /* owned by the state */
 } fr_dn_exec;
 
 typedef struct fr_dn_step {
@@ -47,6 +56,8 @@ typedef struct fr_dn_step {
 
 typedef void (*fr_dn_set_threads_fn)(int);
 typedef int (*fr_dn_get_threads_fn)(void);
+/* libgomp's entry point of `#pragma omp parallel` (GOMP_parallel). */
+typedef void (*fr_dn_parallel_fn)(void (*fn)(void *), void *data, unsigned threads, unsigned flags);
 
 /* Weights reordered for one plan, reused by the plans of other batch sizes
  * (keyed by step name and layout: the compiler folds weights per plan). */
@@ -80,6 +91,10 @@ typedef struct fr_dn_state {
     dnnl_data_type_t *value_dt;
     fr_dn_set_threads_fn set_threads; /* omp_set_num_threads or NULL */
     fr_dn_get_threads_fn get_threads;
+    /* The OpenMP runtime's team start and thread index (NULL without one):
+     * frost's own kernels run on the same threads as oneDNN's. */
+    fr_dn_parallel_fn parallel;
+    fr_dn_get_threads_fn thread_num, team_size;
 } fr_dn_state;
 
 /* Builds the program of one step.  Returns FROST_OK with out->n_execs == 0
@@ -105,10 +120,6 @@ frost_status fr_dn_fail(char **error, const char *what, dnnl_status_t s);
         dnnl_status_t fr_dn_s_ = (call);                                                                              \
         if (fr_dn_s_ != dnnl_success) return fr_dn_fail((b)->error, #call, fr_dn_s_);                                 \
     } while (0)
-
-/* Whether oneDNN's FP32 Winograd F(2x2, 3x3) beats its direct convolution
- * (with the reorders around it) for a 3x3 stride-1 layer of this shape. */
-int fr_dn_winograd_pays(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 
 /* Dense row-major descriptor of `rank` dims (rank 0 is treated as [1]). */
 void fr_dn_md_plain(dnnl_memory_desc_t *md, int rank, const int64_t *dims, dnnl_data_type_t dt);
@@ -141,6 +152,41 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
                                    const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
                                    const void **out);
 
+/* A constant buffer of layout md for the step being built, filled once by
+ * fill(b, buf, ctx): owned by the state, or with model-wide state shared by
+ * the plans of every batch size (keyed by step name and md). */
+typedef frost_status (*fr_dn_fill_fn)(fr_dn_build *b, void *buf, const void *ctx);
+frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
+                              const void **out);
+/* Takes ownership of p (freed with the state). */
+frost_status fr_dn_own(fr_dn_state *st, void *p);
+
+/* Appends a custom execution (fn over ctx, which the state then owns). */
+frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, const fr_dn_arg *args, int n_args,
+                              const char *kernel);
+
+/* Runs fn(data, ithr, team) on each thread of a new team of at most
+ * st->cfg.threads OpenMP threads, ithr = 0 .. team - 1 (once, fn(data, 0, 1),
+ * on the calling thread with one thread or without an OpenMP runtime).  A
+ * team started inside another parallel region has one thread (OpenMP's
+ * default), so ithr < st->cfg.threads always holds. */
+typedef void (*fr_dn_task_fn)(void *data, int ithr, int team);
+void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
+
+/* Winograd F(4x4, 3x3) (dnnl_wino.c): builds the step as frost's own kernel
+ * when it applies and pays; FROST_OK with b->out->n_execs == 0 otherwise. */
+frost_status fr_dn_build_wino(fr_dn_build *b);
+/* Whether F(4x4, 3x3) beats direct convolution for a layer of this shape
+ * (batch n, output oh x ow). */
+int fr_dn_wino_pays(int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+
+/* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
+ * padding semantics and an optional epilogue act(pool + bias), as frost's
+ * own kernel (dnnl_pool.c); FROST_OK with nothing built where it does not
+ * apply (bf16 values, sigmoid / tanh). */
+frost_status fr_dn_build_pool_nhwc(fr_dn_build *b, int max, int kh, int kw, int sh, int sw, int pt, int pb, int pl,
+                                   int pr, const float *bias, fr_act act, float alpha);
+
 /* Reserves `bytes` of per-context temporary memory for the step being built;
  * temporaries of different steps overlap. */
 size_t fr_dn_temp(fr_dn_build *b, size_t bytes, size_t *cursor);
@@ -153,6 +199,8 @@ frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act
 /* omp_set_num_threads (and omp_get_max_threads in *get) of the OpenMP runtime
  * oneDNN uses, or NULL. */
 fr_dn_set_threads_fn fr_dn_threads_setter(fr_dn_get_threads_fn *get);
+/* Fills st's OpenMP entry points (set/get threads, team start, thread index). */
+void fr_dn_omp_lookup(fr_dn_state *st);
 
 /* bf16 (dnnl_bf16.c): initial data type of every value (bf16 where a oneDNN
  * step produces it for other oneDNN steps), and the correction after a build:

@@ -3,8 +3,9 @@
  * Activations stay NHWC (dense row-major in TensorFlow order) in the arena:
  * oneDNN 2.6's fastest FP32 kernels (brgconv) read and write NHWC directly,
  * so no reorders are needed between steps.  Weights are reordered once into
- * the layout the primitive picks (format "any").  Winograd convolutions only
- * exist for blocked layouts, so they get reorders into temporaries around them.
+ * the layout the primitive picks (format "any").  A bf16 step converts an f32
+ * input into a temporary first.  --winograd convolutions and pooling run
+ * frost's own kernels (dnnl_wino.c, dnnl_pool.c) where they apply.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,10 @@ static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
 /* ---------------------------------------------------------------- conv --- */
 
 static frost_status build_conv(fr_dn_build *b) {
+    if (b->st->cfg.winograd) { /* frost's F(4x4, 3x3) where it pays */
+        frost_status ws = fr_dn_build_wino(b);
+        if (ws != FROST_OK || b->out->n_execs) return ws;
+    }
     const fr_step *s = b->step;
     const fr_conv_params *c = &s->p.conv;
     const fr_value *x = val(b, s->inputs[0]), *y = val(b, s->output);
@@ -128,28 +133,15 @@ static frost_status build_conv(fr_dn_build *b) {
 
     dnnl_dims_t strides = {c->stride_h, c->stride_w}, dil = {c->dil_h - 1, c->dil_w - 1};
     dnnl_dims_t pl = {c->pad_top, c->pad_left}, pr = {c->pad_bottom, c->pad_right};
-    int wino = b->st->cfg.winograd && !dw && !res && c->kh == 3 && c->kw == 3 && c->stride_h == 1 &&
-               c->stride_w == 1 && c->dil_h == 1 && c->dil_w == 1 && cdt == dnnl_f32 &&
-               fr_dn_winograd_pays(c->cin, c->cout, oh, ow);
-
     dnnl_primitive_attr_t attr = NULL;
     frost_status st = fr_dn_attr(b, res ? &rmd : NULL, c->act, c->alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    for (int attempt = wino ? 0 : 1; attempt < 2 && !pd; attempt++) {
-        dnnl_convolution_desc_t cd;
-        dnnl_memory_desc_t xa = xmd, ya = ymd;
-        if (attempt == 0) { /* Winograd: let oneDNN pick its blocked layouts */
-            dnnl_memory_desc_init_by_tag(&xa, 4, xmd.dims, cdt, dnnl_format_tag_any);
-            dnnl_memory_desc_init_by_tag(&ya, 4, ymd.dims, ydt, dnnl_format_tag_any);
-        }
-        dnnl_status_t ds = dnnl_dilated_convolution_forward_desc_init(
-            &cd, dnnl_forward_inference, attempt == 0 ? dnnl_convolution_winograd : dnnl_convolution_direct, &xa,
-            &wmd, c->bias ? &bmd : NULL, &ya, strides, dil, pl, pr);
-        if (ds != dnnl_success) continue;
-        st = make_pd(b, &pd, &cd, attr);
-        if (st != FROST_OK) break;
-    }
+    dnnl_convolution_desc_t cd;
+    dnnl_status_t ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                  &xmd, &wmd, c->bias ? &bmd : NULL, &ymd, strides,
+                                                                  dil, pl, pr);
+    if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
 
@@ -312,6 +304,11 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
 
 static frost_status build_pool(fr_dn_build *b) {
     const fr_pool_params *p = &b->step->p.pool;
+    /* frost's NHWC kernel first (f32); oneDNN's for bf16 values */
+    frost_status fs = fr_dn_build_pool_nhwc(b, p->op == FR_POOL_MAX, p->kh, p->kw, p->stride_h, p->stride_w,
+                                            p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->bias, p->act,
+                                            p->alpha);
+    if (fs != FROST_OK || b->out->n_execs) return fs;
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,

@@ -47,16 +47,6 @@ void fr_dn_md_plain(dnnl_memory_desc_t *md, int rank, const int64_t *dims, dnnl_
     dnnl_memory_desc_init_by_strides(md, nd, d, dt, s);
 }
 
-/* Measured per layer on Inception v3 (Zen 4, one thread, CPU time per step of
- * frost classify --profiling with and without --winograd): Winograd ran 1.1-1.5x
- * faster on the 35x35 64/96-channel layers and the 147x147 32->64 one, but
- * 1.3x slower on 32->32 (147x147), 80->192 (71x71) and 448->384 (8x8):
- * few output channels leave too little work per transformed tile, and many
- * channels or small maps make the transforms and reorders dominate. */
-int fr_dn_winograd_pays(int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
-    return cin >= 32 && cout >= 64 && cout <= 128 && oh >= 16 && ow >= 16;
-}
-
 void fr_dn_md_nhwc(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w, dnnl_data_type_t dt) {
     dnnl_dims_t d = {n, c, h, w};
     dnnl_dims_t s = {h * w * c, 1, w * c, c};
@@ -79,11 +69,45 @@ frost_status fr_dn_add_exec(fr_dn_build *b, dnnl_primitive_t prim, const fr_dn_a
     }
     o->execs = e;
     memcpy(a, args, sizeof(*a) * (size_t)n_args);
-    e[o->n_execs].prim = prim;
-    e[o->n_execs].n_args = n_args;
-    e[o->n_execs].args = a;
+    e[o->n_execs] = (fr_dn_exec){.prim = prim, .n_args = n_args, .args = a};
     o->n_execs++;
     return FROST_OK;
+}
+
+frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, const fr_dn_arg *args, int n_args,
+                              const char *kernel) {
+    if (fr_dn_own(b->st, ctx) != FROST_OK) {
+        free(ctx);
+        return FROST_E_NO_MEMORY;
+    }
+    if (!b->out->kernel && !(b->out->kernel = strdup(kernel))) return FROST_E_NO_MEMORY;
+    frost_status st = fr_dn_add_exec(b, NULL, args, n_args);
+    if (st != FROST_OK) return st;
+    b->out->execs[b->out->n_execs - 1].fn = fn;
+    b->out->execs[b->out->n_execs - 1].ctx = ctx;
+    return FROST_OK;
+}
+
+typedef struct {
+    const fr_dn_state *st;
+    fr_dn_task_fn fn;
+    void *data;
+} dn_team;
+
+static void team_entry(void *arg) {
+    const dn_team *t = arg;
+    int team = t->st->team_size(), ithr = t->st->thread_num();
+    if (team < 1 || ithr < 0 || ithr >= team) team = 1, ithr = 0;
+    t->fn(t->data, ithr, team);
+}
+
+void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data) {
+    if (st->parallel && st->thread_num && st->team_size && st->cfg.threads > 1) {
+        dn_team t = {st, fn, data};
+        st->parallel(team_entry, &t, (unsigned)st->cfg.threads, 0);
+    } else {
+        fn(data, 0, 1);
+    }
 }
 
 const char *fr_dn_impl(const_dnnl_primitive_desc_t pd) {
@@ -112,7 +136,7 @@ frost_status fr_dn_make_prim(fr_dn_build *b, dnnl_primitive_desc_t pd, dnnl_prim
     return FROST_OK;
 }
 
-static frost_status own(fr_dn_state *st, void *p) {
+frost_status fr_dn_own(fr_dn_state *st, void *p) {
     if (st->n_owned == st->cap_owned) {
         int cap = st->cap_owned ? st->cap_owned * 2 : 64;
         void **o = realloc(st->owned, sizeof(*o) * (size_t)cap);
@@ -147,15 +171,40 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
     return reorder_scaled(b, src_md, src, scale ? &sc : NULL, dst_md, out);
 }
 
+typedef struct {
+    const dnnl_memory_desc_t *src_md;
+    const void *src;
+    const dn_scale *sc;
+    const dnnl_memory_desc_t *dst_md;
+} dn_reorder_job;
+
+static frost_status reorder_fill(fr_dn_build *b, void *buf, const void *ctx) {
+    const dn_reorder_job *j = ctx;
+    /* One thread: a weight reorder is short and memory-bound, and an OpenMP
+     * team spinning at its barriers on a busy machine costs more than it
+     * gains (measured: 10x slower compiles under load). */
+    int prev = b->st->set_threads && b->st->get_threads ? b->st->get_threads() : 0;
+    if (prev > 1) b->st->set_threads(1);
+    frost_status st = reorder_now(b, j->src_md, j->src, j->dst_md, buf, j->sc);
+    if (prev > 1) b->st->set_threads(prev);
+    return st;
+}
+
 static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
                                    const dn_scale *sc, const dnnl_memory_desc_t *dst_md, const void **out) {
-    size_t bytes = dnnl_memory_desc_get_size(dst_md);
+    dn_reorder_job j = {src_md, src, sc, dst_md};
+    return fr_dn_const_make(b, dst_md, reorder_fill, &j, out);
+}
+
+frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
+                              const void **out) {
+    size_t bytes = dnnl_memory_desc_get_size(md);
     fr_dn_shared *sh = b->st->shared;
     const char *key = b->step->name ? b->step->name : "";
     if (sh) {
         pthread_mutex_lock(&sh->lock);
         for (int i = 0; i < sh->n_w; i++)
-            if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, dst_md)) {
+            if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, md)) {
                 *out = sh->w[i].buf;
                 pthread_mutex_unlock(&sh->lock);
                 return FROST_OK;
@@ -164,19 +213,13 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     }
     void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!buf) return FROST_E_NO_MEMORY;
-    /* One thread: a weight reorder is short and memory-bound, and an OpenMP
-     * team spinning at its barriers on a busy machine costs more than it
-     * gains (measured: 10x slower compiles under load). */
-    int prev = b->st->set_threads && b->st->get_threads ? b->st->get_threads() : 0;
-    if (prev > 1) b->st->set_threads(1);
-    frost_status st = reorder_now(b, src_md, src, dst_md, buf, sc);
-    if (prev > 1) b->st->set_threads(prev);
+    frost_status st = fill(b, buf, ctx);
     if (st != FROST_OK) {
         free(buf);
         return st;
     }
     if (!sh) {
-        if (own(b->st, buf) != FROST_OK) {
+        if (fr_dn_own(b->st, buf) != FROST_OK) {
             free(buf);
             return FROST_E_NO_MEMORY;
         }
@@ -194,7 +237,7 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     }
     char *k = strdup(key);
     if (sh->n_w < sh->cap_w && k) {
-        sh->w[sh->n_w++] = (fr_dn_weights){k, *dst_md, buf};
+        sh->w[sh->n_w++] = (fr_dn_weights){k, *md, buf};
         *out = buf;
         buf = NULL;
     } else {
@@ -324,4 +367,16 @@ fr_dn_set_threads_fn fr_dn_threads_setter(fr_dn_get_threads_fn *get) {
     if (sym) memcpy(&f, &sym, sizeof(f));
     if (gsym) memcpy(get, &gsym, sizeof(*get));
     return f;
+}
+
+void fr_dn_omp_lookup(fr_dn_state *st) {
+    st->set_threads = fr_dn_threads_setter(&st->get_threads);
+    void *par = dlsym(RTLD_DEFAULT, "GOMP_parallel");
+    void *num = dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+    void *team = dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    if (par && num && team) {
+        memcpy(&st->parallel, &par, sizeof(st->parallel));
+        memcpy(&st->thread_num, &num, sizeof(st->thread_num));
+        memcpy(&st->team_size, &team, sizeof(st->team_size));
+    }
 }
