@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Per-layer benchmark of frost's convolution kernels: every 3x3 stride-1
-layer shape of Inception v3 (and a few more), as a one-layer model
+"""Per-layer benchmark of frost's convolution kernels: every 3x3 and 5x5
+stride-1 layer shape of Inception v3 (and a few more), as a one-layer model
 (Conv2D + BiasAdd + Relu, random weights), timed with the default FP32
 kernels and with --winograd, in interleaved blocks in one run.
 
@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 from peers import Worker, build_frost_time, foreign_cores, log  # noqa: E402
 from tfgraph import GraphDef  # noqa: E402
 
-# name: (input H=W, cin, cout, padding) -- Inception v3's 3x3 stride-1 layers
+# name: (input H=W, cin, cout, padding[, kernel size]) -- Inception v3's
+# 3x3 and 5x5 stride-1 layers and a few others
 LAYERS = {
     "iv3_conv2a": (149, 32, 32, "VALID"),
     "iv3_conv2b": (147, 32, 64, "SAME"),
@@ -40,14 +41,16 @@ LAYERS = {
     "odd_13_24_40": (13, 24, 40, "SAME"),
     "small_56_16_24": (56, 16, 24, "SAME"),
     "c17_160_192": (17, 160, 192, "SAME"),
+    "iv3_5x_48_64_5x5": (35, 48, 64, "SAME", 5),
+    "c17_64_96_5x5": (17, 64, 96, "SAME", 5),
 }
 
 
-def make_model(path, size, cin, cout, padding):
+def make_model(path, size, cin, cout, padding, k=3):
     rng = np.random.default_rng(cin * 1000 + cout)
     g = GraphDef()
     x = g.placeholder("input", [-1, size, size, cin])
-    w = g.const("w", (rng.standard_normal((3, 3, cin, cout)) * (2.0 / (9 * cin)) ** 0.5).astype(np.float32))
+    w = g.const("w", (rng.standard_normal((k, k, cin, cout)) * (2.0 / (k * k * cin)) ** 0.5).astype(np.float32))
     b = g.const("b", (rng.standard_normal(cout) * 0.1).astype(np.float32))
     y = g.bias_add("bias", g.conv2d("conv", x, w, padding=padding), b)
     g.relu("out", y)
@@ -73,10 +76,11 @@ def main():
     env.pop("OMP_NUM_THREADS", None)
     rows = []
     for name in args.layers.split(","):
-        size, cin, cout, pad = LAYERS[name]
+        size, cin, cout, pad = LAYERS[name][:4]
+        k = LAYERS[name][4] if len(LAYERS[name]) > 4 else 3
         pb = os.path.join(cache, "%s.pb" % name)
         if not os.path.exists(pb):
-            make_model(pb, size, cin, cout, pad)
+            make_model(pb, size, cin, cout, pad, k)
         for threads in [int(t) for t in args.threads.split(",")]:
             for batch in [int(b) for b in args.batches.split(",")]:
                 base = [exe, pb, "--batch", str(batch), "--threads", str(threads), "--output", "out",
@@ -106,7 +110,7 @@ def main():
                     kernels[w.label] = conv[0].get("kernel", "?") if conv else "?"
                     w.close()
                 med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
-                r = dict(layer=name, size=size, cin=cin, cout=cout, threads=threads, batch=batch,
+                r = dict(layer=name, size=size, cin=cin, cout=cout, k=k, threads=threads, batch=batch,
                          direct_ms=med["direct"], winograd_ms=med["winograd"],
                          ratio=med["direct"] / med["winograd"], kernel=kernels["winograd"],
                          direct_kernel=kernels["direct"], max_abs_diff=diff)
@@ -114,12 +118,13 @@ def main():
                 log("%-16s %3dx%-3d %4d->%-4d t%d b%-2d direct %8.3f ms  winograd %8.3f ms  x%.2f  %s  diff %.1e"
                     % (name, size, size, cin, cout, threads, batch, r["direct_ms"], r["winograd_ms"], r["ratio"],
                        r["kernel"], diff))
-    print("| layer | input | cin->cout | threads | batch | direct ms | --winograd ms | direct/winograd | "
+    print("| layer | input | kernel | cin->cout | threads | batch | direct ms | --winograd ms | direct/winograd | "
           "--winograd kernel |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %dx%d | %d->%d | %d | %d | %.3f | %.3f | %.2f | %s |" % (
-            r["layer"], r["size"], r["size"], r["cin"], r["cout"], r["threads"], r["batch"], r["direct_ms"],
+        print("| %s | %dx%d | %dx%d | %d->%d | %d | %d | %.3f | %.3f | %.2f | %s |" % (
+            r["layer"], r["size"], r["size"], r["k"], r["k"], r["cin"], r["cout"], r["threads"], r["batch"],
+            r["direct_ms"],
             r["winograd_ms"], r["ratio"], r["kernel"]))
     if os.environ.get("CONV_LAYERS_JSON"):
         with open(os.environ["CONV_LAYERS_JSON"], "w") as f:

@@ -282,9 +282,11 @@ static const conv_case conv_cases[] = {
     {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6, NULL},
 };
 
-/* --winograd: frost's F(4x4, 3x3) where it pays (fr_dn_wino_pays: at least
- * 16 tiles of 4x4 outputs, 32 channels in and out), on every CPU. */
+/* --winograd: frost's F(4x4, 3x3) and F(2x2, 5x5) where they pay
+ * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out for
+ * 3x3, 64 for 5x5), on every CPU. */
 #define F4 "winograd_f4x4"
+#define F2 "winograd_f2x2_5x5"
 static const conv_case wino_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
     {"wino SAME odd 23x21 c35->37 relu batch 2", 2, 23, 21, 35, 37, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
@@ -297,6 +299,15 @@ static const conv_case wino_cases[] = {
     {"wino sigmoid c32->32 (act not fused: direct)", 1, 24, 24, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID,
      "!" F4},
     {"wino stride 2 (direct)", 1, 40, 40, 32, 32, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
+    {"wino5 SAME 17x17 c64->96", 1, 17, 17, 64, 96, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F2},
+    {"wino5 VALID odd 21x19 c67->64 residual relu6 batch 2", 2, 21, 19, 67, 64, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1,
+     FR_ACT_RELU6, F2},
+    {"wino5 SAME 7x7 c64->69 no bias (16 tiles)", 1, 7, 7, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, FR_ACT_NONE, F2},
+    {"wino5 SAME 6x6 c64->64 (9 tiles: direct)", 1, 6, 6, 64, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    {"wino5 35x35 c48->64 (Inception; 48 in: direct)", 1, 35, 35, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"wino5 dilation 2 (direct)", 1, 20, 20, 32, 32, 5, 5, 1, 1, 2, 2, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    {"wino 7x7 kernel (direct)", 1, 20, 20, 32, 32, 7, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
 };
 
 static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {

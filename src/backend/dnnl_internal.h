@@ -152,6 +152,11 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
                                    const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
                                    const void **out);
 
+/* The same into a new buffer of the caller's (free() it), not kept. */
+frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
+                                void **out);
+
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by
  * the plans of every batch size (keyed by step name and md). */
@@ -173,12 +178,13 @@ frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, con
 typedef void (*fr_dn_task_fn)(void *data, int ithr, int team);
 void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
 
-/* Winograd F(4x4, 3x3) (dnnl_wino.c): builds the step as frost's own kernel
- * when it applies and pays; FROST_OK with b->out->n_execs == 0 otherwise. */
+/* Winograd F(4x4, 3x3) and F(2x2, 5x5) (dnnl_wino.c): builds the step as
+ * frost's own kernel when it applies and pays; FROST_OK with
+ * b->out->n_execs == 0 otherwise. */
 frost_status fr_dn_build_wino(fr_dn_build *b);
-/* Whether F(4x4, 3x3) beats direct convolution for a layer of this shape
- * (batch n, output oh x ow). */
-int fr_dn_wino_pays(int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+/* Whether F(m x m, r x r) (m = 4, r = 3 or m = 2, r = 5) beats direct
+ * convolution for a layer of this shape (batch n, output oh x ow). */
+int fr_dn_wino_pays(int m, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
  * padding semantics and an optional epilogue act(pool + bias), as frost's

@@ -196,6 +196,24 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     return fr_dn_const_make(b, dst_md, reorder_fill, &j, out);
 }
 
+frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
+                                void **out) {
+    dn_scale sc = {scale, n_scale, scale_mask};
+    dn_reorder_job j = {src_md, src, scale ? &sc : NULL, dst_md};
+    size_t bytes = dnnl_memory_desc_get_size(dst_md);
+    void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    *out = NULL;
+    if (!buf) return FROST_E_NO_MEMORY;
+    frost_status st = reorder_fill(b, buf, &j);
+    if (st != FROST_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    return FROST_OK;
+}
+
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {
     size_t bytes = dnnl_memory_desc_get_size(md);

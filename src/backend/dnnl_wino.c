@@ -1,17 +1,18 @@
-/* Winograd F(4x4, 3x3): frost's own kernel for 3x3 stride-1 convolutions
- * (--winograd).
+/* Winograd F(4x4, 3x3) and F(2x2, 5x5): frost's own kernels for stride-1
+ * 3x3 and 5x5 convolutions (--winograd).
  *
- * A 4x4 output tile comes from a 6x6 input tile d as
+ * An m x m output tile comes from a 6x6 input tile d as
  *     Y = A^T [ (G g G^T) .* (B^T d B) ] A
- * (Lavin & Gray 2016, interpolation points 0, +-1, +-2, infinity).  Summed
- * over input channels, the 36 element-wise products are 36 matrix products
+ * (Lavin & Gray 2016; interpolation points 0, +-1, +-2 and infinity for
+ * both, so B^T is shared; m = 4 for r = 3, m = 2 for r = 5).  Summed over
+ * input channels, the 36 element-wise products are 36 matrix products
  *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout)
- * run by oneDNN's sgemm: 4x fewer multiplications than direct convolution
- * (oneDNN 2.6's own Winograd, F(2x2, 3x3) on AVX-512 only, saves 2.25x).
- * Activations stay NHWC: the transforms run across channels, 8 at a time.
- * The tiles are cut into chunks; each thread transforms, multiplies and
- * transforms back its own chunks in its own scratch, so they stay in cache.
- * Results differ from direct convolution by rounding (~1e-5 relative).
+ * run by oneDNN's sgemm: 36 multiplications per tile instead of 144 (3x3,
+ * 4x fewer) or 100 (5x5, 2.8x fewer).  Activations stay NHWC: the transforms
+ * run across channels, 8 at a time.  The tiles are cut into chunks; each
+ * thread transforms, multiplies and transforms back its own chunks in its
+ * own scratch, so they stay in cache.  Results differ from direct
+ * convolution by rounding (~1e-5 relative).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "backend/dnnl_simd.h"
 
 typedef struct fr_wino {
+    int m;                 /* output tile: 4 (3x3 kernel) or 2 (5x5) */
     int64_t n, h, w, cin, cout, oh, ow;
     int pad_top, pad_left;
     int64_t th, tw, tiles; /* tiles per column / row, in all */
@@ -34,7 +36,7 @@ typedef struct fr_wino {
     int simd;     /* fr_simd_ok() */
 } fr_wino;
 
-/* One row of B^T d (r = B^T applied to d0..d5) and of A^T m. */
+/* One row of B^T d (r = B^T applied to d0..d5) and of A^T m (4 or 2 rows). */
 #define FR_WINO_BT(T, name, ATTR)                                                                                       \
     ATTR static inline void name(T d0, T d1, T d2, T d3, T d4, T d5, T *r) {                                           \
         r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                          \
@@ -52,10 +54,17 @@ typedef struct fr_wino {
         r[2] = a + 4.f * c;                                                                                       \
         r[3] = b + 8.f * d + m5;                                                                                  \
     }
+#define FR_WINO_AT2(T, name, ATTR)                                                                                \
+    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                      \
+        r[0] = m0 + (m1 + m2) + (m3 + m4);                                                                        \
+        r[1] = (m1 - m2) + 2.f * (m3 - m4) + m5;                                                                  \
+    }
 FR_WINO_BT(v8, bt8, FR_SIMD_TARGET)
 FR_WINO_BT(float, bt1, )
 FR_WINO_AT(v8, at8, FR_SIMD_TARGET)
 FR_WINO_AT(float, at1, )
+FR_WINO_AT2(v8, at28, FR_SIMD_TARGET)
+FR_WINO_AT2(float, at21, )
 
 /* V[xi][t][c] = (B^T d B)[xi] for channels [c0, c0 + W) of one tile whose
  * 36 input pixels are p[0..35] (a pixel outside the input points at zeros). */
@@ -95,14 +104,14 @@ static inline float bias1(const fr_wino *w, int64_t o) {
 }
 
 /* Y = A^T M A for channels [o, o + W) of one tile, + bias (+ residual), act,
- * stored where the 4x4 tile lies inside the output (rows x cols of it). */
-#define FR_WINO_OUT(T, W, LD, ST, AT, BIAS, ACT)                                                                  \
+ * stored where the M x M tile lies inside the output (rows x cols of it). */
+#define FR_WINO_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                  \
     for (; o + W <= cout; o += W) {                                                                               \
-        T q[36], t[24], r[4], b = BIAS(w, o);                                                                     \
+        T q[36], t[M * 6], r[M], b = BIAS(w, o);                                                                  \
         for (int k = 0; k < 36; k++) q[k] = LD(m + (size_t)k * mstride + o);                                      \
         for (int j = 0; j < 6; j++) {                                                                             \
             AT(q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j], r);                                    \
-            for (int i = 0; i < 4; i++) t[i * 6 + j] = r[i];                                                      \
+            for (int i = 0; i < M; i++) t[i * 6 + j] = r[i];                                                      \
         }                                                                                                         \
         for (int i = 0; i < rows; i++) {                                                                          \
             AT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                \
@@ -115,19 +124,23 @@ static inline float bias1(const fr_wino *w, int64_t o) {
         }                                                                                                         \
     }
 
-FR_SIMD_TARGET
-static void out_tile_v8(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,
-                        int cols) {
-    int64_t o = 0, cout = w->cout, ow = w->ow;
-    FR_WINO_OUT(v8, 8, ld8, st8, at8, bias8, act8)
-    FR_WINO_OUT(float, 1, ld1, st1, at1, bias1, act1)
-}
+#define FR_WINO_OUT_FNS(M, AT8, AT1)                                                                              \
+    FR_SIMD_TARGET static void out_tile##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,       \
+                                                const float *res, int rows, int cols) {                           \
+        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                \
+        FR_WINO_OUT(v8, 8, M, ld8, st8, AT8, bias8, act8)                                                         \
+        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                      \
+    }                                                                                                             \
+    static void out_tile##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,      \
+                                int rows, int cols) {                                                             \
+        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                \
+        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                      \
+    }
+FR_WINO_OUT_FNS(4, at8, at1)
+FR_WINO_OUT_FNS(2, at28, at21)
 
-static void out_tile_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,
-                       int cols) {
-    int64_t o = 0, cout = w->cout, ow = w->ow;
-    FR_WINO_OUT(float, 1, ld1, st1, at1, bias1, act1)
-}
+typedef void (*out_tile_fn)(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,
+                            int cols);
 
 typedef struct {
     const fr_wino *w;
@@ -151,6 +164,7 @@ static void wino_thread(void *arg, int ithr, int team) {
     float *v = zero + (cin + 15) / 16 * 16;
     float *m = v + (size_t)36 * (size_t)tc * (size_t)cin;
     memset(zero, 0, sizeof(float) * (size_t)cin);
+    out_tile_fn out = w->m == 4 ? (w->simd ? out_tile4_v8 : out_tile4_1) : (w->simd ? out_tile2_v8 : out_tile2_1);
     int64_t n_chunks = (w->tiles + tc - 1) / tc;
     for (int64_t k = ithr; k < n_chunks; k += team) {
         int64_t t0 = k * tc, nt = w->tiles - t0 < tc ? w->tiles - t0 : tc;
@@ -161,7 +175,7 @@ static void wino_thread(void *arg, int ithr, int team) {
             const float *p[36];
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++) {
-                    int64_t yy = ty * 4 - w->pad_top + i, xx = tx * 4 - w->pad_left + j;
+                    int64_t yy = ty * w->m - w->pad_top + i, xx = tx * w->m - w->pad_left + j;
                     p[i * 6 + j] = yy >= 0 && yy < w->h && xx >= 0 && xx < w->w
                                        ? img + ((size_t)yy * (size_t)w->w + (size_t)xx) * (size_t)cin
                                        : zero;
@@ -175,12 +189,12 @@ static void wino_thread(void *arg, int ithr, int team) {
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
             tile_pos(w, t0 + t, &n, &ty, &tx);
-            size_t off = (size_t)n * (size_t)(w->oh * w->ow * cout) +
-                         ((size_t)(ty * 4) * (size_t)w->ow + (size_t)(tx * 4)) * (size_t)cout;
-            int rows = w->oh - ty * 4 < 4 ? (int)(w->oh - ty * 4) : 4;
-            int cols = w->ow - tx * 4 < 4 ? (int)(w->ow - tx * 4) : 4;
-            (w->simd ? out_tile_v8 : out_tile_1)(w, m + (size_t)t * (size_t)cout, (size_t)(nt * cout), job->y + off,
-                     w->residual ? job->res + off : NULL, rows, cols);
+            int64_t y0 = ty * w->m, x0 = tx * w->m;
+            size_t off = (size_t)n * (size_t)(w->oh * w->ow * cout) + ((size_t)y0 * (size_t)w->ow + (size_t)x0) * (size_t)cout;
+            int rows = w->oh - y0 < w->m ? (int)(w->oh - y0) : w->m;
+            int cols = w->ow - x0 < w->m ? (int)(w->ow - x0) : w->m;
+            out(w, m + (size_t)t * (size_t)cout, (size_t)(nt * cout), job->y + off, w->residual ? job->res + off : NULL,
+                rows, cols);
         }
     }
 }
@@ -192,44 +206,83 @@ static void wino_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) 
     fr_dn_parallel(st, wino_thread, &job);
 }
 
-/* U[xi][c][o] = (G g G^T)[xi] of the HWIO weights g. */
+/* U[xi][c][o] = (G g G^T)[xi] of the HWIO weights g (r x r), G[i][k] =
+ * p_i^k / prod_{j != i} (p_i - p_j) for the points p = 0, 1, -1, 2, -2 and
+ * G[5] = (0, .., 0, 1) for infinity. */
 typedef struct {
-    const float *hwio;
+    const dnnl_memory_desc_t *wuser, *whwio;
+    const void *src;
+    const float *scale;
+    int r;
     int64_t cin, cout;
 } wino_weights;
 
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
-    (void)b;
-    static const double G[6][3] = {{1. / 4, 0, 0},          {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
-                                   {1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
+    static const double pts[5] = {0, 1, -1, 2, -2};
     const wino_weights *ww = ctx;
-    float *u = buf;
+    int r = ww->r;
     int64_t cin = ww->cin, cout = ww->cout;
-    for (int64_t c = 0; c < cin; c++)
-        for (int64_t o = 0; o < cout; o++) {
-            double g[3][3], t[6][3];
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) g[i][j] = ww->hwio[((i * 3 + j) * cin + c) * cout + o];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[0][j] + G[i][1] * g[1][j] + G[i][2] * g[2][j];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
-                    u[((size_t)(i * 6 + j) * (size_t)cin + (size_t)c) * (size_t)cout + (size_t)o] =
-                        (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
-        }
+    float G[6][5] = {{0}};
+    for (int i = 0; i < 5; i++) {
+        double den = 1, p = 1;
+        for (int j = 0; j < 5; j++)
+            if (j != i) den *= pts[i] - pts[j];
+        for (int k = 0; k < r; k++, p *= pts[i]) G[i][k] = (float)(p / den);
+    }
+    G[5][r - 1] = 1.f;
+    void *hwio = NULL;
+    frost_status st = fr_dn_weights_copy(b, ww->wuser, ww->src, ww->scale, (int)cout, 1, ww->whwio, &hwio);
+    float *t = st == FROST_OK ? malloc(sizeof(float) * 6 * (size_t)r * (size_t)cout) : NULL;
+    if (st == FROST_OK && !t) st = FROST_E_NO_MEMORY;
+    if (st != FROST_OK) {
+        free(hwio);
+        return st;
+    }
+    const float *g = hwio;
+    float *u = buf;
+    for (int64_t c = 0; c < cin; c++) {
+        /* t[a][k'][o] = sum_k G[a][k] g[k][k'][c][o], then U[a][b] = t[a] G[b]^T */
+        for (int a = 0; a < 6; a++)
+            for (int kk = 0; kk < r; kk++) {
+                float *tp = t + ((size_t)a * (size_t)r + (size_t)kk) * (size_t)cout;
+                for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
+                for (int k = 0; k < r; k++) {
+                    const float *gp = g + ((size_t)(k * r + kk) * (size_t)cin + (size_t)c) * (size_t)cout;
+                    float gk = G[a][k];
+                    if (gk != 0.f)
+                        for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
+                }
+            }
+        for (int a = 0; a < 6; a++)
+            for (int bb = 0; bb < 6; bb++) {
+                float *up = u + ((size_t)(a * 6 + bb) * (size_t)cin + (size_t)c) * (size_t)cout;
+                for (int64_t o = 0; o < cout; o++) up[o] = 0.f;
+                for (int kk = 0; kk < r; kk++) {
+                    const float *tp = t + ((size_t)a * (size_t)r + (size_t)kk) * (size_t)cout;
+                    float gk = G[bb][kk];
+                    if (gk != 0.f)
+                        for (int64_t o = 0; o < cout; o++) up[o] += gk * tp[o];
+                }
+            }
+    }
+    free(t);
+    free(hwio);
     return FROST_OK;
 }
 
 /* Measured per layer (bench/conv_layers.py, Zen 3 AVX2, 1 and 2 threads,
- * batch 1 and 16; docs/performance.md): against oneDNN's direct convolution,
- * 1.1-1.6x on Inception v3's 147x147 32->32 and 32->64 layers, 2.2-3.5x on
- * its 73x73 80->192 and 35x35 64/96-channel ones, 2.2-2.5x on 17x17
- * 160->192 (25 tiles) and 3-5x on 8x8 448->384 at batch 16 (64 tiles); but
- * 0.7x on 8x8 448->384 at batch 1 (4 tiles: the transformed weights are read
- * once per 4 tiles) and 0.8x on 56x56 16->24 (the transforms dominate). */
-int fr_dn_wino_pays(int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
-    int64_t tiles = n * ((oh + 3) / 4) * ((ow + 3) / 4);
-    return tiles >= 16 && cin >= 32 && cout >= 32;
+ * batch 1 and 16; docs/performance.md), against oneDNN's direct convolution.
+ * F(4x4, 3x3): 1.1-1.7x on Inception v3's 147x147 32->32 and 32->64 layers,
+ * 2.2-3.5x on its 73x73 80->192 and 35x35 64/96-channel ones, 2.2-2.5x on
+ * 17x17 160->192 (25 tiles) and 3-5x on 8x8 448->384 at batch 16 (64 tiles);
+ * but 0.7x on 8x8 448->384 at batch 1 (4 tiles: the transformed weights are
+ * read once per 4 tiles) and 0.8x on 56x56 16->24 (the transforms dominate).
+ * F(2x2, 5x5), whose transforms serve 4 outputs instead of 16: 1.3-1.7x on
+ * 17x17 64->96, a tie (0.96-1.19x) on Inception's 35x35 48->64. */
+int fr_dn_wino_pays(int m, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
+    int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
+    int64_t min_c = m == 4 ? 32 : 64;
+    return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
 frost_status fr_dn_build_wino(fr_dn_build *b) {
@@ -237,36 +290,38 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     const fr_conv_params *c = &s->p.conv;
     const fr_plan *plan = b->plan;
     const fr_value *x = &plan->values[s->inputs[0]], *y = &plan->values[s->output];
-    if (x->rank != 4 || y->rank != 4 || x->kind != FR_VALUE_ARENA || c->groups != 1 || c->kh != 3 || c->kw != 3 ||
-        c->stride_h != 1 || c->stride_w != 1 || c->dil_h != 1 || c->dil_w != 1 || b->st->value_dt)
+    int r = c->kh, m = 7 - r;
+    if (x->rank != 4 || y->rank != 4 || x->kind != FR_VALUE_ARENA || c->groups != 1 || (r != 3 && r != 5) ||
+        c->kw != r || c->stride_h != 1 || c->stride_w != 1 || c->dil_h != 1 || c->dil_w != 1 || b->st->value_dt)
         return FROST_OK;
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
-    if (!fr_dn_wino_pays(x->dims[0], c->cin, c->cout, y->dims[1], y->dims[2])) return FROST_OK;
+    if (!fr_dn_wino_pays(m, x->dims[0], c->cin, c->cout, y->dims[1], y->dims[2])) return FROST_OK;
     const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw;
     if (!wsrc) return FROST_OK;
 
-    /* The weights scaled (folded batch norm) into dense HWIO, then transformed. */
+    /* The weights scaled (folded batch norm) into dense HWIO, then
+     * transformed: once per model (shared by the plans of all batch sizes). */
     dnnl_memory_desc_t wuser, whwio, umd;
-    dnnl_dims_t wd = {c->cout, c->cin, 3, 3};
-    dnnl_dims_t ws = {1, c->cout, (int64_t)3 * c->cin * c->cout, (int64_t)c->cin * c->cout};
+    dnnl_dims_t wd = {c->cout, c->cin, r, r};
+    dnnl_dims_t ws = {1, c->cout, (int64_t)r * c->cin * c->cout, (int64_t)c->cin * c->cout};
     dnnl_memory_desc_init_by_strides(&wuser, 4, wd, dnnl_f32, ws);
     dnnl_memory_desc_init_by_tag(&whwio, 4, wd, dnnl_f32, dnnl_hwio);
     int64_t ud[3] = {36, c->cin, c->cout};
     fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
-    const void *hwio = NULL, *u = NULL;
-    frost_status st = fr_dn_reorder_weights(b, &wuser, wsrc, c->weight_scale, c->cout, 1, &whwio, &hwio);
-    wino_weights ww = {hwio, c->cin, c->cout};
-    if (st == FROST_OK) st = fr_dn_const_make(b, &umd, wino_fill, &ww, &u);
+    wino_weights ww = {&wuser, &whwio, wsrc, c->weight_scale, r, c->cin, c->cout};
+    const void *u = NULL;
+    frost_status st = fr_dn_const_make(b, &umd, wino_fill, &ww, &u);
     if (st != FROST_OK) return st;
 
     fr_wino *w = calloc(1, sizeof(*w));
     if (!w) return FROST_E_NO_MEMORY;
-    *w = (fr_wino){.n = x->dims[0], .h = x->dims[1], .w = x->dims[2], .cin = c->cin, .cout = c->cout,
-                   .oh = y->dims[1], .ow = y->dims[2], .pad_top = c->pad_top, .pad_left = c->pad_left,
-                   .u = u, .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0, .simd = fr_simd_ok()};
-    w->th = (w->oh + 3) / 4;
-    w->tw = (w->ow + 3) / 4;
+    *w = (fr_wino){.m = m, .n = x->dims[0], .h = x->dims[1], .w = x->dims[2], .cin = c->cin, .cout = c->cout,
+                   .oh = y->dims[1], .ow = y->dims[2], .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
+                   .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0,
+                   .simd = fr_simd_ok()};
+    w->th = (w->oh + m - 1) / m;
+    w->tw = (w->ow + m - 1) / m;
     w->tiles = w->n * w->th * w->tw;
     /* Chunks of 64 tiles (each pass over the transformed weights serves 64
      * tiles; 12 to 96 measured alike but for 448->384, which wants >= 48),
@@ -283,19 +338,19 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     size_t cursor = 0;
     size_t off = fr_dn_temp(b, w->scratch * (size_t)threads, &cursor);
 
-    dnnl_memory_desc_t xmd, ymd, tmd, rmd;
+    dnnl_memory_desc_t xmd, ymd, tmd;
     fr_dn_md_nhwc(&xmd, w->n, w->cin, w->h, w->w, dnnl_f32);
     fr_dn_md_nhwc(&ymd, w->n, w->cout, w->oh, w->ow, dnnl_f32);
     int64_t tb = (int64_t)(w->scratch * (size_t)threads);
     fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
-    rmd = ymd;
     fr_dn_arg args[4] = {
         {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
         {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
         {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_TEMP, .value = -1, .offset = off, .md = tmd},
-        {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = rmd},
+        {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
     };
-    st = fr_dn_add_custom(b, wino_run, w, args, w->residual ? 4 : 3, "frost:winograd_f4x4_3x3");
+    st = fr_dn_add_custom(b, wino_run, w, args, w->residual ? 4 : 3,
+                          m == 4 ? "frost:winograd_f4x4_3x3" : "frost:winograd_f2x2_5x5");
     if (st == FROST_OK) b->out->own_weights = 1;
     return st;
 }
