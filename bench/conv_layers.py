@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Per-layer benchmark of frost's convolution kernels: every 3x3 and 5x5
-stride-1 layer shape of Inception v3 (and a few more), as a one-layer model
+"""Per-layer benchmark of frost's convolution kernels: the stride-1 3x3,
+5x5, 1x7, 7x1, 1x3 and 3x1 layer shapes of Inception v3 (and a few more),
+each as a one-layer model
 (Conv2D + BiasAdd + Relu, random weights), timed with the default FP32
 kernels and with --winograd, in interleaved blocks in one run.
 
@@ -28,8 +29,8 @@ import numpy as np  # noqa: E402
 from peers import Worker, build_frost_time, foreign_cores, log  # noqa: E402
 from tfgraph import GraphDef  # noqa: E402
 
-# name: (input H=W, cin, cout, padding[, kernel size]) -- Inception v3's
-# 3x3 and 5x5 stride-1 layers and a few others
+# name: (input H=W, cin, cout, padding[, kh, kw]) -- Inception v3's
+# stride-1 layers with Winograd candidates and a few others
 LAYERS = {
     "iv3_conv2a": (149, 32, 32, "VALID"),
     "iv3_conv2b": (147, 32, 64, "SAME"),
@@ -41,16 +42,22 @@ LAYERS = {
     "odd_13_24_40": (13, 24, 40, "SAME"),
     "small_56_16_24": (56, 16, 24, "SAME"),
     "c17_160_192": (17, 160, 192, "SAME"),
-    "iv3_5x_48_64_5x5": (35, 48, 64, "SAME", 5),
-    "c17_64_96_5x5": (17, 64, 96, "SAME", 5),
+    "iv3_5x_48_64_5x5": (35, 48, 64, "SAME", 5, 5),
+    "c17_64_96_5x5": (17, 64, 96, "SAME", 5, 5),
+    "iv3_6x_1x7_128": (17, 128, 128, "SAME", 1, 7),
+    "iv3_6x_7x1_128": (17, 128, 128, "SAME", 7, 1),
+    "iv3_6x_1x7_192": (17, 192, 192, "SAME", 1, 7),
+    "iv3_6x_7x1_192": (17, 192, 192, "SAME", 7, 1),
+    "iv3_7x_1x3_384": (8, 384, 384, "SAME", 1, 3),
+    "iv3_7x_3x1_384": (8, 384, 384, "SAME", 3, 1),
 }
 
 
-def make_model(path, size, cin, cout, padding, k=3):
+def make_model(path, size, cin, cout, padding, kh=3, kw=3):
     rng = np.random.default_rng(cin * 1000 + cout)
     g = GraphDef()
     x = g.placeholder("input", [-1, size, size, cin])
-    w = g.const("w", (rng.standard_normal((k, k, cin, cout)) * (2.0 / (k * k * cin)) ** 0.5).astype(np.float32))
+    w = g.const("w", (rng.standard_normal((kh, kw, cin, cout)) * (2.0 / (kh * kw * cin)) ** 0.5).astype(np.float32))
     b = g.const("b", (rng.standard_normal(cout) * 0.1).astype(np.float32))
     y = g.bias_add("bias", g.conv2d("conv", x, w, padding=padding), b)
     g.relu("out", y)
@@ -77,10 +84,10 @@ def main():
     rows = []
     for name in args.layers.split(","):
         size, cin, cout, pad = LAYERS[name][:4]
-        k = LAYERS[name][4] if len(LAYERS[name]) > 4 else 3
+        kh, kw = LAYERS[name][4:6] if len(LAYERS[name]) > 4 else (3, 3)
         pb = os.path.join(cache, "%s.pb" % name)
         if not os.path.exists(pb):
-            make_model(pb, size, cin, cout, pad, k)
+            make_model(pb, size, cin, cout, pad, kh, kw)
         for threads in [int(t) for t in args.threads.split(",")]:
             for batch in [int(b) for b in args.batches.split(",")]:
                 base = [exe, pb, "--batch", str(batch), "--threads", str(threads), "--output", "out",
@@ -110,7 +117,7 @@ def main():
                     kernels[w.label] = conv[0].get("kernel", "?") if conv else "?"
                     w.close()
                 med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
-                r = dict(layer=name, size=size, cin=cin, cout=cout, k=k, threads=threads, batch=batch,
+                r = dict(layer=name, size=size, cin=cin, cout=cout, kh=kh, kw=kw, threads=threads, batch=batch,
                          direct_ms=med["direct"], winograd_ms=med["winograd"],
                          ratio=med["direct"] / med["winograd"], kernel=kernels["winograd"],
                          direct_kernel=kernels["direct"], max_abs_diff=diff)
@@ -123,7 +130,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| %s | %dx%d | %dx%d | %d->%d | %d | %d | %.3f | %.3f | %.2f | %s |" % (
-            r["layer"], r["size"], r["size"], r["k"], r["k"], r["cin"], r["cout"], r["threads"], r["batch"],
+            r["layer"], r["size"], r["size"], r["kh"], r["kw"], r["cin"], r["cout"], r["threads"], r["batch"],
             r["direct_ms"],
             r["winograd_ms"], r["ratio"], r["kernel"]))
     if os.environ.get("CONV_LAYERS_JSON"):

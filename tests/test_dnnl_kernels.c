@@ -308,6 +308,21 @@ static const conv_case wino_cases[] = {
      "!wino"},
     {"wino5 dilation 2 (direct)", 1, 20, 20, 32, 32, 5, 5, 1, 1, 2, 2, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     {"wino 7x7 kernel (direct)", 1, 20, 20, 32, 32, 7, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    /* 1-D: F(2, 7), F(4, 3), F(2, 5) along W (1 x r) or H (r x 1) */
+    {"wino 1x7 SAME 17x17 c160->160 (Inception)", 1, 17, 17, 160, 160, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "winograd_f2_1x7"},
+    {"wino 7x1 SAME odd 13x11 c33->40 residual batch 2", 2, 13, 11, 33, 40, 7, 1, 1, 1, 1, 1, 1, 0, 1, 1,
+     FR_ACT_RELU6, "winograd_f2_7x1"},
+    {"wino 1x7 VALID 9x20 c40->35 no bias leaky", 1, 9, 20, 40, 35, 1, 7, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_LEAKY,
+     "winograd_f2_1x7"},
+    {"wino 1x3 SAME 8x8 c384->384 batch 1 (Inception)", 1, 8, 8, 384, 384, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "winograd_f4_1x3"},
+    {"wino 3x1 SAME 8x8 c64->48 batch 2", 2, 8, 8, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_NONE,
+     "winograd_f4_3x1"},
+    {"wino 1x5 SAME 10x10 c32->32", 1, 10, 10, 32, 32, 1, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "winograd_f2_1x5"},
+    {"wino 1x7 SAME 3x5 c32->32 (9 tiles: direct)", 1, 3, 5, 32, 32, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"wino 1x7 c16->32 (16 in: direct)", 1, 17, 17, 16, 32, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
 };
 
 static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {

@@ -178,13 +178,17 @@ frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, con
 typedef void (*fr_dn_task_fn)(void *data, int ithr, int team);
 void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
 
-/* Winograd F(4x4, 3x3) and F(2x2, 5x5) (dnnl_wino.c): builds the step as
+/* Winograd F(4x4, 3x3), F(2x2, 5x5) and 1-D F(4, 3), F(2, 5), F(2, 7) for
+ * 1 x r / r x 1 kernels (dnnl_wino.c): builds the step as
  * frost's own kernel when it applies and pays; FROST_OK with
  * b->out->n_execs == 0 otherwise. */
 frost_status fr_dn_build_wino(fr_dn_build *b);
 /* Whether F(m x m, r x r) (m = 4, r = 3 or m = 2, r = 5) beats direct
  * convolution for a layer of this shape (batch n, output oh x ow). */
 int fr_dn_wino_pays(int m, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+/* The same for the 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r or r x 1 kernel:
+ * `lines` lines of `len` outputs along the kernel's axis, per image. */
+int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
  * padding semantics and an optional epilogue act(pool + bias), as frost's

@@ -14,6 +14,7 @@
  * own scratch, so they stay in cache.  Results differ from direct
  * convolution by rounding (~1e-5 relative).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +22,18 @@
 #include "backend/dnnl_simd.h"
 
 typedef struct fr_wino {
-    int m;                 /* output tile: 4 (3x3 kernel) or 2 (5x5) */
+    int m;                 /* outputs per tile along each transformed axis */
+    int axis;              /* 0: 2-D (6x6 points); 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
+    int pts;               /* Winograd points: 36 in 2-D, alpha = m + r - 1 in 1-D */
+    int ih, iw, mh, mw;    /* input and output tile sizes */
+    float bt[8][8], at[6][8]; /* 1-D transforms */
     int64_t n, h, w, cin, cout, oh, ow;
     int pad_top, pad_left;
     int64_t th, tw, tiles; /* tiles per column / row, in all */
     int64_t chunk;         /* tiles per chunk */
     size_t scratch;        /* bytes per thread */
     size_t temp;           /* offset of thread 0's scratch in the context's temporaries */
-    const float *u;        /* [36][cin][cout] */
+    const float *u;        /* [pts][cin][cout] */
     const float *bias;     /* [cout] or NULL */
     fr_act act;
     float alpha;
@@ -142,6 +147,63 @@ FR_WINO_OUT_FNS(2, at28, at21)
 typedef void (*out_tile_fn)(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,
                             int cols);
 
+/* 1-D: V[xi] = sum_k BT[xi][k] d_k over the alpha inputs along the axis. */
+#define FR_WINO1_IN(T, W, LD, ST)                                                                                 \
+    for (; c + W <= cin; c += W) {                                                                                \
+        T d[8];                                                                                                   \
+        for (int k = 0; k < a; k++) d[k] = LD(p[k] + c);                                                          \
+        for (int xi = 0; xi < a; xi++) {                                                                          \
+            T acc = d[0] * w->bt[xi][0];                                                                          \
+            for (int k = 1; k < a; k++)                                                                           \
+                if (w->bt[xi][k] != 0.f) acc += d[k] * w->bt[xi][k];                                              \
+            ST(v + (size_t)xi * vstride + c, acc);                                                                \
+        }                                                                                                         \
+    }
+
+/* 1-D: y_j = sum_xi AT[j][xi] M[xi] + bias (+ residual), act, for the n
+ * outputs of the tile inside the map, `step` floats apart. */
+#define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT)                                                                     \
+    for (; o + W <= cout; o += W) {                                                                               \
+        T q[8], b = BIAS(w, o);                                                                                   \
+        for (int xi = 0; xi < a; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                  \
+        for (int j = 0; j < n; j++) {                                                                             \
+            T acc = b;                                                                                            \
+            for (int xi = 0; xi < a; xi++)                                                                        \
+                if (w->at[j][xi] != 0.f) acc += q[xi] * w->at[j][xi];                                             \
+            size_t at = (size_t)j * step + (size_t)o;                                                             \
+            if (res) acc += LD(res + at);                                                                         \
+            ST(y + at, ACT(w->act, w->alpha, acc));                                                               \
+        }                                                                                                         \
+    }
+
+FR_SIMD_TARGET static void in1_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
+    int a = w->pts;
+    FR_WINO1_IN(v8, 8, ld8, st8)
+    FR_WINO1_IN(float, 1, ld1, st1)
+}
+
+static void in1_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
+    int a = w->pts;
+    FR_WINO1_IN(float, 1, ld1, st1)
+}
+
+FR_SIMD_TARGET static void out1_v8(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,
+                                   int n, size_t step) {
+    int64_t o = 0, cout = w->cout;
+    int a = w->pts;
+    FR_WINO1_OUT(v8, 8, ld8, st8, bias8, act8)
+    FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1)
+}
+
+static void out1_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int n,
+                   size_t step) {
+    int64_t o = 0, cout = w->cout;
+    int a = w->pts;
+    FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1)
+}
+
 typedef struct {
     const fr_wino *w;
     const float *x, *res;
@@ -160,9 +222,10 @@ static void wino_thread(void *arg, int ithr, int team) {
     const wino_job *job = arg;
     const fr_wino *w = job->w;
     int64_t cin = w->cin, cout = w->cout, tc = w->chunk;
+    size_t pts = (size_t)w->pts;
     float *zero = (float *)(job->scratch + (size_t)ithr * w->scratch);
     float *v = zero + (cin + 15) / 16 * 16;
-    float *m = v + (size_t)36 * (size_t)tc * (size_t)cin;
+    float *m = v + pts * (size_t)tc * (size_t)cin;
     memset(zero, 0, sizeof(float) * (size_t)cin);
     out_tile_fn out = w->m == 4 ? (w->simd ? out_tile4_v8 : out_tile4_1) : (w->simd ? out_tile2_v8 : out_tile2_1);
     int64_t n_chunks = (w->tiles + tc - 1) / tc;
@@ -173,28 +236,39 @@ static void wino_thread(void *arg, int ithr, int team) {
             tile_pos(w, t0 + t, &n, &ty, &tx);
             const float *img = job->x + (size_t)n * (size_t)(w->h * w->w * cin);
             const float *p[36];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++) {
-                    int64_t yy = ty * w->m - w->pad_top + i, xx = tx * w->m - w->pad_left + j;
-                    p[i * 6 + j] = yy >= 0 && yy < w->h && xx >= 0 && xx < w->w
-                                       ? img + ((size_t)yy * (size_t)w->w + (size_t)xx) * (size_t)cin
-                                       : zero;
+            for (int i = 0; i < w->ih; i++)
+                for (int j = 0; j < w->iw; j++) {
+                    int64_t yy = ty * w->mh - w->pad_top + i, xx = tx * w->mw - w->pad_left + j;
+                    p[i * w->iw + j] = yy >= 0 && yy < w->h && xx >= 0 && xx < w->w
+                                           ? img + ((size_t)yy * (size_t)w->w + (size_t)xx) * (size_t)cin
+                                           : zero;
                 }
-            (w->simd ? in_tile_v8 : in_tile_1)(p, cin, v + (size_t)t * (size_t)cin, (size_t)(nt * cin));
+            float *vt = v + (size_t)t * (size_t)cin;
+            size_t vs = (size_t)(nt * cin);
+            if (w->axis)
+                (w->simd ? in1_v8 : in1_1)(w, p, vt, vs);
+            else
+                (w->simd ? in_tile_v8 : in_tile_1)(p, cin, vt, vs);
         }
-        for (int xi = 0; xi < 36; xi++)
-            dnnl_sgemm('N', 'N', nt, cout, cin, 1.f, v + (size_t)xi * (size_t)(nt * cin), cin,
-                       w->u + (size_t)xi * (size_t)(cin * cout), cout, 0.f, m + (size_t)xi * (size_t)(nt * cout),
-                       cout);
+        for (size_t xi = 0; xi < pts; xi++)
+            dnnl_sgemm('N', 'N', nt, cout, cin, 1.f, v + xi * (size_t)(nt * cin), cin,
+                       w->u + xi * (size_t)(cin * cout), cout, 0.f, m + xi * (size_t)(nt * cout), cout);
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
             tile_pos(w, t0 + t, &n, &ty, &tx);
-            int64_t y0 = ty * w->m, x0 = tx * w->m;
-            size_t off = (size_t)n * (size_t)(w->oh * w->ow * cout) + ((size_t)y0 * (size_t)w->ow + (size_t)x0) * (size_t)cout;
-            int rows = w->oh - y0 < w->m ? (int)(w->oh - y0) : w->m;
-            int cols = w->ow - x0 < w->m ? (int)(w->ow - x0) : w->m;
-            out(w, m + (size_t)t * (size_t)cout, (size_t)(nt * cout), job->y + off, w->residual ? job->res + off : NULL,
-                rows, cols);
+            int64_t y0 = ty * w->mh, x0 = tx * w->mw;
+            size_t off = (size_t)n * (size_t)(w->oh * w->ow * cout) +
+                         ((size_t)y0 * (size_t)w->ow + (size_t)x0) * (size_t)cout;
+            int rows = w->oh - y0 < w->mh ? (int)(w->oh - y0) : w->mh;
+            int cols = w->ow - x0 < w->mw ? (int)(w->ow - x0) : w->mw;
+            const float *mt = m + (size_t)t * (size_t)cout, *res = w->residual ? job->res + off : NULL;
+            size_t ms = (size_t)(nt * cout);
+            if (w->axis == 1)
+                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, rows, (size_t)(w->ow * cout));
+            else if (w->axis == 2)
+                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, cols, (size_t)cout);
+            else
+                out(w, mt, ms, job->y + off, res, rows, cols);
         }
     }
 }
@@ -206,33 +280,62 @@ static void wino_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) 
     fr_dn_parallel(st, wino_thread, &job);
 }
 
-/* U[xi][c][o] = (G g G^T)[xi] of the HWIO weights g (r x r), G[i][k] =
- * p_i^k / prod_{j != i} (p_i - p_j) for the points p = 0, 1, -1, 2, -2 and
- * G[5] = (0, .., 0, 1) for infinity. */
+/* The transforms of F(m, r) with alpha = m + r - 1 points: 0, 1, -1, 2, -2,
+ * 1/2, -1/2 (the first alpha - 1 of them) and infinity (Toom-Cook):
+ *   AT[j][i] = p_i^j, G[i][k] = p_i^k / prod_{l != i} (p_i - p_l),
+ *   BT[i] = the coefficients of prod_{l != i} (x - p_l), BT[alpha-1] those of
+ *   prod_l (x - p_l); the infinity column of AT and row of G pick the last
+ *   output / tap.  For m = 4, r = 3 these are Lavin & Gray's matrices. */
+static void wino_mats(int m, int r, double at[6][8], double g[8][7], double bt[8][8]) {
+    static const double all[7] = {0, 1, -1, 2, -2, 0.5, -0.5};
+    int a = m + r - 1, np = a - 1;
+    memset(at, 0, sizeof(double) * 6 * 8);
+    memset(g, 0, sizeof(double) * 8 * 7);
+    memset(bt, 0, sizeof(double) * 8 * 8);
+    for (int i = 0; i <= np; i++) {
+        double poly[9] = {1}; /* product over the finite points but i (all of them for i == np) */
+        int deg = 0;
+        for (int l = 0; l < np; l++) {
+            if (l == i) continue;
+            for (int d = deg + 1; d > 0; d--) poly[d] = poly[d - 1] - all[l] * poly[d];
+            poly[0] *= -all[l];
+            deg++;
+        }
+        for (int k = 0; k <= deg && k < a; k++) bt[i][k] = poly[k];
+        if (i == np) break;
+        double den = 1, pw = 1;
+        for (int l = 0; l < np; l++)
+            if (l != i) den *= all[i] - all[l];
+        for (int j = 0; j < m; j++, pw *= all[i]) at[j][i] = pw;
+        pw = 1;
+        for (int k = 0; k < r; k++, pw *= all[i]) g[i][k] = pw / den;
+    }
+    at[m - 1][np] = 1;
+    g[np][r - 1] = 1;
+}
+
+/* U[xi][c][o]: (G g G^T)[xi] of the HWIO weights g (r x r) in 2-D, (G g)[xi]
+ * of the r taps in 1-D. */
 typedef struct {
     const dnnl_memory_desc_t *wuser, *whwio;
     const void *src;
     const float *scale;
-    int r;
+    int m, r, dims;
     int64_t cin, cout;
 } wino_weights;
 
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
-    static const double pts[5] = {0, 1, -1, 2, -2};
     const wino_weights *ww = ctx;
-    int r = ww->r;
+    int r = ww->r, a = ww->m + r - 1, pts = ww->dims == 2 ? a * a : a;
     int64_t cin = ww->cin, cout = ww->cout;
-    float G[6][5] = {{0}};
-    for (int i = 0; i < 5; i++) {
-        double den = 1, p = 1;
-        for (int j = 0; j < 5; j++)
-            if (j != i) den *= pts[i] - pts[j];
-        for (int k = 0; k < r; k++, p *= pts[i]) G[i][k] = (float)(p / den);
-    }
-    G[5][r - 1] = 1.f;
+    double atd[6][8], gd[8][7], btd[8][8];
+    wino_mats(ww->m, r, atd, gd, btd);
+    float G[8][7];
+    for (int i = 0; i < 8; i++)
+        for (int k = 0; k < 7; k++) G[i][k] = (float)gd[i][k];
     void *hwio = NULL;
     frost_status st = fr_dn_weights_copy(b, ww->wuser, ww->src, ww->scale, (int)cout, 1, ww->whwio, &hwio);
-    float *t = st == FROST_OK ? malloc(sizeof(float) * 6 * (size_t)r * (size_t)cout) : NULL;
+    float *t = st == FROST_OK ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
     if (st == FROST_OK && !t) st = FROST_E_NO_MEMORY;
     if (st != FROST_OK) {
         free(hwio);
@@ -240,31 +343,39 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     }
     const float *g = hwio;
     float *u = buf;
+    int taps2 = ww->dims == 2 ? r : 1; /* 1-D: the r taps are g[k][c][o] */
     for (int64_t c = 0; c < cin; c++) {
-        /* t[a][k'][o] = sum_k G[a][k] g[k][k'][c][o], then U[a][b] = t[a] G[b]^T */
-        for (int a = 0; a < 6; a++)
-            for (int kk = 0; kk < r; kk++) {
-                float *tp = t + ((size_t)a * (size_t)r + (size_t)kk) * (size_t)cout;
+        /* t[i][k'][o] = sum_k G[i][k] g[k][k'][c][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
+        for (int i = 0; i < a; i++)
+            for (int kk = 0; kk < taps2; kk++) {
+                float *tp = t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
                 for (int k = 0; k < r; k++) {
-                    const float *gp = g + ((size_t)(k * r + kk) * (size_t)cin + (size_t)c) * (size_t)cout;
-                    float gk = G[a][k];
+                    const float *gp = g + ((size_t)(k * taps2 + kk) * (size_t)cin + (size_t)c) * (size_t)cout;
+                    float gk = G[i][k];
                     if (gk != 0.f)
                         for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
                 }
             }
-        for (int a = 0; a < 6; a++)
-            for (int bb = 0; bb < 6; bb++) {
-                float *up = u + ((size_t)(a * 6 + bb) * (size_t)cin + (size_t)c) * (size_t)cout;
+        if (ww->dims == 1) {
+            for (int i = 0; i < a; i++)
+                memcpy(u + ((size_t)i * (size_t)cin + (size_t)c) * (size_t)cout, t + (size_t)i * (size_t)cout,
+                       sizeof(float) * (size_t)cout);
+            continue;
+        }
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < a; j++) {
+                float *up = u + ((size_t)(i * a + j) * (size_t)cin + (size_t)c) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) up[o] = 0.f;
                 for (int kk = 0; kk < r; kk++) {
-                    const float *tp = t + ((size_t)a * (size_t)r + (size_t)kk) * (size_t)cout;
-                    float gk = G[bb][kk];
+                    const float *tp = t + ((size_t)i * (size_t)r + (size_t)kk) * (size_t)cout;
+                    float gk = G[j][kk];
                     if (gk != 0.f)
                         for (int64_t o = 0; o < cout; o++) up[o] += gk * tp[o];
                 }
             }
     }
+    (void)pts;
     free(t);
     free(hwio);
     return FROST_OK;
@@ -285,55 +396,87 @@ int fr_dn_wino_pays(int m, int64_t n, int64_t cin, int64_t cout, int64_t oh, int
     return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
+int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len) {
+    int m = r == 3 ? 4 : 2;
+    return n * lines * ((len + m - 1) / m) >= 16 && cin >= 32 && cout >= 32;
+}
+
 frost_status fr_dn_build_wino(fr_dn_build *b) {
     const fr_step *s = b->step;
     const fr_conv_params *c = &s->p.conv;
     const fr_plan *plan = b->plan;
     const fr_value *x = &plan->values[s->inputs[0]], *y = &plan->values[s->output];
-    int r = c->kh, m = 7 - r;
-    if (x->rank != 4 || y->rank != 4 || x->kind != FR_VALUE_ARENA || c->groups != 1 || (r != 3 && r != 5) ||
-        c->kw != r || c->stride_h != 1 || c->stride_w != 1 || c->dil_h != 1 || c->dil_w != 1 || b->st->value_dt)
+    if (x->rank != 4 || y->rank != 4 || x->kind != FR_VALUE_ARENA || c->groups != 1 || c->stride_h != 1 ||
+        c->stride_w != 1 || c->dil_h != 1 || c->dil_w != 1 || b->st->value_dt)
         return FROST_OK;
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
-    if (!fr_dn_wino_pays(m, x->dims[0], c->cin, c->cout, y->dims[1], y->dims[2])) return FROST_OK;
+    int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
+    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(2x2, 5x5); 1-D: 1 x r or r x 1 with
+     * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
+    int axis, r, m;
+    if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
+        axis = 0, r = c->kh, m = 7 - r;
+        if (!fr_dn_wino_pays(m, n, c->cin, c->cout, oh, ow)) return FROST_OK;
+    } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
+        axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
+        int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
+        if (pad_off || !fr_dn_wino1_pays(r, n, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow))
+            return FROST_OK;
+    } else {
+        return FROST_OK;
+    }
     const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw;
     if (!wsrc) return FROST_OK;
+    int a = m + r - 1, pts = axis ? a : a * a;
 
     /* The weights scaled (folded batch norm) into dense HWIO, then
      * transformed: once per model (shared by the plans of all batch sizes). */
     dnnl_memory_desc_t wuser, whwio, umd;
-    dnnl_dims_t wd = {c->cout, c->cin, r, r};
-    dnnl_dims_t ws = {1, c->cout, (int64_t)r * c->cin * c->cout, (int64_t)c->cin * c->cout};
+    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
+    dnnl_dims_t ws = {1, c->cout, (int64_t)c->kw * c->cin * c->cout, (int64_t)c->cin * c->cout};
     dnnl_memory_desc_init_by_strides(&wuser, 4, wd, dnnl_f32, ws);
     dnnl_memory_desc_init_by_tag(&whwio, 4, wd, dnnl_f32, dnnl_hwio);
-    int64_t ud[3] = {36, c->cin, c->cout};
+    int64_t ud[3] = {pts, c->cin, c->cout};
     fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
-    wino_weights ww = {&wuser, &whwio, wsrc, c->weight_scale, r, c->cin, c->cout};
+    wino_weights ww = {&wuser, &whwio, wsrc, c->weight_scale, m, r, axis ? 1 : 2, c->cin, c->cout};
     const void *u = NULL;
     frost_status st = fr_dn_const_make(b, &umd, wino_fill, &ww, &u);
     if (st != FROST_OK) return st;
 
     fr_wino *w = calloc(1, sizeof(*w));
     if (!w) return FROST_E_NO_MEMORY;
-    *w = (fr_wino){.m = m, .n = x->dims[0], .h = x->dims[1], .w = x->dims[2], .cin = c->cin, .cout = c->cout,
-                   .oh = y->dims[1], .ow = y->dims[2], .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
+    *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
+                   .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0,
                    .simd = fr_simd_ok()};
-    w->th = (w->oh + m - 1) / m;
-    w->tw = (w->ow + m - 1) / m;
+    w->ih = axis == 2 ? 1 : a;
+    w->iw = axis == 1 ? 1 : a;
+    w->mh = axis == 2 ? 1 : m;
+    w->mw = axis == 1 ? 1 : m;
+    if (axis) {
+        double atd[6][8], gd[8][7], btd[8][8];
+        wino_mats(m, r, atd, gd, btd);
+        for (int i = 0; i < 8; i++)
+            for (int k = 0; k < 8; k++) {
+                w->bt[i][k] = (float)btd[i][k];
+                if (i < 6) w->at[i][k] = (float)atd[i][k];
+            }
+    }
+    w->th = (w->oh + w->mh - 1) / w->mh;
+    w->tw = (w->ow + w->mw - 1) / w->mw;
     w->tiles = w->n * w->th * w->tw;
     /* Chunks of 64 tiles (each pass over the transformed weights serves 64
      * tiles; 12 to 96 measured alike but for 448->384, which wants >= 48),
      * fewer where the chunk's data would pass 4 MB per thread, and all
      * threads busy. */
     int threads = b->st->cfg.threads;
-    int64_t per = (int64_t)(4 << 20) / (36 * 4 * (w->cin + w->cout));
+    int64_t per = (int64_t)(4 << 20) / (pts * 4 * (w->cin + w->cout));
     int64_t even = (w->tiles + threads - 1) / threads;
     w->chunk = per < 8 ? 8 : per > 64 ? 64 : per;
     if (w->chunk > even) w->chunk = even;
     w->scratch = sizeof(float) * ((size_t)(w->cin + 15) / 16 * 16 +
-                                  (size_t)36 * (size_t)w->chunk * (size_t)(w->cin + w->cout) + 16);
+                                  (size_t)pts * (size_t)w->chunk * (size_t)(w->cin + w->cout) + 16);
     w->scratch = (w->scratch + 63) / 64 * 64;
     size_t cursor = 0;
     size_t off = fr_dn_temp(b, w->scratch * (size_t)threads, &cursor);
@@ -349,8 +492,14 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
         {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_TEMP, .value = -1, .offset = off, .md = tmd},
         {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
     };
-    st = fr_dn_add_custom(b, wino_run, w, args, w->residual ? 4 : 3,
-                          m == 4 ? "frost:winograd_f4x4_3x3" : "frost:winograd_f2x2_5x5");
+    char kernel[40];
+    if (axis == 1)
+        snprintf(kernel, sizeof(kernel), "frost:winograd_f%d_%dx1", m, r);
+    else if (axis == 2)
+        snprintf(kernel, sizeof(kernel), "frost:winograd_f%d_1x%d", m, r);
+    else
+        snprintf(kernel, sizeof(kernel), "frost:winograd_f%dx%d_%dx%d", m, m, r, r);
+    st = fr_dn_add_custom(b, wino_run, w, args, w->residual ? 4 : 3, kernel);
     if (st == FROST_OK) b->out->own_weights = 1;
     return st;
 }
