@@ -466,15 +466,18 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     w->th = (w->oh + w->mh - 1) / w->mh;
     w->tw = (w->ow + w->mw - 1) / w->mw;
     w->tiles = w->n * w->th * w->tw;
-    /* Chunks of 64 tiles (each pass over the transformed weights serves 64
-     * tiles; 12 to 96 measured alike but for 448->384, which wants >= 48),
-     * fewer where the chunk's data would pass 4 MB per thread, and all
-     * threads busy. */
+    /* Chunks of up to 64 tiles (each pass over the transformed weights
+     * serves them; 12 to 96 measured alike but for 448->384, which wants
+     * >= 48), fewer where the chunk's data would pass 4 MB per thread. */
     int threads = b->st->cfg.threads;
     int64_t per = (int64_t)(4 << 20) / (pts * 4 * (w->cin + w->cout));
-    int64_t even = (w->tiles + threads - 1) / threads;
-    w->chunk = per < 8 ? 8 : per > 64 ? 64 : per;
-    if (w->chunk > even) w->chunk = even;
+    per = per < 8 ? 8 : per > 64 ? 64 : per;
+    /* as many chunks as that takes, at least one per thread, of equal size
+     * (81 tiles on one thread: 41 + 40, not 64 + 17) */
+    int64_t n_chunks = (w->tiles + per - 1) / per;
+    if (n_chunks < threads) n_chunks = threads;
+    if (n_chunks > w->tiles) n_chunks = w->tiles;
+    w->chunk = (w->tiles + n_chunks - 1) / n_chunks;
     w->scratch = sizeof(float) * ((size_t)(w->cin + 15) / 16 * 16 +
                                   (size_t)pts * (size_t)w->chunk * (size_t)(w->cin + w->cout) + 16);
     w->scratch = (w->scratch + 63) / 64 * 64;
