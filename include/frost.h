@@ -191,8 +191,11 @@ typedef struct frost_options {
     int threads;
     frost_backend backend;
     frost_precision precision;
-    /** Non-zero: Winograd convolution for 3x3 stride-1 layers (FP32, faster,
-     *  results may differ from the reference by more than 1e-4). */
+    /** Non-zero: Winograd convolution (FP32, oneDNN backend) for the stride-1
+     *  3x3, 5x5, 1xN and Nx1 (N = 3, 5, 7) layers large enough to gain:
+     *  faster; results differ from direct convolution by rounding (~1e-5
+     *  relative per layer) and may differ from the reference by more than
+     *  1e-4. */
     int winograd;
     /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
      *  input runs as written, as its own step; for testing the compiler).

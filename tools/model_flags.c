@@ -19,8 +19,8 @@ const char mf_help_compile[] =
     "  --backend B           reference | onednn | auto (default auto)\n"
     "  --threads N           compute threads (default: the number of cores)\n"
     "  --no-optimize         no constant folding, batch-norm folding or fusion\n"
-    "  --winograd            Winograd 3x3 convolutions where they pay (faster,\n"
-    "                        ~1e-5 relative difference)\n"
+    "  --winograd            Winograd convolutions: stride-1 3x3, 5x5, 1xN, Nx1\n"
+    "                        (faster, ~1e-5 relative difference)\n"
     "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n";
 
 void mf_init(model_flags *mf) {
