@@ -282,11 +282,12 @@ static const conv_case conv_cases[] = {
     {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6, NULL},
 };
 
-/* --winograd: frost's F(4x4, 3x3) and F(2x2, 5x5) where they pay
- * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out for
- * 3x3, 64 for 5x5), on every CPU. */
+/* --winograd: frost's F(4x4, 3x3), F(2x2, 3x3) and F(2x2, 5x5) where they
+ * pay (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out for
+ * F(4x4, 3x3), 64 for the others), on every CPU. */
 #define F4 "winograd_f4x4"
 #define F2 "winograd_f2x2_5x5"
+#define F22 "winograd_f2x2_3x3"
 static const conv_case wino_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
     {"wino SAME odd 23x21 c35->37 relu batch 2", 2, 23, 21, 35, 37, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
@@ -308,6 +309,10 @@ static const conv_case wino_cases[] = {
      "!wino"},
     {"wino5 dilation 2 (direct)", 1, 20, 20, 32, 32, 5, 5, 1, 1, 2, 2, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     {"wino 7x7 kernel (direct)", 1, 20, 20, 32, 32, 7, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    /* small maps: F(2x2, 3x3) where F(4x4, 3x3) has fewer than 16 tiles */
+    {"wino2 SAME 7x7 c64->67 residual leaky", 1, 7, 7, 64, 67, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_LEAKY, F22},
+    {"wino2 VALID 9x9 c70->64 batch 2 no bias", 2, 9, 9, 70, 64, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_NONE, F22},
+    {"wino2 SAME 8x8 c48->64 (48 in: direct)", 1, 8, 8, 48, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     /* 1-D: F(2, 7), F(4, 3), F(2, 5) along W (1 x r) or H (r x 1) */
     {"wino 1x7 SAME 17x17 c160->160 (Inception)", 1, 17, 17, 160, 160, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "winograd_f2_1x7"},
@@ -576,7 +581,7 @@ int main(void) {
     block_test(w, "block with Winograd", 2e-3, 1, F4);
     wino_shape_test(35, 64, 96, F4);       /* Inception's 35x35 layers: faster */
     wino_shape_test(17, 160, 192, F4);     /* 25 tiles, many channels: faster */
-    wino_shape_test(8, 448, 384, "!wino"); /* 8x8 at batch 1 (4 tiles): slower, stays direct */
+    wino_shape_test(8, 448, 384, F22);     /* 8x8 at batch 1: 4 tiles of 4x4, 16 of 2x2 */
     wino_shape_test(20, 24, 32, "!wino");  /* few input channels: the transforms dominate */
     conv_test(&conv_cases[10], w, 2e-3, 1, 500);
     for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++)

@@ -23,10 +23,11 @@
 
 typedef struct fr_wino {
     int m;                 /* outputs per tile along each transformed axis */
-    int axis;              /* 0: 2-D (6x6 points); 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
+    int axis;              /* 0: 2-D; 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
+    int generic;           /* 2-D with the matrices bt / at (alpha = 4) instead of the 6x6 code */
     int pts;               /* Winograd points: 36 in 2-D, alpha = m + r - 1 in 1-D */
     int ih, iw, mh, mw;    /* input and output tile sizes */
-    float bt[8][8], at[6][8]; /* 1-D transforms */
+    float bt[8][8], at[6][8]; /* 1-D and generic 2-D transforms */
     int64_t n, h, w, cin, cout, oh, ow;
     int pad_top, pad_left;
     int64_t th, tw, tiles; /* tiles per column / row, in all */
@@ -176,33 +177,82 @@ typedef void (*out_tile_fn)(const fr_wino *w, const float *m, size_t mstride, fl
         }                                                                                                         \
     }
 
-FR_SIMD_TARGET static void in1_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    int a = w->pts;
-    FR_WINO1_IN(v8, 8, ld8, st8)
-    FR_WINO1_IN(float, 1, ld1, st1)
-}
+/* Generic 2-D (alpha x alpha points, m x m outputs): V = BT d BT^T and
+ * Y = AT M AT^T, column transforms first. */
+#define FR_WINO2_IN(T, W, LD, ST)                                                                                 \
+    for (; c + W <= cin; c += W) {                                                                                \
+        T d[64], t[64];                                                                                           \
+        for (int k = 0; k < a * a; k++) d[k] = LD(p[k] + c);                                                      \
+        for (int i = 0; i < a; i++)                                                                               \
+            for (int j = 0; j < a; j++) {                                                                         \
+                T acc = d[j] * w->bt[i][0];                                                                       \
+                for (int k = 1; k < a; k++) acc += d[k * a + j] * w->bt[i][k];                                    \
+                t[i * a + j] = acc;                                                                               \
+            }                                                                                                     \
+        for (int i = 0; i < a; i++)                                                                               \
+            for (int j = 0; j < a; j++) {                                                                         \
+                T acc = t[i * a] * w->bt[j][0];                                                                   \
+                for (int k = 1; k < a; k++) acc += t[i * a + k] * w->bt[j][k];                                    \
+                ST(v + (size_t)(i * a + j) * vstride + c, acc);                                                   \
+            }                                                                                                     \
+    }
 
-static void in1_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    int a = w->pts;
-    FR_WINO1_IN(float, 1, ld1, st1)
-}
+#define FR_WINO2_OUT(T, W, LD, ST, BIAS, ACT)                                                                     \
+    for (; o + W <= cout; o += W) {                                                                               \
+        T q[64], t[48], b = BIAS(w, o);                                                                           \
+        for (int k = 0; k < a * a; k++) q[k] = LD(m + (size_t)k * mstride + o);                                   \
+        for (int i = 0; i < rows; i++)                                                                            \
+            for (int j = 0; j < a; j++) {                                                                         \
+                T acc = q[j] * w->at[i][0];                                                                       \
+                for (int k = 1; k < a; k++) acc += q[k * a + j] * w->at[i][k];                                    \
+                t[i * a + j] = acc;                                                                               \
+            }                                                                                                     \
+        for (int i = 0; i < rows; i++)                                                                            \
+            for (int j = 0; j < cols; j++) {                                                                      \
+                T acc = b;                                                                                        \
+                for (int k = 0; k < a; k++) acc += t[i * a + k] * w->at[j][k];                                    \
+                size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                   \
+                if (res) acc += LD(res + at);                                                                     \
+                ST(y + at, ACT(w->act, w->alpha, acc));                                                           \
+            }                                                                                                     \
+    }
 
-FR_SIMD_TARGET static void out1_v8(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,
-                                   int n, size_t step) {
-    int64_t o = 0, cout = w->cout;
-    int a = w->pts;
-    FR_WINO1_OUT(v8, 8, ld8, st8, bias8, act8)
-    FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1)
-}
+/* The AVX2 and the scalar version of a generic transform: in(w, p, v,
+ * vstride) over alpha = A points, out(w, m, mstride, y, res, rows, cols). */
+#define FR_WINO_GEN_FNS(IN, OUT, IN_MAC, OUT_MAC, A, PRE)                                                        \
+    FR_SIMD_TARGET static void IN##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {      \
+        int64_t c = 0, cin = w->cin;                                                                              \
+        int a = A;                                                                                                \
+        IN_MAC(v8, 8, ld8, st8)                                                                                   \
+        IN_MAC(float, 1, ld1, st1)                                                                                \
+    }                                                                                                             \
+    static void IN##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                      \
+        int64_t c = 0, cin = w->cin;                                                                              \
+        int a = A;                                                                                                \
+        IN_MAC(float, 1, ld1, st1)                                                                                \
+    }                                                                                                             \
+    FR_SIMD_TARGET static void OUT##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,             \
+                                        const float *res, int rows, int cols) {                                   \
+        int64_t o = 0, cout = w->cout;                                                                            \
+        int a = A;                                                                                                \
+        PRE                                                                                                       \
+        OUT_MAC(v8, 8, ld8, st8, bias8, act8)                                                                     \
+        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                  \
+    }                                                                                                             \
+    static void OUT##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,  \
+                        int cols) {                                                                               \
+        int64_t o = 0, cout = w->cout;                                                                            \
+        int a = A;                                                                                                \
+        PRE                                                                                                       \
+        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                  \
+    }
 
-static void out1_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int n,
-                   size_t step) {
-    int64_t o = 0, cout = w->cout;
-    int a = w->pts;
-    FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1)
-}
+/* 1-D: the tile's n outputs lie `step` floats apart along the axis */
+#define FR_WINO1_PRE                                                                                              \
+    int n = w->axis == 1 ? rows : cols;                                                                           \
+    size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
+FR_WINO_GEN_FNS(in2, out2, FR_WINO2_IN, FR_WINO2_OUT, w->ih, )
+FR_WINO_GEN_FNS(in1, out1, FR_WINO1_IN, FR_WINO1_OUT, w->pts, FR_WINO1_PRE)
 
 typedef struct {
     const fr_wino *w;
@@ -247,6 +297,8 @@ static void wino_thread(void *arg, int ithr, int team) {
             size_t vs = (size_t)(nt * cin);
             if (w->axis)
                 (w->simd ? in1_v8 : in1_1)(w, p, vt, vs);
+            else if (w->generic)
+                (w->simd ? in2_v8 : in2_1)(w, p, vt, vs);
             else
                 (w->simd ? in_tile_v8 : in_tile_1)(p, cin, vt, vs);
         }
@@ -263,10 +315,10 @@ static void wino_thread(void *arg, int ithr, int team) {
             int cols = w->ow - x0 < w->mw ? (int)(w->ow - x0) : w->mw;
             const float *mt = m + (size_t)t * (size_t)cout, *res = w->residual ? job->res + off : NULL;
             size_t ms = (size_t)(nt * cout);
-            if (w->axis == 1)
-                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, rows, (size_t)(w->ow * cout));
-            else if (w->axis == 2)
-                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, cols, (size_t)cout);
+            if (w->axis)
+                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, rows, cols);
+            else if (w->generic)
+                (w->simd ? out2_v8 : out2_1)(w, mt, ms, job->y + off, res, rows, cols);
             else
                 out(w, mt, ms, job->y + off, res, rows, cols);
         }
@@ -383,16 +435,18 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
 
 /* Measured per layer (bench/conv_layers.py, Zen 3 AVX2, 1 and 2 threads,
  * batch 1 and 16; docs/performance.md), against oneDNN's direct convolution.
- * F(4x4, 3x3): 1.1-1.7x on Inception v3's 147x147 32->32 and 32->64 layers,
- * 2.2-3.5x on its 73x73 80->192 and 35x35 64/96-channel ones, 2.2-2.5x on
- * 17x17 160->192 (25 tiles) and 3-5x on 8x8 448->384 at batch 16 (64 tiles);
- * but 0.7x on 8x8 448->384 at batch 1 (4 tiles: the transformed weights are
- * read once per 4 tiles) and 0.8x on 56x56 16->24 (the transforms dominate).
- * F(2x2, 5x5), whose transforms serve 4 outputs instead of 16: 1.3-1.7x on
- * 17x17 64->96, a tie (0.96-1.19x) on Inception's 35x35 48->64. */
-int fr_dn_wino_pays(int m, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
+ * F(4x4, 3x3): 1.2-1.6x on Inception v3's 147x147 32->32 and 32->64 layers,
+ * 2.4-3.2x on its 73x73 80->192 and 35x35 64/96-channel ones, 2.3-3.3x on
+ * 17x17 160->192 (25 tiles) and 4.4x on 8x8 448->384 at batch 16 (64
+ * tiles); but 0.7x on 8x8 448->384 at batch 1 (4 tiles: the transformed
+ * weights are read once per 4 tiles) and 0.8x on 56x56 16->24 (the
+ * transforms dominate).  There F(2x2, 3x3) (16 tiles) runs 2.1-2.4x, and
+ * 1.2-1.7x on 7x7 512->512, 1.6-1.9x on 10x10 128->128.  F(2x2, 5x5),
+ * whose transforms serve 4 outputs instead of 16: 1.6x on 17x17 64->96, a
+ * tie (1.03-1.08x) on Inception's 35x35 48->64. */
+int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
     int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
-    int64_t min_c = m == 4 ? 32 : 64;
+    int64_t min_c = r == 3 && m == 4 ? 32 : 64;
     return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
@@ -412,12 +466,18 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(2x2, 5x5); 1-D: 1 x r or r x 1 with
+    /* 2-D: 3x3 -> F(4x4, 3x3) (or F(2x2, 3x3) on small maps), 5x5 -> F(2x2,
+     * 5x5); 1-D: 1 x r or r x 1 with
      * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
     int axis, r, m;
+    int generic = 0;
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
         axis = 0, r = c->kh, m = 7 - r;
-        if (!fr_dn_wino_pays(m, n, c->cin, c->cout, oh, ow)) return FROST_OK;
+        if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) {
+            /* small maps: F(2x2, 3x3), 4 outputs per tile */
+            if (r != 3 || !fr_dn_wino_pays(2, 3, n, c->cin, c->cout, oh, ow)) return FROST_OK;
+            m = 2, generic = 1;
+        }
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
@@ -446,7 +506,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
 
     fr_wino *w = calloc(1, sizeof(*w));
     if (!w) return FROST_E_NO_MEMORY;
-    *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
+    *w = (fr_wino){.m = m, .axis = axis, .generic = generic, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0,
                    .simd = fr_simd_ok()};
@@ -454,7 +514,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     w->iw = axis == 1 ? 1 : a;
     w->mh = axis == 2 ? 1 : m;
     w->mw = axis == 1 ? 1 : m;
-    if (axis) {
+    if (axis || generic) {
         double atd[6][8], gd[8][7], btd[8][8];
         wino_mats(m, r, atd, gd, btd);
         for (int i = 0; i < 8; i++)
