@@ -1,18 +1,20 @@
-/* Winograd F(4x4, 3x3) and F(2x2, 5x5): frost's own kernels for stride-1
- * 3x3 and 5x5 convolutions (--winograd).
+/* Winograd convolution: frost's own kernels for --winograd, for stride-1
+ * 3x3 (F(4x4, 3x3), or F(2x2, 3x3) on small maps), 5x5 (F(2x2, 5x5)) and
+ * 1 x r / r x 1 layers (1-D F(4, 3), F(2, 5), F(2, 7) along the kernel).
  *
- * An m x m output tile comes from a 6x6 input tile d as
+ * An m x m output tile comes from an alpha x alpha input tile d as
  *     Y = A^T [ (G g G^T) .* (B^T d B) ] A
- * (Lavin & Gray 2016; interpolation points 0, +-1, +-2 and infinity for
- * both, so B^T is shared; m = 4 for r = 3, m = 2 for r = 5).  Summed over
- * input channels, the 36 element-wise products are 36 matrix products
- *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout)
- * run by oneDNN's sgemm: 36 multiplications per tile instead of 144 (3x3,
- * 4x fewer) or 100 (5x5, 2.8x fewer).  Activations stay NHWC: the transforms
- * run across channels, 8 at a time.  The tiles are cut into chunks; each
- * thread transforms, multiplies and transforms back its own chunks in its
- * own scratch, so they stay in cache.  Results differ from direct
- * convolution by rounding (~1e-5 relative).
+ * (Lavin & Gray 2016; Toom-Cook with the points 0, +-1, +-2, +-1/2 and
+ * infinity, alpha = m + r - 1; 1-D: Y = A^T [(G g) .* (B^T d)]).  Summed
+ * over input channels, the element-wise products are one matrix product
+ * per Winograd point xi,
+ *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout),
+ * run by oneDNN's sgemm: for 3x3, 36 multiplications per 4x4 tile instead
+ * of 144.  Activations stay NHWC: the transforms run across channels, 8 at
+ * a time (the 6x6 ones written out, the others from the matrices).  The
+ * tiles are cut into chunks; each thread transforms, multiplies and
+ * transforms back its own chunks in its own scratch, so they stay in cache.
+ * Results differ from direct convolution by rounding (~1e-5 relative).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,6 @@ typedef struct fr_wino {
     int64_t th, tw, tiles; /* tiles per column / row, in all */
     int64_t chunk;         /* tiles per chunk */
     size_t scratch;        /* bytes per thread */
-    size_t temp;           /* offset of thread 0's scratch in the context's temporaries */
     const float *u;        /* [pts][cin][cout] */
     const float *bias;     /* [cout] or NULL */
     fr_act act;
