@@ -4,7 +4,8 @@ reproduce the probabilities that TensorFlow.js computes
 within 1e-4, from the same preprocessed photos (Debian's darknet package
 ships them; tests/reference/nsfwjs_inputs.py preprocesses them
 deterministically and the reference stores the SHA-256 of every tensor).
-OpenCV DNN, reading the same converted .pb files, must agree too.
+OpenCV DNN, reading the same converted .pb files, must agree too, and so
+must frost with --winograd.
 
 Needs models/ from scripts/fetch-models.sh (run here when missing; it uses
 npm once and caches).
@@ -58,15 +59,21 @@ def main():
         pb = os.path.join(models, "nsfw_%s.pb" % name)
         xf, yf = os.path.join(TMP, "x.f32"), os.path.join(TMP, "y.f32")
         x.tofile(xf)
-        r = subprocess.run([FROST, "run", pb, "--input", xf, "--out", yf, "--quiet"], capture_output=True, text=True)
-        check(r.returncode == 0, "%s: frost run failed: %s" % (name, r.stderr.strip()))
-        if r.returncode == 0:
+        # the default kernels, and --winograd (real weights: its rounding
+        # must stay far inside the same bound)
+        for extra in ([], ["--winograd"]):
+            what = " ".join([name] + extra)
+            r = subprocess.run([FROST, "run", pb, "--input", xf, "--out", yf, "--quiet"] + extra, capture_output=True,
+                               text=True)
+            check(r.returncode == 0, "%s: frost run failed: %s" % (what, r.stderr.strip()))
+            if r.returncode != 0:
+                continue
             got = np.fromfile(yf, "<f4").reshape(want.shape)
             err = float(np.abs(got - want).max())
-            check(err <= TOL, "%s: frost vs TensorFlow.js: max abs error %.3g" % (name, err))
-            print("%-17s frost  vs tfjs on %d photos: max abs error %.2e" % (name, len(images), err))
+            check(err <= TOL, "%s: frost vs TensorFlow.js: max abs error %.3g" % (what, err))
+            print("%-28s frost  vs tfjs on %d photos: max abs error %.2e" % (what, len(images), err))
             for i, img in enumerate(images):
-                check(np.argmax(got[i]) == np.argmax(want[i]), "%s %s: top class differs" % (name, img))
+                check(np.argmax(got[i]) == np.argmax(want[i]), "%s %s: top class differs" % (what, img))
 
         code = ("import cv2, numpy as np, sys\n"
                 "net = cv2.dnn.readNetFromTensorflow(sys.argv[1])\n"
@@ -79,7 +86,7 @@ def main():
         if r.returncode == 0:
             err = float(np.abs(np.fromfile(cf, "<f4").reshape(want.shape) - want).max())
             check(err <= TOL, "%s: OpenCV DNN vs TensorFlow.js: max abs error %.3g" % (name, err))
-            print("%-17s opencv vs tfjs on %d photos: max abs error %.2e" % (name, len(images), err))
+            print("%-28s opencv vs tfjs on %d photos: max abs error %.2e" % (name, len(images), err))
 
         # The whole pipeline: frost's JPEG decoding, align_corners resize and
         # normalisation, as the README's first command runs it.
@@ -102,7 +109,7 @@ def main():
               % (name, len(r.stdout.splitlines()), len(photos)))
         check(err <= TOL, "%s: frost classify (JPEG -> probabilities) vs TensorFlow.js: max abs error %.3g"
               % (name, err))
-        print("%-17s frost classify on %d JPEGs vs tfjs: max abs error %.2e" % (name, len(photos), err))
+        print("%-28s frost classify on %d JPEGs vs tfjs: max abs error %.2e" % (name, len(photos), err))
 
     return summary()
 
