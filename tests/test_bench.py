@@ -230,6 +230,7 @@ def bad_arguments(model):
         [model, "--warmup=-1"],
         [model, "--resize=cubic"],
         [model, "--backend=gpu"],
+        [model, "--precision=fp16"],
         [model, "--input_std=0"],
         [model, "--input_width=10"],
         [model, "--no-such-flag"],
@@ -242,6 +243,9 @@ def bad_arguments(model):
         check("frost" in p.stderr and len(p.stderr.strip()) > 10, "bad arguments %r: message on stderr" % (args,))
     p = run(["--help"])
     check(p.returncode == 0 and "--pattern" in p.stdout, "--help")
+    # the engine options of classify
+    p = run([model, "--pattern=cached", "--iterations=2", "--warmup=0", "--winograd", "--precision=fp32"])
+    check(p.returncode == 0, "--winograd --precision=fp32: exit %d: %s" % (p.returncode, p.stderr))
     p = run([model, "--pattern=cached", "--iterations=1", "--csv", os.path.join(TMP, "no-dir", "x.csv")])
     check(p.returncode == 1 and "x.csv" in p.stderr, "unwritable CSV: exit 1 naming it")
     p = run([os.path.join(TMP, "no-such-model.pb"), "--iterations=1"])

@@ -36,6 +36,8 @@ typedef struct bench_cfg {
     float input_mean, input_std;
     frost_resize resize;
     frost_backend backend;
+    int winograd;
+    frost_precision precision;
 } bench_cfg;
 
 /* Input and output buffers, sized for `batch` items, shared by all patterns. */
@@ -98,6 +100,8 @@ static void usage(FILE *out) {
             "  --input_layer=NAME --output_layer=NAME  (default: detected)\n"
             "  --threads=T            compute threads (default 0: all cores)\n"
             "  --backend=auto|reference|onednn\n"
+            "  --winograd             Winograd convolutions (stride-1 3x3, 5x5, 1xN, Nx1)\n"
+            "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"
             "  --plot=FILE.svg        time per image over the iterations, one line per pattern\n"
             "                         (log scale when the patterns differ by more than 20x)\n"
@@ -196,6 +200,16 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
                 fprintf(stderr, "frost bench: --backend: '%s' is not auto, reference or onednn\n", v);
                 return 2;
             }
+        } else if ((r = FLAG("precision"))) {
+            if (r == 2) return 2;
+            if (!strcmp(v, "fp32")) c->precision = FROST_PRECISION_FP32;
+            else if (!strcmp(v, "bf16")) c->precision = FROST_PRECISION_BF16;
+            else {
+                fprintf(stderr, "frost bench: --precision: '%s' is not fp32 or bf16\n", v);
+                return 2;
+            }
+        } else if ((r = cli_switch(argc, argv, &i, "winograd", &c->winograd)) != 0) {
+            if (r < 0) return 2;
         } else if ((r = FLAG("image"))) {
             if (r == 2) return 2;
             c->image_path = v;
@@ -257,6 +271,8 @@ static void model_options(const bench_cfg *c, int max_batch, bench_model_opts *m
     m->opts.max_batch = max_batch;
     m->opts.threads = c->threads;
     m->opts.backend = c->backend;
+    m->opts.winograd = c->winograd;
+    m->opts.precision = c->precision;
     if (c->input_layer) {
         m->in_names[0] = c->input_layer;
         m->opts.inputs = m->in_names;

@@ -47,6 +47,9 @@ static void usage(FILE *out) {
             "  --batch_timeout_micros U longest wait for a batch to fill (default 1000)\n"
             "  --num_batch_threads N    batch threads (frost contexts) per model (default 1)\n"
             "  --threads N              compute threads per run (default: all cores)\n"
+            "  --winograd               Winograd convolutions: stride-1 3x3, 5x5, 1xN, Nx1 (faster,\n"
+            "                           ~1e-5 relative difference)\n"
+            "  --precision P            fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
             "  --max_queue N            instances waiting per model before 503 (default 1024)\n"
             "  --max_body_bytes N       request body limit (default 16777216)\n"
             "  --max_json_depth N       JSON nesting limit (default 64)\n"
@@ -139,11 +142,9 @@ static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
     return rc;
 }
 
-static int load_model(sv_model *m, int width, int height, int max_batch, int threads) {
-    frost_options o;
-    frost_options_init(&o);
+static int load_model(sv_model *m, int width, int height, int max_batch, const frost_options *engine) {
+    frost_options o = *engine; /* threads, winograd, precision */
     o.max_batch = max_batch;
-    o.threads = threads;
     const char *in_names[1] = {m->input_name}, *out_names[1] = {m->output_name};
     if (m->input_name) o.inputs = in_names, o.num_inputs = 1;
     if (m->output_name) o.outputs = out_names, o.num_outputs = 1;
@@ -282,6 +283,8 @@ int frost_cmd_serve(int argc, char **argv) {
     int request_s = 60;
     long long max_body = 16 << 20, max_pixels = 25000000;
     const char *host = "127.0.0.1", *allowed = NULL;
+    frost_options engine;
+    frost_options_init(&engine);
     for (int i = 1; i < argc;) {
         const char *v = NULL;
         int r, sw = 0;
@@ -339,6 +342,20 @@ int frost_cmd_serve(int argc, char **argv) {
             warmup = sw;
             continue;
         }
+        if ((r = cli_switch(argc, argv, &i, "winograd", &engine.winograd)) != 0) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = cli_flag(argc, argv, &i, "precision", &v)) != 0) {
+            if (r < 0) return 2;
+            if (!strcmp(v, "fp32")) engine.precision = FROST_PRECISION_FP32;
+            else if (!strcmp(v, "bf16")) engine.precision = FROST_PRECISION_BF16;
+            else {
+                fprintf(stderr, "frost serve: --precision: '%s' is not fp32 or bf16\n", v);
+                return 2;
+            }
+            continue;
+        }
 #undef INTFLAG
         fprintf(stderr, "frost serve: unknown argument '%s' (see frost serve --help)\n", argv[i]);
         return 2;
@@ -390,7 +407,8 @@ int frost_cmd_serve(int argc, char **argv) {
                 goto out;
             }
         double t0 = sv_now();
-        if (load_model(&s.models[k], w, h, max_batch, threads)) goto out;
+        engine.threads = threads;
+        if (load_model(&s.models[k], w, h, max_batch, &engine)) goto out;
         char err[512];
         if (sv_batcher_start(&s.models[k], &bc, err, sizeof err)) {
             fprintf(stderr, "frost serve: %s\n", err);
