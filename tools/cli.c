@@ -78,6 +78,16 @@ int cli_parse_float(const char *flag, const char *s, float *out) {
     return 0;
 }
 
+int cli_parse_precision(const char *s, frost_precision *out) {
+    if (!strcmp(s, "fp32")) *out = FROST_PRECISION_FP32;
+    else if (!strcmp(s, "bf16")) *out = FROST_PRECISION_BF16;
+    else {
+        fprintf(stderr, "frost: --precision: '%s' is not fp32 or bf16\n", s);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_labels_load(const char *path, char ***labels_out) {
     FILE *f = fopen(path, "r");
     if (!f) {

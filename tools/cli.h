@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "frost.h"
+
 /* Every subcommand: int frost_cmd_NAME(int argc, char **argv), argv[0] = "NAME".
  * Returns the process exit status (0 ok, 1 some work failed, 2 usage error). */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
@@ -21,6 +23,8 @@ int cli_switch(int argc, char **argv, int *i, const char *name, int *value);
 /* Strict number parsing; return 0 on success, -1 (message printed naming `flag`) otherwise. */
 int cli_parse_int(const char *flag, const char *s, long min, long max, int *out);
 int cli_parse_float(const char *flag, const char *s, float *out);
+/* --precision: "fp32" or "bf16". */
+int cli_parse_precision(const char *s, frost_precision *out);
 
 /* Labels file: one label per line.  Returns the count, or -1 (message printed). */
 int cli_labels_load(const char *path, char ***labels_out);

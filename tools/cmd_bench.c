@@ -201,13 +201,7 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
                 return 2;
             }
         } else if ((r = FLAG("precision"))) {
-            if (r == 2) return 2;
-            if (!strcmp(v, "fp32")) c->precision = FROST_PRECISION_FP32;
-            else if (!strcmp(v, "bf16")) c->precision = FROST_PRECISION_BF16;
-            else {
-                fprintf(stderr, "frost bench: --precision: '%s' is not fp32 or bf16\n", v);
-                return 2;
-            }
+            if (r == 2 || cli_parse_precision(v, &c->precision)) return 2;
         } else if ((r = cli_switch(argc, argv, &i, "winograd", &c->winograd)) != 0) {
             if (r < 0) return 2;
         } else if ((r = FLAG("image"))) {

@@ -207,14 +207,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                 }
             }
         } else if (FLAG("precision")) {
-            if (r > 0) {
-                if (!strcmp(v, "fp32")) f->precision = FROST_PRECISION_FP32;
-                else if (!strcmp(v, "bf16")) f->precision = FROST_PRECISION_BF16;
-                else {
-                    fprintf(stderr, "frost: --precision: '%s' is not fp32 or bf16\n", v);
-                    r = -1;
-                }
-            }
+            if (r > 0 && cli_parse_precision(v, &f->precision)) r = -1;
         } else if (FLAG("backend")) {
             if (r > 0) {
                 if (!strcmp(v, "auto")) f->backend = FROST_BACKEND_AUTO;

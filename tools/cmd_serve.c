@@ -347,13 +347,7 @@ int frost_cmd_serve(int argc, char **argv) {
             continue;
         }
         if ((r = cli_flag(argc, argv, &i, "precision", &v)) != 0) {
-            if (r < 0) return 2;
-            if (!strcmp(v, "fp32")) engine.precision = FROST_PRECISION_FP32;
-            else if (!strcmp(v, "bf16")) engine.precision = FROST_PRECISION_BF16;
-            else {
-                fprintf(stderr, "frost serve: --precision: '%s' is not fp32 or bf16\n", v);
-                return 2;
-            }
+            if (r < 0 || cli_parse_precision(v, &engine.precision)) return 2;
             continue;
         }
 #undef INTFLAG

@@ -153,14 +153,7 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     if ((r = cli_switch(argc, argv, i, "no-optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_switch(argc, argv, i, "winograd", &mf->winograd)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_flag(argc, argv, i, "precision", &v)) != 0) {
-        if (r < 0) return -1;
-        if (!strcmp(v, "fp32")) mf->precision = FROST_PRECISION_FP32;
-        else if (!strcmp(v, "bf16")) mf->precision = FROST_PRECISION_BF16;
-        else {
-            fprintf(stderr, "frost: --precision: '%s' is not fp32 or bf16\n", v);
-            return -1;
-        }
-        return 1;
+        return r < 0 || cli_parse_precision(v, &mf->precision) ? -1 : 1;
     }
     if ((r = cli_switch(argc, argv, i, "no_optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
     return 0;
