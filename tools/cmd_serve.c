@@ -278,7 +278,7 @@ static int parse_size(const char *flag, const char *v, long long *out) {
 
 int frost_cmd_serve(int argc, char **argv) {
     const char *specs[64];
-    int nspecs = 0, port = -1, max_batch = 16, timeout_us = 1000, batch_threads = 1, threads = 0, max_queue = 1024;
+    int nspecs = 0, port = -1, max_batch = 16, timeout_us = 1000, batch_threads = 1, max_queue = 1024;
     int max_depth = 64, max_instances = 64, timeout_s = 30, max_conn = 256, drain_s = 30, warmup = 1;
     int request_s = 60;
     long long max_body = 16 << 20, max_pixels = 25000000;
@@ -316,7 +316,7 @@ int frost_cmd_serve(int argc, char **argv) {
         INTFLAG("max_batch_size", max_batch, 1, 4096)
         INTFLAG("batch_timeout_micros", timeout_us, 0, 60000000)
         INTFLAG("num_batch_threads", batch_threads, 1, 256)
-        INTFLAG("threads", threads, 0, 1024)
+        INTFLAG("threads", engine.threads, 0, 1024)
         INTFLAG("max_queue", max_queue, 1, 1 << 24)
         INTFLAG("max_json_depth", max_depth, 2, 100000)
         INTFLAG("max_instances", max_instances, 1, 1 << 20)
@@ -401,7 +401,6 @@ int frost_cmd_serve(int argc, char **argv) {
                 goto out;
             }
         double t0 = sv_now();
-        engine.threads = threads;
         if (load_model(&s.models[k], w, h, max_batch, &engine)) goto out;
         char err[512];
         if (sv_batcher_start(&s.models[k], &bc, err, sizeof err)) {

@@ -88,7 +88,7 @@ static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
 /* ---------------------------------------------------------------- conv --- */
 
 static frost_status build_conv(fr_dn_build *b) {
-    if (b->st->cfg.winograd) { /* frost's F(4x4, 3x3) where it pays */
+    if (b->st->cfg.winograd) { /* frost's Winograd kernels where they pay */
         frost_status ws = fr_dn_build_wino(b);
         if (ws != FROST_OK || b->out->n_execs) return ws;
     }
@@ -105,11 +105,10 @@ static frost_status build_conv(fr_dn_build *b) {
     dnnl_data_type_t xdt = fr_dn_value_dt(b->st, s->inputs[0]), ydt = fr_dn_value_dt(b->st, s->output);
     dnnl_data_type_t cdt = b->st->value_dt ? dnnl_bf16 : dnnl_f32;
 
-    dnnl_memory_desc_t xval, yval, xmd, ymd, wmd, bmd, rmd, wuser;
+    dnnl_memory_desc_t xval, yval, xmd, wmd, bmd, rmd, wuser;
     fr_dn_md_nhwc(&xval, n, c->cin, ih, iw, xdt);
     fr_dn_md_nhwc(&yval, n, c->cout, oh, ow, ydt);
     fr_dn_md_nhwc(&xmd, n, c->cin, ih, iw, cdt);
-    ymd = yval;
     if (!dw) {
         dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
         dnnl_dims_t ws = {1, c->cout, (int64_t)c->kw * c->cin * c->cout, (int64_t)c->cin * c->cout};
@@ -139,7 +138,7 @@ static frost_status build_conv(fr_dn_build *b) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_convolution_desc_t cd;
     dnnl_status_t ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                                  &xmd, &wmd, c->bias ? &bmd : NULL, &ymd, strides,
+                                                                  &xmd, &wmd, c->bias ? &bmd : NULL, &yval, strides,
                                                                   dil, pl, pr);
     if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
@@ -158,33 +157,29 @@ static frost_status build_conv(fr_dn_build *b) {
         dnnl_primitive_desc_destroy(pd);
         return st;
     }
-    /* Source / destination as the primitive wants them; a reorder to or from
-     * a temporary where that differs from the value's storage. */
+    /* The source as the primitive wants it (bf16: a conversion of the f32
+     * value into a temporary); the destination is the value itself. */
     dnnl_memory_desc_t xin = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-    dnnl_memory_desc_t yout = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    int x_direct = dnnl_memory_desc_equal(&xin, &xval), y_direct = dnnl_memory_desc_equal(&yout, &yval);
+    int x_direct = dnnl_memory_desc_equal(&xin, &xval);
 
-    size_t cursor = 0, xoff = 0, yoff = 0;
-    dnnl_primitive_t conv = NULL, rin = NULL, rout = NULL;
-    fr_dn_arg rin_sp, rout_sp;
+    size_t cursor = 0, xoff = 0;
+    dnnl_primitive_t conv = NULL, rin = NULL;
+    fr_dn_arg rin_sp;
     st = fr_dn_make_prim(b, pd, &conv);
     fr_dn_arg args[8];
     int na = 0;
     if (!x_direct) xoff = fr_dn_temp(b, dnnl_memory_desc_get_size(&xin), &cursor);
-    if (!y_direct) yoff = fr_dn_temp(b, dnnl_memory_desc_get_size(&yout), &cursor);
     args[na++] = x_direct ? ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xval) : ARG_TEMP(DNNL_ARG_SRC, xoff, xin);
     args[na++] = ARG_PTR(DNNL_ARG_WEIGHTS, wbuf, wfinal);
     if (c->bias) args[na++] = ARG_PTR(DNNL_ARG_BIAS, c->bias, bmd);
-    args[na++] = y_direct ? ARG_VALUE(DNNL_ARG_DST, s->output, yval) : ARG_TEMP(DNNL_ARG_DST, yoff, yout);
+    args[na++] = ARG_VALUE(DNNL_ARG_DST, s->output, yval);
     if (res) args[na++] = ARG_VALUE(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, c->residual, rmd);
     args[na++] = arg_scratch(pd);
     dnnl_primitive_desc_destroy(pd);
     if (st == FROST_OK && !x_direct) st = make_reorder(b, &xval, &xin, &rin, &rin_sp);
-    if (st == FROST_OK && !y_direct) st = make_reorder(b, &yout, &yval, &rout, &rout_sp);
     if (st != FROST_OK) {
         dnnl_primitive_destroy(conv);
         dnnl_primitive_destroy(rin);
-        dnnl_primitive_destroy(rout);
         return st;
     }
     if (rin) {
@@ -194,11 +189,6 @@ static frost_status build_conv(fr_dn_build *b) {
     frost_status st2 = fr_dn_add_exec(b, conv, args, na);
     if (st == FROST_OK) st = st2;
     b->out->own_weights = 1;
-    if (rout) {
-        fr_dn_arg ra[3] = {ARG_TEMP(DNNL_ARG_FROM, yoff, yout), ARG_VALUE(DNNL_ARG_TO, s->output, yval), rout_sp};
-        st2 = fr_dn_add_exec(b, rout, ra, 3);
-        if (st == FROST_OK) st = st2;
-    }
     return st;
 }
 

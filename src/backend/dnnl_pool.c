@@ -21,7 +21,8 @@ typedef struct fr_pool_kernel {
     const float *bias; /* [c] or NULL */
     fr_act act;
     float alpha;
-    int simd; /* fr_simd_ok() */
+    /* one output row: pool_row_v8 (AVX2) or pool_row_1, by fr_simd_ok() */
+    void (*row)(const struct fr_pool_kernel *k, const float *x, float *y, int64_t oy);
 } fr_pool_kernel;
 
 #define FR_POOL_PIXEL(T, W, LD, ST, INIT, ACT)                                                                    \
@@ -51,7 +52,7 @@ static inline float max1(float a, float b) {
 #define MAX_8 max8
 #define MAX_1 max1
 
-/* Output row oy of image n (POOL_ROW_BODY: the pixel loops of pool_row_*). */
+/* Output row oy of one image: POOL_ROW_BEGIN, the pixel loops, POOL_ROW_END. */
 #define POOL_ROW_BEGIN                                                                                            \
     int64_t y0 = oy * k->sh - k->pt, y1 = y0 + k->kh;                                                             \
     if (y0 < 0) y0 = 0;                                                                                           \
@@ -92,7 +93,7 @@ static void pool_thread(void *arg, int ithr, int team) {
     int64_t rows = k->n * k->oh, r0 = rows * ithr / team, r1 = rows * (ithr + 1) / team;
     for (int64_t r = r0; r < r1; r++) {
         int64_t n = r / k->oh;
-        (k->simd ? pool_row_v8 : pool_row_1)(k, j->x + n * k->h * k->w * k->c, j->y + n * k->oh * k->ow * k->c, r % k->oh);
+        k->row(k, j->x + n * k->h * k->w * k->c, j->y + n * k->oh * k->ow * k->c, r % k->oh);
     }
 }
 
@@ -113,7 +114,8 @@ frost_status fr_dn_build_pool_nhwc(fr_dn_build *b, int max, int kh, int kw, int 
     if (oh < 1 || ow < 1 || (size_t)(n * oh * ow * c) != y->count) return FROST_OK;
     fr_pool_kernel *k = malloc(sizeof(*k));
     if (!k) return FROST_E_NO_MEMORY;
-    *k = (fr_pool_kernel){n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, max, bias, act, alpha, fr_simd_ok()};
+    *k = (fr_pool_kernel){n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, max, bias, act, alpha,
+                          fr_simd_ok() ? pool_row_v8 : pool_row_1};
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_nhwc(&xmd, n, c, h, w, dnnl_f32);
     fr_dn_md_nhwc(&ymd, n, c, oh, ow, dnnl_f32);

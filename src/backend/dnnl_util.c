@@ -196,16 +196,14 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     return fr_dn_const_make(b, dst_md, reorder_fill, &j, out);
 }
 
-frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
-                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
-                                void **out) {
-    dn_scale sc = {scale, n_scale, scale_mask};
-    dn_reorder_job j = {src_md, src, scale ? &sc : NULL, dst_md};
-    size_t bytes = dnnl_memory_desc_get_size(dst_md);
+/* A new 64-byte aligned buffer of md's size, filled by fill(b, buf, ctx). */
+static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
+                                  void **out) {
+    size_t bytes = dnnl_memory_desc_get_size(md);
     void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
     *out = NULL;
     if (!buf) return FROST_E_NO_MEMORY;
-    frost_status st = reorder_fill(b, buf, &j);
+    frost_status st = fill(b, buf, ctx);
     if (st != FROST_OK) {
         free(buf);
         return st;
@@ -214,9 +212,16 @@ frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md
     return FROST_OK;
 }
 
+frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
+                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
+                                void **out) {
+    dn_scale sc = {scale, n_scale, scale_mask};
+    dn_reorder_job j = {src_md, src, scale ? &sc : NULL, dst_md};
+    return filled_buffer(b, dst_md, reorder_fill, &j, out);
+}
+
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {
-    size_t bytes = dnnl_memory_desc_get_size(md);
     fr_dn_shared *sh = b->st->shared;
     const char *key = b->step->name ? b->step->name : "";
     if (sh) {
@@ -229,13 +234,9 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
             }
         pthread_mutex_unlock(&sh->lock);
     }
-    void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!buf) return FROST_E_NO_MEMORY;
-    frost_status st = fill(b, buf, ctx);
-    if (st != FROST_OK) {
-        free(buf);
-        return st;
-    }
+    void *buf = NULL;
+    frost_status st = filled_buffer(b, md, fill, ctx, &buf);
+    if (st != FROST_OK) return st;
     if (!sh) {
         if (fr_dn_own(b->st, buf) != FROST_OK) {
             free(buf);

@@ -23,10 +23,19 @@
 #include "backend/dnnl_internal.h"
 #include "backend/dnnl_simd.h"
 
-typedef struct fr_wino {
+typedef struct fr_wino fr_wino;
+/* Input transform of one tile (its pixels p[], V rows vstride floats apart)
+ * and output transform (M rows mstride floats apart; rows x cols outputs of
+ * the tile lie inside the map). */
+typedef void (*fr_wino_in_fn)(const fr_wino *w, const float *const *p, float *v, size_t vstride);
+typedef void (*fr_wino_out_fn)(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,
+                               int rows, int cols);
+
+struct fr_wino {
     int m;                 /* outputs per tile along each transformed axis */
     int axis;              /* 0: 2-D; 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
-    int generic;           /* 2-D with the matrices bt / at (alpha = 4) instead of the 6x6 code */
+    fr_wino_in_fn in;      /* chosen at build: 6x6, generic 2-D or 1-D; AVX2 or scalar */
+    fr_wino_out_fn out;
     int pts;               /* Winograd points: 36 in 2-D, alpha = m + r - 1 in 1-D */
     int ih, iw, mh, mw;    /* input and output tile sizes */
     float bt[8][8], at[6][8]; /* 1-D and generic 2-D transforms */
@@ -40,31 +49,30 @@ typedef struct fr_wino {
     fr_act act;
     float alpha;
     int residual; /* non-zero: ptrs[3] is a tensor of the output's shape, added before act */
-    int simd;     /* fr_simd_ok() */
-} fr_wino;
+};
 
 /* One row of B^T d (r = B^T applied to d0..d5) and of A^T m (4 or 2 rows). */
-#define FR_WINO_BT(T, name, ATTR)                                                                                       \
-    ATTR static inline void name(T d0, T d1, T d2, T d3, T d4, T d5, T *r) {                                           \
-        r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                          \
-        r[1] = d3 + d4 - 4.f * (d1 + d2);                                                                         \
-        r[2] = 4.f * (d1 - d2) + d4 - d3;                                                                         \
-        r[3] = 2.f * (d3 - d1) + d4 - d2;                                                                         \
-        r[4] = 2.f * (d1 - d3) + d4 - d2;                                                                         \
-        r[5] = 4.f * d1 - 5.f * d3 + d5;                                                                          \
+#define FR_WINO_BT(T, name, ATTR)                                                                                     \
+    ATTR static inline void name(T d0, T d1, T d2, T d3, T d4, T d5, T *r) {                                          \
+        r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                              \
+        r[1] = d3 + d4 - 4.f * (d1 + d2);                                                                             \
+        r[2] = 4.f * (d1 - d2) + d4 - d3;                                                                             \
+        r[3] = 2.f * (d3 - d1) + d4 - d2;                                                                             \
+        r[4] = 2.f * (d1 - d3) + d4 - d2;                                                                             \
+        r[5] = 4.f * d1 - 5.f * d3 + d5;                                                                              \
     }
-#define FR_WINO_AT(T, name, ATTR)                                                                                       \
-    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                           \
-        T a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;                                                     \
-        r[0] = m0 + a + c;                                                                                        \
-        r[1] = b + 2.f * d;                                                                                       \
-        r[2] = a + 4.f * c;                                                                                       \
-        r[3] = b + 8.f * d + m5;                                                                                  \
+#define FR_WINO_AT(T, name, ATTR)                                                                                     \
+    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                          \
+        T a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;                                                         \
+        r[0] = m0 + a + c;                                                                                            \
+        r[1] = b + 2.f * d;                                                                                           \
+        r[2] = a + 4.f * c;                                                                                           \
+        r[3] = b + 8.f * d + m5;                                                                                      \
     }
-#define FR_WINO_AT2(T, name, ATTR)                                                                                \
-    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                      \
-        r[0] = m0 + (m1 + m2) + (m3 + m4);                                                                        \
-        r[1] = (m1 - m2) + 2.f * (m3 - m4) + m5;                                                                  \
+#define FR_WINO_AT2(T, name, ATTR)                                                                                    \
+    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                          \
+        r[0] = m0 + (m1 + m2) + (m3 + m4);                                                                            \
+        r[1] = (m1 - m2) + 2.f * (m3 - m4) + m5;                                                                      \
     }
 FR_WINO_BT(v8, bt8, FR_SIMD_TARGET)
 FR_WINO_BT(float, bt1, )
@@ -76,28 +84,28 @@ FR_WINO_AT2(float, at21, )
 /* V[xi][t][c] = (B^T d B)[xi] for channels [c0, c0 + W) of one tile whose
  * 36 input pixels are p[0..35] (a pixel outside the input points at zeros). */
 #define FR_WINO_IN(T, W, LD, ST, BT)                                                                                  \
-    for (; c + W <= cin; c += W) {                                                                                \
-        T d[36], t[36], r[6];                                                                                     \
-        for (int k = 0; k < 36; k++) d[k] = LD(p[k] + c);                                                         \
-        for (int j = 0; j < 6; j++) {                                                                             \
-            BT(d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j], r);                                    \
-            for (int i = 0; i < 6; i++) t[i * 6 + j] = r[i];                                                      \
-        }                                                                                                         \
-        for (int i = 0; i < 6; i++) {                                                                             \
-            BT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                \
-            for (int j = 0; j < 6; j++) ST(v + (size_t)(i * 6 + j) * vstride + c, r[j]);                          \
-        }                                                                                                         \
+    for (; c + W <= cin; c += W) {                                                                                    \
+        T d[36], t[36], r[6];                                                                                         \
+        for (int k = 0; k < 36; k++) d[k] = LD(p[k] + c);                                                             \
+        for (int j = 0; j < 6; j++) {                                                                                 \
+            BT(d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j], r);                                        \
+            for (int i = 0; i < 6; i++) t[i * 6 + j] = r[i];                                                          \
+        }                                                                                                             \
+        for (int i = 0; i < 6; i++) {                                                                                 \
+            BT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                    \
+            for (int j = 0; j < 6; j++) ST(v + (size_t)(i * 6 + j) * vstride + c, r[j]);                              \
+        }                                                                                                             \
     }
 
 FR_SIMD_TARGET
-static void in_tile_v8(const float *const *p, int64_t cin, float *v, size_t vstride) {
-    int64_t c = 0;
+static void in_tile_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
     FR_WINO_IN(v8, 8, ld8, st8, bt8)
     FR_WINO_IN(float, 1, ld1, st1, bt1)
 }
 
-static void in_tile_1(const float *const *p, int64_t cin, float *v, size_t vstride) {
-    int64_t c = 0;
+static void in_tile_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
     FR_WINO_IN(float, 1, ld1, st1, bt1)
 }
 
@@ -112,145 +120,142 @@ static inline float bias1(const fr_wino *w, int64_t o) {
 
 /* Y = A^T M A for channels [o, o + W) of one tile, + bias (+ residual), act,
  * stored where the M x M tile lies inside the output (rows x cols of it). */
-#define FR_WINO_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                  \
-    for (; o + W <= cout; o += W) {                                                                               \
-        T q[36], t[M * 6], r[M], b = BIAS(w, o);                                                                  \
-        for (int k = 0; k < 36; k++) q[k] = LD(m + (size_t)k * mstride + o);                                      \
-        for (int j = 0; j < 6; j++) {                                                                             \
-            AT(q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j], r);                                    \
-            for (int i = 0; i < M; i++) t[i * 6 + j] = r[i];                                                      \
-        }                                                                                                         \
-        for (int i = 0; i < rows; i++) {                                                                          \
-            AT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                \
-            for (int j = 0; j < cols; j++) {                                                                      \
-                size_t at = ((size_t)i * (size_t)ow + (size_t)j) * (size_t)cout + (size_t)o;                      \
-                T v = r[j] + b;                                                                                   \
-                if (res) v += LD(res + at);                                                                       \
-                ST(y + at, ACT(w->act, w->alpha, v));                                                                            \
-            }                                                                                                     \
-        }                                                                                                         \
+#define FR_WINO_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                   \
+    for (; o + W <= cout; o += W) {                                                                                   \
+        T q[36], t[M * 6], r[M], b = BIAS(w, o);                                                                      \
+        for (int k = 0; k < 36; k++) q[k] = LD(m + (size_t)k * mstride + o);                                          \
+        for (int j = 0; j < 6; j++) {                                                                                 \
+            AT(q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j], r);                                        \
+            for (int i = 0; i < M; i++) t[i * 6 + j] = r[i];                                                          \
+        }                                                                                                             \
+        for (int i = 0; i < rows; i++) {                                                                              \
+            AT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                    \
+            for (int j = 0; j < cols; j++) {                                                                          \
+                size_t at = ((size_t)i * (size_t)ow + (size_t)j) * (size_t)cout + (size_t)o;                          \
+                T v = r[j] + b;                                                                                       \
+                if (res) v += LD(res + at);                                                                           \
+                ST(y + at, ACT(w->act, w->alpha, v));                                                                 \
+            }                                                                                                         \
+        }                                                                                                             \
     }
 
-#define FR_WINO_OUT_FNS(M, AT8, AT1)                                                                              \
-    FR_SIMD_TARGET static void out_tile##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,       \
-                                                const float *res, int rows, int cols) {                           \
-        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                \
-        FR_WINO_OUT(v8, 8, M, ld8, st8, AT8, bias8, act8)                                                         \
-        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                      \
-    }                                                                                                             \
-    static void out_tile##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,      \
-                                int rows, int cols) {                                                             \
-        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                \
-        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                      \
+#define FR_WINO_OUT_FNS(M, AT8, AT1)                                                                                  \
+    FR_SIMD_TARGET static void out_tile##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,           \
+                                                const float *res, int rows, int cols) {                               \
+        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                    \
+        FR_WINO_OUT(v8, 8, M, ld8, st8, AT8, bias8, act8)                                                             \
+        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                          \
+    }                                                                                                                 \
+    static void out_tile##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,         \
+                                int rows, int cols) {                                                                 \
+        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                    \
+        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                          \
     }
 FR_WINO_OUT_FNS(4, at8, at1)
 FR_WINO_OUT_FNS(2, at28, at21)
 
-typedef void (*out_tile_fn)(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,
-                            int cols);
-
 /* 1-D: V[xi] = sum_k BT[xi][k] d_k over the alpha inputs along the axis. */
-#define FR_WINO1_IN(T, W, LD, ST)                                                                                 \
-    for (; c + W <= cin; c += W) {                                                                                \
-        T d[8];                                                                                                   \
-        for (int k = 0; k < a; k++) d[k] = LD(p[k] + c);                                                          \
-        for (int xi = 0; xi < a; xi++) {                                                                          \
-            T acc = d[0] * w->bt[xi][0];                                                                          \
-            for (int k = 1; k < a; k++)                                                                           \
-                if (w->bt[xi][k] != 0.f) acc += d[k] * w->bt[xi][k];                                              \
-            ST(v + (size_t)xi * vstride + c, acc);                                                                \
-        }                                                                                                         \
+#define FR_WINO1_IN(T, W, LD, ST)                                                                                     \
+    for (; c + W <= cin; c += W) {                                                                                    \
+        T d[8];                                                                                                       \
+        for (int k = 0; k < a; k++) d[k] = LD(p[k] + c);                                                              \
+        for (int xi = 0; xi < a; xi++) {                                                                              \
+            T acc = d[0] * w->bt[xi][0];                                                                              \
+            for (int k = 1; k < a; k++)                                                                               \
+                if (w->bt[xi][k] != 0.f) acc += d[k] * w->bt[xi][k];                                                  \
+            ST(v + (size_t)xi * vstride + c, acc);                                                                    \
+        }                                                                                                             \
     }
 
 /* 1-D: y_j = sum_xi AT[j][xi] M[xi] + bias (+ residual), act, for the n
  * outputs of the tile inside the map, `step` floats apart. */
-#define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT)                                                                     \
-    for (; o + W <= cout; o += W) {                                                                               \
-        T q[8], b = BIAS(w, o);                                                                                   \
-        for (int xi = 0; xi < a; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                  \
-        for (int j = 0; j < n; j++) {                                                                             \
-            T acc = b;                                                                                            \
-            for (int xi = 0; xi < a; xi++)                                                                        \
-                if (w->at[j][xi] != 0.f) acc += q[xi] * w->at[j][xi];                                             \
-            size_t at = (size_t)j * step + (size_t)o;                                                             \
-            if (res) acc += LD(res + at);                                                                         \
-            ST(y + at, ACT(w->act, w->alpha, acc));                                                               \
-        }                                                                                                         \
+#define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT)                                                                         \
+    for (; o + W <= cout; o += W) {                                                                                   \
+        T q[8], b = BIAS(w, o);                                                                                       \
+        for (int xi = 0; xi < a; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                      \
+        for (int j = 0; j < n; j++) {                                                                                 \
+            T acc = b;                                                                                                \
+            for (int xi = 0; xi < a; xi++)                                                                            \
+                if (w->at[j][xi] != 0.f) acc += q[xi] * w->at[j][xi];                                                 \
+            size_t at = (size_t)j * step + (size_t)o;                                                                 \
+            if (res) acc += LD(res + at);                                                                             \
+            ST(y + at, ACT(w->act, w->alpha, acc));                                                                   \
+        }                                                                                                             \
     }
 
 /* Generic 2-D (alpha x alpha points, m x m outputs): V = BT d BT^T and
  * Y = AT M AT^T, column transforms first. */
-#define FR_WINO2_IN(T, W, LD, ST)                                                                                 \
-    for (; c + W <= cin; c += W) {                                                                                \
-        T d[64], t[64];                                                                                           \
-        for (int k = 0; k < a * a; k++) d[k] = LD(p[k] + c);                                                      \
-        for (int i = 0; i < a; i++)                                                                               \
-            for (int j = 0; j < a; j++) {                                                                         \
-                T acc = d[j] * w->bt[i][0];                                                                       \
-                for (int k = 1; k < a; k++) acc += d[k * a + j] * w->bt[i][k];                                    \
-                t[i * a + j] = acc;                                                                               \
-            }                                                                                                     \
-        for (int i = 0; i < a; i++)                                                                               \
-            for (int j = 0; j < a; j++) {                                                                         \
-                T acc = t[i * a] * w->bt[j][0];                                                                   \
-                for (int k = 1; k < a; k++) acc += t[i * a + k] * w->bt[j][k];                                    \
-                ST(v + (size_t)(i * a + j) * vstride + c, acc);                                                   \
-            }                                                                                                     \
+#define FR_WINO2_IN(T, W, LD, ST)                                                                                     \
+    for (; c + W <= cin; c += W) {                                                                                    \
+        T d[64], t[64];                                                                                               \
+        for (int k = 0; k < a * a; k++) d[k] = LD(p[k] + c);                                                          \
+        for (int i = 0; i < a; i++)                                                                                   \
+            for (int j = 0; j < a; j++) {                                                                             \
+                T acc = d[j] * w->bt[i][0];                                                                           \
+                for (int k = 1; k < a; k++) acc += d[k * a + j] * w->bt[i][k];                                        \
+                t[i * a + j] = acc;                                                                                   \
+            }                                                                                                         \
+        for (int i = 0; i < a; i++)                                                                                   \
+            for (int j = 0; j < a; j++) {                                                                             \
+                T acc = t[i * a] * w->bt[j][0];                                                                       \
+                for (int k = 1; k < a; k++) acc += t[i * a + k] * w->bt[j][k];                                        \
+                ST(v + (size_t)(i * a + j) * vstride + c, acc);                                                       \
+            }                                                                                                         \
     }
 
-#define FR_WINO2_OUT(T, W, LD, ST, BIAS, ACT)                                                                     \
-    for (; o + W <= cout; o += W) {                                                                               \
-        T q[64], t[48], b = BIAS(w, o);                                                                           \
-        for (int k = 0; k < a * a; k++) q[k] = LD(m + (size_t)k * mstride + o);                                   \
-        for (int i = 0; i < rows; i++)                                                                            \
-            for (int j = 0; j < a; j++) {                                                                         \
-                T acc = q[j] * w->at[i][0];                                                                       \
-                for (int k = 1; k < a; k++) acc += q[k * a + j] * w->at[i][k];                                    \
-                t[i * a + j] = acc;                                                                               \
-            }                                                                                                     \
-        for (int i = 0; i < rows; i++)                                                                            \
-            for (int j = 0; j < cols; j++) {                                                                      \
-                T acc = b;                                                                                        \
-                for (int k = 0; k < a; k++) acc += t[i * a + k] * w->at[j][k];                                    \
-                size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                   \
-                if (res) acc += LD(res + at);                                                                     \
-                ST(y + at, ACT(w->act, w->alpha, acc));                                                           \
-            }                                                                                                     \
+#define FR_WINO2_OUT(T, W, LD, ST, BIAS, ACT)                                                                         \
+    for (; o + W <= cout; o += W) {                                                                                   \
+        T q[64], t[48], b = BIAS(w, o);                                                                               \
+        for (int k = 0; k < a * a; k++) q[k] = LD(m + (size_t)k * mstride + o);                                       \
+        for (int i = 0; i < rows; i++)                                                                                \
+            for (int j = 0; j < a; j++) {                                                                             \
+                T acc = q[j] * w->at[i][0];                                                                           \
+                for (int k = 1; k < a; k++) acc += q[k * a + j] * w->at[i][k];                                        \
+                t[i * a + j] = acc;                                                                                   \
+            }                                                                                                         \
+        for (int i = 0; i < rows; i++)                                                                                \
+            for (int j = 0; j < cols; j++) {                                                                          \
+                T acc = b;                                                                                            \
+                for (int k = 0; k < a; k++) acc += t[i * a + k] * w->at[j][k];                                        \
+                size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                       \
+                if (res) acc += LD(res + at);                                                                         \
+                ST(y + at, ACT(w->act, w->alpha, acc));                                                               \
+            }                                                                                                         \
     }
 
 /* The AVX2 and the scalar version of a generic transform: in(w, p, v,
  * vstride) over alpha = A points, out(w, m, mstride, y, res, rows, cols). */
-#define FR_WINO_GEN_FNS(IN, OUT, IN_MAC, OUT_MAC, A, PRE)                                                        \
-    FR_SIMD_TARGET static void IN##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {      \
-        int64_t c = 0, cin = w->cin;                                                                              \
-        int a = A;                                                                                                \
-        IN_MAC(v8, 8, ld8, st8)                                                                                   \
-        IN_MAC(float, 1, ld1, st1)                                                                                \
-    }                                                                                                             \
-    static void IN##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                      \
-        int64_t c = 0, cin = w->cin;                                                                              \
-        int a = A;                                                                                                \
-        IN_MAC(float, 1, ld1, st1)                                                                                \
-    }                                                                                                             \
-    FR_SIMD_TARGET static void OUT##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,             \
-                                        const float *res, int rows, int cols) {                                   \
-        int64_t o = 0, cout = w->cout;                                                                            \
-        int a = A;                                                                                                \
-        PRE                                                                                                       \
-        OUT_MAC(v8, 8, ld8, st8, bias8, act8)                                                                     \
-        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                  \
-    }                                                                                                             \
-    static void OUT##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,  \
-                        int cols) {                                                                               \
-        int64_t o = 0, cout = w->cout;                                                                            \
-        int a = A;                                                                                                \
-        PRE                                                                                                       \
-        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                  \
+#define FR_WINO_GEN_FNS(IN, OUT, IN_MAC, OUT_MAC, A, PRE)                                                             \
+    FR_SIMD_TARGET static void IN##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {           \
+        int64_t c = 0, cin = w->cin;                                                                                  \
+        int a = A;                                                                                                    \
+        IN_MAC(v8, 8, ld8, st8)                                                                                       \
+        IN_MAC(float, 1, ld1, st1)                                                                                    \
+    }                                                                                                                 \
+    static void IN##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                           \
+        int64_t c = 0, cin = w->cin;                                                                                  \
+        int a = A;                                                                                                    \
+        IN_MAC(float, 1, ld1, st1)                                                                                    \
+    }                                                                                                                 \
+    FR_SIMD_TARGET static void OUT##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,                   \
+                                        const float *res, int rows, int cols) {                                       \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        int a = A;                                                                                                    \
+        PRE                                                                                                           \
+        OUT_MAC(v8, 8, ld8, st8, bias8, act8)                                                                         \
+        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                      \
+    }                                                                                                                 \
+    static void OUT##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,       \
+                        int cols) {                                                                                   \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        int a = A;                                                                                                    \
+        PRE                                                                                                           \
+        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                      \
     }
 
 /* 1-D: the tile's n outputs lie `step` floats apart along the axis */
-#define FR_WINO1_PRE                                                                                              \
-    int n = w->axis == 1 ? rows : cols;                                                                           \
+#define FR_WINO1_PRE                                                                                                  \
+    int n = w->axis == 1 ? rows : cols;                                                                               \
     size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
 FR_WINO_GEN_FNS(in2, out2, FR_WINO2_IN, FR_WINO2_OUT, w->ih, )
 FR_WINO_GEN_FNS(in1, out1, FR_WINO1_IN, FR_WINO1_OUT, w->pts, FR_WINO1_PRE)
@@ -278,7 +283,6 @@ static void wino_thread(void *arg, int ithr, int team) {
     float *v = zero + (cin + 15) / 16 * 16;
     float *m = v + pts * (size_t)tc * (size_t)cin;
     memset(zero, 0, sizeof(float) * (size_t)cin);
-    out_tile_fn out = w->m == 4 ? (w->simd ? out_tile4_v8 : out_tile4_1) : (w->simd ? out_tile2_v8 : out_tile2_1);
     int64_t n_chunks = (w->tiles + tc - 1) / tc;
     for (int64_t k = ithr; k < n_chunks; k += team) {
         int64_t t0 = k * tc, nt = w->tiles - t0 < tc ? w->tiles - t0 : tc;
@@ -294,14 +298,7 @@ static void wino_thread(void *arg, int ithr, int team) {
                                            ? img + ((size_t)yy * (size_t)w->w + (size_t)xx) * (size_t)cin
                                            : zero;
                 }
-            float *vt = v + (size_t)t * (size_t)cin;
-            size_t vs = (size_t)(nt * cin);
-            if (w->axis)
-                (w->simd ? in1_v8 : in1_1)(w, p, vt, vs);
-            else if (w->generic)
-                (w->simd ? in2_v8 : in2_1)(w, p, vt, vs);
-            else
-                (w->simd ? in_tile_v8 : in_tile_1)(p, cin, vt, vs);
+            w->in(w, p, v + (size_t)t * (size_t)cin, (size_t)(nt * cin));
         }
         for (size_t xi = 0; xi < pts; xi++)
             dnnl_sgemm('N', 'N', nt, cout, cin, 1.f, v + xi * (size_t)(nt * cin), cin,
@@ -314,14 +311,8 @@ static void wino_thread(void *arg, int ithr, int team) {
                          ((size_t)y0 * (size_t)w->ow + (size_t)x0) * (size_t)cout;
             int rows = w->oh - y0 < w->mh ? (int)(w->oh - y0) : w->mh;
             int cols = w->ow - x0 < w->mw ? (int)(w->ow - x0) : w->mw;
-            const float *mt = m + (size_t)t * (size_t)cout, *res = w->residual ? job->res + off : NULL;
-            size_t ms = (size_t)(nt * cout);
-            if (w->axis)
-                (w->simd ? out1_v8 : out1_1)(w, mt, ms, job->y + off, res, rows, cols);
-            else if (w->generic)
-                (w->simd ? out2_v8 : out2_1)(w, mt, ms, job->y + off, res, rows, cols);
-            else
-                out(w, mt, ms, job->y + off, res, rows, cols);
+            w->out(w, m + (size_t)t * (size_t)cout, (size_t)(nt * cout), job->y + off,
+                   w->residual ? job->res + off : NULL, rows, cols);
         }
     }
 }
@@ -379,7 +370,7 @@ typedef struct {
 
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     const wino_weights *ww = ctx;
-    int r = ww->r, a = ww->m + r - 1, pts = ww->dims == 2 ? a * a : a;
+    int r = ww->r, a = ww->m + r - 1;
     int64_t cin = ww->cin, cout = ww->cout;
     double atd[6][8], gd[8][7], btd[8][8];
     wino_mats(ww->m, r, atd, gd, btd);
@@ -388,8 +379,9 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         for (int k = 0; k < 7; k++) G[i][k] = (float)gd[i][k];
     void *hwio = NULL;
     frost_status st = fr_dn_weights_copy(b, ww->wuser, ww->src, ww->scale, (int)cout, 1, ww->whwio, &hwio);
-    float *t = st == FROST_OK ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
-    if (st == FROST_OK && !t) st = FROST_E_NO_MEMORY;
+    /* 2-D: t[i][k'][o] per input channel; 1-D: t[i] is U[i][c] itself */
+    float *t = st == FROST_OK && ww->dims == 2 ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
+    if (st == FROST_OK && ww->dims == 2 && !t) st = FROST_E_NO_MEMORY;
     if (st != FROST_OK) {
         free(hwio);
         return st;
@@ -401,7 +393,8 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         /* t[i][k'][o] = sum_k G[i][k] g[k][k'][c][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
         for (int i = 0; i < a; i++)
             for (int kk = 0; kk < taps2; kk++) {
-                float *tp = t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout;
+                float *tp = ww->dims == 2 ? t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout
+                                          : u + ((size_t)i * (size_t)cin + (size_t)c) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
                 for (int k = 0; k < r; k++) {
                     const float *gp = g + ((size_t)(k * taps2 + kk) * (size_t)cin + (size_t)c) * (size_t)cout;
@@ -410,12 +403,7 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
                         for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
                 }
             }
-        if (ww->dims == 1) {
-            for (int i = 0; i < a; i++)
-                memcpy(u + ((size_t)i * (size_t)cin + (size_t)c) * (size_t)cout, t + (size_t)i * (size_t)cout,
-                       sizeof(float) * (size_t)cout);
-            continue;
-        }
+        if (ww->dims == 1) continue;
         for (int i = 0; i < a; i++)
             for (int j = 0; j < a; j++) {
                 float *up = u + ((size_t)(i * a + j) * (size_t)cin + (size_t)c) * (size_t)cout;
@@ -428,7 +416,6 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
                 }
             }
     }
-    (void)pts;
     free(t);
     free(hwio);
     return FROST_OK;
@@ -507,10 +494,20 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
 
     fr_wino *w = calloc(1, sizeof(*w));
     if (!w) return FROST_E_NO_MEMORY;
-    *w = (fr_wino){.m = m, .axis = axis, .generic = generic, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
+    *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
-                   .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0,
-                   .simd = fr_simd_ok()};
+                   .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
+    int simd = fr_simd_ok();
+    if (axis) {
+        w->in = simd ? in1_v8 : in1_1;
+        w->out = simd ? out1_v8 : out1_1;
+    } else if (generic) {
+        w->in = simd ? in2_v8 : in2_1;
+        w->out = simd ? out2_v8 : out2_1;
+    } else {
+        w->in = simd ? in_tile_v8 : in_tile_1;
+        w->out = m == 4 ? (simd ? out_tile4_v8 : out_tile4_1) : (simd ? out_tile2_v8 : out_tile2_1);
+    }
     w->ih = axis == 2 ? 1 : a;
     w->iw = axis == 1 ? 1 : a;
     w->mh = axis == 2 ? 1 : m;
