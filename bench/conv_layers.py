@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Per-layer benchmark of frost's convolution kernels: the stride-1 3x3,
-5x5, 1x7, 7x1, 1x3 and 3x1 layer shapes of Inception v3 (and a few more),
-each as a one-layer model
-(Conv2D + BiasAdd + Relu, random weights), timed with the default FP32
-kernels and with --winograd, in interleaved blocks in one run.
+"""Per-layer benchmark of frost's convolution kernels: the 3x3, 5x5, 1x7,
+7x1, 1x3, 3x1 and 1x1 layer shapes of Inception v3 (and a few more), each as
+a one-layer model (Conv2D + BiasAdd + Relu, random weights), timed with
+several variants of the FP32 kernels in interleaved blocks in one run:
+
+    onednn    --onednn-only: oneDNN's direct convolution for every layer
+    default   frost's default choice (indirect GEMM or oneDNN, fr_dn_igemm_pays)
+    winograd  --winograd (Winograd where fr_dn_wino_pays says it pays)
 
     /usr/bin/python3 bench/conv_layers.py [--build build] [--threads 1,2]
         [--batches 1,16] [--rounds 5] [--block-s 0.4] [--layers NAME,...]
+        [--variants onednn,default,winograd]
 
-Prints per layer and thread count: the median time per run of each variant,
-the kernel each one used (--winograd keeps direct convolution where frost's
-rule says Winograd does not pay) and the ratio direct / winograd (above 1:
---winograd is faster).  Models are cached in .cache/bench/layers/.
+Prints per layer, thread count and batch: the median time per run of each
+variant, the kernel each one used and the ratio of the first variant's time
+to each other's (above 1: that variant is faster).  Models are cached in
+.cache/bench/layers/.
 """
 import argparse
 import json
@@ -52,16 +56,21 @@ LAYERS = {
     "iv3_6x_7x1_192": (17, 192, 192, "SAME", 7, 1),
     "iv3_7x_1x3_384": (8, 384, 384, "SAME", 1, 3),
     "iv3_7x_3x1_384": (8, 384, 384, "SAME", 3, 1),
+    "iv3_6a_3x3s2_288_384": (35, 288, 384, "VALID", 3, 3, 2),
+    "iv3_1a_3x3s2_3_32": (299, 3, 32, "VALID", 3, 3, 2),
+    "iv3_5x_1x1_288_64": (35, 288, 64, "SAME", 1, 1),
+    "iv3_6x_1x1_768_192": (17, 768, 192, "SAME", 1, 1),
 }
+VARIANTS = {"onednn": ["--onednn-only"], "default": [], "winograd": ["--winograd"]}
 
 
-def make_model(path, size, cin, cout, padding, kh=3, kw=3):
+def make_model(path, size, cin, cout, padding, kh=3, kw=3, stride=1):
     rng = np.random.default_rng(cin * 1000 + cout)
     g = GraphDef()
     x = g.placeholder("input", [-1, size, size, cin])
     w = g.const("w", (rng.standard_normal((kh, kw, cin, cout)) * (2.0 / (kh * kw * cin)) ** 0.5).astype(np.float32))
     b = g.const("b", (rng.standard_normal(cout) * 0.1).astype(np.float32))
-    y = g.bias_add("bias", g.conv2d("conv", x, w, padding=padding), b)
+    y = g.bias_add("bias", g.conv2d("conv", x, w, strides=stride, padding=padding), b)
     g.relu("out", y)
     g.save(path)
 
@@ -75,7 +84,11 @@ def main():
     ap.add_argument("--block-s", type=float, default=0.4)
     ap.add_argument("--max-foreign", type=float, default=0.15)
     ap.add_argument("--layers", default=",".join(LAYERS))
+    ap.add_argument("--variants", default="onednn,default,winograd")
     args = ap.parse_args()
+    variants = args.variants.split(",")
+    if len(variants) < 2 or any(v not in VARIANTS for v in variants):
+        sys.exit("--variants: two or more of " + ",".join(VARIANTS))
     exe, err = build_frost_time(args.build)
     if not exe:
         sys.exit("frost_time: " + err)
@@ -85,19 +98,22 @@ def main():
     env.pop("OMP_NUM_THREADS", None)
     rows = []
     for name in args.layers.split(","):
-        size, cin, cout, pad = LAYERS[name][:4]
-        kh, kw = LAYERS[name][4:6] if len(LAYERS[name]) > 4 else (3, 3)
+        spec = LAYERS[name]
+        size, cin, cout, pad = spec[:4]
+        kh, kw = spec[4:6] if len(spec) > 4 else (3, 3)
+        stride = spec[6] if len(spec) > 6 else 1
         pb = os.path.join(cache, "%s.pb" % name)
         if not os.path.exists(pb):
-            make_model(pb, size, cin, cout, pad, kh, kw)
+            make_model(pb, size, cin, cout, pad, kh, kw, stride)
         for threads in [int(t) for t in args.threads.split(",")]:
             for batch in [int(b) for b in args.batches.split(",")]:
                 base = [exe, pb, "--batch", str(batch), "--threads", str(threads), "--output", "out",
                         "--profiling"]
-                ws = [Worker("direct", base, env), Worker("winograd", base + ["--winograd"], env)]
+                ws = [Worker(v, base + VARIANTS[v], env) for v in variants]
                 if any(w.error for w in ws):
                     sys.exit("frost_time: " + "; ".join(w.error for w in ws if w.error))
-                diff = float(np.max(np.abs(np.asarray(ws[0].info["output"]) - np.asarray(ws[1].info["output"]))))
+                ref = np.asarray(ws[0].info["output"])
+                diff = max(float(np.max(np.abs(np.asarray(w.info["output"]) - ref))) for w in ws[1:])
                 n = {}
                 for w in ws:
                     t = statistics.median(w.run(3)["times_ms"])
@@ -115,26 +131,29 @@ def main():
                 for w in ws:
                     prof = w.command("profile")
                     steps = prof.get("profile", [])
-                    conv = [s for s in steps if s.get("op", "").startswith("Conv2D")]
+                    conv = [st for st in steps if st.get("op", "").startswith("Conv2D")]
                     kernels[w.label] = conv[0].get("kernel", "?") if conv else "?"
                     w.close()
                 med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
-                r = dict(layer=name, size=size, cin=cin, cout=cout, kh=kh, kw=kw, threads=threads, batch=batch,
-                         direct_ms=med["direct"], winograd_ms=med["winograd"],
-                         ratio=med["direct"] / med["winograd"], kernel=kernels["winograd"],
-                         direct_kernel=kernels["direct"], max_abs_diff=diff)
+                r = dict(layer=name, size=size, cin=cin, cout=cout, kh=kh, kw=kw, stride=stride, threads=threads,
+                         batch=batch, ms=med, kernels=kernels, max_abs_diff=diff,
+                         ratio={v: med[variants[0]] / med[v] for v in variants[1:]})
                 rows.append(r)
-                log("%-16s %3dx%-3d %4d->%-4d t%d b%-2d direct %8.3f ms  winograd %8.3f ms  x%.2f  %s  diff %.1e"
-                    % (name, size, size, cin, cout, threads, batch, r["direct_ms"], r["winograd_ms"], r["ratio"],
-                       r["kernel"], diff))
-    print("| layer | input | kernel | cin->cout | threads | batch | direct ms | --winograd ms | direct/winograd | "
-          "--winograd kernel |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+                log("%-20s %3dx%-3d %4d->%-4d t%d b%-2d " % (name, size, size, cin, cout, threads, batch) +
+                    "  ".join("%s %.3f ms (%s)" % (v, med[v], kernels[v]) for v in variants) +
+                    "  diff %.1e" % diff)
+    head = ["layer", "input", "kernel", "cin->cout", "threads", "batch"]
+    head += ["%s ms" % v for v in variants] + ["%s/%s" % (variants[0], v) for v in variants[1:]]
+    head += ["%s kernel" % v for v in variants[1:]]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
     for r in rows:
-        print("| %s | %dx%d | %dx%d | %d->%d | %d | %d | %.3f | %.3f | %.2f | %s |" % (
-            r["layer"], r["size"], r["size"], r["kh"], r["kw"], r["cin"], r["cout"], r["threads"], r["batch"],
-            r["direct_ms"],
-            r["winograd_ms"], r["ratio"], r["kernel"]))
+        cells = [r["layer"], "%dx%d" % (r["size"], r["size"]),
+                 "%dx%d%s" % (r["kh"], r["kw"], "/%d" % r["stride"] if r["stride"] > 1 else ""),
+                 "%d->%d" % (r["cin"], r["cout"]), str(r["threads"]), str(r["batch"])]
+        cells += ["%.3f" % r["ms"][v] for v in variants] + ["%.2f" % r["ratio"][v] for v in variants[1:]]
+        cells += [r["kernels"][v] for v in variants[1:]]
+        print("| " + " | ".join(cells) + " |")
     if os.environ.get("CONV_LAYERS_JSON"):
         with open(os.environ["CONV_LAYERS_JSON"], "w") as f:
             json.dump(rows, f, indent=1)

@@ -204,6 +204,12 @@ typedef struct frost_options {
     int no_optimize;
     /** Non-zero: record the time of every op of every run (frost_context_profile). */
     int profiling;
+    /** Non-zero: the oneDNN backend runs every step it claims on oneDNN's own
+     *  primitives, none on frost's kernels next to them (the indirect-GEMM
+     *  convolution and NHWC pooling; --winograd still runs frost's Winograd
+     *  kernels): for comparing kernels (bench/conv_layers.py).  Results agree
+     *  either way to rounding. */
+    int onednn_only;
 } frost_options;
 
 FROST_API void frost_options_init(frost_options *options);

@@ -54,6 +54,7 @@ class Options(ctypes.Structure):
         ("winograd", ctypes.c_int),
         ("no_optimize", ctypes.c_int),
         ("profiling", ctypes.c_int),
+        ("onednn_only", ctypes.c_int),
     ]
 
 

@@ -170,6 +170,12 @@ frost_status fr_dn_own(fr_dn_state *st, void *p);
 frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, const fr_dn_arg *args, int n_args,
                               const char *kernel);
 
+/* Appends frost's own kernel for the convolution step being built (which
+ * then runs on its own weights): ptrs = x, y, the temp_bytes of temporaries
+ * at temp_off, and the residual when the step has one. */
+frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_off, size_t temp_bytes,
+                                   const char *kernel);
+
 /* Runs fn(data, ithr, team) on each thread of a new team of at most
  * st->cfg.threads OpenMP threads, ithr = 0 .. team - 1 (once, fn(data, 0, 1),
  * on the calling thread with one thread or without an OpenMP runtime).  A
@@ -189,6 +195,12 @@ int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t 
 /* The same for the 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r or r x 1 kernel:
  * `lines` lines of `len` outputs along the kernel's axis, per image. */
 int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len);
+
+/* Dense FP32 convolution as frost's indirect-GEMM kernel (dnnl_igemm.c):
+ * built where it applies and fr_dn_igemm_pays says it beats oneDNN's direct
+ * kernel; FROST_OK with b->out->n_execs == 0 otherwise. */
+frost_status fr_dn_build_igemm(fr_dn_build *b);
+int fr_dn_igemm_pays(int64_t n, int64_t cin, int64_t cout, int kh, int kw, int64_t oh, int64_t ow);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
  * padding semantics and an optional epilogue act(pool + bias), as frost's

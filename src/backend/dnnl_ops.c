@@ -92,6 +92,10 @@ static frost_status build_conv(fr_dn_build *b) {
         frost_status ws = fr_dn_build_wino(b);
         if (ws != FROST_OK || b->out->n_execs) return ws;
     }
+    if (b->st->cfg.own_kernels) { /* frost's indirect GEMM where it beats the direct kernel */
+        frost_status gs = fr_dn_build_igemm(b);
+        if (gs != FROST_OK || b->out->n_execs) return gs;
+    }
     const fr_step *s = b->step;
     const fr_conv_params *c = &s->p.conv;
     const fr_value *x = val(b, s->inputs[0]), *y = val(b, s->output);
@@ -295,10 +299,12 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
 static frost_status build_pool(fr_dn_build *b) {
     const fr_pool_params *p = &b->step->p.pool;
     /* frost's NHWC kernel first (f32); oneDNN's for bf16 values */
-    frost_status fs = fr_dn_build_pool_nhwc(b, p->op == FR_POOL_MAX, p->kh, p->kw, p->stride_h, p->stride_w,
-                                            p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->bias, p->act,
-                                            p->alpha);
-    if (fs != FROST_OK || b->out->n_execs) return fs;
+    if (b->st->cfg.own_kernels) {
+        frost_status fs = fr_dn_build_pool_nhwc(b, p->op == FR_POOL_MAX, p->kh, p->kw, p->stride_h, p->stride_w,
+                                                p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->bias, p->act,
+                                                p->alpha);
+        if (fs != FROST_OK || b->out->n_execs) return fs;
+    }
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,

@@ -88,6 +88,27 @@ frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, con
     return FROST_OK;
 }
 
+frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_off, size_t temp_bytes,
+                                   const char *kernel) {
+    const fr_step *s = b->step;
+    const fr_conv_params *c = &s->p.conv;
+    const fr_value *x = &b->plan->values[s->inputs[0]], *y = &b->plan->values[s->output];
+    dnnl_memory_desc_t xmd, ymd, tmd;
+    fr_dn_md_nhwc(&xmd, x->dims[0], x->dims[3], x->dims[1], x->dims[2], dnnl_f32);
+    fr_dn_md_nhwc(&ymd, y->dims[0], y->dims[3], y->dims[1], y->dims[2], dnnl_f32);
+    int64_t tb = (int64_t)temp_bytes;
+    fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
+    fr_dn_arg args[4] = {
+        {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
+        {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
+        {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_TEMP, .value = -1, .offset = temp_off, .md = tmd},
+        {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
+    };
+    frost_status st = fr_dn_add_custom(b, fn, ctx, args, c->residual >= 0 ? 4 : 3, kernel);
+    if (st == FROST_OK) b->out->own_weights = 1;
+    return st;
+}
+
 typedef struct {
     const fr_dn_state *st;
     fr_dn_task_fn fn;

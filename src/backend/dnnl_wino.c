@@ -1,5 +1,5 @@
 /* Winograd convolution: frost's own kernels for --winograd, for stride-1
- * 3x3 (F(4x4, 3x3), or F(2x2, 3x3) on small maps), 5x5 (F(2x2, 5x5)) and
+ * 3x3 (F(4x4, 3x3)), 5x5 (F(2x2, 5x5)) and
  * 1 x r / r x 1 layers (1-D F(4, 3), F(2, 5), F(2, 7) along the kernel).
  *
  * An m x m output tile comes from an alpha x alpha input tile d as
@@ -34,11 +34,11 @@ typedef void (*fr_wino_out_fn)(const fr_wino *w, const float *m, size_t mstride,
 struct fr_wino {
     int m;                 /* outputs per tile along each transformed axis */
     int axis;              /* 0: 2-D; 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
-    fr_wino_in_fn in;      /* chosen at build: 6x6, generic 2-D or 1-D; AVX2 or scalar */
+    fr_wino_in_fn in;      /* chosen at build: 6x6 or 1-D; AVX2 or scalar */
     fr_wino_out_fn out;
     int pts;               /* Winograd points: 36 in 2-D, alpha = m + r - 1 in 1-D */
     int ih, iw, mh, mw;    /* input and output tile sizes */
-    float bt[8][8], at[6][8]; /* 1-D and generic 2-D transforms */
+    float bt[8][8], at[6][8]; /* 1-D transforms */
     int64_t n, h, w, cin, cout, oh, ow;
     int pad_top, pad_left;
     int64_t th, tw, tiles; /* tiles per column / row, in all */
@@ -183,46 +183,6 @@ FR_WINO_OUT_FNS(2, at28, at21)
         }                                                                                                             \
     }
 
-/* Generic 2-D (alpha x alpha points, m x m outputs): V = BT d BT^T and
- * Y = AT M AT^T, column transforms first. */
-#define FR_WINO2_IN(T, W, LD, ST)                                                                                     \
-    for (; c + W <= cin; c += W) {                                                                                    \
-        T d[64], t[64];                                                                                               \
-        for (int k = 0; k < a * a; k++) d[k] = LD(p[k] + c);                                                          \
-        for (int i = 0; i < a; i++)                                                                                   \
-            for (int j = 0; j < a; j++) {                                                                             \
-                T acc = d[j] * w->bt[i][0];                                                                           \
-                for (int k = 1; k < a; k++) acc += d[k * a + j] * w->bt[i][k];                                        \
-                t[i * a + j] = acc;                                                                                   \
-            }                                                                                                         \
-        for (int i = 0; i < a; i++)                                                                                   \
-            for (int j = 0; j < a; j++) {                                                                             \
-                T acc = t[i * a] * w->bt[j][0];                                                                       \
-                for (int k = 1; k < a; k++) acc += t[i * a + k] * w->bt[j][k];                                        \
-                ST(v + (size_t)(i * a + j) * vstride + c, acc);                                                       \
-            }                                                                                                         \
-    }
-
-#define FR_WINO2_OUT(T, W, LD, ST, BIAS, ACT)                                                                         \
-    for (; o + W <= cout; o += W) {                                                                                   \
-        T q[64], t[48], b = BIAS(w, o);                                                                               \
-        for (int k = 0; k < a * a; k++) q[k] = LD(m + (size_t)k * mstride + o);                                       \
-        for (int i = 0; i < rows; i++)                                                                                \
-            for (int j = 0; j < a; j++) {                                                                             \
-                T acc = q[j] * w->at[i][0];                                                                           \
-                for (int k = 1; k < a; k++) acc += q[k * a + j] * w->at[i][k];                                        \
-                t[i * a + j] = acc;                                                                                   \
-            }                                                                                                         \
-        for (int i = 0; i < rows; i++)                                                                                \
-            for (int j = 0; j < cols; j++) {                                                                          \
-                T acc = b;                                                                                            \
-                for (int k = 0; k < a; k++) acc += t[i * a + k] * w->at[j][k];                                        \
-                size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                       \
-                if (res) acc += LD(res + at);                                                                         \
-                ST(y + at, ACT(w->act, w->alpha, acc));                                                               \
-            }                                                                                                         \
-    }
-
 /* The AVX2 and the scalar version of a generic transform: in(w, p, v,
  * vstride) over alpha = A points, out(w, m, mstride, y, res, rows, cols). */
 #define FR_WINO_GEN_FNS(IN, OUT, IN_MAC, OUT_MAC, A, PRE)                                                             \
@@ -257,7 +217,6 @@ FR_WINO_OUT_FNS(2, at28, at21)
 #define FR_WINO1_PRE                                                                                                  \
     int n = w->axis == 1 ? rows : cols;                                                                               \
     size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
-FR_WINO_GEN_FNS(in2, out2, FR_WINO2_IN, FR_WINO2_OUT, w->ih, )
 FR_WINO_GEN_FNS(in1, out1, FR_WINO1_IN, FR_WINO1_OUT, w->pts, FR_WINO1_PRE)
 
 typedef struct {
@@ -421,26 +380,30 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     return FROST_OK;
 }
 
-/* Measured per layer (bench/conv_layers.py, Zen 3 AVX2, 1 and 2 threads,
- * batch 1 and 16; docs/performance.md), against oneDNN's direct convolution.
- * F(4x4, 3x3): 1.2-1.6x on Inception v3's 147x147 32->32 and 32->64 layers,
- * 2.4-3.2x on its 73x73 80->192 and 35x35 64/96-channel ones, 2.3-3.3x on
- * 17x17 160->192 (25 tiles) and 4.4x on 8x8 448->384 at batch 16 (64
- * tiles); but 0.7x on 8x8 448->384 at batch 1 (4 tiles: the transformed
- * weights are read once per 4 tiles) and 0.8x on 56x56 16->24 (the
- * transforms dominate).  There F(2x2, 3x3) (16 tiles) runs 2.1-2.4x, and
- * 1.2-1.7x on 7x7 512->512, 1.6-1.9x on 10x10 128->128.  F(2x2, 5x5),
- * whose transforms serve 4 outputs instead of 16: 1.6x on 17x17 64->96, a
- * tie (1.03-1.08x) on Inception's 35x35 48->64. */
+/* Measured per layer (bench/conv_layers.py, Zen 3 AVX2, 2 threads, batch 1
+ * and 16; docs/performance.md) against the default kernels (frost's
+ * indirect GEMM, oneDNN's direct convolution where that stays ahead).
+ * F(4x4, 3x3): 1.2-1.5x on Inception v3's 147x147 32->32 and 32->64 layers,
+ * 2.0-2.3x on its 73x73 80->192 and 35x35 64/96-channel ones, 1.9-2x on
+ * 17x17 160->192 (25 tiles) and 2.8x on 8x8 448->384 at batch 16 (64
+ * tiles).  With fewer than 16 tiles the transformed weights (4x the
+ * direct ones) are read for too few tiles; F(2x2, 3x3) there only tied
+ * with the indirect GEMM (8x8 448->384, 10x10 128->128) or lost (7x7
+ * 512->512: 0.6x).  F(2x2, 5x5), whose transforms serve 4 outputs instead
+ * of 16: 1.5x on 17x17 64->96; a tie on Inception's 35x35 48->64. */
 int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
     int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
-    int64_t min_c = r == 3 && m == 4 ? 32 : 64;
+    int64_t min_c = r == 3 ? 32 : 64;
     return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
+/* 1-D F(2, 7), F(4, 3): against the indirect GEMM 0.9-1.0x on Inception's
+ * 17x17 1x7 / 7x1 layers at batch 1 (153 tiles) and 0.8x in the network on
+ * its 8x8 1x3 / 3x1 ones (16 tiles); 1.1-1.2x and 1.4-1.5x at batch 16
+ * (from 256 tiles). */
 int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len) {
     int m = r == 3 ? 4 : 2;
-    return n * lines * ((len + m - 1) / m) >= 16 && cin >= 32 && cout >= 32;
+    return n * lines * ((len + m - 1) / m) >= 256 && cin >= 32 && cout >= 32;
 }
 
 frost_status fr_dn_build_wino(fr_dn_build *b) {
@@ -454,18 +417,12 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    /* 2-D: 3x3 -> F(4x4, 3x3) (or F(2x2, 3x3) on small maps), 5x5 -> F(2x2,
-     * 5x5); 1-D: 1 x r or r x 1 with
+    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(2x2, 5x5); 1-D: 1 x r or r x 1 with
      * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
     int axis, r, m;
-    int generic = 0;
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
         axis = 0, r = c->kh, m = 7 - r;
-        if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) {
-            /* small maps: F(2x2, 3x3), 4 outputs per tile */
-            if (r != 3 || !fr_dn_wino_pays(2, 3, n, c->cin, c->cout, oh, ow)) return FROST_OK;
-            m = 2, generic = 1;
-        }
+        if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) return FROST_OK;
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
@@ -501,9 +458,6 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (axis) {
         w->in = simd ? in1_v8 : in1_1;
         w->out = simd ? out1_v8 : out1_1;
-    } else if (generic) {
-        w->in = simd ? in2_v8 : in2_1;
-        w->out = simd ? out2_v8 : out2_1;
     } else {
         w->in = simd ? in_tile_v8 : in_tile_1;
         w->out = m == 4 ? (simd ? out_tile4_v8 : out_tile4_1) : (simd ? out_tile2_v8 : out_tile2_1);
@@ -512,7 +466,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     w->iw = axis == 1 ? 1 : a;
     w->mh = axis == 2 ? 1 : m;
     w->mw = axis == 1 ? 1 : m;
-    if (axis || generic) {
+    if (axis) {
         double atd[6][8], gd[8][7], btd[8][8];
         wino_mats(m, r, atd, gd, btd);
         for (int i = 0; i < 8; i++)
@@ -542,17 +496,6 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     size_t cursor = 0;
     size_t off = fr_dn_temp(b, w->scratch * (size_t)threads, &cursor);
 
-    dnnl_memory_desc_t xmd, ymd, tmd;
-    fr_dn_md_nhwc(&xmd, w->n, w->cin, w->h, w->w, dnnl_f32);
-    fr_dn_md_nhwc(&ymd, w->n, w->cout, w->oh, w->ow, dnnl_f32);
-    int64_t tb = (int64_t)(w->scratch * (size_t)threads);
-    fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
-    fr_dn_arg args[4] = {
-        {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
-        {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
-        {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_TEMP, .value = -1, .offset = off, .md = tmd},
-        {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
-    };
     char kernel[40];
     if (axis == 1)
         snprintf(kernel, sizeof(kernel), "frost:winograd_f%d_%dx1", m, r);
@@ -560,7 +503,5 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
         snprintf(kernel, sizeof(kernel), "frost:winograd_f%d_1x%d", m, r);
     else
         snprintf(kernel, sizeof(kernel), "frost:winograd_f%dx%d_%dx%d", m, m, r, r);
-    st = fr_dn_add_custom(b, wino_run, w, args, w->residual ? 4 : 3, kernel);
-    if (st == FROST_OK) b->out->own_weights = 1;
-    return st;
+    return fr_dn_add_conv_custom(b, wino_run, w, off, w->scratch * (size_t)threads, kernel);
 }

@@ -295,6 +295,7 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->cfg.threads = opt->threads ? opt->threads : (ncpu > 0 ? (int)ncpu : 1);
     m->cfg.precision = opt->precision;
     m->cfg.winograd = opt->winograd;
+    m->cfg.own_kernels = !opt->onednn_only;
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     frost_status st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
