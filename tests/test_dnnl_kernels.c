@@ -192,6 +192,17 @@ static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double t
     free(b);
 }
 
+/* Whether oneDNN's FP32 direct convolution here is its AVX2 kernel (no
+ * AVX-512), the one frost's indirect GEMM replaces where it pays. */
+static int avx2_direct(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 static fr_backend_config cfg_fp32(void) {
     fr_backend_config c = {.threads = 2, .precision = FROST_PRECISION_FP32, .winograd = 0, .own_kernels = 1};
     return c;
@@ -335,11 +346,10 @@ static const conv_case wino_cases[] = {
 };
 
 /* frost's indirect-GEMM convolution (6 pixels x 16 channels per register
- * tile) where fr_dn_igemm_pays chooses it: at least 16 input channels, 2048
- * cin x cout and more than one tap (5x5 from 64 input channels); pixel
- * counts that are not multiples of 6 and channel counts that are not
- * multiples of 16 exercise the tails; few tiles split the panels among the
- * threads. */
+ * tile), forced onto every shape it applies to (own_kernels = 2, so it is
+ * tested on every CPU): pixel counts that are not multiples of 6 and channel
+ * counts that are not multiples of 16 exercise the tails; few tiles split
+ * the panels among the threads. */
 #define IG "igemm"
 static const conv_case igemm_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
@@ -355,12 +365,23 @@ static const conv_case igemm_cases[] = {
      IG},
     {"igemm 3x3 1x1 map c64->64 (one pixel)", 1, 1, 1, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, IG},
     {"igemm 5x5 SAME 11x11 c64->33", 1, 11, 11, 64, 33, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, IG},
-    {"igemm 1x1 c64->64 (oneDNN's jit_1x1)", 1, 9, 9, 64, 64, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
-    {"igemm 3x3 c8->300 (8 in: oneDNN)", 1, 9, 9, 8, 300, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
-    {"igemm 3x3 c32->32 (1024 < 2048: oneDNN)", 1, 9, 9, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
-    {"igemm 5x5 c48->64 (5x5, 48 in: oneDNN)", 1, 9, 9, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
+    {"igemm 1x1 c3->5 batch 2", 2, 5, 7, 3, 5, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU6, IG},
     {"igemm 3x3 sigmoid (act not fused: oneDNN)", 1, 9, 9, 32, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID, "!" IG},
     {"depthwise 3x3 c64 (grouped: oneDNN)", 1, 9, 9, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6, "!" IG},
+};
+
+/* Where it runs by default (fr_dn_igemm_pays), in place of oneDNN's AVX2
+ * direct kernel only: at least 16 input channels, 2048 cin x cout and more
+ * than one tap (5x5 from 64 input channels).  On CPUs where oneDNN has
+ * AVX-512 kernels (brgconv) those stay. */
+static const conv_case igemm_rule_cases[] = {
+    {"rule 3x3 c32->64", 1, 9, 9, 32, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, IG},
+    {"rule 1x7 c64->48 residual", 1, 9, 9, 64, 48, 1, 7, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU, IG},
+    {"rule 5x5 c64->33", 1, 9, 9, 64, 33, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, IG},
+    {"rule 1x1 c64->64 (oneDNN's jit_1x1)", 1, 9, 9, 64, 64, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
+    {"rule 3x3 c8->300 (8 in: oneDNN)", 1, 9, 9, 8, 300, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
+    {"rule 3x3 c32->32 (1024 < 2048: oneDNN)", 1, 9, 9, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
+    {"rule 5x5 c48->64 (48 in: oneDNN)", 1, 9, 9, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
 };
 
 static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {
@@ -607,19 +628,34 @@ int main(void) {
     misc_tests();
     block_test(cfg_fp32(), "block 1x1 -> 3x3 -> concat", 1e-4, 1, "!wino");
 
+    fr_backend_config ig = cfg_fp32();
+    ig.own_kernels = 2;
     for (size_t i = 0; i < sizeof(igemm_cases) / sizeof(igemm_cases[0]); i++)
-        conv_test(&igemm_cases[i], cfg_fp32(), 1e-4, 1, 400 + (uint32_t)i);
+        conv_test(&igemm_cases[i], ig, 1e-4, 1, 400 + (uint32_t)i);
+    for (size_t i = 0; i < sizeof(conv_cases) / sizeof(conv_cases[0]); i++) { /* every dense case */
+        char what[128];
+        snprintf(what, sizeof(what), "forced igemm: %s", conv_cases[i].what);
+        conv_case k = conv_cases[i];
+        k.what = what;
+        k.want = !k.depthwise && k.act != FR_ACT_SIGMOID && k.act != FR_ACT_TANH ? IG : "!" IG;
+        conv_test(&k, ig, 1e-4, 1, 420 + (uint32_t)i);
+    }
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; three on two (or more) cores */
-        fr_backend_config ct = cfg_fp32();
+        fr_backend_config ct = ig;
         ct.threads = threads;
         conv_test(&igemm_cases[0], ct, 1e-4, 1, 450 + (uint32_t)threads);
         conv_test(&igemm_cases[6], ct, 1e-4, 1, 460 + (uint32_t)threads);
     }
+    for (size_t i = 0; i < sizeof(igemm_rule_cases) / sizeof(igemm_rule_cases[0]); i++) {
+        conv_case k = igemm_rule_cases[i];
+        if (!avx2_direct()) k.want = "!" IG; /* oneDNN's AVX-512 kernels stay */
+        conv_test(&k, cfg_fp32(), 1e-4, 1, 480 + (uint32_t)i);
+    }
     { /* --onednn-only: oneDNN's direct kernel and pooling */
         fr_backend_config o = cfg_fp32();
         o.own_kernels = 0;
-        conv_case k = igemm_cases[0];
-        k.what = "onednn-only 3x3 c35->61";
+        conv_case k = igemm_rule_cases[0];
+        k.what = "onednn-only 3x3 c32->64";
         k.want = "onednn:";
         conv_test(&k, o, 1e-4, 1, 470);
     }

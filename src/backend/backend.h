@@ -41,7 +41,10 @@ typedef struct fr_backend_config {
     int threads;               /* >= 1 */
     frost_precision precision; /* FP32 or BF16 */
     int winograd;              /* non-zero: Winograd allowed for 3x3 stride-1 convs */
-    int own_kernels;           /* non-zero: frost's kernels next to oneDNN's where they pay */
+    /* frost's kernels next to oneDNN's: 0 none (frost_options.onednn_only),
+     * 1 where they were measured to pay (the default), 2 wherever they apply
+     * (tests: the indirect-GEMM convolution on every CPU and shape) */
+    int own_kernels;
     /* Added for backends with model-wide state: the result of the backend's
      * model_create() (NULL when it has none); prepare() may use it. */
     void *shared;

@@ -1,7 +1,7 @@
 /* Dense FP32 convolution as an indirect matrix product: frost's own kernel
- * in the oneDNN backend (on AVX2 machines oneDNN 2.6 has only `jit:avx2`
- * for NHWC convolutions, 85-110 GFLOP/s on two Zen 3 cores in Inception v3
- * where this kernel runs 140-180).
+ * in the oneDNN backend, in place of oneDNN 2.6's direct convolution on CPUs
+ * without AVX-512 (`jit:avx2`, 85-110 GFLOP/s on two Zen 3 cores in
+ * Inception v3 where this kernel runs 140-180).
  *
  * With NHWC activations a convolution is a product
  *     Y (pixels x cout) = X' (pixels x taps*cin) * W (taps*cin x cout)
@@ -9,7 +9,9 @@
  * never built (no im2col): for a tile of 6 output pixels the kernel gets 6
  * pointers per tap (into the input, or at zeros in the padding; the
  * "indirection buffer" of XNNPACK's igemm) and reads cin channels from
- * each.  The register tile is 6 pixels x 16 output channels: 12 AVX
+ * each; where the kw pixels of a kernel row lie next to each other in the
+ * input under all 6 pixels (stride 1, away from the padding), the row is
+ * one run of kw * cin.  The register tile is 6 pixels x 16 output channels: 12 AVX
  * accumulators, per input channel two weight loads and 6 broadcasts for 12
  * FMAs.  The weights are packed once per model into panels of 16 output
  * channels, [panel][tap][cin][16] (zero-padded past cout), so a panel is
@@ -38,9 +40,17 @@
 enum { IG_MR = 6, IG_NR = 16, IG_GROUP = 8 };
 
 typedef struct fr_igemm fr_igemm;
+/* A run of `len` consecutive X' columns of the 6 pixels of a tile: from
+ * p[i] on in the input (one tap's cin channels, or a whole kernel row's
+ * kw * cin when those lie next to each other: stride and dilation 1, no
+ * padding under any of the 6 pixels), or in the zeros. */
+typedef struct {
+    const float *p[IG_MR];
+    int64_t len;
+} ig_seg;
 /* One tile: rows (<= 6) pixels x cols (<= 16) channels of y (row stride
- * cout); ind[t * 6 + i] is pixel i's input at tap t; w the panel. */
-typedef void (*fr_ig_tile_fn)(const fr_igemm *g, const float *const *ind, const float *w, const float *bias,
+ * cout) from its n segments; w the panel. */
+typedef void (*fr_ig_tile_fn)(const fr_igemm *g, const ig_seg *seg, int n, const float *w, const float *bias,
                               float *y, const float *res, int rows, int cols);
 
 struct fr_igemm {
@@ -51,7 +61,7 @@ struct fr_igemm {
     int64_t panels;    /* ceil(cout / 16) */
     const float *wp;   /* [panels][k][16] */
     const float *bias; /* [panels * 16] (zero-padded) or NULL */
-    const float *zero; /* cin zeros: the padding */
+    const float *zero; /* kw * cin zeros: the padding */
     fr_act act;
     float alpha;
     int residual;
@@ -76,15 +86,16 @@ FR_IG_TARGET static inline __m256 ig_act(const fr_igemm *g, __m256 v) {
     c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
 
 FR_IG_TARGET
-static void tile_avx2(const fr_igemm *g, const float *const *ind, const float *w, const float *bias, float *y,
+static void tile_avx2(const fr_igemm *g, const ig_seg *seg, int n, const float *w, const float *bias, float *y,
                       const float *res, int rows, int cols) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    int64_t cin = g->cin;
-    for (int t = 0; t < g->taps; t++, ind += IG_MR) {
-        const float *a0 = ind[0], *a1 = ind[1], *a2 = ind[2], *a3 = ind[3], *a4 = ind[4], *a5 = ind[5];
+    for (int s = 0; s < n; s++) {
+        const float *a0 = seg[s].p[0], *a1 = seg[s].p[1], *a2 = seg[s].p[2], *a3 = seg[s].p[3], *a4 = seg[s].p[4],
+                    *a5 = seg[s].p[5];
+        int64_t len = seg[s].len;
 #pragma GCC unroll 4
-        for (int64_t c = 0; c < cin; c++, w += IG_NR) {
+        for (int64_t c = 0; c < len; c++, w += IG_NR) {
             __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8), x;
             IG_ROW(0) IG_ROW(1) IG_ROW(2) IG_ROW(3) IG_ROW(4) IG_ROW(5)
         }
@@ -115,13 +126,13 @@ static void tile_avx2(const fr_igemm *g, const float *const *ind, const float *w
 #endif
 
 /* The same in portable C (CPUs without AVX2 / FMA). */
-static void tile_1(const fr_igemm *g, const float *const *ind, const float *w, const float *bias, float *y,
+static void tile_1(const fr_igemm *g, const ig_seg *seg, int n, const float *w, const float *bias, float *y,
                    const float *res, int rows, int cols) {
     float acc[IG_MR][IG_NR] = {{0}};
-    for (int t = 0; t < g->taps; t++, ind += IG_MR)
-        for (int64_t c = 0; c < g->cin; c++, w += IG_NR)
+    for (int s = 0; s < n; s++)
+        for (int64_t c = 0; c < seg[s].len; c++, w += IG_NR)
             for (int i = 0; i < IG_MR; i++) {
-                float a = ind[i][c];
+                float a = seg[s].p[i][c];
                 for (int j = 0; j < IG_NR; j++) acc[i][j] += a * w[j];
             }
     for (int i = 0; i < rows; i++)
@@ -139,25 +150,40 @@ typedef struct {
     char *ind; /* thread i's indirection buffer at i * g->ind_bytes */
 } ig_job;
 
-/* Pointers of the 6 pixels of tile `tile` at every tap (past the last
- * pixel: the last one again, never stored). */
-static void ig_indirect(const fr_igemm *g, const float *x, int64_t tile, int64_t pixels, const float **ind) {
+/* The segments of tile `tile` (past the last pixel: the last one again,
+ * never stored); returns their number. */
+static int ig_indirect(const fr_igemm *g, const float *x, int64_t tile, int64_t pixels, ig_seg *seg) {
+    const float *img[IG_MR];
+    int64_t oy[IG_MR], ox[IG_MR];
     for (int i = 0; i < IG_MR; i++) {
         int64_t p = tile * IG_MR + i;
         if (p >= pixels) p = pixels - 1;
-        int64_t ni = p / (g->oh * g->ow), oy = p / g->ow % g->oh, ox = p % g->ow;
-        const float *img = x + (size_t)ni * (size_t)(g->h * g->w * g->cin);
-        for (int ky = 0; ky < g->kh; ky++) {
-            int64_t iy = oy * g->sh - g->pt + (int64_t)ky * g->dh;
-            for (int kx = 0; kx < g->kw; kx++) {
-                int64_t ix = ox * g->sw - g->pl + (int64_t)kx * g->dw;
-                ind[(ky * g->kw + kx) * IG_MR + i] =
-                    iy < 0 || iy >= g->h || ix < 0 || ix >= g->w
-                        ? g->zero
-                        : img + ((size_t)iy * (size_t)g->w + (size_t)ix) * (size_t)g->cin;
+        int64_t ni = p / (g->oh * g->ow);
+        oy[i] = p / g->ow % g->oh, ox[i] = p % g->ow;
+        img[i] = x + (size_t)ni * (size_t)(g->h * g->w * g->cin);
+    }
+    int n = 0;
+    for (int ky = 0; ky < g->kh; ky++) {
+        /* the whole kernel row as one run where its kw pixels are
+         * contiguous and inside the input (or the row is in the padding) */
+        int whole = g->kw > 1 && g->sw == 1 && g->dw == 1;
+        for (int i = 0; i < IG_MR && whole; i++) {
+            int64_t iy = oy[i] * g->sh - g->pt + (int64_t)ky * g->dh, ix = ox[i] - g->pl;
+            whole = iy < 0 || iy >= g->h || (ix >= 0 && ix + g->kw <= g->w);
+        }
+        int runs = whole ? 1 : g->kw;
+        for (int kx = 0; kx < runs; kx++, n++) {
+            seg[n].len = whole ? (int64_t)g->kw * g->cin : g->cin;
+            for (int i = 0; i < IG_MR; i++) {
+                int64_t iy = oy[i] * g->sh - g->pt + (int64_t)ky * g->dh;
+                int64_t ix = ox[i] * g->sw - g->pl + (int64_t)kx * g->dw;
+                seg[n].p[i] = iy < 0 || iy >= g->h || ix < 0 || ix >= g->w
+                                  ? g->zero
+                                  : img[i] + ((size_t)iy * (size_t)g->w + (size_t)ix) * (size_t)g->cin;
             }
         }
     }
+    return n;
 }
 
 static void ig_thread(void *arg, int ithr, int team) {
@@ -170,11 +196,12 @@ static void ig_thread(void *arg, int ithr, int team) {
     if (gi >= mgroups) return;
     int64_t t0 = tiles * gi / mgroups, t1 = tiles * (gi + 1) / mgroups;
     int64_t p0 = g->panels * si / nsplit, p1 = g->panels * (si + 1) / nsplit;
-    const float **ind = (const float **)(j->ind + (size_t)ithr * g->ind_bytes);
-    size_t per_tile = (size_t)g->taps * IG_MR;
+    ig_seg *seg = (ig_seg *)(j->ind + (size_t)ithr * g->ind_bytes);
+    int nseg[IG_GROUP];
     for (int64_t tb = t0; tb < t1; tb += IG_GROUP) {
         int64_t te = tb + IG_GROUP < t1 ? tb + IG_GROUP : t1;
-        for (int64_t t = tb; t < te; t++) ig_indirect(g, j->x, t, pixels, ind + (size_t)(t - tb) * per_tile);
+        for (int64_t t = tb; t < te; t++)
+            nseg[t - tb] = ig_indirect(g, j->x, t, pixels, seg + (size_t)(t - tb) * (size_t)g->taps);
         for (int64_t p = p0; p < p1; p++) {
             const float *w = g->wp + (size_t)p * (size_t)g->k * IG_NR;
             const float *bias = g->bias ? g->bias + p * IG_NR : NULL;
@@ -183,8 +210,8 @@ static void ig_thread(void *arg, int ithr, int team) {
                 int64_t m0 = t * IG_MR;
                 int rows = pixels - m0 < IG_MR ? (int)(pixels - m0) : IG_MR;
                 size_t off = (size_t)m0 * (size_t)g->cout + (size_t)(p * IG_NR);
-                g->tile(g, ind + (size_t)(t - tb) * per_tile, w, bias, j->y + off, j->res ? j->res + off : NULL, rows,
-                        cols);
+                g->tile(g, seg + (size_t)(t - tb) * (size_t)g->taps, nseg[t - tb], w, bias, j->y + off,
+                        j->res ? j->res + off : NULL, rows, cols);
             }
         }
     }
@@ -223,13 +250,15 @@ static frost_status ig_fill(fr_dn_build *b, void *buf, const void *ctx) {
     return FROST_OK;
 }
 
-/* Measured against oneDNN 2.6's direct kernels in Inception v3 and per layer
- * (bench/conv_layers.py --variants onednn,default; Zen 3 AVX2, 2 threads,
- * batch 1 and 16): 1.3-1.7x on its 3x3 (stride 1 and 2), 1x7, 7x1, 1x3 and
- * 3x1 layers of 64 to 448 channels, about even on 147x147 32->64 at batch 1.
- * oneDNN stays ahead on 1x1 layers (its jit_1x1 kernel, by 4-9 %), on
- * layers with few input channels (the RGB input: 3 per tap), on 149x149
- * 32->32 and on the 5x5 48->64 ones (by 5-10 % at batch 16). */
+/* Measured against oneDNN 2.6's `jit:avx2` kernels in Inception v3 and per
+ * layer (bench/conv_layers.py, variants onednn and default; Zen 3, 2
+ * threads, batch 1 and 16): 1.4-2.3x on its 3x3 (stride 1 and 2), 1x7,
+ * 1x3 and 3x1 layers of 64 to 448 channels, 1.1-1.3x on 17x17 7x1 and
+ * 147x147 32->64.  oneDNN stays ahead on 1x1 layers (its jit_1x1
+ * kernel, by 4-9 % in the network), on layers with few input channels (the
+ * RGB input: 3 per tap), on 149x149 32->32 and on the 5x5 48->64 ones (by
+ * 5-10 % at batch 16).  The caller uses it only where oneDNN's choice is
+ * `jit:avx2`: its AVX-512 kernels (brgconv) run near that machine's peak. */
 int fr_dn_igemm_pays(int64_t n, int64_t cin, int64_t cout, int kh, int kw, int64_t oh, int64_t ow) {
     (void)n, (void)oh, (void)ow;
     int taps = kh * kw;
@@ -246,7 +275,7 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
         return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    if (!fr_dn_igemm_pays(n, c->cin, c->cout, c->kh, c->kw, oh, ow)) return FROST_OK;
+    if (b->st->cfg.own_kernels != 2 && !fr_dn_igemm_pays(n, c->cin, c->cout, c->kh, c->kw, oh, ow)) return FROST_OK;
     const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw;
     if (!wsrc) return FROST_OK;
 
@@ -264,7 +293,7 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
     if (st != FROST_OK) return st;
 
     /* bias padded to whole panels, and the zeros the padding reads */
-    float *bias = NULL, *zero = calloc((size_t)c->cin + 16, sizeof(float));
+    float *bias = NULL, *zero = calloc((size_t)c->kw * (size_t)c->cin + 16, sizeof(float));
     if (zero && c->bias) {
         bias = calloc((size_t)(panels * IG_NR), sizeof(float));
         if (bias) memcpy(bias, c->bias, sizeof(float) * (size_t)c->cout);
@@ -287,7 +316,7 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g->tile = tile_avx2;
 #endif
-    g->ind_bytes = ((sizeof(float *) * (size_t)(IG_GROUP * IG_MR) * (size_t)taps) + 63) / 64 * 64;
+    g->ind_bytes = (sizeof(ig_seg) * (size_t)IG_GROUP * (size_t)taps + 63) / 64 * 64;
     int threads = b->st->cfg.threads;
     size_t cursor = 0, tbytes = g->ind_bytes * (size_t)threads;
     size_t off = fr_dn_temp(b, tbytes, &cursor);

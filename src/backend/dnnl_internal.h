@@ -197,8 +197,10 @@ int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t 
 int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len);
 
 /* Dense FP32 convolution as frost's indirect-GEMM kernel (dnnl_igemm.c):
- * built where it applies and fr_dn_igemm_pays says it beats oneDNN's direct
- * kernel; FROST_OK with b->out->n_execs == 0 otherwise. */
+ * built where it applies and fr_dn_igemm_pays says it beats oneDNN's AVX2
+ * direct kernel (or anywhere it applies with cfg.own_kernels == 2); FROST_OK
+ * with b->out->n_execs == 0 otherwise.  The caller checks that oneDNN's
+ * choice is that kernel. */
 frost_status fr_dn_build_igemm(fr_dn_build *b);
 int fr_dn_igemm_pays(int64_t n, int64_t cin, int64_t cout, int kh, int kw, int64_t oh, int64_t ow);
 

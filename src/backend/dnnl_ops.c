@@ -92,10 +92,6 @@ static frost_status build_conv(fr_dn_build *b) {
         frost_status ws = fr_dn_build_wino(b);
         if (ws != FROST_OK || b->out->n_execs) return ws;
     }
-    if (b->st->cfg.own_kernels) { /* frost's indirect GEMM where it beats the direct kernel */
-        frost_status gs = fr_dn_build_igemm(b);
-        if (gs != FROST_OK || b->out->n_execs) return gs;
-    }
     const fr_step *s = b->step;
     const fr_conv_params *c = &s->p.conv;
     const fr_value *x = val(b, s->inputs[0]), *y = val(b, s->output);
@@ -147,6 +143,16 @@ static frost_status build_conv(fr_dn_build *b) {
     if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
+    /* frost's indirect GEMM in place of oneDNN's AVX2 direct kernel, where
+     * it was measured to beat it (fr_dn_igemm_pays) */
+    int own = b->st->cfg.own_kernels;
+    if (!dw && (own == 2 || (own == 1 && !strcmp(fr_dn_impl(pd), "jit:avx2")))) {
+        st = fr_dn_build_igemm(b);
+        if (st != FROST_OK || b->out->n_execs) {
+            dnnl_primitive_desc_destroy(pd);
+            return st;
+        }
+    }
 
     /* Weights: reordered once into the layout the primitive chose. */
     const void *wbuf = NULL;
