@@ -384,6 +384,19 @@ static const conv_case igemm_rule_cases[] = {
     {"rule 5x5 c48->64 (48 in: oneDNN)", 1, 9, 9, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" IG},
 };
 
+/* The cases again with the portable C versions of frost's kernels (what
+ * CPUs without AVX2 / FMA run). */
+static void portable_cases(const conv_case *cases, size_t n, fr_backend_config cfg, double tol, uint32_t seed) {
+    cfg.portable = 1;
+    for (size_t i = 0; i < n; i++) {
+        char what[128];
+        snprintf(what, sizeof(what), "portable %s", cases[i].what);
+        conv_case k = cases[i];
+        k.what = what;
+        conv_test(&k, cfg, tol, 1, seed + (uint32_t)i);
+    }
+}
+
 static void matmul_test(const char *what, int m, int k, int n, int bias, int residual, fr_act act, uint32_t seed) {
     tplan t;
     tp_init(&t, seed);
@@ -405,8 +418,8 @@ static void matmul_test(const char *what, int m, int k, int n, int bias, int res
     tp_free(&t);
 }
 
-static void pool_test_epi(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
-                          uint32_t seed, int bias, fr_act act) {
+static void pool_test_cfg(fr_backend_config cfg, const char *what, fr_pool_op op, int n, int h, int w, int c, int k,
+                          int st, int same, uint32_t seed, int bias, fr_act act) {
     tplan t;
     tp_init(&t, seed);
     int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
@@ -421,8 +434,13 @@ static void pool_test_epi(const char *what, fr_pool_op op, int n, int h, int w, 
     int y = tp_value(&t, 0, 4, n, oh, ow, c);
     fr_step *s = tp_step(&t, FR_STEP_POOL, what, 1, &x, y);
     s->p.pool = (fr_pool_params){op, k, k, st, st, pt, pb, pl, pr, bias ? tp_const(&t, (size_t)c, 1.f) : NULL, act, 0.f};
-    tp_check(&t, what, cfg_fp32(), 1e-4, 1);
+    tp_check(&t, what, cfg, 1e-4, 1);
     tp_free(&t);
+}
+
+static void pool_test_epi(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
+                          uint32_t seed, int bias, fr_act act) {
+    pool_test_cfg(cfg_fp32(), what, op, n, h, w, c, k, st, same, seed, bias, act);
 }
 
 static void pool_test(const char *what, fr_pool_op op, int n, int h, int w, int c, int k, int st, int same,
@@ -618,6 +636,14 @@ int main(void) {
     pool_test_epi("avgpool 3x3 s1 SAME 35x35 c32 + bias + relu", FR_POOL_AVG, 2, 35, 35, 32, 3, 1, 1, 8, 1, FR_ACT_RELU);
     pool_test_epi("avgpool 3x3 s1 SAME 17x17 c19 + bias + relu6", FR_POOL_AVG, 1, 17, 17, 19, 3, 1, 1, 9, 1,
                   FR_ACT_RELU6);
+    { /* the portable C rows (CPUs without AVX2) */
+        fr_backend_config pc = cfg_fp32();
+        pc.portable = 1;
+        pool_test_cfg(pc, "portable maxpool 3x3 s2 SAME odd 9x9 c13", FR_POOL_MAX, 2, 9, 9, 13, 3, 2, 1, 12, 0,
+                      FR_ACT_NONE);
+        pool_test_cfg(pc, "portable avgpool 3x3 s1 SAME 9x9 c19 + bias + relu", FR_POOL_AVG, 1, 9, 9, 19, 3, 1, 1, 13,
+                      1, FR_ACT_RELU);
+    }
 
     reduce_test("mean over H,W keep", FR_RED_MEAN, 6u, 1, 1);
     reduce_test("mean over H,W squeeze", FR_RED_MEAN, 6u, 0, 2);
@@ -640,6 +666,7 @@ int main(void) {
         k.want = !k.depthwise && k.act != FR_ACT_SIGMOID && k.act != FR_ACT_TANH ? IG : "!" IG;
         conv_test(&k, ig, 1e-4, 1, 420 + (uint32_t)i);
     }
+    portable_cases(igemm_cases, sizeof(igemm_cases) / sizeof(igemm_cases[0]), ig, 1e-4, 440);
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; three on two (or more) cores */
         fr_backend_config ct = ig;
         ct.threads = threads;
@@ -672,6 +699,7 @@ int main(void) {
     conv_test(&conv_cases[10], w, 2e-3, 1, 500);
     for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++)
         conv_test(&wino_cases[i], w, 1e-3, 1, 600 + (uint32_t)i);
+    portable_cases(wino_cases, sizeof(wino_cases) / sizeof(wino_cases[0]), w, 1e-3, 650);
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; more threads than chunks */
         fr_backend_config wt = w;
         wt.threads = threads;

@@ -45,6 +45,9 @@ typedef struct fr_backend_config {
      * 1 where they were measured to pay (the default), 2 wherever they apply
      * (tests: the indirect-GEMM convolution on every CPU and shape) */
     int own_kernels;
+    /* non-zero: frost's own kernels run their portable C versions instead of
+     * the AVX2 ones (tests: the versions CPUs without AVX2 run) */
+    int portable;
     /* Added for backends with model-wide state: the result of the backend's
      * model_create() (NULL when it has none); prepare() may use it. */
     void *shared;

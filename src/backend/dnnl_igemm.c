@@ -314,7 +314,7 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
                     .tile = tile_1};
 #if FR_IG_AVX2
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g->tile = tile_avx2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !b->st->cfg.portable) g->tile = tile_avx2;
 #endif
     g->ind_bytes = (sizeof(ig_seg) * (size_t)IG_GROUP * (size_t)taps + 63) / 64 * 64;
     int threads = b->st->cfg.threads;

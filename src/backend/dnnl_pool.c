@@ -21,7 +21,8 @@ typedef struct fr_pool_kernel {
     const float *bias; /* [c] or NULL */
     fr_act act;
     float alpha;
-    /* one output row: pool_row_v8 (AVX2) or pool_row_1, by fr_simd_ok() */
+    /* one output row: pool_row_v8 (AVX2) or pool_row_1, by fr_simd_ok() and
+     * cfg.portable */
     void (*row)(const struct fr_pool_kernel *k, const float *x, float *y, int64_t oy);
 } fr_pool_kernel;
 
@@ -115,7 +116,7 @@ frost_status fr_dn_build_pool_nhwc(fr_dn_build *b, int max, int kh, int kw, int 
     fr_pool_kernel *k = malloc(sizeof(*k));
     if (!k) return FROST_E_NO_MEMORY;
     *k = (fr_pool_kernel){n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, max, bias, act, alpha,
-                          fr_simd_ok() ? pool_row_v8 : pool_row_1};
+                          fr_simd_ok() && !b->st->cfg.portable ? pool_row_v8 : pool_row_1};
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_nhwc(&xmd, n, c, h, w, dnnl_f32);
     fr_dn_md_nhwc(&ymd, n, c, oh, ow, dnnl_f32);

@@ -454,7 +454,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = n, .h = x->dims[1], .w = x->dims[2], .cin = c->cin,
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
-    int simd = fr_simd_ok();
+    int simd = fr_simd_ok() && !b->st->cfg.portable;
     if (axis) {
         w->in = simd ? in1_v8 : in1_1;
         w->out = simd ? out1_v8 : out1_1;
