@@ -33,8 +33,9 @@ import numpy as np  # noqa: E402
 from peers import Worker, build_frost_time, foreign_cores, log  # noqa: E402
 from tfgraph import GraphDef  # noqa: E402
 
-# name: (input H=W, cin, cout, padding[, kh, kw]) -- Inception v3's
-# stride-1 layers with Winograd candidates and a few others
+# name: (input H=W, cin, cout, padding[, kh, kw[, stride]]) -- Inception
+# v3's layer shapes (the Winograd candidates, stride-2 3x3, the RGB stem,
+# two 1x1) and a few others
 LAYERS = {
     "iv3_conv2a": (149, 32, 32, "VALID"),
     "iv3_conv2b": (147, 32, 64, "SAME"),

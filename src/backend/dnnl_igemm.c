@@ -226,25 +226,24 @@ static void ig_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
 
 /* Packs the HWIO weights (scaled by a folded batch norm) into panels. */
 typedef struct {
-    const dnnl_memory_desc_t *wuser, *whwio;
-    const void *src;
-    const float *scale;
-    int64_t k, cout, panels;
+    const fr_conv_params *c;
+    int64_t k, panels;
 } ig_weights;
 
 static frost_status ig_fill(fr_dn_build *b, void *buf, const void *ctx) {
     const ig_weights *iw = ctx;
     void *hwio = NULL;
-    frost_status st = fr_dn_weights_copy(b, iw->wuser, iw->src, iw->scale, (int)iw->cout, 1, iw->whwio, &hwio);
+    frost_status st = fr_dn_conv_hwio(b, iw->c, &hwio);
     if (st != FROST_OK) return st;
     const float *w = hwio;
     float *wp = buf;
+    int64_t cout = iw->c->cout;
     for (int64_t p = 0; p < iw->panels; p++)
         for (int64_t k = 0; k < iw->k; k++)
             for (int j = 0; j < IG_NR; j++) {
                 int64_t o = p * IG_NR + j;
                 wp[((size_t)p * (size_t)iw->k + (size_t)k) * IG_NR + (size_t)j] =
-                    o < iw->cout ? w[(size_t)k * (size_t)iw->cout + (size_t)o] : 0.f;
+                    o < cout ? w[(size_t)k * (size_t)cout + (size_t)o] : 0.f;
             }
     free(hwio);
     return FROST_OK;
@@ -255,12 +254,11 @@ static frost_status ig_fill(fr_dn_build *b, void *buf, const void *ctx) {
  * threads, batch 1 and 16): 1.4-2.3x on its 3x3 (stride 1 and 2), 1x7,
  * 1x3 and 3x1 layers of 64 to 448 channels, 1.1-1.3x on 17x17 7x1 and
  * 147x147 32->64.  oneDNN stays ahead on 1x1 layers (its jit_1x1
- * kernel, by 4-9 % in the network), on layers with few input channels (the
+ * kernel, by 4-16 % over the network's 1x1 layers), on layers with few input channels (the
  * RGB input: 3 per tap), on 149x149 32->32 and on the 5x5 48->64 ones (by
  * 5-10 % at batch 16).  The caller uses it only where oneDNN's choice is
  * `jit:avx2`: its AVX-512 kernels (brgconv) run near that machine's peak. */
-int fr_dn_igemm_pays(int64_t n, int64_t cin, int64_t cout, int kh, int kw, int64_t oh, int64_t ow) {
-    (void)n, (void)oh, (void)ow;
+int fr_dn_igemm_pays(int64_t cin, int64_t cout, int kh, int kw) {
     int taps = kh * kw;
     return taps > 1 && cin >= 16 && cin * cout >= 2048 && (taps < 25 || cin >= 64);
 }
@@ -275,19 +273,14 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
         return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    if (b->st->cfg.own_kernels != 2 && !fr_dn_igemm_pays(n, c->cin, c->cout, c->kh, c->kw, oh, ow)) return FROST_OK;
-    const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw;
-    if (!wsrc) return FROST_OK;
+    if (b->st->cfg.own_kernels != 2 && !fr_dn_igemm_pays(c->cin, c->cout, c->kh, c->kw)) return FROST_OK;
+    if (!c->weights && !c->weights_raw) return FROST_OK;
 
     int64_t taps = (int64_t)c->kh * c->kw, k = taps * c->cin, panels = (c->cout + IG_NR - 1) / IG_NR;
-    dnnl_memory_desc_t wuser, whwio, pmd;
-    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
-    dnnl_dims_t ws = {1, c->cout, (int64_t)c->kw * c->cin * c->cout, (int64_t)c->cin * c->cout};
-    dnnl_memory_desc_init_by_strides(&wuser, 4, wd, dnnl_f32, ws);
-    dnnl_memory_desc_init_by_tag(&whwio, 4, wd, dnnl_f32, dnnl_hwio);
+    dnnl_memory_desc_t pmd;
     int64_t pd[3] = {panels, k, IG_NR};
     fr_dn_md_plain(&pmd, 3, pd, dnnl_f32);
-    ig_weights iw = {&wuser, &whwio, wsrc, c->weight_scale, k, c->cout, panels};
+    ig_weights iw = {c, k, panels};
     const void *wp = NULL;
     frost_status st = fr_dn_const_make(b, &pmd, ig_fill, &iw, &wp);
     if (st != FROST_OK) return st;

@@ -152,10 +152,14 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
                                    const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
                                    const void **out);
 
-/* The same into a new buffer of the caller's (free() it), not kept. */
-frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
-                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
-                                void **out);
+/* The weights of a dense convolution as stored in the plan (HWIO: logical
+ * dims cout, cin, kh, kw), f32. */
+void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
+/* Those weights (c->weights, or the unaligned c->weights_raw; one of them
+ * set) scaled by a folded batch norm (c->weight_scale), as dense HWIO f32 in
+ * a new buffer of the caller's (free() it), not kept: the input of frost's
+ * own weight transforms. */
+frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out);
 
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by
@@ -202,7 +206,7 @@ int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines,
  * with b->out->n_execs == 0 otherwise.  The caller checks that oneDNN's
  * choice is that kernel. */
 frost_status fr_dn_build_igemm(fr_dn_build *b);
-int fr_dn_igemm_pays(int64_t n, int64_t cin, int64_t cout, int kh, int kw, int64_t oh, int64_t ow);
+int fr_dn_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
  * padding semantics and an optional epilogue act(pool + bias), as frost's

@@ -110,10 +110,8 @@ static frost_status build_conv(fr_dn_build *b) {
     fr_dn_md_nhwc(&yval, n, c->cout, oh, ow, ydt);
     fr_dn_md_nhwc(&xmd, n, c->cin, ih, iw, cdt);
     if (!dw) {
-        dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
-        dnnl_dims_t ws = {1, c->cout, (int64_t)c->kw * c->cin * c->cout, (int64_t)c->cin * c->cout};
-        dnnl_memory_desc_init_by_tag(&wmd, 4, wd, cdt, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_strides(&wuser, 4, wd, dnnl_f32, ws);
+        fr_dn_md_hwio(&wuser, c);
+        dnnl_memory_desc_init_by_tag(&wmd, 4, wuser.dims, cdt, dnnl_format_tag_any);
     } else {
         int64_t mult = c->cout / c->cin;
         dnnl_dims_t wd = {c->cin, mult, 1, c->kh, c->kw};

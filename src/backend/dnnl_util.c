@@ -233,12 +233,17 @@ static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, 
     return FROST_OK;
 }
 
-frost_status fr_dn_weights_copy(fr_dn_build *b, const dnnl_memory_desc_t *src_md, const void *src,
-                                const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
-                                void **out) {
-    dn_scale sc = {scale, n_scale, scale_mask};
-    dn_reorder_job j = {src_md, src, scale ? &sc : NULL, dst_md};
-    return filled_buffer(b, dst_md, reorder_fill, &j, out);
+void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
+    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
+    dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
+}
+
+frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out) {
+    dnnl_memory_desc_t md;
+    fr_dn_md_hwio(&md, c);
+    dn_scale sc = {c->weight_scale, (int)c->cout, 1};
+    dn_reorder_job j = {&md, c->weights ? (const void *)c->weights : c->weights_raw, c->weight_scale ? &sc : NULL, &md};
+    return filled_buffer(b, &md, reorder_fill, &j, out);
 }
 
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,

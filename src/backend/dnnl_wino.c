@@ -320,24 +320,21 @@ static void wino_mats(int m, int r, double at[6][8], double g[8][7], double bt[8
 /* U[xi][c][o]: (G g G^T)[xi] of the HWIO weights g (r x r) in 2-D, (G g)[xi]
  * of the r taps in 1-D. */
 typedef struct {
-    const dnnl_memory_desc_t *wuser, *whwio;
-    const void *src;
-    const float *scale;
+    const fr_conv_params *c;
     int m, r, dims;
-    int64_t cin, cout;
 } wino_weights;
 
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     const wino_weights *ww = ctx;
     int r = ww->r, a = ww->m + r - 1;
-    int64_t cin = ww->cin, cout = ww->cout;
+    int64_t cin = ww->c->cin, cout = ww->c->cout;
     double atd[6][8], gd[8][7], btd[8][8];
     wino_mats(ww->m, r, atd, gd, btd);
     float G[8][7];
     for (int i = 0; i < 8; i++)
         for (int k = 0; k < 7; k++) G[i][k] = (float)gd[i][k];
     void *hwio = NULL;
-    frost_status st = fr_dn_weights_copy(b, ww->wuser, ww->src, ww->scale, (int)cout, 1, ww->whwio, &hwio);
+    frost_status st = fr_dn_conv_hwio(b, ww->c, &hwio);
     /* 2-D: t[i][k'][o] per input channel; 1-D: t[i] is U[i][c] itself */
     float *t = st == FROST_OK && ww->dims == 2 ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
     if (st == FROST_OK && ww->dims == 2 && !t) st = FROST_E_NO_MEMORY;
@@ -431,20 +428,15 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     } else {
         return FROST_OK;
     }
-    const void *wsrc = c->weights ? (const void *)c->weights : c->weights_raw;
-    if (!wsrc) return FROST_OK;
+    if (!c->weights && !c->weights_raw) return FROST_OK;
     int a = m + r - 1, pts = axis ? a : a * a;
 
     /* The weights scaled (folded batch norm) into dense HWIO, then
      * transformed: once per model (shared by the plans of all batch sizes). */
-    dnnl_memory_desc_t wuser, whwio, umd;
-    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
-    dnnl_dims_t ws = {1, c->cout, (int64_t)c->kw * c->cin * c->cout, (int64_t)c->cin * c->cout};
-    dnnl_memory_desc_init_by_strides(&wuser, 4, wd, dnnl_f32, ws);
-    dnnl_memory_desc_init_by_tag(&whwio, 4, wd, dnnl_f32, dnnl_hwio);
+    dnnl_memory_desc_t umd;
     int64_t ud[3] = {pts, c->cin, c->cout};
     fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
-    wino_weights ww = {&wuser, &whwio, wsrc, c->weight_scale, m, r, axis ? 1 : 2, c->cin, c->cout};
+    wino_weights ww = {c, m, r, axis ? 1 : 2};
     const void *u = NULL;
     frost_status st = fr_dn_const_make(b, &umd, wino_fill, &ww, &u);
     if (st != FROST_OK) return st;
