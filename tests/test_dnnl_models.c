@@ -31,13 +31,16 @@ typedef struct model_case {
 
 static const model_case models[] = {{"mobilenet_v1_0.25_128_quant_float", 128}, {"mobilenet_v2_1.0_224_quant_float", 224}};
 
-static frost_model *load(const char *path, frost_backend be, frost_precision prec, int winograd, int threads,
+enum { WINOGRAD = 1, ONEDNN_ONLY = 2 }; /* load() flags */
+
+static frost_model *load(const char *path, frost_backend be, frost_precision prec, int flags, int threads,
                          int profiling) {
     frost_options o;
     frost_options_init(&o);
     o.backend = be;
     o.precision = prec;
-    o.winograd = winograd;
+    o.winograd = (flags & WINOGRAD) != 0;
+    o.onednn_only = (flags & ONEDNN_ONLY) != 0;
     o.threads = threads;
     o.profiling = profiling;
     o.max_batch = MAX_IMAGES;
@@ -74,8 +77,9 @@ static int argmax(const float *p, int n, float *margin) {
 }
 
 /* Every step that oneDNN implements must run on oneDNN (or frost's own kernels
- * next to it: pooling, Winograd), and never on oneDNN's "ref:" code. */
-static void check_kernels(frost_model *m, int batch, const float *in, float *out, const char *name) {
+ * next to it: pooling, Winograd, the indirect GEMM; none of those with
+ * onednn_only), and never on oneDNN's "ref:" code. */
+static void check_kernels(frost_model *m, int batch, const float *in, float *out, const char *name, int onednn_only) {
     frost_context *c = NULL;
     if (!m || frost_context_create(m, &c, NULL) != FROST_OK) return;
     frost_context_run1(c, batch, in, out);
@@ -88,8 +92,9 @@ static void check_kernels(frost_model *m, int batch, const float *in, float *out
         CHECK_MSG(strncmp(k, "onednn:ref", 10) != 0, "%s: step %s runs oneDNN reference code %s", name, p[i].name, k);
         if (p[i].op && (strstr(p[i].op, "Conv2D") || strstr(p[i].op, "DepthwiseConv2dNative") ||
                         strstr(p[i].op, "Pool") || strstr(p[i].op, "Softmax") || strstr(p[i].op, "Concat"))) {
-            CHECK_MSG(strncmp(k, "onednn:", 7) == 0 || strncmp(k, "frost:", 6) == 0,
-                      "%s: step %s (%s) not on oneDNN or frost's own fast kernels: %s", name, p[i].name, p[i].op, k);
+            CHECK_MSG(strncmp(k, "onednn:", 7) == 0 || (!onednn_only && strncmp(k, "frost:", 6) == 0),
+                      "%s: step %s (%s) not on oneDNN%s: %s", name, p[i].name, p[i].op,
+                      onednn_only ? " (onednn_only)" : " or frost's own fast kernels", k);
             convs++;
         }
     }
@@ -154,7 +159,8 @@ static void test_model(const char *shared, const model_case *mc) {
     frost_model *m2 = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, 0, 2, 1);
     frost_model *m1 = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, 0, 1, 0);
     frost_model *mb = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_BF16, 0, 2, 0);
-    frost_model *mw = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, 1, 2, 0);
+    frost_model *mw = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, WINOGRAD, 2, 0);
+    frost_model *mo = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, ONEDNN_ONLY, 2, 1);
     if (mref && m2) {
         frost_model_stats st;
         CHECK(frost_model_get_stats(m2, &st) == FROST_OK && st.backend && strcmp(st.backend, "onednn") == 0);
@@ -173,7 +179,13 @@ static void test_model(const char *shared, const model_case *mc) {
         double d = tu_max_rel_diff(tmp, ref, out_n * (size_t)n);
         CHECK_MSG(d <= 1e-4, "%s: oneDNN batch %d vs reference rel diff %g", mc->file, n, d);
     }
-    check_kernels(m2, 1, in, tmp, mc->file);
+    check_kernels(m2, 1, in, tmp, mc->file, 0);
+    /* onednn_only: oneDNN's primitives everywhere, the same results */
+    check_kernels(mo, 1, in, tmp, mc->file, 1);
+    if (n > 0 && run(mo, 1, in, tmp) == 0) {
+        double d = tu_max_rel_diff(tmp, ref, out_n);
+        CHECK_MSG(d <= 1e-4, "%s: onednn_only vs reference rel diff %g", mc->file, d);
+    }
     if (m2 && n > 2) test_concurrent(m2, in, ref, in_n, out_n, n, mc->file);
 
     /* expected tensors computed by TensorFlow.js */
@@ -216,6 +228,7 @@ static void test_model(const char *shared, const model_case *mc) {
     frost_model_free(m2);
     frost_model_free(mb);
     frost_model_free(mw);
+    frost_model_free(mo);
     free(in);
     free(ref);
     free(fast);
