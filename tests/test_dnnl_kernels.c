@@ -37,6 +37,10 @@ typedef struct tplan {
     /* per step, NULL or a text its oneDNN kernel name must contain ("!text":
      * must not contain) */
     const char *want_kernel[MAXS];
+    /* the backend gets each convolution's weights as a folded batch norm
+     * leaves them in the file: unaligned bytes (weights_raw) and a
+     * per-channel weight_scale, instead of `weights` */
+    int raw_weights;
 } tplan;
 
 static float rnd(uint32_t *s) {
@@ -137,6 +141,25 @@ static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double t
         CHECK_MSG(s == FROST_OK, "%s: reference step %d failed", what, i);
     }
 
+    void *raw_mem[MAXS] = {0};
+    float *raw_scale[MAXS] = {0};
+    for (int i = 0; i < t->ns && t->raw_weights; i++) {
+        fr_conv_params *c = &t->steps[i].p.conv;
+        if (t->steps[i].kind != FR_STEP_CONV || !c->weights) continue;
+        size_t n = (size_t)c->kh * (size_t)c->kw * (size_t)c->cin / (size_t)c->groups * (size_t)c->cout;
+        raw_mem[i] = malloc(n * sizeof(float) + 3);
+        raw_scale[i] = malloc(sizeof(float) * (size_t)c->cout);
+        for (int o = 0; o < c->cout; o++) raw_scale[i][o] = 0.5f + 0.25f * (float)(o % 5);
+        char *bytes = (char *)raw_mem[i] + 3; /* never 4-byte aligned */
+        for (size_t e = 0; e < n; e++) {
+            float v = c->weights[e] / raw_scale[i][e % (size_t)c->cout];
+            memcpy(bytes + e * sizeof(float), &v, sizeof(float));
+        }
+        c->weights = NULL;
+        c->weights_raw = bytes;
+        c->weight_scale = raw_scale[i];
+    }
+
     const fr_backend *be = fr_backend_onednn();
     uint8_t claimed[MAXS] = {0};
     void *state = NULL, *run = NULL;
@@ -188,6 +211,7 @@ static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double t
     }
     be->unbind(run);
     be->release(state);
+    for (int i = 0; i < MAXS; i++) free(raw_mem[i]), free(raw_scale[i]);
     free(a);
     free(b);
 }
@@ -228,9 +252,12 @@ typedef struct conv_case {
     const char *want; /* want_kernel of the step, or NULL */
 } conv_case;
 
-static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed) {
+/* raw: the weights as unaligned bytes with a weight scale (tplan.raw_weights) */
+static void conv_test_raw(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed,
+                          int raw) {
     tplan t;
     tp_init(&t, seed);
+    t.raw_weights = raw;
     int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
     if (k->same) {
         oh = same_out(k->h, k->kh, k->sh, k->dh, &pt, &pb);
@@ -269,6 +296,10 @@ static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int
     t.want_kernel[0] = k->want;
     tp_check(&t, k->what, cfg, tol, expect_claim);
     tp_free(&t);
+}
+
+static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed) {
+    conv_test_raw(k, cfg, tol, expect_claim, seed, 0);
 }
 
 static const conv_case conv_cases[] = {
@@ -667,6 +698,18 @@ int main(void) {
         conv_test(&k, ig, 1e-4, 1, 420 + (uint32_t)i);
     }
     portable_cases(igemm_cases, sizeof(igemm_cases) / sizeof(igemm_cases[0]), ig, 1e-4, 440);
+    for (size_t i = 0; i < 10; i++) { /* weights packed from the file's bytes, scaled */
+        char what[128];
+        snprintf(what, sizeof(what), "unaligned scaled weights: %s", igemm_cases[i].what);
+        conv_case k = igemm_cases[i];
+        k.what = what;
+        conv_test_raw(&k, ig, 1e-4, 1, 470 + (uint32_t)i, 1);
+        snprintf(what, sizeof(what), "unaligned scaled weights, oneDNN: %s", igemm_cases[i].what);
+        k.want = "!" IG;
+        fr_backend_config o = cfg_fp32();
+        o.own_kernels = 0;
+        conv_test_raw(&k, o, 1e-4, 1, 490 + (uint32_t)i, 1);
+    }
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; three on two (or more) cores */
         fr_backend_config ct = ig;
         ct.threads = threads;
