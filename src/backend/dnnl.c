@@ -67,7 +67,7 @@ static void dn_model_free(void *shared) {
     if (!sh) return;
     for (int i = 0; i < sh->n_w; i++) {
         free(sh->w[i].key);
-        free(sh->w[i].buf);
+        fr_dn_weights_free(sh->w[i].buf, sh->w[i].map_len);
     }
     free(sh->w);
     pthread_cond_destroy(&sh->freed);

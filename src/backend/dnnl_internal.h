@@ -65,7 +65,10 @@ typedef struct fr_dn_weights {
     char *key;
     dnnl_memory_desc_t md;
     void *buf;
+    size_t map_len; /* buf is a mapping of this length; 0: a heap block */
 } fr_dn_weights;
+/* Frees a buffer of fr_dn_weights. */
+void fr_dn_weights_free(void *buf, size_t map_len);
 
 /* Model-wide state (fr_backend.model_create). */
 typedef struct fr_dn_shared {
