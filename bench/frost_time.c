@@ -8,7 +8,8 @@
  * model (timed), warms up, prints one JSON "ready" line with the output of
  * the first batch item, then answers "run N" with the times of N runs and the
  * CPU time other processes used meanwhile (from /proc/stat); "profile" prints
- * the per-step profile (with --profiling); "quit" exits.
+ * the per-step profile of those runs (with --profiling; the warm-up runs,
+ * which take the one-time costs, are not in it); "quit" exits.
  * Input element i (NHWC, row-major) is (i % 251) / 125 - 1, as for the peers. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ int main(int argc, char **argv) {
     double first_ms = now_ms() - t1;
     if (st != FROST_OK) return fail("run", st, strdup(frost_context_error(ctx)));
     for (int i = 0; i < 2; i++) frost_context_run1(ctx, batch, x, y);
+    frost_context_profile_reset(ctx); /* the profile covers the timed runs only */
 
     frost_model_stats s;
     memset(&s, 0, sizeof(s));

@@ -244,5 +244,10 @@ for mode in ["tf1", "tf2", "align_corners"]:
 check(outs["tf1"] is not None and outs["tf2"] is not None and outs["tf1"] != outs["tf2"], "resize modes differ: %s" % outs)
 rc, out, err = run(["classify"] + V1 + ["--profiling", "--top_k=1", paths[1]])
 check(rc == 0 and "per-op profile" in err, "profiling table: %s" % err[-300:])
+# the table counts the measured runs (--count), not the warm-up runs
+rc, out, err = run(["classify"] + V1 + ["--profiling", "--count=3", "--warmup_runs=2", "--top_k=1", paths[1]])
+rows = [l.split() for l in err.splitlines() if l[:1] == " " and len(l.split()) > 5 and l.split()[3].isdigit()]
+check(rc == 0 and rows and all(r[3] == "3" for r in rows),
+      "profile runs = --count: %s" % (sorted(set(r[3] for r in rows)) if rows else err[-300:]))
 
 sys.exit(summary())
