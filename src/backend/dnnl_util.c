@@ -219,35 +219,6 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     return fr_dn_const_make(b, dst_md, reorder_fill, &j, out);
 }
 
-/* A new 64-byte aligned buffer of md's size, filled by fill(b, buf, ctx). */
-static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
-                                  void **out) {
-    size_t bytes = dnnl_memory_desc_get_size(md);
-    void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    *out = NULL;
-    if (!buf) return FROST_E_NO_MEMORY;
-    frost_status st = fill(b, buf, ctx);
-    if (st != FROST_OK) {
-        free(buf);
-        return st;
-    }
-    *out = buf;
-    return FROST_OK;
-}
-
-void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
-    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
-    dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
-}
-
-frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out) {
-    dnnl_memory_desc_t md;
-    fr_dn_md_hwio(&md, c);
-    dn_scale sc = {c->weight_scale, (int)c->cout, 1};
-    dn_reorder_job j = {&md, c->weights ? (const void *)c->weights : c->weights_raw, c->weight_scale ? &sc : NULL, &md};
-    return filled_buffer(b, &md, reorder_fill, &j, out);
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define DN_HEAP_ONLY 1
 #elif defined(__has_feature)
@@ -284,13 +255,45 @@ void fr_dn_weights_free(void *buf, size_t map_len) {
     else free(buf);
 }
 
+/* A new buffer of md's size, filled by fill(b, buf, ctx): a 64-byte aligned
+ * heap block when map_len is NULL (free() it), else weights_alloc's
+ * (fr_dn_weights_free(buf, *map_len)). */
+static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
+                                  void **out, size_t *map_len) {
+    size_t bytes = dnnl_memory_desc_get_size(md), len = 0;
+    void *buf = map_len ? weights_alloc(bytes, &len) : aligned_alloc(64, (bytes + 63) / 64 * 64);
+    *out = NULL;
+    if (!buf) return FROST_E_NO_MEMORY;
+    frost_status st = fill(b, buf, ctx);
+    if (st != FROST_OK) {
+        fr_dn_weights_free(buf, len);
+        return st;
+    }
+    *out = buf;
+    if (map_len) *map_len = len;
+    return FROST_OK;
+}
+
+void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
+    dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
+    dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
+}
+
+frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out) {
+    dnnl_memory_desc_t md;
+    fr_dn_md_hwio(&md, c);
+    dn_scale sc = {c->weight_scale, (int)c->cout, 1};
+    dn_reorder_job j = {&md, c->weights ? (const void *)c->weights : c->weights_raw, c->weight_scale ? &sc : NULL, &md};
+    return filled_buffer(b, &md, reorder_fill, &j, out, NULL);
+}
+
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {
     fr_dn_shared *sh = b->st->shared;
     const char *key = b->step->name ? b->step->name : "";
     if (!sh) {
         void *buf = NULL;
-        frost_status st = filled_buffer(b, md, fill, ctx, &buf);
+        frost_status st = filled_buffer(b, md, fill, ctx, &buf, NULL);
         if (st != FROST_OK) return st;
         if (fr_dn_own(b->st, buf) != FROST_OK) {
             free(buf);
@@ -308,13 +311,9 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
         }
     pthread_mutex_unlock(&sh->lock);
     size_t map_len = 0;
-    void *buf = weights_alloc(dnnl_memory_desc_get_size(md), &map_len);
-    if (!buf) return FROST_E_NO_MEMORY;
-    frost_status st = fill(b, buf, ctx);
-    if (st != FROST_OK) {
-        fr_dn_weights_free(buf, map_len);
-        return st;
-    }
+    void *buf = NULL;
+    frost_status st = filled_buffer(b, md, fill, ctx, &buf, &map_len);
+    if (st != FROST_OK) return st;
     pthread_mutex_lock(&sh->lock);
     if (sh->n_w == sh->cap_w) {
         int cap = sh->cap_w ? sh->cap_w * 2 : 64;
