@@ -41,6 +41,9 @@ typedef struct tplan {
      * leaves them in the file: unaligned bytes (weights_raw) and a
      * per-channel weight_scale, instead of `weights` */
     int raw_weights;
+    /* if set: a malloc'ed copy of the backend's output (out_count floats) */
+    float **out_copy;
+    size_t out_count;
 } tplan;
 
 static float rnd(uint32_t *s) {
@@ -200,6 +203,10 @@ static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double t
         const fr_value *v = &t->values[out];
         const float *ra = (const float *)((char *)a + v->offset), *rb = (const float *)((char *)b + v->offset);
         double d = tu_max_rel_diff(rb, ra, v->count);
+        if (t->out_copy && (*t->out_copy = malloc(v->count * sizeof(float))) != NULL) {
+            memcpy(*t->out_copy, rb, v->count * sizeof(float));
+            t->out_count = v->count;
+        }
         CHECK_MSG(d <= tol, "%s: max relative difference %g > %g (kernel %s)", what, d, tol,
                   be->kernel_name(state, t->ns - 1) ? be->kernel_name(state, t->ns - 1) : "reference");
         if (getenv("FROST_TEST_VERBOSE")) {
@@ -253,11 +260,12 @@ typedef struct conv_case {
 } conv_case;
 
 /* raw: the weights as unaligned bytes with a weight scale (tplan.raw_weights) */
-static void conv_test_raw(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed,
-                          int raw) {
+static size_t conv_test_raw(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed,
+                            int raw, float **out_copy) {
     tplan t;
     tp_init(&t, seed);
     t.raw_weights = raw;
+    t.out_copy = out_copy;
     int pt = 0, pb = 0, pl = 0, pr = 0, oh, ow;
     if (k->same) {
         oh = same_out(k->h, k->kh, k->sh, k->dh, &pt, &pb);
@@ -296,10 +304,11 @@ static void conv_test_raw(const conv_case *k, fr_backend_config cfg, double tol,
     t.want_kernel[0] = k->want;
     tp_check(&t, k->what, cfg, tol, expect_claim);
     tp_free(&t);
+    return t.out_count;
 }
 
 static void conv_test(const conv_case *k, fr_backend_config cfg, double tol, int expect_claim, uint32_t seed) {
-    conv_test_raw(k, cfg, tol, expect_claim, seed, 0);
+    conv_test_raw(k, cfg, tol, expect_claim, seed, 0, NULL);
 }
 
 static const conv_case conv_cases[] = {
@@ -703,18 +712,38 @@ int main(void) {
         snprintf(what, sizeof(what), "unaligned scaled weights: %s", igemm_cases[i].what);
         conv_case k = igemm_cases[i];
         k.what = what;
-        conv_test_raw(&k, ig, 1e-4, 1, 470 + (uint32_t)i, 1);
+        conv_test_raw(&k, ig, 1e-4, 1, 470 + (uint32_t)i, 1, NULL);
         snprintf(what, sizeof(what), "unaligned scaled weights, oneDNN: %s", igemm_cases[i].what);
         k.want = "!" IG;
         fr_backend_config o = cfg_fp32();
         o.own_kernels = 0;
-        conv_test_raw(&k, o, 1e-4, 1, 490 + (uint32_t)i, 1);
+        conv_test_raw(&k, o, 1e-4, 1, 490 + (uint32_t)i, 1, NULL);
     }
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; three on two (or more) cores */
         fr_backend_config ct = ig;
         ct.threads = threads;
         conv_test(&igemm_cases[0], ct, 1e-4, 1, 450 + (uint32_t)threads);
         conv_test(&igemm_cases[6], ct, 1e-4, 1, 460 + (uint32_t)threads);
+    }
+    /* The indirect GEMM's results do not depend on the thread count: each
+     * output is computed by one unit, in a fixed order, whichever thread
+     * takes it.  Bit-identical outputs with 1, 2, 3 and 5 threads. */
+    for (size_t i = 0; i < 8; i++) {
+        float *first = NULL;
+        fr_backend_config one = ig;
+        one.threads = 1;
+        size_t n_first = conv_test_raw(&igemm_cases[i], one, 1e-4, 1, 530 + (uint32_t)i, 0, &first);
+        CHECK_MSG(first != NULL, "%s: no output captured", igemm_cases[i].what);
+        for (int threads = 2; threads <= 5 && first; threads += threads == 3 ? 2 : 1) {
+            fr_backend_config ct = ig;
+            ct.threads = threads;
+            float *other = NULL;
+            size_t n = conv_test_raw(&igemm_cases[i], ct, 1e-4, 1, 530 + (uint32_t)i, 0, &other);
+            CHECK_MSG(other && n == n_first && memcmp(first, other, n * sizeof(float)) == 0,
+                      "%s: output with %d threads differs from 1 thread's", igemm_cases[i].what, threads);
+            free(other);
+        }
+        free(first);
     }
     for (size_t i = 0; i < sizeof(igemm_rule_cases) / sizeof(igemm_rule_cases[0]); i++) {
         conv_case k = igemm_rule_cases[i];

@@ -26,7 +26,8 @@
  * per unit, and its input rows stay in cache while the unit's panels pass.
  * Panels are split into ranges only when there are fewer than 8 groups per
  * thread.  Every output element is computed by one unit in a fixed order,
- * so results do not depend on the scheduling.
+ * so results do not depend on the scheduling (test_dnnl_kernels compares
+ * 1, 2, 3 and 5 threads bit for bit).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
