@@ -241,7 +241,8 @@ def main():
     ap.add_argument("--max-foreign", type=float, default=0.15,
                     help="reject a block when other processes used more cores than this on average")
     ap.add_argument("--pause-s", type=float, default=0.5, help="idle time before each block")
-    ap.add_argument("--peers", default="frost,ort,torch,opencv")
+    ap.add_argument("--peers", default="frost,ort,torch,opencv",
+                    help="comma list of frost, ort (ONNX Runtime), torch (PyTorch), opencv")
     ap.add_argument("--frost-variants", default="fp32",
                     help="comma list of fp32, winograd, bf16 (each is one more frost worker)")
     ap.add_argument("--json", help="write all results here")
@@ -251,7 +252,10 @@ def main():
         install(args)
     models = [m for m in args.models.split(",") if m]
     batches = [int(b) for b in args.batches.split(",") if b]
-    peers = args.peers.split(",")
+    peers = [p for p in args.peers.split(",") if p]
+    unknown = [p for p in peers if p not in ("frost", "ort", "torch", "opencv")]
+    if unknown or not peers:
+        ap.error("--peers: unknown %s (choose from frost, ort, torch, opencv)" % ",".join(unknown or ["(empty)"]))
     files, torch_ok = prepare_models(models)
     sys.path.insert(0, HERE)
     import ort_capi

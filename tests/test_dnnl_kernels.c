@@ -333,12 +333,12 @@ static const conv_case conv_cases[] = {
     {"depthwise 3x3 residual c16", 1, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, FR_ACT_RELU6, NULL},
 };
 
-/* --winograd: frost's F(4x4, 3x3) and F(2x2, 5x5) where they pay
- * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out for
- * F(4x4, 3x3), 64 for F(2x2, 5x5)), and the 1-D F(2, 7), F(4, 3), F(2, 5)
+/* --winograd: frost's F(4x4, 3x3) and F(4x4, 5x5) where they pay
+ * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out), and
+ * the 1-D F(2, 7), F(4, 3), F(2, 5)
  * from 256 tiles and 32 channels (fr_dn_wino1_pays), on every CPU. */
 #define F4 "winograd_f4x4"
-#define F2 "winograd_f2x2_5x5"
+#define F45 "winograd_f4x4_5x5"
 static const conv_case wino_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
     {"wino SAME odd 23x21 c35->37 relu batch 2", 2, 23, 21, 35, 37, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
@@ -351,13 +351,14 @@ static const conv_case wino_cases[] = {
     {"wino sigmoid c32->32 (act not fused: direct)", 1, 24, 24, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID,
      "!" F4},
     {"wino stride 2 (direct)", 1, 40, 40, 32, 32, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
-    {"wino5 SAME 17x17 c64->96", 1, 17, 17, 64, 96, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F2},
+    {"wino5 SAME 17x17 c64->96", 1, 17, 17, 64, 96, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F45},
     {"wino5 VALID odd 21x19 c67->64 residual relu6 batch 2", 2, 21, 19, 67, 64, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1,
-     FR_ACT_RELU6, F2},
-    {"wino5 SAME 7x7 c64->69 no bias (16 tiles)", 1, 7, 7, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, FR_ACT_NONE, F2},
-    {"wino5 SAME 6x6 c64->64 (9 tiles: direct)", 1, 6, 6, 64, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
-    {"wino5 35x35 c48->64 (Inception; 48 in: direct)", 1, 35, 35, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
-     "!wino"},
+     FR_ACT_RELU6, F45},
+    {"wino5 SAME 7x7 c64->69 no bias batch 4 (16 tiles)", 4, 7, 7, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, FR_ACT_NONE,
+     F45},
+    {"wino5 SAME 7x7 c64->64 (4 tiles: direct)", 1, 7, 7, 64, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    {"wino5 35x35 c48->64 leaky (Inception)", 1, 35, 35, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY, F45},
+    {"wino5 20x20 c24->64 (24 in: direct)", 1, 20, 20, 24, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     {"wino5 dilation 2 (direct)", 1, 20, 20, 32, 32, 5, 5, 1, 1, 2, 2, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     {"wino 7x7 kernel (direct)", 1, 20, 20, 32, 32, 7, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     /* small maps: fewer than 16 tiles of 4x4 stay on the default kernels */

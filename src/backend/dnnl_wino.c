@@ -1,5 +1,5 @@
 /* Winograd convolution: frost's own kernels for --winograd, for stride-1
- * 3x3 (F(4x4, 3x3)), 5x5 (F(2x2, 5x5)) and
+ * 3x3 (F(4x4, 3x3)), 5x5 (F(4x4, 5x5)) and
  * 1 x r / r x 1 layers (1-D F(4, 3), F(2, 5), F(2, 7) along the kernel).
  *
  * An m x m output tile comes from an alpha x alpha input tile d as
@@ -10,8 +10,9 @@
  * per Winograd point xi,
  *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout),
  * run by oneDNN's sgemm: for 3x3, 36 multiplications per 4x4 tile instead
- * of 144.  Activations stay NHWC: the transforms run across channels, 8 at
- * a time (the 6x6 ones written out, the others from the matrices).  The
+ * of 144; for 5x5, 64 instead of 400.  Activations stay NHWC: the
+ * transforms run across channels, 8 at a time (the 6x6 and 8x8 ones written
+ * out, the 1-D ones from the matrices).  The
  * tiles are cut into chunks; each thread transforms, multiplies and
  * transforms back its own chunks in its own scratch, so they stay in cache.
  * Results differ from direct convolution by rounding (~1e-5 relative).
@@ -36,7 +37,7 @@ struct fr_wino {
     int axis;              /* 0: 2-D; 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
     fr_wino_in_fn in;      /* chosen at build: 6x6 or 1-D; AVX2 or scalar */
     fr_wino_out_fn out;
-    int pts;               /* Winograd points: 36 in 2-D, alpha = m + r - 1 in 1-D */
+    int pts;               /* Winograd points: alpha^2 in 2-D (36, 64), alpha = m + r - 1 in 1-D */
     int ih, iw, mh, mw;    /* input and output tile sizes */
     float bt[8][8], at[6][8]; /* 1-D transforms */
     int64_t n, h, w, cin, cout, oh, ow;
@@ -51,7 +52,7 @@ struct fr_wino {
     int residual; /* non-zero: ptrs[3] is a tensor of the output's shape, added before act */
 };
 
-/* One row of B^T d (r = B^T applied to d0..d5) and of A^T m (4 or 2 rows). */
+/* F(4x4, 3x3): one row of B^T d (r = B^T applied to d0..d5) and of A^T m. */
 #define FR_WINO_BT(T, name, ATTR)                                                                                     \
     ATTR static inline void name(T d0, T d1, T d2, T d3, T d4, T d5, T *r) {                                          \
         r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                              \
@@ -69,17 +70,10 @@ struct fr_wino {
         r[2] = a + 4.f * c;                                                                                           \
         r[3] = b + 8.f * d + m5;                                                                                      \
     }
-#define FR_WINO_AT2(T, name, ATTR)                                                                                    \
-    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                          \
-        r[0] = m0 + (m1 + m2) + (m3 + m4);                                                                            \
-        r[1] = (m1 - m2) + 2.f * (m3 - m4) + m5;                                                                      \
-    }
 FR_WINO_BT(v8, bt8, FR_SIMD_TARGET)
 FR_WINO_BT(float, bt1, )
 FR_WINO_AT(v8, at8, FR_SIMD_TARGET)
 FR_WINO_AT(float, at1, )
-FR_WINO_AT2(v8, at28, FR_SIMD_TARGET)
-FR_WINO_AT2(float, at21, )
 
 /* V[xi][t][c] = (B^T d B)[xi] for channels [c0, c0 + W) of one tile whose
  * 36 input pixels are p[0..35] (a pixel outside the input points at zeros). */
@@ -152,7 +146,6 @@ static inline float bias1(const fr_wino *w, int64_t o) {
         FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                          \
     }
 FR_WINO_OUT_FNS(4, at8, at1)
-FR_WINO_OUT_FNS(2, at28, at21)
 
 /* 1-D: V[xi] = sum_k BT[xi][k] d_k over the alpha inputs along the axis. */
 #define FR_WINO1_IN(T, W, LD, ST)                                                                                     \
@@ -219,6 +212,97 @@ FR_WINO_OUT_FNS(2, at28, at21)
     size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
 FR_WINO_GEN_FNS(in1, out1, FR_WINO1_IN, FR_WINO1_OUT, w->pts, FR_WINO1_PRE)
 
+/* F(4x4, 5x5): alpha = 8, the points 0, +-1, +-2, +-1/2 and infinity.  One
+ * row of B^T d (the rows of +p and -p share their even and odd halves) and
+ * of A^T m (4 rows); the matrices wino_mats(4, 5) builds, written out. */
+#define FR_WINO_BT8(T, name, ATTR)                                                                                    \
+    ATTR static inline void name(const T *d, int s, T *r) {                                                           \
+        T d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s], d6 = d[6 * s],            \
+          d7 = d[7 * s], e, o;                                                                                        \
+        r[0] = (d6 - d0) + 5.25f * (d2 - d4);                                                                         \
+        e = d2 - 4.25f * d4 + d6, o = d1 - 4.25f * d3 + d5;                                                           \
+        r[1] = e + o, r[2] = e - o;                                                                                   \
+        e = 0.25f * d2 - 1.25f * d4 + d6, o = 0.5f * d1 - 2.5f * d3 + 2.f * d5;                                       \
+        r[3] = e + o, r[4] = e - o;                                                                                   \
+        e = 4.f * d2 - 5.f * d4 + d6, o = 2.f * d1 - 2.5f * d3 + 0.5f * d5;                                           \
+        r[5] = e + o, r[6] = e - o;                                                                                   \
+        r[7] = (d7 - d1) + 5.25f * (d3 - d5);                                                                         \
+    }
+#define FR_WINO_AT8(T, name, ATTR)                                                                                    \
+    ATTR static inline void name(const T *q, int s, T *r) {                                                           \
+        T a1 = q[s] + q[2 * s], s1 = q[s] - q[2 * s], a2 = q[3 * s] + q[4 * s], s2 = q[3 * s] - q[4 * s];             \
+        T a3 = q[5 * s] + q[6 * s], s3 = q[5 * s] - q[6 * s];                                                         \
+        r[0] = q[0] + a1 + a2 + a3;                                                                                   \
+        r[1] = s1 + 2.f * s2 + 0.5f * s3;                                                                             \
+        r[2] = a1 + 4.f * a2 + 0.25f * a3;                                                                            \
+        r[3] = s1 + 8.f * s2 + 0.125f * s3 + q[7 * s];                                                                \
+    }
+FR_WINO_BT8(v8, bt88, FR_SIMD_TARGET)
+FR_WINO_BT8(float, bt81, )
+FR_WINO_AT8(v8, at84_8, FR_SIMD_TARGET)
+FR_WINO_AT8(float, at84_1, )
+
+/* 8 x 8 points: V = B^T d B over channels [c, c + W) */
+#define FR_WINO8_IN(T, W, LD, ST, BT)                                                                                 \
+    for (; c + W <= cin; c += W) {                                                                                    \
+        T d[64], t[64], r[8];                                                                                         \
+        for (int k = 0; k < 64; k++) d[k] = LD(p[k] + c);                                                             \
+        for (int j = 0; j < 8; j++) {                                                                                 \
+            BT(d + j, 8, r);                                                                                          \
+            for (int i = 0; i < 8; i++) t[i * 8 + j] = r[i];                                                          \
+        }                                                                                                             \
+        for (int i = 0; i < 8; i++) {                                                                                 \
+            BT(t + i * 8, 1, r);                                                                                      \
+            for (int j = 0; j < 8; j++) ST(v + (size_t)(i * 8 + j) * vstride + c, r[j]);                              \
+        }                                                                                                             \
+    }
+
+/* Y = A^T M A (M x M, rows x cols of it inside the map) + bias (+ residual), act */
+#define FR_WINO8_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                  \
+    for (; o + W <= cout; o += W) {                                                                                   \
+        T q[64], t[M * 8], r[M], b = BIAS(w, o);                                                                      \
+        for (int k = 0; k < 64; k++) q[k] = LD(m + (size_t)k * mstride + o);                                          \
+        for (int j = 0; j < 8; j++) {                                                                                 \
+            AT(q + j, 8, r);                                                                                          \
+            for (int i = 0; i < M; i++) t[i * 8 + j] = r[i];                                                          \
+        }                                                                                                             \
+        for (int i = 0; i < rows; i++) {                                                                              \
+            AT(t + i * 8, 1, r);                                                                                      \
+            for (int j = 0; j < cols; j++) {                                                                          \
+                size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                       \
+                T v = r[j] + b;                                                                                       \
+                if (res) v += LD(res + at);                                                                           \
+                ST(y + at, ACT(w->act, w->alpha, v));                                                                 \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+FR_SIMD_TARGET
+static void in_tile8_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
+    FR_WINO8_IN(v8, 8, ld8, st8, bt88)
+    FR_WINO8_IN(float, 1, ld1, st1, bt81)
+}
+
+static void in_tile8_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
+    int64_t c = 0, cin = w->cin;
+    FR_WINO8_IN(float, 1, ld1, st1, bt81)
+}
+
+#define FR_WINO8_OUT_FNS(M)                                                                                           \
+    FR_SIMD_TARGET static void out_tile8_##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,         \
+                                                  const float *res, int rows, int cols) {                             \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        FR_WINO8_OUT(v8, 8, M, ld8, st8, at8##M##_8, bias8, act8)                                                     \
+        FR_WINO8_OUT(float, 1, M, ld1, st1, at8##M##_1, bias1, act1)                                                  \
+    }                                                                                                                 \
+    static void out_tile8_##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,       \
+                                  int rows, int cols) {                                                               \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        FR_WINO8_OUT(float, 1, M, ld1, st1, at8##M##_1, bias1, act1)                                                  \
+    }
+FR_WINO8_OUT_FNS(4)
+
 typedef struct {
     const fr_wino *w;
     const float *x, *res;
@@ -249,7 +333,7 @@ static void wino_thread(void *arg, int ithr, int team) {
             int64_t n, ty, tx;
             tile_pos(w, t0 + t, &n, &ty, &tx);
             const float *img = job->x + (size_t)n * (size_t)(w->h * w->w * cin);
-            const float *p[36];
+            const float *p[64];
             for (int i = 0; i < w->ih; i++)
                 for (int j = 0; j < w->iw; j++) {
                     int64_t yy = ty * w->mh - w->pad_top + i, xx = tx * w->mw - w->pad_left + j;
@@ -386,11 +470,15 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
  * tiles).  With fewer than 16 tiles the transformed weights (4x the
  * direct ones) are read for too few tiles; F(2x2, 3x3) there only tied
  * with the indirect GEMM (8x8 448->384, 10x10 128->128) or lost (7x7
- * 512->512: 0.6x).  F(2x2, 5x5), whose transforms serve 4 outputs instead
- * of 16: 1.5x on 17x17 64->96; a tie on Inception's 35x35 48->64. */
+ * 512->512: 0.6x).  F(4x4, 5x5): 3.0x / 2.6x (batch 1 / 16) on Inception's
+ * 35x35 48->64 layers and 2.4x / 2.7x on 17x17 64->96, where F(2x2, 5x5)
+ * (4 outputs per 6x6 tile) had tied or made 1.5x.  F(6x6, 3x3) (the same
+ * 8x8 transforms) was measured against F(4x4, 3x3) on Inception's 3x3
+ * layers: no clear gain at batch 1, 0.86-0.95x the time on the large maps
+ * at batch 16, 1.6x on 8x8 maps (most of a 12x12 tile cover is waste). */
 int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
     int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
-    int64_t min_c = r == 3 ? 32 : 64;
+    int64_t min_c = 32;
     return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
@@ -414,11 +502,11 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(2x2, 5x5); 1-D: 1 x r or r x 1 with
+    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(4x4, 5x5); 1-D: 1 x r or r x 1 with
      * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
     int axis, r, m;
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
-        axis = 0, r = c->kh, m = 7 - r;
+        axis = 0, r = c->kh, m = 4;
         if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) return FROST_OK;
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
@@ -450,9 +538,12 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (axis) {
         w->in = simd ? in1_v8 : in1_1;
         w->out = simd ? out1_v8 : out1_1;
+    } else if (a == 8) {
+        w->in = simd ? in_tile8_v8 : in_tile8_1;
+        w->out = simd ? out_tile8_4_v8 : out_tile8_4_1;
     } else {
         w->in = simd ? in_tile_v8 : in_tile_1;
-        w->out = m == 4 ? (simd ? out_tile4_v8 : out_tile4_1) : (simd ? out_tile2_v8 : out_tile2_1);
+        w->out = simd ? out_tile4_v8 : out_tile4_1;
     }
     w->ih = axis == 2 ? 1 : a;
     w->iw = axis == 1 ? 1 : a;
