@@ -336,7 +336,7 @@ static const conv_case conv_cases[] = {
 /* --winograd: frost's F(4x4, 3x3) and F(4x4, 5x5) where they pay
  * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out), and
  * the 1-D F(2, 7), F(4, 3), F(2, 5)
- * from 256 tiles and 32 channels (fr_dn_wino1_pays), on every CPU. */
+ * from 16 tiles and 32 channels (fr_dn_wino1_pays), on every CPU. */
 #define F4 "winograd_f4x4"
 #define F45 "winograd_f4x4_5x5"
 static const conv_case wino_cases[] = {
@@ -367,16 +367,18 @@ static const conv_case wino_cases[] = {
     /* 1-D: F(2, 7), F(4, 3), F(2, 5) along W (1 x r) or H (r x 1) */
     {"wino 1x7 SAME 17x17 c160->160 batch 2 (Inception)", 2, 17, 17, 160, 160, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0,
      FR_ACT_RELU, "winograd_f2_1x7"},
-    {"wino 1x7 SAME 17x17 c160->160 batch 1 (153 tiles: direct)", 1, 17, 17, 160, 160, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0,
-     FR_ACT_RELU, "!wino"},
+    {"wino 1x7 SAME 17x17 c160->160 batch 1 (153 tiles)", 1, 17, 17, 160, 160, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0,
+     FR_ACT_RELU, "winograd_f2_1x7"},
     {"wino 7x1 SAME odd 13x11 c33->40 residual batch 4", 4, 13, 11, 33, 40, 7, 1, 1, 1, 1, 1, 1, 0, 1, 1,
      FR_ACT_RELU6, "winograd_f2_7x1"},
     {"wino 1x7 VALID 9x20 c40->35 no bias leaky batch 5", 5, 9, 20, 40, 35, 1, 7, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_LEAKY,
      "winograd_f2_1x7"},
     {"wino 1x3 SAME 8x8 c96->80 batch 16 (256 tiles)", 16, 8, 8, 96, 80, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "winograd_f4_1x3"},
-    {"wino 3x1 SAME 8x8 c64->48 batch 15 (240 tiles: direct)", 15, 8, 8, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0,
-     FR_ACT_NONE, "!wino"},
+    {"wino 3x1 SAME 8x8 c64->48 (16 tiles)", 1, 8, 8, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_NONE,
+     "winograd_f4_3x1"},
+    {"wino 3x1 SAME 7x7 c64->48 (14 tiles: direct)", 1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_NONE,
+     "!wino"},
     {"wino 3x1 SAME odd 9x7 c64->48 batch 13", 13, 9, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_NONE,
      "winograd_f4_3x1"},
     {"wino 1x5 SAME 10x10 c32->32 batch 6", 6, 10, 10, 32, 32, 1, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,

@@ -11,12 +11,14 @@
  *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout),
  * run by oneDNN's sgemm: for 3x3, 36 multiplications per 4x4 tile instead
  * of 144; for 5x5, 64 instead of 400.  Activations stay NHWC: the
- * transforms run across channels, 8 at a time (the 6x6 and 8x8 ones written
- * out, the 1-D ones from the matrices).  The
- * tiles are cut into chunks; each thread transforms, multiplies and
- * transforms back its own chunks in its own scratch, so they stay in cache.
+ * transforms run across channels, 8 at a time (written out for the 6 and
+ * 8 points; the weights' from the matrices wino_mats builds).  The
+ * tiles are cut into chunks, which the threads take from a shared counter;
+ * a thread transforms, multiplies and transforms back each chunk in its own
+ * scratch, so it stays in cache.
  * Results differ from direct convolution by rounding (~1e-5 relative).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,6 @@ struct fr_wino {
     fr_wino_out_fn out;
     int pts;               /* Winograd points: alpha^2 in 2-D (36, 64), alpha = m + r - 1 in 1-D */
     int ih, iw, mh, mw;    /* input and output tile sizes */
-    float bt[8][8], at[6][8]; /* 1-D transforms */
     int64_t n, h, w, cin, cout, oh, ow;
     int pad_top, pad_left;
     int64_t th, tw, tiles; /* tiles per column / row, in all */
@@ -147,70 +148,6 @@ static inline float bias1(const fr_wino *w, int64_t o) {
     }
 FR_WINO_OUT_FNS(4, at8, at1)
 
-/* 1-D: V[xi] = sum_k BT[xi][k] d_k over the alpha inputs along the axis. */
-#define FR_WINO1_IN(T, W, LD, ST)                                                                                     \
-    for (; c + W <= cin; c += W) {                                                                                    \
-        T d[8];                                                                                                       \
-        for (int k = 0; k < a; k++) d[k] = LD(p[k] + c);                                                              \
-        for (int xi = 0; xi < a; xi++) {                                                                              \
-            T acc = d[0] * w->bt[xi][0];                                                                              \
-            for (int k = 1; k < a; k++)                                                                               \
-                if (w->bt[xi][k] != 0.f) acc += d[k] * w->bt[xi][k];                                                  \
-            ST(v + (size_t)xi * vstride + c, acc);                                                                    \
-        }                                                                                                             \
-    }
-
-/* 1-D: y_j = sum_xi AT[j][xi] M[xi] + bias (+ residual), act, for the n
- * outputs of the tile inside the map, `step` floats apart. */
-#define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT)                                                                         \
-    for (; o + W <= cout; o += W) {                                                                                   \
-        T q[8], b = BIAS(w, o);                                                                                       \
-        for (int xi = 0; xi < a; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                      \
-        for (int j = 0; j < n; j++) {                                                                                 \
-            T acc = b;                                                                                                \
-            for (int xi = 0; xi < a; xi++)                                                                            \
-                if (w->at[j][xi] != 0.f) acc += q[xi] * w->at[j][xi];                                                 \
-            size_t at = (size_t)j * step + (size_t)o;                                                                 \
-            if (res) acc += LD(res + at);                                                                             \
-            ST(y + at, ACT(w->act, w->alpha, acc));                                                                   \
-        }                                                                                                             \
-    }
-
-/* The AVX2 and the scalar version of a generic transform: in(w, p, v,
- * vstride) over alpha = A points, out(w, m, mstride, y, res, rows, cols). */
-#define FR_WINO_GEN_FNS(IN, OUT, IN_MAC, OUT_MAC, A, PRE)                                                             \
-    FR_SIMD_TARGET static void IN##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {           \
-        int64_t c = 0, cin = w->cin;                                                                                  \
-        int a = A;                                                                                                    \
-        IN_MAC(v8, 8, ld8, st8)                                                                                       \
-        IN_MAC(float, 1, ld1, st1)                                                                                    \
-    }                                                                                                                 \
-    static void IN##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                           \
-        int64_t c = 0, cin = w->cin;                                                                                  \
-        int a = A;                                                                                                    \
-        IN_MAC(float, 1, ld1, st1)                                                                                    \
-    }                                                                                                                 \
-    FR_SIMD_TARGET static void OUT##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,                   \
-                                        const float *res, int rows, int cols) {                                       \
-        int64_t o = 0, cout = w->cout;                                                                                \
-        int a = A;                                                                                                    \
-        PRE                                                                                                           \
-        OUT_MAC(v8, 8, ld8, st8, bias8, act8)                                                                         \
-        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                      \
-    }                                                                                                                 \
-    static void OUT##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,       \
-                        int cols) {                                                                                   \
-        int64_t o = 0, cout = w->cout;                                                                                \
-        int a = A;                                                                                                    \
-        PRE                                                                                                           \
-        OUT_MAC(float, 1, ld1, st1, bias1, act1)                                                                      \
-    }
-
-/* 1-D: the tile's n outputs lie `step` floats apart along the axis */
-#define FR_WINO1_PRE                                                                                                  \
-    int n = w->axis == 1 ? rows : cols;                                                                               \
-    size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
-FR_WINO_GEN_FNS(in1, out1, FR_WINO1_IN, FR_WINO1_OUT, w->pts, FR_WINO1_PRE)
 
 /* F(4x4, 5x5): alpha = 8, the points 0, +-1, +-2, +-1/2 and infinity.  One
  * row of B^T d (the rows of +p and -p share their even and odd halves) and
@@ -303,11 +240,92 @@ static void in_tile8_1(const fr_wino *w, const float *const *p, float *v, size_t
     }
 FR_WINO8_OUT_FNS(4)
 
+/* 1-D (F(4, 3), F(2, 5): 6 points; F(2, 7): the 8 of F(4x4, 5x5)): the
+ * same point transforms along the kernel's axis, in the form (values s
+ * apart, r). */
+#define FR_WINO_6P(T, name, inner, ATTR)                                                                              \
+    ATTR static inline void name(const T *d, int s, T *r) {                                                           \
+        inner(d[0], d[s], d[2 * s], d[3 * s], d[4 * s], d[5 * s], r);                                                 \
+    }
+FR_WINO_6P(v8, bt6p_8, bt8, FR_SIMD_TARGET)
+FR_WINO_6P(float, bt6p_1, bt1, )
+FR_WINO_6P(v8, at64p_8, at8, FR_SIMD_TARGET)
+FR_WINO_6P(float, at64p_1, at1, )
+/* A^T m, 2 rows: of 6 points (F(2, 5)) and of 8 (F(2, 7)) */
+#define FR_WINO_AT2(T, name6, name8, ATTR)                                                                            \
+    ATTR static inline void name6(const T *q, int s, T *r) {                                                          \
+        r[0] = q[0] + (q[s] + q[2 * s]) + (q[3 * s] + q[4 * s]);                                                      \
+        r[1] = (q[s] - q[2 * s]) + 2.f * (q[3 * s] - q[4 * s]) + q[5 * s];                                            \
+    }                                                                                                                 \
+    ATTR static inline void name8(const T *q, int s, T *r) {                                                          \
+        T a1 = q[s] + q[2 * s], s1 = q[s] - q[2 * s], a2 = q[3 * s] + q[4 * s], s2 = q[3 * s] - q[4 * s];             \
+        T a3 = q[5 * s] + q[6 * s], s3 = q[5 * s] - q[6 * s];                                                         \
+        r[0] = q[0] + a1 + a2 + a3;                                                                                   \
+        r[1] = s1 + 2.f * s2 + 0.5f * s3 + q[7 * s];                                                                  \
+    }
+FR_WINO_AT2(v8, at62p_8, at82p_8, FR_SIMD_TARGET)
+FR_WINO_AT2(float, at62p_1, at82p_1, )
+
+/* 1-D: V[xi] = (B^T d)[xi] over the A inputs along the axis */
+#define FR_WINO1_IN(T, W, LD, ST, A, BT)                                                                              \
+    for (; c + W <= cin; c += W) {                                                                                    \
+        T d[8], r[8];                                                                                                 \
+        for (int k = 0; k < A; k++) d[k] = LD(p[k] + c);                                                              \
+        BT(d, 1, r);                                                                                                  \
+        for (int xi = 0; xi < A; xi++) ST(v + (size_t)xi * vstride + c, r[xi]);                                       \
+    }
+
+/* 1-D: y_j = (A^T M)_j + bias (+ residual), act, for the n outputs of the
+ * tile inside the map, `step` floats apart. */
+#define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT, A, M, AT)                                                               \
+    for (; o + W <= cout; o += W) {                                                                                   \
+        T q[8], r[M], b = BIAS(w, o);                                                                                 \
+        for (int xi = 0; xi < A; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                      \
+        AT(q, 1, r);                                                                                                  \
+        for (int j = 0; j < n && j < M; j++) {                                                                                 \
+            size_t at = (size_t)j * step + (size_t)o;                                                                 \
+            T v = r[j] + b;                                                                                           \
+            if (res) v += LD(res + at);                                                                               \
+            ST(y + at, ACT(w->act, w->alpha, v));                                                                     \
+        }                                                                                                             \
+    }
+
+/* in1_<F>_v8 / _1 and out1_<F>_v8 / _1 of a 1-D kernel over A points, M outputs */
+#define FR_WINO1_FNS(F, A, M, BT8, BT1, AT8, AT1)                                                                        \
+    FR_SIMD_TARGET static void in1_##F##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {      \
+        int64_t c = 0, cin = w->cin;                                                                                  \
+        FR_WINO1_IN(v8, 8, ld8, st8, A, BT8)                                                                          \
+        FR_WINO1_IN(float, 1, ld1, st1, A, BT1)                                                                       \
+    }                                                                                                                 \
+    static void in1_##F##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                      \
+        int64_t c = 0, cin = w->cin;                                                                                  \
+        FR_WINO1_IN(float, 1, ld1, st1, A, BT1)                                                                       \
+    }                                                                                                                 \
+    FR_SIMD_TARGET static void out1_##F##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,              \
+                                             const float *res, int rows, int cols) {                                  \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        int n = w->axis == 1 ? rows : cols;                                                                           \
+        size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;                                          \
+        FR_WINO1_OUT(v8, 8, ld8, st8, bias8, act8, A, M, AT8)                                                         \
+        FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT1)                                                      \
+    }                                                                                                                 \
+    static void out1_##F##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,  \
+                             int cols) {                                                                              \
+        int64_t o = 0, cout = w->cout;                                                                                \
+        int n = w->axis == 1 ? rows : cols;                                                                           \
+        size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;                                          \
+        FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT1)                                                      \
+    }
+FR_WINO1_FNS(f43, 6, 4, bt6p_8, bt6p_1, at64p_8, at64p_1)
+FR_WINO1_FNS(f25, 6, 2, bt6p_8, bt6p_1, at62p_8, at62p_1)
+FR_WINO1_FNS(f27, 8, 2, bt88, bt81, at82p_8, at82p_1)
+
 typedef struct {
     const fr_wino *w;
     const float *x, *res;
     float *y;
-    char *scratch; /* thread 0's; thread i's at i * w->scratch */
+    char *scratch;     /* thread 0's; thread i's at i * w->scratch */
+    atomic_llong next; /* the next chunk to take */
 } wino_job;
 
 static void tile_pos(const fr_wino *w, int64_t g, int64_t *n, int64_t *ty, int64_t *tx) {
@@ -318,7 +336,7 @@ static void tile_pos(const fr_wino *w, int64_t g, int64_t *n, int64_t *ty, int64
 }
 
 static void wino_thread(void *arg, int ithr, int team) {
-    const wino_job *job = arg;
+    wino_job *job = arg;
     const fr_wino *w = job->w;
     int64_t cin = w->cin, cout = w->cout, tc = w->chunk;
     size_t pts = (size_t)w->pts;
@@ -327,7 +345,10 @@ static void wino_thread(void *arg, int ithr, int team) {
     float *m = v + pts * (size_t)tc * (size_t)cin;
     memset(zero, 0, sizeof(float) * (size_t)cin);
     int64_t n_chunks = (w->tiles + tc - 1) / tc;
-    for (int64_t k = ithr; k < n_chunks; k += team) {
+    (void)team;
+    for (;;) {
+        int64_t k = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (k >= n_chunks) break;
         int64_t t0 = k * tc, nt = w->tiles - t0 < tc ? w->tiles - t0 : tc;
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
@@ -363,7 +384,7 @@ static void wino_thread(void *arg, int ithr, int team) {
 /* ptrs: x, y, scratch (temporaries), [residual] */
 static void wino_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
     const fr_wino *w = ctx;
-    wino_job job = {w, ptrs[0], w->residual ? ptrs[3] : NULL, ptrs[1], ptrs[2]};
+    wino_job job = {w, ptrs[0], w->residual ? ptrs[3] : NULL, ptrs[1], ptrs[2], 0};
     fr_dn_parallel(st, wino_thread, &job);
 }
 
@@ -482,13 +503,15 @@ int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t 
     return tiles >= 16 && cin >= min_c && cout >= min_c;
 }
 
-/* 1-D F(2, 7), F(4, 3): against the indirect GEMM 0.9-1.0x on Inception's
- * 17x17 1x7 / 7x1 layers at batch 1 (153 tiles) and 0.8x in the network on
- * its 8x8 1x3 / 3x1 ones (16 tiles); 1.1-1.2x and 1.4-1.5x at batch 16
- * (from 256 tiles). */
+/* 1-D F(2, 7), F(4, 3), against the indirect GEMM (bench/conv_layers.py,
+ * Zen 3, 2 threads): 1.2-1.4x on Inception's 17x17 1x7 / 7x1 layers at
+ * batch 1 (153 tiles) and 1.3-1.5x at batch 16; 1.3-1.4x on its 8x8
+ * 1x3 / 3x1 ones at batch 1 (16 tiles) and 1.6-1.7x at batch 16.  (With
+ * transforms from the matrices and fixed shares of the chunks they made
+ * 0.8-1.0x at batch 1.) */
 int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len) {
     int m = r == 3 ? 4 : 2;
-    return n * lines * ((len + m - 1) / m) >= 256 && cin >= 32 && cout >= 32;
+    return n * lines * ((len + m - 1) / m) >= 16 && cin >= 32 && cout >= 32;
 }
 
 frost_status fr_dn_build_wino(fr_dn_build *b) {
@@ -535,9 +558,15 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
     int simd = fr_simd_ok() && !b->st->cfg.portable;
-    if (axis) {
-        w->in = simd ? in1_v8 : in1_1;
-        w->out = simd ? out1_v8 : out1_1;
+    if (axis && r == 3) {
+        w->in = simd ? in1_f43_v8 : in1_f43_1;
+        w->out = simd ? out1_f43_v8 : out1_f43_1;
+    } else if (axis && r == 5) {
+        w->in = simd ? in1_f25_v8 : in1_f25_1;
+        w->out = simd ? out1_f25_v8 : out1_f25_1;
+    } else if (axis) {
+        w->in = simd ? in1_f27_v8 : in1_f27_1;
+        w->out = simd ? out1_f27_v8 : out1_f27_1;
     } else if (a == 8) {
         w->in = simd ? in_tile8_v8 : in_tile8_1;
         w->out = simd ? out_tile8_4_v8 : out_tile8_4_1;
@@ -549,15 +578,6 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     w->iw = axis == 1 ? 1 : a;
     w->mh = axis == 2 ? 1 : m;
     w->mw = axis == 1 ? 1 : m;
-    if (axis) {
-        double atd[6][8], gd[8][7], btd[8][8];
-        wino_mats(m, r, atd, gd, btd);
-        for (int i = 0; i < 8; i++)
-            for (int k = 0; k < 8; k++) {
-                w->bt[i][k] = (float)btd[i][k];
-                if (i < 6) w->at[i][k] = (float)atd[i][k];
-            }
-    }
     w->th = (w->oh + w->mh - 1) / w->mh;
     w->tw = (w->ow + w->mw - 1) / w->mw;
     w->tiles = w->n * w->th * w->tw;
@@ -567,10 +587,12 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     int threads = b->st->cfg.threads;
     int64_t per = (int64_t)(4 << 20) / (pts * 4 * (w->cin + w->cout));
     per = per < 8 ? 8 : per > 64 ? 64 : per;
-    /* as many chunks as that takes, at least one per thread, of equal size
-     * (81 tiles on one thread: 41 + 40, not 64 + 17) */
+    /* as many chunks as that takes, a multiple of the threads (153 tiles
+     * on two: 4 chunks of 39 or 36, not 3 of 51, two on one thread), of
+     * equal size (81 tiles on one thread: 41 + 40, not 64 + 17); the
+     * threads take them from a shared counter */
     int64_t n_chunks = (w->tiles + per - 1) / per;
-    if (n_chunks < threads) n_chunks = threads;
+    n_chunks = (n_chunks + threads - 1) / threads * threads;
     if (n_chunks > w->tiles) n_chunks = w->tiles;
     w->chunk = (w->tiles + n_chunks - 1) / n_chunks;
     w->scratch = sizeof(float) * ((size_t)(w->cin + 15) / 16 * 16 +
