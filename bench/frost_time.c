@@ -1,7 +1,7 @@
 /* frost as a peer of the benchmark (bench/peers.py), through the public API.
  *
  *   frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16]
- *              [--winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling]
+ *              [--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling]
  *              [--output NAME]
  *
  * Speaks the worker protocol of bench/benchlib.py: loads and compiles the
@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
             o.precision = !strcmp(argv[++i], "bf16") ? FROST_PRECISION_BF16 : FROST_PRECISION_FP32;
         else if (!strcmp(a, "--output") && i + 1 < argc) output = argv[++i];
         else if (!strcmp(a, "--winograd")) o.winograd = 1;
+        else if (!strcmp(a, "--no-winograd")) o.no_winograd = 1;
         else if (!strcmp(a, "--onednn-only")) o.onednn_only = 1;
         else if (!strcmp(a, "--profiling")) o.profiling = 1;
         else if (!strcmp(a, "--backend") && i + 1 < argc) {
@@ -87,7 +88,7 @@ int main(int argc, char **argv) {
         } else if (a[0] != '-') path = a;
         else {
             fprintf(stderr, "usage: frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16] "
-                            "[--winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME]\n");
+                            "[--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME]\n");
             return 2;
         }
     }

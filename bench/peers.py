@@ -6,7 +6,7 @@ one run on this machine.  Prints medians and the ratios frost / peer
 
     /usr/bin/python3 bench/peers.py [--build build] [--models inception_v3,mobilenet_v1]
         [--batches 1,16] [--threads 2] [--rounds 5] [--block-s 1.5] [--max-foreign 0.15]
-        [--frost-variants fp32,winograd,bf16] [--json out.json] [--install]
+        [--frost-variants fp32,direct,winograd,bf16] [--json out.json] [--install]
 
 How it measures
   * Models: the .pb files come from tests/graphgen/models.py (TF-slim
@@ -244,7 +244,8 @@ def main():
     ap.add_argument("--peers", default="frost,ort,torch,opencv",
                     help="comma list of frost, ort (ONNX Runtime), torch (PyTorch), opencv")
     ap.add_argument("--frost-variants", default="fp32",
-                    help="comma list of fp32, winograd, bf16 (each is one more frost worker)")
+                    help="comma list of fp32 (the default), direct (--no-winograd), winograd, bf16 "
+                         "(each is one more frost worker)")
     ap.add_argument("--json", help="write all results here")
     ap.add_argument("--install", action="store_true", help="install missing peers (apt, npm) first")
     args = ap.parse_args()
@@ -282,7 +283,8 @@ def main():
                     if not frost_exe:
                         missing[label] = frost_err
                         continue
-                    extra = {"fp32": [], "winograd": ["--winograd"], "bf16": ["--precision", "bf16"]}[v]
+                    extra = {"fp32": [], "direct": ["--no-winograd"], "winograd": ["--winograd"],
+                             "bf16": ["--precision", "bf16"]}[v]
                     specs.append((label, [frost_exe, pb, "--batch", str(batch), "--threads", str(args.threads),
                                           "--output", OUTPUTS[m]] + extra))
             common = ["--batch", str(batch), "--threads", str(args.threads)]

@@ -191,11 +191,13 @@ typedef struct frost_options {
     int threads;
     frost_backend backend;
     frost_precision precision;
-    /** Non-zero: Winograd convolution (FP32, oneDNN backend) for the stride-1
-     *  3x3, 5x5, 1xN and Nx1 (N = 3, 5, 7) layers large enough to gain:
-     *  faster; results differ from direct convolution by rounding (~1e-5
+    /** Non-zero: Winograd convolution (FP32, oneDNN backend) also for the
+     *  stride-1 3x3, 5x5, 1x3 and 3x1 layers large enough to gain: faster;
+     *  their results differ from direct convolution by rounding (~1e-5
      *  relative per layer) and may differ from the reference by more than
-     *  1e-4. */
+     *  1e-4.  (The 1x7, 7x1, 1x5 and 5x1 layers run 1-D Winograd kernels by
+     *  default where they gain: their results stay within the 1e-4 of
+     *  FP32; see no_winograd.) */
     int winograd;
     /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
      *  input runs as written, as its own step; for testing the compiler).
@@ -206,10 +208,15 @@ typedef struct frost_options {
     int profiling;
     /** Non-zero: the oneDNN backend runs every step it claims on oneDNN's own
      *  primitives, none on frost's kernels next to them (the indirect-GEMM
-     *  convolution and NHWC pooling; --winograd still runs frost's Winograd
-     *  kernels): for comparing kernels (bench/conv_layers.py).  Results agree
-     *  either way to rounding. */
+     *  convolution, NHWC pooling and the default 1-D Winograd; --winograd
+     *  still runs frost's Winograd kernels): for comparing kernels
+     *  (bench/conv_layers.py).  Results agree either way to rounding. */
     int onednn_only;
+    /** Non-zero: no Winograd convolution at all, every convolution computed
+     *  directly (as the reference kernels do), also where the default would
+     *  run the 1-D Winograd kernels on 1x7 / 7x1 / 1x5 / 5x1 layers;
+     *  overrides `winograd`. */
+    int no_winograd;
 } frost_options;
 
 FROST_API void frost_options_init(frost_options *options);

@@ -61,7 +61,7 @@ def main():
         x.tofile(xf)
         # the default kernels, and --winograd (real weights: its rounding
         # must stay far inside the same bound)
-        for extra in ([], ["--winograd"]):
+        for extra in ([], ["--winograd"], ["--no-winograd"]):
             what = " ".join([name] + extra)
             r = subprocess.run([FROST, "run", pb, "--input", xf, "--out", yf, "--quiet"] + extra, capture_output=True,
                                text=True)

@@ -775,6 +775,20 @@ int main(void) {
     for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++)
         conv_test(&wino_cases[i], w, 1e-3, 1, 600 + (uint32_t)i);
     portable_cases(wino_cases, sizeof(wino_cases) / sizeof(wino_cases[0]), w, 1e-3, 650);
+    { /* the default (winograd_1d, not winograd): the 1-D F(2, 7) and F(2, 5)
+       * where they pay, within FP32's 1e-4; 3x3, 5x5, 1x3 and 3x1 stay direct */
+        fr_backend_config d1 = cfg_fp32();
+        d1.winograd_1d = 1;
+        for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++) {
+            char what[128];
+            snprintf(what, sizeof(what), "default 1-D: %s", wino_cases[i].what);
+            conv_case k = wino_cases[i];
+            k.what = what;
+            int one_d = (k.kh == 1) != (k.kw == 1) && k.kh + k.kw > 4;
+            if (!one_d) k.want = "!wino";
+            conv_test(&k, d1, 1e-4, 1, 680 + (uint32_t)i);
+        }
+    }
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; more threads than chunks */
         fr_backend_config wt = w;
         wt.threads = threads;

@@ -166,6 +166,12 @@ with frost.Model(V1, labels=LABELS, input_mean=128, input_std=128, threads=1, re
     same_as_cli("align_corners", m.classify(IMAGES[2:3]), recs)
 with frost.Model(open(V1, "rb").read(), labels=LABELS, input_mean=128, input_std=128, threads=1) as m:
     same_as_cli("model from bytes", m.classify(IMAGES[2:3]), cli_jsonl(V1, IMAGES[2:3]))
+# winograd=False (every convolution direct) and True reach the compiler as
+# --no-winograd / --winograd do (this MobileNet has no 1x7 / 7x1 layer: the
+# scores equal the CLI's either way)
+for wino, flag in ((False, "--no-winograd"), (True, "--winograd")):
+    with frost.Model(V1, labels=LABELS, input_mean=128, input_std=128, threads=1, winograd=wino) as m:
+        same_as_cli("winograd=%s" % wino, m.classify(IMAGES[2:3]), cli_jsonl(V1, IMAGES[2:3], flag))
 try:
     frost.Model(V1, input_width=200)
     check(False, "size conflict accepted")

@@ -36,7 +36,7 @@ typedef struct bench_cfg {
     float input_mean, input_std;
     frost_resize resize;
     frost_backend backend;
-    int winograd;
+    int winograd, no_winograd;
     frost_precision precision;
 } bench_cfg;
 
@@ -100,7 +100,8 @@ static void usage(FILE *out) {
             "  --input_layer=NAME --output_layer=NAME  (default: detected)\n"
             "  --threads=T            compute threads (default 0: all cores)\n"
             "  --backend=auto|reference|onednn\n"
-            "  --winograd             Winograd convolutions (stride-1 3x3, 5x5, 1xN, Nx1)\n"
+            "  --winograd             Winograd convolutions for the stride-1 3x3, 5x5, 1x3, 3x1 layers too\n"
+            "  --no-winograd          every convolution direct (1x7 / 7x1: 1-D Winograd by default)\n"
             "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"
             "  --plot=FILE.svg        time per image over the iterations, one line per pattern\n"
@@ -204,6 +205,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             if (r == 2 || cli_parse_precision(v, &c->precision)) return 2;
         } else if ((r = cli_switch(argc, argv, &i, "winograd", &c->winograd)) != 0) {
             if (r < 0) return 2;
+        } else if ((r = cli_switch(argc, argv, &i, "no-winograd", &c->no_winograd)) != 0) {
+            if (r < 0) return 2;
         } else if ((r = FLAG("image"))) {
             if (r == 2) return 2;
             c->image_path = v;
@@ -266,6 +269,7 @@ static void model_options(const bench_cfg *c, int max_batch, bench_model_opts *m
     m->opts.threads = c->threads;
     m->opts.backend = c->backend;
     m->opts.winograd = c->winograd;
+    m->opts.no_winograd = c->no_winograd;
     m->opts.precision = c->precision;
     if (c->input_layer) {
         m->in_names[0] = c->input_layer;

@@ -74,8 +74,10 @@ static const char usage_text[] =
     "                        twice the input size: faster, NOT TensorFlow-exact\n"
     "  --max_pixels N        reject larger images before decoding (default 100M)\n"
     "  --precision P         fp32 (default) | bf16\n"
-    "  --winograd            Winograd convolutions: stride-1 3x3, 5x5, 1xN, Nx1\n"
-    "                        (faster, ~1e-5 relative difference)\n"
+    "  --winograd            Winograd convolutions for the stride-1 3x3, 5x5, 1x3\n"
+    "                        and 3x1 layers too (faster, ~1e-5 relative difference)\n"
+    "  --no_winograd         every convolution direct, also the 1x7 / 7x1 ones\n"
+    "                        (1-D Winograd by default, within 1e-4)\n"
     "  --backend B           auto (default) | reference | onednn\n"
     "  --profiling           print a per-op time table at the end (stderr)\n"
     "  --progress / --no_progress   progress bar on stderr (default: when\n"
@@ -97,7 +99,7 @@ typedef struct {
     int width, height; /* 0: not given */
     float mean, std;
     int top_k, batch, threads, decode_threads, count, warmup, timing;
-    int self_test, fast_decode, winograd, profiling, progress;
+    int self_test, fast_decode, winograd, no_winograd, profiling, progress;
     long long max_pixels;
     cls_format format;
     frost_resize resize;
@@ -222,6 +224,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         } else if (SWITCH("self_test", f->self_test)) {
         } else if (SWITCH("fast-decode", f->fast_decode) || SWITCH("fast_decode", f->fast_decode)) {
         } else if (SWITCH("winograd", f->winograd)) {
+        } else if (SWITCH("no_winograd", f->no_winograd) || SWITCH("no-winograd", f->no_winograd)) {
         } else if (SWITCH("profiling", f->profiling)) {
         } else if (SWITCH("progress", f->progress)) {
         } else if ((r = cli_switch(argc, argv, &i, "no_progress", &sw)) != 0) {
@@ -322,6 +325,7 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.backend = f->backend;
     opt.precision = f->precision;
     opt.winograd = f->winograd;
+    opt.no_winograd = f->no_winograd;
     opt.profiling = f->profiling;
     frost_model *m = NULL;
     frost_status st = frost_model_compile(g, &opt, &m, &err);

@@ -47,8 +47,10 @@ static void usage(FILE *out) {
             "  --batch_timeout_micros U longest wait for a batch to fill (default 1000)\n"
             "  --num_batch_threads N    batch threads (frost contexts) per model (default 1)\n"
             "  --threads N              compute threads per run (default: all cores)\n"
-            "  --winograd               Winograd convolutions: stride-1 3x3, 5x5, 1xN, Nx1 (faster,\n"
-            "                           ~1e-5 relative difference)\n"
+            "  --winograd               Winograd convolutions for the stride-1 3x3, 5x5, 1x3, 3x1 layers\n"
+            "                           too (faster, ~1e-5 relative difference)\n"
+            "  --no-winograd            every convolution direct, also the 1x7 / 7x1 ones (1-D\n"
+            "                           Winograd by default, within 1e-4)\n"
             "  --precision P            fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
             "  --max_queue N            instances waiting per model before 503 (default 1024)\n"
             "  --max_body_bytes N       request body limit (default 16777216)\n"
@@ -343,6 +345,10 @@ int frost_cmd_serve(int argc, char **argv) {
             continue;
         }
         if ((r = cli_switch(argc, argv, &i, "winograd", &engine.winograd)) != 0) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = cli_switch(argc, argv, &i, "no-winograd", &engine.no_winograd)) != 0) {
             if (r < 0) return 2;
             continue;
         }

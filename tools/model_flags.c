@@ -19,8 +19,10 @@ const char mf_help_compile[] =
     "  --backend B           reference | onednn | auto (default auto)\n"
     "  --threads N           compute threads (default: the number of cores)\n"
     "  --no-optimize         no constant folding, batch-norm folding or fusion\n"
-    "  --winograd            Winograd convolutions: stride-1 3x3, 5x5, 1xN, Nx1\n"
-    "                        (faster, ~1e-5 relative difference)\n"
+    "  --winograd            Winograd convolutions for the stride-1 3x3, 5x5, 1x3\n"
+    "                        and 3x1 layers too (faster, ~1e-5 relative difference)\n"
+    "  --no-winograd         every convolution direct, also the 1x7 / 7x1 ones\n"
+    "                        (1-D Winograd by default, within 1e-4)\n"
     "  --onednn-only         oneDNN's primitives only, not frost's indirect-GEMM\n"
     "                        convolution and pooling kernels (to compare kernels)\n"
     "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n";
@@ -154,6 +156,7 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     }
     if ((r = cli_switch(argc, argv, i, "no-optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_switch(argc, argv, i, "winograd", &mf->winograd)) != 0) return r < 0 ? -1 : 1;
+    if ((r = cli_switch(argc, argv, i, "no-winograd", &mf->no_winograd)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_switch(argc, argv, i, "onednn-only", &mf->onednn_only)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_flag(argc, argv, i, "precision", &v)) != 0) {
         return r < 0 || cli_parse_precision(v, &mf->precision) ? -1 : 1;
@@ -191,6 +194,7 @@ int mf_options(const model_flags *mf, frost_options *opt) {
     opt->backend = mf->backend;
     opt->no_optimize = mf->no_optimize;
     opt->winograd = mf->winograd;
+    opt->no_winograd = mf->no_winograd;
     opt->onednn_only = mf->onednn_only;
     opt->precision = mf->precision;
     return 0;

@@ -21,6 +21,7 @@ typedef struct model_flags {
     int threads;
     int no_optimize;
     int winograd;
+    int no_winograd;
     int onednn_only;
     frost_precision precision;
     frost_backend backend;
@@ -34,7 +35,7 @@ void mf_init(model_flags *mf);
  * a comma list of names when `with_files` is 0), --output NAME (repeatable,
  * comma lists allowed), --out FILE (repeatable; only when with_files),
  * --shape D0,D1,... (repeatable), --batch N, --threads N,
- * --backend reference|onednn|auto, --no-optimize, --winograd, --onednn-only,
+ * --backend reference|onednn|auto, --no-optimize, --winograd, --no-winograd, --onednn-only,
  * --precision fp32|bf16.
  * Returns 1 when consumed, 0 when argv[*i] is not such a flag, -1 on a bad
  * value (message printed). */

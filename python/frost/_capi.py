@@ -55,6 +55,7 @@ class Options(ctypes.Structure):
         ("no_optimize", ctypes.c_int),
         ("profiling", ctypes.c_int),
         ("onednn_only", ctypes.c_int),
+        ("no_winograd", ctypes.c_int),
     ]
 
 

@@ -80,7 +80,7 @@ class Model:
     Model(graph, labels=None, *, input_layer=None, output_layer=None,
           input_width=None, input_height=None, input_shape=None,
           input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
-          precision="fp32", backend="auto", winograd=False, max_batch=64,
+          precision="fp32", backend="auto", winograd=None, max_batch=64,
           max_pixels=None, fast_decode=False)
 
     `graph` is a path to a binary GraphDef (.pb) or its bytes.  Input and
@@ -97,7 +97,7 @@ class Model:
 
     def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
                  input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
-                 precision="fp32", backend="auto", winograd=False, max_batch=64, max_pixels=None,
+                 precision="fp32", backend="auto", winograd=None, max_batch=64, max_pixels=None,
                  fast_decode=False):
         self._model = None
         self._lock = threading.Lock()
@@ -117,7 +117,7 @@ class Model:
         self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
         self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
                       int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
-                      bool(winograd))
+                      winograd)
         self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
         self._decode = _capi.DecodeOptions()
         lib.frost_decode_options_init(ctypes.byref(self._decode))
@@ -196,7 +196,10 @@ class Model:
                 keep.append(arr)
                 opt.outputs, opt.num_outputs = ctypes.cast(arr, ctypes.POINTER(ctypes.c_char_p)), len(outputs)
             opt.max_batch, opt.threads, opt.backend, opt.precision = max_batch, threads, backend, precision
-            opt.winograd = int(winograd)
+            # None: the default (1-D Winograd on 1x7 / 7x1 layers, within
+            # 1e-4); True: also 3x3, 5x5, 1x3, 3x1; False: none
+            opt.winograd = 1 if winograd else 0
+            opt.no_winograd = 1 if winograd is not None and not winograd else 0
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
                   prefix=self.source)

@@ -88,7 +88,7 @@ static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
 /* ---------------------------------------------------------------- conv --- */
 
 static frost_status build_conv(fr_dn_build *b) {
-    if (b->st->cfg.winograd) { /* frost's Winograd kernels where they pay */
+    if (b->st->cfg.winograd || b->st->cfg.winograd_1d) { /* frost's Winograd kernels where they pay */
         frost_status ws = fr_dn_build_wino(b);
         if (ws != FROST_OK || b->out->n_execs) return ws;
     }

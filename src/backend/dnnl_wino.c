@@ -529,10 +529,14 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
      * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
     int axis, r, m;
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
+        if (!b->st->cfg.winograd) return FROST_OK; /* 2-D: --winograd only (rounding up to ~1e-4) */
         axis = 0, r = c->kh, m = 4;
         if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) return FROST_OK;
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
+        /* by default (winograd_1d) only F(2, 7) and F(2, 5), whose weights
+         * take 8/7 and 6/5 of the direct ones (F(4, 3): 2x) */
+        if (!b->st->cfg.winograd && r == 3) return FROST_OK;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
         if (pad_off || !fr_dn_wino1_pays(r, n, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow))
             return FROST_OK;
