@@ -775,6 +775,13 @@ int main(void) {
     for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++)
         conv_test(&wino_cases[i], w, 1e-3, 1, 600 + (uint32_t)i);
     portable_cases(wino_cases, sizeof(wino_cases) / sizeof(wino_cases[0]), w, 1e-3, 650);
+    for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++) { /* transformed from the file's bytes */
+        char what[128];
+        snprintf(what, sizeof(what), "unaligned scaled weights: %s", wino_cases[i].what);
+        conv_case k = wino_cases[i];
+        k.what = what;
+        conv_test_raw(&k, w, 1e-3, 1, 720 + (uint32_t)i, 1, NULL);
+    }
     { /* the default (winograd_1d, not winograd): the 1-D F(2, 7) and F(2, 5)
        * where they pay, within FP32's 1e-4; 3x3, 5x5, 1x3 and 3x1 stay direct */
         fr_backend_config d1 = cfg_fp32();

@@ -158,11 +158,6 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
 /* The weights of a dense convolution as stored in the plan (HWIO: logical
  * dims cout, cin, kh, kw), f32. */
 void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
-/* Those weights (c->weights, or the unaligned c->weights_raw; one of them
- * set) scaled by a folded batch norm (c->weight_scale), as dense HWIO f32 in
- * a new buffer of the caller's (free() it), not kept: the input of the
- * Winograd weight transform (the indirect GEMM packs straight from c). */
-frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out);
 
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by

@@ -279,13 +279,6 @@ void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
     dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
 }
 
-frost_status fr_dn_conv_hwio(fr_dn_build *b, const fr_conv_params *c, void **out) {
-    dnnl_memory_desc_t md;
-    fr_dn_md_hwio(&md, c);
-    dn_scale sc = {c->weight_scale, (int)c->cout, 1};
-    dn_reorder_job j = {&md, c->weights ? (const void *)c->weights : c->weights_raw, c->weight_scale ? &sc : NULL, &md};
-    return filled_buffer(b, &md, reorder_fill, &j, out, NULL);
-}
 
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {

@@ -438,27 +438,37 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     float G[8][7];
     for (int i = 0; i < 8; i++)
         for (int k = 0; k < 7; k++) G[i][k] = (float)gd[i][k];
-    void *hwio = NULL;
-    frost_status st = fr_dn_conv_hwio(b, ww->c, &hwio);
-    /* 2-D: t[i][k'][o] per input channel; 1-D: t[i] is U[i][c] itself */
-    float *t = st == FROST_OK && ww->dims == 2 ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
-    if (st == FROST_OK && ww->dims == 2 && !t) st = FROST_E_NO_MEMORY;
-    if (st != FROST_OK) {
-        free(hwio);
-        return st;
-    }
-    const float *g = hwio;
-    float *u = buf;
+    (void)b;
     int taps2 = ww->dims == 2 ? r : 1; /* 1-D: the r taps are g[k][c][o] */
+    int taps = r * taps2;
+    /* the HWIO weights of one input channel (taps x cout), scaled by a
+     * folded batch norm, read straight from the plan or the file's
+     * (unaligned) bytes; 2-D: t[i][k'][o] per input channel */
+    float *g = malloc(sizeof(float) * (size_t)taps * (size_t)cout);
+    float *t = ww->dims == 2 ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
+    if (!g || (ww->dims == 2 && !t)) {
+        free(g), free(t);
+        return FROST_E_NO_MEMORY;
+    }
+    const char *src = ww->c->weights ? (const char *)ww->c->weights : (const char *)ww->c->weights_raw;
+    const float *scale = ww->c->weight_scale;
+    float *u = buf;
     for (int64_t c = 0; c < cin; c++) {
-        /* t[i][k'][o] = sum_k G[i][k] g[k][k'][c][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
+        for (int tap = 0; tap < taps; tap++) {
+            float *row = g + (size_t)tap * (size_t)cout;
+            memcpy(row, src + ((size_t)tap * (size_t)cin + (size_t)c) * (size_t)cout * sizeof(float),
+                   sizeof(float) * (size_t)cout);
+            if (scale)
+                for (int64_t o = 0; o < cout; o++) row[o] *= scale[o];
+        }
+        /* t[i][k'][o] = sum_k G[i][k] g[k][k'][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
         for (int i = 0; i < a; i++)
             for (int kk = 0; kk < taps2; kk++) {
                 float *tp = ww->dims == 2 ? t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout
                                           : u + ((size_t)i * (size_t)cin + (size_t)c) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
                 for (int k = 0; k < r; k++) {
-                    const float *gp = g + ((size_t)(k * taps2 + kk) * (size_t)cin + (size_t)c) * (size_t)cout;
+                    const float *gp = g + (size_t)(k * taps2 + kk) * (size_t)cout;
                     float gk = G[i][k];
                     if (gk != 0.f)
                         for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
@@ -478,7 +488,7 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
             }
     }
     free(t);
-    free(hwio);
+    free(g);
     return FROST_OK;
 }
 
