@@ -195,9 +195,9 @@ typedef struct frost_options {
      *  stride-1 3x3, 5x5, 1x3 and 3x1 layers large enough to gain: faster;
      *  their results differ from direct convolution by rounding (~1e-5
      *  relative per layer) and may differ from the reference by more than
-     *  1e-4.  (The 1x7, 7x1, 1x5 and 5x1 layers run 1-D Winograd kernels by
-     *  default where they gain: their results stay within the 1e-4 of
-     *  FP32; see no_winograd.) */
+     *  1e-4.  (On CPUs without AVX-512 the 1x7, 7x1, 1x5 and 5x1 layers
+     *  run 1-D Winograd kernels by default where they gain: their results
+     *  stay within the 1e-4 of FP32; see no_winograd.) */
     int winograd;
     /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
      *  input runs as written, as its own step; for testing the compiler).

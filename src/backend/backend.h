@@ -42,9 +42,10 @@ typedef struct fr_backend_config {
     frost_precision precision; /* FP32 or BF16 */
     int winograd;              /* non-zero: frost's Winograd kernels where they pay, 2-D and 1-D */
     /* non-zero: the 1-D Winograd kernels F(2, 7) and F(2, 5) (1x7, 7x1,
-     * 1x5, 5x1) where they pay: their results stay within the 1e-4 of FP32
-     * and their weights within 1.2x of the direct ones (the default; off
-     * with frost_options.no_winograd or onednn_only) */
+     * 1x5, 5x1) where they pay, in place of oneDNN's AVX2 direct kernel:
+     * their results stay within the 1e-4 of FP32 and their weights within
+     * 1.2x of the direct ones (the default; off with
+     * frost_options.no_winograd or onednn_only) */
     int winograd_1d;
     /* frost's kernels next to oneDNN's: 0 none (frost_options.onednn_only),
      * 1 where they were measured to pay (the default), 2 wherever they apply

@@ -88,7 +88,7 @@ static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
 /* ---------------------------------------------------------------- conv --- */
 
 static frost_status build_conv(fr_dn_build *b) {
-    if (b->st->cfg.winograd || b->st->cfg.winograd_1d) { /* frost's Winograd kernels where they pay */
+    if (b->st->cfg.winograd) { /* --winograd: frost's Winograd kernels where they pay */
         frost_status ws = fr_dn_build_wino(b);
         if (ws != FROST_OK || b->out->n_execs) return ws;
     }
@@ -141,10 +141,19 @@ static frost_status build_conv(fr_dn_build *b) {
     if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
-    /* frost's indirect GEMM in place of oneDNN's AVX2 direct kernel, where
-     * it was measured to beat it (fr_dn_igemm_pays) */
-    int own = b->st->cfg.own_kernels;
-    if (!dw && (own == 2 || (own == 1 && !strcmp(fr_dn_impl(pd), "jit:avx2")))) {
+    /* In place of oneDNN's AVX2 direct kernel: by default frost's 1-D
+     * Winograd F(2, 7) / F(2, 5) (within FP32's 1e-4), else its indirect
+     * GEMM, where they were measured to beat it (fr_dn_wino1_pays,
+     * fr_dn_igemm_pays); on AVX-512 CPUs oneDNN's brgconv stays */
+    int own = b->st->cfg.own_kernels, avx2 = !strcmp(fr_dn_impl(pd), "jit:avx2");
+    if (!dw && b->st->cfg.winograd_1d && !b->st->cfg.winograd && avx2) {
+        st = fr_dn_build_wino(b);
+        if (st != FROST_OK || b->out->n_execs) {
+            dnnl_primitive_desc_destroy(pd);
+            return st;
+        }
+    }
+    if (!dw && (own == 2 || (own == 1 && avx2))) {
         st = fr_dn_build_igemm(b);
         if (st != FROST_OK || b->out->n_execs) {
             dnnl_primitive_desc_destroy(pd);
