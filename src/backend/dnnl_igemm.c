@@ -252,8 +252,6 @@ static frost_status ig_fill(fr_dn_build *b, void *buf, const void *ctx) {
     (void)b;
     const ig_weights *iw = ctx;
     const fr_conv_params *c = iw->c;
-    const char *src = c->weights ? (const char *)c->weights : (const char *)c->weights_raw;
-    const float *scale = c->weight_scale;
     int64_t cout = c->cout;
     float *wp = buf;
     /* blocks of 64 rows: read once from the source, written as 4 KiB runs */
@@ -262,13 +260,8 @@ static frost_status ig_fill(fr_dn_build *b, void *buf, const void *ctx) {
         for (int64_t p = 0; p < iw->panels; p++) {
             int64_t o0 = p * IG_NR, n = cout - o0 < IG_NR ? cout - o0 : IG_NR;
             for (int64_t k = k0; k < k1; k++) {
-                const char *from = src + ((size_t)k * (size_t)cout + (size_t)o0) * sizeof(float);
                 float row[IG_NR] = {0};
-                if (n == IG_NR) memcpy(row, from, sizeof(row));
-                else
-                    for (int64_t j = 0; j < n; j++) memcpy(&row[j], from + (size_t)j * sizeof(float), sizeof(float));
-                if (scale)
-                    for (int64_t j = 0; j < n; j++) row[j] *= scale[o0 + j];
+                fr_dn_conv_weights_row(c, k, o0, n, row);
                 memcpy(wp + ((size_t)p * (size_t)iw->k + (size_t)k) * IG_NR, row, sizeof(row));
             }
         }

@@ -158,6 +158,11 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
 /* The weights of a dense convolution as stored in the plan (HWIO: logical
  * dims cout, cin, kh, kw), f32. */
 void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
+/* n of those weights from row `row` ((ky * kw + kx) * cin + ci), output
+ * channel o0 on, read from c->weights or the file's unaligned
+ * c->weights_raw and scaled by a folded batch norm (c->weight_scale): what
+ * frost's own kernels pack their weights from. */
+void fr_dn_conv_weights_row(const fr_conv_params *c, int64_t row, int64_t o0, int64_t n, float *dst);
 
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by

@@ -279,6 +279,12 @@ void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
     dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
 }
 
+void fr_dn_conv_weights_row(const fr_conv_params *c, int64_t row, int64_t o0, int64_t n, float *dst) {
+    const char *src = c->weights ? (const char *)c->weights : (const char *)c->weights_raw;
+    memcpy(dst, src + ((size_t)row * (size_t)c->cout + (size_t)o0) * sizeof(float), sizeof(float) * (size_t)n);
+    if (c->weight_scale)
+        for (int64_t j = 0; j < n; j++) dst[j] *= c->weight_scale[o0 + j];
+}
 
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {

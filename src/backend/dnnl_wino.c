@@ -53,107 +53,34 @@ struct fr_wino {
     int residual; /* non-zero: ptrs[3] is a tensor of the output's shape, added before act */
 };
 
-/* F(4x4, 3x3): one row of B^T d (r = B^T applied to d0..d5) and of A^T m. */
-#define FR_WINO_BT(T, name, ATTR)                                                                                     \
-    ATTR static inline void name(T d0, T d1, T d2, T d3, T d4, T d5, T *r) {                                          \
+/* The point transforms, on values s apart (a column of a tile: s = alpha,
+ * a row or a 1-D tile: s = 1), results in r.  6 points (F(4x4, 3x3),
+ * F(4, 3), F(2, 5)): 0, +-1, +-2 and infinity (Lavin & Gray's matrices);
+ * 8 points (F(4x4, 5x5), F(2, 7)): also +-1/2 (the rows of +p and -p share
+ * their even and odd halves).  The matrices wino_mats builds, written out:
+ * B^T d (alpha rows) and A^T m (4 or 2 rows). */
+#define FR_WINO_POINTS(T, SFX, ATTR)                                                                                  \
+    ATTR static inline void bt6_##SFX(const T *d, int s, T *r) {                                                      \
+        T d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];                           \
         r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                              \
         r[1] = d3 + d4 - 4.f * (d1 + d2);                                                                             \
         r[2] = 4.f * (d1 - d2) + d4 - d3;                                                                             \
         r[3] = 2.f * (d3 - d1) + d4 - d2;                                                                             \
         r[4] = 2.f * (d1 - d3) + d4 - d2;                                                                             \
         r[5] = 4.f * d1 - 5.f * d3 + d5;                                                                              \
-    }
-#define FR_WINO_AT(T, name, ATTR)                                                                                     \
-    ATTR static inline void name(T m0, T m1, T m2, T m3, T m4, T m5, T *r) {                                          \
-        T a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;                                                         \
-        r[0] = m0 + a + c;                                                                                            \
+    }                                                                                                                 \
+    ATTR static inline void at64_##SFX(const T *q, int s, T *r) {                                                     \
+        T a = q[s] + q[2 * s], b = q[s] - q[2 * s], c = q[3 * s] + q[4 * s], d = q[3 * s] - q[4 * s];                 \
+        r[0] = q[0] + a + c;                                                                                          \
         r[1] = b + 2.f * d;                                                                                           \
         r[2] = a + 4.f * c;                                                                                           \
-        r[3] = b + 8.f * d + m5;                                                                                      \
-    }
-FR_WINO_BT(v8, bt8, FR_SIMD_TARGET)
-FR_WINO_BT(float, bt1, )
-FR_WINO_AT(v8, at8, FR_SIMD_TARGET)
-FR_WINO_AT(float, at1, )
-
-/* V[xi][t][c] = (B^T d B)[xi] for channels [c0, c0 + W) of one tile whose
- * 36 input pixels are p[0..35] (a pixel outside the input points at zeros). */
-#define FR_WINO_IN(T, W, LD, ST, BT)                                                                                  \
-    for (; c + W <= cin; c += W) {                                                                                    \
-        T d[36], t[36], r[6];                                                                                         \
-        for (int k = 0; k < 36; k++) d[k] = LD(p[k] + c);                                                             \
-        for (int j = 0; j < 6; j++) {                                                                                 \
-            BT(d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j], r);                                        \
-            for (int i = 0; i < 6; i++) t[i * 6 + j] = r[i];                                                          \
-        }                                                                                                             \
-        for (int i = 0; i < 6; i++) {                                                                                 \
-            BT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                    \
-            for (int j = 0; j < 6; j++) ST(v + (size_t)(i * 6 + j) * vstride + c, r[j]);                              \
-        }                                                                                                             \
-    }
-
-FR_SIMD_TARGET
-static void in_tile_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    FR_WINO_IN(v8, 8, ld8, st8, bt8)
-    FR_WINO_IN(float, 1, ld1, st1, bt1)
-}
-
-static void in_tile_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    FR_WINO_IN(float, 1, ld1, st1, bt1)
-}
-
-FR_SIMD_TARGET static inline v8 bias8(const fr_wino *w, int64_t o) {
-    const v8 zero = {0};
-    return w->bias ? ld8(w->bias + o) : zero;
-}
-
-static inline float bias1(const fr_wino *w, int64_t o) {
-    return w->bias ? w->bias[o] : 0.f;
-}
-
-/* Y = A^T M A for channels [o, o + W) of one tile, + bias (+ residual), act,
- * stored where the M x M tile lies inside the output (rows x cols of it). */
-#define FR_WINO_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                   \
-    for (; o + W <= cout; o += W) {                                                                                   \
-        T q[36], t[M * 6], r[M], b = BIAS(w, o);                                                                      \
-        for (int k = 0; k < 36; k++) q[k] = LD(m + (size_t)k * mstride + o);                                          \
-        for (int j = 0; j < 6; j++) {                                                                                 \
-            AT(q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j], r);                                        \
-            for (int i = 0; i < M; i++) t[i * 6 + j] = r[i];                                                          \
-        }                                                                                                             \
-        for (int i = 0; i < rows; i++) {                                                                              \
-            AT(t[i * 6], t[i * 6 + 1], t[i * 6 + 2], t[i * 6 + 3], t[i * 6 + 4], t[i * 6 + 5], r);                    \
-            for (int j = 0; j < cols; j++) {                                                                          \
-                size_t at = ((size_t)i * (size_t)ow + (size_t)j) * (size_t)cout + (size_t)o;                          \
-                T v = r[j] + b;                                                                                       \
-                if (res) v += LD(res + at);                                                                           \
-                ST(y + at, ACT(w->act, w->alpha, v));                                                                 \
-            }                                                                                                         \
-        }                                                                                                             \
-    }
-
-#define FR_WINO_OUT_FNS(M, AT8, AT1)                                                                                  \
-    FR_SIMD_TARGET static void out_tile##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,           \
-                                                const float *res, int rows, int cols) {                               \
-        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                    \
-        FR_WINO_OUT(v8, 8, M, ld8, st8, AT8, bias8, act8)                                                             \
-        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                          \
+        r[3] = b + 8.f * d + q[5 * s];                                                                                \
     }                                                                                                                 \
-    static void out_tile##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,         \
-                                int rows, int cols) {                                                                 \
-        int64_t o = 0, cout = w->cout, ow = w->ow;                                                                    \
-        FR_WINO_OUT(float, 1, M, ld1, st1, AT1, bias1, act1)                                                          \
-    }
-FR_WINO_OUT_FNS(4, at8, at1)
-
-
-/* F(4x4, 5x5): alpha = 8, the points 0, +-1, +-2, +-1/2 and infinity.  One
- * row of B^T d (the rows of +p and -p share their even and odd halves) and
- * of A^T m (4 rows); the matrices wino_mats(4, 5) builds, written out. */
-#define FR_WINO_BT8(T, name, ATTR)                                                                                    \
-    ATTR static inline void name(const T *d, int s, T *r) {                                                           \
+    ATTR static inline void at62_##SFX(const T *q, int s, T *r) {                                                     \
+        r[0] = q[0] + (q[s] + q[2 * s]) + (q[3 * s] + q[4 * s]);                                                      \
+        r[1] = (q[s] - q[2 * s]) + 2.f * (q[3 * s] - q[4 * s]) + q[5 * s];                                            \
+    }                                                                                                                 \
+    ATTR static inline void bt8_##SFX(const T *d, int s, T *r) {                                                      \
         T d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s], d6 = d[6 * s],            \
           d7 = d[7 * s], e, o;                                                                                        \
         r[0] = (d6 - d0) + 5.25f * (d2 - d4);                                                                         \
@@ -164,47 +91,61 @@ FR_WINO_OUT_FNS(4, at8, at1)
         e = 4.f * d2 - 5.f * d4 + d6, o = 2.f * d1 - 2.5f * d3 + 0.5f * d5;                                           \
         r[5] = e + o, r[6] = e - o;                                                                                   \
         r[7] = (d7 - d1) + 5.25f * (d3 - d5);                                                                         \
-    }
-#define FR_WINO_AT8(T, name, ATTR)                                                                                    \
-    ATTR static inline void name(const T *q, int s, T *r) {                                                           \
+    }                                                                                                                 \
+    ATTR static inline void at84_##SFX(const T *q, int s, T *r) {                                                     \
         T a1 = q[s] + q[2 * s], s1 = q[s] - q[2 * s], a2 = q[3 * s] + q[4 * s], s2 = q[3 * s] - q[4 * s];             \
         T a3 = q[5 * s] + q[6 * s], s3 = q[5 * s] - q[6 * s];                                                         \
         r[0] = q[0] + a1 + a2 + a3;                                                                                   \
         r[1] = s1 + 2.f * s2 + 0.5f * s3;                                                                             \
         r[2] = a1 + 4.f * a2 + 0.25f * a3;                                                                            \
         r[3] = s1 + 8.f * s2 + 0.125f * s3 + q[7 * s];                                                                \
+    }                                                                                                                 \
+    ATTR static inline void at82_##SFX(const T *q, int s, T *r) {                                                     \
+        T a1 = q[s] + q[2 * s], s1 = q[s] - q[2 * s], a2 = q[3 * s] + q[4 * s], s2 = q[3 * s] - q[4 * s];             \
+        T a3 = q[5 * s] + q[6 * s], s3 = q[5 * s] - q[6 * s];                                                         \
+        r[0] = q[0] + a1 + a2 + a3;                                                                                   \
+        r[1] = s1 + 2.f * s2 + 0.5f * s3 + q[7 * s];                                                                  \
     }
-FR_WINO_BT8(v8, bt88, FR_SIMD_TARGET)
-FR_WINO_BT8(float, bt81, )
-FR_WINO_AT8(v8, at84_8, FR_SIMD_TARGET)
-FR_WINO_AT8(float, at84_1, )
+FR_WINO_POINTS(v8, v8, FR_SIMD_TARGET)
+FR_WINO_POINTS(float, 1, )
 
-/* 8 x 8 points: V = B^T d B over channels [c, c + W) */
-#define FR_WINO8_IN(T, W, LD, ST, BT)                                                                                 \
+FR_SIMD_TARGET static inline v8 bias8(const fr_wino *w, int64_t o) {
+    const v8 zero = {0};
+    return w->bias ? ld8(w->bias + o) : zero;
+}
+
+static inline float bias1(const fr_wino *w, int64_t o) {
+    return w->bias ? w->bias[o] : 0.f;
+}
+
+/* 2-D: V[xi][t][c] = (B^T d B)[xi] for channels [c, c + W) of one tile whose
+ * A x A input pixels are p[] (a pixel outside the input points at zeros). */
+#define FR_WINO2_IN(T, W, LD, ST, A, BT)                                                                              \
     for (; c + W <= cin; c += W) {                                                                                    \
-        T d[64], t[64], r[8];                                                                                         \
-        for (int k = 0; k < 64; k++) d[k] = LD(p[k] + c);                                                             \
-        for (int j = 0; j < 8; j++) {                                                                                 \
-            BT(d + j, 8, r);                                                                                          \
-            for (int i = 0; i < 8; i++) t[i * 8 + j] = r[i];                                                          \
+        T d[A * A], t[A * A], r[A];                                                                                   \
+        for (int k = 0; k < A * A; k++) d[k] = LD(p[k] + c);                                                          \
+        for (int j = 0; j < A; j++) {                                                                                 \
+            BT(d + j, A, r);                                                                                          \
+            for (int i = 0; i < A; i++) t[i * A + j] = r[i];                                                          \
         }                                                                                                             \
-        for (int i = 0; i < 8; i++) {                                                                                 \
-            BT(t + i * 8, 1, r);                                                                                      \
-            for (int j = 0; j < 8; j++) ST(v + (size_t)(i * 8 + j) * vstride + c, r[j]);                              \
+        for (int i = 0; i < A; i++) {                                                                                 \
+            BT(t + i * A, 1, r);                                                                                      \
+            for (int j = 0; j < A; j++) ST(v + (size_t)(i * A + j) * vstride + c, r[j]);                              \
         }                                                                                                             \
     }
 
-/* Y = A^T M A (M x M, rows x cols of it inside the map) + bias (+ residual), act */
-#define FR_WINO8_OUT(T, W, M, LD, ST, AT, BIAS, ACT)                                                                  \
+/* 2-D: Y = A^T M A for channels [o, o + W) of one tile, + bias (+ residual),
+ * act, stored where the M x M tile lies inside the output (rows x cols of it). */
+#define FR_WINO2_OUT(T, W, LD, ST, BIAS, ACT, A, M, AT)                                                               \
     for (; o + W <= cout; o += W) {                                                                                   \
-        T q[64], t[M * 8], r[M], b = BIAS(w, o);                                                                      \
-        for (int k = 0; k < 64; k++) q[k] = LD(m + (size_t)k * mstride + o);                                          \
-        for (int j = 0; j < 8; j++) {                                                                                 \
-            AT(q + j, 8, r);                                                                                          \
-            for (int i = 0; i < M; i++) t[i * 8 + j] = r[i];                                                          \
+        T q[A * A], t[M * A], r[M], b = BIAS(w, o);                                                                   \
+        for (int k = 0; k < A * A; k++) q[k] = LD(m + (size_t)k * mstride + o);                                       \
+        for (int j = 0; j < A; j++) {                                                                                 \
+            AT(q + j, A, r);                                                                                          \
+            for (int i = 0; i < M; i++) t[i * A + j] = r[i];                                                          \
         }                                                                                                             \
         for (int i = 0; i < rows; i++) {                                                                              \
-            AT(t + i * 8, 1, r);                                                                                      \
+            AT(t + i * A, 1, r);                                                                                      \
             for (int j = 0; j < cols; j++) {                                                                          \
                 size_t at = ((size_t)i * (size_t)w->ow + (size_t)j) * (size_t)cout + (size_t)o;                       \
                 T v = r[j] + b;                                                                                       \
@@ -214,62 +155,10 @@ FR_WINO_AT8(float, at84_1, )
         }                                                                                                             \
     }
 
-FR_SIMD_TARGET
-static void in_tile8_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    FR_WINO8_IN(v8, 8, ld8, st8, bt88)
-    FR_WINO8_IN(float, 1, ld1, st1, bt81)
-}
-
-static void in_tile8_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {
-    int64_t c = 0, cin = w->cin;
-    FR_WINO8_IN(float, 1, ld1, st1, bt81)
-}
-
-#define FR_WINO8_OUT_FNS(M)                                                                                           \
-    FR_SIMD_TARGET static void out_tile8_##M##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,         \
-                                                  const float *res, int rows, int cols) {                             \
-        int64_t o = 0, cout = w->cout;                                                                                \
-        FR_WINO8_OUT(v8, 8, M, ld8, st8, at8##M##_8, bias8, act8)                                                     \
-        FR_WINO8_OUT(float, 1, M, ld1, st1, at8##M##_1, bias1, act1)                                                  \
-    }                                                                                                                 \
-    static void out_tile8_##M##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,       \
-                                  int rows, int cols) {                                                               \
-        int64_t o = 0, cout = w->cout;                                                                                \
-        FR_WINO8_OUT(float, 1, M, ld1, st1, at8##M##_1, bias1, act1)                                                  \
-    }
-FR_WINO8_OUT_FNS(4)
-
-/* 1-D (F(4, 3), F(2, 5): 6 points; F(2, 7): the 8 of F(4x4, 5x5)): the
- * same point transforms along the kernel's axis, in the form (values s
- * apart, r). */
-#define FR_WINO_6P(T, name, inner, ATTR)                                                                              \
-    ATTR static inline void name(const T *d, int s, T *r) {                                                           \
-        inner(d[0], d[s], d[2 * s], d[3 * s], d[4 * s], d[5 * s], r);                                                 \
-    }
-FR_WINO_6P(v8, bt6p_8, bt8, FR_SIMD_TARGET)
-FR_WINO_6P(float, bt6p_1, bt1, )
-FR_WINO_6P(v8, at64p_8, at8, FR_SIMD_TARGET)
-FR_WINO_6P(float, at64p_1, at1, )
-/* A^T m, 2 rows: of 6 points (F(2, 5)) and of 8 (F(2, 7)) */
-#define FR_WINO_AT2(T, name6, name8, ATTR)                                                                            \
-    ATTR static inline void name6(const T *q, int s, T *r) {                                                          \
-        r[0] = q[0] + (q[s] + q[2 * s]) + (q[3 * s] + q[4 * s]);                                                      \
-        r[1] = (q[s] - q[2 * s]) + 2.f * (q[3 * s] - q[4 * s]) + q[5 * s];                                            \
-    }                                                                                                                 \
-    ATTR static inline void name8(const T *q, int s, T *r) {                                                          \
-        T a1 = q[s] + q[2 * s], s1 = q[s] - q[2 * s], a2 = q[3 * s] + q[4 * s], s2 = q[3 * s] - q[4 * s];             \
-        T a3 = q[5 * s] + q[6 * s], s3 = q[5 * s] - q[6 * s];                                                         \
-        r[0] = q[0] + a1 + a2 + a3;                                                                                   \
-        r[1] = s1 + 2.f * s2 + 0.5f * s3 + q[7 * s];                                                                  \
-    }
-FR_WINO_AT2(v8, at62p_8, at82p_8, FR_SIMD_TARGET)
-FR_WINO_AT2(float, at62p_1, at82p_1, )
-
 /* 1-D: V[xi] = (B^T d)[xi] over the A inputs along the axis */
 #define FR_WINO1_IN(T, W, LD, ST, A, BT)                                                                              \
     for (; c + W <= cin; c += W) {                                                                                    \
-        T d[8], r[8];                                                                                                 \
+        T d[A], r[A];                                                                                                 \
         for (int k = 0; k < A; k++) d[k] = LD(p[k] + c);                                                              \
         BT(d, 1, r);                                                                                                  \
         for (int xi = 0; xi < A; xi++) ST(v + (size_t)xi * vstride + c, r[xi]);                                       \
@@ -279,10 +168,10 @@ FR_WINO_AT2(float, at62p_1, at82p_1, )
  * tile inside the map, `step` floats apart. */
 #define FR_WINO1_OUT(T, W, LD, ST, BIAS, ACT, A, M, AT)                                                               \
     for (; o + W <= cout; o += W) {                                                                                   \
-        T q[8], r[M], b = BIAS(w, o);                                                                                 \
+        T q[A], r[M], b = BIAS(w, o);                                                                                 \
         for (int xi = 0; xi < A; xi++) q[xi] = LD(m + (size_t)xi * mstride + o);                                      \
         AT(q, 1, r);                                                                                                  \
-        for (int j = 0; j < n && j < M; j++) {                                                                                 \
+        for (int j = 0; j < n && j < M; j++) {                                                                        \
             size_t at = (size_t)j * step + (size_t)o;                                                                 \
             T v = r[j] + b;                                                                                           \
             if (res) v += LD(res + at);                                                                               \
@@ -290,35 +179,41 @@ FR_WINO_AT2(float, at62p_1, at82p_1, )
         }                                                                                                             \
     }
 
-/* in1_<F>_v8 / _1 and out1_<F>_v8 / _1 of a 1-D kernel over A points, M outputs */
-#define FR_WINO1_FNS(F, A, M, BT8, BT1, AT8, AT1)                                                                        \
-    FR_SIMD_TARGET static void in1_##F##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {      \
+/* 1-D: the tile's n outputs lie `step` floats apart along the axis */
+#define FR_WINO1_PRE                                                                                                  \
+    int n = w->axis == 1 ? rows : cols;                                                                               \
+    size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;
+
+/* in<D>_<F>_v8 / _1 and out<D>_<F>_v8 / _1 of a D-D kernel over A points
+ * with M outputs per axis, from the point transforms BT and AT */
+#define FR_WINO_FNS(D, F, A, M, BT, AT, PRE)                                                                          \
+    FR_SIMD_TARGET static void in##D##_##F##_v8(const fr_wino *w, const float *const *p, float *v, size_t vstride) {  \
         int64_t c = 0, cin = w->cin;                                                                                  \
-        FR_WINO1_IN(v8, 8, ld8, st8, A, BT8)                                                                          \
-        FR_WINO1_IN(float, 1, ld1, st1, A, BT1)                                                                       \
+        FR_WINO##D##_IN(v8, 8, ld8, st8, A, BT##_v8)                                                                  \
+        FR_WINO##D##_IN(float, 1, ld1, st1, A, BT##_1)                                                                \
     }                                                                                                                 \
-    static void in1_##F##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                      \
+    static void in##D##_##F##_1(const fr_wino *w, const float *const *p, float *v, size_t vstride) {                  \
         int64_t c = 0, cin = w->cin;                                                                                  \
-        FR_WINO1_IN(float, 1, ld1, st1, A, BT1)                                                                       \
+        FR_WINO##D##_IN(float, 1, ld1, st1, A, BT##_1)                                                                \
     }                                                                                                                 \
-    FR_SIMD_TARGET static void out1_##F##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,              \
-                                             const float *res, int rows, int cols) {                                  \
+    FR_SIMD_TARGET static void out##D##_##F##_v8(const fr_wino *w, const float *m, size_t mstride, float *y,          \
+                                                 const float *res, int rows, int cols) {                              \
         int64_t o = 0, cout = w->cout;                                                                                \
-        int n = w->axis == 1 ? rows : cols;                                                                           \
-        size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;                                          \
-        FR_WINO1_OUT(v8, 8, ld8, st8, bias8, act8, A, M, AT8)                                                         \
-        FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT1)                                                      \
+        PRE                                                                                                           \
+        FR_WINO##D##_OUT(v8, 8, ld8, st8, bias8, act8, A, M, AT##_v8)                                                 \
+        FR_WINO##D##_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT##_1)                                               \
     }                                                                                                                 \
-    static void out1_##F##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res, int rows,  \
-                             int cols) {                                                                              \
+    static void out##D##_##F##_1(const fr_wino *w, const float *m, size_t mstride, float *y, const float *res,        \
+                                 int rows, int cols) {                                                                \
         int64_t o = 0, cout = w->cout;                                                                                \
-        int n = w->axis == 1 ? rows : cols;                                                                           \
-        size_t step = w->axis == 1 ? (size_t)(w->ow * cout) : (size_t)cout;                                          \
-        FR_WINO1_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT1)                                                      \
+        PRE                                                                                                           \
+        FR_WINO##D##_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT##_1)                                               \
     }
-FR_WINO1_FNS(f43, 6, 4, bt6p_8, bt6p_1, at64p_8, at64p_1)
-FR_WINO1_FNS(f25, 6, 2, bt6p_8, bt6p_1, at62p_8, at62p_1)
-FR_WINO1_FNS(f27, 8, 2, bt88, bt81, at82p_8, at82p_1)
+FR_WINO_FNS(2, f4x4_3x3, 6, 4, bt6, at64, )
+FR_WINO_FNS(2, f4x4_5x5, 8, 4, bt8, at84, )
+FR_WINO_FNS(1, f4_3, 6, 4, bt6, at64, FR_WINO1_PRE)
+FR_WINO_FNS(1, f2_5, 6, 2, bt6, at62, FR_WINO1_PRE)
+FR_WINO_FNS(1, f2_7, 8, 2, bt8, at82, FR_WINO1_PRE)
 
 typedef struct {
     const fr_wino *w;
@@ -450,17 +345,10 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         free(g), free(t);
         return FROST_E_NO_MEMORY;
     }
-    const char *src = ww->c->weights ? (const char *)ww->c->weights : (const char *)ww->c->weights_raw;
-    const float *scale = ww->c->weight_scale;
     float *u = buf;
     for (int64_t c = 0; c < cin; c++) {
-        for (int tap = 0; tap < taps; tap++) {
-            float *row = g + (size_t)tap * (size_t)cout;
-            memcpy(row, src + ((size_t)tap * (size_t)cin + (size_t)c) * (size_t)cout * sizeof(float),
-                   sizeof(float) * (size_t)cout);
-            if (scale)
-                for (int64_t o = 0; o < cout; o++) row[o] *= scale[o];
-        }
+        for (int tap = 0; tap < taps; tap++)
+            fr_dn_conv_weights_row(ww->c, tap * cin + c, 0, cout, g + (size_t)tap * (size_t)cout);
         /* t[i][k'][o] = sum_k G[i][k] g[k][k'][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
         for (int i = 0; i < a; i++)
             for (int kk = 0; kk < taps2; kk++) {
@@ -573,20 +461,20 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
     int simd = fr_simd_ok() && !b->st->cfg.portable;
     if (axis && r == 3) {
-        w->in = simd ? in1_f43_v8 : in1_f43_1;
-        w->out = simd ? out1_f43_v8 : out1_f43_1;
+        w->in = simd ? in1_f4_3_v8 : in1_f4_3_1;
+        w->out = simd ? out1_f4_3_v8 : out1_f4_3_1;
     } else if (axis && r == 5) {
-        w->in = simd ? in1_f25_v8 : in1_f25_1;
-        w->out = simd ? out1_f25_v8 : out1_f25_1;
+        w->in = simd ? in1_f2_5_v8 : in1_f2_5_1;
+        w->out = simd ? out1_f2_5_v8 : out1_f2_5_1;
     } else if (axis) {
-        w->in = simd ? in1_f27_v8 : in1_f27_1;
-        w->out = simd ? out1_f27_v8 : out1_f27_1;
-    } else if (a == 8) {
-        w->in = simd ? in_tile8_v8 : in_tile8_1;
-        w->out = simd ? out_tile8_4_v8 : out_tile8_4_1;
+        w->in = simd ? in1_f2_7_v8 : in1_f2_7_1;
+        w->out = simd ? out1_f2_7_v8 : out1_f2_7_1;
+    } else if (r == 5) {
+        w->in = simd ? in2_f4x4_5x5_v8 : in2_f4x4_5x5_1;
+        w->out = simd ? out2_f4x4_5x5_v8 : out2_f4x4_5x5_1;
     } else {
-        w->in = simd ? in_tile_v8 : in_tile_1;
-        w->out = simd ? out_tile4_v8 : out_tile4_1;
+        w->in = simd ? in2_f4x4_3x3_v8 : in2_f4x4_3x3_1;
+        w->out = simd ? out2_f4x4_3x3_v8 : out2_f4x4_3x3_1;
     }
     w->ih = axis == 2 ? 1 : a;
     w->iw = axis == 1 ? 1 : a;
