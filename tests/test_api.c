@@ -1,7 +1,8 @@
 /* frost-test-labels: asan */
 /* The graph / model / context API: queries, histogram, stats, profiling,
  * loading from memory without a copy, several batch sizes, and several
- * threads sharing one model (each with its own context). */
+ * threads sharing one model (each with its own context); the Winograd
+ * options reaching the kernels. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,89 @@ static void *worker(void *p) {
     }
     frost_context_free(c);
     return NULL;
+}
+
+/* Uniform in [-1, 1). */
+static float rnd(uint32_t *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+/* The Winograd options reach the kernels: a 1x7 convolution (64->64 on
+ * 17x17, the shape of Inception v3's) runs frost's 1-D F(2, 7) by default
+ * where it replaces oneDNN's AVX2 kernel, directly with no_winograd (also
+ * over winograd) and with onednn_only; every result within 1e-4 of the
+ * reference kernels. */
+static void winograd_options(void) {
+    enum { H = 17, C = 64, K = 7 };
+    static float k[K * C * C], in[2 * H * H * C], ref[2 * H * H * C], out[2 * H * H * C];
+    uint32_t seed = 7;
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 4, D(-1, H, H, C));
+    fr_gdw_const_f(w, "k", 4, D(1, K, C, C), k);
+    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k"));
+    fr_gdw_attr_str(w, "padding", "SAME");
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    fr_gdw_node(w, "y", "Relu", IN("conv"));
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    frost_graph *g = NULL;
+    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    if (!g) {
+        fr_gdw_free(w);
+        return;
+    }
+    static const struct {
+        const char *what;
+        int backend, winograd, no_winograd, onednn_only;
+        int want; /* 1: frost's F(2, 7) on AVX2-only CPUs, 0: never Winograd, -1: not checked */
+    } v[] = {
+        {"reference", FROST_BACKEND_REFERENCE, 0, 0, 0, 0},
+        {"default", FROST_BACKEND_AUTO, 0, 0, 0, 1},
+        {"no_winograd", FROST_BACKEND_AUTO, 0, 1, 0, 0},
+        {"winograd + no_winograd", FROST_BACKEND_AUTO, 1, 1, 0, 0},
+        {"onednn_only", FROST_BACKEND_AUTO, 0, 0, 1, 0},
+        {"winograd", FROST_BACKEND_AUTO, 1, 0, 0, -1},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        frost_options o;
+        frost_options_init(&o);
+        o.backend = (frost_backend)v[i].backend;
+        o.winograd = v[i].winograd;
+        o.no_winograd = v[i].no_winograd;
+        o.onednn_only = v[i].onednn_only;
+        o.profiling = 1;
+        o.threads = 2;
+        o.max_batch = 2;
+        frost_model *m = NULL;
+        frost_context *c = NULL;
+        char *err = NULL;
+        CHECK_MSG(frost_model_compile(g, &o, &m, &err) == FROST_OK, "%s: %s", v[i].what, err ? err : "");
+        free(err);
+        if (!m || frost_context_create(m, &c, NULL) != FROST_OK) {
+            frost_model_free(m);
+            continue;
+        }
+        CHECK_MSG(frost_context_run1(c, 2, in, i ? out : ref) == FROST_OK, "%s", v[i].what);
+        if (i) CHECK_MSG(tu_max_rel_diff(out, ref, sizeof out / sizeof *out) <= 1e-4, "%s", v[i].what);
+        frost_model_stats st;
+        const frost_op_profile *prof = NULL;
+        int n = 0;
+        CHECK(frost_model_get_stats(m, &st) == FROST_OK);
+        CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 1);
+        if (n == 1 && v[i].want >= 0 && !strcmp(st.backend, "onednn")) {
+            int wino = strstr(prof[0].kernel, "winograd") != NULL;
+            int want = v[i].want && tu_avx2_only();
+            CHECK_MSG(wino == want, "%s: kernel %s", v[i].what, prof[0].kernel);
+            if (want) CHECK_MSG(!strcmp(prof[0].kernel, "frost:winograd_f2_1x7"), "%s: %s", v[i].what, prof[0].kernel);
+        }
+        frost_context_free(c);
+        frost_model_free(m);
+    }
+    frost_graph_free(g);
+    fr_gdw_free(w);
 }
 
 int main(void) {
@@ -178,5 +262,6 @@ int main(void) {
         CHECK(m && frost_model_input_size(m, 0) == 128 * 128 * 3 && frost_model_output_size(m, 0) == 1001);
         frost_model_free(m);
     }
+    winograd_options();
     return tu_done();
 }

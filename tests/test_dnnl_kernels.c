@@ -223,17 +223,6 @@ static void tp_check(tplan *t, const char *what, fr_backend_config cfg, double t
     free(b);
 }
 
-/* Whether oneDNN's FP32 direct convolution here is its AVX2 kernel (no
- * AVX-512), the one frost's indirect GEMM replaces where it pays. */
-static int avx2_direct(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 static fr_backend_config cfg_fp32(void) {
     fr_backend_config c = {.threads = 2, .precision = FROST_PRECISION_FP32, .winograd = 0, .own_kernels = 1};
     return c;
@@ -750,7 +739,7 @@ int main(void) {
     }
     for (size_t i = 0; i < sizeof(igemm_rule_cases) / sizeof(igemm_rule_cases[0]); i++) {
         conv_case k = igemm_rule_cases[i];
-        if (!avx2_direct()) k.want = "!" IG; /* oneDNN's AVX-512 kernels stay */
+        if (!tu_avx2_only()) k.want = "!" IG; /* oneDNN's AVX-512 kernels stay */
         conv_test(&k, cfg_fp32(), 1e-4, 1, 480 + (uint32_t)i);
     }
     { /* --onednn-only: oneDNN's direct kernel and pooling */
@@ -794,7 +783,7 @@ int main(void) {
             /* in place of oneDNN's AVX2 direct kernel only (AVX-512:
              * brgconv stays) */
             int one_d = (k.kh == 1) != (k.kw == 1) && k.kh + k.kw > 4;
-            if (!one_d || !avx2_direct()) k.want = "!wino";
+            if (!one_d || !tu_avx2_only()) k.want = "!wino";
             conv_test(&k, d1, 1e-4, 1, 680 + (uint32_t)i);
         }
     }

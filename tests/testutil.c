@@ -58,6 +58,15 @@ const char *tu_tmp_dir(void) {
     return (s && *s) ? s : "/tmp";
 }
 
+int tu_avx2_only(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 const char *tu_path(const char *fmt, ...) {
     static char bufs[8][4096];
     static int next;

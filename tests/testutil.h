@@ -52,6 +52,10 @@ const char *tu_tmp_dir(void);
 /* snprintf into a static rotating buffer: for building paths in tests. */
 const char *tu_path(const char *fmt, ...);
 
+/* Whether the CPU has AVX2 but not AVX-512: where oneDNN's FP32 direct
+ * convolution is its AVX2 kernel, the one frost's own kernels replace. */
+int tu_avx2_only(void);
+
 /* Prints "N passed, N failed" and returns the process exit code. */
 int tu_done(void);
 

@@ -444,8 +444,9 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (!c->weights && !c->weights_raw) return FROST_OK;
     int a = m + r - 1, pts = axis ? a : a * a;
 
-    /* The weights scaled (folded batch norm) into dense HWIO, then
-     * transformed: once per model (shared by the plans of all batch sizes). */
+    /* The weights transformed (each input channel's rows read with the
+     * folded batch-norm scale, wino_fill): once per model, shared by the
+     * plans of all batch sizes. */
     dnnl_memory_desc_t umd;
     int64_t ud[3] = {pts, c->cin, c->cout};
     fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
