@@ -5,7 +5,9 @@ a one-layer model (Conv2D + BiasAdd + Relu, random weights), timed with
 several variants of the FP32 kernels in interleaved blocks in one run:
 
     onednn    --onednn-only: oneDNN's direct convolution for every layer
-    default   frost's default choice (indirect GEMM or oneDNN, fr_dn_igemm_pays)
+    direct    --no-winograd: frost's default kernels without Winograd
+    default   frost's default choice (F(2x2, 3x3) / 1-D Winograd, indirect GEMM or
+              oneDNN: fr_dn_wino_pays, fr_dn_wino1_pays, fr_dn_igemm_pays)
     winograd  --winograd (Winograd where fr_dn_wino_pays says it pays)
 
     /usr/bin/python3 bench/conv_layers.py [--build build] [--threads 1,2]
@@ -62,7 +64,7 @@ LAYERS = {
     "iv3_5x_1x1_288_64": (35, 288, 64, "SAME", 1, 1),
     "iv3_6x_1x1_768_192": (17, 768, 192, "SAME", 1, 1),
 }
-VARIANTS = {"onednn": ["--onednn-only"], "default": [], "winograd": ["--winograd"]}
+VARIANTS = {"onednn": ["--onednn-only"], "direct": ["--no-winograd"], "default": [], "winograd": ["--winograd"]}
 
 
 def make_model(path, size, cin, cout, padding, kh=3, kw=3, stride=1):

@@ -208,7 +208,8 @@ def summarize(w, batch):
         "foreign_cores": statistics.mean(b["foreign"] for b in blocks) if blocks else float("nan"),
         "load_ms": w.info.get("load_ms"),
         "first_ms": w.info.get("first_ms"),
-        "max_rss_mb": max(b["max_rss_kb"] for b in blocks) / 1024 if blocks else float("nan"),
+        # MB of 10^6 bytes, as the file sizes (ru_maxrss: KiB)
+        "max_rss_mb": max(b["max_rss_kb"] for b in blocks) * 1024 / 1e6 if blocks else float("nan"),
         "noisy": not w.blocks,
         "extra": {k: w.info[k] for k in ("backend", "steps", "flops", "weight_bytes", "arena_bytes",
                                          "rss_after_load_kb") if k in w.info},

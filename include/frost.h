@@ -191,13 +191,15 @@ typedef struct frost_options {
     int threads;
     frost_backend backend;
     frost_precision precision;
-    /** Non-zero: Winograd convolution (FP32, oneDNN backend) also for the
-     *  stride-1 3x3, 5x5, 1x3 and 3x1 layers large enough to gain: faster;
-     *  their results differ from direct convolution by rounding (~1e-5
-     *  relative per layer) and may differ from the reference by more than
-     *  1e-4.  (On CPUs without AVX-512 the 1x7, 7x1, 1x5 and 5x1 layers
-     *  run 1-D Winograd kernels by default where they gain: their results
-     *  stay within the 1e-4 of FP32; see no_winograd.) */
+    /** Non-zero: the larger Winograd tiles (FP32, oneDNN backend) for the
+     *  stride-1 layers large enough to gain: F(4x4, 3x3), F(4x4, 5x5) and
+     *  F(4, 3) on 1x3 / 3x1: faster; their results differ from direct
+     *  convolution by rounding (~1e-5 relative per layer) and may differ
+     *  from the reference by more than 1e-4.  (On CPUs without AVX-512 the
+     *  3x3 layers run F(2x2, 3x3) and the 1x7, 7x1, 1x5 and 5x1 layers 1-D
+     *  Winograd kernels by default where they gain: their results stay
+     *  within the 1e-4 of FP32, their weights take up to 16/9 of the
+     *  direct ones; see no_winograd.) */
     int winograd;
     /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
      *  input runs as written, as its own step; for testing the compiler).
@@ -208,13 +210,13 @@ typedef struct frost_options {
     int profiling;
     /** Non-zero: the oneDNN backend runs every step it claims on oneDNN's own
      *  primitives, none on frost's kernels next to them (the indirect-GEMM
-     *  convolution, NHWC pooling and the default 1-D Winograd; --winograd
+     *  convolution, NHWC pooling and the default Winograd; --winograd
      *  still runs frost's Winograd kernels): for comparing kernels
      *  (bench/conv_layers.py).  Results agree either way to rounding. */
     int onednn_only;
     /** Non-zero: no Winograd convolution at all, every convolution computed
      *  directly (as the reference kernels do), also where the default would
-     *  run the 1-D Winograd kernels on 1x7 / 7x1 / 1x5 / 5x1 layers;
+     *  run Winograd kernels (F(2x2, 3x3), and 1-D on 1x7 / 7x1 / 1x5 / 5x1);
      *  overrides `winograd`. */
     int no_winograd;
 } frost_options;

@@ -377,6 +377,32 @@ static const conv_case wino_cases[] = {
     {"wino 1x7 c16->32 (16 in: direct)", 1, 17, 17, 16, 32, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
 };
 
+/* The default F(2x2, 3x3) (fr_dn_wino_pays with m = 2: from 64 tiles of
+ * 2x2, 32 channels in and 64 out), within FP32's 1e-4, in place of oneDNN's
+ * AVX2 direct kernel only. */
+#define F22 "winograd_f2x2_3x3"
+static const conv_case wino22_cases[] = {
+    /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
+    {"F(2x2) SAME 35x35 c64->96 (Inception)", 1, 35, 35, 64, 96, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F22},
+    {"F(2x2) VALID odd 23x21 c35->67 residual relu6 batch 2", 2, 23, 21, 35, 67, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1,
+     FR_ACT_RELU6, F22},
+    {"F(2x2) SAME odd 15x13 c48->70 no bias leaky batch 3", 3, 15, 13, 48, 70, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0,
+     FR_ACT_LEAKY, F22},
+    {"F(2x2) SAME 73x73 c80->192 (Inception 4a)", 1, 73, 73, 80, 192, 3, 3, 1, 1, 1, 1, 0, 0, 1, 0, FR_ACT_RELU, F22},
+    {"F(2x2) SAME 8x8 c64->64 batch 4 (64 tiles)", 4, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_NONE, F22},
+    {"F(2x2) SAME 8x8 c64->64 batch 3 (48 tiles: direct)", 3, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"F(2x2) SAME 8x8 c448->384 (16 tiles: direct)", 1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"F(2x2) SAME 35x35 c32->32 (32 out: direct)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"F(2x2) SAME 35x35 c24->64 (24 in: direct)", 1, 35, 35, 24, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+     "!wino"},
+    {"F(2x2) stride 2 (direct)", 1, 35, 35, 64, 64, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    {"F(2x2) dilation 2 (direct)", 1, 35, 35, 64, 64, 3, 3, 1, 1, 2, 2, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+    {"F(2x2) 5x5 c64->64 (direct)", 1, 17, 17, 64, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
+};
+
 /* frost's indirect-GEMM convolution (6 pixels x 16 channels per register
  * tile), forced onto every shape it applies to (own_kernels = 2, so it is
  * tested on every CPU): pixel counts that are not multiples of 6 and channel
@@ -644,11 +670,44 @@ static void wino_shape_test(int h, int cin, int cout, const char *want) {
     tp_free(&t);
 }
 
+/* fr_plan_arena_gap, where frost's kernels keep their temporaries: never
+ * bytes of a value live at the step (inputs from the start, outputs to the
+ * end, a residual until its reader). */
+static void arena_gap_test(void) {
+    fr_value v[5];
+    memset(v, 0, sizeof v);
+    size_t offs[5] = {0, 256, 0, 512, 256};
+    for (int i = 0; i < 5; i++) v[i] = (fr_value){.kind = FR_VALUE_ARENA, .rank = 1, .dims = {64}, .count = 64, .offset = offs[i]};
+    /* v0 -> s0 -> v1 -> s1 -> v2; s2: v2 + residual v1 -> v3; s3: v3 -> v4 (output) */
+    static const int in0[] = {0}, in1[] = {1}, in2[] = {2}, in3[] = {3};
+    fr_step s[4];
+    memset(s, 0, sizeof s);
+    s[0] = (fr_step){.kind = FR_STEP_CONV, .n_inputs = 1, .inputs = in0, .output = 1};
+    s[1] = (fr_step){.kind = FR_STEP_CONV, .n_inputs = 1, .inputs = in1, .output = 2};
+    s[2] = (fr_step){.kind = FR_STEP_CONV, .n_inputs = 1, .inputs = in2, .output = 3};
+    s[3] = (fr_step){.kind = FR_STEP_CONV, .n_inputs = 1, .inputs = in3, .output = 4};
+    for (int i = 0; i < 4; i++) s[i].p.conv.residual = -1;
+    s[2].p.conv.residual = 1;
+    int inputs[] = {0}, outputs[] = {4};
+    fr_plan p = {.batch = 1, .n_values = 5, .values = v, .n_steps = 4, .steps = s, .n_inputs = 1, .inputs = inputs,
+                 .n_outputs = 1, .outputs = outputs, .arena_bytes = 1024};
+    CHECK(fr_plan_arena_gap(&p, 0, 256) == 512);      /* v0 [0, 256), v1 [256, 512) */
+    CHECK(fr_plan_arena_gap(&p, 1, 512) == 512);      /* v1, v2 [0, 256) */
+    CHECK(fr_plan_arena_gap(&p, 1, 513) == SIZE_MAX); /* only 512 free */
+    CHECK(fr_plan_arena_gap(&p, 2, 256) == 768);      /* v1 (residual), v2, v3 [512, 768) */
+    CHECK(fr_plan_arena_gap(&p, 2, 257) == SIZE_MAX);
+    CHECK(fr_plan_arena_gap(&p, 3, 256) == 0);        /* v3, v4 [256, 512): the smallest fitting gap */
+    v[2].offset = 768;                                /* v2 elsewhere: at step 3 [0, 256) and [768, 1024) free */
+    CHECK(fr_plan_arena_gap(&p, 3, 300) == SIZE_MAX);
+    CHECK(fr_plan_arena_gap(&p, 4, 64) == SIZE_MAX && fr_plan_arena_gap(&p, -1, 64) == SIZE_MAX);
+}
+
 int main(void) {
     if (!fr_backend_onednn()) {
         fprintf(stderr, "oneDNN backend unavailable\n");
         return 77;
     }
+    arena_gap_test();
     for (size_t i = 0; i < sizeof(conv_cases) / sizeof(conv_cases[0]); i++)
         conv_test(&conv_cases[i], cfg_fp32(), 1e-4, 1, 100 + (uint32_t)i);
 
@@ -771,20 +830,42 @@ int main(void) {
         k.what = what;
         conv_test_raw(&k, w, 1e-3, 1, 720 + (uint32_t)i, 1, NULL);
     }
-    { /* the default (winograd_1d, not winograd): the 1-D F(2, 7) and F(2, 5)
-       * where they pay, within FP32's 1e-4; 3x3, 5x5, 1x3 and 3x1 stay direct */
+    { /* the default (winograd_default, not winograd): the 1-D F(2, 7) and
+       * F(2, 5) and F(2x2, 3x3) where they pay, within FP32's 1e-4; 5x5, 1x3
+       * and 3x1 stay direct */
         fr_backend_config d1 = cfg_fp32();
-        d1.winograd_1d = 1;
+        d1.winograd_default = 1;
         for (size_t i = 0; i < sizeof(wino_cases) / sizeof(wino_cases[0]); i++) {
             char what[128];
-            snprintf(what, sizeof(what), "default 1-D: %s", wino_cases[i].what);
+            snprintf(what, sizeof(what), "default: %s", wino_cases[i].what);
             conv_case k = wino_cases[i];
             k.what = what;
             /* in place of oneDNN's AVX2 direct kernel only (AVX-512:
-             * brgconv stays) */
+             * brgconv stays); F(2x2, 3x3)'s choices: wino22_cases */
             int one_d = (k.kh == 1) != (k.kw == 1) && k.kh + k.kw > 4;
-            if (!one_d || !tu_avx2_only()) k.want = "!wino";
+            if (k.kh == 3 && k.kw == 3)
+                k.want = tu_avx2_only() ? NULL : "!wino";
+            else if (!one_d || !tu_avx2_only())
+                k.want = "!wino";
             conv_test(&k, d1, 1e-4, 1, 680 + (uint32_t)i);
+        }
+        size_t n22 = sizeof(wino22_cases) / sizeof(wino22_cases[0]);
+        for (size_t i = 0; i < n22; i++) {
+            conv_case k = wino22_cases[i];
+            if (!tu_avx2_only()) k.want = "!wino";
+            conv_test(&k, d1, 1e-4, 1, 760 + (uint32_t)i);
+            char what[128];
+            snprintf(what, sizeof(what), "unaligned scaled weights: %s", wino22_cases[i].what);
+            k.what = what;
+            conv_test_raw(&k, d1, 1e-4, 1, 780 + (uint32_t)i, 1, NULL);
+        }
+        portable_cases(wino22_cases, tu_avx2_only() ? n22 : 0, d1, 1e-4, 800);
+        for (int threads = 1; threads <= 3; threads += 2) { /* one thread; more threads than chunks */
+            fr_backend_config dt = d1;
+            dt.threads = threads;
+            conv_case k = wino22_cases[1];
+            if (!tu_avx2_only()) k.want = "!wino";
+            conv_test(&k, dt, 1e-4, 1, 820 + (uint32_t)threads);
         }
     }
     for (int threads = 1; threads <= 3; threads += 2) { /* one thread; more threads than chunks */

@@ -196,8 +196,8 @@ class Model:
                 keep.append(arr)
                 opt.outputs, opt.num_outputs = ctypes.cast(arr, ctypes.POINTER(ctypes.c_char_p)), len(outputs)
             opt.max_batch, opt.threads, opt.backend, opt.precision = max_batch, threads, backend, precision
-            # None: the default (1-D Winograd on 1x7 / 7x1 layers, within
-            # 1e-4); True: also 3x3, 5x5, 1x3, 3x1; False: none
+            # None: the default (F(2x2, 3x3) and 1-D Winograd on 1x7 / 7x1
+            # layers, within 1e-4); True: the larger tiles; False: none
             opt.winograd = 1 if winograd else 0
             opt.no_winograd = 1 if winograd is not None and not winograd else 0
             m = ctypes.c_void_p()

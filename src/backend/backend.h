@@ -41,12 +41,12 @@ typedef struct fr_backend_config {
     int threads;               /* >= 1 */
     frost_precision precision; /* FP32 or BF16 */
     int winograd;              /* non-zero: frost's Winograd kernels where they pay, 2-D and 1-D */
-    /* non-zero: the 1-D Winograd kernels F(2, 7) and F(2, 5) (1x7, 7x1,
-     * 1x5, 5x1) where they pay, in place of oneDNN's AVX2 direct kernel:
-     * their results stay within the 1e-4 of FP32 and their weights within
-     * 1.2x of the direct ones (the default; off with
+    /* non-zero: the Winograd kernels whose results stay within the 1e-4 of
+     * FP32, where they pay, in place of oneDNN's AVX2 direct kernel: 1-D
+     * F(2, 7) and F(2, 5) (1x7, 7x1, 1x5, 5x1; weights 8/7 and 6/5 of the
+     * direct ones) and F(2x2, 3x3) (16/9) (the default; off with
      * frost_options.no_winograd or onednn_only) */
-    int winograd_1d;
+    int winograd_default;
     /* frost's kernels next to oneDNN's: 0 none (frost_options.onednn_only),
      * 1 where they were measured to pay (the default), 2 wherever they apply
      * (tests: the indirect-GEMM convolution on every CPU and shape) */

@@ -222,6 +222,7 @@ static frost_status dn_bind(void *state, const fr_plan *plan, void *arena, void 
                 case FR_DN_VALUE: h = fr_value_ptr(plan, arena, a->value); break;
                 case FR_DN_PTR: h = (void *)(uintptr_t)a->ptr; break;
                 case FR_DN_TEMP: h = (char *)r->buf + scratch + a->offset; break;
+                case FR_DN_ARENA: h = (char *)arena + a->offset; break;
                 case FR_DN_SCRATCH:
                     if (dnnl_memory_desc_get_size(&a->md) == 0) continue;
                     h = r->buf;

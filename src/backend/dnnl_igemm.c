@@ -150,6 +150,25 @@ static void tile_1(const fr_igemm *g, const ig_seg *seg, int n, const float *w, 
         }
 }
 
+void fr_dn_gemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c) {
+    fr_igemm g = {.cout = n, .act = FR_ACT_NONE, .tile = tile_1};
+#if FR_IG_AVX2
+    if (simd) g.tile = tile_avx2;
+#else
+    (void)simd;
+#endif
+    for (int64_t p = 0; p * IG_NR < n; p++) {
+        const float *w = bp + (size_t)p * (size_t)k * IG_NR;
+        int cols = n - p * IG_NR < IG_NR ? (int)(n - p * IG_NR) : IG_NR;
+        for (int64_t m0 = 0; m0 < m; m0 += IG_MR) {
+            int rows = m - m0 < IG_MR ? (int)(m - m0) : IG_MR;
+            ig_seg seg = {.len = k};
+            for (int i = 0; i < IG_MR; i++) seg.p[i] = a + (size_t)(m0 + (i < rows ? i : rows - 1)) * (size_t)k;
+            g.tile(&g, &seg, 1, w, NULL, c + (size_t)m0 * (size_t)n + (size_t)(p * IG_NR), NULL, rows, cols);
+        }
+    }
+}
+
 typedef struct {
     const fr_igemm *g;
     const float *x, *res;
@@ -331,7 +350,5 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
 #endif
     g->ind_bytes = (sizeof(ig_seg) * (size_t)IG_GROUP * (size_t)taps + 63) / 64 * 64;
     int threads = b->st->cfg.threads;
-    size_t cursor = 0, tbytes = g->ind_bytes * (size_t)threads;
-    size_t off = fr_dn_temp(b, tbytes, &cursor);
-    return fr_dn_add_conv_custom(b, ig_run, g, off, tbytes, "frost:igemm_6x16");
+    return fr_dn_add_conv_custom(b, ig_run, g, g->ind_bytes * (size_t)threads, "frost:igemm_6x16");
 }

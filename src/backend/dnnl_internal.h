@@ -20,6 +20,7 @@ typedef enum fr_dn_bind {
     FR_DN_VALUE = 0, /* plan value `value` (arena offset or constant data) */
     FR_DN_PTR,       /* fixed pointer `ptr` (reordered weights, bias) */
     FR_DN_TEMP,      /* byte `offset` of the context's temporary buffer */
+    FR_DN_ARENA,     /* byte `offset` of the arena (no value lives there during the step) */
     FR_DN_SCRATCH    /* the context's scratchpad */
 } fr_dn_bind;
 
@@ -178,9 +179,10 @@ frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, con
                               const char *kernel);
 
 /* Appends frost's own kernel for the convolution step being built (which
- * then runs on its own weights): ptrs = x, y, the temp_bytes of temporaries
- * at temp_off, and the residual when the step has one. */
-frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_off, size_t temp_bytes,
+ * then runs on its own weights): ptrs = x, y, temp_bytes of temporaries (in
+ * the arena where no value live at the step lies, else among the context's
+ * temporaries) and the residual when the step has one. */
+frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_bytes,
                                    const char *kernel);
 
 /* Runs fn(data, ithr, team) on each thread of a new team of at most
@@ -191,12 +193,12 @@ frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx
 typedef void (*fr_dn_task_fn)(void *data, int ithr, int team);
 void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
 
-/* Winograd F(4x4, 3x3), F(2x2, 5x5) and 1-D F(4, 3), F(2, 5), F(2, 7) for
- * 1 x r / r x 1 kernels (dnnl_wino.c): builds the step as
+/* Winograd F(2x2, 3x3), F(4x4, 3x3), F(4x4, 5x5) and 1-D F(4, 3), F(2, 5),
+ * F(2, 7) for 1 x r / r x 1 kernels (dnnl_wino.c): builds the step as
  * frost's own kernel when it applies and pays; FROST_OK with
  * b->out->n_execs == 0 otherwise. */
 frost_status fr_dn_build_wino(fr_dn_build *b);
-/* Whether F(m x m, r x r) (m = 4 or 2 for r = 3, m = 2 for r = 5) beats
+/* Whether F(m x m, r x r) (m = 4 or 2 for r = 3, m = 4 for r = 5) beats
  * direct convolution for a layer of this shape (batch n, output oh x ow). */
 int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 /* The same for the 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r or r x 1 kernel:
@@ -209,6 +211,11 @@ int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines,
  * with b->out->n_execs == 0 otherwise.  The caller checks that oneDNN's
  * choice is that kernel. */
 frost_status fr_dn_build_igemm(fr_dn_build *b);
+/* C (m x n, rows n floats apart) = A (m x k, rows k apart) * B, on the
+ * calling thread with the indirect GEMM's 6 x 16 tile (simd: its AVX2 form);
+ * B packed as that kernel's weights: panels of 16 columns, [ceil(n / 16)][k][16],
+ * zero past n. */
+void fr_dn_gemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
 int fr_dn_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's

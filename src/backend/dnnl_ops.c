@@ -141,12 +141,13 @@ static frost_status build_conv(fr_dn_build *b) {
     if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
-    /* In place of oneDNN's AVX2 direct kernel: by default frost's 1-D
-     * Winograd F(2, 7) / F(2, 5) (within FP32's 1e-4), else its indirect
-     * GEMM, where they were measured to beat it (fr_dn_wino1_pays,
-     * fr_dn_igemm_pays); on AVX-512 CPUs oneDNN's brgconv stays */
+    /* In place of oneDNN's AVX2 direct kernel: by default frost's Winograd
+     * F(2x2, 3x3), F(2, 7), F(2, 5) (within FP32's 1e-4), else its indirect
+     * GEMM, where they were measured to beat it (fr_dn_wino_pays,
+     * fr_dn_wino1_pays, fr_dn_igemm_pays); on AVX-512 CPUs oneDNN's brgconv
+     * stays */
     int own = b->st->cfg.own_kernels, avx2 = !strcmp(fr_dn_impl(pd), "jit:avx2");
-    if (!dw && b->st->cfg.winograd_1d && !b->st->cfg.winograd && avx2) {
+    if (!dw && b->st->cfg.winograd_default && !b->st->cfg.winograd && avx2) {
         st = fr_dn_build_wino(b);
         if (st != FROST_OK || b->out->n_execs) {
             dnnl_primitive_desc_destroy(pd);

@@ -1,6 +1,7 @@
-/* Winograd convolution: frost's own kernels for --winograd, for stride-1
- * 3x3 (F(4x4, 3x3)), 5x5 (F(4x4, 5x5)) and
- * 1 x r / r x 1 layers (1-D F(4, 3), F(2, 5), F(2, 7) along the kernel).
+/* Winograd convolution: frost's own kernels for stride-1 3x3 (F(2x2, 3x3)
+ * by default, F(4x4, 3x3) with --winograd), 5x5 (F(4x4, 5x5), --winograd)
+ * and 1 x r / r x 1 layers (1-D F(2, 7), F(2, 5) by default, F(4, 3) with
+ * --winograd, along the kernel).
  *
  * An m x m output tile comes from an alpha x alpha input tile d as
  *     Y = A^T [ (G g G^T) .* (B^T d B) ] A
@@ -9,14 +10,16 @@
  * over input channels, the element-wise products are one matrix product
  * per Winograd point xi,
  *     M[xi] (tiles x cout) = V[xi] (tiles x cin) * U[xi] (cin x cout),
- * run by oneDNN's sgemm: for 3x3, 36 multiplications per 4x4 tile instead
- * of 144; for 5x5, 64 instead of 400.  Activations stay NHWC: the
- * transforms run across channels, 8 at a time (written out for the 6 and
- * 8 points; the weights' from the matrices wino_mats builds).  The
+ * run by the indirect GEMM's 6x16 tile (fr_dn_gemm_packed, U packed in its
+ * panels): for 3x3, 36 multiplications per 4x4 tile instead of 144 (16 per
+ * 2x2 tile instead of 36); for 5x5, 64 instead of 400.  Activations stay
+ * NHWC: the transforms run across channels, 8 at a time (written out for the 4, 6
+ * and 8 points; the weights' from the matrices wino_mats builds).  The
  * tiles are cut into chunks, which the threads take from a shared counter;
  * a thread transforms, multiplies and transforms back each chunk in its own
  * scratch, so it stays in cache.
- * Results differ from direct convolution by rounding (~1e-5 relative).
+ * Results differ from direct convolution by rounding (~1e-5 relative; the
+ * default kernels' within FP32's 1e-4, the others' up to ~1.5e-4).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,7 +49,8 @@ struct fr_wino {
     int64_t th, tw, tiles; /* tiles per column / row, in all */
     int64_t chunk;         /* tiles per chunk */
     size_t scratch;        /* bytes per thread */
-    const float *u;        /* [pts][cin][cout] */
+    const float *u;        /* [pts][ceil(cout / 16)][cin][16] (fr_dn_gemm_packed) */
+    int simd;              /* AVX2 transforms and products */
     const float *bias;     /* [cout] or NULL */
     fr_act act;
     float alpha;
@@ -54,12 +58,24 @@ struct fr_wino {
 };
 
 /* The point transforms, on values s apart (a column of a tile: s = alpha,
- * a row or a 1-D tile: s = 1), results in r.  6 points (F(4x4, 3x3),
+ * a row or a 1-D tile: s = 1), results in r.  4 points (F(2x2, 3x3)): 0,
+ * +-1 and infinity; 6 points (F(4x4, 3x3),
  * F(4, 3), F(2, 5)): 0, +-1, +-2 and infinity (Lavin & Gray's matrices);
  * 8 points (F(4x4, 5x5), F(2, 7)): also +-1/2 (the rows of +p and -p share
  * their even and odd halves).  The matrices wino_mats builds, written out:
- * B^T d (alpha rows) and A^T m (4 or 2 rows). */
+ * B^T d (alpha rows) and A^T m (4 or 2 rows; the sign of a row of B^T is
+ * that of wino_mats, which G's row matches). */
 #define FR_WINO_POINTS(T, SFX, ATTR)                                                                                  \
+    ATTR static inline void bt4_##SFX(const T *d, int s, T *r) {                                                      \
+        r[0] = d[2 * s] - d[0];                                                                                       \
+        r[1] = d[s] + d[2 * s];                                                                                       \
+        r[2] = d[2 * s] - d[s];                                                                                       \
+        r[3] = d[3 * s] - d[s];                                                                                       \
+    }                                                                                                                 \
+    ATTR static inline void at42_##SFX(const T *q, int s, T *r) {                                                     \
+        r[0] = q[0] + q[s] + q[2 * s];                                                                                \
+        r[1] = q[s] - q[2 * s] + q[3 * s];                                                                            \
+    }                                                                                                                 \
     ATTR static inline void bt6_##SFX(const T *d, int s, T *r) {                                                      \
         T d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];                           \
         r[0] = 4.f * d0 - 5.f * d2 + d4;                                                                              \
@@ -209,6 +225,7 @@ static inline float bias1(const fr_wino *w, int64_t o) {
         PRE                                                                                                           \
         FR_WINO##D##_OUT(float, 1, ld1, st1, bias1, act1, A, M, AT##_1)                                               \
     }
+FR_WINO_FNS(2, f2x2_3x3, 4, 2, bt4, at42, )
 FR_WINO_FNS(2, f4x4_3x3, 6, 4, bt6, at64, )
 FR_WINO_FNS(2, f4x4_5x5, 8, 4, bt8, at84, )
 FR_WINO_FNS(1, f4_3, 6, 4, bt6, at64, FR_WINO1_PRE)
@@ -260,8 +277,8 @@ static void wino_thread(void *arg, int ithr, int team) {
             w->in(w, p, v + (size_t)t * (size_t)cin, (size_t)(nt * cin));
         }
         for (size_t xi = 0; xi < pts; xi++)
-            dnnl_sgemm('N', 'N', nt, cout, cin, 1.f, v + xi * (size_t)(nt * cin), cin,
-                       w->u + xi * (size_t)(cin * cout), cout, 0.f, m + xi * (size_t)(nt * cout), cout);
+            fr_dn_gemm_packed(w->simd, nt, cout, cin, v + xi * (size_t)(nt * cin),
+                              w->u + xi * (size_t)((cout + 15) / 16 * 16 * cin), m + xi * (size_t)(nt * cout));
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
             tile_pos(w, t0 + t, &n, &ty, &tx);
@@ -324,6 +341,17 @@ typedef struct {
     int m, r, dims;
 } wino_weights;
 
+/* Row c of U[xi] (cout values) into the packed U: per point, panels of 16
+ * output channels [panel][cin][16], zero past cout (fr_dn_gemm_packed). */
+static void put_row(float *u, int xi, int64_t c, int64_t cin, int64_t cout, const float *row) {
+    int64_t panels = (cout + 15) / 16;
+    for (int64_t p = 0; p < panels; p++) {
+        float *dst = u + (((size_t)xi * (size_t)panels + (size_t)p) * (size_t)cin + (size_t)c) * 16;
+        int64_t n = cout - p * 16 < 16 ? cout - p * 16 : 16;
+        for (int64_t j = 0; j < 16; j++) dst[j] = j < n ? row[p * 16 + j] : 0.f;
+    }
+}
+
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     const wino_weights *ww = ctx;
     int r = ww->r, a = ww->m + r - 1;
@@ -338,11 +366,12 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     int taps = r * taps2;
     /* the HWIO weights of one input channel (taps x cout), scaled by a
      * folded batch norm, read straight from the plan or the file's
-     * (unaligned) bytes; 2-D: t[i][k'][o] per input channel */
+     * (unaligned) bytes; t[i][k'][o] per input channel */
     float *g = malloc(sizeof(float) * (size_t)taps * (size_t)cout);
-    float *t = ww->dims == 2 ? malloc(sizeof(float) * (size_t)a * (size_t)r * (size_t)cout) : NULL;
-    if (!g || (ww->dims == 2 && !t)) {
-        free(g), free(t);
+    float *t = malloc(sizeof(float) * (size_t)a * (size_t)taps2 * (size_t)cout);
+    float *row = malloc(sizeof(float) * (size_t)cout);
+    if (!g || !t || !row) {
+        free(g), free(t), free(row);
         return FROST_E_NO_MEMORY;
     }
     float *u = buf;
@@ -352,8 +381,7 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         /* t[i][k'][o] = sum_k G[i][k] g[k][k'][o], then U[i][j] = t[i] G[j]^T (2-D) or t[i][0] (1-D) */
         for (int i = 0; i < a; i++)
             for (int kk = 0; kk < taps2; kk++) {
-                float *tp = ww->dims == 2 ? t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout
-                                          : u + ((size_t)i * (size_t)cin + (size_t)c) * (size_t)cout;
+                float *tp = t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
                 for (int k = 0; k < r; k++) {
                     const float *gp = g + (size_t)(k * taps2 + kk) * (size_t)cout;
@@ -362,19 +390,23 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
                         for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
                 }
             }
-        if (ww->dims == 1) continue;
+        if (ww->dims == 1) {
+            for (int i = 0; i < a; i++) put_row(u, i, c, cin, cout, t + (size_t)i * (size_t)cout);
+            continue;
+        }
         for (int i = 0; i < a; i++)
             for (int j = 0; j < a; j++) {
-                float *up = u + ((size_t)(i * a + j) * (size_t)cin + (size_t)c) * (size_t)cout;
-                for (int64_t o = 0; o < cout; o++) up[o] = 0.f;
+                for (int64_t o = 0; o < cout; o++) row[o] = 0.f;
                 for (int kk = 0; kk < r; kk++) {
                     const float *tp = t + ((size_t)i * (size_t)r + (size_t)kk) * (size_t)cout;
                     float gk = G[j][kk];
                     if (gk != 0.f)
-                        for (int64_t o = 0; o < cout; o++) up[o] += gk * tp[o];
+                        for (int64_t o = 0; o < cout; o++) row[o] += gk * tp[o];
                 }
+                put_row(u, i * a + j, c, cin, cout, row);
             }
     }
+    free(row);
     free(t);
     free(g);
     return FROST_OK;
@@ -394,11 +426,18 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
  * (4 outputs per 6x6 tile) had tied or made 1.5x.  F(6x6, 3x3) (the same
  * 8x8 transforms) was measured against F(4x4, 3x3) on Inception's 3x3
  * layers: no clear gain at batch 1, 0.86-0.95x the time on the large maps
- * at batch 16, 1.6x on 8x8 maps (most of a 12x12 tile cover is waste). */
+ * at batch 16, 1.6x on 8x8 maps (most of a 12x12 tile cover is waste).
+ * F(2x2, 3x3) (the default) against the indirect GEMM, in the network
+ * (Inception v3, interleaved A/B, batch 1 / 16): 1.6x / 1.35x on 73x73
+ * 80->192, 1.4-1.6x / 1.2-1.4x on the 35x35 64/96-channel layers, 1.07x /
+ * 1.07x on 147x147 32->64; 8x8 448->384: 0.72x at batch 1 (16 tiles: its
+ * 16/9 weights, cold in the network, dominate; 1.4x alone, warm) and 1.9x
+ * at batch 16; against oneDNN on 147x147 32->32: 0.92x (0.9x alone at
+ * batch 1 and 2).  Hence from 64 tiles, 32 channels in and 64 out. */
 int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
     int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
-    int64_t min_c = 32;
-    return tiles >= 16 && cin >= min_c && cout >= min_c;
+    if (m == 2) return r == 3 && tiles >= 64 && cin >= 32 && cout >= 64;
+    return tiles >= 16 && cin >= 32 && cout >= 32;
 }
 
 /* 1-D F(2, 7), F(4, 3), against the indirect GEMM (bench/conv_layers.py,
@@ -423,16 +462,17 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     if (!fr_simd_act_ok(c->act)) return FROST_OK;
     if (c->residual >= 0 && plan->values[c->residual].count != y->count) return FROST_OK;
     int64_t n = x->dims[0], oh = y->dims[1], ow = y->dims[2];
-    /* 2-D: 3x3 -> F(4x4, 3x3), 5x5 -> F(4x4, 5x5); 1-D: 1 x r or r x 1 with
-     * r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
+    /* 2-D: 3x3 -> F(2x2, 3x3) or F(4x4, 3x3), 5x5 -> F(4x4, 5x5); 1-D:
+     * 1 x r or r x 1 with r = 3 -> F(4, 3), 5 -> F(2, 5), 7 -> F(2, 7) */
     int axis, r, m;
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
-        if (!b->st->cfg.winograd) return FROST_OK; /* 2-D: --winograd only (rounding up to ~1e-4) */
-        axis = 0, r = c->kh, m = 4;
+        /* by default F(2x2, 3x3) (within FP32's 1e-4); --winograd: F(4x4, r x r) */
+        axis = 0, r = c->kh, m = b->st->cfg.winograd ? 4 : 2;
+        if (m == 2 && r != 3) return FROST_OK;
         if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) return FROST_OK;
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
-        /* by default (winograd_1d) only F(2, 7) and F(2, 5), whose weights
+        /* by default only F(2, 7) and F(2, 5), whose weights
          * take 8/7 and 6/5 of the direct ones (F(4, 3): 2x) */
         if (!b->st->cfg.winograd && r == 3) return FROST_OK;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
@@ -448,7 +488,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
      * folded batch-norm scale, wino_fill): once per model, shared by the
      * plans of all batch sizes. */
     dnnl_memory_desc_t umd;
-    int64_t ud[3] = {pts, c->cin, c->cout};
+    int64_t ud[3] = {pts, c->cin, (c->cout + 15) / 16 * 16};
     fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
     wino_weights ww = {c, m, r, axis ? 1 : 2};
     const void *u = NULL;
@@ -461,6 +501,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
     int simd = fr_simd_ok() && !b->st->cfg.portable;
+    w->simd = simd;
     if (axis && r == 3) {
         w->in = simd ? in1_f4_3_v8 : in1_f4_3_1;
         w->out = simd ? out1_f4_3_v8 : out1_f4_3_1;
@@ -473,6 +514,9 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     } else if (r == 5) {
         w->in = simd ? in2_f4x4_5x5_v8 : in2_f4x4_5x5_1;
         w->out = simd ? out2_f4x4_5x5_v8 : out2_f4x4_5x5_1;
+    } else if (m == 2) {
+        w->in = simd ? in2_f2x2_3x3_v8 : in2_f2x2_3x3_1;
+        w->out = simd ? out2_f2x2_3x3_v8 : out2_f2x2_3x3_1;
     } else {
         w->in = simd ? in2_f4x4_3x3_v8 : in2_f4x4_3x3_1;
         w->out = simd ? out2_f4x4_3x3_v8 : out2_f4x4_3x3_1;
@@ -498,11 +542,10 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
     n_chunks = (n_chunks + threads - 1) / threads * threads;
     if (n_chunks > w->tiles) n_chunks = w->tiles;
     w->chunk = (w->tiles + n_chunks - 1) / n_chunks;
+    if (w->chunk > 6) w->chunk = (w->chunk + 5) / 6 * 6; /* whole 6-row tiles of the products */
     w->scratch = sizeof(float) * ((size_t)(w->cin + 15) / 16 * 16 +
                                   (size_t)pts * (size_t)w->chunk * (size_t)(w->cin + w->cout) + 16);
     w->scratch = (w->scratch + 63) / 64 * 64;
-    size_t cursor = 0;
-    size_t off = fr_dn_temp(b, w->scratch * (size_t)threads, &cursor);
 
     char kernel[40];
     if (axis == 1)
@@ -511,5 +554,5 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
         snprintf(kernel, sizeof(kernel), "frost:winograd_f%d_1x%d", m, r);
     else
         snprintf(kernel, sizeof(kernel), "frost:winograd_f%dx%d_%dx%d", m, m, r, r);
-    return fr_dn_add_conv_custom(b, wino_run, w, off, w->scratch * (size_t)threads, kernel);
+    return fr_dn_add_conv_custom(b, wino_run, w, w->scratch * (size_t)threads, kernel);
 }

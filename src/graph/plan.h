@@ -289,6 +289,11 @@ typedef struct fr_plan {
     size_t arena_bytes; /* size of the activation arena (multiple of FR_ARENA_ALIGN) */
 } fr_plan;
 
+/* The FR_ARENA_ALIGN-aligned byte offset of `bytes` bytes of the arena that
+ * no value live at step `step` occupies (the smallest such gap), where a
+ * step can keep temporaries; SIZE_MAX if there is none (or out of memory). */
+size_t fr_plan_arena_gap(const fr_plan *plan, int step, size_t bytes);
+
 /* Helpers for backends and kernels. */
 static inline float *fr_value_ptr(const fr_plan *plan, void *arena, int id) {
     const fr_value *v = &plan->values[id];

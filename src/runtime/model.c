@@ -295,7 +295,7 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->cfg.threads = opt->threads ? opt->threads : (ncpu > 0 ? (int)ncpu : 1);
     m->cfg.precision = opt->precision;
     m->cfg.winograd = opt->winograd && !opt->no_winograd;
-    m->cfg.winograd_1d = !opt->no_winograd && !opt->onednn_only;
+    m->cfg.winograd_default = !opt->no_winograd && !opt->onednn_only;
     m->cfg.own_kernels = !opt->onednn_only;
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
