@@ -20,6 +20,9 @@
 #ifdef FROST_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 
+#include "backend/dnnl_internal.h"
+#include "backend/dnnl_simd.h"
+
 #define MAXV 16
 #define MAXS 4
 
@@ -702,12 +705,51 @@ static void arena_gap_test(void) {
     CHECK(fr_plan_arena_gap(&p, 4, 64) == SIZE_MAX && fr_plan_arena_gap(&p, -1, 64) == SIZE_MAX);
 }
 
+/* fr_dn_gemm_packed (the Winograd kernels' products) against a plain
+ * triple loop in double: row counts around the 6-row tile, column counts
+ * around the 16-column panels (zero padding past n), AVX2 and portable. */
+static float unif(uint32_t *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+static void gemm_packed_test(void) {
+    static const int ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {16, 17, 40, 96}, ks[] = {1, 3, 35, 160};
+    uint32_t seed = 5;
+    for (int simd = 0; simd <= (fr_simd_ok() != 0); simd++)
+        for (size_t im = 0; im < sizeof ms / sizeof *ms; im++)
+            for (size_t in = 0; in < sizeof ns / sizeof *ns; in++)
+                for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++) {
+                    int m = ms[im], n = ns[in], k = ks[ik], panels = (n + 15) / 16;
+                    float *a = malloc(sizeof(float) * (size_t)(m * k)), *b = malloc(sizeof(float) * (size_t)(k * n));
+                    float *bp = calloc((size_t)(panels * k * 16), sizeof(float));
+                    float *c = malloc(sizeof(float) * (size_t)(m * n));
+                    for (int i = 0; i < m * k; i++) a[i] = unif(&seed);
+                    for (int i = 0; i < k * n; i++) b[i] = unif(&seed);
+                    for (int kk = 0; kk < k; kk++) /* [panel][k][16] */
+                        for (int j = 0; j < n; j++)
+                            bp[((size_t)(j / 16) * (size_t)k + (size_t)kk) * 16 + (size_t)(j % 16)] = b[kk * n + j];
+                    fr_dn_gemm_packed(simd, m, n, k, a, bp, c);
+                    double worst = 0;
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double want = 0;
+                            for (int kk = 0; kk < k; kk++) want += (double)a[i * k + kk] * b[kk * n + j];
+                            double d = fabs(c[i * n + j] - want) / (fabs(want) > 1 ? fabs(want) : 1);
+                            if (d > worst) worst = d;
+                        }
+                    CHECK_MSG(worst <= 1e-5, "gemm_packed simd %d m %d n %d k %d: %g", simd, m, n, k, worst);
+                    free(a), free(b), free(bp), free(c);
+                }
+}
+
 int main(void) {
     if (!fr_backend_onednn()) {
         fprintf(stderr, "oneDNN backend unavailable\n");
         return 77;
     }
     arena_gap_test();
+    gemm_packed_test();
     for (size_t i = 0; i < sizeof(conv_cases) / sizeof(conv_cases[0]); i++)
         conv_test(&conv_cases[i], cfg_fp32(), 1e-4, 1, 100 + (uint32_t)i);
 
