@@ -341,6 +341,12 @@ typedef struct {
     int m, r, dims;
 } wino_weights;
 
+/* y += a x (a zero: nothing) */
+static void axpy(float *restrict y, const float *restrict x, float a, int64_t n) {
+    if (a != 0.f)
+        for (int64_t o = 0; o < n; o++) y[o] += a * x[o];
+}
+
 /* Row c of U[xi] (cout values) into the packed U: per point, panels of 16
  * output channels [panel][cin][16], zero past cout (fr_dn_gemm_packed). */
 static void put_row(float *u, int xi, int64_t c, int64_t cin, int64_t cout, const float *row) {
@@ -383,12 +389,7 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
             for (int kk = 0; kk < taps2; kk++) {
                 float *tp = t + ((size_t)i * (size_t)taps2 + (size_t)kk) * (size_t)cout;
                 for (int64_t o = 0; o < cout; o++) tp[o] = 0.f;
-                for (int k = 0; k < r; k++) {
-                    const float *gp = g + (size_t)(k * taps2 + kk) * (size_t)cout;
-                    float gk = G[i][k];
-                    if (gk != 0.f)
-                        for (int64_t o = 0; o < cout; o++) tp[o] += gk * gp[o];
-                }
+                for (int k = 0; k < r; k++) axpy(tp, g + (size_t)(k * taps2 + kk) * (size_t)cout, G[i][k], cout);
             }
         if (ww->dims == 1) {
             for (int i = 0; i < a; i++) put_row(u, i, c, cin, cout, t + (size_t)i * (size_t)cout);
@@ -397,12 +398,8 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         for (int i = 0; i < a; i++)
             for (int j = 0; j < a; j++) {
                 for (int64_t o = 0; o < cout; o++) row[o] = 0.f;
-                for (int kk = 0; kk < r; kk++) {
-                    const float *tp = t + ((size_t)i * (size_t)r + (size_t)kk) * (size_t)cout;
-                    float gk = G[j][kk];
-                    if (gk != 0.f)
-                        for (int64_t o = 0; o < cout; o++) row[o] += gk * tp[o];
-                }
+                for (int kk = 0; kk < r; kk++)
+                    axpy(row, t + ((size_t)i * (size_t)r + (size_t)kk) * (size_t)cout, G[j][kk], cout);
                 put_row(u, i * a + j, c, cin, cout, row);
             }
     }
