@@ -707,16 +707,12 @@ static void arena_gap_test(void) {
 
 /* fr_dn_gemm_packed (the Winograd kernels' products) against a plain
  * triple loop in double: row counts around the 6-row tile, column counts
- * around the 16-column panels (zero padding past n), AVX2 and portable. */
-static float unif(uint32_t *s) {
-    *s = *s * 1664525u + 1013904223u;
-    return (float)(*s >> 8) / (float)(1u << 23) - 1.0f;
-}
-
+ * around the 16-column panels (zero padding past n), AVX2 and portable;
+ * fr_dn_gemm_pack_row against the layout written out. */
 static void gemm_packed_test(void) {
     static const int ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {16, 17, 40, 96}, ks[] = {1, 3, 35, 160};
     uint32_t seed = 5;
-    for (int simd = 0; simd <= (fr_simd_ok() != 0); simd++)
+    for (int simd = 0; simd <= fr_dn_gemm_simd(0); simd++)
         for (size_t im = 0; im < sizeof ms / sizeof *ms; im++)
             for (size_t in = 0; in < sizeof ns / sizeof *ns; in++)
                 for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++) {
@@ -724,11 +720,17 @@ static void gemm_packed_test(void) {
                     float *a = malloc(sizeof(float) * (size_t)(m * k)), *b = malloc(sizeof(float) * (size_t)(k * n));
                     float *bp = calloc((size_t)(panels * k * 16), sizeof(float));
                     float *c = malloc(sizeof(float) * (size_t)(m * n));
-                    for (int i = 0; i < m * k; i++) a[i] = unif(&seed);
-                    for (int i = 0; i < k * n; i++) b[i] = unif(&seed);
-                    for (int kk = 0; kk < k; kk++) /* [panel][k][16] */
+                    for (int i = 0; i < m * k; i++) a[i] = rnd(&seed);
+                    for (int i = 0; i < k * n; i++) b[i] = rnd(&seed);
+                    for (int kk = 0; kk < k; kk++) /* [panel][k][16], as the kernels pack it */
                         for (int j = 0; j < n; j++)
                             bp[((size_t)(j / 16) * (size_t)k + (size_t)kk) * 16 + (size_t)(j % 16)] = b[kk * n + j];
+                    float *bq = malloc(sizeof(float) * fr_dn_gemm_packed_floats(k, n));
+                    for (int kk = 0; kk < k; kk++) fr_dn_gemm_pack_row(bq, k, n, kk, b + kk * n);
+                    CHECK_MSG(fr_dn_gemm_packed_floats(k, n) == (size_t)(panels * k * 16) &&
+                                  !memcmp(bq, bp, sizeof(float) * (size_t)(panels * k * 16)),
+                              "gemm_pack_row n %d k %d", n, k);
+                    free(bq);
                     fr_dn_gemm_packed(simd, m, n, k, a, bp, c);
                     double worst = 0;
                     for (int i = 0; i < m; i++)

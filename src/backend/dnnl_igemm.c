@@ -150,6 +150,28 @@ static void tile_1(const fr_igemm *g, const ig_seg *seg, int n, const float *w, 
         }
 }
 
+int fr_dn_gemm_simd(int portable) {
+#if FR_IG_AVX2
+    __builtin_cpu_init();
+    return !portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    (void)portable;
+    return 0;
+#endif
+}
+
+size_t fr_dn_gemm_packed_floats(int64_t k, int64_t n) {
+    return (size_t)((n + IG_NR - 1) / IG_NR) * IG_NR * (size_t)k;
+}
+
+void fr_dn_gemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float *src) {
+    for (int64_t p = 0; p * IG_NR < n; p++) {
+        float *dst = bp + ((size_t)p * (size_t)k + (size_t)row) * IG_NR;
+        int64_t cols = n - p * IG_NR < IG_NR ? n - p * IG_NR : IG_NR;
+        for (int64_t j = 0; j < IG_NR; j++) dst[j] = j < cols ? src[p * IG_NR + j] : 0.f;
+    }
+}
+
 void fr_dn_gemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c) {
     fr_igemm g = {.cout = n, .act = FR_ACT_NONE, .tile = tile_1};
 #if FR_IG_AVX2
@@ -345,8 +367,7 @@ frost_status fr_dn_build_igemm(fr_dn_build *b) {
                     .bias = bias, .zero = zero, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0,
                     .tile = tile_1};
 #if FR_IG_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !b->st->cfg.portable) g->tile = tile_avx2;
+    if (fr_dn_gemm_simd(b->st->cfg.portable)) g->tile = tile_avx2;
 #endif
     g->ind_bytes = (sizeof(ig_seg) * (size_t)IG_GROUP * (size_t)taps + 63) / 64 * 64;
     int threads = b->st->cfg.threads;

@@ -212,10 +212,14 @@ int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines,
  * choice is that kernel. */
 frost_status fr_dn_build_igemm(fr_dn_build *b);
 /* C (m x n, rows n floats apart) = A (m x k, rows k apart) * B, on the
- * calling thread with the indirect GEMM's 6 x 16 tile (simd: its AVX2 form);
- * B packed as that kernel's weights: panels of 16 columns, [ceil(n / 16)][k][16],
- * zero past n. */
+ * calling thread with the indirect GEMM's 6 x 16 tile (simd: its AVX2 + FMA
+ * form, where fr_dn_gemm_simd says so); B packed as that kernel's weights:
+ * panels of 16 columns, [ceil(n / 16)][k][16], zero past n
+ * (fr_dn_gemm_packed_floats of them, rows written by fr_dn_gemm_pack_row). */
 void fr_dn_gemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
+int fr_dn_gemm_simd(int portable);
+size_t fr_dn_gemm_packed_floats(int64_t k, int64_t n);
+void fr_dn_gemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float *src);
 int fr_dn_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
 
 /* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's

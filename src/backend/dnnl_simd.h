@@ -16,7 +16,7 @@
 #define FR_SIMD_TARGET __attribute__((target("avx2")))
 static inline int fr_simd_ok(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2") != 0;
 }
 #else
 #define FR_SIMD_TARGET

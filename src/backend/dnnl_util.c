@@ -100,20 +100,17 @@ frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx
     fr_dn_md_nhwc(&ymd, y->dims[0], y->dims[3], y->dims[1], y->dims[2], dnnl_f32);
     int64_t tb = (int64_t)temp_bytes;
     fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
+    /* the temporaries where the arena is free during the step (no memory of
+     * their own: the Winograd kernels' scratch takes ~1 MB per thread) */
+    fr_dn_bind tbind = FR_DN_ARENA;
+    size_t toff = fr_plan_arena_gap(b->plan, (int)(s - b->plan->steps), temp_bytes), cursor = 0;
+    if (toff == SIZE_MAX) tbind = FR_DN_TEMP, toff = fr_dn_temp(b, temp_bytes, &cursor);
     fr_dn_arg args[4] = {
         {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
         {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
-        {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_ARENA, .value = -1, .offset = 0, .md = tmd},
+        {.arg = DNNL_ARG_SCRATCHPAD, .bind = tbind, .value = -1, .offset = toff, .md = tmd},
         {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
     };
-    /* the temporaries where the arena is free during the step (no memory of
-     * their own: the Winograd kernels' scratch takes ~1 MB per thread) */
-    args[2].offset = fr_plan_arena_gap(b->plan, (int)(s - b->plan->steps), temp_bytes);
-    if (args[2].offset == SIZE_MAX) {
-        size_t cursor = 0;
-        args[2].bind = FR_DN_TEMP;
-        args[2].offset = fr_dn_temp(b, temp_bytes, &cursor);
-    }
     frost_status st = fr_dn_add_custom(b, fn, ctx, args, c->residual >= 0 ? 4 : 3, kernel);
     if (st == FROST_OK) b->out->own_weights = 1;
     return st;

@@ -50,7 +50,7 @@ struct fr_wino {
     int64_t chunk;         /* tiles per chunk */
     size_t scratch;        /* bytes per thread */
     const float *u;        /* [pts][ceil(cout / 16)][cin][16] (fr_dn_gemm_packed) */
-    int simd;              /* AVX2 transforms and products */
+    int gemm_simd;         /* the products' AVX2 + FMA tile (fr_dn_gemm_simd) */
     const float *bias;     /* [cout] or NULL */
     fr_act act;
     float alpha;
@@ -277,8 +277,8 @@ static void wino_thread(void *arg, int ithr, int team) {
             w->in(w, p, v + (size_t)t * (size_t)cin, (size_t)(nt * cin));
         }
         for (size_t xi = 0; xi < pts; xi++)
-            fr_dn_gemm_packed(w->simd, nt, cout, cin, v + xi * (size_t)(nt * cin),
-                              w->u + xi * (size_t)((cout + 15) / 16 * 16 * cin), m + xi * (size_t)(nt * cout));
+            fr_dn_gemm_packed(w->gemm_simd, nt, cout, cin, v + xi * (size_t)(nt * cin),
+                              w->u + xi * fr_dn_gemm_packed_floats(cin, cout), m + xi * (size_t)(nt * cout));
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
             tile_pos(w, t0 + t, &n, &ty, &tx);
@@ -347,17 +347,6 @@ static void axpy(float *restrict y, const float *restrict x, float a, int64_t n)
         for (int64_t o = 0; o < n; o++) y[o] += a * x[o];
 }
 
-/* Row c of U[xi] (cout values) into the packed U: per point, panels of 16
- * output channels [panel][cin][16], zero past cout (fr_dn_gemm_packed). */
-static void put_row(float *u, int xi, int64_t c, int64_t cin, int64_t cout, const float *row) {
-    int64_t panels = (cout + 15) / 16;
-    for (int64_t p = 0; p < panels; p++) {
-        float *dst = u + (((size_t)xi * (size_t)panels + (size_t)p) * (size_t)cin + (size_t)c) * 16;
-        int64_t n = cout - p * 16 < 16 ? cout - p * 16 : 16;
-        for (int64_t j = 0; j < 16; j++) dst[j] = j < n ? row[p * 16 + j] : 0.f;
-    }
-}
-
 static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
     const wino_weights *ww = ctx;
     int r = ww->r, a = ww->m + r - 1;
@@ -380,7 +369,8 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
         free(g), free(t), free(row);
         return FROST_E_NO_MEMORY;
     }
-    float *u = buf;
+    float *u = buf; /* per point, packed for fr_dn_gemm_packed */
+    size_t upt = fr_dn_gemm_packed_floats(cin, cout);
     for (int64_t c = 0; c < cin; c++) {
         for (int tap = 0; tap < taps; tap++)
             fr_dn_conv_weights_row(ww->c, tap * cin + c, 0, cout, g + (size_t)tap * (size_t)cout);
@@ -392,7 +382,8 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
                 for (int k = 0; k < r; k++) axpy(tp, g + (size_t)(k * taps2 + kk) * (size_t)cout, G[i][k], cout);
             }
         if (ww->dims == 1) {
-            for (int i = 0; i < a; i++) put_row(u, i, c, cin, cout, t + (size_t)i * (size_t)cout);
+            for (int i = 0; i < a; i++)
+                fr_dn_gemm_pack_row(u + (size_t)i * upt, cin, cout, c, t + (size_t)i * (size_t)cout);
             continue;
         }
         for (int i = 0; i < a; i++)
@@ -400,7 +391,7 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
                 for (int64_t o = 0; o < cout; o++) row[o] = 0.f;
                 for (int kk = 0; kk < r; kk++)
                     axpy(row, t + ((size_t)i * (size_t)r + (size_t)kk) * (size_t)cout, G[j][kk], cout);
-                put_row(u, i * a + j, c, cin, cout, row);
+                fr_dn_gemm_pack_row(u + (size_t)(i * a + j) * upt, cin, cout, c, row);
             }
     }
     free(row);
@@ -485,8 +476,8 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
      * folded batch-norm scale, wino_fill): once per model, shared by the
      * plans of all batch sizes. */
     dnnl_memory_desc_t umd;
-    int64_t ud[3] = {pts, c->cin, (c->cout + 15) / 16 * 16};
-    fr_dn_md_plain(&umd, 3, ud, dnnl_f32);
+    int64_t ud[2] = {pts, (int64_t)fr_dn_gemm_packed_floats(c->cin, c->cout)};
+    fr_dn_md_plain(&umd, 2, ud, dnnl_f32);
     wino_weights ww = {c, m, r, axis ? 1 : 2};
     const void *u = NULL;
     frost_status st = fr_dn_const_make(b, &umd, wino_fill, &ww, &u);
@@ -498,7 +489,7 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
                    .cout = c->cout, .oh = oh, .ow = ow, .pad_top = c->pad_top, .pad_left = c->pad_left, .u = u,
                    .bias = c->bias, .act = c->act, .alpha = c->alpha, .residual = c->residual >= 0};
     int simd = fr_simd_ok() && !b->st->cfg.portable;
-    w->simd = simd;
+    w->gemm_simd = fr_dn_gemm_simd(b->st->cfg.portable);
     if (axis && r == 3) {
         w->in = simd ? in1_f4_3_v8 : in1_f4_3_1;
         w->out = simd ? out1_f4_3_v8 : out1_f4_3_1;
