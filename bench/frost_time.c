@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
            frost_version(), load_ms, first_ms, rss_load);
     json_str(s.backend ? s.backend : "?");
     printf(", \"steps\": %d, \"flops\": %lld, \"weight_bytes\": %zu, \"arena_bytes\": %zu, \"output\": [", s.steps,
-           (long long)s.flops, s.weight_bytes, s.arena_bytes);
+           (long long)s.flops, s.weight_bytes, frost_context_arena_bytes(ctx));
     size_t per = frost_model_output_size(m, 0);
     for (size_t i = 0; i < per; i++) printf("%s%.9g", i ? ", " : "", y[i]);
     printf("]}\n");

@@ -358,11 +358,13 @@ def main():
         if r["peer"] == "frost" and r["extra"]:
             e = r["extra"]
             pb_bytes = os.path.getsize(files[r["model"]][0])
-            print("%s batch %d: frost backend %s, %s steps, %.2f GFLOP/image, %.1f GFLOP/s, arena %.1f MB, "
-                  "file %.1f MB, peak RSS %.0f MB" % (
+            # the peak RSS target: 1.2 x the file plus the arena (at this batch)
+            bound = 1.2 * pb_bytes / 1e6 + e.get("arena_bytes", 0) / 1e6
+            print("%s batch %d: frost backend %s, %s steps, %.2f GFLOP/image, %.1f GFLOP/s, weights %.1f MB, "
+                  "arena %.1f MB, file %.1f MB, peak RSS %.1f MB = %.3f x (1.2 x file + arena)" % (
                       r["model"], r["batch"], e.get("backend"), e.get("steps"), e.get("flops", 0) / 1e9,
-                      e.get("flops", 0) * r["batch"] / r["median_ms"] / 1e6, e.get("arena_bytes", 0) / 1e6,
-                      pb_bytes / 1e6, r["max_rss_mb"]))
+                      e.get("flops", 0) * r["batch"] / r["median_ms"] / 1e6, e.get("weight_bytes", 0) / 1e6,
+                      e.get("arena_bytes", 0) / 1e6, pb_bytes / 1e6, r["max_rss_mb"], r["max_rss_mb"] / bound))
     for k, v in sorted(missing.items()):
         print("missing peer %s: %s" % (k, v))
     if args.json:

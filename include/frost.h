@@ -262,7 +262,10 @@ typedef struct frost_model_stats {
     int steps;             /**< kernels executed per run */
     int64_t params;        /**< parameters of the compiled model */
     int64_t flops;         /**< multiply-adds x2 per batch item */
-    size_t weight_bytes;   /**< bytes of weights held by the compiled model */
+    size_t weight_bytes;   /**< bytes of weights and other constants the model holds now, in its kernels'
+                                layouts (Winograd-transformed weights take more than `params` x 4), over
+                                every batch size compiled so far; weights read in place from the model
+                                file are not counted */
     size_t arena_bytes;    /**< activation arena of one context at batch 1 */
     const char *backend;   /**< "reference" or "onednn" */
 } frost_model_stats;
@@ -294,6 +297,11 @@ FROST_API frost_status frost_context_run(frost_context *context, int batch, cons
  *  run at a new batch size does the same by itself.  FROST_E_LIMIT when batch
  *  is outside 1..max_batch. */
 FROST_API frost_status frost_context_reserve(frost_context *context, int batch);
+
+/** Bytes of activation arena this context holds: one arena per batch size
+ *  it has run or reserved (frost_model_stats.arena_bytes is batch 1's).
+ *  0 for NULL or a context that has not run yet. */
+FROST_API size_t frost_context_arena_bytes(const frost_context *context);
 
 /** Shorthand for a model with one input and one output. */
 FROST_API frost_status frost_context_run1(frost_context *context, int batch, const float *input, float *output);

@@ -79,6 +79,22 @@ static float rnd(uint32_t *s) {
     return (float)(*s >> 8) / (float)(1u << 23) - 1.0f;
 }
 
+/* x [-1, h, h, c] -> Conv2D (kh x kw, SAME, stride 1, HWIO weights k, c -> c)
+ * -> Relu "y", loaded (NULL on failure); w keeps the bytes. */
+static frost_graph *conv_relu_graph(fr_gdw *w, int h, int c, int kh, int kw, const float *k) {
+    fr_gdw_placeholder(w, "x", 4, D(-1, h, h, c));
+    fr_gdw_const_f(w, "k", 4, D(kh, kw, c, c), k);
+    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k"));
+    fr_gdw_attr_str(w, "padding", "SAME");
+    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    fr_gdw_node(w, "y", "Relu", IN("conv"));
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    frost_graph *g = NULL;
+    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    return g;
+}
+
 /* The Winograd options reach the kernels: a 1x7 convolution (64->64 on
  * 17x17, the shape of Inception v3's) runs frost's 1-D F(2, 7) by default
  * where it replaces oneDNN's AVX2 kernel, directly with no_winograd (also
@@ -91,16 +107,7 @@ static void winograd_options(void) {
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
     fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 4, D(-1, H, H, C));
-    fr_gdw_const_f(w, "k", 4, D(1, K, C, C), k);
-    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k"));
-    fr_gdw_attr_str(w, "padding", "SAME");
-    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
-    fr_gdw_node(w, "y", "Relu", IN("conv"));
-    size_t len;
-    const uint8_t *bytes = fr_gdw_finish(w, &len);
-    frost_graph *g = NULL;
-    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    frost_graph *g = conv_relu_graph(w, H, C, 1, K, k);
     if (!g) {
         fr_gdw_free(w);
         return;
@@ -152,6 +159,43 @@ static void winograd_options(void) {
         frost_context_free(c);
         frost_model_free(m);
     }
+    frost_graph_free(g);
+    fr_gdw_free(w);
+}
+
+/* A model holds its weights once, whatever batch sizes run: a 3x3
+ * convolution 64->64 on 8x8 (16 tiles of 2x2 per image: direct at any
+ * batch; 256 at batch 16, where a per-batch choice took Winograd and held
+ * its transformed weights next to the direct ones of batch 1). */
+static void weights_once(void) {
+    enum { H = 8, C = 64, B = 16 };
+    static float k[9 * C * C], in[B * H * H * C], out[B * H * H * C], one[H * H * C];
+    uint32_t seed = 11;
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
+    fr_gdw *w = fr_gdw_new();
+    frost_graph *g = conv_relu_graph(w, H, C, 3, 3, k);
+    frost_model *m = NULL;
+    frost_context *c = NULL;
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = B;
+    o.threads = 2;
+    CHECK(g && frost_model_compile(g, &o, &m, NULL) == FROST_OK && frost_context_create(m, &c, NULL) == FROST_OK);
+    if (c) {
+        frost_model_stats s1, s16;
+        CHECK(frost_context_run1(c, 1, in, one) == FROST_OK && frost_model_get_stats(m, &s1) == FROST_OK);
+        CHECK(frost_context_run1(c, B, in, out) == FROST_OK && frost_model_get_stats(m, &s16) == FROST_OK);
+        CHECK(tu_max_rel_diff(out, one, sizeof one / sizeof *one) <= 1e-5);
+        if (!strcmp(s1.backend, "onednn")) /* the reference backend reads the weights in place */
+            CHECK_MSG(s1.weight_bytes >= (size_t)s1.params * 4 && s1.weight_bytes <= (size_t)s1.params * 4 + 4096,
+                      "%zu bytes for %lld parameters", s1.weight_bytes, (long long)s1.params);
+        CHECK_MSG(s16.weight_bytes == s1.weight_bytes, "batch 1: %zu bytes, then batch %d: %zu", s1.weight_bytes, B,
+                  s16.weight_bytes);
+        CHECK(frost_context_arena_bytes(c) >= (size_t)(B + 1) * sizeof one);
+    }
+    frost_context_free(c);
+    frost_model_free(m);
     frost_graph_free(g);
     fr_gdw_free(w);
 }
@@ -227,9 +271,13 @@ int main(void) {
     /* reserve: builds a batch size's plan without running; bounds as for runs */
     frost_context *cr = NULL;
     CHECK(frost_context_create(m, &cr, NULL) == FROST_OK);
+    CHECK(frost_context_arena_bytes(cr) == 0 && frost_context_arena_bytes(NULL) == 0);
     CHECK(frost_context_reserve(cr, 0) == FROST_E_LIMIT && strstr(frost_context_error(cr), "outside") != NULL);
-    CHECK(frost_context_reserve(cr, 9) == FROST_E_LIMIT);
+    CHECK(frost_context_reserve(cr, 9) == FROST_E_LIMIT && frost_context_arena_bytes(cr) == 0);
+    CHECK(frost_context_reserve(cr, 1) == FROST_OK && frost_context_arena_bytes(cr) == st.arena_bytes);
     CHECK(frost_context_reserve(cr, 3) == FROST_OK && frost_context_error(cr)[0] == 0);
+    /* one arena per batch size: batch 3's holds 3 items' activations */
+    CHECK(frost_context_arena_bytes(cr) > 3 * st.arena_bytes && frost_context_arena_bytes(cr) <= 5 * st.arena_bytes);
     CHECK(frost_context_run1(cr, 3, in, out) == FROST_OK && frost_context_run1(cp, 3, in, ref) == FROST_OK);
     CHECK(tu_max_abs_diff(out, ref, 3 * 3) <= 1e-5);
     CHECK(frost_context_reserve(NULL, 1) == FROST_E_INVALID_ARGUMENT);
@@ -263,5 +311,6 @@ int main(void) {
         frost_model_free(m);
     }
     winograd_options();
+    weights_once();
     return tu_done();
 }

@@ -326,9 +326,10 @@ static const conv_case conv_cases[] = {
 };
 
 /* --winograd: frost's F(4x4, 3x3) and F(4x4, 5x5) where they pay
- * (fr_dn_wino_pays: at least 16 output tiles, 32 channels in and out), and
- * the 1-D F(2, 7), F(4, 3), F(2, 5)
- * from 16 tiles and 32 channels (fr_dn_wino1_pays), on every CPU. */
+ * (fr_dn_wino_pays: at least 16 output tiles per image, 32 channels in and
+ * out), and the 1-D F(2, 7), F(4, 3), F(2, 5) from 16 tiles per image and
+ * 32 channels (fr_dn_wino1_pays), on every CPU.  Per image: the batch size
+ * never changes a layer's kernel (nor so its weights). */
 #define F4 "winograd_f4x4"
 #define F45 "winograd_f4x4_5x5"
 static const conv_case wino_cases[] = {
@@ -337,8 +338,9 @@ static const conv_case wino_cases[] = {
     {"wino VALID 30x26 c32->41 no bias", 1, 30, 26, 32, 41, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_NONE, F4},
     {"wino residual relu6 batch 3 13x13 c43->32", 3, 13, 13, 43, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_RELU6, F4},
     {"wino leaky 35x35 c64->96 (Inception)", 1, 35, 35, 64, 96, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY, F4},
-    {"wino 8x8 c64->48 batch 4 (16 tiles)", 4, 8, 8, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
-    {"wino 8x8 c64->48 batch 3 (12 tiles: direct)", 3, 8, 8, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
+    {"wino 13x13 c64->48 batch 4 (16 tiles)", 4, 13, 13, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F4},
+    {"wino 8x8 c64->48 batch 4 (4 tiles per image: direct)", 4, 8, 8, 64, 48, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0,
+     FR_ACT_RELU, "!" F4},
     {"wino 40x40 c16->64 (16 in: direct)", 1, 40, 40, 16, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!" F4},
     {"wino sigmoid c32->32 (act not fused: direct)", 1, 24, 24, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_SIGMOID,
      "!" F4},
@@ -346,8 +348,10 @@ static const conv_case wino_cases[] = {
     {"wino5 SAME 17x17 c64->96", 1, 17, 17, 64, 96, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F45},
     {"wino5 VALID odd 21x19 c67->64 residual relu6 batch 2", 2, 21, 19, 67, 64, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1,
      FR_ACT_RELU6, F45},
-    {"wino5 SAME 7x7 c64->69 no bias batch 4 (16 tiles)", 4, 7, 7, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, FR_ACT_NONE,
-     F45},
+    {"wino5 SAME 13x13 c64->69 no bias batch 4 (16 tiles)", 4, 13, 13, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0,
+     FR_ACT_NONE, F45},
+    {"wino5 SAME 7x7 c64->69 batch 4 (4 tiles per image: direct)", 4, 7, 7, 64, 69, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0,
+     FR_ACT_NONE, "!wino"},
     {"wino5 SAME 7x7 c64->64 (4 tiles: direct)", 1, 7, 7, 64, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
     {"wino5 35x35 c48->64 leaky (Inception)", 1, 35, 35, 48, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_LEAKY, F45},
     {"wino5 20x20 c24->64 (24 in: direct)", 1, 20, 20, 24, 64, 5, 5, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
@@ -365,7 +369,8 @@ static const conv_case wino_cases[] = {
      FR_ACT_RELU6, "winograd_f2_7x1"},
     {"wino 1x7 VALID 9x20 c40->35 no bias leaky batch 5", 5, 9, 20, 40, 35, 1, 7, 1, 1, 1, 1, 0, 0, 0, 0, FR_ACT_LEAKY,
      "winograd_f2_1x7"},
-    {"wino 1x3 SAME 8x8 c96->80 batch 16 (256 tiles)", 16, 8, 8, 96, 80, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+    {"wino 1x3 SAME 8x8 c96->80 batch 16 (16 tiles per image)", 16, 8, 8, 96, 80, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0,
+     FR_ACT_RELU,
      "winograd_f4_1x3"},
     {"wino 3x1 SAME 8x8 c64->48 (16 tiles)", 1, 8, 8, 64, 48, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_NONE,
      "winograd_f4_3x1"},
@@ -381,20 +386,25 @@ static const conv_case wino_cases[] = {
 };
 
 /* The default F(2x2, 3x3) (fr_dn_wino_pays with m = 2: from 64 tiles of
- * 2x2, 32 channels in and 64 out), within FP32's 1e-4, in place of oneDNN's
- * AVX2 direct kernel only. */
+ * 2x2 per image, 32 channels in and 64 out), within FP32's 1e-4, in place of
+ * oneDNN's AVX2 direct kernel only. */
 #define F22 "winograd_f2x2_3x3"
 static const conv_case wino22_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
     {"F(2x2) SAME 35x35 c64->96 (Inception)", 1, 35, 35, 64, 96, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, F22},
     {"F(2x2) VALID odd 23x21 c35->67 residual relu6 batch 2", 2, 23, 21, 35, 67, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1,
      FR_ACT_RELU6, F22},
-    {"F(2x2) SAME odd 15x13 c48->70 no bias leaky batch 3", 3, 15, 13, 48, 70, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0,
+    {"F(2x2) SAME odd 17x15 c48->70 no bias leaky batch 3", 3, 17, 15, 48, 70, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0,
      FR_ACT_LEAKY, F22},
     {"F(2x2) SAME 73x73 c80->192 (Inception 4a)", 1, 73, 73, 80, 192, 3, 3, 1, 1, 1, 1, 0, 0, 1, 0, FR_ACT_RELU, F22},
-    {"F(2x2) SAME 8x8 c64->64 batch 4 (64 tiles)", 4, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, FR_ACT_NONE, F22},
-    {"F(2x2) SAME 8x8 c64->64 batch 3 (48 tiles: direct)", 3, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
-     "!wino"},
+    {"F(2x2) SAME 16x15 c64->64 residual batch 4 (64 tiles)", 4, 16, 15, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1,
+     FR_ACT_NONE, F22},
+    {"F(2x2) SAME 15x15 c64->64 batch 2 (64 tiles per image)", 2, 15, 15, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0,
+     FR_ACT_RELU, F22},
+    {"F(2x2) SAME 14x15 c64->64 batch 2 (56 tiles per image: direct)", 2, 14, 15, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1,
+     0, FR_ACT_RELU, "!wino"},
+    {"F(2x2) SAME 8x8 c448->384 batch 4 (16 tiles per image: direct)", 4, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 1,
+     0, FR_ACT_RELU, "!wino"},
     {"F(2x2) SAME 8x8 c448->384 (16 tiles: direct)", 1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
     {"F(2x2) SAME 35x35 c32->32 (32 out: direct)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,

@@ -171,6 +171,7 @@ PROTOTYPES = {
     "frost_context_error": (_c_char_p, [_c_void_p]),
     "frost_context_profile": (_c_int, [_c_void_p, _P(_P(OpProfile)), _P(_c_int)]),
     "frost_context_profile_reset": (None, [_c_void_p]),
+    "frost_context_arena_bytes": (_size_t, [_c_void_p]),
     "frost_decode_options_init": (None, [_P(DecodeOptions)]),
     "frost_image_detect": (_c_int, [_c_void_p, _size_t]),
     "frost_image_decode": (_c_int, [_c_void_p, _size_t, _P(DecodeOptions), _P(_P(Image)), _err]),

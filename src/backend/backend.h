@@ -101,6 +101,10 @@ typedef struct fr_backend {
      * config->shared; model_free() after every plan state is released. */
     frost_status (*model_create)(const fr_backend_config *config, void **shared_out, char **error);
     void (*model_free)(void *shared);
+    /* Optional (may be NULL), added for frost_model_stats.weight_bytes: the
+     * bytes of weights the model-wide state holds now (in the backend's own
+     * layouts), over the plans of every batch size prepared so far. */
+    size_t (*model_weight_bytes)(void *shared);
 } fr_backend;
 
 /* The portable reference backend (src/ops): claims nothing, so the runtime

@@ -75,6 +75,16 @@ static void dn_model_free(void *shared) {
     free(sh);
 }
 
+static size_t dn_model_weight_bytes(void *shared) {
+    fr_dn_shared *sh = shared;
+    size_t bytes = 0;
+    if (!sh) return 0;
+    pthread_mutex_lock(&sh->lock);
+    for (int i = 0; i < sh->n_w; i++) bytes += dnnl_memory_desc_get_size(&sh->w[i].md);
+    pthread_mutex_unlock(&sh->lock);
+    return bytes;
+}
+
 static frost_status dn_model_create(const fr_backend_config *config, void **shared_out, char **error) {
     fr_dn_shared *sh = calloc(1, sizeof(*sh));
     *shared_out = NULL;
@@ -288,6 +298,7 @@ static const fr_backend dn_backend = {
     .kernel_name = dn_kernel_name,
     .model_create = dn_model_create,
     .model_free = dn_model_free,
+    .model_weight_bytes = dn_model_weight_bytes,
 };
 
 const fr_backend *fr_backend_onednn(void) {

@@ -199,11 +199,12 @@ void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
  * b->out->n_execs == 0 otherwise. */
 frost_status fr_dn_build_wino(fr_dn_build *b);
 /* Whether F(m x m, r x r) (m = 4 or 2 for r = 3, m = 4 for r = 5) beats
- * direct convolution for a layer of this shape (batch n, output oh x ow). */
-int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+ * direct convolution for a layer of this shape (output oh x ow per image:
+ * the same answer at every batch size, so the plans share the weights). */
+int fr_dn_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 /* The same for the 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r or r x 1 kernel:
  * `lines` lines of `len` outputs along the kernel's axis, per image. */
-int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len);
+int fr_dn_wino1_pays(int r, int64_t cin, int64_t cout, int64_t lines, int64_t len);
 
 /* Dense FP32 convolution as frost's indirect-GEMM kernel (dnnl_igemm.c):
  * built where it applies and fr_dn_igemm_pays says it beats oneDNN's AVX2

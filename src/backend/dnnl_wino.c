@@ -421,9 +421,13 @@ static frost_status wino_fill(fr_dn_build *b, void *buf, const void *ctx) {
  * 1.07x on 147x147 32->64; 8x8 448->384: 0.72x at batch 1 (16 tiles: its
  * 16/9 weights, cold in the network, dominate; 1.4x alone, warm) and 1.9x
  * at batch 16; against oneDNN on 147x147 32->32: 0.92x (0.9x alone at
- * batch 1 and 2).  Hence from 64 tiles, 32 channels in and 64 out. */
-int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
-    int64_t tiles = n * ((oh + m - 1) / m) * ((ow + m - 1) / m);
+ * batch 1 and 2).  Hence from 64 tiles, 32 channels in and 64 out.
+ * The tiles are counted per image: a layer gets the same kernel, and so
+ * the same weights, at every batch size (picked by the batch's tiles, the
+ * 8x8 448->384 layers held both their direct weights, for batch 1, and the
+ * transformed ones, 22 MB more, once batch 16 ran too). */
+int fr_dn_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
+    int64_t tiles = ((oh + m - 1) / m) * ((ow + m - 1) / m);
     if (m == 2) return r == 3 && tiles >= 64 && cin >= 32 && cout >= 64;
     return tiles >= 16 && cin >= 32 && cout >= 32;
 }
@@ -433,10 +437,10 @@ int fr_dn_wino_pays(int m, int r, int64_t n, int64_t cin, int64_t cout, int64_t 
  * batch 1 (153 tiles) and 1.3-1.5x at batch 16; 1.3-1.4x on its 8x8
  * 1x3 / 3x1 ones at batch 1 (16 tiles) and 1.6-1.7x at batch 16.  (With
  * transforms from the matrices and fixed shares of the chunks they made
- * 0.8-1.0x at batch 1.) */
-int fr_dn_wino1_pays(int r, int64_t n, int64_t cin, int64_t cout, int64_t lines, int64_t len) {
+ * 0.8-1.0x at batch 1.)  Per image, as fr_dn_wino_pays. */
+int fr_dn_wino1_pays(int r, int64_t cin, int64_t cout, int64_t lines, int64_t len) {
     int m = r == 3 ? 4 : 2;
-    return n * lines * ((len + m - 1) / m) >= 16 && cin >= 32 && cout >= 32;
+    return lines * ((len + m - 1) / m) >= 16 && cin >= 32 && cout >= 32;
 }
 
 frost_status fr_dn_build_wino(fr_dn_build *b) {
@@ -457,14 +461,14 @@ frost_status fr_dn_build_wino(fr_dn_build *b) {
         /* by default F(2x2, 3x3) (within FP32's 1e-4); --winograd: F(4x4, r x r) */
         axis = 0, r = c->kh, m = b->st->cfg.winograd ? 4 : 2;
         if (m == 2 && r != 3) return FROST_OK;
-        if (!fr_dn_wino_pays(m, r, n, c->cin, c->cout, oh, ow)) return FROST_OK;
+        if (!fr_dn_wino_pays(m, r, c->cin, c->cout, oh, ow)) return FROST_OK;
     } else if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
         /* by default only F(2, 7) and F(2, 5), whose weights
          * take 8/7 and 6/5 of the direct ones (F(4, 3): 2x) */
         if (!b->st->cfg.winograd && r == 3) return FROST_OK;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
-        if (pad_off || !fr_dn_wino1_pays(r, n, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow))
+        if (pad_off || !fr_dn_wino1_pays(r, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow))
             return FROST_OK;
     } else {
         return FROST_OK;

@@ -50,6 +50,8 @@ void fr_compiled_free(fr_compiled *c);
 typedef struct fr_intern fr_intern;
 fr_intern *fr_intern_new(void);
 void fr_intern_free(fr_intern *t);
+/* Bytes of the blocks the table holds. */
+size_t fr_intern_bytes(const fr_intern *t);
 /* Moves the compiled plan's constant blocks into `t`, replacing each with an
  * identical block already there.  Not thread-safe (the model's lock). */
 frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t);

@@ -30,6 +30,12 @@ void fr_intern_free(fr_intern *t) {
     free(t);
 }
 
+size_t fr_intern_bytes(const fr_intern *t) {
+    size_t bytes = 0;
+    for (int i = 0; t && i < t->n; i++) bytes += t->e[i].size;
+    return bytes;
+}
+
 /* Hash of the size and of at most 64 evenly spaced 8-byte words (plus the
  * tail): constant time per block, however large the weights. */
 static uint64_t hash_block(const void *p, size_t n) {

@@ -67,6 +67,15 @@ void frost_context_free(frost_context *c) {
 
 const char *frost_context_error(const frost_context *c) { return c ? c->error : ""; }
 
+size_t frost_context_arena_bytes(const frost_context *c) {
+    size_t bytes = 0;
+    if (!c) return 0;
+    for (int i = 0; i <= c->m->max_batch; i++)
+        if (c->entries[i])
+            bytes += (c->entries[i]->bp->c->plan.arena_bytes + FR_ARENA_ALIGN - 1) / FR_ARENA_ALIGN * FR_ARENA_ALIGN;
+    return bytes;
+}
+
 static frost_status get_entry(frost_context *c, int batch, fr_ctx_batch **out) {
     fr_ctx_batch *e = c->entries[batch];
     if (e) {

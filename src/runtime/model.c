@@ -216,6 +216,11 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         batch_plan_free(p);
         return FROST_E_NO_MEMORY;
     }
+    /* Nothing is read from the file now until a step reading its weights in
+     * place runs, or the next batch size compiles: drop the pages the
+     * compiler read (node definitions, small constants, the ends of pages
+     * around released weights: ~1 MB of Inception v3). */
+    fr_graph_release_range(m->g, m->g->map, m->g->map_len);
     *out = p;
     return FROST_OK;
 }
@@ -339,7 +344,6 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     s->steps = p->n_steps;
     s->params = c->params;
     s->flops = c->flops;
-    s->weight_bytes = (size_t)c->params * sizeof(float);
     s->arena_bytes = p->arena_bytes;
     s->backend = be->name;
     *out = m;
@@ -388,5 +392,13 @@ int frost_model_max_batch(const frost_model *m) { return m ? m->max_batch : 0; }
 frost_status frost_model_get_stats(const frost_model *m, frost_model_stats *out) {
     if (!m || !out) return FROST_E_INVALID_ARGUMENT;
     *out = m->stats;
+    /* the weights held now: the backend's copies and the constants the
+     * plans share, over every batch size compiled so far */
+    frost_model *mm = (frost_model *)(uintptr_t)m;
+    pthread_mutex_lock(&mm->lock);
+    out->weight_bytes = fr_intern_bytes(m->consts);
+    if (m->backend && m->backend->model_weight_bytes && m->cfg.shared)
+        out->weight_bytes += m->backend->model_weight_bytes(m->cfg.shared);
+    pthread_mutex_unlock(&mm->lock);
     return FROST_OK;
 }
