@@ -2,7 +2,7 @@
  *
  *   frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16]
  *              [--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling]
- *              [--output NAME]
+ *              [--output NAME] [--micro-batch N]
  *
  * Speaks the worker protocol of bench/benchlib.py: loads and compiles the
  * model (timed), warms up, prints one JSON "ready" line with the output of
@@ -76,6 +76,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--precision") && i + 1 < argc)
             o.precision = !strcmp(argv[++i], "bf16") ? FROST_PRECISION_BF16 : FROST_PRECISION_FP32;
         else if (!strcmp(a, "--output") && i + 1 < argc) output = argv[++i];
+        else if (!strcmp(a, "--micro-batch") && i + 1 < argc) o.micro_batch = atoi(argv[++i]);
         else if (!strcmp(a, "--winograd")) o.winograd = 1;
         else if (!strcmp(a, "--no-winograd")) o.no_winograd = 1;
         else if (!strcmp(a, "--onednn-only")) o.onednn_only = 1;
@@ -88,7 +89,8 @@ int main(int argc, char **argv) {
         } else if (a[0] != '-') path = a;
         else {
             fprintf(stderr, "usage: frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16] "
-                            "[--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME]\n");
+                            "[--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME] "
+                            "[--micro-batch N]\n");
             return 2;
         }
     }
@@ -133,8 +135,9 @@ int main(int argc, char **argv) {
            "\"rss_after_load_kb\": %ld, \"backend\": ",
            frost_version(), load_ms, first_ms, rss_load);
     json_str(s.backend ? s.backend : "?");
-    printf(", \"steps\": %d, \"flops\": %lld, \"weight_bytes\": %zu, \"arena_bytes\": %zu, \"output\": [", s.steps,
-           (long long)s.flops, s.weight_bytes, frost_context_arena_bytes(ctx));
+    printf(", \"steps\": %d, \"flops\": %lld, \"weight_bytes\": %zu, \"arena_bytes\": %zu, \"micro_batch\": %d, "
+           "\"output\": [",
+           s.steps, (long long)s.flops, s.weight_bytes, frost_context_arena_bytes(ctx), frost_model_micro_batch(m));
     size_t per = frost_model_output_size(m, 0);
     for (size_t i = 0; i < per; i++) printf("%s%.9g", i ? ", " : "", y[i]);
     printf("]}\n");

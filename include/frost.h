@@ -219,6 +219,17 @@ typedef struct frost_options {
      *  run Winograd kernels (F(2x2, 3x3), and 1-D on 1x7 / 7x1 / 1x5 / 5x1);
      *  overrides `winograd`. */
     int no_winograd;
+    /** Items per pass of the network: a run of more items goes through it in
+     *  passes of at most this many (the same results, as every item is
+     *  computed alone; each pass's activations stay in the CPU's cache).
+     *  0: chosen at compile time: passes whose batch-1 arenas fill at most
+     *  half the last-level cache, for networks with fewer than 400 FLOPs
+     *  per byte of their batch-1 arena (MobileNets, not Inception v3),
+     *  else none; < 0: never split.  Only for graphs whose items are
+     *  independent (every activation has the batch as its first
+     *  dimension); compiling fails with FROST_E_INVALID_ARGUMENT when one
+     *  is asked for (> 0) on another graph, and 0 picks none there. */
+    int micro_batch;
 } frost_options;
 
 FROST_API void frost_options_init(frost_options *options);
@@ -250,6 +261,9 @@ FROST_API frost_status frost_model_output_shape(const frost_model *model, int in
 FROST_API size_t frost_model_input_size(const frost_model *model, int index);
 FROST_API size_t frost_model_output_size(const frost_model *model, int index);
 FROST_API int frost_model_max_batch(const frost_model *model);
+/** Items per pass (frost_options.micro_batch as compiled): a run of more
+ *  items is split into passes of at most this many.  0: never split. */
+FROST_API int frost_model_micro_batch(const frost_model *model);
 
 /** What the compiler did, for `frost inspect`. */
 typedef struct frost_model_stats {

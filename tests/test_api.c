@@ -9,6 +9,7 @@
 
 #include "frost.h"
 #include "pb/pbwriter.h"
+#include "runtime/runtime.h"
 #include "testutil.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
@@ -200,6 +201,90 @@ static void weights_once(void) {
     fr_gdw_free(w);
 }
 
+/* Runs split into passes (frost_options.micro_batch): the same results as
+ * one pass, an arena per pass size; refused (and never picked) where the
+ * items of a run are not independent; the automatic choice. */
+static void micro_batches(void) {
+    enum { H = 9, C = 16, B = 5 };
+    static float k[9 * C * C], in[B * H * H * C], whole[B * H * H * C], split[B * H * H * C];
+    uint32_t seed = 13;
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
+    fr_gdw *w = fr_gdw_new();
+    frost_graph *g = conv_relu_graph(w, H, C, 3, 3, k);
+    frost_model *m1 = NULL, *m2 = NULL;
+    frost_context *c1 = NULL, *c2 = NULL;
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = 8;
+    o.micro_batch = -1;
+    CHECK(g && frost_model_compile(g, &o, &m1, NULL) == FROST_OK && frost_model_micro_batch(m1) == 0);
+    o.micro_batch = 2;
+    CHECK(g && frost_model_compile(g, &o, &m2, NULL) == FROST_OK && frost_model_micro_batch(m2) == 2);
+    CHECK(m1 && m2 && frost_context_create(m1, &c1, NULL) == FROST_OK && frost_context_create(m2, &c2, NULL) == FROST_OK);
+    if (c1 && c2) {
+        frost_model_stats st;
+        frost_model_get_stats(m2, &st);
+        CHECK(frost_context_run1(c1, B, in, whole) == FROST_OK && frost_context_run1(c2, B, in, split) == FROST_OK);
+        CHECK(tu_max_rel_diff(split, whole, sizeof whole / sizeof *whole) <= 1e-5);
+        /* passes of 2, 2 and 1: the arenas of batch 2 and 1, not of 5 */
+        CHECK(frost_context_arena_bytes(c2) < frost_context_arena_bytes(c1));
+        CHECK(frost_context_arena_bytes(c2) >= 3 * st.arena_bytes && frost_context_arena_bytes(c2) <= 4 * st.arena_bytes);
+        CHECK(frost_context_run1(c2, 2, in + 3 * H * H * C, split) == FROST_OK);
+        CHECK(tu_max_rel_diff(split, whole + 3 * H * H * C, 2 * H * H * C) <= 1e-5);
+        /* reserve builds the pass sizes only */
+        frost_context *cr = NULL;
+        CHECK(frost_context_create(m2, &cr, NULL) == FROST_OK && frost_context_reserve(cr, 7) == FROST_OK);
+        CHECK(frost_context_arena_bytes(cr) == frost_context_arena_bytes(c2));
+        frost_context_free(cr);
+    }
+    frost_context_free(c1);
+    frost_context_free(c2);
+    frost_model_free(m1);
+    frost_model_free(m2);
+    frost_graph_free(g);
+    fr_gdw_free(w);
+
+    /* y = x + sum of x over the batch: every item depends on all */
+    w = fr_gdw_new();
+    fr_gdw_placeholder(w, "x", 2, D(-1, 8));
+    fr_gdw_const_i32(w, "ax", 1, D(1), (const int32_t[]){0});
+    fr_gdw_node(w, "s", "Sum", IN("x", "ax"));
+    fr_gdw_attr_bool(w, "keep_dims", 1);
+    fr_gdw_node(w, "y", "Add", IN("x", "s"));
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    g = NULL;
+    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    char *err = NULL;
+    o.micro_batch = 2;
+    CHECK(g && frost_model_compile(g, &o, &m1, &err) == FROST_E_INVALID_ARGUMENT && err &&
+          strstr(err, "not independent") != NULL);
+    frost_free(err);
+    o.micro_batch = 0;
+    m1 = NULL;
+    CHECK(g && frost_model_compile(g, &o, &m1, NULL) == FROST_OK && frost_model_micro_batch(m1) == 0);
+    if (m1 && frost_context_create(m1, &c1, NULL) == FROST_OK) { /* batch 3 in one pass: y = x + column sums */
+        float xs[24], ys[24];
+        for (int i = 0; i < 24; i++) xs[i] = (float)(i % 7) - 2.5f;
+        CHECK(frost_context_run1(c1, 3, xs, ys) == FROST_OK);
+        for (int i = 0; i < 24; i++)
+            CHECK_MSG(ys[i] == xs[i] + (xs[i % 8] + xs[8 + i % 8] + xs[16 + i % 8]), "y[%d] = %g", i, ys[i]);
+        frost_context_free(c1);
+    }
+    frost_model_free(m1);
+    frost_graph_free(g);
+    fr_gdw_free(w);
+
+    /* automatic: memory-bound networks (under 400 FLOPs per arena byte) in
+     * passes that fill the last-level cache */
+    CHECK(fr_micro_auto(1137482752, 7024640, 32 << 20) == 4);        /* MobileNet v1 */
+    CHECK(fr_micro_auto(11426436288LL, 12212416, 32 << 20) == 0);    /* Inception v3 */
+    CHECK(fr_micro_auto(601551104, 6823936, 16 << 20) == 2);         /* MobileNet v2, 16 MiB */
+    CHECK(fr_micro_auto(1137482752, 7024640, 0) == 0);               /* cache unknown */
+    CHECK(fr_micro_auto(27140608, 393216, 32 << 20) == 64);          /* 0.25 MobileNet: never splits 64 */
+}
+
 int main(void) {
     fr_gdw *w = fr_gdw_new();
     size_t len;
@@ -312,5 +397,6 @@ int main(void) {
     }
     winograd_options();
     weights_once();
+    micro_batches();
     return tu_done();
 }

@@ -36,7 +36,7 @@ typedef struct bench_cfg {
     float input_mean, input_std;
     frost_resize resize;
     frost_backend backend;
-    int winograd, no_winograd;
+    int winograd, no_winograd, micro_batch;
     frost_precision precision;
 } bench_cfg;
 
@@ -103,6 +103,8 @@ static void usage(FILE *out) {
             "  --winograd             larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (~1e-5 difference)\n"
             "  --no-winograd          every convolution direct (3x3, 1x7, 7x1: Winograd by default)\n"
             "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
+            "  --micro-batch=N        items per pass of the network (default 0: chosen for the\n"
+            "                         model; -1: whole batches)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"
             "  --plot=FILE.svg        time per image over the iterations, one line per pattern\n"
             "                         (log scale when the patterns differ by more than 20x)\n"
@@ -207,6 +209,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             if (r < 0) return 2;
         } else if ((r = cli_switch(argc, argv, &i, "no-winograd", &c->no_winograd)) != 0) {
             if (r < 0) return 2;
+        } else if ((r = FLAG("micro-batch"))) {
+            if (r == 2 || cli_parse_int("micro-batch", v, -1, 1 << 16, &c->micro_batch)) return 2;
         } else if ((r = FLAG("image"))) {
             if (r == 2) return 2;
             c->image_path = v;
@@ -270,6 +274,7 @@ static void model_options(const bench_cfg *c, int max_batch, bench_model_opts *m
     m->opts.backend = c->backend;
     m->opts.winograd = c->winograd;
     m->opts.no_winograd = c->no_winograd;
+    m->opts.micro_batch = c->micro_batch;
     m->opts.precision = c->precision;
     if (c->input_layer) {
         m->in_names[0] = c->input_layer;

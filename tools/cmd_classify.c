@@ -79,6 +79,8 @@ static const char usage_text[] =
     "  --no_winograd         every convolution direct (by default 3x3, 1x7 and 7x1\n"
     "                        layers run Winograd kernels, within 1e-4)\n"
     "  --backend B           auto (default) | reference | onednn\n"
+    "  --micro_batch N       items per pass of the network: batches run in passes\n"
+    "                        of N (default 0: chosen for the model; -1: none)\n"
     "  --profiling           print a per-op time table at the end (stderr)\n"
     "  --progress / --no_progress   progress bar on stderr (default: when\n"
     "                        stderr is a terminal and there are many images)\n"
@@ -101,6 +103,7 @@ typedef struct {
     int top_k, batch, threads, decode_threads, count, warmup, timing;
     int self_test, fast_decode, winograd, no_winograd, profiling, progress;
     long long max_pixels;
+    int micro_batch;
     cls_format format;
     frost_resize resize;
     frost_precision precision;
@@ -174,6 +177,8 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         else if (FLAG("top_k")) r = r < 0 ? r : cli_parse_int("top_k", v, 1, 1 << 20, &f->top_k) ? -1 : 1;
         else if (FLAG("batch")) r = r < 0 ? r : cli_parse_int("batch", v, 1, 4096, &f->batch) ? -1 : 1;
         else if (FLAG("threads")) r = r < 0 ? r : cli_parse_int("threads", v, 0, 4096, &f->threads) ? -1 : 1;
+        else if (FLAG("micro_batch") || FLAG("micro-batch"))
+            r = r < 0 ? r : cli_parse_int("micro_batch", v, -1, 1 << 16, &f->micro_batch) ? -1 : 1;
         else if (FLAG("decode_threads"))
             r = r < 0 ? r : cli_parse_int("decode_threads", v, 1, 256, &f->decode_threads) ? -1 : 1;
         else if (FLAG("count")) {
@@ -326,6 +331,7 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.precision = f->precision;
     opt.winograd = f->winograd;
     opt.no_winograd = f->no_winograd;
+    opt.micro_batch = f->micro_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;
     frost_status st = frost_model_compile(g, &opt, &m, &err);

@@ -109,6 +109,10 @@ static void print_model_text(const frost_model *m, const frost_model_stats *st) 
            (double)st->flops / 1e9);
     printf("  weight bytes:                             %s\n", grouped((long long)st->weight_bytes, b1));
     printf("  arena bytes (batch 1):                    %s\n", grouped((long long)st->arena_bytes, b1));
+    if (frost_model_micro_batch(m))
+        printf("  items per pass (larger batches split):    %d\n", frost_model_micro_batch(m));
+    else
+        printf("  items per pass (larger batches split):    whole batch\n");
 }
 
 static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_model_stats *st,
@@ -165,10 +169,10 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
         fprintf(f,
                 "],\"graph_nodes\":%d,\"pruned_nodes\":%d,\"identity_nodes\":%d,\"folded_nodes\":%d,"
                 "\"folded_batchnorms\":%d,\"fused_ops\":%d,\"steps\":%d,\"params\":%lld,\"flops\":%lld,"
-                "\"weight_bytes\":%zu,\"arena_bytes\":%zu}",
+                "\"weight_bytes\":%zu,\"arena_bytes\":%zu,\"micro_batch\":%d}",
                 st->graph_nodes, st->pruned_nodes, st->identity_nodes, st->folded_nodes, st->folded_batchnorms,
                 st->fused_ops, st->steps, (long long)st->params, (long long)st->flops, st->weight_bytes,
-                st->arena_bytes);
+                st->arena_bytes, frost_model_micro_batch(m));
     }
     if (error) {
         fputs(",\"error\":", f);

@@ -52,6 +52,8 @@ static void usage(FILE *out) {
             "  --no-winograd            every convolution direct (by default 3x3, 1x7 and 7x1\n"
             "                           layers run Winograd kernels, within 1e-4)\n"
             "  --precision P            fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
+            "  --micro-batch N          items per pass of the network: batches run in passes of N\n"
+            "                           (default 0: chosen for the model; -1: none)\n"
             "  --max_queue N            instances waiting per model before 503 (default 1024)\n"
             "  --max_body_bytes N       request body limit (default 16777216)\n"
             "  --max_json_depth N       JSON nesting limit (default 64)\n"
@@ -319,6 +321,7 @@ int frost_cmd_serve(int argc, char **argv) {
         INTFLAG("batch_timeout_micros", timeout_us, 0, 60000000)
         INTFLAG("num_batch_threads", batch_threads, 1, 256)
         INTFLAG("threads", engine.threads, 0, 1024)
+        INTFLAG("micro-batch", engine.micro_batch, -1, 1 << 16)
         INTFLAG("max_queue", max_queue, 1, 1 << 24)
         INTFLAG("max_json_depth", max_depth, 2, 100000)
         INTFLAG("max_instances", max_instances, 1, 1 << 20)

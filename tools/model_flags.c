@@ -25,7 +25,9 @@ const char mf_help_compile[] =
     "                        layers run Winograd kernels, within 1e-4)\n"
     "  --onednn-only         oneDNN's primitives only, not frost's indirect-GEMM\n"
     "                        convolution and pooling kernels (to compare kernels)\n"
-    "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n";
+    "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
+    "  --micro-batch N       items per pass of the network: larger batches run in\n"
+    "                        passes of N (default 0: chosen for the model; -1: none)\n";
 
 void mf_init(model_flags *mf) {
     memset(mf, 0, sizeof *mf);
@@ -158,6 +160,8 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     if ((r = cli_switch(argc, argv, i, "winograd", &mf->winograd)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_switch(argc, argv, i, "no-winograd", &mf->no_winograd)) != 0) return r < 0 ? -1 : 1;
     if ((r = cli_switch(argc, argv, i, "onednn-only", &mf->onednn_only)) != 0) return r < 0 ? -1 : 1;
+    if ((r = cli_flag(argc, argv, i, "micro-batch", &v)) != 0)
+        return r < 0 || cli_parse_int("micro-batch", v, -1, 1 << 16, &mf->micro_batch) ? -1 : 1;
     if ((r = cli_flag(argc, argv, i, "precision", &v)) != 0) {
         return r < 0 || cli_parse_precision(v, &mf->precision) ? -1 : 1;
     }
@@ -197,5 +201,6 @@ int mf_options(const model_flags *mf, frost_options *opt) {
     opt->no_winograd = mf->no_winograd;
     opt->onednn_only = mf->onednn_only;
     opt->precision = mf->precision;
+    opt->micro_batch = mf->micro_batch;
     return 0;
 }

@@ -22,6 +22,7 @@ typedef struct model_flags {
     int no_optimize;
     int winograd;
     int no_winograd;
+    int micro_batch; /* frost_options.micro_batch */
     int onednn_only;
     frost_precision precision;
     frost_backend backend;

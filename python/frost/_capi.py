@@ -56,6 +56,7 @@ class Options(ctypes.Structure):
         ("profiling", ctypes.c_int),
         ("onednn_only", ctypes.c_int),
         ("no_winograd", ctypes.c_int),
+        ("micro_batch", ctypes.c_int),
     ]
 
 
@@ -162,6 +163,7 @@ PROTOTYPES = {
     "frost_model_input_size": (_size_t, [_c_void_p, _c_int]),
     "frost_model_output_size": (_size_t, [_c_void_p, _c_int]),
     "frost_model_max_batch": (_c_int, [_c_void_p]),
+    "frost_model_micro_batch": (_c_int, [_c_void_p]),
     "frost_model_get_stats": (_c_int, [_c_void_p, _P(ModelStats)]),
     "frost_context_create": (_c_int, [_c_void_p, _P(_c_void_p), _err]),
     "frost_context_free": (None, [_c_void_p]),

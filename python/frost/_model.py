@@ -81,7 +81,7 @@ class Model:
           input_width=None, input_height=None, input_shape=None,
           input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
           precision="fp32", backend="auto", winograd=None, max_batch=64,
-          max_pixels=None, fast_decode=False)
+          max_pixels=None, fast_decode=False, micro_batch=0)
 
     `graph` is a path to a binary GraphDef (.pb) or its bytes.  Input and
     output are found as `frost classify` finds them: the only Placeholder (or
@@ -98,7 +98,7 @@ class Model:
     def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
                  input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
                  precision="fp32", backend="auto", winograd=None, max_batch=64, max_pixels=None,
-                 fast_decode=False):
+                 fast_decode=False, micro_batch=0):
         self._model = None
         self._lock = threading.Lock()
         self._idle = []
@@ -117,7 +117,7 @@ class Model:
         self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
         self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
                       int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
-                      winograd)
+                      winograd, int(micro_batch))
         self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
         self._decode = _capi.DecodeOptions()
         lib.frost_decode_options_init(ctypes.byref(self._decode))
@@ -137,7 +137,7 @@ class Model:
     # ------------------------------------------------------------- compile
 
     def _compile(self, graph, inputs, outputs, width, height, input_shape, max_batch, threads, backend, precision,
-                 winograd):
+                 winograd, micro_batch=0):
         g = ctypes.c_void_p()
         err = ctypes.c_void_p()
         if isinstance(graph, (bytes, bytearray, memoryview)):
@@ -200,6 +200,7 @@ class Model:
             # layers, within 1e-4); True: the larger tiles; False: none
             opt.winograd = 1 if winograd else 0
             opt.no_winograd = 1 if winograd is not None and not winograd else 0
+            opt.micro_batch = micro_batch
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
                   prefix=self.source)

@@ -134,8 +134,12 @@ frost_status frost_context_reserve(frost_context *c, int batch) {
         set_error(c, "batch size %d is outside 1..%d", batch, c->m->max_batch);
         return FROST_E_LIMIT;
     }
+    /* the pass size and the last pass's, as frost_context_run splits */
+    int pass = c->m->micro > 0 && batch > c->m->micro ? c->m->micro : batch;
     fr_ctx_batch *e;
-    return get_entry(c, batch, &e);
+    frost_status st = get_entry(c, pass, &e);
+    if (st == FROST_OK && batch % pass) st = get_entry(c, batch % pass, &e);
+    return st;
 }
 
 static double now_ms(void) {
@@ -143,6 +147,9 @@ static double now_ms(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static frost_status run_pass(frost_context *c, int batch, const float *const *inputs, float *const *outputs,
+                             size_t first);
 
 frost_status frost_context_run(frost_context *c, int batch, const float *const *inputs, float *const *outputs) {
     if (!c) return FROST_E_INVALID_ARGUMENT;
@@ -166,15 +173,29 @@ frost_status frost_context_run(frost_context *c, int batch, const float *const *
             set_error(c, "output %d ('%s') is NULL", i, m->io.out_names[i]);
             return FROST_E_INVALID_ARGUMENT;
         }
+    /* in passes of at most m->micro items (their activations stay in the
+     * cache); the profile is that of the passes of the first's size */
+    int pass = m->micro > 0 && batch > m->micro ? m->micro : batch;
+    for (int first = 0; first < batch; first += pass) {
+        frost_status st = run_pass(c, batch - first < pass ? batch - first : pass, inputs, outputs, (size_t)first);
+        if (st != FROST_OK) return st;
+    }
+    c->last_batch = pass;
+    return FROST_OK;
+}
+
+/* `batch` items of a run, from item `first` of its inputs and outputs. */
+static frost_status run_pass(frost_context *c, int batch, const float *const *inputs, float *const *outputs,
+                             size_t first) {
+    const frost_model *m = c->m;
     fr_ctx_batch *e;
     frost_status st = get_entry(c, batch, &e);
     if (st != FROST_OK) return st;
-    c->last_batch = batch;
     const fr_batch_plan *bp = e->bp;
     const fr_plan *p = &bp->c->plan;
     for (int i = 0; i < p->n_inputs; i++) {
         const fr_value *v = &p->values[p->inputs[i]];
-        memcpy((char *)e->arena + v->offset, inputs[i], v->count * sizeof(float));
+        memcpy((char *)e->arena + v->offset, inputs[i] + first * m->in_size[i], v->count * sizeof(float));
     }
     for (int i = 0; i < p->n_steps; i++) {
         double t0 = e->prof ? now_ms() : 0;
@@ -197,7 +218,7 @@ frost_status frost_context_run(frost_context *c, int batch, const float *const *
     }
     for (int i = 0; i < p->n_outputs; i++) {
         const fr_value *v = &p->values[p->outputs[i]];
-        memcpy(outputs[i], (char *)e->arena + v->offset, v->count * sizeof(float));
+        memcpy(outputs[i] + first * m->out_size[i], (char *)e->arena + v->offset, v->count * sizeof(float));
     }
     return FROST_OK;
 }

@@ -29,7 +29,13 @@ struct frost_model {
     pthread_mutex_t lock;
     fr_intern *consts;     /* constants shared by all plans (under lock) */
     fr_batch_plan **plans; /* [max_batch + 1], built on demand under lock */
+    int micro;             /* items per pass: a run of more is split (0: never) */
 };
+
+/* Items per pass that keep a memory-bound network's activations in the
+ * last-level cache: flops and arena bytes of one item, llc the cache's bytes
+ * (0: unknown).  0: run every batch whole. */
+int fr_micro_auto(int64_t flops, size_t arena, long llc);
 
 /* The plan for `batch` (compiled and cached on first use).  Thread-safe. */
 frost_status fr_model_plan(const frost_model *m, int batch, const fr_batch_plan **out, char **err);
