@@ -182,6 +182,7 @@ static void weights_once(void) {
     frost_options_init(&o);
     o.max_batch = B;
     o.threads = 2;
+    o.micro_batch = -1; /* one pass at batch 16 on any cache size */
     CHECK(g && frost_model_compile(g, &o, &m, NULL) == FROST_OK && frost_context_create(m, &c, NULL) == FROST_OK);
     if (c) {
         frost_model_stats s1, s16;
