@@ -119,7 +119,8 @@ typedef struct frost_shape {
 typedef struct frost_graph frost_graph;
 
 /** Parse a binary GraphDef file.  The file is memory-mapped; large weight
- *  tensors are used in place.  Fails with FROST_E_UNSUPPORTED_OP when any node
+ *  tensors are used in place.  A SavedModel directory (or its saved_model.pb)
+ *  is loaded as its default signature (see "SavedModels" below).  Fails with FROST_E_UNSUPPORTED_OP when any node
  *  has an op frost does not implement (even if pruning would remove it later,
  *  nodes unreachable from any sink are not checked). */
 FROST_API frost_status frost_graph_load(const char *path, frost_graph **graph_out, char **error_out);
@@ -285,6 +286,110 @@ typedef struct frost_model_stats {
 } frost_model_stats;
 
 FROST_API frost_status frost_model_get_stats(const frost_model *model, frost_model_stats *stats_out);
+
+/* ------------------------------------------------------------------------ */
+/* SavedModels                                                                */
+/* ------------------------------------------------------------------------ */
+/*
+ * frost_graph_load() and frost_model_load() also accept a TensorFlow
+ * SavedModel: a directory holding saved_model.pb and variables/, or the path
+ * of its saved_model.pb.  They take the MetaGraphDef tagged exactly {serve}
+ * and its "serving_default" signature (or its only signature besides
+ * "__saved_model_init_op"): the graph's Placeholders are that signature's
+ * inputs and its sinks the signature's outputs, so frost_model_compile()
+ * with the default inputs and outputs compiles exactly that signature.
+ *
+ * The signature is frozen on loading: the variables' values are read from
+ * the bundle (each checked against its CRC-32C) into Const nodes, the
+ * functions of TF2 graphs (StatefulPartitionedCall, PartitionedCall) are
+ * inlined, and everything the outputs do not need is left out.  A signature
+ * that changes state (assigns a variable) is refused with
+ * FROST_E_UNSUPPORTED_OP naming the op; string inputs (tf.Example
+ * signatures) are listed but do not compile.
+ *
+ * The functions below list a SavedModel's meta graphs (tag sets) and
+ * signatures and give the graph of any signature.  Strings and infos they
+ * return belong to the frost_savedmodel and stay valid until it is freed.
+ * A frost_savedmodel is immutable after opening: any number of threads may
+ * use one at once.  Meta graphs and signatures are numbered from 0;
+ * signatures, and the inputs and outputs of each, are sorted by key.
+ */
+
+typedef struct frost_savedmodel frost_savedmodel;
+
+/** TensorFlow's DataType numbers, as signatures report them. */
+typedef enum frost_dtype {
+    FROST_DTYPE_INVALID = 0,
+    FROST_DTYPE_FLOAT = 1,
+    FROST_DTYPE_DOUBLE = 2,
+    FROST_DTYPE_INT32 = 3,
+    FROST_DTYPE_UINT8 = 4,
+    FROST_DTYPE_INT16 = 5,
+    FROST_DTYPE_INT8 = 6,
+    FROST_DTYPE_STRING = 7,
+    FROST_DTYPE_INT64 = 9,
+    FROST_DTYPE_BOOL = 10,
+    FROST_DTYPE_UINT16 = 17,
+    FROST_DTYPE_HALF = 19
+} frost_dtype;
+
+/** TensorFlow's name of a DataType number ("DT_FLOAT", "DT_STRING"),
+ *  "DT_INVALID" for unknown numbers; never NULL. */
+FROST_API const char *frost_dtype_name(int dtype);
+
+/** One input or output of a signature (TensorInfo). */
+typedef struct frost_tensor_info {
+    const char *key;   /**< the signature's name for it ("x", "output_0") */
+    const char *name;  /**< the graph tensor ("serving_default_x:0"); "" for sparse / composite tensors */
+    int dtype;         /**< a frost_dtype (TensorFlow's DataType number) */
+    frost_shape shape; /**< rank -1 when unknown; -1 for unknown dimensions (usually the batch) */
+} frost_tensor_info;
+
+/** Open a SavedModel: a directory (saved_model.pb + variables/) or the path of
+ *  its saved_model.pb.  Reads saved_model.pb and the variables index and maps
+ *  the data shards; every index entry is checked against its shard.
+ *  FROST_E_IO (missing file or shard), FROST_E_PARSE (malformed or corrupt
+ *  file), FROST_E_LIMIT, FROST_E_NO_MEMORY. */
+FROST_API frost_status frost_savedmodel_open(const char *path, frost_savedmodel **sm_out, char **error_out);
+FROST_API void frost_savedmodel_free(frost_savedmodel *sm);
+
+/** Meta graphs and their tags. */
+FROST_API int frost_savedmodel_meta_graph_count(const frost_savedmodel *sm);
+FROST_API int frost_savedmodel_tag_count(const frost_savedmodel *sm, int meta_graph);
+FROST_API const char *frost_savedmodel_tag(const frost_savedmodel *sm, int meta_graph, int index);
+/** The meta graph whose tag set is exactly `tags` (order and repeats
+ *  ignored); tags NULL: {"serve"}.  -1 when none is. */
+FROST_API int frost_savedmodel_find_meta_graph(const frost_savedmodel *sm, const char *const *tags, int n_tags);
+
+/** Signatures of a meta graph (meta_graph -1: the one tagged {serve}). */
+FROST_API int frost_savedmodel_signature_count(const frost_savedmodel *sm, int meta_graph);
+FROST_API const char *frost_savedmodel_signature_key(const frost_savedmodel *sm, int meta_graph, int signature);
+/** method_name ("tensorflow/serving/predict"); "" when absent. */
+FROST_API const char *frost_savedmodel_signature_method(const frost_savedmodel *sm, int meta_graph, int signature);
+/** The signature of that key; key NULL: the default one ("serving_default",
+ *  or the only signature besides "__saved_model_init_op").  -1 when none. */
+FROST_API int frost_savedmodel_find_signature(const frost_savedmodel *sm, int meta_graph, const char *key);
+FROST_API int frost_savedmodel_signature_input_count(const frost_savedmodel *sm, int meta_graph, int signature);
+FROST_API int frost_savedmodel_signature_output_count(const frost_savedmodel *sm, int meta_graph, int signature);
+/** FROST_E_INVALID_ARGUMENT for an index out of range. */
+FROST_API frost_status frost_savedmodel_signature_input(const frost_savedmodel *sm, int meta_graph, int signature,
+                                                        int index, frost_tensor_info *info_out);
+FROST_API frost_status frost_savedmodel_signature_output(const frost_savedmodel *sm, int meta_graph, int signature,
+                                                         int index, frost_tensor_info *info_out);
+
+/** The graph of one signature (meta_graph -1: the one tagged {serve};
+ *  signature -1: the default one), frozen as described above: its
+ *  Placeholders are the signature's inputs, its sinks its outputs, both in
+ *  the order listed here; the output nodes are named after the signature's
+ *  tensors ("y" for "y:0", "StatefulPartitionedCall_1" for
+ *  "StatefulPartitionedCall_1:0").  The graph owns its weights and does not
+ *  depend on `sm` (free them in any order).  Fails with
+ *  FROST_E_UNSUPPORTED_OP for a signature that changes state or uses ops
+ *  frost lacks (ParseExample), FROST_E_GRAPH for a malformed graph (a
+ *  missing or recursive function, a variable missing from the bundle, a
+ *  cycle), FROST_E_PARSE for corrupt variables (checksum mismatch). */
+FROST_API frost_status frost_savedmodel_graph(const frost_savedmodel *sm, int meta_graph, int signature,
+                                              frost_graph **graph_out, char **error_out);
 
 /* ------------------------------------------------------------------------ */
 /* Contexts (run step)                                                        */

@@ -128,7 +128,7 @@ typedef struct {
     int64_t dims[8];
     const void *data; /* NULL with size: a string tensor of `data_str` */
     size_t size;
-    const char *str;  /* scalar DT_STRING value */
+    const char *str;  /* scalar DT_STRING value (size bytes, or up to its NUL when size is 0) */
     int64_t offset_delta; /* added to the recorded offset (hostile) */
     uint32_t crc_xor;     /* flipped into the recorded crc (hostile) */
     int shard;
@@ -157,7 +157,7 @@ static void sb_bundle(fr_pbw *index, fr_pbw *data, const sb_tensor *t, int n, in
         uint32_t crc;
         size_t size;
         if (t[i].str) {
-            size_t l = strlen(t[i].str);
+            size_t l = t[i].size ? t[i].size : strlen(t[i].str);
             fr_pbw_varint(data, l);
             uint8_t lb[4] = {(uint8_t)l, (uint8_t)(l >> 8), (uint8_t)(l >> 16), (uint8_t)(l >> 24)};
             crc = fr_crc32c(lb, 4);

@@ -10,6 +10,7 @@
 
 #include "graph/graph.h"
 #include "ops/ops.h"
+#include "savedmodel/savedmodel.h"
 
 static uint32_t hash_str(const char *s, size_t n) {
     uint32_t h = 2166136261u;
@@ -373,6 +374,7 @@ frost_status frost_graph_load(const char *path, frost_graph **out, char **err) {
         fr_errorf(err, "frost_graph_load: path is NULL");
         return FROST_E_INVALID_ARGUMENT;
     }
+    if (fr_sm_is_savedmodel_path(path)) return fr_sm_graph_load(path, out, err); /* src/savedmodel/ */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fr_errorf(err, "%s: cannot open: %s", path, strerror(errno));
