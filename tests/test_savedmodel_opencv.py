@@ -21,131 +21,50 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "graphgen"))
 from difftest import Report, Skip, compare, run_frost, run_opencv, tmp_dir  # noqa: E402
-from tfgraph import _f_bytes, _f_varint, tensor_proto  # noqa: E402
+from tfgraph import GraphDef, _f_bytes, _fields, parse_graphdef, parse_tensor  # noqa: E402
 
 # (folder under savedmodels/keras, input range)
 MODELS = (("intel6-cnn", 255.0), ("rice5-cnn", 1.0), ("mnist-cnn-k2", 1.0))
 VARIANTS = ("auto", "reference")
 
 
-# ---- a small GraphDef reader, enough to fold Reshape / Squeeze of constants ----
-
-def _varint(b, i):
-    r = s = 0
-    while True:
-        c = b[i]
-        i += 1
-        r |= (c & 0x7F) << s
-        s += 7
-        if c < 0x80:
-            return r, i
-
-
-def _fields(b):
-    i, out = 0, []
-    while i < len(b):
-        t, i = _varint(b, i)
-        fn, w = t >> 3, t & 7
-        if w == 0:
-            v, i = _varint(b, i)
-        elif w == 1:
-            v, i = b[i:i + 8], i + 8
-        elif w == 5:
-            v, i = b[i:i + 4], i + 4
-        elif w == 2:
-            n, i = _varint(b, i)
-            v, i = b[i:i + n], i + n
-        else:
-            raise ValueError("wire type %d" % w)
-        out.append((fn, w, v))
-    return out
-
-
-def parse_graph(data):
-    nodes, rest = [], b""
-    for fn, w, v in _fields(data):
-        if fn != 1:
-            rest += _f_bytes(fn, v) if w == 2 else b""
-            continue
-        nd = {"name": "", "op": "", "in": [], "attr": {}}
-        for f, _, x in _fields(v):
-            if f == 1:
-                nd["name"] = x.decode()
-            elif f == 2:
-                nd["op"] = x.decode()
-            elif f == 3:
-                nd["in"].append(x.decode())
-            elif f == 5:
-                kv = {a: c for a, _, c in _fields(x)}
-                nd["attr"][kv[1].decode()] = kv.get(2, b"")
-        nodes.append(nd)
-    return nodes, rest
-
-
-def serialize(nodes, rest):
-    out = bytearray()
-    for nd in nodes:
-        b = _f_bytes(1, nd["name"]) + _f_bytes(2, nd["op"])
-        for i in nd["in"]:
-            b += _f_bytes(3, i)
-        for k in sorted(nd["attr"]):
-            b += _f_bytes(5, _f_bytes(1, k) + _f_bytes(2, nd["attr"][k]))
-        out += _f_bytes(1, b)
-    return bytes(out) + rest
-
-
-def tensor_value(attr):
-    tp = [c for a, _, c in _fields(attr) if a == 8][0]
-    f = _fields(tp)
-    dt = [c for a, _, c in f if a == 1][0]
-    dims = [{x: y for x, _, y in _fields(d)}.get(1, 0)
-            for a, _, c in f if a == 2 for a2, _, d in _fields(c) if a2 == 2]
-    npdt = {1: np.float32, 3: np.int32, 9: np.int64}[dt]
-    content = [c for a, _, c in f if a == 4]
-    n = int(np.prod(dims)) if dims else 1
-    if content:
-        return np.frombuffer(content[0], npdt).reshape(dims), dt
-    vals = []
-    for a, w, c in f:
-        if a == 5:
-            vals += list(np.frombuffer(c, "<f4"))
-        elif a in (7, 10):
-            j = 0
-            while j < len(c):
-                v, j = _varint(c, j)
-                vals.append(v - (1 << 64) if v >= 1 << 63 else v)
-    vals += [vals[-1] if vals else 0] * (n - len(vals))
-    return np.array(vals, npdt).reshape(dims), dt
-
-
 def fold_for_opencv(data):
-    """Reshape(Const, Const) and Squeeze(Const) become Consts."""
-    nodes, rest = parse_graph(data)
-    by = {n["name"]: n for n in nodes}
+    """Reshape(Const, Const) and Squeeze(Const) become Consts; the other nodes
+    stay as they are, byte for byte.  -> (GraphDef bytes, parsed nodes, count)."""
+    nodes = parse_graphdef(data)
+    by = {n.name: n for n in nodes}
 
     def const(ref):
         name, _, idx = ref.partition(":")
         n = by.get(name)
-        return n if n is not None and n["op"] == "Const" and idx in ("", "0") else None
+        return parse_tensor(n.attr["value"][1]) if n is not None and n.op == "Const" and idx in ("", "0") else None
 
-    folded, changed = 0, True
+    new, changed = {}, True
     while changed:
         changed = False
         for n in nodes:
-            if n["op"] not in ("Reshape", "Squeeze") or not const(n["in"][0]):
+            if n.op not in ("Reshape", "Squeeze") or const(n.inputs[0]) is None:
                 continue
-            arr, dt = tensor_value(const(n["in"][0])["attr"]["value"])
-            if n["op"] == "Reshape":
-                if len(n["in"]) < 2 or not const(n["in"][1]):
+            arr = const(n.inputs[0])
+            if n.op == "Reshape":
+                if len(n.inputs) < 2 or const(n.inputs[1]) is None:
                     continue
-                arr = arr.reshape(tensor_value(const(n["in"][1])["attr"]["value"])[0].astype(np.int64))
+                arr = arr.reshape(const(n.inputs[1]).astype(np.int64))
             else:
                 arr = np.squeeze(arr)
-            n["op"], n["in"] = "Const", []
-            n["attr"] = {"dtype": _f_varint(6, dt), "value": _f_bytes(8, tensor_proto(arr, splat=arr.size <= 1))}
-            folded += 1
+            g = GraphDef()
+            g.const(n.name, arr)
+            node = next(v for f, _, v in _fields(g.serialize()) if f == 1)
+            n.op, n.inputs, n.attr = "Const", [], parse_graphdef(_f_bytes(1, node))[0].attr
+            new[n.name] = node
             changed = True
-    return serialize(nodes, rest), nodes, folded
+    out, k = bytearray(), 0
+    for f, _, v in _fields(data):
+        if f == 1:
+            v = new.get(nodes[k].name, v)
+            k += 1
+        out += _f_bytes(f, bytes(v))
+    return bytes(out), nodes, len(new)
 
 
 def main():
@@ -175,19 +94,16 @@ def main():
         cvpb = os.path.join(d, name + ".opencv.pb")
         with open(cvpb, "wb") as f:
             f.write(data)
-        by = {n["name"]: n for n in nodes}
-        soft = [n for n in nodes if n["op"] == "Softmax"]
-        logits = soft[0]["in"][0] if soft else None
-        ph = by[inp]
-        dims = [{x: y for x, _, y in _fields(dd)}.get(1, 0)
-                for a, _, c in _fields(ph["attr"]["shape"]) if a == 7 for a2, _, dd in _fields(c) if a2 == 2]
+        soft = [n for n in nodes if n.op == "Softmax"]
+        logits = soft[0].inputs[0] if soft else None
+        dims = next(n for n in nodes if n.name == inp).attr["shape"][1]
         x = np.random.default_rng(11).uniform(0, scale, [2] + dims[1:]).astype(np.float32)
         try:
             want = run_opencv(cvpb, [(inp, x)], [out])[0]
             want_logits = None
             for cand in ([logits, logits[:-len("BiasAdd")] + "MatMul"] if logits.endswith("/BiasAdd") else [logits]):
                 try:  # OpenCV drops Identity nodes: name the Softmax itself
-                    want_logits = run_opencv(cvpb, [(inp, x)], [soft[0]["name"], cand])[1]
+                    want_logits = run_opencv(cvpb, [(inp, x)], [soft[0].name, cand])[1]
                     break
                 except Skip:
                     pass

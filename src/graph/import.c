@@ -10,6 +10,7 @@
 
 #include "graph/graph.h"
 #include "ops/ops.h"
+#include "pb/mapfile.h"
 #include "savedmodel/savedmodel.h"
 
 static uint32_t hash_str(const char *s, size_t n) {
@@ -375,38 +376,20 @@ frost_status frost_graph_load(const char *path, frost_graph **out, char **err) {
         return FROST_E_INVALID_ARGUMENT;
     }
     if (fr_sm_is_savedmodel_path(path)) return fr_sm_graph_load(path, out, err); /* src/savedmodel/ */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fr_errorf(err, "%s: cannot open: %s", path, strerror(errno));
-        return FROST_E_IO;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fr_errorf(err, "%s: not a regular file", path);
-        close(fd);
-        return FROST_E_IO;
-    }
+    void *map;
+    const uint8_t *data;
+    size_t len;
+    frost_status st = fr_map_file(path, &map, &data, &len, err);
+    if (st != FROST_OK) return st;
     frost_graph *g = graph_new(path);
     if (!g) {
-        close(fd);
+        if (map) munmap(map, len);
         return FROST_E_NO_MEMORY;
     }
-    if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            fr_errorf(err, "%s: cannot map: %s", path, strerror(errno));
-            close(fd);
-            frost_graph_free(g);
-            return FROST_E_IO;
-        }
-        g->map = m;
-        g->map_len = (size_t)st.st_size;
-        g->data = m;
-        g->size = (size_t)st.st_size;
-    } else {
-        g->data = (const uint8_t *)"";
-    }
-    close(fd);
+    g->map = map;
+    g->map_len = map ? len : 0;
+    g->data = data;
+    g->size = len;
     return finish(g, out, err);
 }
 

@@ -1,15 +1,12 @@
 #include "savedmodel/bundle.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "graph/graph.h"
+#include "pb/mapfile.h"
 #include "savedmodel/crc32c.h"
 
 size_t fr_dtype_size(int dtype) {
@@ -204,37 +201,6 @@ fail:
     return st;
 }
 
-/* Maps a whole file read-only (an empty file maps to no memory). */
-static frost_status map_file(const char *path, void **map, const uint8_t **data, size_t *len, char **err) {
-    *map = NULL;
-    *data = (const uint8_t *)"";
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fr_errorf(err, "%s: cannot open: %s", path, strerror(errno));
-        return FROST_E_IO;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fr_errorf(err, "%s: not a regular file", path);
-        close(fd);
-        return FROST_E_IO;
-    }
-    if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            fr_errorf(err, "%s: cannot map: %s", path, strerror(errno));
-            close(fd);
-            return FROST_E_IO;
-        }
-        *map = m;
-        *data = m;
-        *len = (size_t)st.st_size;
-    }
-    close(fd);
-    return FROST_OK;
-}
-
 frost_status fr_bundle_open(const char *prefix, fr_bundle **out, char **err) {
     *out = NULL;
     fr_bundle *b;
@@ -250,13 +216,13 @@ frost_status fr_bundle_open(const char *prefix, fr_bundle **out, char **err) {
         goto fail;
     }
     snprintf(path, plen, "%s.index", prefix);
-    if ((st = map_file(path, &imap, &idata, &ilen, err)) != FROST_OK) goto fail;
+    if ((st = fr_map_file(path, &imap, &idata, &ilen, err)) != FROST_OK) goto fail;
     st = parse_index(b, idata, ilen, err);
     if (imap) munmap(imap, ilen); /* the table's entries were copied */
     if (st != FROST_OK) goto fail;
     for (int i = 0; i < b->num_shards; i++) {
         snprintf(path, plen, "%s.data-%05d-of-%05d", prefix, i, b->num_shards);
-        if ((st = map_file(path, &b->map[i], &b->shard[i], &b->shard_len[i], err)) != FROST_OK) goto fail;
+        if ((st = fr_map_file(path, &b->map[i], &b->shard[i], &b->shard_len[i], err)) != FROST_OK) goto fail;
     }
     if ((st = check_bounds(b, err)) != FROST_OK) goto fail;
     free(path);

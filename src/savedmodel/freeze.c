@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "pb/pbwriter.h"
+#include "savedmodel/error.h"
 #include "savedmodel/savedmodel.h"
 
 #define FZ_MAX_DEPTH 64            /* nested function calls */
@@ -228,17 +229,18 @@ static frost_status fz_fail(fz_ctx *c, frost_status st, const char *fmt, ...) __
 static frost_status fz_fail(fz_ctx *c, frost_status st, const char *fmt, ...) {
     if (c->status == FROST_OK) c->status = st;
     if (c->err && !*c->err) {
-        char msg[1024];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        fr_sm_verrorf(c->err, c->desc, fmt, ap);
         va_end(ap);
-        fr_errorf(c->err, "%s: %s", c->desc, msg);
     }
     return st;
 }
 
 static frost_status oom(fz_ctx *c) { return fz_fail(c, FROST_E_NO_MEMORY, "out of memory"); }
+
+/* The status of a failure already reported (never FROST_OK). */
+static frost_status failed(const fz_ctx *c) { return c->status != FROST_OK ? c->status : FROST_E_INTERNAL; }
 
 static const char *pstr(fz_ctx *c, const void *p, size_t n) { return fr_pool_strndup(&c->pool, p, n); }
 
@@ -257,7 +259,21 @@ static const char *pfmt(fz_ctx *c, const char *fmt, ...) {
     return s;
 }
 
+/* Makes room for one more element in a growable array (*p of *cap elements
+ * of `size` bytes, n in use): 0, or -1 when memory ran out (reported). */
+static int grow(fz_ctx *c, void **p, int *cap, int n, size_t size) {
+    if (n < *cap) return 0;
+    int ncap = *cap ? 2 * *cap : 64;
+    void *q = realloc(*p, size * (size_t)ncap);
+    if (!q) return oom(c), -1;
+    *p = q;
+    *cap = ncap;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- parsing */
+
+static const char *no_name = "";
 
 /* NodeDef: name = 1, op = 2, input = 3, attr = 5 {key = 1, value = 2}. */
 static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef *n, const char *where) {
@@ -275,12 +291,13 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     n->attr = fr_pool_alloc(&c->pool, sizeof *n->attr * (size_t)(n_attr + 1));
     if (!ins || !n->attr) return oom(c);
     int nd = 0, nc = 0;
+    n->name = n->op = no_name;
     r = pb_make(p, len);
     while (pb_more(&r)) {
         pb_next(&r, &f);
         if (f.wire != PB_LEN) continue;
-        if (f.number == 1) n->name = pstr(c, f.ptr, f.len);
-        else if (f.number == 2) n->op = pstr(c, f.ptr, f.len);
+        if (f.number == 1 && !(n->name = pstr(c, f.ptr, f.len))) return oom(c);
+        else if (f.number == 2 && !(n->op = pstr(c, f.ptr, f.len))) return oom(c);
         else if (f.number == 3) {
             int ctrl = f.len && f.ptr[0] == '^';
             const char *s = ctrl ? pstr(c, f.ptr + 1, f.len - 1) : pstr(c, f.ptr, f.len);
@@ -301,7 +318,6 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
             if (!a->key) return oom(c);
         }
     }
-    if (!n->name || !n->op || (n->name == NULL)) return oom(c);
     if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
     if (!n->op[0]) return fz_fail(c, FROST_E_PARSE, "node '%s' of %s has no op", n->name, where);
     n->n_in = nd;
@@ -310,8 +326,6 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     n->ctrl = ins + nd;
     return FROST_OK;
 }
-
-static const char *no_name = "";
 
 static frost_status parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where,
                                 int *n_out, fz_ndef **out, fz_map *idx) {
@@ -378,6 +392,7 @@ static frost_status parse_library(fz_ctx *c) {
             fn->raw = g.ptr;
             fn->len = g.len;
             fn->name = no_name;
+            fn->sig = (const uint8_t *)"";
             pb_reader d = pb_make(g.ptr, g.len);
             pb_field h;
             while (pb_more(&d)) {
@@ -1083,13 +1098,7 @@ static int emit(fz_ctx *c, const char *base, const char *op, int kind) {
         fz_fail(c, FROST_E_LIMIT, "the frozen graph would have more than %d nodes", FZ_MAX_NODES);
         return -1;
     }
-    if (c->n_em == c->cap_em) {
-        int cap = c->cap_em ? 2 * c->cap_em : 256;
-        fz_emit *em = realloc(c->em, sizeof *em * (size_t)cap);
-        if (!em) return oom(c), -1;
-        c->em = em;
-        c->cap_em = cap;
-    }
+    if (grow(c, (void **)&c->em, &c->cap_em, c->n_em, sizeof *c->em)) return -1;
     const char *name = uniq_name(c, base);
     if (!name || map_put(&c->names, name, c->n_em) < 0) return oom(c), -1;
     fz_emit *e = &c->em[c->n_em];
@@ -1109,13 +1118,7 @@ static const char *tensor_of(fz_ctx *c, int e, int k) {
 
 static int var_of_node(fz_ctx *c, int node) {
     if (c->var_of[node] >= 0) return c->var_of[node];
-    if (c->n_vars == c->cap_vars) {
-        int cap = c->cap_vars ? 2 * c->cap_vars : 64;
-        fz_var *v = realloc(c->vars, sizeof *v * (size_t)cap);
-        if (!v) return oom(c), -1;
-        c->vars = v;
-        c->cap_vars = cap;
-    }
+    if (grow(c, (void **)&c->vars, &c->cap_vars, c->n_vars, sizeof *c->vars)) return -1;
     fz_var *v = &c->vars[c->n_vars];
     memset(v, 0, sizeof *v);
     v->node = node;
@@ -1209,11 +1212,11 @@ static int var_const(fz_ctx *c, int v, fz_val *out) {
 static fz_scope *scope_new(fz_ctx *c, fz_scope *parent, fz_fn *fn, int call, const char *prefix) {
     int n = fn ? fn->n_nodes : c->n_nodes;
     if (parent) {
-        if (c->instantiated + n > FZ_MAX_NODES) {
+        if (c->instantiated + n + 1 > FZ_MAX_NODES) {
             fz_fail(c, FROST_E_LIMIT, "inlining the functions would make more than %d nodes", FZ_MAX_NODES);
             return NULL;
         }
-        c->instantiated += n;
+        c->instantiated += n + 1; /* an empty function costs a scope all the same */
     }
     fz_scope *s = fr_pool_alloc(&c->pool, sizeof *s);
     if (!s) return oom(c), NULL;
@@ -1538,13 +1541,7 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
 }
 
 static int push(fz_ctx *c, fz_scope *s, int n) {
-    if (c->sp == c->cap_sp) {
-        int cap = c->cap_sp ? 2 * c->cap_sp : 256;
-        void *st = realloc(c->stack, sizeof *c->stack * (size_t)cap);
-        if (!st) return oom(c), -1;
-        c->stack = st;
-        c->cap_sp = cap;
-    }
+    if (grow(c, (void **)&c->stack, &c->cap_sp, c->sp, sizeof *c->stack)) return -1;
     c->stack[c->sp].s = s;
     c->stack[c->sp].n = n;
     c->sp++;
@@ -1807,14 +1804,14 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         if (rc > 0) return fz_fail(c, FROST_E_GRAPH, "two inputs of the signature are the tensor '%s'", t->name);
         const char *base = k ? pfmt(c, "%s_%d", c->nodes[node].name, k) : c->nodes[node].name;
         int e = base ? emit(c, base, "Placeholder", EM_INPUT) : (oom(c), -1);
-        if (e < 0) return c->status;
+        if (e < 0) return failed(c);
         c->em[e].input = i;
         c->in_val[i] = (fz_val){c->em[e].name, -1, e};
     }
     if ((st = check_signature_state(c, roots, sig->n_outputs)) != FROST_OK) return st;
-    if (!(c->outer = scope_new(c, NULL, NULL, -1, ""))) return c->status;
+    if (!(c->outer = scope_new(c, NULL, NULL, -1, ""))) return failed(c);
     for (int i = 0; i < sig->n_outputs; i++) {
-        if (resolve_root(c, sig->outputs[i].name, &outs[i])) return c->status;
+        if (resolve_root(c, sig->outputs[i].name, &outs[i])) return failed(c);
         if (outs[i].var >= 0)
             return fz_fail(c, FROST_E_UNSUPPORTED_OP, "output '%s' is the handle of a variable, not a tensor",
                            sig->outputs[i].key);
@@ -1855,7 +1852,7 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         }
         const char *base = k ? pfmt(c, "%.*s_%d", (int)nlen, tn, k) : pstr(c, tn, nlen);
         int id = base ? emit(c, base, "Identity", EM_IDENTITY) : (oom(c), -1);
-        if (id < 0) return c->status;
+        if (id < 0) return failed(c);
         fz_emit *ie = &c->em[id];
         ie->input = i;
         ie->keep = ie->claimed = 1;

@@ -2,14 +2,13 @@
  * conversion needs (graph_def, stripped_op_list, object_graph_def); opening
  * a SavedModel directory with its variables bundle. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "pb/mapfile.h"
 #include "savedmodel/savedmodel.h"
 
 #define SM_MAX_META_GRAPHS 1024
@@ -171,6 +170,8 @@ static frost_status parse_meta_graph(parse_ctx *c, const uint8_t *p, size_t len,
     pb_reader r = pb_make(p, len);
     pb_field f;
     int have_graph = 0;
+    mg->op_list = mg->object_graph = mg->versions = (const uint8_t *)""; /* absent: empty */
+    mg->tags = NULL;
     while (pb_more(&r)) {
         if (pb_next(&r, &f)) return malformed(c, "MetaGraphDef", r.p);
         if (f.wire != PB_LEN) continue;
@@ -347,39 +348,21 @@ frost_status frost_savedmodel_open(const char *path, frost_savedmodel **out, cha
     }
     snprintf(file, n + 64, "%s/saved_model.pb", dir);
     frost_status st = FROST_OK;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
     struct stat fs;
-    if (fd < 0) {
+    if (stat(file, &fs) != 0) {
         int e = errno;
-        struct stat ts;
-        char *txt = malloc(n + 64);
-        if (txt) snprintf(txt, n + 64, "%s/saved_model.pbtxt", dir);
-        int is_txt = txt && stat(txt, &ts) == 0;
-        free(txt);
-        if (e == ENOENT && is_txt)
+        snprintf(file, n + 64, "%s/saved_model.pbtxt", dir);
+        if (e == ENOENT && stat(file, &fs) == 0)
             fr_errorf(err, "%s: the SavedModel is in text format (saved_model.pbtxt); frost reads saved_model.pb", dir);
         else if (e == ENOENT)
             fr_errorf(err, "%s: no saved_model.pb in this directory: not a SavedModel (in TensorFlow Serving's "
                       "MODEL/VERSION/ layout, name a version folder)", dir);
-        else fr_errorf(err, "%s: cannot open: %s", file, strerror(e));
+        else
+            fr_errorf(err, "%s/saved_model.pb: %s", dir, strerror(e));
         st = FROST_E_IO;
-    } else if (fstat(fd, &fs) != 0 || !S_ISREG(fs.st_mode)) {
-        fr_errorf(err, "%s: not a regular file", file);
-        st = FROST_E_IO;
-    } else if (fs.st_size > 0) {
-        void *m = mmap(NULL, (size_t)fs.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            fr_errorf(err, "%s: cannot map: %s", file, strerror(errno));
-            st = FROST_E_IO;
-        } else {
-            sm->pb_map = m;
-            sm->pb = m;
-            sm->pb_len = (size_t)fs.st_size;
-        }
     } else {
-        sm->pb = (const uint8_t *)"";
+        st = fr_map_file(file, &sm->pb_map, &sm->pb, &sm->pb_len, err);
     }
-    if (fd >= 0) close(fd);
     if (st == FROST_OK) st = parse_savedmodel(sm, err);
     if (st == FROST_OK) {
         /* variables/variables.{index,data-*}: absent for a model without variables */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "savedmodel/crc32c.h"
+#include "savedmodel/error.h"
 #include "savedmodel/snappy.h"
 
 #define SST_MAGIC 0xdb4775248b80fb57ull
@@ -53,12 +54,10 @@ static int varint32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
 
 static frost_status bad(sst_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static frost_status bad(sst_ctx *c, const char *fmt, ...) {
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fr_sm_verrorf(c->err, c->what, fmt, ap);
     va_end(ap);
-    fr_errorf(c->err, "%s: %s", c->what, msg);
     return FROST_E_PARSE;
 }
 
