@@ -7,7 +7,9 @@ writes OUTDIR/<target>/ for fuzz_graph, fuzz_image (and per decoder
 fuzz_jpeg, fuzz_png, fuzz_bmp, fuzz_gif), fuzz_convert and fuzz_serve: small valid inputs covering the formats and code paths (a few KB
 each; fuzz/seeds/ holds the checked-in copy, replayed by every build).  With
 --shared (../shared), also truncated copies of the real models and images
-(fuzz/run.sh uses those for the fuzzing runs only).
+and the real SavedModels packed for fuzz_savedmodel (fuzz/run.sh uses those
+for the fuzzing runs only).  fuzz_savedmodel's checked-in seeds are written
+by the C test instead: build/tests/test_savedmodel --seeds fuzz/seeds/fuzz_savedmodel.
 Needs /usr/bin/python3 with numpy and cv2 (Debian's python3-opencv).
 """
 import argparse
@@ -274,6 +276,35 @@ def serve_bodies(images_out):
     return out
 
 
+# ---- fuzz_savedmodel: real SavedModels as the target reads them -------------
+# [u32 LE len(saved_model.pb)][u32 LE len(variables.index)][pb][index][data shard];
+# the Keras models without their variables (megabytes): their graphs and
+# function libraries only.
+def savedmodels(shared):
+    out = {}
+    root = os.path.join(shared, "savedmodels")
+    for rel, with_vars in (("saved_model_half_plus_two_cpu/00000123", True),
+                           ("saved_model_half_plus_two_tf2_cpu/00000123", True),
+                           ("saved_model_half_plus_three/00000123", True),
+                           ("saved_model_counter/00000123", True),
+                           ("keras/mnist-cnn-k2/saved_model", False),
+                           ("keras/rice5-cnn/saved_model", False)):
+        d = os.path.join(root, rel)
+        if not os.path.exists(os.path.join(d, "saved_model.pb")):
+            continue
+        parts = []
+        for f in ("saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001"):
+            p = os.path.join(d, f)
+            if f != "saved_model.pb" and not with_vars or not os.path.exists(p):
+                parts.append(b"")
+                continue
+            with open(p, "rb") as fh:
+                parts.append(fh.read())
+        name = rel.split("/")[-2 if rel.startswith("keras/") else 0] + ".bin"
+        out[name] = struct.pack("<II", len(parts[0]), len(parts[1])) + b"".join(parts)
+    return out
+
+
 # the per-decoder image targets, by file extension
 IMAGE_TARGET = {"jpg": "fuzz_jpeg", "png": "fuzz_png", "bmp": "fuzz_bmp", "gif": "fuzz_gif"}
 
@@ -303,6 +334,8 @@ def main():
                     data = fh.read()
                 for n in (2048, 65536):
                     put(a.outdir, "fuzz_graph", "%s.head%d" % (f, n), data[:n])
+        for name, data in savedmodels(a.shared).items():
+            put(a.outdir, "fuzz_savedmodel", name, data)
         p = os.path.join(a.shared, "images", "grace_hopper.jpg")
         if os.path.exists(p):
             with open(p, "rb") as fh:

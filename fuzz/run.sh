@@ -50,6 +50,7 @@ opts_for() {
                   echo "-max_len=65536 -rss_limit_mb=2048 -timeout=20 -keep_seed=1 -cross_over_uniform_dist=1" ;;
     fuzz_convert) echo "-max_len=65536 -rss_limit_mb=2048 -timeout=30" ;;
     fuzz_serve)   echo "-max_len=65536 -rss_limit_mb=2048 -timeout=20 -dict=fuzz/serve.dict" ;;
+    fuzz_savedmodel) echo "-max_len=262144 -rss_limit_mb=2048 -timeout=30" ;;
     *)            echo "-rss_limit_mb=2048 -timeout=30" ;;
   esac
 }
