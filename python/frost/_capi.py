@@ -116,6 +116,16 @@ class Preprocess(ctypes.Structure):
     ]
 
 
+class TensorInfo(ctypes.Structure):
+    """frost_tensor_info (a SavedModel signature's input or output)"""
+    _fields_ = [
+        ("key", ctypes.c_char_p),
+        ("name", ctypes.c_char_p),
+        ("dtype", ctypes.c_int),
+        ("shape", Shape),
+    ]
+
+
 # Every struct, by its C name (for the layout test).
 STRUCTS = {
     "frost_shape": Shape,
@@ -125,6 +135,7 @@ STRUCTS = {
     "frost_image": Image,
     "frost_decode_options": DecodeOptions,
     "frost_preprocess": Preprocess,
+    "frost_tensor_info": TensorInfo,
 }
 
 _c_int, _c_char_p, _c_void_p, _size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
@@ -165,6 +176,22 @@ PROTOTYPES = {
     "frost_model_max_batch": (_c_int, [_c_void_p]),
     "frost_model_micro_batch": (_c_int, [_c_void_p]),
     "frost_model_get_stats": (_c_int, [_c_void_p, _P(ModelStats)]),
+    "frost_dtype_name": (_c_char_p, [_c_int]),
+    "frost_savedmodel_open": (_c_int, [_c_char_p, _P(_c_void_p), _err]),
+    "frost_savedmodel_free": (None, [_c_void_p]),
+    "frost_savedmodel_meta_graph_count": (_c_int, [_c_void_p]),
+    "frost_savedmodel_tag_count": (_c_int, [_c_void_p, _c_int]),
+    "frost_savedmodel_tag": (_c_char_p, [_c_void_p, _c_int, _c_int]),
+    "frost_savedmodel_find_meta_graph": (_c_int, [_c_void_p, _P(_c_char_p), _c_int]),
+    "frost_savedmodel_signature_count": (_c_int, [_c_void_p, _c_int]),
+    "frost_savedmodel_signature_key": (_c_char_p, [_c_void_p, _c_int, _c_int]),
+    "frost_savedmodel_signature_method": (_c_char_p, [_c_void_p, _c_int, _c_int]),
+    "frost_savedmodel_find_signature": (_c_int, [_c_void_p, _c_int, _c_char_p]),
+    "frost_savedmodel_signature_input_count": (_c_int, [_c_void_p, _c_int, _c_int]),
+    "frost_savedmodel_signature_output_count": (_c_int, [_c_void_p, _c_int, _c_int]),
+    "frost_savedmodel_signature_input": (_c_int, [_c_void_p, _c_int, _c_int, _c_int, _P(TensorInfo)]),
+    "frost_savedmodel_signature_output": (_c_int, [_c_void_p, _c_int, _c_int, _c_int, _P(TensorInfo)]),
+    "frost_savedmodel_graph": (_c_int, [_c_void_p, _c_int, _c_int, _P(_c_void_p), _err]),
     "frost_context_create": (_c_int, [_c_void_p, _P(_c_void_p), _err]),
     "frost_context_free": (None, [_c_void_p]),
     "frost_context_run": (_c_int, [_c_void_p, _c_int, _P(_floats), _P(_floats)]),
