@@ -1482,6 +1482,13 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
     const fz_ndef *nd = &s->nodes[node];
     const char *op = nd->op;
     if (!strcmp(op, "NoOp")) return 0;
+    if (changes_state(op)) { /* (the check before the resolution sees all but what hides behind fed nodes) */
+        fz_fail(c, FROST_E_UNSUPPORTED_OP,
+                "the signature changes the model's state: its outputs depend on node '%s%s' (%s); frost runs "
+                "read-only signatures only",
+                s->prefix, nd->name, op);
+        return -1;
+    }
     if (!strcmp(op, "VarHandleOp") || !strcmp(op, "VariableV2") || !strcmp(op, "Variable")) {
         if (s->fn) {
             fz_fail(c, FROST_E_UNSUPPORTED_OP, "function '%s' creates the variable '%s': not supported", s->fn->name,
