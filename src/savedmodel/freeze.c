@@ -1471,7 +1471,7 @@ static int resolve_inputs(fz_ctx *c, fz_scope *s, const fz_ndef *nd, fz_scope **
 static int set_fwd(fz_ctx *c, fz_scope *s, int node, const fz_val *v, int n) {
     fz_val *f = fr_pool_alloc(&c->pool, sizeof *f * (size_t)(n + 1));
     if (!f) return oom(c), -1;
-    memcpy(f, v, sizeof *f * (size_t)n);
+    if (n) memcpy(f, v, sizeof *f * (size_t)n);
     s->fwd[node] = f;
     s->n_fwd[node] = n;
     return 0;
@@ -1542,7 +1542,7 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
     em->n_in = nd->n_in;
     em->in = fr_pool_alloc(&c->pool, sizeof *em->in * (size_t)(nd->n_in + 1));
     if (!em->in) return oom(c), -1;
-    memcpy(em->in, c->tmp, sizeof *em->in * (size_t)nd->n_in);
+    if (nd->n_in) memcpy(em->in, c->tmp, sizeof *em->in * (size_t)nd->n_in);
     s->emitted[node] = e;
     return 0;
 }
