@@ -412,12 +412,6 @@ static void run_optimizations(fr_builder *b) {
 
 /* ------------------------------------------------------------- planning */
 
-static int residual_of(const fr_step *s) {
-    if (s->kind == FR_STEP_CONV) return s->p.conv.residual;
-    if (s->kind == FR_STEP_MATMUL) return s->p.matmul.residual;
-    return -1;
-}
-
 typedef struct {
     size_t off, size;
     int last;
@@ -455,7 +449,7 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
         if (!b->vals[s->output].uses) continue;
         live[i] = 1;
         for (int k = 0; k < s->n_inputs; k++) b->vals[s->inputs[k]].uses++;
-        if (residual_of(s) >= 0) b->vals[residual_of(s)].uses++;
+        if (fr_step_residual(s) >= 0) b->vals[fr_step_residual(s)].uses++;
     }
     int n = 0;
     for (int i = 0; i < ns; i++)
@@ -562,10 +556,10 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     for (int i = 0; i < ns; i++) {
         const fr_step *s = &c->steps[i];
         if (s->kind == FR_STEP_CONV) {
-            params += (int64_t)s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups) * s->p.conv.cout;
+            params += (int64_t)fr_conv_weight_count(&s->p.conv);
             if (s->p.conv.bias) params += s->p.conv.cout;
         } else if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
-            params += (int64_t)s->p.matmul.k * s->p.matmul.n + (s->p.matmul.bias ? s->p.matmul.n : 0);
+            params += (int64_t)fr_matmul_weight_count(&s->p.matmul) + (s->p.matmul.bias ? s->p.matmul.n : 0);
         } else if (s->kind == FR_STEP_SCALE_SHIFT) {
             params += 2 * (int64_t)s->p.scale_shift.channels;
         }
@@ -632,10 +626,10 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     if (s->kind == FR_STEP_CONV) {
         w = &s->p.conv.weights, ws = &s->p.conv.weight_scale, cout = (size_t)s->p.conv.cout;
         raw = s->p.conv.weights_raw;
-        n = (size_t)s->p.conv.kh * s->p.conv.kw * (size_t)(s->p.conv.cin / s->p.conv.groups) * cout;
+        n = fr_conv_weight_count(&s->p.conv);
     } else if (s->kind == FR_STEP_MATMUL) {
         w = &s->p.matmul.weights, ws = &s->p.matmul.weight_scale, cout = (size_t)s->p.matmul.n;
-        n = (size_t)s->p.matmul.k * cout;
+        n = fr_matmul_weight_count(&s->p.matmul);
     } else {
         return FROST_OK;
     }

@@ -28,7 +28,7 @@ size_t fr_plan_arena_gap(const fr_plan *p, int step, size_t bytes) {
         const fr_step *s = &p->steps[i];
         for (int k = 0; k < s->n_inputs; k++)
             if (last[s->inputs[k]] < i) last[s->inputs[k]] = i;
-        int res = s->kind == FR_STEP_CONV ? s->p.conv.residual : s->kind == FR_STEP_MATMUL ? s->p.matmul.residual : -1;
+        int res = fr_step_residual(s);
         if (res >= 0 && last[res] < i) last[res] = i;
         if (first[s->output] > i) first[s->output] = i;
         if (last[s->output] < i) last[s->output] = i;

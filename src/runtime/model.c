@@ -53,11 +53,11 @@ static int cmp_wref(const void *a, const void *b) {
 static const float **step_weights(fr_step *s, size_t *bytes) {
     if (s->kind == FR_STEP_CONV && s->p.conv.weights) {
         const fr_conv_params *c = &s->p.conv;
-        *bytes = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
+        *bytes = fr_conv_weight_count(c) * sizeof(float);
         return &s->p.conv.weights;
     }
     if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
-        *bytes = (size_t)s->p.matmul.k * (size_t)s->p.matmul.n * sizeof(float);
+        *bytes = fr_matmul_weight_count(&s->p.matmul) * sizeof(float);
         return &s->p.matmul.weights;
     }
     return NULL;
@@ -119,8 +119,7 @@ static void weights_done(void *ctx, int index) {
     fr_step *s = &r->c->steps[index];
     if (s->kind == FR_STEP_CONV && s->p.conv.weights_raw) { /* read from the file map: drop its pages */
         const fr_conv_params *c = &s->p.conv;
-        size_t n = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
-        fr_graph_release_range(r->g, c->weights_raw, n);
+        fr_graph_release_range(r->g, c->weights_raw, fr_conv_weight_count(c) * sizeof(float));
         s->p.conv.weights_raw = NULL;
         s->p.conv.weight_scale = NULL;
         return;
