@@ -3,22 +3,8 @@
 #define FR_COMPILE_H
 
 #include "graph/graph.h"
+#include "graph/io.h"
 #include "graph/plan.h"
-
-/* Inputs and outputs resolved against a graph (batch-independent). */
-typedef struct fr_io_spec {
-    int n_inputs;
-    int *in_node;
-    frost_shape *in_shape; /* dims[0] = -1 (batch) */
-    char **in_names;       /* "name" */
-    int n_outputs;
-    int *out_node;
-    int *out_index;
-    char **out_names;      /* "name" or "name:N" */
-} fr_io_spec;
-
-frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io_spec *spec, char **err);
-void fr_io_spec_free(fr_io_spec *spec);
 
 typedef struct fr_compiled {
     fr_plan plan;
