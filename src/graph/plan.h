@@ -206,7 +206,7 @@ typedef struct fr_pool_params {
     int stride_h, stride_w;
     int pad_top, pad_bottom, pad_left, pad_right;
     /* Added: applied after pooling, y = act(pool(x) + bias): a 1x1
-     * convolution's epilogue moved behind an average pool (compile.c). */
+     * convolution's epilogue moved behind an average pool (fuse.h). */
     const float *bias; /* [C] or NULL */
     fr_act act;
     float alpha;
