@@ -8,14 +8,10 @@
 
 #include "graph/builder.h"
 #include "graph/fuse.h"
+#include "graph/memplan.h"
 #include "ops/ops.h"
 
-/* ------------------------------------------------------------- planning */
-
-typedef struct {
-    size_t off, size;
-    int last;
-} live_block;
+/* ------------------------------------------------------------- finalize */
 
 static int cmp_ptr(const void *a, const void *b) {
     uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
@@ -24,6 +20,28 @@ static int cmp_ptr(const void *a, const void *b) {
 
 static void keep_ptr(void **keep, int *nk, const void *p) {
     if (p) keep[(*nk)++] = (void *)(uintptr_t)p;
+}
+
+/* The arena (memplan.h); the value that does not fit is named. */
+static frost_status plan_arena(fr_builder *b, fr_compiled *c) {
+    size_t cap = (size_t)b->batch * FR_MAX_ARENA_BYTES_PER_ITEM;
+    if (cap < FR_MAX_ARENA_BYTES) cap = FR_MAX_ARENA_BYTES;
+    size_t *offsets = malloc(sizeof(size_t) * (size_t)(c->plan.n_values + 1));
+    int failed = -1;
+    frost_status st = offsets ? fr_memplan_arena(&c->plan, cap, offsets, &c->plan.arena_bytes, &failed)
+                              : FROST_E_NO_MEMORY;
+    if (st == FROST_OK)
+        for (int v = 0; v < c->plan.n_values; v++)
+            if (c->values[v].kind == FR_VALUE_ARENA) c->values[v].offset = offsets[v];
+    free(offsets);
+    if (st == FROST_E_LIMIT) {
+        const fr_value *v = &c->values[failed];
+        fr_b_fail(b, st, "activations need more than %zu bytes at batch %d (value '%s' of %zu bytes)", cap, b->batch,
+                  v->name ? v->name : "?", fr_value_arena_bytes(v));
+    } else if (st != FROST_OK) {
+        fr_b_fail(b, st, "out of memory");
+    }
+    return st;
 }
 
 static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
@@ -37,10 +55,8 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     for (int v = 0; v < b->nv; v++) b->vals[v].uses = 0;
     char *live = calloc((size_t)ns + 1, 1);
     int *newid = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    int *first = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    int *last = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    if (!live || !newid || !first || !last) {
-        free(live), free(newid), free(first), free(last);
+    if (!live || !newid) {
+        free(live), free(newid);
         return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
     }
     for (int i = 0; i < io->n_outputs; i++) b->vals[out_vals[i]].uses++;
@@ -65,26 +81,19 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     c->inputs = calloc((size_t)io->n_inputs + 1, sizeof(int));
     c->outputs = calloc((size_t)io->n_outputs + 1, sizeof(int));
     if (!c->values || !c->steps || !c->inputs || !c->outputs) {
-        free(newid), free(first), free(last);
+        free(newid);
         return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
     }
     for (int v = 0; v < b->nv; v++)
-        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v, first[newid[v]] = -1, last[newid[v]] = -1;
+        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v;
     for (int i = 0; i < ns; i++) {
         fr_step *s = &c->steps[i];
         *s = b->steps[i];
         int *ins = (int *)(uintptr_t)s->inputs;
-        for (int k = 0; k < s->n_inputs; k++) {
-            ins[k] = newid[ins[k]];
-            last[ins[k]] = i;
-        }
-        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0)
-            last[s->p.conv.residual = newid[s->p.conv.residual]] = i;
-        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0)
-            last[s->p.matmul.residual = newid[s->p.matmul.residual]] = i;
+        for (int k = 0; k < s->n_inputs; k++) ins[k] = newid[ins[k]];
+        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0) s->p.conv.residual = newid[s->p.conv.residual];
+        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0) s->p.matmul.residual = newid[s->p.matmul.residual];
         s->output = newid[s->output];
-        first[s->output] = i;
-        if (last[s->output] < i) last[s->output] = i;
         /* flops */
         const fr_value *o = &c->values[s->output];
         if (s->kind == FR_STEP_CONV)
@@ -93,62 +102,19 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
             s->flops = 2 * (int64_t)s->p.matmul.m * s->p.matmul.k * s->p.matmul.n;
         c->flops += s->flops;
     }
-    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]], first[c->inputs[i]] = -1;
-    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]], last[c->outputs[i]] = ns;
-    /* arena: greedy best fit over lifetimes, in order of definition */
-    live_block *blocks = malloc(sizeof *blocks * (size_t)(nv + 1));
-    int nbk = 0;
-    size_t arena = 0;
-    int *order = malloc(sizeof(int) * (size_t)(nv + 1));
-    if (!blocks || !order) {
-        free(blocks), free(order), free(newid), free(first), free(last);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    int no = 0;
-    for (int i = 0; i < io->n_inputs; i++) order[no++] = c->inputs[i];
-    for (int i = 0; i < ns; i++) order[no++] = c->steps[i].output;
-    for (int k = 0; k < no; k++) {
-        fr_value *v = &c->values[order[k]];
-        if (v->kind != FR_VALUE_ARENA) continue;
-        int def = first[order[k]];
-        if (k < io->n_inputs) {
-            int dup = 0;
-            for (int j = 0; j < k; j++) dup |= order[j] == order[k];
-            if (dup) continue;
-        }
-        /* drop blocks that died before this definition */
-        int m = 0;
-        for (int j = 0; j < nbk; j++)
-            if (blocks[j].last >= def && blocks[j].last >= 0) blocks[m++] = blocks[j];
-        nbk = m;
-        size_t size = (v->count * sizeof(float) + FR_ARENA_ALIGN - 1) & ~(size_t)(FR_ARENA_ALIGN - 1);
-        if (!size) size = FR_ARENA_ALIGN;
-        /* blocks sorted by offset: find the smallest gap that fits */
-        size_t best_off = (size_t)-1, best_gap = (size_t)-1, prev_end = 0;
-        int best_pos = nbk;
-        for (int j = 0; j < nbk; j++) {
-            size_t gap = blocks[j].off - prev_end;
-            if (gap >= size && gap < best_gap) best_gap = gap, best_off = prev_end, best_pos = j;
-            prev_end = blocks[j].off + blocks[j].size;
-        }
-        if (best_gap == (size_t)-1) best_off = prev_end, best_pos = nbk; /* after the last live block */
-        size_t cap = (size_t)b->batch * FR_MAX_ARENA_BYTES_PER_ITEM;
-        if (cap < FR_MAX_ARENA_BYTES) cap = FR_MAX_ARENA_BYTES;
-        if (size > cap || best_off > cap - size) {
-            free(blocks), free(order), free(newid), free(first), free(last);
-            fr_b_fail(b, FROST_E_LIMIT, "activations need more than %zu bytes at batch %d (value '%s' of %zu bytes)",
-                      cap, b->batch, v->name ? v->name : "?", size);
-            return FROST_E_LIMIT;
-        }
-        v->offset = best_off;
-        memmove(&blocks[best_pos + 1], &blocks[best_pos], sizeof *blocks * (size_t)(nbk - best_pos));
-        blocks[best_pos].off = best_off;
-        blocks[best_pos].size = size;
-        blocks[best_pos].last = last[order[k]] < def ? def : last[order[k]];
-        nbk++;
-        if (best_off + size > arena) arena = best_off + size;
-    }
-    free(blocks), free(order), free(newid), free(first), free(last);
+    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]];
+    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]];
+    free(newid);
+    c->plan.batch = b->batch;
+    c->plan.n_values = nv;
+    c->plan.values = c->values;
+    c->plan.n_steps = ns;
+    c->plan.steps = c->steps;
+    c->plan.n_inputs = io->n_inputs;
+    c->plan.inputs = c->inputs;
+    c->plan.n_outputs = io->n_outputs;
+    c->plan.outputs = c->outputs;
+    if (plan_arena(b, c) != FROST_OK) return b->status;
     /* statistics: parameters referenced by the plan */
     int64_t params = 0;
     for (int v = 0; v < nv; v++)
@@ -203,16 +169,6 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     b->blocks = NULL;
     b->block_sizes = NULL;
     b->nb = 0;
-    c->plan.batch = b->batch;
-    c->plan.n_values = nv;
-    c->plan.values = c->values;
-    c->plan.n_steps = ns;
-    c->plan.steps = c->steps;
-    c->plan.n_inputs = io->n_inputs;
-    c->plan.inputs = c->inputs;
-    c->plan.n_outputs = io->n_outputs;
-    c->plan.outputs = c->outputs;
-    c->plan.arena_bytes = arena ? arena : FR_ARENA_ALIGN;
     return FROST_OK;
 }
 

@@ -309,7 +309,8 @@ static inline int fr_step_residual(const fr_step *s) {
 
 /* The FR_ARENA_ALIGN-aligned byte offset of `bytes` bytes of the arena that
  * no value live at step `step` occupies (the smallest such gap), where a
- * step can keep temporaries; SIZE_MAX if there is none (or out of memory). */
+ * step can keep temporaries; SIZE_MAX if there is none (or out of memory).
+ * Liveness is the planner's own (fr_value_lifetimes, memplan.h). */
 size_t fr_plan_arena_gap(const fr_plan *plan, int step, size_t bytes);
 
 /* Helpers for backends and kernels. */
