@@ -1,5 +1,5 @@
-/* The compiler pipeline: choose inputs/outputs, prune, lower nodes to steps
- * (shape inference + constant folding), fuse, plan the arena. */
+/* The compiler's driver: order, lower, check the outputs, fuse (fuse.c),
+ * finalize with the arena (memplan.c); and the weight folding (compile.h). */
 #include "graph/compile.h"
 
 #include <stdio.h>
@@ -13,13 +13,74 @@
 
 /* ------------------------------------------------------------- finalize */
 
-static int cmp_ptr(const void *a, const void *b) {
-    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
-    return x < y ? -1 : x > y;
+/* Drops the steps the passes marked dead and, backwards from the outputs,
+ * those nothing reads; b->vals[].uses become the live steps' reads. */
+static frost_status drop_dead_steps(fr_builder *b, const fr_io_spec *io, const int *out_vals) {
+    int ns = 0;
+    for (int i = 0; i < b->ns; i++)
+        if (b->steps[i].kind != FR_STEP_KIND_COUNT_) b->steps[ns++] = b->steps[i];
+    b->ns = ns;
+    for (int v = 0; v < b->nv; v++) b->vals[v].uses = 0;
+    char *live = calloc((size_t)ns + 1, 1);
+    if (!live) return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
+    for (int i = 0; i < io->n_outputs; i++) b->vals[out_vals[i]].uses++;
+    for (int i = ns - 1; i >= 0; i--) {
+        fr_step *s = &b->steps[i];
+        if (!b->vals[s->output].uses) continue;
+        live[i] = 1;
+        for (int k = 0; k < s->n_inputs; k++) b->vals[s->inputs[k]].uses++;
+        if (fr_step_residual(s) >= 0) b->vals[fr_step_residual(s)].uses++;
+    }
+    int n = 0;
+    for (int i = 0; i < ns; i++)
+        if (live[i]) b->steps[n++] = b->steps[i];
+    b->ns = n;
+    free(live);
+    return FROST_OK;
 }
 
-static void keep_ptr(void **keep, int *nk, const void *p) {
-    if (p) keep[(*nk)++] = (void *)(uintptr_t)p;
+/* Copies the used values and the steps into c, numbered densely, and fills
+ * c->plan (but its arena); step FLOPs on the way. */
+static frost_status renumber(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
+                             const int *out_vals) {
+    int ns = b->ns, nv = 0;
+    int *newid = malloc(sizeof(int) * (size_t)(b->nv + 1));
+    c->steps = calloc((size_t)ns + 1, sizeof *c->steps);
+    c->inputs = calloc((size_t)io->n_inputs + 1, sizeof(int));
+    c->outputs = calloc((size_t)io->n_outputs + 1, sizeof(int));
+    if (newid) {
+        for (int i = 0; i < io->n_inputs; i++) b->vals[in_vals[i]].uses++;
+        for (int v = 0; v < b->nv; v++) newid[v] = b->vals[v].uses ? nv++ : -1;
+        c->values = calloc((size_t)nv + 1, sizeof *c->values);
+    }
+    if (!newid || !c->values || !c->steps || !c->inputs || !c->outputs) {
+        free(newid);
+        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
+    }
+    for (int v = 0; v < b->nv; v++)
+        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v;
+    for (int i = 0; i < ns; i++) {
+        fr_step *s = &c->steps[i];
+        *s = b->steps[i];
+        int *ins = (int *)(uintptr_t)s->inputs;
+        for (int k = 0; k < s->n_inputs; k++) ins[k] = newid[ins[k]];
+        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0) s->p.conv.residual = newid[s->p.conv.residual];
+        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0) s->p.matmul.residual = newid[s->p.matmul.residual];
+        s->output = newid[s->output];
+        const fr_value *o = &c->values[s->output];
+        if (s->kind == FR_STEP_CONV)
+            s->flops = 2 * (int64_t)o->count * s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups);
+        else if (s->kind == FR_STEP_MATMUL)
+            s->flops = 2 * (int64_t)s->p.matmul.m * s->p.matmul.k * s->p.matmul.n;
+        c->flops += s->flops;
+    }
+    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]];
+    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]];
+    free(newid);
+    c->plan = (fr_plan){.batch = b->batch, .n_values = nv, .values = c->values, .n_steps = ns, .steps = c->steps,
+                        .n_inputs = io->n_inputs, .inputs = c->inputs, .n_outputs = io->n_outputs,
+                        .outputs = c->outputs};
+    return FROST_OK;
 }
 
 /* The arena (memplan.h); the value that does not fit is named. */
@@ -44,82 +105,12 @@ static frost_status plan_arena(fr_builder *b, fr_compiled *c) {
     return st;
 }
 
-static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
-                             const int *out_vals) {
-    /* live steps in order; recompute uses */
-    int ns = 0;
-    for (int i = 0; i < b->ns; i++)
-        if (b->steps[i].kind != FR_STEP_KIND_COUNT_) b->steps[ns++] = b->steps[i];
-    b->ns = ns;
-    /* dead-step elimination (backwards) */
-    for (int v = 0; v < b->nv; v++) b->vals[v].uses = 0;
-    char *live = calloc((size_t)ns + 1, 1);
-    int *newid = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    if (!live || !newid) {
-        free(live), free(newid);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    for (int i = 0; i < io->n_outputs; i++) b->vals[out_vals[i]].uses++;
-    for (int i = ns - 1; i >= 0; i--) {
-        fr_step *s = &b->steps[i];
-        if (!b->vals[s->output].uses) continue;
-        live[i] = 1;
-        for (int k = 0; k < s->n_inputs; k++) b->vals[s->inputs[k]].uses++;
-        if (fr_step_residual(s) >= 0) b->vals[fr_step_residual(s)].uses++;
-    }
-    int n = 0;
-    for (int i = 0; i < ns; i++)
-        if (live[i]) b->steps[n++] = b->steps[i];
-    ns = b->ns = n;
-    free(live);
-    /* renumber the values that are used */
-    for (int i = 0; i < io->n_inputs; i++) b->vals[in_vals[i]].uses++;
-    int nv = 0;
-    for (int v = 0; v < b->nv; v++) newid[v] = b->vals[v].uses ? nv++ : -1;
-    c->values = calloc((size_t)nv + 1, sizeof *c->values);
-    c->steps = calloc((size_t)ns + 1, sizeof *c->steps);
-    c->inputs = calloc((size_t)io->n_inputs + 1, sizeof(int));
-    c->outputs = calloc((size_t)io->n_outputs + 1, sizeof(int));
-    if (!c->values || !c->steps || !c->inputs || !c->outputs) {
-        free(newid);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    for (int v = 0; v < b->nv; v++)
-        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v;
-    for (int i = 0; i < ns; i++) {
-        fr_step *s = &c->steps[i];
-        *s = b->steps[i];
-        int *ins = (int *)(uintptr_t)s->inputs;
-        for (int k = 0; k < s->n_inputs; k++) ins[k] = newid[ins[k]];
-        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0) s->p.conv.residual = newid[s->p.conv.residual];
-        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0) s->p.matmul.residual = newid[s->p.matmul.residual];
-        s->output = newid[s->output];
-        /* flops */
-        const fr_value *o = &c->values[s->output];
-        if (s->kind == FR_STEP_CONV)
-            s->flops = 2 * (int64_t)o->count * s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups);
-        else if (s->kind == FR_STEP_MATMUL)
-            s->flops = 2 * (int64_t)s->p.matmul.m * s->p.matmul.k * s->p.matmul.n;
-        c->flops += s->flops;
-    }
-    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]];
-    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]];
-    free(newid);
-    c->plan.batch = b->batch;
-    c->plan.n_values = nv;
-    c->plan.values = c->values;
-    c->plan.n_steps = ns;
-    c->plan.steps = c->steps;
-    c->plan.n_inputs = io->n_inputs;
-    c->plan.inputs = c->inputs;
-    c->plan.n_outputs = io->n_outputs;
-    c->plan.outputs = c->outputs;
-    if (plan_arena(b, c) != FROST_OK) return b->status;
-    /* statistics: parameters referenced by the plan */
+/* Parameters the plan references: constants, weights, biases, scales. */
+static int64_t count_params(const fr_compiled *c) {
     int64_t params = 0;
-    for (int v = 0; v < nv; v++)
+    for (int v = 0; v < c->plan.n_values; v++)
         if (c->values[v].kind == FR_VALUE_CONST) params += (int64_t)c->values[v].count;
-    for (int i = 0; i < ns; i++) {
+    for (int i = 0; i < c->plan.n_steps; i++) {
         const fr_step *s = &c->steps[i];
         if (s->kind == FR_STEP_CONV) {
             params += (int64_t)fr_conv_weight_count(&s->p.conv);
@@ -130,8 +121,21 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
             params += 2 * (int64_t)s->p.scale_shift.channels;
         }
     }
-    c->params = params;
-    /* free owned blocks the plan no longer references */
+    return params;
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void keep_ptr(void **keep, int *nk, const void *p) {
+    if (p) keep[(*nk)++] = (void *)(uintptr_t)p;
+}
+
+/* Hands b's owned blocks to c, freeing those the plan no longer references. */
+static void take_blocks(fr_builder *b, fr_compiled *c) {
+    int ns = c->plan.n_steps, nv = c->plan.n_values;
     int cap = b->nb + 8 * ns + nv + 1, nk = 0;
     void **keep = malloc(sizeof(void *) * (size_t)cap);
     if (keep) {
@@ -169,6 +173,15 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     b->blocks = NULL;
     b->block_sizes = NULL;
     b->nb = 0;
+}
+
+static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
+                             const int *out_vals) {
+    if (drop_dead_steps(b, io, out_vals) != FROST_OK || renumber(b, c, io, in_vals, out_vals) != FROST_OK ||
+        plan_arena(b, c) != FROST_OK)
+        return b->status;
+    c->params = count_params(c);
+    take_blocks(b, c);
     return FROST_OK;
 }
 
