@@ -236,11 +236,16 @@ static int is_identity_op(const char *op) {
            !strcmp(op, "NoOp") || !strcmp(op, "PreventGradient");
 }
 
+/* Frees n owned blocks and the arrays that list them and their sizes. */
+static void free_blocks(void **blocks, size_t *sizes, int n) {
+    for (int i = 0; i < n; i++) free(blocks[i]);
+    free(blocks);
+    free(sizes);
+}
+
 void fr_compiled_free(fr_compiled *c) {
     if (!c) return;
-    for (int i = 0; i < c->n_blocks; i++) free(c->blocks[i]);
-    free(c->blocks);
-    free(c->block_sizes);
+    free_blocks(c->blocks, c->block_sizes, c->n_blocks);
     free(c->values);
     free(c->steps);
     free(c->inputs);
@@ -409,9 +414,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     c->folded_batchnorms = b->folded_batchnorms;
     c->fused_ops = b->fused_ops;
 done:
-    for (int i = 0; i < b->nb; i++) free(b->blocks[i]);
-    free(b->blocks);
-    free(b->block_sizes);
+    free_blocks(b->blocks, b->block_sizes, b->nb);
     free(b->vals);
     free(b->steps);
     free(b->node_out);

@@ -5,16 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void free_names(char **names, int n) {
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
 void fr_io_spec_free(fr_io_spec *s) {
     if (!s) return;
-    for (int i = 0; i < s->n_inputs; i++) free(s->in_names[i]);
-    for (int i = 0; i < s->n_outputs; i++) free(s->out_names[i]);
+    free_names(s->in_names, s->n_inputs);
+    free_names(s->out_names, s->n_outputs);
     free(s->in_node);
     free(s->in_shape);
-    free(s->in_names);
     free(s->out_node);
     free(s->out_index);
-    free(s->out_names);
     memset(s, 0, sizeof *s);
 }
 
