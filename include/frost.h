@@ -44,6 +44,15 @@
  *
  *   The library never calls exit() or abort() on bad input: a malformed model,
  *   image or argument gives an error status.
+ *
+ * Naming
+ * ------
+ *   frost_<object>_<verb>() acts (frost_model_compile, frost_context_run);
+ *   a query is named after what it gives, frost_<object>_<thing>(), with no
+ *   "get": it returns the value (frost_model_max_batch,
+ *   frost_context_arena_bytes) or, where it fills a caller's struct or can
+ *   fail, returns a frost_status and writes through a trailing *_out pointer
+ *   (frost_model_input_shape, frost_model_stats, frost_context_profile).
  */
 #ifndef FROST_H
 #define FROST_H
@@ -172,8 +181,62 @@ typedef enum frost_precision {
     FROST_PRECISION_BF16      /**< bf16 compute where the CPU has AVX512-BF16; opt-in */
 } frost_precision;
 
-/** Options for compiling.  Always initialise with frost_options_init(). */
+/** Which Winograd convolutions the oneDNN backend may use
+ *  (frost_options.winograd).  The reference backend computes every
+ *  convolution directly whatever the setting. */
+typedef enum frost_winograd {
+    /** The default: Winograd kernels only where they stay within FP32's
+     *  1e-4 of direct convolution and gain: on CPUs without AVX-512,
+     *  F(2x2, 3x3) on stride-1 3x3 layers and the 1-D F(2, 7) / F(2, 5)
+     *  kernels on 1x7, 7x1, 1x5 and 5x1 layers (their transformed weights
+     *  take up to 16/9 of the direct ones). */
+    FROST_WINOGRAD_DEFAULT = 0,
+    /** No Winograd convolution at all: every convolution computed directly,
+     *  as the reference kernels do (`--no-winograd`). */
+    FROST_WINOGRAD_OFF,
+    /** The default's kernels and also the larger tiles on the stride-1
+     *  layers large enough to gain: F(4x4, 3x3), F(4x4, 5x5) and F(4, 3) on
+     *  1x3 / 3x1 (FP32, oneDNN backend).  Their results differ from direct
+     *  convolution by rounding (~1e-5 relative per layer) and may differ
+     *  from the reference by more than 1e-4 (`--winograd`). */
+    FROST_WINOGRAD_ALL
+} frost_winograd;
+
+/** frost_options.debug_flags: switches for testing frost itself (the
+ *  compiler, the kernels), not for production use.  Results agree with the
+ *  default to rounding, at a cost in speed. */
+/** No batch-norm folding and no fusion: every op with a run-time input runs
+ *  as written, as its own step (subgraphs of constants, such as shape
+ *  arithmetic or the Rsqrt of a variance, are still evaluated once at
+ *  compile time).  For testing the compiler (`--no-optimize`). */
+#define FROST_DEBUG_NO_OPTIMIZE 0x1u
+/** The oneDNN backend runs every step it claims on oneDNN's own primitives,
+ *  none on frost's kernels next to them (the indirect-GEMM convolution, NHWC
+ *  pooling and the default Winograd kernels; FROST_WINOGRAD_ALL still runs
+ *  frost's Winograd kernels).  For comparing kernels (`--onednn-only`,
+ *  bench/conv_layers.py). */
+#define FROST_DEBUG_ONEDNN_ONLY 0x2u
+
+/** Options for compiling.
+ *
+ *  Always initialise with frost_options_init(), which zeroes the struct (zero
+ *  is every field's default) and sets `struct_size`; then set the fields
+ *  wanted.
+ *
+ *  Extensible: later versions of this header only append fields.  The
+ *  library reads the fields that lie within `struct_size` bytes and gives
+ *  every later field its default, so a program built against an older,
+ *  smaller frost_options keeps working with a newer libfrost.  A program
+ *  built against a newer header than the library's may pass a larger struct
+ *  when the fields this library does not know are all zero (their
+ *  defaults); otherwise compiling fails with FROST_E_INVALID_ARGUMENT.
+ *  A `struct_size` below FROST_OPTIONS_MIN_SIZE (0: frost_options_init()
+ *  was not called), above 1024, or that ends inside a field is
+ *  FROST_E_INVALID_ARGUMENT too, with a message saying so. */
 typedef struct frost_options {
+    /** sizeof(frost_options) as the program was compiled; set by
+     *  frost_options_init().  Never set it by hand. */
+    size_t struct_size;
     /** Names of the input nodes ("name" or "name:0").  NULL / 0: every
      *  Placeholder that the outputs depend on. */
     const char *const *inputs;
@@ -191,34 +254,9 @@ typedef struct frost_options {
     int threads;
     frost_backend backend;
     frost_precision precision;
-    /** Non-zero: the larger Winograd tiles (FP32, oneDNN backend) for the
-     *  stride-1 layers large enough to gain: F(4x4, 3x3), F(4x4, 5x5) and
-     *  F(4, 3) on 1x3 / 3x1: faster; their results differ from direct
-     *  convolution by rounding (~1e-5 relative per layer) and may differ
-     *  from the reference by more than 1e-4.  (On CPUs without AVX-512 the
-     *  3x3 layers run F(2x2, 3x3) and the 1x7, 7x1, 1x5 and 5x1 layers 1-D
-     *  Winograd kernels by default where they gain: their results stay
-     *  within the 1e-4 of FP32, their weights take up to 16/9 of the
-     *  direct ones; see no_winograd.) */
-    int winograd;
-    /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
-     *  input runs as written, as its own step; for testing the compiler).
-     *  Subgraphs of constants (shape arithmetic, Rsqrt of a variance) are
-     *  still evaluated once at compile time. */
-    int no_optimize;
-    /** Non-zero: record the time of every op of every run (frost_context_profile). */
-    int profiling;
-    /** Non-zero: the oneDNN backend runs every step it claims on oneDNN's own
-     *  primitives, none on frost's kernels next to them (the indirect-GEMM
-     *  convolution, NHWC pooling and the default Winograd; --winograd
-     *  still runs frost's Winograd kernels): for comparing kernels
-     *  (bench/conv_layers.py).  Results agree either way to rounding. */
-    int onednn_only;
-    /** Non-zero: no Winograd convolution at all, every convolution computed
-     *  directly (as the reference kernels do), also where the default would
-     *  run Winograd kernels (F(2x2, 3x3), and 1-D on 1x7 / 7x1 / 1x5 / 5x1);
-     *  overrides `winograd`. */
-    int no_winograd;
+    /** Which Winograd convolutions may run: FROST_WINOGRAD_DEFAULT (0),
+     *  FROST_WINOGRAD_OFF or FROST_WINOGRAD_ALL. */
+    frost_winograd winograd;
     /** Items per pass of the network: a run of more items goes through it in
      *  passes of at most this many (the same results, as every item is
      *  computed alone; each pass's activations stay in the CPU's cache).
@@ -228,11 +266,33 @@ typedef struct frost_options {
      *  else none; < 0: never split.  Only for graphs whose items are
      *  independent (every activation has the batch as its first
      *  dimension); compiling fails with FROST_E_INVALID_ARGUMENT when one
-     *  is asked for (> 0) on another graph, and 0 picks none there. */
+     *  is asked for (> 0) on another graph, and 0 picks none there.
+     *  docs/performance.md has the measurements behind the choice. */
     int micro_batch;
+    /** Non-zero: record the time of every op of every run (frost_context_profile). */
+    int profiling;
+    /** For testing frost only: an OR of FROST_DEBUG_* flags (0: none).
+     *  Unknown bits are FROST_E_INVALID_ARGUMENT. */
+    unsigned debug_flags;
 } frost_options;
 
-FROST_API void frost_options_init(frost_options *options);
+/** The smallest `struct_size` the library accepts: the fields up to and
+ *  including `num_outputs` (what to compile).  Every later field may be
+ *  missing from a caller's struct and then takes its default. */
+#define FROST_OPTIONS_MIN_SIZE (offsetof(frost_options, num_outputs) + sizeof(int))
+
+/** Zero `struct_size` bytes of `options` (every field's default) and set
+ *  options->struct_size = struct_size.  Returns FROST_E_INVALID_ARGUMENT
+ *  (writing nothing) when `options` is NULL or struct_size is smaller than
+ *  a size_t.  Call it through frost_options_init(), which passes the size
+ *  of the frost_options the program was compiled with; bindings from other
+ *  languages call it directly with the size of their mirror of the struct. */
+FROST_API frost_status frost_options_init_sized(frost_options *options, size_t struct_size);
+
+/** Initialise a frost_options before setting any of its fields:
+ *  `frost_options opt; frost_options_init(&opt);`.  Evaluates to the
+ *  frost_status of frost_options_init_sized(). */
+#define frost_options_init(options) frost_options_init_sized((options), sizeof(frost_options))
 
 /** Compile `graph` for the given options.  The model does not depend on the
  *  caller keeping `graph` alive. */
@@ -265,8 +325,8 @@ FROST_API int frost_model_max_batch(const frost_model *model);
  *  items is split into passes of at most this many.  0: never split. */
 FROST_API int frost_model_micro_batch(const frost_model *model);
 
-/** What the compiler did, for `frost inspect`. */
-typedef struct frost_model_stats {
+/** What the compiler did and what the model holds (`frost inspect`). */
+typedef struct frost_compile_stats {
     int graph_nodes;       /**< nodes in the GraphDef */
     int pruned_nodes;      /**< removed because no output depends on them */
     int identity_nodes;    /**< Identity / NoOp / control edges dropped */
@@ -282,9 +342,13 @@ typedef struct frost_model_stats {
                                 file are not counted */
     size_t arena_bytes;    /**< activation arena of one context at batch 1 */
     const char *backend;   /**< "reference" or "onednn" */
-} frost_model_stats;
+} frost_compile_stats;
 
-FROST_API frost_status frost_model_get_stats(const frost_model *model, frost_model_stats *stats_out);
+/** Fill *stats_out.  weight_bytes is read at the time of the call (it grows
+ *  as batch sizes are compiled); the rest is fixed at compile time.  Safe
+ *  from any thread.  FROST_E_INVALID_ARGUMENT when an argument is NULL.
+ *  (Formerly frost_model_get_stats().) */
+FROST_API frost_status frost_model_stats(const frost_model *model, frost_compile_stats *stats_out);
 
 /* ------------------------------------------------------------------------ */
 /* Contexts (run step)                                                        */
@@ -313,7 +377,7 @@ FROST_API frost_status frost_context_run(frost_context *context, int batch, cons
 FROST_API frost_status frost_context_reserve(frost_context *context, int batch);
 
 /** Bytes of activation arena this context holds: one arena per batch size
- *  it has run or reserved (frost_model_stats.arena_bytes is batch 1's).
+ *  it has run or reserved (frost_compile_stats.arena_bytes is batch 1's).
  *  0 for NULL or a context that has not run yet. */
 FROST_API size_t frost_context_arena_bytes(const frost_context *context);
 

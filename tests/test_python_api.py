@@ -81,9 +81,12 @@ d = _capi.DecodeOptions(7, 7, 7, 7)
 _capi.lib.frost_decode_options_init(ctypes.byref(d))
 check((d.max_pixels, d.fast_decode, d.target_width, d.target_height) == (100000000, 0, 0, 0),
       "decode options init %r" % ((d.max_pixels, d.fast_decode, d.target_width, d.target_height),))
-o = _capi.Options(max_batch=5, threads=3, profiling=1)
-_capi.lib.frost_options_init(ctypes.byref(o))
-check(all(getattr(o, f) in (0, None) or not getattr(o, f) for f, _ in _capi.Options._fields_), "options init zeroes")
+o = _capi.Options(max_batch=5, threads=3, profiling=1, debug_flags=3)
+_capi.options_init(o)
+check(o.struct_size == ctypes.sizeof(_capi.Options) and all(
+    getattr(o, f) in (0, None) or not getattr(o, f) for f, _ in _capi.Options._fields_ if f != "struct_size"),
+    "options init zeroes and sets struct_size")
+check(_capi.lib.frost_options_init_sized(None, ctypes.sizeof(_capi.Options)) == 1, "options init of NULL")
 
 if not os.path.isdir(os.path.join(SHARED, "models")):
     print("no ../shared: the model checks are skipped")

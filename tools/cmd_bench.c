@@ -272,8 +272,7 @@ static void model_options(const bench_cfg *c, int max_batch, bench_model_opts *m
     m->opts.max_batch = max_batch;
     m->opts.threads = c->threads;
     m->opts.backend = c->backend;
-    m->opts.winograd = c->winograd;
-    m->opts.no_winograd = c->no_winograd;
+    m->opts.winograd = c->no_winograd ? FROST_WINOGRAD_OFF : c->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
     m->opts.micro_batch = c->micro_batch;
     m->opts.precision = c->precision;
     if (c->input_layer) {
@@ -660,9 +659,9 @@ int frost_cmd_bench(int argc, char **argv) {
         return 1;
     }
 
-    frost_model_stats ms;
+    frost_compile_stats ms;
     memset(&ms, 0, sizeof ms);
-    frost_model_get_stats(probe, &ms);
+    frost_model_stats(probe, &ms);
     char shapes[256] = "", one[96];
     size_t len = 0;
     for (int i = 0; i < io.num_inputs && len < sizeof shapes; i++) {

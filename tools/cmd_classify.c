@@ -329,8 +329,7 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.threads = f->threads;
     opt.backend = f->backend;
     opt.precision = f->precision;
-    opt.winograd = f->winograd;
-    opt.no_winograd = f->no_winograd;
+    opt.winograd = f->no_winograd ? FROST_WINOGRAD_OFF : f->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
     opt.micro_batch = f->micro_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;

@@ -85,7 +85,7 @@ static void print_graph_text(const char *path, const frost_graph *g) {
     printf("\n");
 }
 
-static void print_model_text(const frost_model *m, const frost_model_stats *st) {
+static void print_model_text(const frost_model *m, const frost_compile_stats *st) {
     char sb[256], b1[64];
     printf("Compiled (backend %s, max batch %d):\n", st->backend ? st->backend : "?", frost_model_max_batch(m));
     for (int k = 0; k < frost_model_input_count(m); k++) {
@@ -115,7 +115,7 @@ static void print_model_text(const frost_model *m, const frost_model_stats *st) 
         printf("  items per pass (larger batches split):    whole batch\n");
 }
 
-static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_model_stats *st,
+static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_compile_stats *st,
                        const char *error) {
     FILE *f = stdout;
     fputs("{\"model\":", f);
@@ -229,12 +229,12 @@ int frost_cmd_inspect(int argc, char **argv) {
         return 1;
     }
     frost_model *m = NULL;
-    frost_model_stats stats;
+    frost_compile_stats stats;
     memset(&stats, 0, sizeof stats);
     int rc = 0;
     if (!no_compile) {
         st = frost_model_compile(g, &opt, &m, &err);
-        if (st == FROST_OK) st = frost_model_get_stats(m, &stats);
+        if (st == FROST_OK) st = frost_model_stats(m, &stats);
         if (st != FROST_OK) rc = 1;
     }
     if (json) {

@@ -284,7 +284,7 @@ int frost_cmd_serve(int argc, char **argv) {
     const char *specs[64];
     int nspecs = 0, port = -1, max_batch = 16, timeout_us = 1000, batch_threads = 1, max_queue = 1024;
     int max_depth = 64, max_instances = 64, timeout_s = 30, max_conn = 256, drain_s = 30, warmup = 1;
-    int request_s = 60;
+    int request_s = 60, winograd = 0, no_winograd = 0;
     long long max_body = 16 << 20, max_pixels = 25000000;
     const char *host = "127.0.0.1", *allowed = NULL;
     frost_options engine;
@@ -347,11 +347,11 @@ int frost_cmd_serve(int argc, char **argv) {
             warmup = sw;
             continue;
         }
-        if ((r = cli_switch(argc, argv, &i, "winograd", &engine.winograd)) != 0) {
+        if ((r = cli_switch(argc, argv, &i, "winograd", &winograd)) != 0) {
             if (r < 0) return 2;
             continue;
         }
-        if ((r = cli_switch(argc, argv, &i, "no-winograd", &engine.no_winograd)) != 0) {
+        if ((r = cli_switch(argc, argv, &i, "no-winograd", &no_winograd)) != 0) {
             if (r < 0) return 2;
             continue;
         }
@@ -368,6 +368,7 @@ int frost_cmd_serve(int argc, char **argv) {
         return 2;
     }
     if (max_queue < max_instances) max_queue = max_instances;
+    engine.winograd = no_winograd ? FROST_WINOGRAD_OFF : winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
 
     /* Signals: every thread created from here on inherits the blocked mask; main waits in sigwait(). */
     sigset_t sigs;

@@ -196,10 +196,8 @@ int mf_options(const model_flags *mf, frost_options *opt) {
     if (batch > 0) opt->max_batch = batch;
     opt->threads = mf->threads;
     opt->backend = mf->backend;
-    opt->no_optimize = mf->no_optimize;
-    opt->winograd = mf->winograd;
-    opt->no_winograd = mf->no_winograd;
-    opt->onednn_only = mf->onednn_only;
+    opt->winograd = mf->no_winograd ? FROST_WINOGRAD_OFF : mf->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
+    opt->debug_flags = (mf->no_optimize ? FROST_DEBUG_NO_OPTIMIZE : 0u) | (mf->onednn_only ? FROST_DEBUG_ONEDNN_ONLY : 0u);
     opt->precision = mf->precision;
     opt->micro_batch = mf->micro_batch;
     return 0;

@@ -146,8 +146,7 @@ class Model:
         else:
             check(lib.frost_graph_load(os.fsencode(graph), ctypes.byref(g), ctypes.byref(err)), err)
         try:
-            opt = _capi.Options()
-            lib.frost_options_init(ctypes.byref(opt))
+            opt = _capi.options_init(_capi.Options())
             keep = []  # ctypes objects the options point to
             nph = lib.frost_graph_placeholder_count(g)
             phs = [text(lib.frost_graph_placeholder_name(g, i)) for i in range(nph)]
@@ -198,8 +197,7 @@ class Model:
             opt.max_batch, opt.threads, opt.backend, opt.precision = max_batch, threads, backend, precision
             # None: the default (F(2x2, 3x3) and 1-D Winograd on 1x7 / 7x1
             # layers, within 1e-4); True: the larger tiles; False: none
-            opt.winograd = 1 if winograd else 0
-            opt.no_winograd = 1 if winograd is not None and not winograd else 0
+            opt.winograd = _capi.WINOGRADS[None if winograd is None else bool(winograd)]
             opt.micro_batch = micro_batch
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
@@ -289,14 +287,14 @@ class Model:
     # ---------------------------------------------------------------- info
 
     def stats(self):
-        """What the compiler did (frost_model_stats) as a dict."""
+        """What the compiler did (frost_model_stats(), a frost_compile_stats) as a dict."""
         w = self._acquire()  # keeps the model alive
         try:
-            s = _capi.ModelStats()
-            check(lib.frost_model_get_stats(self._model, ctypes.byref(s)))
+            s = _capi.CompileStats()
+            check(lib.frost_model_stats(self._model, ctypes.byref(s)))
         finally:
             self._release(w)
-        d = {name: getattr(s, name) for name, _ in _capi.ModelStats._fields_}
+        d = {name: getattr(s, name) for name, _ in _capi.CompileStats._fields_}
         d["backend"] = text(d["backend"])
         return d
 
