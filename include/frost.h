@@ -52,7 +52,7 @@
  *   "get": it returns the value (frost_model_max_batch,
  *   frost_context_arena_bytes) or, where it fills a caller's struct or can
  *   fail, returns a frost_status and writes through a trailing *_out pointer
- *   (frost_model_input_shape, frost_model_stats, frost_context_profile).
+ *   (frost_model_input_shape, frost_model_stats, frost_model_image_spec).
  */
 #ifndef FROST_H
 #define FROST_H
@@ -472,6 +472,93 @@ typedef struct frost_preprocess {
  *  float, as ResizeBilinear on a float tensor) and normalise; writes
  *  height * width * 3 floats (HWC) to `out`.  Allocates nothing. */
 FROST_API frost_status frost_image_preprocess(const frost_image *image, const frost_preprocess *pp, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Classifying: the rules every frost classifier follows                      */
+/* ------------------------------------------------------------------------ */
+/* `frost classify`, `frost serve`, `frost bench` and the Python package find
+ * a graph's image input, its size and the best classes with these functions,
+ * so that they agree with each other and with TensorFlow's label_image. */
+
+/** label_image's image size (height and width) for a graph whose input
+ *  Placeholder leaves it open and a caller who gives none. */
+#define FROST_IMAGE_DEFAULT_SIZE 299
+
+/** Where a graph or a compiled model takes images.  Filled by
+ *  frost_graph_image_spec() (before compiling: what to compile) and by
+ *  frost_model_image_spec() (after).  The strings belong to the graph or the
+ *  model (or are the `input` string passed in) and live as long as it. */
+typedef struct frost_image_spec {
+    /** The input that takes images: for a graph, the index of its Placeholder
+     *  (frost_graph_placeholder_name()), -1 when the input named is not a
+     *  Placeholder or when none could be chosen; for a model, the index of
+     *  its input (frost_model_input_name()), -1 when none takes images. */
+    int input;
+    /** That input's name; NULL when none could be chosen. */
+    const char *input_name;
+    /** The classifier's scores: the graph's only sink / the model's only
+     *  output; NULL when there are several (the caller names one). */
+    const char *output_name;
+    /** The image the input takes: rows, columns and channels (NHWC); all 0
+     *  when the input is not of rank 4 or was not chosen. */
+    int height;
+    int width;
+    int channels;
+    /** Graph only: non-zero when the Placeholder does not declare the whole
+     *  [batch, height, width, channels] (or the input is not a Placeholder),
+     *  so the caller compiles with `shape` as this input's
+     *  frost_options.input_shapes.  0 for a model. */
+    int needs_shape;
+    /** [-1, height, width, channels]; rank -1 when height is 0. */
+    frost_shape shape;
+} frost_image_spec;
+
+/** Where `graph` takes images, with label_image's rules, before compiling.
+ *
+ *  The input: `input` ("name" or "name:0") when given, else the graph's only
+ *  Placeholder, else its Placeholder named "input"; when there is no such
+ *  Placeholder, spec_out->input is -1 and input_name NULL (and FROST_OK: a
+ *  command line asks for a name, a library may compile every Placeholder).
+ *
+ *  The size: the Placeholder's declared [N, H, W, C] where it is known; a
+ *  `width` or `height` (> 0; 0: not given) that contradicts it is
+ *  FROST_E_INVALID_ARGUMENT with a message that says "conflict"; where the
+ *  Placeholder leaves it open (or the input is not a Placeholder), `width`
+ *  and `height`, else FROST_IMAGE_DEFAULT_SIZE.  The channels: the
+ *  Placeholder's declared count when known (a grayscale [?, ?, ?, 1] input
+ *  stays 1: forcing 3 would contradict the graph, and
+ *  frost_model_image_spec() then reports it as no image input), else 3.
+ *  A Placeholder of a known rank other than 4 is not an image input:
+ *  height, width and channels are 0 and needs_shape 0 (compile it as
+ *  declared; frost_model_image_spec() will find no image input).
+ *
+ *  The output: the graph's only sink, NULL when it has several.
+ *
+ *  Reads the graph only; thread-safe.  FROST_E_INVALID_ARGUMENT when graph
+ *  or spec_out is NULL, width or height is negative, or on a conflict. */
+FROST_API frost_status frost_graph_image_spec(const frost_graph *graph, const char *input, int width, int height,
+                                              frost_image_spec *spec_out, char **error_out);
+
+/** Which input of a compiled model takes images: the first of shape
+ *  [batch, height, width, 3] (frost_image_preprocess() writes RGB), with its
+ *  height and width (channels is 3); output_name is the model's only output
+ *  (NULL when it has several).  FROST_E_SHAPE when no input has that shape
+ *  (spec_out->input = -1; the message names every input and its shape),
+ *  FROST_E_INVALID_ARGUMENT when model or spec_out is NULL.  Thread-safe. */
+FROST_API frost_status frost_model_image_spec(const frost_model *model, frost_image_spec *spec_out, char **error_out);
+
+/** The k best of `count` scores, best first, as every frost classifier ranks
+ *  them: indices_out[0 .. n) receives the indices of the n = min(k, count)
+ *  largest scores and scores_out (optional, may be NULL) their values;
+ *  *count_out = n.  Ties rank the lower index first; NaN ranks below every
+ *  number, -Inf included (NaNs among themselves by index), so a NaN output
+ *  never hides a real class.  k == 0 or count == 0: nothing written, n = 0.
+ *  Allocates nothing, O(count log n), thread-safe.
+ *  FROST_E_INVALID_ARGUMENT (nothing written) when count_out is NULL, k < 0,
+ *  count > INT_MAX, scores is NULL with count > 0, or indices_out is NULL
+ *  with n > 0. */
+FROST_API frost_status frost_top_k(const float *scores, size_t count, int k, int *indices_out, float *scores_out,
+                                   int *count_out);
 
 #ifdef __cplusplus
 }

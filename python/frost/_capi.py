@@ -121,6 +121,20 @@ class Preprocess(ctypes.Structure):
     ]
 
 
+class ImageSpec(ctypes.Structure):
+    """frost_image_spec"""
+    _fields_ = [
+        ("input", ctypes.c_int),
+        ("input_name", ctypes.c_char_p),
+        ("output_name", ctypes.c_char_p),
+        ("height", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("channels", ctypes.c_int),
+        ("needs_shape", ctypes.c_int),
+        ("shape", Shape),
+    ]
+
+
 # Every struct, by its C name (for the layout test).
 STRUCTS = {
     "frost_shape": Shape,
@@ -130,6 +144,7 @@ STRUCTS = {
     "frost_image": Image,
     "frost_decode_options": DecodeOptions,
     "frost_preprocess": Preprocess,
+    "frost_image_spec": ImageSpec,
 }
 
 _c_int, _c_char_p, _c_void_p, _size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
@@ -185,6 +200,9 @@ PROTOTYPES = {
     "frost_image_load": (_c_int, [_c_char_p, _P(DecodeOptions), _P(_P(Image)), _err]),
     "frost_image_free": (None, [_P(Image)]),
     "frost_image_preprocess": (_c_int, [_P(Image), _P(Preprocess), _floats]),
+    "frost_graph_image_spec": (_c_int, [_c_void_p, _c_char_p, _c_int, _c_int, _P(ImageSpec), _err]),
+    "frost_model_image_spec": (_c_int, [_c_void_p, _P(ImageSpec), _err]),
+    "frost_top_k": (_c_int, [_floats, _size_t, _c_int, _P(_c_int), _floats, _P(_c_int)]),
 }
 
 
