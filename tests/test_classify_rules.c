@@ -125,6 +125,26 @@ static frost_graph *finish(fr_gdw *w) {
     return g;
 }
 
+/* A graph of one Placeholder `name` [rank: dims] of c channels -> Conv + Mean "a_y". */
+static frost_graph *image_graph(fr_gdw *w, const char *name, int rank, const int64_t *dims, int c) {
+    fr_gdw_placeholder(w, name, rank, dims);
+    conv_mean(w, name, c, "a");
+    return finish(w);
+}
+
+/* Compiles g (input shape `shape` when not NULL, max batch 2); NULL on failure. */
+static frost_model *compile(const frost_graph *g, const frost_shape *shape) {
+    frost_options o;
+    frost_options_init(&o);
+    o.input_shapes = shape;
+    o.max_batch = 2;
+    frost_model *m = NULL;
+    char *err = NULL;
+    CHECK_MSG(frost_model_compile(g, &o, &m, &err) == FROST_OK, "%s", err ? err : "");
+    frost_free(err);
+    return m;
+}
+
 /* spec has these values (name/output NULL-able). */
 static void spec_is(const char *what, const frost_image_spec *s, int input, const char *name, const char *output,
                     int h, int wd, int c, int needs_shape) {
@@ -156,17 +176,58 @@ static frost_image_spec graph_spec(const frost_graph *g, const char *input, int 
     return s;
 }
 
+/* One Placeholder graphs: the spec of the graph (with the caller's width x
+ * height), then of the model compiled with spec.shape where it is needed. */
+static void one_placeholder_cases(void) {
+    static const struct {
+        const char *what, *name;
+        int rank;
+        int64_t dims[4];
+        int width, height;                   /* asked for */
+        int want_h, want_w, want_c, want_ns; /* graph spec */
+        frost_status model;                  /* model spec */
+        const char *model_msg;
+    } cases[] = {
+        {"declared 8x6", "img", 4, {-1, 8, 6, 3}, 0, 0, 8, 6, 3, 0, FROST_OK, NULL},
+        {"declared, size that agrees", "img", 4, {-1, 8, 6, 3}, 6, 8, 8, 6, 3, 0, FROST_OK, NULL},
+        {"open size: 299", "x", 4, {-1, -1, -1, 3}, 0, 0, 299, 299, 3, 1, FROST_OK, NULL},
+        {"open size, given", "x", 4, {-1, -1, -1, 3}, 12, 10, 10, 12, 3, 1, FROST_OK, NULL},
+        {"open width only", "x", 4, {-1, 5, -1, 3}, 0, 0, 5, 299, 3, 1, FROST_OK, NULL},
+        {"unknown rank", "u", -1, {0}, 7, 0, 299, 7, 3, 1, FROST_OK, NULL},
+        /* grayscale: the declared single channel is kept (3 would contradict
+         * the graph); the model compiles and has no image input */
+        {"grayscale", "gray", 4, {-1, -1, -1, 1}, 0, 0, 299, 299, 1, 1, FROST_E_SHAPE,
+         "input 'gray' of shape [-1,299,299,1] is not an NHWC image with 3 channels"},
+    };
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        fr_gdw *w = fr_gdw_new();
+        int channels = cases[i].dims[3] > 0 ? (int)cases[i].dims[3] : 3;
+        frost_graph *g = image_graph(w, cases[i].name, cases[i].rank, cases[i].dims, channels);
+        frost_image_spec s = graph_spec(g, NULL, cases[i].width, cases[i].height, FROST_OK, NULL);
+        spec_is(cases[i].what, &s, 0, cases[i].name, "a_y", cases[i].want_h, cases[i].want_w, cases[i].want_c,
+                cases[i].want_ns);
+        frost_model *m = compile(g, s.needs_shape ? &s.shape : NULL);
+        char *err = NULL;
+        CHECK_MSG(m && frost_model_image_spec(m, &s, &err) == cases[i].model, "%s: model spec", cases[i].what);
+        if (cases[i].model == FROST_OK)
+            spec_is(cases[i].what, &s, 0, cases[i].name, "a_y", cases[i].want_h, cases[i].want_w, 3, 0);
+        else
+            CHECK_MSG(s.input == -1 && err && strstr(err, cases[i].model_msg), "%s: %s", cases[i].what,
+                      err ? err : "(none)");
+        frost_free(err);
+        frost_model_free(m);
+        frost_graph_free(g);
+        fr_gdw_free(w);
+    }
+}
+
 static void image_spec_cases(void) {
+    one_placeholder_cases();
     frost_image_spec s;
-    /* one Placeholder of a known size; one sink */
     fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "img", 4, D(-1, 8, 6, 3));
-    conv_mean(w, "img", 3, "a");
-    frost_graph *g = finish(w);
-    s = graph_spec(g, NULL, 0, 0, FROST_OK, NULL);
-    spec_is("declared 8x6", &s, 0, "img", "a_y", 8, 6, 3, 0);
+    frost_graph *g = image_graph(w, "img", 4, D(-1, 8, 6, 3), 3);
     s = graph_spec(g, "img:0", 6, 8, FROST_OK, NULL);
-    spec_is("named, size that agrees", &s, 0, "img:0", "a_y", 8, 6, 3, 0);
+    spec_is("named", &s, 0, "img:0", "a_y", 8, 6, 3, 0);
     s = graph_spec(g, NULL, 100, 0, FROST_E_INVALID_ARGUMENT, "conflict");
     spec_is("conflict cleared", &s, -1, NULL, NULL, 0, 0, 0, 0);
     graph_spec(g, NULL, 0, 7, FROST_E_INVALID_ARGUMENT, "conflict");
@@ -179,71 +240,10 @@ static void image_spec_cases(void) {
     CHECK(frost_graph_image_spec(NULL, NULL, 0, 0, &s, NULL) == FROST_E_INVALID_ARGUMENT);
     CHECK(frost_graph_image_spec(g, NULL, 0, 0, NULL, NULL) == FROST_E_INVALID_ARGUMENT);
     graph_spec(g, NULL, -1, 0, FROST_E_INVALID_ARGUMENT, "negative");
-    /* the compiled model */
-    frost_model *m = NULL;
-    frost_options o;
-    frost_options_init(&o);
-    o.max_batch = 2;
-    CHECK(frost_model_compile(g, &o, &m, NULL) == FROST_OK);
-    CHECK(frost_model_image_spec(m, &s, NULL) == FROST_OK);
-    spec_is("model", &s, 0, "img", "a_y", 8, 6, 3, 0);
+    frost_model *m = compile(g, NULL);
     CHECK(frost_model_image_spec(NULL, &s, NULL) == FROST_E_INVALID_ARGUMENT);
     CHECK(frost_model_image_spec(m, NULL, NULL) == FROST_E_INVALID_ARGUMENT);
     frost_model_free(m);
-    frost_graph_free(g);
-    fr_gdw_free(w);
-
-    /* open size: the caller's, else label_image's 299; the channels declared */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 4, D(-1, -1, -1, 3));
-    conv_mean(w, "x", 3, "a");
-    g = finish(w);
-    s = graph_spec(g, NULL, 0, 0, FROST_OK, NULL);
-    spec_is("open size", &s, 0, "x", "a_y", FROST_IMAGE_DEFAULT_SIZE, FROST_IMAGE_DEFAULT_SIZE, 3, 1);
-    s = graph_spec(g, NULL, 12, 10, FROST_OK, NULL);
-    spec_is("open size, given", &s, 0, "x", "a_y", 10, 12, 3, 1);
-    frost_options_init(&o);
-    o.input_shapes = &s.shape;
-    o.max_batch = 2;
-    m = NULL;
-    CHECK(frost_model_compile(g, &o, &m, NULL) == FROST_OK);
-    CHECK(frost_model_image_spec(m, &s, NULL) == FROST_OK);
-    spec_is("open size, compiled", &s, 0, "x", "a_y", 10, 12, 3, 0);
-    frost_model_free(m);
-    frost_graph_free(g);
-    fr_gdw_free(w);
-
-    /* grayscale: the declared single channel is kept (3 would contradict the
-     * graph); the model compiles and has no image input */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "gray", 4, D(-1, -1, -1, 1));
-    conv_mean(w, "gray", 1, "a");
-    g = finish(w);
-    s = graph_spec(g, NULL, 0, 0, FROST_OK, NULL);
-    spec_is("grayscale", &s, 0, "gray", "a_y", FROST_IMAGE_DEFAULT_SIZE, FROST_IMAGE_DEFAULT_SIZE, 1, 1);
-    frost_options_init(&o);
-    o.input_shapes = &s.shape;
-    o.max_batch = 1;
-    m = NULL;
-    char *err = NULL;
-    CHECK(frost_model_compile(g, &o, &m, &err) == FROST_OK);
-    frost_free(err);
-    err = NULL;
-    CHECK(m && frost_model_image_spec(m, &s, &err) == FROST_E_SHAPE && s.input == -1);
-    CHECK_MSG(err && strstr(err, "'gray' of shape [-1,299,299,1] is not an NHWC image with 3 channels"), "%s",
-              err ? err : "(none)");
-    frost_free(err);
-    frost_model_free(m);
-    frost_graph_free(g);
-    fr_gdw_free(w);
-
-    /* an unknown rank: everything open */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "u", -1, NULL);
-    conv_mean(w, "u", 3, "a");
-    g = finish(w);
-    s = graph_spec(g, NULL, 0, 0, FROST_OK, NULL);
-    spec_is("unknown rank", &s, 0, "u", "a_y", FROST_IMAGE_DEFAULT_SIZE, FROST_IMAGE_DEFAULT_SIZE, 3, 1);
     frost_graph_free(g);
     fr_gdw_free(w);
 
@@ -260,6 +260,7 @@ static void image_spec_cases(void) {
     s = graph_spec(g, "v", 0, 0, FROST_OK, NULL);
     spec_is("a rank-2 Placeholder", &s, 0, "v", NULL, 0, 0, 0, 0);
     /* the model with both inputs: the image one is found after the other */
+    frost_options o;
     frost_options_init(&o);
     o.inputs = (const char *const[]){"v", "input"};
     o.num_inputs = 2;
@@ -276,7 +277,7 @@ static void image_spec_cases(void) {
     o.outputs = (const char *const[]){"vy"};
     o.num_outputs = 1;
     m = NULL;
-    err = NULL;
+    char *err = NULL;
     CHECK(frost_model_compile(g, &o, &m, NULL) == FROST_OK);
     CHECK(m && frost_model_image_spec(m, &s, &err) == FROST_E_SHAPE);
     spec_is("no image input", &s, -1, NULL, "vy", 0, 0, 0, 0);

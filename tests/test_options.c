@@ -19,23 +19,6 @@
 #define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* frost_options as a header before `winograd` and the fields after it
- * declared it: the same leading fields, a smaller struct. */
-typedef struct old_options {
-    size_t struct_size;
-    const char *const *inputs;
-    int num_inputs;
-    const frost_shape *input_shapes;
-    const char *const *outputs;
-    int num_outputs;
-    int max_batch;
-    int threads;
-    frost_backend backend;
-    frost_precision precision;
-} old_options;
-_Static_assert(offsetof(old_options, precision) == offsetof(frost_options, precision), "old layout is a prefix");
-_Static_assert(sizeof(old_options) < sizeof(frost_options), "old layout is smaller");
-
 /* x [N,6,6,3] -> Conv 3x3 (3->4) + BiasAdd + Relu -> Mean[1,2] -> y [N,4] */
 static frost_graph *graph(fr_gdw *w) {
     float k[3 * 3 * 3 * 4];
@@ -59,9 +42,10 @@ static frost_graph *graph(fr_gdw *w) {
 
 static float input[2 * 6 * 6 * 3];
 
-/* Compiles with `opt`; on success runs 2 items into out[8] and fills *stats. */
-static frost_status compile_run(const frost_graph *g, const frost_options *opt, float *out, frost_compile_stats *stats,
-                                frost_model **model_out, char **err) {
+/* Compiles with `opt`; on success runs 2 items into out[8] and fills *stats;
+ * checks that profiling is on exactly when `profiling`. */
+static frost_status compile_run(const frost_graph *g, const frost_options *opt, int profiling, float *out,
+                                frost_compile_stats *stats, frost_model **model_out, char **err) {
     frost_model *m = NULL;
     frost_status st = frost_model_compile(g, opt, &m, err);
     if (st != FROST_OK) return st;
@@ -71,11 +55,7 @@ static frost_status compile_run(const frost_graph *g, const frost_options *opt, 
     if (st == FROST_OK) st = frost_model_stats(m, stats);
     const frost_op_profile *prof = NULL;
     int n = 0;
-    /* profiling is off unless asked for */
-    CHECK(c && frost_context_profile(c, &prof, &n) == (opt && opt->struct_size >= sizeof(frost_options) &&
-                                                                opt->profiling
-                                                            ? FROST_OK
-                                                            : FROST_E_INVALID_ARGUMENT));
+    CHECK(c && frost_context_profile(c, &prof, &n) == (profiling ? FROST_OK : FROST_E_INVALID_ARGUMENT));
     frost_context_free(c);
     *model_out = m;
     return st;
@@ -114,23 +94,28 @@ int main(void) {
     float want[8], got[8];
     frost_compile_stats s_def, s;
     frost_model *def = NULL, *m = NULL;
-    CHECK(compile_run(g, NULL, want, &s_def, &def, NULL) == FROST_OK);
-    CHECK(compile_run(g, &o, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
+    CHECK(compile_run(g, NULL, 0, want, &s_def, &def, NULL) == FROST_OK);
+    CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
     CHECK(s_def.fused_ops > 0 && s.fused_ops == s_def.fused_ops && s.steps == s_def.steps);
     frost_model_free(m);
 
-    /* An old program: its struct ends before `winograd`, allocated at its
-     * exact size (ASan: nothing past it is read).  The fields it has are
-     * used (max_batch), the others take their defaults. */
-    old_options *old = malloc(sizeof *old);
-    CHECK(old && frost_options_init_sized((frost_options *)old, sizeof *old) == FROST_OK &&
-          old->struct_size == sizeof *old);
+    /* An old program: its header's frost_options ended before `winograd`
+     * (the fields up to `precision`, the same layout), allocated at exactly
+     * that size (ASan: nothing past it is read).  The fields it has are used
+     * (max_batch), the others take their defaults. */
+    const size_t old_size = offsetof(frost_options, winograd);
+    frost_options fields;
+    memset(&fields, 0xA5, sizeof fields);
+    CHECK(frost_options_init_sized(&fields, old_size) == FROST_OK && fields.struct_size == old_size);
+    CHECK(fields.max_batch == 0 && fields.precision == FROST_PRECISION_FP32 && fields.debug_flags == 0xA5A5A5A5u);
+    fields.max_batch = 3;
+    fields.threads = 1;
+    unsigned char *old = malloc(old_size);
     if (old) {
-        old->max_batch = 3;
-        old->threads = 1;
+        memcpy(old, &fields, old_size);
         char *err = NULL;
-        CHECK_MSG(compile_run(g, (const frost_options *)old, got, &s, &m, &err) == FROST_OK, "old layout: %s",
-                  err ? err : "");
+        CHECK_MSG(compile_run(g, (const frost_options *)(void *)old, 0, got, &s, &m, &err) == FROST_OK,
+                  "old layout: %s", err ? err : "");
         frost_free(err);
         CHECK(m && frost_model_max_batch(m) == 3 && frost_model_micro_batch(m) == frost_model_micro_batch(def));
         CHECK(!memcmp(got, want, sizeof got) && s.fused_ops == s_def.fused_ops);
@@ -146,11 +131,11 @@ int main(void) {
         CHECK(frost_options_init_sized(p, offsetof(frost_options, winograd)) == FROST_OK);
         CHECK(buf[offsetof(frost_options, winograd)] == 0xA5);
         p->max_batch = 2;
-        CHECK(compile_run(g, p, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
+        CHECK(compile_run(g, p, 0, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
         frost_model_free(m);
         /* the smallest accepted: only what to compile */
         p->struct_size = FROST_OPTIONS_MIN_SIZE;
-        CHECK(compile_run(g, p, got, &s, &m, NULL) == FROST_OK && m && frost_model_max_batch(m) == 64);
+        CHECK(compile_run(g, p, 0, got, &s, &m, NULL) == FROST_OK && m && frost_model_max_batch(m) == 64);
         frost_model_free(m);
         p->struct_size = FROST_OPTIONS_MIN_SIZE - 1;
         refused(g, p, "struct_size below the minimum", "frost_options_init");
@@ -173,7 +158,7 @@ int main(void) {
     if (big) {
         frost_options *p = (frost_options *)big;
         CHECK(frost_options_init_sized(p, sizeof(frost_options) + 32) == FROST_OK);
-        CHECK(compile_run(g, p, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
+        CHECK(compile_run(g, p, 0, got, &s, &m, NULL) == FROST_OK && !memcmp(got, want, sizeof got));
         frost_model_free(m);
         big[sizeof(frost_options) + 8] = 1;
         refused(g, p, "unknown field set", "does not know");
@@ -192,7 +177,7 @@ int main(void) {
         frost_options_init(&o);
         o.winograd = modes[k];
         o.profiling = 1;
-        CHECK_MSG(compile_run(g, &o, got, &s, &m, NULL) == FROST_OK && tu_max_rel_diff(got, want, 8) <= 1e-4,
+        CHECK_MSG(compile_run(g, &o, 1, got, &s, &m, NULL) == FROST_OK && tu_max_rel_diff(got, want, 8) <= 1e-4,
                   "winograd %d", k);
         frost_model_free(m);
     }
@@ -200,12 +185,12 @@ int main(void) {
      * FROST_DEBUG_ONEDNN_ONLY: the same results */
     frost_options_init(&o);
     o.debug_flags = FROST_DEBUG_NO_OPTIMIZE;
-    CHECK(compile_run(g, &o, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 && s.steps > s_def.steps &&
+    CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 && s.steps > s_def.steps &&
           tu_max_rel_diff(got, want, 8) <= 1e-4);
     frost_model_free(m);
     frost_options_init(&o);
     o.debug_flags = FROST_DEBUG_ONEDNN_ONLY | FROST_DEBUG_NO_OPTIMIZE;
-    CHECK(compile_run(g, &o, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 &&
+    CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 &&
           tu_max_rel_diff(got, want, 8) <= 1e-4);
     frost_model_free(m);
 

@@ -321,9 +321,8 @@ static void fill_synthetic(float *x, size_t n, uint32_t seed) {
 }
 
 static int preprocess_image(const bench_cfg *c, const frost_model *model, float *dst) {
-    frost_shape shape;
-    if (frost_model_input_shape(model, 0, &shape) != FROST_OK || shape.rank != 4 || shape.dims[3] != 3 ||
-        shape.dims[1] <= 0 || shape.dims[2] <= 0) {
+    frost_image_spec spec;
+    if (frost_model_image_spec(model, &spec, NULL) != FROST_OK || spec.input != 0) {
         fprintf(stderr, "frost bench: --image needs a model input of shape [batch, height, width, 3]\n");
         return -1;
     }
@@ -335,7 +334,7 @@ static int preprocess_image(const bench_cfg *c, const frost_model *model, float 
         frost_free(err);
         return -1;
     }
-    frost_preprocess pp = {(int)shape.dims[2], (int)shape.dims[1], c->input_mean, c->input_std, c->resize};
+    frost_preprocess pp = {spec.width, spec.height, c->input_mean, c->input_std, c->resize};
     st = frost_image_preprocess(img, &pp, dst);
     frost_image_free(img);
     if (st != FROST_OK) {

@@ -204,8 +204,8 @@ void sv_request_free(sv_request *req);
 
 /* Responses (malloc'd JSON text). */
 /* Fill m's signature from its compiled model: input/output counts, shapes and
- * sizes, and the image input (the first NHWC input with 3 channels, whose
- * height/width become m->pp's).  -1 when the model has no inputs or outputs,
+ * sizes, and the image input (frost_model_image_spec: the first NHWC input
+ * with 3 channels, whose height/width become m->pp's).  -1 when the model has no inputs or outputs,
  * or more than SERVE_MAX_IO of either. */
 int sv_model_describe(sv_model *m);
 

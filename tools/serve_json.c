@@ -563,23 +563,16 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
 
 char *sv_response_classify(const sv_model *m, const sv_request *req, int top_k, size_t *len) {
     size_t n = m->out_size[0];
-    if (top_k > (int)n) top_k = (int)n;
+    if (top_k < 0) top_k = 0;
+    if ((size_t)top_k > n) top_k = (int)n;
     int *best = malloc((size_t)(top_k > 0 ? top_k : 1) * sizeof *best);
     if (!best) return NULL;
     sv_buf b = {0};
     sv_buf_puts(&b, "{\"result\":[");
     for (int k = 0; k < req->count; k++) {
         const float *o = req->out_ptr[0] + (size_t)k * n;
-        int nb = 0; /* insertion into a sorted top-k list; ties keep the lower index first */
-        for (size_t c = 0; c < n; c++) {
-            if (nb == top_k && !(o[c] > o[best[nb - 1]])) continue;
-            int pos = nb < top_k ? nb++ : nb - 1;
-            while (pos > 0 && o[c] > o[best[pos - 1]]) {
-                best[pos] = best[pos - 1];
-                pos--;
-            }
-            best[pos] = (int)c;
-        }
+        int nb = 0; /* ranked as every frost classifier ranks: ties by lower index, NaN last */
+        if (frost_top_k(o, n, top_k, best, NULL, &nb) != FROST_OK) nb = 0;
         if (k) sv_buf_put(&b, ",", 1);
         sv_buf_put(&b, "[", 1);
         for (int r = 0; r < nb; r++) {
@@ -675,15 +668,16 @@ int sv_model_describe(sv_model *m) {
     m->num_outputs = frost_model_output_count(m->model);
     if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO)
         return -1;
-    m->image_input = -1;
     for (int i = 0; i < m->num_inputs; i++) {
         frost_model_input_shape(m->model, i, &m->in_shape[i]);
         m->in_size[i] = frost_model_input_size(m->model, i);
-        if (m->image_input < 0 && m->in_shape[i].rank == 4 && m->in_shape[i].dims[3] == 3) {
-            m->image_input = i;
-            m->pp.height = (int)m->in_shape[i].dims[1];
-            m->pp.width = (int)m->in_shape[i].dims[2];
-        }
+    }
+    frost_image_spec spec; /* the input that takes images, if any */
+    m->image_input = -1;
+    if (frost_model_image_spec(m->model, &spec, NULL) == FROST_OK) {
+        m->image_input = spec.input;
+        m->pp.height = spec.height;
+        m->pp.width = spec.width;
     }
     for (int j = 0; j < m->num_outputs; j++) {
         frost_model_output_shape(m->model, j, &m->out_shape[j]);

@@ -81,7 +81,8 @@ frost_status frost_graph_image_spec(const frost_graph *g, const char *input, int
     if ((sh > 0 && height && height != sh) || (sw > 0 && width && width != sw)) {
         char sb[256];
         fr_errorf(err, "%s: width x height %dx%d conflict with input '%s' of shape %s", g->source,
-                  width ? width : (int)sw, height ? height : (int)sh, spec->input_name, shape_str(&shape, sb, sizeof sb));
+                  width ? width : (int)sw, height ? height : (int)sh, spec->input_name,
+                  shape_str(&shape, sb, sizeof sb));
         spec_clear(spec);
         return FROST_E_INVALID_ARGUMENT;
     }
