@@ -1,5 +1,5 @@
-/* Internals of `frost classify` shared by tools/cmd_classify.c and
- * tools/classify_*.c. */
+/* Internals of `frost classify` shared by tools/classify/cmd_classify.c and
+ * tools/classify/classify_*.c. */
 #ifndef FROST_CLASSIFY_H
 #define FROST_CLASSIFY_H
 

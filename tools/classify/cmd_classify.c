@@ -10,7 +10,7 @@
 
 #include "classify.h"
 #include "classify_pipeline.h"
-#include "cli.h"
+#include "common/cli.h"
 #include "frost.h"
 
 /* TensorFlow's C++ label_image defaults. */

@@ -1,4 +1,4 @@
-/* Shared helpers of the frost CLI subcommands (tools/cmd_*.c). */
+/* Shared helpers of the frost CLI subcommands (tools/<command>/cmd_*.c). */
 #ifndef FROST_CLI_H
 #define FROST_CLI_H
 

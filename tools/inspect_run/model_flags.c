@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
 
 const char mf_help_compile[] =
     "  --input NAME          input tensor (repeatable; default: the Placeholders\n"

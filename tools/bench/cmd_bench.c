@@ -19,7 +19,7 @@
 #include "bench_rss.h"
 #include "bench_stats.h"
 #include "bench_svg.h"
-#include "cli.h"
+#include "common/cli.h"
 #include "frost.h"
 
 enum { PAT_RELOAD, PAT_CACHED, PAT_BATCHED, PAT_COUNT };

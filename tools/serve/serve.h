@@ -1,4 +1,4 @@
-/* frost serve: internal interfaces shared by tools/cmd_serve.c and tools/serve_*.c.
+/* frost serve: internal interfaces shared by tools/serve/cmd_serve.c and serve_*.c.
  *
  *   cmd_serve.c     flags, model specs, start-up, signal handling, drain
  *   serve_http.c    libmicrohttpd handler: routing, body limits, endpoints
