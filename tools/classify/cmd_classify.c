@@ -11,6 +11,8 @@
 #include "classify.h"
 #include "classify_pipeline.h"
 #include "common/cli.h"
+#include "common/engine_flags.h"
+#include "common/labels.h"
 #include "frost.h"
 
 /* TensorFlow's C++ label_image defaults. */
@@ -100,14 +102,12 @@ typedef struct {
     int ninputs, cap;
     int width, height; /* 0: not given */
     float mean, std;
-    int top_k, batch, threads, decode_threads, count, warmup, timing;
-    int self_test, fast_decode, winograd, no_winograd, profiling, progress;
+    int top_k, batch, decode_threads, count, warmup, timing;
+    int self_test, fast_decode, profiling, progress;
     long long max_pixels;
-    int micro_batch;
+    engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
     cls_format format;
     frost_resize resize;
-    frost_precision precision;
-    frost_backend backend;
     char *owned[8]; /* strings built here (root_dir joins) */
     int nowned;
 } cls_flags;
@@ -148,7 +148,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
     f->top_k = 5;
     f->count = 1;
     f->progress = -1;
-    f->backend = FROST_BACKEND_AUTO;
+    engine_flags_init(&f->engine);
     for (int i = 1; i < argc;) {
         const char *a = argv[i], *v = NULL;
         int r = 0, sw = 0;
@@ -176,10 +176,8 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         else if (FLAG("input_std")) r = r < 0 ? r : cli_parse_float("input_std", v, &f->std) ? -1 : 1;
         else if (FLAG("top_k")) r = r < 0 ? r : cli_parse_int("top_k", v, 1, 1 << 20, &f->top_k) ? -1 : 1;
         else if (FLAG("batch")) r = r < 0 ? r : cli_parse_int("batch", v, 1, 4096, &f->batch) ? -1 : 1;
-        else if (FLAG("threads")) r = r < 0 ? r : cli_parse_int("threads", v, 0, 4096, &f->threads) ? -1 : 1;
-        else if (FLAG("micro_batch") || FLAG("micro-batch"))
-            r = r < 0 ? r : cli_parse_int("micro_batch", v, -1, 1 << 16, &f->micro_batch) ? -1 : 1;
-        else if (FLAG("decode_threads"))
+        else if ((r = engine_flags_parse(&f->engine, EF_ALL & ~EF_DEBUG, argc, argv, &i)) != 0) {
+        } else if (FLAG("decode_threads"))
             r = r < 0 ? r : cli_parse_int("decode_threads", v, 1, 256, &f->decode_threads) ? -1 : 1;
         else if (FLAG("count")) {
             r = r < 0 ? r : cli_parse_int("count", v, 1, 1 << 30, &f->count) ? -1 : 1;
@@ -205,31 +203,9 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                 }
             }
         } else if (FLAG("resize")) {
-            if (r > 0) {
-                if (!strcmp(v, "tf1")) f->resize = FROST_RESIZE_TF1;
-                else if (!strcmp(v, "tf2")) f->resize = FROST_RESIZE_TF2;
-                else if (!strcmp(v, "align_corners")) f->resize = FROST_RESIZE_ALIGN_CORNERS;
-                else {
-                    fprintf(stderr, "frost: --resize: '%s' is not tf1, tf2 or align_corners\n", v);
-                    r = -1;
-                }
-            }
-        } else if (FLAG("precision")) {
-            if (r > 0 && cli_parse_precision(v, &f->precision)) r = -1;
-        } else if (FLAG("backend")) {
-            if (r > 0) {
-                if (!strcmp(v, "auto")) f->backend = FROST_BACKEND_AUTO;
-                else if (!strcmp(v, "reference")) f->backend = FROST_BACKEND_REFERENCE;
-                else if (!strcmp(v, "onednn")) f->backend = FROST_BACKEND_ONEDNN;
-                else {
-                    fprintf(stderr, "frost: --backend: '%s' is not auto, reference or onednn\n", v);
-                    r = -1;
-                }
-            }
+            if (r > 0 && cli_parse_resize(v, &f->resize)) r = -1;
         } else if (SWITCH("self_test", f->self_test)) {
         } else if (SWITCH("fast-decode", f->fast_decode) || SWITCH("fast_decode", f->fast_decode)) {
-        } else if (SWITCH("winograd", f->winograd)) {
-        } else if (SWITCH("no_winograd", f->no_winograd) || SWITCH("no-winograd", f->no_winograd)) {
         } else if (SWITCH("profiling", f->profiling)) {
         } else if (SWITCH("progress", f->progress)) {
         } else if ((r = cli_switch(argc, argv, &i, "no_progress", &sw)) != 0) {
@@ -293,12 +269,8 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.outputs = &output;
     opt.num_outputs = 1;
     if (spec.needs_shape) opt.input_shapes = &spec.shape;
+    engine_flags_apply(&f->engine, &opt);
     opt.max_batch = max_batch;
-    opt.threads = f->threads;
-    opt.backend = f->backend;
-    opt.precision = f->precision;
-    opt.winograd = f->no_winograd ? FROST_WINOGRAD_OFF : f->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
-    opt.micro_batch = f->micro_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;
     st = frost_model_compile(g, &opt, &m, &err);

@@ -4,24 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *flag_body(const char *arg) {
+/* What follows flag `name` in arg ("-name...", "--name..."): "" or "=VALUE";
+ * NULL when arg is not that flag. */
+static const char *after_name(const char *arg, const char *name) {
     if (arg[0] != '-') return NULL;
-    arg++;
-    if (arg[0] == '-') arg++;
-    return arg;
+    arg += arg[1] == '-' ? 2 : 1;
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0 || (arg[n] != '\0' && arg[n] != '=')) return NULL;
+    return arg + n;
 }
 
 int cli_flag(int argc, char **argv, int *i, const char *name, const char **value) {
-    const char *body = flag_body(argv[*i]);
-    if (!body) return 0;
-    size_t n = strlen(name);
-    if (strncmp(body, name, n) != 0) return 0;
-    if (body[n] == '=') {
-        *value = body + n + 1;
+    const char *rest = after_name(argv[*i], name);
+    if (!rest) return 0;
+    if (*rest == '=') {
+        *value = rest + 1;
         (*i)++;
         return 1;
     }
-    if (body[n] != '\0') return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "frost: flag --%s needs a value\n", name);
         return -1;
@@ -33,17 +33,14 @@ int cli_flag(int argc, char **argv, int *i, const char *name, const char **value
 
 int cli_switch(int argc, char **argv, int *i, const char *name, int *value) {
     (void)argc;
-    const char *body = flag_body(argv[*i]);
-    if (!body) return 0;
-    size_t n = strlen(name);
-    if (strncmp(body, name, n) != 0) return 0;
-    if (body[n] == '\0') {
+    const char *rest = after_name(argv[*i], name);
+    if (!rest) return 0;
+    if (*rest == '\0') {
         *value = 1;
         (*i)++;
         return 1;
     }
-    if (body[n] != '=') return 0;
-    const char *v = body + n + 1;
+    const char *v = rest + 1;
     if (!strcmp(v, "true") || !strcmp(v, "1")) *value = 1;
     else if (!strcmp(v, "false") || !strcmp(v, "0")) *value = 0;
     else {
@@ -78,51 +75,21 @@ int cli_parse_float(const char *flag, const char *s, float *out) {
     return 0;
 }
 
-int cli_parse_precision(const char *s, frost_precision *out) {
-    if (!strcmp(s, "fp32")) *out = FROST_PRECISION_FP32;
-    else if (!strcmp(s, "bf16")) *out = FROST_PRECISION_BF16;
-    else {
-        fprintf(stderr, "frost: --precision: '%s' is not fp32 or bf16\n", s);
-        return -1;
-    }
-    return 0;
-}
-
-int cli_labels_load(const char *path, char ***labels_out) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "frost: cannot open labels file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char **labels = NULL;
-    int count = 0, cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &linecap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (count == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **grown = realloc(labels, (size_t)cap * sizeof *labels);
-            if (!grown) goto oom;
-            labels = grown;
+int cli_parse_choice(const char *flag, const char *s, const char *const *names, int count, int *out) {
+    for (int k = 0; k < count; k++)
+        if (!strcmp(s, names[k])) {
+            *out = k;
+            return 0;
         }
-        if (!(labels[count] = strdup(line))) goto oom;
-        count++;
-    }
-    free(line);
-    fclose(f);
-    *labels_out = labels;
-    return count;
-oom:
-    free(line);
-    fclose(f);
-    cli_labels_free(labels, count);
-    fprintf(stderr, "frost: out of memory reading %s\n", path);
+    fprintf(stderr, "frost: --%s: '%s' is not ", flag, s);
+    for (int k = 0; k < count; k++) fprintf(stderr, "%s%s", names[k], k + 2 < count ? ", " : k + 1 < count ? " or " : "\n");
     return -1;
 }
 
-void cli_labels_free(char **labels, int count) {
-    for (int i = 0; i < count; i++) free(labels[i]);
-    free(labels);
+int cli_parse_resize(const char *s, frost_resize *out) {
+    static const char *const names[] = {"tf1", "tf2", "align_corners"}; /* FROST_RESIZE_* in order */
+    int k;
+    if (cli_parse_choice("resize", s, names, 3, &k)) return -1;
+    *out = (frost_resize)k;
+    return 0;
 }

@@ -186,29 +186,9 @@ int frost_cmd_inspect(int argc, char **argv) {
     mf_init(&mf);
     const char *path = NULL;
     int json = 0, no_compile = 0;
-    for (int i = 1; i < argc;) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((r = cli_switch(argc, argv, &i, "json", &json)) != 0 ||
-            (r = cli_switch(argc, argv, &i, "no-compile", &no_compile)) != 0 ||
-            (r = mf_parse(&mf, argc, argv, &i, 0)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "frost inspect: unexpected argument '%s'\n\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        path = argv[i++];
-    }
-    if (!path) {
-        usage(stderr);
-        return 2;
-    }
+    const mf_switch own[] = {{"json", &json}, {"no-compile", &no_compile}};
+    int rc = mf_command_line(&mf, "inspect", argc, argv, 0, own, 2, usage, &path);
+    if (rc >= 0) return rc;
     frost_options opt;
     frost_options_init(&opt);
     if (mf_options(&mf, &opt)) return 2;
@@ -231,7 +211,7 @@ int frost_cmd_inspect(int argc, char **argv) {
     frost_model *m = NULL;
     frost_compile_stats stats;
     memset(&stats, 0, sizeof stats);
-    int rc = 0;
+    rc = 0;
     if (!no_compile) {
         st = frost_model_compile(g, &opt, &m, &err);
         if (st == FROST_OK) st = frost_model_stats(m, &stats);
