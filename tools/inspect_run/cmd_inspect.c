@@ -115,6 +115,15 @@ static void print_model_text(const frost_model *m, const frost_compile_stats *st
         printf("  items per pass (larger batches split):    whole batch\n");
 }
 
+/* Entry k of a JSON list of tensors: {"name": ..., "shape": ...}. */
+static void json_tensor(FILE *f, int k, const char *name, const frost_shape *s) {
+    fputs(k ? ",{\"name\":" : "{\"name\":", f);
+    json_str(f, name);
+    fputs(",\"shape\":", f);
+    json_shape(f, s);
+    fputc('}', f);
+}
+
 static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_compile_stats *st,
                        const char *error) {
     FILE *f = stdout;
@@ -125,11 +134,7 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
     for (int k = 0; k < frost_graph_placeholder_count(g); k++) {
         frost_shape s = {.rank = -1};
         frost_graph_placeholder_shape(g, k, &s);
-        fputs(k ? ",{\"name\":" : "{\"name\":", f);
-        json_str(f, frost_graph_placeholder_name(g, k));
-        fputs(",\"shape\":", f);
-        json_shape(f, &s);
-        fputc('}', f);
+        json_tensor(f, k, frost_graph_placeholder_name(g, k), &s);
     }
     fputs("],\"outputs\":[", f);
     for (int k = 0; k < frost_graph_sink_count(g); k++) {
@@ -150,21 +155,13 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
         for (int k = 0; k < frost_model_input_count(m); k++) {
             frost_shape s;
             frost_model_input_shape(m, k, &s);
-            fputs(k ? ",{\"name\":" : "{\"name\":", f);
-            json_str(f, frost_model_input_name(m, k));
-            fputs(",\"shape\":", f);
-            json_shape(f, &s);
-            fputc('}', f);
+            json_tensor(f, k, frost_model_input_name(m, k), &s);
         }
         fputs("],\"outputs\":[", f);
         for (int k = 0; k < frost_model_output_count(m); k++) {
             frost_shape s;
             frost_model_output_shape(m, k, &s);
-            fputs(k ? ",{\"name\":" : "{\"name\":", f);
-            json_str(f, frost_model_output_name(m, k));
-            fputs(",\"shape\":", f);
-            json_shape(f, &s);
-            fputc('}', f);
+            json_tensor(f, k, frost_model_output_name(m, k), &s);
         }
         fprintf(f,
                 "],\"graph_nodes\":%d,\"pruned_nodes\":%d,\"identity_nodes\":%d,\"folded_nodes\":%d,"

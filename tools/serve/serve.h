@@ -46,6 +46,11 @@ typedef struct sv_metrics {
     sv_hist latency; /* seconds */
 } sv_metrics;
 
+/* Counts v in h: in the first bucket whose upper bound is >= v, else +Inf. */
+void sv_hist_observe(sv_hist *h, const double *bounds, int nbounds, double v);
+/* Upper bounds of the batch-size buckets (frost_serve_batch_size). */
+extern const double sv_batch_bounds[SV_BATCH_BUCKETS];
+
 void sv_metrics_init(sv_metrics *m);
 void sv_metrics_destroy(sv_metrics *m);
 void sv_metrics_request(sv_metrics *m, unsigned code, double seconds);

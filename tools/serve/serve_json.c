@@ -298,6 +298,18 @@ static int input_index(const sv_model *m, const char *key) {
     return -1;
 }
 
+/* The value for input i of the columnar object {input_name: value, ...} (for
+ * one input, any single key), NULL when missing (the last of equal keys wins). */
+static const json_t *column_of(const sv_model *m, const json_t *cols, int i) {
+    const char *key;
+    json_t *val;
+    const json_t *v = NULL;
+    json_object_foreach((json_t *)cols, key, val) {
+        if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
+    }
+    return v;
+}
+
 /* An instance given as an object {input_name: value, ...} (or, for one input, any single key). */
 static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const json_t *obj, sv_request *req,
                       char *err, size_t errlen, int *http_code) {
@@ -429,12 +441,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
         } else if (json_is_object(cols)) {
             size_t n = 0;
             for (int i = 0; i < m->num_inputs; i++) {
-                const char *key;
-                json_t *val;
-                const json_t *v = NULL;
-                json_object_foreach((json_t *)cols, key, val) {
-                    if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
-                }
+                const json_t *v = column_of(m, cols, i);
                 if (!v) {
                     *http_code = 400;
                     snprintf(err, errlen, "missing input '%s'", frost_model_input_name(m->model, i));
@@ -455,12 +462,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
                 goto done;
             }
             for (int i = 0; i < m->num_inputs; i++) {
-                const char *key;
-                json_t *val;
-                const json_t *v = NULL;
-                json_object_foreach((json_t *)cols, key, val) {
-                    if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
-                }
+                const json_t *v = column_of(m, cols, i);
                 for (int k = 0; k < req->count; k++) {
                     const json_t *e = json_is_array(v) ? json_array_get(v, (size_t)k) : v;
                     if (fill_input(m, lim, i, k, e, req->in_ptr[i] + (size_t)k * m->in_size[i], err, errlen,
@@ -519,6 +521,20 @@ static char *finish(sv_buf *b, size_t *len) {
     return b->data;
 }
 
+/* With several outputs, output j's key in an object ("name": ), after a comma but for the first. */
+static void put_output_key(sv_buf *b, const sv_model *m, int j) {
+    if (m->num_outputs < 2) return;
+    if (j) sv_buf_put(b, ",", 1);
+    sv_buf_json_string(b, frost_model_output_name(m->model, j));
+    sv_buf_put(b, ":", 1);
+}
+
+/* Output j of instance k, as nested arrays of its shape. */
+static void put_output(sv_buf *b, const sv_model *m, const sv_request *req, int j, int k) {
+    const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
+    put_nested(b, &m->out_shape[j], 1, &p);
+}
+
 char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len) {
     sv_buf b = {0};
     if (!req->columnar) {
@@ -527,13 +543,8 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
             if (k) sv_buf_put(&b, ",", 1);
             if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
             for (int j = 0; j < m->num_outputs; j++) {
-                if (m->num_outputs > 1) {
-                    if (j) sv_buf_put(&b, ",", 1);
-                    sv_buf_json_string(&b, frost_model_output_name(m->model, j));
-                    sv_buf_put(&b, ":", 1);
-                }
-                const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
-                put_nested(&b, &m->out_shape[j], 1, &p);
+                put_output_key(&b, m, j);
+                put_output(&b, m, req, j, k);
             }
             if (m->num_outputs > 1) sv_buf_put(&b, "}", 1);
         }
@@ -542,16 +553,11 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
         sv_buf_puts(&b, "{\"outputs\":");
         if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
         for (int j = 0; j < m->num_outputs; j++) {
-            if (m->num_outputs > 1) {
-                if (j) sv_buf_put(&b, ",", 1);
-                sv_buf_json_string(&b, frost_model_output_name(m->model, j));
-                sv_buf_put(&b, ":", 1);
-            }
+            put_output_key(&b, m, j);
             sv_buf_put(&b, "[", 1);
             for (int k = 0; k < req->count; k++) {
                 if (k) sv_buf_put(&b, ",", 1);
-                const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
-                put_nested(&b, &m->out_shape[j], 1, &p);
+                put_output(&b, m, req, j, k);
             }
             sv_buf_put(&b, "]", 1);
         }
