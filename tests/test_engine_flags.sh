@@ -77,7 +77,9 @@ for flags in "--threads=x" "--precision=fp64" "--micro_batch=q" "--backend=refer
 done
 
 # --- inspect: the testing switches reach the compiler -----------------------
-fused() { "$BIN" inspect --json "$TMP/m.pb" "$@" | $PY -c 'import json, sys; print(json.load(sys.stdin)["compiled"]["fused_ops"])'; }
+fused() {
+  "$BIN" inspect --json "$TMP/m.pb" "$@" | $PY -c 'import json, sys; print(json.load(sys.stdin)["compiled"]["fused_ops"])'
+}
 expect "$(fused --no-optimize)" 0 "inspect --no-optimize: nothing fused"
 expect "$(fused --no_optimize --onednn_only)" 0 "inspect --no_optimize --onednn_only"
 [ "$(fused --onednn-only)" -gt 0 ] && ok || bad "inspect --onednn-only fuses"

@@ -365,7 +365,8 @@ class Model:
         if len(self.inputs) != 1:
             raise InvalidArgumentError("%s has %d inputs (%s); choose one with input_layer=" % (
                 self.source, len(self.inputs), " ".join(self.inputs)))
-        raise InvalidArgumentError(self._not_image or "input '%s' is not an NHWC image with 3 channels" % self.inputs[0])
+        raise InvalidArgumentError(self._not_image or
+                                   "input '%s' is not an NHWC image with 3 channels" % self.inputs[0])
 
     def _ranked(self, outbuf, row, out_n, k):
         order, vals = _top_k(ctypes.addressof(outbuf) + 4 * out_n * row, out_n, k)
