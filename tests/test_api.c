@@ -129,9 +129,8 @@ static void winograd_options(void) {
         frost_options o;
         frost_options_init(&o);
         o.backend = (frost_backend)v[i].backend;
-        o.winograd = v[i].winograd;
-        o.no_winograd = v[i].no_winograd;
-        o.onednn_only = v[i].onednn_only;
+        o.winograd = v[i].no_winograd ? FROST_WINOGRAD_OFF : v[i].winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
+        o.debug_flags = v[i].onednn_only ? FROST_DEBUG_ONEDNN_ONLY : 0;
         o.profiling = 1;
         o.threads = 2;
         o.max_batch = 2;
@@ -146,10 +145,10 @@ static void winograd_options(void) {
         }
         CHECK_MSG(frost_context_run1(c, 2, in, i ? out : ref) == FROST_OK, "%s", v[i].what);
         if (i) CHECK_MSG(tu_max_rel_diff(out, ref, sizeof out / sizeof *out) <= 1e-4, "%s", v[i].what);
-        frost_model_stats st;
+        frost_compile_stats st;
         const frost_op_profile *prof = NULL;
         int n = 0;
-        CHECK(frost_model_get_stats(m, &st) == FROST_OK);
+        CHECK(frost_model_stats(m, &st) == FROST_OK);
         CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 1);
         if (n == 1 && v[i].want >= 0 && !strcmp(st.backend, "onednn")) {
             int wino = strstr(prof[0].kernel, "winograd") != NULL;
@@ -185,9 +184,9 @@ static void weights_once(void) {
     o.micro_batch = -1; /* one pass at batch 16 on any cache size */
     CHECK(g && frost_model_compile(g, &o, &m, NULL) == FROST_OK && frost_context_create(m, &c, NULL) == FROST_OK);
     if (c) {
-        frost_model_stats s1, s16;
-        CHECK(frost_context_run1(c, 1, in, one) == FROST_OK && frost_model_get_stats(m, &s1) == FROST_OK);
-        CHECK(frost_context_run1(c, B, in, out) == FROST_OK && frost_model_get_stats(m, &s16) == FROST_OK);
+        frost_compile_stats s1, s16;
+        CHECK(frost_context_run1(c, 1, in, one) == FROST_OK && frost_model_stats(m, &s1) == FROST_OK);
+        CHECK(frost_context_run1(c, B, in, out) == FROST_OK && frost_model_stats(m, &s16) == FROST_OK);
         CHECK(tu_max_rel_diff(out, one, sizeof one / sizeof *one) <= 1e-5);
         if (!strcmp(s1.backend, "onednn")) /* the reference backend reads the weights in place */
             CHECK_MSG(s1.weight_bytes >= (size_t)s1.params * 4 && s1.weight_bytes <= (size_t)s1.params * 4 + 4096,
@@ -224,8 +223,8 @@ static void micro_batches(void) {
     CHECK(g && frost_model_compile(g, &o, &m2, NULL) == FROST_OK && frost_model_micro_batch(m2) == 2);
     CHECK(m1 && m2 && frost_context_create(m1, &c1, NULL) == FROST_OK && frost_context_create(m2, &c2, NULL) == FROST_OK);
     if (c1 && c2) {
-        frost_model_stats st;
-        frost_model_get_stats(m2, &st);
+        frost_compile_stats st;
+        frost_model_stats(m2, &st);
         CHECK(frost_context_run1(c1, B, in, whole) == FROST_OK && frost_context_run1(c2, B, in, split) == FROST_OK);
         CHECK(tu_max_rel_diff(split, whole, sizeof whole / sizeof *whole) <= 1e-5);
         /* passes of 2, 2 and 1: the arenas of batch 2 and 1, not of 5 */
@@ -308,7 +307,7 @@ int main(void) {
     frost_model *m = NULL;
     CHECK(frost_model_compile(g, &o, &m, &err) == FROST_OK);
     frost_model *plain = NULL;
-    o.no_optimize = 1;
+    o.debug_flags = FROST_DEBUG_NO_OPTIMIZE;
     CHECK(frost_model_compile(g, &o, &plain, &err) == FROST_OK);
     frost_graph_free(g);
     if (!m || !plain) return tu_done();
@@ -320,8 +319,8 @@ int main(void) {
     CHECK(frost_model_input_size(m, 0) == 32 && frost_model_output_size(m, 0) == 3);
     CHECK(frost_model_max_batch(m) == 8);
     CHECK(frost_model_input_shape(m, 1, &s) == FROST_E_INVALID_ARGUMENT);
-    frost_model_stats st, sp;
-    CHECK(frost_model_get_stats(m, &st) == FROST_OK && frost_model_get_stats(plain, &sp) == FROST_OK);
+    frost_compile_stats st, sp;
+    CHECK(frost_model_stats(m, &st) == FROST_OK && frost_model_stats(plain, &sp) == FROST_OK);
     CHECK(st.graph_nodes == 11 && st.pruned_nodes == 1); /* "other" */
     CHECK(st.identity_nodes == 2);                        /* k_read + one control edge */
     CHECK(st.fused_ops == 2 && st.steps == 3);            /* Conv+BiasAdd+Relu, AvgPool, Mean */

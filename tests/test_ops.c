@@ -15,7 +15,7 @@
 #define F(...) ((const float[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static frost_model_stats last_stats;
+static frost_compile_stats last_stats;
 
 /* Compiles the writer's graph (output `out`, inputs autodetected) and runs
  * `batch` items.  Returns the number of output floats written, -1 on error. */
@@ -32,7 +32,7 @@ static int run_graph(fr_gdw *w, const char *out, int nin, const float *const *in
         frost_options_init(&o);
         o.outputs = &out;
         o.num_outputs = 1;
-        o.no_optimize = no_opt;
+        o.debug_flags = no_opt ? FROST_DEBUG_NO_OPTIMIZE : 0;
         o.max_batch = 8;
         o.backend = FROST_BACKEND_REFERENCE;
         st = frost_model_compile(g, &o, &m, &err);
@@ -47,7 +47,7 @@ static int run_graph(fr_gdw *w, const char *out, int nin, const float *const *in
         }
         return -1;
     }
-    frost_model_get_stats(m, &last_stats);
+    frost_model_stats(m, &last_stats);
     int n = -1;
     frost_context *c = NULL;
     if (frost_model_input_count(m) == nin && frost_context_create(m, &c, NULL) == FROST_OK) {

@@ -1,4 +1,4 @@
-/* Shared helpers of the frost CLI subcommands (tools/cmd_*.c). */
+/* Shared helpers of the frost CLI subcommands (tools/<command>/cmd_*.c). */
 #ifndef FROST_CLI_H
 #define FROST_CLI_H
 
@@ -23,11 +23,10 @@ int cli_switch(int argc, char **argv, int *i, const char *name, int *value);
 /* Strict number parsing; return 0 on success, -1 (message printed naming `flag`) otherwise. */
 int cli_parse_int(const char *flag, const char *s, long min, long max, int *out);
 int cli_parse_float(const char *flag, const char *s, float *out);
-/* --precision: "fp32" or "bf16". */
-int cli_parse_precision(const char *s, frost_precision *out);
-
-/* Labels file: one label per line.  Returns the count, or -1 (message printed). */
-int cli_labels_load(const char *path, char ***labels_out);
-void cli_labels_free(char **labels, int count);
+/* `s` is one of names[0 .. count): *out = its index (the names of an enum's
+ * values, in order); else -1, with "frost: --FLAG: 's' is not a, b or c". */
+int cli_parse_choice(const char *flag, const char *s, const char *const *names, int count, int *out);
+/* --resize (classify, bench; serve's resize= key): tf1, tf2 or align_corners. */
+int cli_parse_resize(const char *s, frost_resize *out);
 
 #endif

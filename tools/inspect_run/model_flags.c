@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
 
 const char mf_help_compile[] =
     "  --input NAME          input tensor (repeatable; default: the Placeholders\n"
@@ -31,7 +31,7 @@ const char mf_help_compile[] =
 
 void mf_init(model_flags *mf) {
     memset(mf, 0, sizeof *mf);
-    mf->backend = FROST_BACKEND_AUTO;
+    engine_flags_init(&mf->engine);
 }
 
 int mf_parse_shape(const char *s, frost_shape *shape) {
@@ -143,30 +143,36 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     }
     if ((r = cli_flag(argc, argv, i, "batch", &v)) != 0)
         return r < 0 || cli_parse_int("batch", v, 1, 1 << 20, &mf->batch) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, "threads", &v)) != 0)
-        return r < 0 || cli_parse_int("threads", v, 0, 4096, &mf->threads) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, "backend", &v)) != 0) {
-        if (r < 0) return -1;
-        if (!strcmp(v, "reference")) mf->backend = FROST_BACKEND_REFERENCE;
-        else if (!strcmp(v, "onednn")) mf->backend = FROST_BACKEND_ONEDNN;
-        else if (!strcmp(v, "auto")) mf->backend = FROST_BACKEND_AUTO;
-        else {
-            fprintf(stderr, "frost: --backend: '%s' is not reference, onednn or auto\n", v);
-            return -1;
+    return engine_flags_parse(&mf->engine, EF_ALL, argc, argv, i);
+}
+
+int mf_command_line(model_flags *mf, const char *name, int argc, char **argv, int with_files, const mf_switch *sw,
+                    int nsw, void (*usage)(FILE *), const char **path_out) {
+    const char *path = NULL;
+    for (int i = 1; i < argc;) {
+        int r = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
         }
-        return 1;
+        for (int k = 0; k < nsw && !r; k++) r = cli_switch(argc, argv, &i, sw[k].name, sw[k].value);
+        if (r || (r = mf_parse(mf, argc, argv, &i, with_files)) != 0) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (argv[i][0] == '-' || path) {
+            fprintf(stderr, "frost %s: unexpected argument '%s'\n\n", name, argv[i]);
+            usage(stderr);
+            return 2;
+        }
+        path = argv[i++];
     }
-    if ((r = cli_switch(argc, argv, i, "no-optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
-    if ((r = cli_switch(argc, argv, i, "winograd", &mf->winograd)) != 0) return r < 0 ? -1 : 1;
-    if ((r = cli_switch(argc, argv, i, "no-winograd", &mf->no_winograd)) != 0) return r < 0 ? -1 : 1;
-    if ((r = cli_switch(argc, argv, i, "onednn-only", &mf->onednn_only)) != 0) return r < 0 ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, "micro-batch", &v)) != 0)
-        return r < 0 || cli_parse_int("micro-batch", v, -1, 1 << 16, &mf->micro_batch) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, "precision", &v)) != 0) {
-        return r < 0 || cli_parse_precision(v, &mf->precision) ? -1 : 1;
+    if (!path) {
+        usage(stderr);
+        return 2;
     }
-    if ((r = cli_switch(argc, argv, i, "no_optimize", &mf->no_optimize)) != 0) return r < 0 ? -1 : 1;
-    return 0;
+    *path_out = path;
+    return -1;
 }
 
 int mf_options(const model_flags *mf, frost_options *opt) {
@@ -194,13 +200,6 @@ int mf_options(const model_flags *mf, frost_options *opt) {
     for (int k = 0; k < mf->num_shapes; k++)
         if (mf->shapes[k].dims[0] > batch) batch = (int)mf->shapes[k].dims[0];
     if (batch > 0) opt->max_batch = batch;
-    opt->threads = mf->threads;
-    opt->backend = mf->backend;
-    opt->no_optimize = mf->no_optimize;
-    opt->winograd = mf->winograd;
-    opt->no_winograd = mf->no_winograd;
-    opt->onednn_only = mf->onednn_only;
-    opt->precision = mf->precision;
-    opt->micro_batch = mf->micro_batch;
+    engine_flags_apply(&mf->engine, opt);
     return 0;
 }

@@ -1,5 +1,5 @@
-/* Internals of `frost classify` shared by tools/cmd_classify.c and
- * tools/classify_*.c. */
+/* Internals of `frost classify` shared by tools/classify/cmd_classify.c and
+ * tools/classify/classify_*.c. */
 #ifndef FROST_CLASSIFY_H
 #define FROST_CLASSIFY_H
 
@@ -8,16 +8,6 @@
 #include "frost.h"
 
 typedef enum { CLS_TEXT = 0, CLS_JSONL, CLS_CSV } cls_format;
-
-/* One ranked class. */
-typedef struct cls_top {
-    int index;
-    float score;
-} cls_top;
-
-/* The k largest of scores[0..n) (NaN ranks last; ties: lower index first);
- * returns how many were written (min(k, n)). */
-int cls_top_k(const float *scores, int n, int k, cls_top *out);
 
 typedef struct cls_output {
     FILE *out;
@@ -28,8 +18,9 @@ typedef struct cls_output {
     int header_done; /* csv: column names written */
 } cls_output;
 
-/* Prints one image's result in the chosen format. */
-void cls_print_result(cls_output *o, const char *path, const cls_top *top, int k);
+/* Prints one image's result in the chosen format: its k best classes (index
+ * and score, best first, as frost_top_k ranks them). */
+void cls_print_result(cls_output *o, const char *path, const int *index, const float *score, int k);
 /* Records a failed image: always a message on stderr; jsonl also gets an
  * {"image", "error"} line so line-by-line consumers stay in step. */
 void cls_print_error(cls_output *o, const char *path, const char *message);

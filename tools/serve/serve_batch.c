@@ -45,7 +45,6 @@ static void waiter_done(sv_waiter *w, const char *error) {
     pthread_mutex_unlock(&w->mu);
 }
 
-static const int batch_bounds[SV_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
 typedef struct {
     sv_batcher *b;
@@ -78,15 +77,7 @@ static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n,
     /* Counted before any waiter wakes: a client that has its answer then
      * reads /metrics with its batch in them. */
     pthread_mutex_lock(&b->mu);
-    int bucket = SV_BATCH_BUCKETS;
-    for (int i = 0; i < SV_BATCH_BUCKETS; i++)
-        if (n <= batch_bounds[i]) {
-            bucket = i;
-            break;
-        }
-    b->batch_sizes.counts[bucket]++;
-    b->batch_sizes.count++;
-    b->batch_sizes.sum += n;
+    sv_hist_observe(&b->batch_sizes, sv_batch_bounds, SV_BATCH_BUCKETS, n);
     b->batches++;
     b->items += (uint64_t)n;
     b->run_seconds += dt;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
 #include "frost.h"
 #include "model_flags.h"
 
@@ -138,25 +138,11 @@ int frost_cmd_run(int argc, char **argv) {
     mf_init(&mf);
     const char *path = NULL;
     int quiet = 0;
-    for (int i = 1; i < argc;) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((r = cli_switch(argc, argv, &i, "quiet", &quiet)) != 0 || (r = mf_parse(&mf, argc, argv, &i, 1)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "frost run: unexpected argument '%s'\n\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        path = argv[i++];
-    }
-    if (!path || mf.num_inputs == 0) {
-        if (path) fprintf(stderr, "frost run: at least one --input NAME=FILE is needed\n\n");
+    const mf_switch own[] = {{"quiet", &quiet}};
+    int rc = mf_command_line(&mf, "run", argc, argv, 1, own, 1, usage, &path);
+    if (rc >= 0) return rc;
+    if (mf.num_inputs == 0) {
+        fprintf(stderr, "frost run: at least one --input NAME=FILE is needed\n\n");
         usage(stderr);
         return 2;
     }
@@ -169,7 +155,7 @@ int frost_cmd_run(int argc, char **argv) {
     frost_options_init(&opt);
     if (mf_options(&mf, &opt)) return 2;
 
-    int rc = 1;
+    rc = 1;
     char *err = NULL;
     frost_graph *g = NULL;
     frost_model *m = NULL;

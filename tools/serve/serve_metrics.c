@@ -8,7 +8,19 @@
 
 static const double lat_bounds[SV_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                   0.1,    0.25,  0.5,    1,     2.5,   5,     10};
-static const int batch_bounds[SV_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+const double sv_batch_bounds[SV_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+
+void sv_hist_observe(sv_hist *h, const double *bounds, int nbounds, double v) {
+    int bucket = nbounds;
+    for (int i = 0; i < nbounds; i++)
+        if (v <= bounds[i]) {
+            bucket = i;
+            break;
+        }
+    h->counts[bucket]++;
+    h->count++;
+    h->sum += v;
+}
 
 void sv_metrics_init(sv_metrics *m) {
     memset(m, 0, sizeof *m);
@@ -20,15 +32,7 @@ void sv_metrics_destroy(sv_metrics *m) { pthread_mutex_destroy(&m->mu); }
 void sv_metrics_request(sv_metrics *m, unsigned code, double seconds) {
     pthread_mutex_lock(&m->mu);
     if (code < 600) m->by_code[code]++;
-    int bucket = SV_LAT_BUCKETS;
-    for (int i = 0; i < SV_LAT_BUCKETS; i++)
-        if (seconds <= lat_bounds[i]) {
-            bucket = i;
-            break;
-        }
-    m->latency.counts[bucket]++;
-    m->latency.count++;
-    m->latency.sum += seconds;
+    sv_hist_observe(&m->latency, lat_bounds, SV_LAT_BUCKETS, seconds);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -63,8 +67,8 @@ char *sv_response_metrics(sv_server *s, size_t *len) {
         cum = 0;
         for (int i = 0; i < SV_BATCH_BUCKETS; i++) {
             cum += bt->batch_sizes.counts[i];
-            sv_buf_printf(&b, "frost_serve_batch_size_bucket{model=\"%s\",le=\"%d\"} %llu\n", s->models[k].name,
-                          batch_bounds[i], (unsigned long long)cum);
+            sv_buf_printf(&b, "frost_serve_batch_size_bucket{model=\"%s\",le=\"%g\"} %llu\n", s->models[k].name,
+                          sv_batch_bounds[i], (unsigned long long)cum);
         }
         sv_buf_printf(&b, "frost_serve_batch_size_bucket{model=\"%s\",le=\"+Inf\"} %llu\n", s->models[k].name,
                       (unsigned long long)bt->batch_sizes.count);

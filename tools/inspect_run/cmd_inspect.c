@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
 #include "frost.h"
 #include "model_flags.h"
 
@@ -85,7 +85,7 @@ static void print_graph_text(const char *path, const frost_graph *g) {
     printf("\n");
 }
 
-static void print_model_text(const frost_model *m, const frost_model_stats *st) {
+static void print_model_text(const frost_model *m, const frost_compile_stats *st) {
     char sb[256], b1[64];
     printf("Compiled (backend %s, max batch %d):\n", st->backend ? st->backend : "?", frost_model_max_batch(m));
     for (int k = 0; k < frost_model_input_count(m); k++) {
@@ -115,7 +115,16 @@ static void print_model_text(const frost_model *m, const frost_model_stats *st) 
         printf("  items per pass (larger batches split):    whole batch\n");
 }
 
-static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_model_stats *st,
+/* Entry k of a JSON list of tensors: {"name": ..., "shape": ...}. */
+static void json_tensor(FILE *f, int k, const char *name, const frost_shape *s) {
+    fputs(k ? ",{\"name\":" : "{\"name\":", f);
+    json_str(f, name);
+    fputs(",\"shape\":", f);
+    json_shape(f, s);
+    fputc('}', f);
+}
+
+static void print_json(const char *path, const frost_graph *g, const frost_model *m, const frost_compile_stats *st,
                        const char *error) {
     FILE *f = stdout;
     fputs("{\"model\":", f);
@@ -125,11 +134,7 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
     for (int k = 0; k < frost_graph_placeholder_count(g); k++) {
         frost_shape s = {.rank = -1};
         frost_graph_placeholder_shape(g, k, &s);
-        fputs(k ? ",{\"name\":" : "{\"name\":", f);
-        json_str(f, frost_graph_placeholder_name(g, k));
-        fputs(",\"shape\":", f);
-        json_shape(f, &s);
-        fputc('}', f);
+        json_tensor(f, k, frost_graph_placeholder_name(g, k), &s);
     }
     fputs("],\"outputs\":[", f);
     for (int k = 0; k < frost_graph_sink_count(g); k++) {
@@ -150,21 +155,13 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
         for (int k = 0; k < frost_model_input_count(m); k++) {
             frost_shape s;
             frost_model_input_shape(m, k, &s);
-            fputs(k ? ",{\"name\":" : "{\"name\":", f);
-            json_str(f, frost_model_input_name(m, k));
-            fputs(",\"shape\":", f);
-            json_shape(f, &s);
-            fputc('}', f);
+            json_tensor(f, k, frost_model_input_name(m, k), &s);
         }
         fputs("],\"outputs\":[", f);
         for (int k = 0; k < frost_model_output_count(m); k++) {
             frost_shape s;
             frost_model_output_shape(m, k, &s);
-            fputs(k ? ",{\"name\":" : "{\"name\":", f);
-            json_str(f, frost_model_output_name(m, k));
-            fputs(",\"shape\":", f);
-            json_shape(f, &s);
-            fputc('}', f);
+            json_tensor(f, k, frost_model_output_name(m, k), &s);
         }
         fprintf(f,
                 "],\"graph_nodes\":%d,\"pruned_nodes\":%d,\"identity_nodes\":%d,\"folded_nodes\":%d,"
@@ -186,29 +183,9 @@ int frost_cmd_inspect(int argc, char **argv) {
     mf_init(&mf);
     const char *path = NULL;
     int json = 0, no_compile = 0;
-    for (int i = 1; i < argc;) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((r = cli_switch(argc, argv, &i, "json", &json)) != 0 ||
-            (r = cli_switch(argc, argv, &i, "no-compile", &no_compile)) != 0 ||
-            (r = mf_parse(&mf, argc, argv, &i, 0)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "frost inspect: unexpected argument '%s'\n\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        path = argv[i++];
-    }
-    if (!path) {
-        usage(stderr);
-        return 2;
-    }
+    const mf_switch own[] = {{"json", &json}, {"no-compile", &no_compile}};
+    int rc = mf_command_line(&mf, "inspect", argc, argv, 0, own, 2, usage, &path);
+    if (rc >= 0) return rc;
     frost_options opt;
     frost_options_init(&opt);
     if (mf_options(&mf, &opt)) return 2;
@@ -229,12 +206,12 @@ int frost_cmd_inspect(int argc, char **argv) {
         return 1;
     }
     frost_model *m = NULL;
-    frost_model_stats stats;
+    frost_compile_stats stats;
     memset(&stats, 0, sizeof stats);
-    int rc = 0;
+    rc = 0;
     if (!no_compile) {
         st = frost_model_compile(g, &opt, &m, &err);
-        if (st == FROST_OK) st = frost_model_get_stats(m, &stats);
+        if (st == FROST_OK) st = frost_model_stats(m, &stats);
         if (st != FROST_OK) rc = 1;
     }
     if (json) {

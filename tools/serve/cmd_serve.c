@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "common/cli.h"
+#include "common/engine_flags.h"
+#include "common/labels.h"
 #include "serve.h"
 
 static void usage(FILE *out) {
@@ -113,15 +115,8 @@ static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
         if (!strcmp(k, "labels")) m->labels_path = strdup(v);
         else if (!strcmp(k, "input_mean")) rc = cli_parse_float("input_mean", v, &m->pp.mean);
         else if (!strcmp(k, "input_std")) rc = cli_parse_float("input_std", v, &m->pp.std);
-        else if (!strcmp(k, "resize")) {
-            if (!strcmp(v, "tf1")) m->pp.resize = FROST_RESIZE_TF1;
-            else if (!strcmp(v, "tf2")) m->pp.resize = FROST_RESIZE_TF2;
-            else if (!strcmp(v, "align_corners")) m->pp.resize = FROST_RESIZE_ALIGN_CORNERS;
-            else {
-                fprintf(stderr, "frost serve: resize=%s: expected tf1, tf2 or align_corners\n", v);
-                rc = -1;
-            }
-        } else if (!strcmp(k, "input_layer") || !strcmp(k, "input")) m->input_name = strdup(v);
+        else if (!strcmp(k, "resize")) rc = cli_parse_resize(v, &m->pp.resize);
+        else if (!strcmp(k, "input_layer") || !strcmp(k, "input")) m->input_name = strdup(v);
         else if (!strcmp(k, "output_layer") || !strcmp(k, "output")) m->output_name = strdup(v);
         else if (!strcmp(k, "input_width")) rc = cli_parse_int("input_width", v, 1, 1 << 16, width);
         else if (!strcmp(k, "input_height")) rc = cli_parse_int("input_height", v, 1, 1 << 16, height);
@@ -146,8 +141,10 @@ static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
     return rc;
 }
 
-static int load_model(sv_model *m, int width, int height, int max_batch, const frost_options *engine) {
-    frost_options o = *engine; /* threads, winograd, precision */
+static int load_model(sv_model *m, int width, int height, int max_batch, const engine_flags *engine) {
+    frost_options o;
+    frost_options_init(&o);
+    engine_flags_apply(engine, &o); /* threads, winograd, precision, micro-batch */
     o.max_batch = max_batch;
     const char *in_names[1] = {m->input_name}, *out_names[1] = {m->output_name};
     if (m->input_name) o.inputs = in_names, o.num_inputs = 1;
@@ -287,8 +284,8 @@ int frost_cmd_serve(int argc, char **argv) {
     int request_s = 60;
     long long max_body = 16 << 20, max_pixels = 25000000;
     const char *host = "127.0.0.1", *allowed = NULL;
-    frost_options engine;
-    frost_options_init(&engine);
+    engine_flags engine;
+    engine_flags_init(&engine);
     for (int i = 1; i < argc;) {
         const char *v = NULL;
         int r, sw = 0;
@@ -320,8 +317,11 @@ int frost_cmd_serve(int argc, char **argv) {
         INTFLAG("max_batch_size", max_batch, 1, 4096)
         INTFLAG("batch_timeout_micros", timeout_us, 0, 60000000)
         INTFLAG("num_batch_threads", batch_threads, 1, 256)
-        INTFLAG("threads", engine.threads, 0, 1024)
-        INTFLAG("micro-batch", engine.micro_batch, -1, 1 << 16)
+        if ((r = engine_flags_parse(&engine, EF_THREADS | EF_PRECISION | EF_WINOGRAD | EF_MICRO_BATCH, argc, argv,
+                                    &i)) != 0) {
+            if (r < 0) return 2;
+            continue;
+        }
         INTFLAG("max_queue", max_queue, 1, 1 << 24)
         INTFLAG("max_json_depth", max_depth, 2, 100000)
         INTFLAG("max_instances", max_instances, 1, 1 << 20)
@@ -345,18 +345,6 @@ int frost_cmd_serve(int argc, char **argv) {
         if ((r = cli_switch(argc, argv, &i, "warmup", &sw)) != 0) {
             if (r < 0) return 2;
             warmup = sw;
-            continue;
-        }
-        if ((r = cli_switch(argc, argv, &i, "winograd", &engine.winograd)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if ((r = cli_switch(argc, argv, &i, "no-winograd", &engine.no_winograd)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if ((r = cli_flag(argc, argv, &i, "precision", &v)) != 0) {
-            if (r < 0 || cli_parse_precision(v, &engine.precision)) return 2;
             continue;
         }
 #undef INTFLAG

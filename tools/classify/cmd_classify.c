@@ -10,7 +10,9 @@
 
 #include "classify.h"
 #include "classify_pipeline.h"
-#include "cli.h"
+#include "common/cli.h"
+#include "common/engine_flags.h"
+#include "common/labels.h"
 #include "frost.h"
 
 /* TensorFlow's C++ label_image defaults. */
@@ -100,14 +102,12 @@ typedef struct {
     int ninputs, cap;
     int width, height; /* 0: not given */
     float mean, std;
-    int top_k, batch, threads, decode_threads, count, warmup, timing;
-    int self_test, fast_decode, winograd, no_winograd, profiling, progress;
+    int top_k, batch, decode_threads, count, warmup, timing;
+    int self_test, fast_decode, profiling, progress;
     long long max_pixels;
-    int micro_batch;
+    engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
     cls_format format;
     frost_resize resize;
-    frost_precision precision;
-    frost_backend backend;
     char *owned[8]; /* strings built here (root_dir joins) */
     int nowned;
 } cls_flags;
@@ -148,7 +148,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
     f->top_k = 5;
     f->count = 1;
     f->progress = -1;
-    f->backend = FROST_BACKEND_AUTO;
+    engine_flags_init(&f->engine);
     for (int i = 1; i < argc;) {
         const char *a = argv[i], *v = NULL;
         int r = 0, sw = 0;
@@ -176,10 +176,8 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         else if (FLAG("input_std")) r = r < 0 ? r : cli_parse_float("input_std", v, &f->std) ? -1 : 1;
         else if (FLAG("top_k")) r = r < 0 ? r : cli_parse_int("top_k", v, 1, 1 << 20, &f->top_k) ? -1 : 1;
         else if (FLAG("batch")) r = r < 0 ? r : cli_parse_int("batch", v, 1, 4096, &f->batch) ? -1 : 1;
-        else if (FLAG("threads")) r = r < 0 ? r : cli_parse_int("threads", v, 0, 4096, &f->threads) ? -1 : 1;
-        else if (FLAG("micro_batch") || FLAG("micro-batch"))
-            r = r < 0 ? r : cli_parse_int("micro_batch", v, -1, 1 << 16, &f->micro_batch) ? -1 : 1;
-        else if (FLAG("decode_threads"))
+        else if ((r = engine_flags_parse(&f->engine, EF_ALL & ~EF_DEBUG, argc, argv, &i)) != 0) {
+        } else if (FLAG("decode_threads"))
             r = r < 0 ? r : cli_parse_int("decode_threads", v, 1, 256, &f->decode_threads) ? -1 : 1;
         else if (FLAG("count")) {
             r = r < 0 ? r : cli_parse_int("count", v, 1, 1 << 30, &f->count) ? -1 : 1;
@@ -205,31 +203,9 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                 }
             }
         } else if (FLAG("resize")) {
-            if (r > 0) {
-                if (!strcmp(v, "tf1")) f->resize = FROST_RESIZE_TF1;
-                else if (!strcmp(v, "tf2")) f->resize = FROST_RESIZE_TF2;
-                else if (!strcmp(v, "align_corners")) f->resize = FROST_RESIZE_ALIGN_CORNERS;
-                else {
-                    fprintf(stderr, "frost: --resize: '%s' is not tf1, tf2 or align_corners\n", v);
-                    r = -1;
-                }
-            }
-        } else if (FLAG("precision")) {
-            if (r > 0 && cli_parse_precision(v, &f->precision)) r = -1;
-        } else if (FLAG("backend")) {
-            if (r > 0) {
-                if (!strcmp(v, "auto")) f->backend = FROST_BACKEND_AUTO;
-                else if (!strcmp(v, "reference")) f->backend = FROST_BACKEND_REFERENCE;
-                else if (!strcmp(v, "onednn")) f->backend = FROST_BACKEND_ONEDNN;
-                else {
-                    fprintf(stderr, "frost: --backend: '%s' is not auto, reference or onednn\n", v);
-                    r = -1;
-                }
-            }
+            if (r > 0 && cli_parse_resize(v, &f->resize)) r = -1;
         } else if (SWITCH("self_test", f->self_test)) {
         } else if (SWITCH("fast-decode", f->fast_decode) || SWITCH("fast_decode", f->fast_decode)) {
-        } else if (SWITCH("winograd", f->winograd)) {
-        } else if (SWITCH("no_winograd", f->no_winograd) || SWITCH("no-winograd", f->no_winograd)) {
         } else if (SWITCH("profiling", f->profiling)) {
         } else if (SWITCH("progress", f->progress)) {
         } else if ((r = cli_switch(argc, argv, &i, "no_progress", &sw)) != 0) {
@@ -257,14 +233,8 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
 
 /* ------------------------------------------------------------------ model */
 
-static const char *strip_port(const char *name, char *buf, size_t size) {
-    snprintf(buf, size, "%s", name);
-    size_t n = strlen(buf);
-    if (n > 2 && !strcmp(buf + n - 2, ":0")) buf[n - 2] = '\0';
-    return buf;
-}
-
-/* Loads, picks input/output and size, compiles.  Returns NULL (message printed). */
+/* Loads, picks input/output and size (frost_graph_image_spec: label_image's
+ * rules), compiles.  Returns NULL (message printed). */
 static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp) {
     frost_graph *g = NULL;
     char *err = NULL;
@@ -273,83 +243,51 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
         frost_free(err);
         return NULL;
     }
-    const char *input = f->input_layer, *output = f->output_layer;
-    int nph = frost_graph_placeholder_count(g), ph = -1;
-    char a[512];
-    if (input) {
-        for (int i = 0; i < nph; i++)
-            if (!strcmp(strip_port(input, a, sizeof a), frost_graph_placeholder_name(g, i))) ph = i;
-    } else if (nph == 1) {
-        ph = 0;
-    } else {
-        for (int i = 0; i < nph; i++)
-            if (!strcmp(frost_graph_placeholder_name(g, i), "input")) ph = i;
-        if (ph < 0) {
-            fprintf(stderr, "frost: %s has %d Placeholders; choose one with --input_layer:", f->graph, nph);
-            for (int i = 0; i < nph; i++) fprintf(stderr, " %s", frost_graph_placeholder_name(g, i));
-            fputc('\n', stderr);
-            frost_graph_free(g);
-            return NULL;
-        }
-    }
-    if (!input) input = frost_graph_placeholder_name(g, ph);
-    if (!output) {
-        int ns = frost_graph_sink_count(g);
-        if (ns != 1) {
-            fprintf(stderr, "frost: %s has %d candidate outputs; choose one with --output_layer:", f->graph, ns);
-            for (int i = 0; i < ns; i++) fprintf(stderr, " %s", frost_graph_sink_name(g, i));
-            fputc('\n', stderr);
-            frost_graph_free(g);
-            return NULL;
-        }
-        output = frost_graph_sink_name(g, 0);
-    }
-    /* Size: the Placeholder's [N, H, W, C] when known, else the flags or 299. */
-    frost_shape shape = {.rank = -1};
-    if (ph >= 0) frost_graph_placeholder_shape(g, ph, &shape);
-    int64_t sh = shape.rank == 4 ? shape.dims[1] : -1, sw = shape.rank == 4 ? shape.dims[2] : -1;
-    if ((sh > 0 && f->height && f->height != sh) || (sw > 0 && f->width && f->width != sw)) {
-        fprintf(stderr, "frost: --input_width/--input_height %dx%d conflict with input '%s' of shape [%lld,%lld,%lld,%lld]\n",
-                f->width ? f->width : (int)sw, f->height ? f->height : (int)sh, input, (long long)shape.dims[0],
-                (long long)sh, (long long)sw, (long long)shape.dims[3]);
+    frost_image_spec spec;
+    frost_status st = frost_graph_image_spec(g, f->input_layer, f->width, f->height, &spec, &err);
+    if (st != FROST_OK) {
+        fprintf(stderr, "frost: --input_width/--input_height: %s\n", err ? err : frost_strerror(st));
+        frost_free(err);
         frost_graph_free(g);
         return NULL;
     }
-    int height = sh > 0 ? (int)sh : f->height ? f->height : LI_SIZE;
-    int width = sw > 0 ? (int)sw : f->width ? f->width : LI_SIZE;
-    frost_shape want = {4, {-1, height, width, 3}};
+    const char *input = spec.input_name, *output = f->output_layer ? f->output_layer : spec.output_name;
+    if (!input || !output) {
+        int n = input ? frost_graph_sink_count(g) : frost_graph_placeholder_count(g);
+        fprintf(stderr, "frost: %s has %d %s; choose one with --%s:", f->graph, n,
+                input ? "candidate outputs" : "Placeholders", input ? "output_layer" : "input_layer");
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, " %s", input ? frost_graph_sink_name(g, i) : frost_graph_placeholder_name(g, i));
+        fputc('\n', stderr);
+        frost_graph_free(g);
+        return NULL;
+    }
     frost_options opt;
     frost_options_init(&opt);
     opt.inputs = &input;
     opt.num_inputs = 1;
     opt.outputs = &output;
     opt.num_outputs = 1;
-    if (sh <= 0 || sw <= 0 || shape.rank != 4 || shape.dims[3] <= 0) opt.input_shapes = &want;
+    if (spec.needs_shape) opt.input_shapes = &spec.shape;
+    engine_flags_apply(&f->engine, &opt);
     opt.max_batch = max_batch;
-    opt.threads = f->threads;
-    opt.backend = f->backend;
-    opt.precision = f->precision;
-    opt.winograd = f->winograd;
-    opt.no_winograd = f->no_winograd;
-    opt.micro_batch = f->micro_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;
-    frost_status st = frost_model_compile(g, &opt, &m, &err);
+    st = frost_model_compile(g, &opt, &m, &err);
     frost_graph_free(g);
     if (st != FROST_OK) {
         fprintf(stderr, "frost: %s: %s\n", f->graph, err ? err : frost_strerror(st));
         frost_free(err);
         return NULL;
     }
-    frost_shape in_shape;
-    if (frost_model_input_shape(m, 0, &in_shape) != FROST_OK || in_shape.rank != 4 || in_shape.dims[3] != 3) {
-        fprintf(stderr, "frost: input '%s' is not an NHWC image with 3 channels (shape %s)\n", input,
-                in_shape.rank == 4 ? "of rank 4 but not 3 channels" : "not of rank 4");
+    if ((st = frost_model_image_spec(m, &spec, &err)) != FROST_OK) {
+        fprintf(stderr, "frost: %s\n", err ? err : frost_strerror(st));
+        frost_free(err);
         frost_model_free(m);
         return NULL;
     }
-    pp->height = (int)in_shape.dims[1];
-    pp->width = (int)in_shape.dims[2];
+    pp->height = spec.height;
+    pp->width = spec.width;
     pp->mean = f->mean;
     pp->std = f->std;
     pp->resize = f->resize;
@@ -426,7 +364,8 @@ int frost_cmd_classify(int argc, char **argv) {
     frost_context *ctx = NULL;
     cls_pipeline *pipe = NULL;
     float *in = NULL, *out = NULL;
-    cls_top *top = NULL;
+    int *top = NULL;
+    float *top_score = NULL;
     cls_item **held = NULL;
     if (!model) {
         status = 1;
@@ -447,9 +386,10 @@ int frost_cmd_classify(int argc, char **argv) {
     in = malloc(sizeof(float) * in_n * (size_t)batch);
     out = malloc(sizeof(float) * (out_n ? out_n : 1) * (size_t)batch);
     top = malloc(sizeof *top * (size_t)(k > 0 ? k : 1));
+    top_score = malloc(sizeof *top_score * (size_t)(k > 0 ? k : 1));
     held = malloc(sizeof *held * (size_t)batch);
     char *err = NULL;
-    if (!in || !out || !top || !held) {
+    if (!in || !out || !top || !top_score || !held) {
         fprintf(stderr, "frost: out of memory\n");
         status = 1;
         goto done;
@@ -547,8 +487,9 @@ int frost_cmd_classify(int argc, char **argv) {
                 j++;
                 continue;
             }
-            int got = cls_top_k(out + (size_t)j++ * out_n, (int)out_n, k, top);
-            cls_print_result(&o, h->path, top, got);
+            int got = 0;
+            frost_top_k(out + (size_t)j++ * out_n, out_n, k, top, top_score, &got);
+            cls_print_result(&o, h->path, top, top_score, got);
         }
         fflush(stdout);
         for (int i = 0; i < nheld; i++) cls_pipeline_release(pipe, held[i]);
@@ -578,6 +519,7 @@ done:
     free(in);
     free(out);
     free(top);
+    free(top_score);
     free(held);
     free(f.inputs);
     for (int i = 0; i < f.nowned; i++) free(f.owned[i]);

@@ -1,4 +1,4 @@
-/* frost serve: internal interfaces shared by tools/cmd_serve.c and tools/serve_*.c.
+/* frost serve: internal interfaces shared by tools/serve/cmd_serve.c and serve_*.c.
  *
  *   cmd_serve.c     flags, model specs, start-up, signal handling, drain
  *   serve_http.c    libmicrohttpd handler: routing, body limits, endpoints
@@ -45,6 +45,11 @@ typedef struct sv_metrics {
     uint64_t by_code[600];
     sv_hist latency; /* seconds */
 } sv_metrics;
+
+/* Counts v in h: in the first bucket whose upper bound is >= v, else +Inf. */
+void sv_hist_observe(sv_hist *h, const double *bounds, int nbounds, double v);
+/* Upper bounds of the batch-size buckets (frost_serve_batch_size). */
+extern const double sv_batch_bounds[SV_BATCH_BUCKETS];
 
 void sv_metrics_init(sv_metrics *m);
 void sv_metrics_destroy(sv_metrics *m);
@@ -204,8 +209,8 @@ void sv_request_free(sv_request *req);
 
 /* Responses (malloc'd JSON text). */
 /* Fill m's signature from its compiled model: input/output counts, shapes and
- * sizes, and the image input (the first NHWC input with 3 channels, whose
- * height/width become m->pp's).  -1 when the model has no inputs or outputs,
+ * sizes, and the image input (frost_model_image_spec: the first NHWC input
+ * with 3 channels, whose height/width become m->pp's).  -1 when the model has no inputs or outputs,
  * or more than SERVE_MAX_IO of either. */
 int sv_model_describe(sv_model *m);
 

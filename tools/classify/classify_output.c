@@ -5,27 +5,6 @@
 
 #include "classify.h"
 
-int cls_top_k(const float *scores, int n, int k, cls_top *out) {
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        float s = scores[i];
-        if (isnan(s)) continue;
-        /* Insert after every entry that is >= s (earlier index wins ties). */
-        int pos = m;
-        while (pos > 0 && out[pos - 1].score < s) pos--;
-        if (pos >= k) continue;
-        int last = m < k ? m : k - 1;
-        for (int j = last; j > pos; j--) out[j] = out[j - 1];
-        out[pos].index = i;
-        out[pos].score = s;
-        if (m < k) m++;
-    }
-    /* NaN scores fill the remaining places, in index order. */
-    for (int i = 0; i < n && m < k; i++)
-        if (isnan(scores[i])) out[m].index = i, out[m].score = scores[i], m++;
-    return m;
-}
-
 void cls_json_string(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -61,17 +40,17 @@ static const char *label_of(const cls_output *o, int index) {
     return o->labels[index];
 }
 
-void cls_print_result(cls_output *o, const char *path, const cls_top *top, int k) {
+void cls_print_result(cls_output *o, const char *path, const int *index, const float *score, int k) {
     FILE *f = o->out;
     switch (o->format) {
     case CLS_TEXT:
         if (o->headers) fprintf(f, "%s:\n", path);
         for (int i = 0; i < k; i++) {
-            const char *label = label_of(o, top[i].index);
+            const char *label = label_of(o, index[i]);
             /* label_image: "<label> (<index>): <score>", score as an ostream
              * prints a float by default (6 significant digits, %g). */
-            if (label) fprintf(f, "%s (%d): %g\n", label, top[i].index, (double)top[i].score);
-            else fprintf(f, "%d: %g\n", top[i].index, (double)top[i].score);
+            if (label) fprintf(f, "%s (%d): %g\n", label, index[i], (double)score[i]);
+            else fprintf(f, "%d: %g\n", index[i], (double)score[i]);
         }
         break;
     case CLS_JSONL:
@@ -79,11 +58,11 @@ void cls_print_result(cls_output *o, const char *path, const cls_top *top, int k
         cls_json_string(f, path);
         fputs(",\"top\":[", f);
         for (int i = 0; i < k; i++) {
-            const char *label = label_of(o, top[i].index);
-            fprintf(f, "%s{\"index\":%d,\"label\":", i ? "," : "", top[i].index);
+            const char *label = label_of(o, index[i]);
+            fprintf(f, "%s{\"index\":%d,\"label\":", i ? "," : "", index[i]);
             if (label) cls_json_string(f, label);
             else fputs("null", f);
-            if (isfinite(top[i].score)) fprintf(f, ",\"score\":%.9g}", (double)top[i].score);
+            if (isfinite(score[i])) fprintf(f, ",\"score\":%.9g}", (double)score[i]);
             else fputs(",\"score\":null}", f);
         }
         fputs("]}\n", f);
@@ -94,11 +73,11 @@ void cls_print_result(cls_output *o, const char *path, const cls_top *top, int k
             o->header_done = 1;
         }
         for (int i = 0; i < k; i++) {
-            const char *label = label_of(o, top[i].index);
+            const char *label = label_of(o, index[i]);
             csv_field(f, path);
-            fprintf(f, ",%d,%d,", i + 1, top[i].index);
+            fprintf(f, ",%d,%d,", i + 1, index[i]);
             csv_field(f, label ? label : "");
-            fprintf(f, ",%.9g\n", (double)top[i].score);
+            fprintf(f, ",%.9g\n", (double)score[i]);
         }
         break;
     }

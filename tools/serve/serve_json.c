@@ -298,6 +298,18 @@ static int input_index(const sv_model *m, const char *key) {
     return -1;
 }
 
+/* The value for input i of the columnar object {input_name: value, ...} (for
+ * one input, any single key), NULL when missing (the last of equal keys wins). */
+static const json_t *column_of(const sv_model *m, const json_t *cols, int i) {
+    const char *key;
+    json_t *val;
+    const json_t *v = NULL;
+    json_object_foreach((json_t *)cols, key, val) {
+        if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
+    }
+    return v;
+}
+
 /* An instance given as an object {input_name: value, ...} (or, for one input, any single key). */
 static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const json_t *obj, sv_request *req,
                       char *err, size_t errlen, int *http_code) {
@@ -429,12 +441,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
         } else if (json_is_object(cols)) {
             size_t n = 0;
             for (int i = 0; i < m->num_inputs; i++) {
-                const char *key;
-                json_t *val;
-                const json_t *v = NULL;
-                json_object_foreach((json_t *)cols, key, val) {
-                    if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
-                }
+                const json_t *v = column_of(m, cols, i);
                 if (!v) {
                     *http_code = 400;
                     snprintf(err, errlen, "missing input '%s'", frost_model_input_name(m->model, i));
@@ -455,12 +462,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
                 goto done;
             }
             for (int i = 0; i < m->num_inputs; i++) {
-                const char *key;
-                json_t *val;
-                const json_t *v = NULL;
-                json_object_foreach((json_t *)cols, key, val) {
-                    if (input_index(m, key) == i || (m->num_inputs == 1 && json_object_size(cols) == 1)) v = val;
-                }
+                const json_t *v = column_of(m, cols, i);
                 for (int k = 0; k < req->count; k++) {
                     const json_t *e = json_is_array(v) ? json_array_get(v, (size_t)k) : v;
                     if (fill_input(m, lim, i, k, e, req->in_ptr[i] + (size_t)k * m->in_size[i], err, errlen,
@@ -519,6 +521,20 @@ static char *finish(sv_buf *b, size_t *len) {
     return b->data;
 }
 
+/* With several outputs, output j's key in an object ("name": ), after a comma but for the first. */
+static void put_output_key(sv_buf *b, const sv_model *m, int j) {
+    if (m->num_outputs < 2) return;
+    if (j) sv_buf_put(b, ",", 1);
+    sv_buf_json_string(b, frost_model_output_name(m->model, j));
+    sv_buf_put(b, ":", 1);
+}
+
+/* Output j of instance k, as nested arrays of its shape. */
+static void put_output(sv_buf *b, const sv_model *m, const sv_request *req, int j, int k) {
+    const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
+    put_nested(b, &m->out_shape[j], 1, &p);
+}
+
 char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len) {
     sv_buf b = {0};
     if (!req->columnar) {
@@ -527,13 +543,8 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
             if (k) sv_buf_put(&b, ",", 1);
             if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
             for (int j = 0; j < m->num_outputs; j++) {
-                if (m->num_outputs > 1) {
-                    if (j) sv_buf_put(&b, ",", 1);
-                    sv_buf_json_string(&b, frost_model_output_name(m->model, j));
-                    sv_buf_put(&b, ":", 1);
-                }
-                const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
-                put_nested(&b, &m->out_shape[j], 1, &p);
+                put_output_key(&b, m, j);
+                put_output(&b, m, req, j, k);
             }
             if (m->num_outputs > 1) sv_buf_put(&b, "}", 1);
         }
@@ -542,16 +553,11 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
         sv_buf_puts(&b, "{\"outputs\":");
         if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
         for (int j = 0; j < m->num_outputs; j++) {
-            if (m->num_outputs > 1) {
-                if (j) sv_buf_put(&b, ",", 1);
-                sv_buf_json_string(&b, frost_model_output_name(m->model, j));
-                sv_buf_put(&b, ":", 1);
-            }
+            put_output_key(&b, m, j);
             sv_buf_put(&b, "[", 1);
             for (int k = 0; k < req->count; k++) {
                 if (k) sv_buf_put(&b, ",", 1);
-                const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
-                put_nested(&b, &m->out_shape[j], 1, &p);
+                put_output(&b, m, req, j, k);
             }
             sv_buf_put(&b, "]", 1);
         }
@@ -563,23 +569,16 @@ char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len)
 
 char *sv_response_classify(const sv_model *m, const sv_request *req, int top_k, size_t *len) {
     size_t n = m->out_size[0];
-    if (top_k > (int)n) top_k = (int)n;
+    if (top_k < 0) top_k = 0;
+    if ((size_t)top_k > n) top_k = (int)n;
     int *best = malloc((size_t)(top_k > 0 ? top_k : 1) * sizeof *best);
     if (!best) return NULL;
     sv_buf b = {0};
     sv_buf_puts(&b, "{\"result\":[");
     for (int k = 0; k < req->count; k++) {
         const float *o = req->out_ptr[0] + (size_t)k * n;
-        int nb = 0; /* insertion into a sorted top-k list; ties keep the lower index first */
-        for (size_t c = 0; c < n; c++) {
-            if (nb == top_k && !(o[c] > o[best[nb - 1]])) continue;
-            int pos = nb < top_k ? nb++ : nb - 1;
-            while (pos > 0 && o[c] > o[best[pos - 1]]) {
-                best[pos] = best[pos - 1];
-                pos--;
-            }
-            best[pos] = (int)c;
-        }
+        int nb = 0; /* ranked as every frost classifier ranks: ties by lower index, NaN last */
+        if (frost_top_k(o, n, top_k, best, NULL, &nb) != FROST_OK) nb = 0;
         if (k) sv_buf_put(&b, ",", 1);
         sv_buf_put(&b, "[", 1);
         for (int r = 0; r < nb; r++) {
@@ -675,15 +674,16 @@ int sv_model_describe(sv_model *m) {
     m->num_outputs = frost_model_output_count(m->model);
     if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO)
         return -1;
-    m->image_input = -1;
     for (int i = 0; i < m->num_inputs; i++) {
         frost_model_input_shape(m->model, i, &m->in_shape[i]);
         m->in_size[i] = frost_model_input_size(m->model, i);
-        if (m->image_input < 0 && m->in_shape[i].rank == 4 && m->in_shape[i].dims[3] == 3) {
-            m->image_input = i;
-            m->pp.height = (int)m->in_shape[i].dims[1];
-            m->pp.width = (int)m->in_shape[i].dims[2];
-        }
+    }
+    frost_image_spec spec; /* the input that takes images, if any */
+    m->image_input = -1;
+    if (frost_model_image_spec(m->model, &spec, NULL) == FROST_OK) {
+        m->image_input = spec.input;
+        m->pp.height = spec.height;
+        m->pp.width = spec.width;
     }
     for (int j = 0; j < m->num_outputs; j++) {
         frost_model_output_shape(m->model, j, &m->out_shape[j]);

@@ -19,7 +19,8 @@
 #include "bench_rss.h"
 #include "bench_stats.h"
 #include "bench_svg.h"
-#include "cli.h"
+#include "common/cli.h"
+#include "common/engine_flags.h"
 #include "frost.h"
 
 enum { PAT_RELOAD, PAT_CACHED, PAT_BATCHED, PAT_COUNT };
@@ -29,15 +30,13 @@ static const char *const pattern_colors[PAT_COUNT] = {"#d62728", "#1f77b4", "#2c
 typedef struct bench_cfg {
     const char *model_path;
     int enabled[PAT_COUNT];
-    int iterations, reload_iterations, batch, warmup, threads;
+    int iterations, reload_iterations, batch, warmup;
     const char *image_path, *csv_path, *plot_path;
     const char *input_layer, *output_layer;
     int input_width, input_height;
     float input_mean, input_std;
     frost_resize resize;
-    frost_backend backend;
-    int winograd, no_winograd, micro_batch;
-    frost_precision precision;
+    engine_flags engine; /* --threads, --backend, --precision, --winograd, --no-winograd, --micro-batch */
 } bench_cfg;
 
 /* Input and output buffers, sized for `batch` items, shared by all patterns. */
@@ -143,6 +142,24 @@ static int parse_patterns(const char *s, int enabled[PAT_COUNT]) {
     return 0;
 }
 
+/* The flags that take a string: --image, --csv, --plot, --input_layer,
+ * --output_layer.  cli_flag's return values. */
+static int string_flag(int argc, char **argv, int *i, bench_cfg *c) {
+    const struct {
+        const char *name;
+        const char **dst;
+    } flags[] = {{"image", &c->image_path},
+                 {"csv", &c->csv_path},
+                 {"plot", &c->plot_path},
+                 {"input_layer", &c->input_layer},
+                 {"output_layer", &c->output_layer}};
+    for (size_t k = 0; k < sizeof flags / sizeof *flags; k++) {
+        int r = cli_flag(argc, argv, i, flags[k].name, flags[k].dst);
+        if (r) return r;
+    }
+    return 0;
+}
+
 /* Returns 0 to run, 1 for --help, 2 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, bench_cfg *c) {
     memset(c, 0, sizeof *c);
@@ -154,7 +171,7 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
     c->input_mean = 0.0f;
     c->input_std = 255.0f;
     c->resize = FROST_RESIZE_TF1;
-    c->backend = FROST_BACKEND_AUTO;
+    engine_flags_init(&c->engine);
 
     for (int i = 1; i < argc;) {
         const char *v = NULL;
@@ -171,8 +188,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             if (r == 2 || cli_parse_int("warmup", v, 0, 1000000, &c->warmup)) return 2;
         } else if ((r = FLAG("batch"))) {
             if (r == 2 || cli_parse_int("batch", v, 1, 4096, &c->batch)) return 2;
-        } else if ((r = FLAG("threads"))) {
-            if (r == 2 || cli_parse_int("threads", v, 0, 4096, &c->threads)) return 2;
+        } else if ((r = engine_flags_parse(&c->engine, EF_ALL & ~EF_DEBUG, argc, argv, &i))) {
+            if (r < 0) return 2;
         } else if ((r = FLAG("input_width"))) {
             if (r == 2 || cli_parse_int("input_width", v, 1, 1 << 16, &c->input_width)) return 2;
         } else if ((r = FLAG("input_height"))) {
@@ -186,46 +203,9 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
                 return 2;
             }
         } else if ((r = FLAG("resize"))) {
-            if (r == 2) return 2;
-            if (!strcmp(v, "tf1")) c->resize = FROST_RESIZE_TF1;
-            else if (!strcmp(v, "tf2")) c->resize = FROST_RESIZE_TF2;
-            else if (!strcmp(v, "align_corners")) c->resize = FROST_RESIZE_ALIGN_CORNERS;
-            else {
-                fprintf(stderr, "frost bench: --resize: '%s' is not tf1, tf2 or align_corners\n", v);
-                return 2;
-            }
-        } else if ((r = FLAG("backend"))) {
-            if (r == 2) return 2;
-            if (!strcmp(v, "auto")) c->backend = FROST_BACKEND_AUTO;
-            else if (!strcmp(v, "reference")) c->backend = FROST_BACKEND_REFERENCE;
-            else if (!strcmp(v, "onednn")) c->backend = FROST_BACKEND_ONEDNN;
-            else {
-                fprintf(stderr, "frost bench: --backend: '%s' is not auto, reference or onednn\n", v);
-                return 2;
-            }
-        } else if ((r = FLAG("precision"))) {
-            if (r == 2 || cli_parse_precision(v, &c->precision)) return 2;
-        } else if ((r = cli_switch(argc, argv, &i, "winograd", &c->winograd)) != 0) {
+            if (r == 2 || cli_parse_resize(v, &c->resize)) return 2;
+        } else if ((r = string_flag(argc, argv, &i, c))) {
             if (r < 0) return 2;
-        } else if ((r = cli_switch(argc, argv, &i, "no-winograd", &c->no_winograd)) != 0) {
-            if (r < 0) return 2;
-        } else if ((r = FLAG("micro-batch"))) {
-            if (r == 2 || cli_parse_int("micro-batch", v, -1, 1 << 16, &c->micro_batch)) return 2;
-        } else if ((r = FLAG("image"))) {
-            if (r == 2) return 2;
-            c->image_path = v;
-        } else if ((r = FLAG("csv"))) {
-            if (r == 2) return 2;
-            c->csv_path = v;
-        } else if ((r = FLAG("plot"))) {
-            if (r == 2) return 2;
-            c->plot_path = v;
-        } else if ((r = FLAG("input_layer"))) {
-            if (r == 2) return 2;
-            c->input_layer = v;
-        } else if ((r = FLAG("output_layer"))) {
-            if (r == 2) return 2;
-            c->output_layer = v;
         } else if ((r = FLAG("graph"))) {
             if (r == 2) return 2;
             if (c->model_path) {
@@ -269,13 +249,8 @@ typedef struct bench_model_opts {
 
 static void model_options(const bench_cfg *c, int max_batch, bench_model_opts *m) {
     frost_options_init(&m->opts);
+    engine_flags_apply(&c->engine, &m->opts);
     m->opts.max_batch = max_batch;
-    m->opts.threads = c->threads;
-    m->opts.backend = c->backend;
-    m->opts.winograd = c->winograd;
-    m->opts.no_winograd = c->no_winograd;
-    m->opts.micro_batch = c->micro_batch;
-    m->opts.precision = c->precision;
     if (c->input_layer) {
         m->in_names[0] = c->input_layer;
         m->opts.inputs = m->in_names;
@@ -322,9 +297,8 @@ static void fill_synthetic(float *x, size_t n, uint32_t seed) {
 }
 
 static int preprocess_image(const bench_cfg *c, const frost_model *model, float *dst) {
-    frost_shape shape;
-    if (frost_model_input_shape(model, 0, &shape) != FROST_OK || shape.rank != 4 || shape.dims[3] != 3 ||
-        shape.dims[1] <= 0 || shape.dims[2] <= 0) {
+    frost_image_spec spec;
+    if (frost_model_image_spec(model, &spec, NULL) != FROST_OK || spec.input != 0) {
         fprintf(stderr, "frost bench: --image needs a model input of shape [batch, height, width, 3]\n");
         return -1;
     }
@@ -336,7 +310,7 @@ static int preprocess_image(const bench_cfg *c, const frost_model *model, float 
         frost_free(err);
         return -1;
     }
-    frost_preprocess pp = {(int)shape.dims[2], (int)shape.dims[1], c->input_mean, c->input_std, c->resize};
+    frost_preprocess pp = {spec.width, spec.height, c->input_mean, c->input_std, c->resize};
     st = frost_image_preprocess(img, &pp, dst);
     frost_image_free(img);
     if (st != FROST_OK) {
@@ -660,9 +634,9 @@ int frost_cmd_bench(int argc, char **argv) {
         return 1;
     }
 
-    frost_model_stats ms;
+    frost_compile_stats ms;
     memset(&ms, 0, sizeof ms);
-    frost_model_get_stats(probe, &ms);
+    frost_model_stats(probe, &ms);
     char shapes[256] = "", one[96];
     size_t len = 0;
     for (int i = 0; i < io.num_inputs && len < sizeof shapes; i++) {
@@ -675,7 +649,7 @@ int frost_cmd_bench(int argc, char **argv) {
         len += (size_t)snprintf(shapes + len, sizeof shapes - len, "%s%s", j ? ", " : "", one);
     }
     char threads[32];
-    if (c.threads) snprintf(threads, sizeof threads, "%d", c.threads);
+    if (c.engine.threads) snprintf(threads, sizeof threads, "%d", c.engine.threads);
     else snprintf(threads, sizeof threads, "all cores");
     printf("frost bench: %s\n", c.model_path);
     printf("  tensors %s; backend %s; threads %s\n", shapes, ms.backend ? ms.backend : "?", threads);

@@ -1,8 +1,13 @@
 /* Compile flags shared by `frost inspect` and `frost run`: which inputs and
- * outputs, input shapes, batch size, backend, threads, optimisation switch, Winograd, precision. */
+ * outputs, input shapes, batch size, and every engine flag
+ * (common/engine_flags.h: backend, threads, Winograd, precision, passes, the
+ * testing switches). */
 #ifndef FROST_MODEL_FLAGS_H
 #define FROST_MODEL_FLAGS_H
 
+#include <stdio.h>
+
+#include "common/engine_flags.h"
 #include "frost.h"
 
 #define MF_MAX_TENSORS 64
@@ -18,14 +23,7 @@ typedef struct model_flags {
     frost_shape shapes[MF_MAX_TENSORS]; /* --shape, parallel to inputs */
     int num_shapes;
     int batch; /* 0: not given */
-    int threads;
-    int no_optimize;
-    int winograd;
-    int no_winograd;
-    int micro_batch; /* frost_options.micro_batch */
-    int onednn_only;
-    frost_precision precision;
-    frost_backend backend;
+    engine_flags engine;
     char store[2 * MF_MAX_TENSORS][256]; /* storage of the names above */
     int n_store;
 } model_flags;
@@ -35,12 +33,24 @@ void mf_init(model_flags *mf);
 /* Parses one flag at argv[*i] if it is one of: --input NAME[=FILE] (repeatable;
  * a comma list of names when `with_files` is 0), --output NAME (repeatable,
  * comma lists allowed), --out FILE (repeatable; only when with_files),
- * --shape D0,D1,... (repeatable), --batch N, --threads N,
- * --backend reference|onednn|auto, --no-optimize, --winograd, --no-winograd, --onednn-only,
- * --precision fp32|bf16.
+ * --shape D0,D1,... (repeatable), --batch N, and the engine flags (all of
+ * them: engine_flags_parse with EF_ALL).
  * Returns 1 when consumed, 0 when argv[*i] is not such a flag, -1 on a bad
  * value (message printed). */
 int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files);
+
+/* A switch of the command itself (inspect --json, run --quiet). */
+typedef struct mf_switch {
+    const char *name;
+    int *value;
+} mf_switch;
+
+/* The command line of `frost NAME` (inspect, run): MODEL.pb, the model flags
+ * (mf_parse with `with_files`), --help, and the command's own switches.
+ * Returns -1 to go on (*path_out set), else the exit status: 0 after --help
+ * (usage(stdout)), 2 on a usage error or without MODEL.pb (usage(stderr)). */
+int mf_command_line(model_flags *mf, const char *name, int argc, char **argv, int with_files, const mf_switch *sw,
+                    int nsw, void (*usage)(FILE *), const char **path_out);
 
 /* Fills `opt` (already initialised with frost_options_init) from the flags.
  * Returns -1 (message printed) when --shape does not match the inputs. */
