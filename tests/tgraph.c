@@ -1,0 +1,104 @@
+#include "tgraph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void tg_options(frost_options *o) {
+    frost_options_init(o);
+    o->backend = FROST_BACKEND_REFERENCE;
+    o->max_batch = 8;
+}
+
+/* Ends a call: its status, and its message (owned) when it failed. */
+static frost_status finish(tg_model *t, frost_status st, char *err) {
+    free(t->error);
+    t->error = st == FROST_OK ? (free(err), NULL) : err;
+    return t->status = st;
+}
+
+frost_status tg_load(tg_model *t, const void *pb, size_t len) {
+    memset(t, 0, sizeof *t);
+    char *err = NULL;
+    frost_status st = frost_graph_load_memory(pb, len, 1, &t->graph, &err);
+    return finish(t, st, err);
+}
+
+static void free_model(tg_model *t) {
+    for (int k = 0; t->out && k < frost_model_output_count(t->model); k++) free(t->out[k]);
+    for (int k = 0; t->in_ && k < frost_model_input_count(t->model); k++) free(t->in_[k]);
+    free(t->out), free(t->in_);
+    t->out = t->in_ = NULL;
+    frost_context_free(t->ctx);
+    frost_model_free(t->model);
+    t->ctx = NULL;
+    t->model = NULL;
+}
+
+frost_status tg_compile(tg_model *t, const char *output, const frost_options *o) {
+    free_model(t);
+    frost_options opt;
+    if (o) opt = *o;
+    else tg_options(&opt);
+    if ((t->output_ = output)) {
+        opt.outputs = &t->output_;
+        opt.num_outputs = 1;
+    }
+    char *err = NULL;
+    frost_status st = t->graph ? frost_model_compile(t->graph, &opt, &t->model, &err) : FROST_E_INVALID_ARGUMENT;
+    if (st == FROST_OK) st = frost_context_create(t->model, &t->ctx, &err);
+    if (st == FROST_OK) {
+        t->out = calloc((size_t)frost_model_output_count(t->model) + 1, sizeof *t->out);
+        t->in_ = calloc((size_t)frost_model_input_count(t->model) + 1, sizeof *t->in_);
+        if (!t->out || !t->in_) st = FROST_E_NO_MEMORY;
+    }
+    return finish(t, st, err);
+}
+
+frost_status tg_build(tg_model *t, const void *pb, size_t len, const char *output, const frost_options *o) {
+    if (tg_load(t, pb, len) == FROST_OK) tg_compile(t, output, o);
+    frost_graph_free(t->graph);
+    t->graph = NULL;
+    return t->status;
+}
+
+frost_status tg_run(tg_model *t, int batch, const float *const *inputs, float *const *outputs) {
+    if (!t->ctx) return finish(t, FROST_E_INVALID_ARGUMENT, NULL);
+    for (int k = 0; batch > 0 && !inputs && k < frost_model_input_count(t->model); k++) {
+        free(t->in_[k]);
+        t->in_[k] = calloc((size_t)batch * frost_model_input_size(t->model, k) + 1, sizeof(float));
+    }
+    for (int k = 0; batch > 0 && !outputs && k < frost_model_output_count(t->model); k++) {
+        free(t->out[k]);
+        t->out[k] = malloc(((size_t)batch * frost_model_output_size(t->model, k) + 1) * sizeof(float));
+    }
+    if (!inputs) inputs = (const float *const *)t->in_;
+    frost_status st = frost_context_run(t->ctx, batch, inputs, outputs ? outputs : t->out);
+    return finish(t, st, st == FROST_OK ? NULL : strdup(frost_context_error(t->ctx)));
+}
+
+frost_status tg_run1(tg_model *t, int batch, const float *in, float *out) {
+    return tg_run(t, batch, in ? &in : NULL, out ? &out : NULL);
+}
+
+const char *tg_msg(const tg_model *t) { return t->error ? t->error : ""; }
+
+void tg_free(tg_model *t) {
+    free_model(t);
+    frost_graph_free(t->graph);
+    free(t->error);
+    memset(t, 0, sizeof *t);
+}
+
+fr_gdw *tg_writer(const char *input, int rank, const int64_t *dims) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_placeholder(w, input, rank, dims);
+    return w;
+}
+
+void tg_window(fr_gdw *w, const char *name, const char *op, const char *const *inputs, const char *padding, int k,
+               int s) {
+    fr_gdw_node(w, name, op, inputs);
+    fr_gdw_attr_str(w, "padding", padding);
+    if (k) fr_gdw_attr_ints(w, "ksize", 4, (const int64_t[]){1, k, k, 1});
+    fr_gdw_attr_ints(w, "strides", 4, (const int64_t[]){1, s, s, 1});
+}
