@@ -1,7 +1,10 @@
 #include "tgraph.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "testutil.h"
 
 void tg_options(frost_options *o) {
     frost_options_init(o);
@@ -16,8 +19,15 @@ static frost_status finish(tg_model *t, frost_status st, char *err) {
     return t->status = st;
 }
 
+static const char *dump_dir(void) {
+    const char *dir = getenv("FROST_TEST_DUMP_DIR");
+    return dir && *dir ? dir : NULL;
+}
+
 frost_status tg_load(tg_model *t, const void *pb, size_t len) {
     memset(t, 0, sizeof *t);
+    if (pb && dump_dir() && (t->pb_ = malloc(len + 1))) memcpy(t->pb_, pb, len);
+    t->pb_len_ = len;
     char *err = NULL;
     frost_status st = frost_graph_load_memory(pb, len, 1, &t->graph, &err);
     return finish(t, st, err);
@@ -61,6 +71,48 @@ frost_status tg_build(tg_model *t, const void *pb, size_t len, const char *outpu
     return t->status;
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211u;
+    return h;
+}
+
+/* FROST_TEST_DUMP_DIR: the graph, its inputs and the JSON naming them (tgraph.h). */
+static void dump(const tg_model *t, int batch, const float *const *inputs) {
+    static uint64_t seen[4096];
+    static int n_seen, seq;
+    const char *dir = dump_dir();
+    if (!dir || !t->pb_) return;
+    int nin = frost_model_input_count(t->model), nout = frost_model_output_count(t->model);
+    uint64_t h = fnv(fnv(14695981039346656037u, t->pb_, t->pb_len_), &batch, sizeof batch);
+    for (int k = 0; k < nin; k++) h = fnv(h, inputs[k], (size_t)batch * frost_model_input_size(t->model, k) * 4);
+    for (int i = 0; i < n_seen; i++)
+        if (seen[i] == h) return; /* the same graph, batch and inputs as before */
+    if (n_seen < 4096) seen[n_seen++] = h;
+    char name[256];
+    snprintf(name, sizeof name, "%s-%03d", program_invocation_short_name, seq++);
+    int ok = tu_write_file(tu_path("%s/%s.pb", dir, name), t->pb_, t->pb_len_) == 0;
+    for (int k = 0; ok && k < nin; k++) /* as float32 LE: frost runs on little-endian CPUs only */
+        ok = tu_write_file(tu_path("%s/%s.in%d.f32", dir, name, k), inputs[k],
+                           (size_t)batch * frost_model_input_size(t->model, k) * 4) == 0;
+    FILE *f = ok ? fopen(tu_path("%s/%s.json", dir, name), "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "FROST_TEST_DUMP_DIR: cannot write %s/%s: %s\n", dir, name, strerror(errno));
+        return;
+    }
+    fprintf(f, "{\"batch\": %d, \"inputs\": [", batch); /* TensorFlow's names need no escapes */
+    for (int k = 0; k < nin; k++) {
+        frost_shape s;
+        frost_model_input_shape(t->model, k, &s);
+        fprintf(f, "%s{\"name\": \"%s\", \"shape\": [%d", k ? ", " : "", frost_model_input_name(t->model, k), batch);
+        for (int d = 1; d < s.rank; d++) fprintf(f, ", %lld", (long long)s.dims[d]);
+        fprintf(f, "], \"file\": \"%s.in%d.f32\"}", name, k);
+    }
+    fprintf(f, "], \"outputs\": [");
+    for (int k = 0; k < nout; k++) fprintf(f, "%s\"%s\"", k ? ", " : "", frost_model_output_name(t->model, k));
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
 frost_status tg_run(tg_model *t, int batch, const float *const *inputs, float *const *outputs) {
     if (!t->ctx) return finish(t, FROST_E_INVALID_ARGUMENT, NULL);
     for (int k = 0; batch > 0 && !inputs && k < frost_model_input_count(t->model); k++) {
@@ -73,6 +125,7 @@ frost_status tg_run(tg_model *t, int batch, const float *const *inputs, float *c
     }
     if (!inputs) inputs = (const float *const *)t->in_;
     frost_status st = frost_context_run(t->ctx, batch, inputs, outputs ? outputs : t->out);
+    if (st == FROST_OK) dump(t, batch, inputs);
     return finish(t, st, st == FROST_OK ? NULL : strdup(frost_context_error(t->ctx)));
 }
 
@@ -86,6 +139,7 @@ void tg_free(tg_model *t) {
     free_model(t);
     frost_graph_free(t->graph);
     free(t->error);
+    free(t->pb_);
     memset(t, 0, sizeof *t);
 }
 

@@ -7,7 +7,16 @@
  *   tg_free(&t);
  *
  * tg_load and tg_build start from an empty tg_model (they do not free what
- * it held: tg_free it first); tg_free leaves it empty, whatever failed. */
+ * it held: tg_free it first); tg_free leaves it empty, whatever failed.
+ *
+ * With FROST_TEST_DUMP_DIR set, every successful tg_run writes, for
+ * tests/compare_revisions.py --dump-dir (the same bytes, batch and inputs
+ * once per process; graphs that fail to load or compile, never):
+ *   DIR/<test>-<seq>.pb         the GraphDef bytes
+ *   DIR/<test>-<seq>.in<k>.f32  input k, little-endian float32, batch x item
+ *   DIR/<test>-<seq>.json       {"batch": B, "inputs": [{"name": "x", "shape":
+ *                               [B, ...], "file": "<test>-<seq>.in0.f32"}],
+ *                               "outputs": ["y", ...]}  (the model's names) */
 #ifndef FROST_TGRAPH_H
 #define FROST_TGRAPH_H
 
@@ -25,7 +34,9 @@ typedef struct tg_model {
     char *error;         /* its message when it failed, else NULL (tg_msg) */
     float **out;         /* output k of the last tg_run without output buffers */
     float **in_;         /* private: zeros for tg_run without inputs */
-    const char *output_; /* private */
+    uint8_t *pb_;        /* private: the GraphDef bytes, kept for the dump */
+    size_t pb_len_;
+    const char *output_;
 } tg_model;
 
 /* What most tests compile with: frost_options_init, then the reference
