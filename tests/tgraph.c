@@ -1,8 +1,10 @@
 #include "tgraph.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -76,30 +78,48 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
+/* Whether `frost run` can replay the model: at most 64 inputs and outputs
+ * (MF_MAX_TENSORS, tools/model_flags.h), named without ',' (--output takes
+ * lists), '=' (--input NAME=FILE) or what JSON escapes (a corrupt graph's). */
+static int replayable(const frost_model *m) {
+    int nin = frost_model_input_count(m), nout = frost_model_output_count(m);
+    for (int k = 0; k < nin + nout; k++)
+        for (const char *c = k < nin ? frost_model_input_name(m, k) : frost_model_output_name(m, k - nin); *c; c++)
+            if (*c < 0x20 || *c > 0x7e || strchr(",=\"\\", *c)) return 0;
+    return nin <= 64 && nout <= 64;
+}
+
 /* FROST_TEST_DUMP_DIR: the graph, its inputs and the JSON naming them (tgraph.h). */
 static void dump(const tg_model *t, int batch, const float *const *inputs) {
     static uint64_t seen[4096];
     static int n_seen, seq;
     const char *dir = dump_dir();
-    if (!dir || !t->pb_) return;
+    if (!dir || !t->pb_ || !replayable(t->model)) return;
     int nin = frost_model_input_count(t->model), nout = frost_model_output_count(t->model);
     uint64_t h = fnv(fnv(14695981039346656037u, t->pb_, t->pb_len_), &batch, sizeof batch);
     for (int k = 0; k < nin; k++) h = fnv(h, inputs[k], (size_t)batch * frost_model_input_size(t->model, k) * 4);
     for (int i = 0; i < n_seen; i++)
         if (seen[i] == h) return; /* the same graph, batch and inputs as before */
     if (n_seen < 4096) seen[n_seen++] = h;
-    char name[256];
-    snprintf(name, sizeof name, "%s-%03d", program_invocation_short_name, seq++);
-    int ok = tu_write_file(tu_path("%s/%s.pb", dir, name), t->pb_, t->pb_len_) == 0;
+    /* the first free <seq>, taken by creating its JSON (written last): other
+     * runs of the test (test_bad_input_valgrind's) may share the folder */
+    char name[256], json[4096];
+    int fd;
+    do {
+        snprintf(name, sizeof name, "%s-%03d", program_invocation_short_name, seq++);
+        snprintf(json, sizeof json, "%s/%s.json", dir, name);
+    } while ((fd = open(json, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 && errno == EEXIST);
+    int ok = fd >= 0 && tu_write_file(tu_path("%s/%s.pb", dir, name), t->pb_, t->pb_len_) == 0;
     for (int k = 0; ok && k < nin; k++) /* as float32 LE: frost runs on little-endian CPUs only */
         ok = tu_write_file(tu_path("%s/%s.in%d.f32", dir, name, k), inputs[k],
                            (size_t)batch * frost_model_input_size(t->model, k) * 4) == 0;
-    FILE *f = ok ? fopen(tu_path("%s/%s.json", dir, name), "w") : NULL;
+    FILE *f = ok ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "FROST_TEST_DUMP_DIR: cannot write %s/%s: %s\n", dir, name, strerror(errno));
+        if (fd >= 0) close(fd), unlink(json);
         return;
     }
-    fprintf(f, "{\"batch\": %d, \"inputs\": [", batch); /* TensorFlow's names need no escapes */
+    fprintf(f, "{\"batch\": %d, \"inputs\": [", batch);
     for (int k = 0; k < nin; k++) {
         frost_shape s;
         frost_model_input_shape(t->model, k, &s);

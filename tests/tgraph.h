@@ -11,7 +11,8 @@
  *
  * With FROST_TEST_DUMP_DIR set, every successful tg_run writes, for
  * tests/compare_revisions.py --dump-dir (the same bytes, batch and inputs
- * once per process; graphs that fail to load or compile, never):
+ * once per process; never graphs that fail to load or compile, nor those
+ * `frost run` cannot feed: see replayable() in tgraph.c):
  *   DIR/<test>-<seq>.pb         the GraphDef bytes
  *   DIR/<test>-<seq>.in<k>.f32  input k, little-endian float32, batch x item
  *   DIR/<test>-<seq>.json       {"batch": B, "inputs": [{"name": "x", "shape":
