@@ -14,13 +14,13 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "backend/dnnl.h"
+#include "backend/onednn/onednn.h"
 #include "testutil.h"
 
 #ifdef FROST_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 #include "backend/dnnl_simd.h"
 
 #define MAXV 16

@@ -111,11 +111,11 @@ typedef struct fr_backend {
  * runs every step with the reference kernels.  Never NULL. */
 const fr_backend *fr_backend_reference(void);
 
-/* The oneDNN backend (src/backend/dnnl*.c), compiled when FROST_HAVE_ONEDNN
+/* The oneDNN backend (src/backend/onednn/), compiled when FROST_HAVE_ONEDNN
  * is defined (CMake option FROST_ONEDNN).  The runtime calls it only when
  * FROST_HAVE_ONEDNN is defined AND the header "backend/dnnl.h" exists
  * (checked with __has_include), so the tree links before the oneDNN backend
- * is written: whoever adds src/backend/dnnl.h must define this function.
+ * is written: whoever adds src/backend/onednn/onednn.h must define this function.
  * Returns NULL if oneDNN cannot run here (then AUTO falls back to reference,
  * and FROST_BACKEND_ONEDNN fails with FROST_E_BACKEND). */
 const fr_backend *fr_backend_onednn(void);

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 #include "backend/dnnl_simd.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)

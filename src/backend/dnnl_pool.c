@@ -11,7 +11,7 @@
 #include <float.h>
 #include <stdlib.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 #include "backend/dnnl_simd.h"
 
 typedef struct fr_pool_kernel {

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 #include "backend/dnnl_simd.h"
 
 typedef struct fr_wino fr_wino;

@@ -11,7 +11,7 @@
 #include "runtime/runtime.h"
 
 #if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
-#if __has_include("backend/dnnl.h")
+#if __has_include("backend/onednn/onednn.h")
 #define FR_WITH_ONEDNN 1
 #endif
 #endif

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 
 static const char *status_name(dnnl_status_t s) {
     switch (s) {

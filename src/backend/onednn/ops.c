@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 
 #define ARG_VALUE(a, id, m) ((fr_dn_arg){.arg = (a), .bind = FR_DN_VALUE, .value = (id), .md = (m)})
 #define ARG_PTR(a, p, m) ((fr_dn_arg){.arg = (a), .bind = FR_DN_PTR, .value = -1, .ptr = (p), .md = (m)})

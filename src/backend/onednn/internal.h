@@ -1,4 +1,4 @@
-/* oneDNN backend internals shared by src/backend/dnnl*.c.
+/* oneDNN backend internals shared by src/backend/onednn/.
  *
  * prepare() turns every claimed plan step into a short program of oneDNN
  * primitive executions (usually one; a Winograd convolution or a bf16 step
@@ -8,8 +8,8 @@
  * dnnl_memory_t objects over one context's arena, so run_step() only calls
  * dnnl_primitive_execute().
  */
-#ifndef FR_DNNL_INTERNAL_H
-#define FR_DNNL_INTERNAL_H
+#ifndef FR_ONEDNN_INTERNAL_H
+#define FR_ONEDNN_INTERNAL_H
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
@@ -115,7 +115,7 @@ typedef struct fr_dn_build {
 
 frost_status fr_dn_build_step(fr_dn_build *b);
 
-/* --- helpers (dnnl_util.c) --- */
+/* --- helpers (util.c) --- */
 
 /* Formats "oneDNN <what> failed: <status>" into *error; returns FROST_E_BACKEND. */
 frost_status fr_dn_fail(char **error, const char *what, dnnl_status_t s);

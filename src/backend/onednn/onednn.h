@@ -1,4 +1,4 @@
-/* The oneDNN backend (src/backend/dnnl*.c): fr_backend_onednn() of backend.h.
+/* The oneDNN backend (src/backend/onednn/): fr_backend_onednn() of backend.h.
  *
  * FP32 (default): every convolution, inner product, pooling, softmax, concat,
  * binary / scale-shift / unary elementwise op and reduction of the plan runs as
@@ -13,12 +13,12 @@
  * compute in bf16 with f32 accumulation; values read by a reference kernel or
  * by the caller stay f32.
  */
-#ifndef FR_DNNL_H
-#define FR_DNNL_H
+#ifndef FR_ONEDNN_H
+#define FR_ONEDNN_H
 
 #include "backend/backend.h"
 
-/* Defined in dnnl.c; declared in backend.h. */
+/* Defined in onednn.c; declared in backend.h. */
 const fr_backend *fr_backend_onednn(void);
 
 #endif

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/dnnl.h"
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/onednn.h"
+#include "backend/onednn/internal.h"
 
 typedef struct fr_dn_run {
     fr_dn_state *st;
