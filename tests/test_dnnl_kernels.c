@@ -21,7 +21,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "backend/onednn/internal.h"
-#include "backend/dnnl_simd.h"
+#include "kernels/x86/simd.h"
 
 #define MAXV 16
 #define MAXS 4

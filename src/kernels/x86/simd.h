@@ -1,7 +1,7 @@
 /* Eight-float vectors (GCC / clang vector extensions) for frost's own kernels
  * next to oneDNN (dnnl_wino.c, dnnl_pool.c): one AVX register on x86-64. */
-#ifndef FR_DNNL_SIMD_H
-#define FR_DNNL_SIMD_H
+#ifndef FR_KERNELS_X86_SIMD_H
+#define FR_KERNELS_X86_SIMD_H
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "backend/onednn/internal.h"
-#include "backend/dnnl_simd.h"
+#include "kernels/x86/simd.h"
 
 typedef struct fr_pool_kernel {
     int64_t n, h, w, c, oh, ow;

@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "backend/onednn/internal.h"
-#include "backend/dnnl_simd.h"
+#include "kernels/x86/simd.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

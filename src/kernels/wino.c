@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "backend/onednn/internal.h"
-#include "backend/dnnl_simd.h"
+#include "kernels/x86/simd.h"
 
 typedef struct fr_wino fr_wino;
 /* Input transform of one tile (its pixels p[], V rows vstride floats apart)
