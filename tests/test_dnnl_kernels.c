@@ -21,7 +21,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "backend/onednn/internal.h"
-#include "kernels/x86/simd.h"
+#include "kernels/igemm.h"
 
 #define MAXV 16
 #define MAXS 4
@@ -326,9 +326,9 @@ static const conv_case conv_cases[] = {
 };
 
 /* --winograd: frost's F(4x4, 3x3) and F(4x4, 5x5) where they pay
- * (fr_dn_wino_pays: at least 16 output tiles per image, 32 channels in and
+ * (fr_wino_pays: at least 16 output tiles per image, 32 channels in and
  * out), and the 1-D F(2, 7), F(4, 3), F(2, 5) from 16 tiles per image and
- * 32 channels (fr_dn_wino1_pays), on every CPU.  Per image: the batch size
+ * 32 channels (fr_wino1_pays), on every CPU.  Per image: the batch size
  * never changes a layer's kernel (nor so its weights). */
 #define F4 "winograd_f4x4"
 #define F45 "winograd_f4x4_5x5"
@@ -385,7 +385,7 @@ static const conv_case wino_cases[] = {
     {"wino 1x7 c16->32 (16 in: direct)", 1, 17, 17, 16, 32, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, "!wino"},
 };
 
-/* The default F(2x2, 3x3) (fr_dn_wino_pays with m = 2: from 64 tiles of
+/* The default F(2x2, 3x3) (fr_wino_pays with m = 2: from 64 tiles of
  * 2x2 per image, 32 channels in and 64 out), within FP32's 1e-4, in place of
  * oneDNN's AVX2 direct kernel only. */
 #define F22 "winograd_f2x2_3x3"
@@ -441,7 +441,7 @@ static const conv_case igemm_cases[] = {
     {"depthwise 3x3 c64 (grouped: oneDNN)", 1, 9, 9, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, FR_ACT_RELU6, "!" IG},
 };
 
-/* Where it runs by default (fr_dn_igemm_pays), in place of oneDNN's AVX2
+/* Where it runs by default (fr_igemm_pays), in place of oneDNN's AVX2
  * direct kernel only: at least 16 input channels, 2048 cin x cout and more
  * than one tap (5x5 from 64 input channels).  On CPUs where oneDNN has
  * AVX-512 kernels (brgconv) those stay. */
@@ -663,7 +663,7 @@ static void block_test(fr_backend_config cfg, const char *what, double tol, int 
     tp_free(&t);
 }
 
-/* --winograd picks Winograd per layer shape (fr_dn_wino_pays): one 3x3
+/* --winograd picks Winograd per layer shape (fr_wino_pays): one 3x3
  * stride-1 convolution cin -> cout on an h x h map at batch 1, whose kernel
  * must (want F4) or must not (want "!wino") be a Winograd one. */
 static void wino_shape_test(int h, int cin, int cout, const char *want) {
@@ -715,14 +715,15 @@ static void arena_gap_test(void) {
     CHECK(fr_plan_arena_gap(&p, 4, 64) == SIZE_MAX && fr_plan_arena_gap(&p, -1, 64) == SIZE_MAX);
 }
 
-/* fr_dn_gemm_packed (the Winograd kernels' products) against a plain
+/* fr_igemm_packed (the Winograd kernels' products) against a plain
  * triple loop in double: row counts around the 6-row tile, column counts
  * around the 16-column panels (zero padding past n), AVX2 and portable;
- * fr_dn_gemm_pack_row against the layout written out. */
+ * fr_igemm_pack_row against the layout written out. */
 static void gemm_packed_test(void) {
     static const int ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {16, 17, 40, 96}, ks[] = {1, 3, 35, 160};
     uint32_t seed = 5;
-    for (int simd = 0; simd <= fr_dn_gemm_simd(0); simd++)
+    fr_kernels_cpu cpu = fr_kernels_cpu_detect();
+    for (int simd = 0; simd <= fr_kernels_select_isa(&cpu, 0).avx2_fma; simd++)
         for (size_t im = 0; im < sizeof ms / sizeof *ms; im++)
             for (size_t in = 0; in < sizeof ns / sizeof *ns; in++)
                 for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++) {
@@ -735,13 +736,13 @@ static void gemm_packed_test(void) {
                     for (int kk = 0; kk < k; kk++) /* [panel][k][16], as the kernels pack it */
                         for (int j = 0; j < n; j++)
                             bp[((size_t)(j / 16) * (size_t)k + (size_t)kk) * 16 + (size_t)(j % 16)] = b[kk * n + j];
-                    float *bq = malloc(sizeof(float) * fr_dn_gemm_packed_floats(k, n));
-                    for (int kk = 0; kk < k; kk++) fr_dn_gemm_pack_row(bq, k, n, kk, b + kk * n);
-                    CHECK_MSG(fr_dn_gemm_packed_floats(k, n) == (size_t)(panels * k * 16) &&
+                    float *bq = malloc(sizeof(float) * fr_igemm_packed_floats(k, n));
+                    for (int kk = 0; kk < k; kk++) fr_igemm_pack_row(bq, k, n, kk, b + kk * n);
+                    CHECK_MSG(fr_igemm_packed_floats(k, n) == (size_t)(panels * k * 16) &&
                                   !memcmp(bq, bp, sizeof(float) * (size_t)(panels * k * 16)),
                               "gemm_pack_row n %d k %d", n, k);
                     free(bq);
-                    fr_dn_gemm_packed(simd, m, n, k, a, bp, c);
+                    fr_igemm_packed(simd, m, n, k, a, bp, c);
                     double worst = 0;
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < n; j++) {

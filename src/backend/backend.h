@@ -113,7 +113,7 @@ const fr_backend *fr_backend_reference(void);
 
 /* The oneDNN backend (src/backend/onednn/), compiled when FROST_HAVE_ONEDNN
  * is defined (CMake option FROST_ONEDNN).  The runtime calls it only when
- * FROST_HAVE_ONEDNN is defined AND the header "backend/dnnl.h" exists
+ * FROST_HAVE_ONEDNN is defined AND the header "backend/onednn/onednn.h" exists
  * (checked with __has_include), so the tree links before the oneDNN backend
  * is written: whoever adds src/backend/onednn/onednn.h must define this function.
  * Returns NULL if oneDNN cannot run here (then AUTO falls back to reference,

@@ -1,12 +1,12 @@
 /* oneDNN backend internals shared by src/backend/onednn/.
  *
- * prepare() turns every claimed plan step into a short program of oneDNN
- * primitive executions (usually one; a Winograd convolution or a bf16 step
- * adds reorders around it).  Every argument of an execution is bound
- * symbolically (a plan value, a pointer owned by the state, a per-context
- * temporary buffer or the scratchpad); bind() turns the bindings into
- * dnnl_memory_t objects over one context's arena, so run_step() only calls
- * dnnl_primitive_execute().
+ * prepare() turns every claimed plan step into a short program of
+ * executions: oneDNN primitives (usually one; a bf16 step adds a reorder
+ * before it), or one of frost's own kernels (kernels.c).  Every argument of
+ * an execution is bound symbolically (a plan value, a pointer owned by the
+ * state, a per-context temporary buffer or the scratchpad); bind() turns the
+ * bindings into dnnl_memory_t objects over one context's arena, so
+ * run_step() only executes.
  */
 #ifndef FR_ONEDNN_INTERNAL_H
 #define FR_ONEDNN_INTERNAL_H
@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "backend/backend.h"
+#include "kernels/kernels.h"
 
 typedef enum fr_dn_bind {
     FR_DN_VALUE = 0, /* plan value `value` (arena offset or constant data) */
@@ -36,8 +37,8 @@ typedef struct fr_dn_arg {
 struct fr_dn_state;
 #define FR_DN_MAX_CUSTOM_ARGS 8
 
-/* frost's own kernel run in place of a primitive: ptrs[k] is the data of
- * args[k] of the execution. */
+/* frost's own kernel run in place of a primitive (kernels.c): ptrs[k] is the
+ * data of args[k] of the execution (NULL past the last). */
 typedef void (*fr_dn_custom_fn)(const struct fr_dn_state *st, const void *ctx, void *const *ptrs);
 
 typedef struct fr_dn_exec {
@@ -45,7 +46,8 @@ typedef struct fr_dn_exec {
     int n_args;
     fr_dn_arg *args;
     fr_dn_custom_fn fn;
-    const void *ctx; /* owned by the state */
+    void *ctx;                 /* owned by the execution: ctx_free(ctx) frees it */
+    void (*ctx_free)(void *ctx);
 } fr_dn_exec;
 
 typedef struct fr_dn_step {
@@ -54,11 +56,6 @@ typedef struct fr_dn_step {
     char *kernel; /* "onednn:brgconv:avx512_core" */
     int own_weights; /* runs on reordered weights: the plan's weights are not read */
 } fr_dn_step;
-
-typedef void (*fr_dn_set_threads_fn)(int);
-typedef int (*fr_dn_get_threads_fn)(void);
-/* libgomp's entry point of `#pragma omp parallel` (GOMP_parallel). */
-typedef void (*fr_dn_parallel_fn)(void (*fn)(void *), void *data, unsigned threads, unsigned flags);
 
 /* Weights reordered for one plan, reused by the plans of other batch sizes
  * (keyed by step name and layout: the compiler folds weights per plan). */
@@ -93,12 +90,10 @@ typedef struct fr_dn_state {
     int n_owned, cap_owned;
     /* bf16: data type each value has in the arena (dnnl_f32 or dnnl_bf16). */
     dnnl_data_type_t *value_dt;
-    fr_dn_set_threads_fn set_threads; /* omp_set_num_threads or NULL */
-    fr_dn_get_threads_fn get_threads;
-    /* The OpenMP runtime's team start and thread index (NULL without one):
-     * frost's own kernels run on the same threads as oneDNN's. */
-    fr_dn_parallel_fn parallel;
-    fr_dn_get_threads_fn thread_num, team_size;
+    /* The OpenMP runtime oneDNN runs on (its thread count is set around
+     * every oneDNN call); frost's own kernels run on the same threads. */
+    fr_team team;
+    fr_kernels_isa isa; /* the forms of frost's microkernels this CPU runs */
 } fr_dn_state;
 
 /* Builds the program of one step.  Returns FROST_OK with out->n_execs == 0
@@ -159,11 +154,6 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
 /* The weights of a dense convolution as stored in the plan (HWIO: logical
  * dims cout, cin, kh, kw), f32. */
 void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
-/* n of those weights from row `row` ((ky * kw + kx) * cin + ci), output
- * channel o0 on, read from c->weights or the file's unaligned
- * c->weights_raw and scaled by a folded batch norm (c->weight_scale): what
- * frost's own kernels pack their weights from. */
-void fr_dn_conv_weights_row(const fr_conv_params *c, int64_t row, int64_t o0, int64_t n, float *dst);
 
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by
@@ -174,61 +164,21 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
 /* Takes ownership of p (freed with the state). */
 frost_status fr_dn_own(fr_dn_state *st, void *p);
 
-/* Appends a custom execution (fn over ctx, which the state then owns). */
-frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, const fr_dn_arg *args, int n_args,
-                              const char *kernel);
+/* --- frost's own kernels as custom executions (kernels.c) --- */
 
-/* Appends frost's own kernel for the convolution step being built (which
- * then runs on its own weights): ptrs = x, y, temp_bytes of temporaries (in
- * the arena where no value live at the step lies, else among the context's
- * temporaries) and the residual when the step has one. */
-frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_bytes,
-                                   const char *kernel);
+/* The selection's view of this backend (kernels.h): the configuration, and
+ * the facts at a layer given oneDNN's pick. */
+fr_kernels_policy fr_dn_policy(const fr_dn_state *st);
+fr_kernels_facts fr_dn_facts(const fr_dn_state *st, fr_kernels_pick pick);
 
-/* Runs fn(data, ithr, team) on each thread of a new team of at most
- * st->cfg.threads OpenMP threads, ithr = 0 .. team - 1 (once, fn(data, 0, 1),
- * on the calling thread with one thread or without an OpenMP runtime).  A
- * team started inside another parallel region has one thread (OpenMP's
- * default), so ithr < st->cfg.threads always holds. */
-typedef void (*fr_dn_task_fn)(void *data, int ithr, int team);
-void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data);
-
-/* Winograd F(2x2, 3x3), F(4x4, 3x3), F(4x4, 5x5) and 1-D F(4, 3), F(2, 5),
- * F(2, 7) for 1 x r / r x 1 kernels (dnnl_wino.c): builds the step as
- * frost's own kernel when it applies and pays; FROST_OK with
- * b->out->n_execs == 0 otherwise. */
-frost_status fr_dn_build_wino(fr_dn_build *b);
-/* Whether F(m x m, r x r) (m = 4 or 2 for r = 3, m = 4 for r = 5) beats
- * direct convolution for a layer of this shape (output oh x ow per image:
- * the same answer at every batch size, so the plans share the weights). */
-int fr_dn_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
-/* The same for the 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r or r x 1 kernel:
- * `lines` lines of `len` outputs along the kernel's axis, per image. */
-int fr_dn_wino1_pays(int r, int64_t cin, int64_t cout, int64_t lines, int64_t len);
-
-/* Dense FP32 convolution as frost's indirect-GEMM kernel (dnnl_igemm.c):
- * built where it applies and fr_dn_igemm_pays says it beats oneDNN's AVX2
- * direct kernel (or anywhere it applies with cfg.own_kernels == 2); FROST_OK
- * with b->out->n_execs == 0 otherwise.  The caller checks that oneDNN's
- * choice is that kernel. */
-frost_status fr_dn_build_igemm(fr_dn_build *b);
-/* C (m x n, rows n floats apart) = A (m x k, rows k apart) * B, on the
- * calling thread with the indirect GEMM's 6 x 16 tile (simd: its AVX2 + FMA
- * form, where fr_dn_gemm_simd says so); B packed as that kernel's weights:
- * panels of 16 columns, [ceil(n / 16)][k][16], zero past n
- * (fr_dn_gemm_packed_floats of them, rows written by fr_dn_gemm_pack_row). */
-void fr_dn_gemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
-int fr_dn_gemm_simd(int portable);
-size_t fr_dn_gemm_packed_floats(int64_t k, int64_t n);
-void fr_dn_gemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float *src);
-int fr_dn_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
-
-/* Max (max != 0) or average pooling of NHWC f32 values with TensorFlow's
- * padding semantics and an optional epilogue act(pool + bias), as frost's
- * own kernel (dnnl_pool.c); FROST_OK with nothing built where it does not
- * apply (bf16 values, sigmoid / tanh). */
-frost_status fr_dn_build_pool_nhwc(fr_dn_build *b, int max, int kh, int kw, int sh, int sw, int pt, int pb, int pl,
-                                   int pr, const float *bias, fr_act act, float alpha);
+/* Builds the convolution step being built as the frost kernel `ch` names
+ * (fr_kernels_select_conv), on weights packed once per model (shared by the
+ * plans of every batch size), its temporaries in the arena where no value
+ * lives at the step, else among the context's temporaries. */
+frost_status fr_dn_build_own_conv(fr_dn_build *b, const fr_conv_choice *ch);
+/* Builds the pool step being built as frost's NHWC pooling
+ * (fr_kernels_select_pool said yes). */
+frost_status fr_dn_build_own_pool(fr_dn_build *b);
 
 /* Reserves `bytes` of per-context temporary memory for the step being built;
  * temporaries of different steps overlap. */
@@ -239,13 +189,7 @@ size_t fr_dn_temp(fr_dn_build *b, size_t bytes, size_t *cursor);
 frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act act, float alpha,
                         dnnl_primitive_attr_t *attr_out);
 
-/* omp_set_num_threads (and omp_get_max_threads in *get) of the OpenMP runtime
- * oneDNN uses, or NULL. */
-fr_dn_set_threads_fn fr_dn_threads_setter(fr_dn_get_threads_fn *get);
-/* Fills st's OpenMP entry points (set/get threads, team start, thread index). */
-void fr_dn_omp_lookup(fr_dn_state *st);
-
-/* bf16 (dnnl_bf16.c): initial data type of every value (bf16 where a oneDNN
+/* bf16 (bf16.c): initial data type of every value (bf16 where a oneDNN
  * step produces it for other oneDNN steps), and the correction after a build:
  * every bf16 value touched by an unclaimed step becomes f32.  Returns the
  * number of values changed. */

@@ -1,5 +1,4 @@
-/* oneDNN backend: small helpers (descriptors, attributes, errors, threads). */
-#include <dlfcn.h>
+/* oneDNN backend: small helpers (descriptors, attributes, errors, reordered weights). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,68 +75,6 @@ frost_status fr_dn_add_exec(fr_dn_build *b, dnnl_primitive_t prim, const fr_dn_a
     return FROST_OK;
 }
 
-frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, const fr_dn_arg *args, int n_args,
-                              const char *kernel) {
-    if (fr_dn_own(b->st, ctx) != FROST_OK) {
-        free(ctx);
-        return FROST_E_NO_MEMORY;
-    }
-    if (!b->out->kernel && !(b->out->kernel = strdup(kernel))) return FROST_E_NO_MEMORY;
-    frost_status st = fr_dn_add_exec(b, NULL, args, n_args);
-    if (st != FROST_OK) return st;
-    b->out->execs[b->out->n_execs - 1].fn = fn;
-    b->out->execs[b->out->n_execs - 1].ctx = ctx;
-    return FROST_OK;
-}
-
-frost_status fr_dn_add_conv_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, size_t temp_bytes,
-                                   const char *kernel) {
-    const fr_step *s = b->step;
-    const fr_conv_params *c = &s->p.conv;
-    const fr_value *x = &b->plan->values[s->inputs[0]], *y = &b->plan->values[s->output];
-    dnnl_memory_desc_t xmd, ymd, tmd;
-    fr_dn_md_nhwc(&xmd, x->dims[0], x->dims[3], x->dims[1], x->dims[2], dnnl_f32);
-    fr_dn_md_nhwc(&ymd, y->dims[0], y->dims[3], y->dims[1], y->dims[2], dnnl_f32);
-    int64_t tb = (int64_t)temp_bytes;
-    fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
-    /* the temporaries where the arena is free during the step (no memory of
-     * their own: the Winograd kernels' scratch takes ~1 MB per thread) */
-    fr_dn_bind tbind = FR_DN_ARENA;
-    size_t toff = fr_plan_arena_gap(b->plan, (int)(s - b->plan->steps), temp_bytes), cursor = 0;
-    if (toff == SIZE_MAX) tbind = FR_DN_TEMP, toff = fr_dn_temp(b, temp_bytes, &cursor);
-    fr_dn_arg args[4] = {
-        {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
-        {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
-        {.arg = DNNL_ARG_SCRATCHPAD, .bind = tbind, .value = -1, .offset = toff, .md = tmd},
-        {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
-    };
-    frost_status st = fr_dn_add_custom(b, fn, ctx, args, c->residual >= 0 ? 4 : 3, kernel);
-    if (st == FROST_OK) b->out->own_weights = 1;
-    return st;
-}
-
-typedef struct {
-    const fr_dn_state *st;
-    fr_dn_task_fn fn;
-    void *data;
-} dn_team;
-
-static void team_entry(void *arg) {
-    const dn_team *t = arg;
-    int team = t->st->team_size(), ithr = t->st->thread_num();
-    if (team < 1 || ithr < 0 || ithr >= team) team = 1, ithr = 0;
-    t->fn(t->data, ithr, team);
-}
-
-void fr_dn_parallel(const fr_dn_state *st, fr_dn_task_fn fn, void *data) {
-    if (st->parallel && st->thread_num && st->team_size && st->cfg.threads > 1) {
-        dn_team t = {st, fn, data};
-        st->parallel(team_entry, &t, (unsigned)st->cfg.threads, 0);
-    } else {
-        fn(data, 0, 1);
-    }
-}
-
 const char *fr_dn_impl(const_dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
@@ -211,10 +148,10 @@ static frost_status reorder_fill(fr_dn_build *b, void *buf, const void *ctx) {
     /* One thread: a weight reorder is short and memory-bound, and an OpenMP
      * team spinning at its barriers on a busy machine costs more than it
      * gains (measured: 10x slower compiles under load). */
-    int prev = b->st->set_threads && b->st->get_threads ? b->st->get_threads() : 0;
-    if (prev > 1) b->st->set_threads(1);
+    int prev = b->st->team.set_max_threads ? fr_team_max_threads(&b->st->team) : 0;
+    if (prev > 1) fr_team_set_max_threads(&b->st->team, 1);
     frost_status st = reorder_now(b, j->src_md, j->src, j->dst_md, buf, j->sc);
-    if (prev > 1) b->st->set_threads(prev);
+    if (prev > 1) fr_team_set_max_threads(&b->st->team, prev);
     return st;
 }
 
@@ -282,13 +219,6 @@ static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, 
 void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c) {
     dnnl_dims_t wd = {c->cout, c->cin, c->kh, c->kw};
     dnnl_memory_desc_init_by_tag(md, 4, wd, dnnl_f32, dnnl_hwio);
-}
-
-void fr_dn_conv_weights_row(const fr_conv_params *c, int64_t row, int64_t o0, int64_t n, float *dst) {
-    const char *src = c->weights ? (const char *)c->weights : (const char *)c->weights_raw;
-    memcpy(dst, src + ((size_t)row * (size_t)c->cout + (size_t)o0) * sizeof(float), sizeof(float) * (size_t)n);
-    if (c->weight_scale)
-        for (int64_t j = 0; j < n; j++) dst[j] *= c->weight_scale[o0 + j];
 }
 
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
@@ -447,28 +377,4 @@ frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act
     }
     *attr_out = attr;
     return FROST_OK;
-}
-
-/* oneDNN here uses OpenMP; its runtime (libgomp) is loaded with libdnnl, so
- * the setter is looked up at run time instead of linking OpenMP ourselves. */
-fr_dn_set_threads_fn fr_dn_threads_setter(fr_dn_get_threads_fn *get) {
-    void *sym = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    void *gsym = dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    fr_dn_set_threads_fn f = NULL;
-    *get = NULL;
-    if (sym) memcpy(&f, &sym, sizeof(f));
-    if (gsym) memcpy(get, &gsym, sizeof(*get));
-    return f;
-}
-
-void fr_dn_omp_lookup(fr_dn_state *st) {
-    st->set_threads = fr_dn_threads_setter(&st->get_threads);
-    void *par = dlsym(RTLD_DEFAULT, "GOMP_parallel");
-    void *num = dlsym(RTLD_DEFAULT, "omp_get_thread_num");
-    void *team = dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-    if (par && num && team) {
-        memcpy(&st->parallel, &par, sizeof(st->parallel));
-        memcpy(&st->thread_num, &num, sizeof(st->thread_num));
-        memcpy(&st->team_size, &team, sizeof(st->team_size));
-    }
 }
