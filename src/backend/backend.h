@@ -3,8 +3,9 @@
  * The runtime executes a plan step by step.  For every plan (one per model and
  * batch size) it asks the selected backend to `prepare` it; the backend marks
  * in claimed[i] the steps it executes itself; every other step runs on the
- * reference kernels (src/ops), which implement every step kind.  So a backend
- * may support only some steps (or only some parameters of a step).
+ * reference kernels (src/backend/reference/), which implement every step
+ * kind.  So a backend may support only some steps (or only some parameters
+ * of a step).
  *
  * Objects and threads
  *   plan state   prepare() -> void *state.  Built once per (model, batch size),
@@ -107,8 +108,8 @@ typedef struct fr_backend {
     size_t (*model_weight_bytes)(void *shared);
 } fr_backend;
 
-/* The portable reference backend (src/ops): claims nothing, so the runtime
- * runs every step with the reference kernels.  Never NULL. */
+/* The portable reference backend (src/backend/reference/): claims nothing,
+ * so the runtime runs every step with the reference kernels.  Never NULL. */
 const fr_backend *fr_backend_reference(void);
 
 /* The oneDNN backend (src/backend/onednn/), compiled when FROST_HAVE_ONEDNN
@@ -120,8 +121,8 @@ const fr_backend *fr_backend_reference(void);
  * and FROST_BACKEND_ONEDNN fails with FROST_E_BACKEND). */
 const fr_backend *fr_backend_onednn(void);
 
-/* Reference kernel of one step (src/ops): used for unclaimed steps and
- * by tests/backends as the oracle.  `arena` as in bind(). */
+/* Reference kernel of one step (src/backend/reference/): used for unclaimed
+ * steps and by tests/backends as the oracle.  `arena` as in bind(). */
 frost_status fr_ref_run_step(const fr_plan *plan, int index, void *arena);
 
 #endif /* FR_BACKEND_H */
