@@ -5,7 +5,10 @@
  * in claimed[i] the steps it executes itself; every other step runs on the
  * reference kernels (src/backend/reference/), which implement every step
  * kind.  So a backend may support only some steps (or only some parameters
- * of a step).
+ * of a step); one that can say so per step without building anything
+ * provides supports(), and prepare() is then offered only those steps.
+ * Backends: reference (src/backend/reference/), oneDNN
+ * (src/backend/onednn/, which also runs frost's own kernels, src/kernels/).
  *
  * Objects and threads
  *   plan state   prepare() -> void *state.  Built once per (model, batch size),
@@ -19,6 +22,19 @@
  *   run_step()   executes claimed step `index`, reading inputs from and writing
  *                the output to the arena (or constants).  Must not allocate.
  *                Steps are called strictly in plan order, once per run.
+ *
+ * Memory
+ *   arena        every activation of one run lives in ONE buffer, the arena:
+ *                plan->arena_bytes bytes, FR_ARENA_ALIGN-aligned, owned by
+ *                the context (one per batch size it has run, allocated when
+ *                it first runs that batch size, freed with the context).  It is
+ *                handed to bind() and stays at that address for the life of
+ *                the run state; a backend never allocates, resizes or frees
+ *                it.  Values lie at their plan offsets (plan.h); the bytes
+ *                no value uses during a step (fr_plan_arena_gap) may hold a
+ *                kernel's temporaries for that step.
+ *   weights      the plan's constants, owned by the model; a backend may
+ *                keep its own copy (see fr_backend_config.weights_done).
  *
  * A backend may keep a value in a private layout between claimed steps only if
  * it also guarantees that, whenever an unclaimed step runs or the run ends,
@@ -70,14 +86,18 @@ typedef struct fr_backend_config {
      * runtime folds the scale into the weights after prepare(). */
     void (*weights_done)(void *ctx, int index);
     void *weights_done_ctx;
+    /* Added with fr_backend.supports: NULL, every step is offered (a
+     * backend without supports()); else plan->n_steps flags, and prepare()
+     * may claim step i only where offered[i] is non-zero. */
+    const uint8_t *offered;
 } fr_backend_config;
 
 typedef struct fr_backend {
     const char *name; /* "reference", "onednn" (frost_model_stats.backend) */
 
     /* Build the shared state of `plan` and set claimed[i] = 1 for each step
-     * this backend runs (claimed[] has plan->n_steps entries, all 0 on entry).
-     * The plan outlives the state. */
+     * this backend runs (claimed[] has plan->n_steps entries, all 0 on entry;
+     * only steps config->offered offers).  The plan outlives the state. */
     frost_status (*prepare)(const fr_plan *plan, const fr_backend_config *config, void **state_out,
                             uint8_t *claimed, char **error);
     void (*release)(void *state);
@@ -106,6 +126,15 @@ typedef struct fr_backend {
      * bytes of weights the model-wide state holds now (in the backend's own
      * layouts), over the plans of every batch size prepared so far. */
     size_t (*model_weight_bytes)(void *shared);
+
+    /* Optional (may be NULL: then prepare() decides alone, as both backends
+     * do today), added for a second backend: whether this backend can run
+     * `step` of `plan`, answered from the step's kind and parameters alone
+     * (nothing built, no state; any thread).  The runtime asks it for every
+     * step before prepare() and passes the answers as config->offered; the
+     * steps it refuses run on the reference kernels.  A runtime holding
+     * several backends can ask each of them. */
+    int (*supports)(const fr_plan *plan, const fr_step *step);
 } fr_backend;
 
 /* The portable reference backend (src/backend/reference/): claims nothing,
