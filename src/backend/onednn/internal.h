@@ -65,7 +65,7 @@ typedef struct fr_dn_weights {
     void *buf;
     size_t map_len; /* buf is a mapping of this length; 0: a heap block */
 } fr_dn_weights;
-/* Frees a buffer of fr_dn_weights. */
+/* Frees a buffer of fr_dn_weights (weights.c). */
 void fr_dn_weights_free(void *buf, size_t map_len);
 
 /* Model-wide state (fr_backend.model_create). */
@@ -137,6 +137,23 @@ frost_status fr_dn_make_prim(fr_dn_build *b, dnnl_primitive_desc_t pd, dnnl_prim
  * oneDNN's slow reference code ("ref:any"), which frost never runs. */
 const char *fr_dn_impl(const_dnnl_primitive_desc_t pd);
 int fr_dn_is_ref(const_dnnl_primitive_desc_t pd);
+/* Takes ownership of p (freed with the state). */
+frost_status fr_dn_own(fr_dn_state *st, void *p);
+
+/* The weights of a dense convolution as stored in the plan (HWIO: logical
+ * dims cout, cin, kh, kw), f32. */
+void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
+
+/* Reserves `bytes` of per-context temporary memory for the step being built;
+ * temporaries of different steps overlap. */
+size_t fr_dn_temp(fr_dn_build *b, size_t bytes, size_t *cursor);
+
+/* Attribute with user scratchpad and the post-ops of a fused epilogue:
+ * residual (binary add of a tensor described by res_md; NULL: none), then act. */
+frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act act, float alpha,
+                        dnnl_primitive_attr_t *attr_out);
+
+/* --- constant buffers shared by batch sizes (weights.c) --- */
 
 /* Reorders `src` (plain data described by src_md) into a buffer of layout
  * dst_md owned by the state (or, with model-wide state, shared by the plans of
@@ -151,18 +168,12 @@ frost_status fr_dn_reorder_weights(fr_dn_build *b, const dnnl_memory_desc_t *src
                                    const float *scale, int n_scale, int scale_mask, const dnnl_memory_desc_t *dst_md,
                                    const void **out);
 
-/* The weights of a dense convolution as stored in the plan (HWIO: logical
- * dims cout, cin, kh, kw), f32. */
-void fr_dn_md_hwio(dnnl_memory_desc_t *md, const fr_conv_params *c);
-
 /* A constant buffer of layout md for the step being built, filled once by
  * fill(b, buf, ctx): owned by the state, or with model-wide state shared by
  * the plans of every batch size (keyed by step name and md). */
 typedef frost_status (*fr_dn_fill_fn)(fr_dn_build *b, void *buf, const void *ctx);
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out);
-/* Takes ownership of p (freed with the state). */
-frost_status fr_dn_own(fr_dn_state *st, void *p);
 
 /* --- frost's own kernels as custom executions (kernels.c) --- */
 
@@ -179,15 +190,6 @@ frost_status fr_dn_build_own_conv(fr_dn_build *b, const fr_conv_choice *ch);
 /* Builds the pool step being built as frost's NHWC pooling
  * (fr_kernels_select_pool said yes). */
 frost_status fr_dn_build_own_pool(fr_dn_build *b);
-
-/* Reserves `bytes` of per-context temporary memory for the step being built;
- * temporaries of different steps overlap. */
-size_t fr_dn_temp(fr_dn_build *b, size_t bytes, size_t *cursor);
-
-/* Attribute with user scratchpad and the post-ops of a fused epilogue:
- * residual (binary add of a tensor described by res_md; NULL: none), then act. */
-frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act act, float alpha,
-                        dnnl_primitive_attr_t *attr_out);
 
 /* bf16 (bf16.c): initial data type of every value (bf16 where a oneDNN
  * step produces it for other oneDNN steps), and the correction after a build:
