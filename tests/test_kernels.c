@@ -621,16 +621,23 @@ static float *kr_pack(const fr_plan *p, const fr_conv_choice *ch) {
     return buf;
 }
 
+/* How much of a case runs (the cases are many; memcheck runs them all). */
+enum {
+    KR_SELECT = 0, /* the selection's choice only */
+    KR_RUN,        /* and the kernel the case names: this CPU's form on 2 threads, the portable one on 1 */
+    KR_THREADS     /* both forms on 1, 2, 3 and 5 threads, bit for bit */
+};
+
 /* One convolution case with frost's kernels, without a backend: the
  * selection under `pol` (in place of an AVX2 direct kernel) must pick
- * `want` ("!text": not it); where it picks one of frost's kernels, the
- * output of each form (this CPU's, the portable one) on 1, 2, 3 and 5
- * threads is within tol of the reference and the same to the bit for every
- * thread count; Winograd's AVX2 transforms give the portable ones' results
- * to the bit; and the weights packed from unaligned, scaled bytes give the
- * same results within tol. */
+ * `want` ("!text": not it); where it picks the kernel `want` names (and
+ * depth allows), the output of each form (this CPU's, the portable one) is
+ * within tol of the reference, the same to the bit for every thread count
+ * (KR_THREADS; there Winograd's AVX2 transforms also give the portable
+ * ones' results to the bit), and the weights packed from unaligned, scaled
+ * bytes give the same results within tol. */
 static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const char *want, double tol,
-                         uint32_t seed) {
+                         uint32_t seed, int depth) {
     tplan t;
     fr_plan p;
     int out;
@@ -638,7 +645,7 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
     tp_plan(&t, &p, &out);
     fr_conv_choice ch = fr_kernels_select_conv(pol, &p, &t.steps[0], &AVX2_DIRECT);
     check_choice(k->what, &ch, &p, want);
-    if (ch.impl == FR_CONV_BACKEND) {
+    if (ch.impl == FR_CONV_BACKEND || depth == KR_SELECT || !want || want[0] == '!') {
         tp_free(&t);
         return;
     }
@@ -648,11 +655,14 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
     const fr_value *y = &p.values[out];
     const float *ref = fr_value_ptr(&p, a, out);
     float *packed = kr_pack(&p, &ch);
+    static const int thread_counts[] = {1, 2, 3, 5};
     fr_kernels_isa forms[2] = {isa_cpu(), ISA_GENERIC};
     float *generic = NULL;
     for (int f = isa_eq(forms[0], forms[1]); f < 2; f++) {
         float *first = NULL;
-        for (int threads = 1; threads <= 5; threads += threads == 3 ? 2 : 1) {
+        int t0 = depth == KR_THREADS ? 0 : f ? 0 : 1, t1 = depth == KR_THREADS ? 4 : t0 + 1;
+        for (int ti = t0; ti < t1; ti++) {
+            int threads = thread_counts[ti];
             float *o = kr_conv_run(&p, &ch, packed, forms[f], threads, b);
             if (!o) continue;
             double d = tu_max_rel_diff(o, ref, y->count);
@@ -669,7 +679,7 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
         if (f == 1) generic = first;
         else free(first);
     }
-    if (ch.impl == FR_CONV_WINO && forms[0].avx2 && generic) { /* AVX2 transforms, portable products */
+    if (depth == KR_THREADS && ch.impl == FR_CONV_WINO && forms[0].avx2 && generic) { /* AVX2 transforms */
         fr_kernels_isa mixed = {1, 0};
         float *o = kr_conv_run(&p, &ch, packed, mixed, 2, b);
         CHECK_MSG(o && !memcmp(o, generic, y->count * sizeof(float)),
@@ -693,13 +703,13 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
 }
 
 static void kr_conv_cases(const conv_case *cases, size_t n, const fr_kernels_policy *pol, double tol,
-                          uint32_t seed) {
-    for (size_t i = 0; i < n; i++) kr_conv_case(&cases[i], pol, cases[i].want, tol, seed + (uint32_t)i);
+                          uint32_t seed, int depth) {
+    for (size_t i = 0; i < n; i++) kr_conv_case(&cases[i], pol, cases[i].want, tol, seed + (uint32_t)i, depth);
 }
 
-/* One pooling case: frost's kernel is selected, and each form on 1, 2 and 3
- * threads gives the reference's results within 1e-4, all the same to the
- * bit. */
+/* One pooling case: frost's kernel is selected, and each form on 1, 2, 3
+ * and 5 threads gives the reference's results within 1e-4, all the same to
+ * the bit. */
 static void kr_pool_case(const pool_case *q) {
     tplan t;
     fr_plan p;
@@ -713,7 +723,7 @@ static void kr_pool_case(const pool_case *q) {
     const fr_value *y = &p.values[out];
     fr_kernels_isa forms[2] = {isa_cpu(), ISA_GENERIC};
     for (int f = 0; f < 2; f++)
-        for (int threads = 1; threads <= 3; threads++) {
+        for (int threads = 1; threads <= 5; threads += threads == 3 ? 2 : 1) {
             fr_pool_nhwc *k = NULL;
             CHECK(fr_pool_nhwc_create(&p, &t.steps[0], forms[f], threads, &k) == FROST_OK);
             if (!k) continue;
@@ -906,20 +916,27 @@ static void kernel_tests(void) {
     select_pool_test();
     arena_gap_test();
     gemm_packed_test();
-    /* the indirect GEMM wherever it applies (own_kernels = 2), then where it
+    /* the indirect GEMM wherever it applies (own_kernels = 2; on 1, 2, 3
+     * and 5 threads the 8 cases the oneDNN part also runs so), then where it
      * runs by default; every dense case of conv_cases */
-    kr_conv_cases(igemm_cases, N_OF(igemm_cases), &POL_FORCED, 1e-4, 400);
+    for (size_t i = 0; i < N_OF(igemm_cases); i++)
+        kr_conv_case(&igemm_cases[i], &POL_FORCED, igemm_cases[i].want, 1e-4, 400 + (uint32_t)i,
+                     i < 8 ? KR_THREADS : KR_RUN);
     for (size_t i = 0; i < N_OF(conv_cases); i++) {
         const conv_case *k = &conv_cases[i];
         int applies = !k->depthwise && fr_kernels_act_ok(k->act);
-        kr_conv_case(k, &POL_FORCED, applies ? IG : "!" IG, 1e-4, 420 + (uint32_t)i);
+        kr_conv_case(k, &POL_FORCED, applies ? IG : "!" IG, 1e-4, 420 + (uint32_t)i, KR_RUN);
     }
-    kr_conv_cases(igemm_rule_cases, N_OF(igemm_rule_cases), &POL_OWN, 1e-4, 480);
-    /* Winograd: --winograd's larger tiles, then the default's (F(2x2, 3x3),
-     * F(2, 7), F(2, 5) within FP32's 1e-4; a 3x3 case may get either
-     * kernel, 5x5, 1x3 and 3x1 ones no Winograd) */
-    kr_conv_cases(wino_cases, N_OF(wino_cases), &POL_WINOGRAD, 1e-3, 600);
-    kr_conv_cases(wino_shape_cases, N_OF(wino_shape_cases), &POL_WINOGRAD, 2e-3, 91);
+    kr_conv_cases(igemm_rule_cases, N_OF(igemm_rule_cases), &POL_OWN, 1e-4, 480, KR_RUN);
+    /* Winograd: --winograd's larger tiles (on every thread count: the odd
+     * 3x3 23x21, 5x5 VALID 21x19 and 7x1 13x11 cases), then the default's
+     * choices (F(2x2, 3x3), F(2, 7), F(2, 5) within FP32's 1e-4; a 3x3 case
+     * may get either kernel, 5x5, 1x3 and 3x1 ones no Winograd), and
+     * F(2x2, 3x3) run on its own cases */
+    for (size_t i = 0; i < N_OF(wino_cases); i++)
+        kr_conv_case(&wino_cases[i], &POL_WINOGRAD, wino_cases[i].want, 1e-3, 600 + (uint32_t)i,
+                     i == 0 || i == 10 || i == 21 ? KR_THREADS : KR_RUN);
+    kr_conv_cases(wino_shape_cases, N_OF(wino_shape_cases), &POL_WINOGRAD, 2e-3, 91, KR_SELECT);
     for (size_t i = 0; i < N_OF(wino_cases); i++) {
         conv_case k = wino_cases[i];
         int one_d = (k.kh == 1) != (k.kw == 1) && k.kh + k.kw > 4;
@@ -927,9 +944,11 @@ static void kernel_tests(void) {
             k.want = NULL;
         else if (!one_d)
             k.want = "!wino";
-        kr_conv_case(&k, &POL_DEFAULT, k.want, 1e-4, 680 + (uint32_t)i);
+        kr_conv_case(&k, &POL_DEFAULT, k.want, 1e-4, 680 + (uint32_t)i, KR_SELECT);
     }
-    kr_conv_cases(wino22_cases, N_OF(wino22_cases), &POL_DEFAULT, 1e-4, 760);
+    for (size_t i = 0; i < N_OF(wino22_cases); i++)
+        kr_conv_case(&wino22_cases[i], &POL_DEFAULT, wino22_cases[i].want, 1e-4, 760 + (uint32_t)i,
+                     i == 1 ? KR_THREADS : KR_RUN);
     for (size_t i = 0; i < N_POOL; i++) kr_pool_case(&pool_cases[i]);
     for (size_t i = 0; i < N_POOL_PORTABLE; i++) kr_pool_case(&pool_portable_cases[i]);
 }
