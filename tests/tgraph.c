@@ -79,7 +79,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 }
 
 /* Whether `frost run` can replay the model: at most 64 inputs and outputs
- * (MF_MAX_TENSORS, tools/model_flags.h), named without ',' (--output takes
+ * (MF_MAX_TENSORS, tools/inspect_run/model_flags.h), named without ',' (--output takes
  * lists), '=' (--input NAME=FILE) or what JSON escapes (a corrupt graph's). */
 static int replayable(const frost_model *m) {
     int nin = frost_model_input_count(m), nout = frost_model_output_count(m);

@@ -75,7 +75,4 @@ frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t);
  * fr_compiled_intern() afterwards moves the rest. */
 frost_status fr_compiled_intern_except_weights(fr_compiled *c, fr_intern *t);
 
-/* Runs one step on the reference kernels (src/ops/registry.c). */
-void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena);
-
 #endif

@@ -11,7 +11,7 @@
 #include "runtime/runtime.h"
 
 #if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
-#if __has_include("backend/dnnl.h")
+#if __has_include("backend/onednn/onednn.h")
 #define FR_WITH_ONEDNN 1
 #endif
 #endif
@@ -167,7 +167,14 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         cfg.weights_done = weights_done;
         cfg.weights_done_ctx = &refs;
     }
-    st = p->be->prepare(plan, &cfg, &p->be_state, p->claimed, &berr);
+    uint8_t *offered = NULL; /* the steps the backend says it can run (supports) */
+    if (p->be->supports && !(offered = calloc((size_t)plan->n_steps + 1, 1))) st = FROST_E_NO_MEMORY;
+    for (int i = 0; offered && i < plan->n_steps; i++) offered[i] = p->be->supports(plan, &plan->steps[i]) != 0;
+    cfg.offered = offered;
+    if (st == FROST_OK) st = p->be->prepare(plan, &cfg, &p->be_state, p->claimed, &berr);
+    for (int i = 0; st == FROST_OK && offered && i < plan->n_steps; i++)
+        if (p->claimed[i] && !offered[i]) st = FROST_E_INTERNAL; /* claimed a step it refused */
+    free(offered);
     /* steps left to the reference kernels get their batch norm folded into
      * their weights now (the unscaled weights are then released) */
     for (int i = 0; i < plan->n_steps && st == FROST_OK; i++) {

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/dnnl.h"
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/onednn.h"
+#include "backend/onednn/internal.h"
 
 typedef struct fr_dn_run {
     fr_dn_state *st;
@@ -17,20 +17,22 @@ typedef struct fr_dn_run {
     int *step_exec; /* per step: index of its first execution */
 } fr_dn_run;
 
+static void step_clear(fr_dn_step *s) {
+    for (int j = 0; j < s->n_execs; j++) {
+        dnnl_primitive_destroy(s->execs[j].prim);
+        free(s->execs[j].args);
+        if (s->execs[j].ctx_free) s->execs[j].ctx_free(s->execs[j].ctx);
+    }
+    free(s->execs);
+    free(s->kernel);
+    memset(s, 0, sizeof(*s));
+}
+
 static void dn_release(void *state) {
     fr_dn_state *st = state;
     if (!st) return;
-    if (st->steps) {
-        for (int i = 0; i < st->plan->n_steps; i++) {
-            fr_dn_step *s = &st->steps[i];
-            for (int j = 0; j < s->n_execs; j++) {
-                dnnl_primitive_destroy(s->execs[j].prim);
-                free(s->execs[j].args);
-            }
-            free(s->execs);
-            free(s->kernel);
-        }
-    }
+    if (st->steps)
+        for (int i = 0; i < st->plan->n_steps; i++) step_clear(&st->steps[i]);
     free(st->steps);
     for (int i = 0; i < st->n_owned; i++) free(st->owned[i]);
     free(st->owned);
@@ -39,27 +41,17 @@ static void dn_release(void *state) {
     free(st);
 }
 
-static void step_clear(fr_dn_step *s) {
-    for (int j = 0; j < s->n_execs; j++) {
-        dnnl_primitive_destroy(s->execs[j].prim);
-        free(s->execs[j].args);
-    }
-    free(s->execs);
-    free(s->kernel);
-    memset(s, 0, sizeof(*s));
-}
-
 /* Thread count of the OpenMP runtime for the calling thread, set for the
  * duration of a prepare or a step and restored afterwards. */
 static int threads_enter(const fr_dn_state *st) {
-    if (!st->set_threads) return 0;
-    int prev = st->get_threads ? st->get_threads() : 0;
-    if (prev != st->cfg.threads) st->set_threads(st->cfg.threads);
+    if (!st->team.set_max_threads) return 0;
+    int prev = fr_team_max_threads(&st->team);
+    if (prev != st->cfg.threads) fr_team_set_max_threads(&st->team, st->cfg.threads);
     return prev;
 }
 
 static void threads_leave(const fr_dn_state *st, int prev) {
-    if (st->set_threads && prev > 0 && prev != st->cfg.threads) st->set_threads(prev);
+    if (prev > 0 && prev != st->cfg.threads) fr_team_set_max_threads(&st->team, prev);
 }
 
 static void dn_model_free(void *shared) {
@@ -137,7 +129,9 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
     st->shared = config->shared;
     if (st->cfg.threads < 1) st->cfg.threads = 1;
     st->plan = plan;
-    fr_dn_omp_lookup(st);
+    fr_team_init(&st->team);
+    fr_kernels_cpu cpu = fr_kernels_cpu_detect();
+    st->isa = fr_kernels_select_isa(&cpu, st->cfg.portable);
     dnnl_status_t ds = dnnl_engine_create(&st->engine, dnnl_cpu, 0);
     if (ds != dnnl_success) {
         dn_release(st);

@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 
 static int produces_bf16(fr_step_kind k) {
     switch (k) {

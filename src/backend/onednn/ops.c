@@ -4,13 +4,13 @@
  * oneDNN 2.6's fastest FP32 kernels (brgconv) read and write NHWC directly,
  * so no reorders are needed between steps.  Weights are reordered once into
  * the layout the primitive picks (format "any").  A bf16 step converts an f32
- * input into a temporary first.  --winograd convolutions and pooling run
- * frost's own kernels (dnnl_wino.c, dnnl_pool.c) where they apply.
+ * input into a temporary first.  Convolutions and pooling run frost's own
+ * kernels (src/kernels/, through kernels.c) where the selection picks them.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/dnnl_internal.h"
+#include "backend/onednn/internal.h"
 
 #define ARG_VALUE(a, id, m) ((fr_dn_arg){.arg = (a), .bind = FR_DN_VALUE, .value = (id), .md = (m)})
 #define ARG_PTR(a, p, m) ((fr_dn_arg){.arg = (a), .bind = FR_DN_PTR, .value = -1, .ptr = (p), .md = (m)})
@@ -87,11 +87,20 @@ static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
 
 /* ---------------------------------------------------------------- conv --- */
 
+/* frost's kernel in place of oneDNN where the selection (src/kernels/select.c)
+ * picks one, given what oneDNN would run (pick); FROST_OK with nothing built
+ * otherwise. */
+static frost_status build_own_conv(fr_dn_build *b, fr_kernels_pick pick) {
+    fr_kernels_policy pol = fr_dn_policy(b->st);
+    fr_kernels_facts facts = fr_dn_facts(b->st, pick);
+    fr_conv_choice ch = fr_kernels_select_conv(&pol, b->plan, b->step, &facts);
+    return ch.impl == FR_CONV_BACKEND ? FROST_OK : fr_dn_build_own_conv(b, &ch);
+}
+
 static frost_status build_conv(fr_dn_build *b) {
-    if (b->st->cfg.winograd) { /* --winograd: frost's Winograd kernels where they pay */
-        frost_status ws = fr_dn_build_wino(b);
-        if (ws != FROST_OK || b->out->n_execs) return ws;
-    }
+    /* --winograd: frost's Winograd kernels where they pay, before oneDNN is asked */
+    frost_status own = build_own_conv(b, FR_PICK_UNKNOWN);
+    if (own != FROST_OK || b->out->n_execs) return own;
     const fr_step *s = b->step;
     const fr_conv_params *c = &s->p.conv;
     const fr_value *x = val(b, s->inputs[0]), *y = val(b, s->output);
@@ -141,25 +150,12 @@ static frost_status build_conv(fr_dn_build *b) {
     if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
-    /* In place of oneDNN's AVX2 direct kernel: by default frost's Winograd
-     * F(2x2, 3x3), F(2, 7), F(2, 5) (within FP32's 1e-4), else its indirect
-     * GEMM, where they were measured to beat it (fr_dn_wino_pays,
-     * fr_dn_wino1_pays, fr_dn_igemm_pays); on AVX-512 CPUs oneDNN's brgconv
-     * stays */
-    int own = b->st->cfg.own_kernels, avx2 = !strcmp(fr_dn_impl(pd), "jit:avx2");
-    if (!dw && b->st->cfg.winograd_default && !b->st->cfg.winograd && avx2) {
-        st = fr_dn_build_wino(b);
-        if (st != FROST_OK || b->out->n_execs) {
-            dnnl_primitive_desc_destroy(pd);
-            return st;
-        }
-    }
-    if (!dw && (own == 2 || (own == 1 && avx2))) {
-        st = fr_dn_build_igemm(b);
-        if (st != FROST_OK || b->out->n_execs) {
-            dnnl_primitive_desc_destroy(pd);
-            return st;
-        }
+    /* frost's kernels in place of oneDNN's AVX2 direct kernel where they were
+     * measured to beat it; on AVX-512 CPUs oneDNN's brgconv stays */
+    st = build_own_conv(b, !strcmp(fr_dn_impl(pd), "jit:avx2") ? FR_PICK_AVX2_DIRECT : FR_PICK_OTHER);
+    if (st != FROST_OK || b->out->n_execs) {
+        dnnl_primitive_desc_destroy(pd);
+        return st;
     }
 
     /* Weights: reordered once into the layout the primitive chose. */
@@ -313,12 +309,9 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
 static frost_status build_pool(fr_dn_build *b) {
     const fr_pool_params *p = &b->step->p.pool;
     /* frost's NHWC kernel first (f32); oneDNN's for bf16 values */
-    if (b->st->cfg.own_kernels) {
-        frost_status fs = fr_dn_build_pool_nhwc(b, p->op == FR_POOL_MAX, p->kh, p->kw, p->stride_h, p->stride_w,
-                                                p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->bias, p->act,
-                                                p->alpha);
-        if (fs != FROST_OK || b->out->n_execs) return fs;
-    }
+    fr_kernels_policy pol = fr_dn_policy(b->st);
+    fr_kernels_facts facts = fr_dn_facts(b->st, FR_PICK_UNKNOWN);
+    if (fr_kernels_select_pool(&pol, b->plan, b->step, &facts)) return fr_dn_build_own_pool(b);
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,
