@@ -7,8 +7,8 @@ several variants of the FP32 kernels in interleaved blocks in one run:
     onednn    --onednn-only: oneDNN's direct convolution for every layer
     direct    --no-winograd: frost's default kernels without Winograd
     default   frost's default choice (F(2x2, 3x3) / 1-D Winograd, indirect GEMM or
-              oneDNN: fr_dn_wino_pays, fr_dn_wino1_pays, fr_dn_igemm_pays)
-    winograd  --winograd (Winograd where fr_dn_wino_pays says it pays)
+              oneDNN: fr_wino_pays, fr_wino1_pays, fr_igemm_pays in src/kernels/select.c)
+    winograd  --winograd (Winograd where fr_wino_pays says it pays)
 
     /usr/bin/python3 bench/conv_layers.py [--build build] [--threads 1,2]
         [--batches 1,16] [--rounds 5] [--block-s 0.4] [--layers NAME,...]

@@ -1,6 +1,6 @@
 /* How close an AVX2 register-tile loop can get to the FMA peak on this CPU.
  *
- * frost's indirect GEMM (src/backend/dnnl_igemm.c) runs a 6 x 16 tile: per
+ * frost's indirect GEMM (src/kernels/x86/igemm_avx2.c) runs a 6 x 16 tile: per
  * input channel two 8-float weight loads and six broadcasts of an input
  * value feed 12 FMAs.  This program times, on one core with all data in
  * L1, the same loop mix written out (6x16, and the 4x24 / 3x32 shapes with

@@ -77,9 +77,9 @@ int main(int argc, char **argv) {
             o.precision = !strcmp(argv[++i], "bf16") ? FROST_PRECISION_BF16 : FROST_PRECISION_FP32;
         else if (!strcmp(a, "--output") && i + 1 < argc) output = argv[++i];
         else if (!strcmp(a, "--micro-batch") && i + 1 < argc) o.micro_batch = atoi(argv[++i]);
-        else if (!strcmp(a, "--winograd")) o.winograd = 1;
-        else if (!strcmp(a, "--no-winograd")) o.no_winograd = 1;
-        else if (!strcmp(a, "--onednn-only")) o.onednn_only = 1;
+        else if (!strcmp(a, "--winograd")) o.winograd = o.winograd == FROST_WINOGRAD_OFF ? o.winograd : FROST_WINOGRAD_ALL;
+        else if (!strcmp(a, "--no-winograd")) o.winograd = FROST_WINOGRAD_OFF; /* wins over --winograd */
+        else if (!strcmp(a, "--onednn-only")) o.debug_flags |= FROST_DEBUG_ONEDNN_ONLY;
         else if (!strcmp(a, "--profiling")) o.profiling = 1;
         else if (!strcmp(a, "--backend") && i + 1 < argc) {
             const char *b = argv[++i];
@@ -128,9 +128,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 2; i++) frost_context_run1(ctx, batch, x, y);
     frost_context_profile_reset(ctx); /* the profile covers the timed runs only */
 
-    frost_model_stats s;
+    frost_compile_stats s;
     memset(&s, 0, sizeof(s));
-    frost_model_get_stats(m, &s);
+    frost_model_stats(m, &s);
     printf("{\"ready\": true, \"name\": \"frost\", \"version\": \"%s\", \"load_ms\": %.3f, \"first_ms\": %.3f, "
            "\"rss_after_load_kb\": %ld, \"backend\": ",
            frost_version(), load_ms, first_ms, rss_load);

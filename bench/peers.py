@@ -6,7 +6,7 @@ one run on this machine.  Prints medians and the ratios frost / peer
 
     /usr/bin/python3 bench/peers.py [--build build] [--models inception_v3,mobilenet_v1]
         [--batches 1,16] [--threads 2] [--rounds 5] [--block-s 1.5] [--max-foreign 0.15]
-        [--frost-variants fp32,direct,winograd,bf16] [--json out.json] [--install]
+        [--frost-variants fp32,direct,winograd,bf16,avx2] [--base-build DIR] [--json out.json] [--install]
 
 How it measures
   * Models: the .pb files come from tests/graphgen/models.py (TF-slim
@@ -25,6 +25,15 @@ How it measures
     images/s for batch > 1), the load time (frost: load + compile), the
     worker's peak RSS, and frost/peer ratios.  frost's output is compared
     with OpenCV's on the same .pb (top-1 and max abs difference).
+
+  * --base-build DIR adds, for every frost variant, the same variant of
+    another build of frost (DIR/frost_time: e.g. an earlier revision built
+    with `cmake --build DIR --target frost_time`), labelled frost@base, so a
+    change is measured before / after in the same run (frost/peer of the
+    frost@base row: the head's time over the base's).
+  * Variant avx2 runs frost with ONEDNN_MAX_CPU_ISA=AVX2: oneDNN's AVX2
+    kernels, which frost's own kernels replace where they pay, as on an AVX2
+    CPU (on an AVX-512 machine, the only way to time those here).
 
 Peers that cannot be installed or loaded are reported as missing.  --install
 installs the missing ones: apt (python3-torch python3-torchvision) and npm
@@ -245,8 +254,10 @@ def main():
     ap.add_argument("--peers", default="frost,ort,torch,opencv",
                     help="comma list of frost, ort (ONNX Runtime), torch (PyTorch), opencv")
     ap.add_argument("--frost-variants", default="fp32",
-                    help="comma list of fp32 (the default), direct (--no-winograd), winograd, bf16 "
-                         "(each is one more frost worker)")
+                    help="comma list of fp32 (the default), direct (--no-winograd), winograd, bf16, avx2 "
+                         "(ONEDNN_MAX_CPU_ISA=AVX2) (each is one more frost worker)")
+    ap.add_argument("--base-build", help="another frost build (DIR/frost_time): its variants run too, "
+                                         "labelled frost@base")
     ap.add_argument("--json", help="write all results here")
     ap.add_argument("--install", action="store_true", help="install missing peers (apt, npm) first")
     args = ap.parse_args()
@@ -263,6 +274,11 @@ def main():
     import ort_capi
     ort_lib = ort_capi.find_library(ORT_ROOT)
     frost_exe, frost_err = build_frost_time(args.build) if "frost" in peers else (None, "not requested")
+    builds = [("", frost_exe, frost_err)]
+    if args.base_build:
+        base = os.path.join(args.base_build, "frost_time")
+        builds.append(("@base", base if os.access(base, os.X_OK) else None, "no %s (cmake --build %s --target "
+                       "frost_time)" % (base, args.base_build)))
 
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", ONEDNN_VERBOSE="0")
     env.pop("OMP_NUM_THREADS", None)
@@ -279,37 +295,39 @@ def main():
             log("== %s batch %d" % (m, batch))
             specs = []
             if "frost" in peers:
-                for v in args.frost_variants.split(","):
-                    label = "frost" if v == "fp32" else "frost-" + v
-                    if not frost_exe:
-                        missing[label] = frost_err
-                        continue
-                    extra = {"fp32": [], "direct": ["--no-winograd"], "winograd": ["--winograd"],
-                             "bf16": ["--precision", "bf16"]}[v]
-                    specs.append((label, [frost_exe, pb, "--batch", str(batch), "--threads", str(args.threads),
-                                          "--output", OUTPUTS[m]] + extra))
+                for suffix, exe, err in builds:
+                    for v in args.frost_variants.split(","):
+                        label = ("frost" if v == "fp32" else "frost-" + v) + suffix
+                        if not exe:
+                            missing[label] = err
+                            continue
+                        extra = {"fp32": [], "direct": ["--no-winograd"], "winograd": ["--winograd"],
+                                 "bf16": ["--precision", "bf16"], "avx2": []}[v]
+                        venv = dict(env, ONEDNN_MAX_CPU_ISA="AVX2") if v == "avx2" else env
+                        specs.append((label, [exe, pb, "--batch", str(batch), "--threads", str(args.threads),
+                                              "--output", OUTPUTS[m]] + extra, venv))
             common = ["--batch", str(batch), "--threads", str(args.threads)]
             wk = os.path.join(HERE, "peer_worker.py")
             if "ort" in peers:
                 if ort_lib and onnx:
                     specs.append(("onnxruntime", [PY, wk, "ort", "--onnx", onnx, "--size", str(size),
-                                                  "--ort-root", ORT_ROOT] + common))
+                                                  "--ort-root", ORT_ROOT] + common, env))
                 else:
                     missing["onnxruntime"] = "libonnxruntime.so not in %s (run with --install)" % ORT_ROOT \
                         if not ort_lib else "no ONNX export (needs PyTorch)"
             if "torch" in peers:
                 if torch_ok:
-                    specs.append(("pytorch", [PY, wk, "torch", "--model", m] + common))
+                    specs.append(("pytorch", [PY, wk, "torch", "--model", m] + common, env))
                 else:
                     missing["pytorch"] = "python3-torch / python3-torchvision not installed (run with --install)"
             if "opencv" in peers:
                 if have_module("cv2"):
-                    specs.append(("opencv", [PY, wk, "opencv", "--pb", pb, "--size", str(size)] + common))
+                    specs.append(("opencv", [PY, wk, "opencv", "--pb", pb, "--size", str(size)] + common, env))
                 else:
                     missing["opencv"] = "python3-opencv not installed"
             workers = []
-            for label, cmd in specs:  # loaded one at a time: load times are not disturbed by each other
-                w = Worker(label, cmd, env)
+            for label, cmd, wenv in specs:  # loaded one at a time: load times are not disturbed by each other
+                w = Worker(label, cmd, wenv)
                 if w.error:
                     log("  %s: cannot run: %s" % (label, w.error))
                     missing[label] = w.error

@@ -1,8 +1,10 @@
 /* The smallest complete use of libfrost: load a model once, classify a
  * handful of images with one context, print the top class of each.
  *
- *   simple MODEL.pb IMAGE... [--size WxH] (default: the model's input size)
- * Preprocessing: (pixel - 127.5) / 127.5, TF1 bilinear resize.
+ *   simple MODEL.pb IMAGE...
+ * The image size is the model's (frost_model_image_spec); preprocessing:
+ * (pixel - 127.5) / 127.5, TF1 bilinear resize; the best class as every
+ * frost classifier ranks them (frost_top_k).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +25,17 @@ int main(int argc, char **argv) {
         frost_free(err);
         return 1;
     }
-    frost_shape in;
-    frost_model_input_shape(model, 0, &in);
+    frost_image_spec spec; /* which input takes images, and their size */
     size_t n_in = frost_model_input_size(model, 0), n_out = frost_model_output_size(model, 0);
     float *input = malloc(n_in * sizeof *input), *output = malloc(n_out * sizeof *output);
     int rc = 0;
-    if (!input || !output || in.rank != 4 || frost_context_create(model, &ctx, &err) != FROST_OK) {
-        fprintf(stderr, "cannot set up: %s\n", err ? err : "bad input shape or out of memory");
+    if (!input || !output || frost_model_image_spec(model, &spec, &err) != FROST_OK || spec.input != 0 ||
+        frost_model_input_count(model) != 1 || frost_context_create(model, &ctx, &err) != FROST_OK) {
+        fprintf(stderr, "cannot set up: %s\n", err ? err : "not a one-input image model, or out of memory");
         rc = 1;
         goto done;
     }
-    frost_preprocess pp = {(int)in.dims[2], (int)in.dims[1], 127.5f, 127.5f, FROST_RESIZE_TF1};
+    frost_preprocess pp = {spec.width, spec.height, 127.5f, 127.5f, FROST_RESIZE_TF1};
     for (int i = 2; i < argc; i++) {
         frost_image *img = NULL;
         if ((st = frost_image_load(argv[i], NULL, &img, &err)) != FROST_OK ||
@@ -44,10 +46,10 @@ int main(int argc, char **argv) {
             err = NULL;
             rc = 1;
         } else {
-            size_t best = 0;
-            for (size_t k = 1; k < n_out; k++)
-                if (output[k] > output[best]) best = k;
-            printf("%s: class %zu (%.6f)\n", argv[i], best, output[best]);
+            int best = 0, found = 0;
+            float score = 0.0f;
+            frost_top_k(output, n_out, 1, &best, &score, &found);
+            if (found) printf("%s: class %d (%.6f)\n", argv[i], best, score);
         }
         frost_image_free(img);
     }

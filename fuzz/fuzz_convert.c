@@ -1,4 +1,4 @@
-/* libFuzzer target: the TensorFlow.js converter (`frost convert`, tools/
+/* libFuzzer target: the TensorFlow.js converter (`frost convert`, tools/convert/
  * cmd_convert.c + convert_*.c): model.json (layers or graph model), the
  * weights manifest, the weight shard, dequantization, and the load check of
  * the GraphDef it writes.

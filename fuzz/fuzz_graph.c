@@ -32,8 +32,8 @@ static void query_graph(const frost_graph *g) {
 }
 
 static void run_once(const frost_model *m) {
-    frost_model_stats st;
-    if (frost_model_get_stats(m, &st) != FROST_OK) return;
+    frost_compile_stats st;
+    if (frost_model_stats(m, &st) != FROST_OK) return;
     if (st.arena_bytes > FUZZ_MAX_ARENA || st.flops > FUZZ_MAX_FLOPS) return;
     int nin = frost_model_input_count(m), nout = frost_model_output_count(m);
     if (nin > 16 || nout > 16) return;
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     opt.max_batch = 1;
     opt.threads = 1;
     opt.backend = FROST_BACKEND_REFERENCE;
-    opt.no_optimize = size > 0 && (data[size - 1] & 1); /* both compiler paths */
+    opt.debug_flags = size > 0 && (data[size - 1] & 1) ? FROST_DEBUG_NO_OPTIMIZE : 0; /* both compiler paths */
     frost_model *m = NULL;
     if (frost_model_compile(g, &opt, &m, &err) == FROST_OK && !getenv("FUZZ_GRAPH_NO_RUN")) run_once(m);
     frost_free(err);

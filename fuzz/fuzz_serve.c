@@ -1,5 +1,5 @@
 /* libFuzzer target: the HTTP server's request handling below the HTTP layer
- * (tools/serve_json.c): the nesting-depth / value-count pre-scan
+ * (tools/serve/serve_json.c): the nesting-depth / value-count pre-scan
  * (sv_json_scan), predict and classify JSON bodies ("instances" / "inputs",
  * {"b64": ...} images, "examples"), raw image bodies, base64, and the JSON
  * responses built from what parses.  Two tiny models are compiled once:
@@ -16,7 +16,7 @@
 
 #include "frost.h"
 #include "pb/pbwriter.h"
-#include "serve.h"
+#include "serve/serve.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,9 +4,10 @@
 # jansson; without it they are left out.
 set(FROST_FUZZ_TOOLS ${CMAKE_SOURCE_DIR}/tools)
 set(FROST_FUZZ_EXTRA_fuzz_convert
-    ${FROST_FUZZ_TOOLS}/cmd_convert.c ${FROST_FUZZ_TOOLS}/cli.c ${FROST_FUZZ_TOOLS}/convert_graph.c
-    ${FROST_FUZZ_TOOLS}/convert_layers.c ${FROST_FUZZ_TOOLS}/convert_weights.c)
-set(FROST_FUZZ_EXTRA_fuzz_serve ${FROST_FUZZ_TOOLS}/serve_json.c)
+    ${FROST_FUZZ_TOOLS}/convert/cmd_convert.c ${FROST_FUZZ_TOOLS}/common/cli.c
+    ${FROST_FUZZ_TOOLS}/convert/convert_graph.c ${FROST_FUZZ_TOOLS}/convert/convert_layers.c
+    ${FROST_FUZZ_TOOLS}/convert/convert_weights.c)
+set(FROST_FUZZ_EXTRA_fuzz_serve ${FROST_FUZZ_TOOLS}/serve/serve_json.c)
 set(FROST_FUZZ_NEEDS_JANSSON fuzz_convert fuzz_serve)
 
 file(GLOB FROST_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)

@@ -44,6 +44,15 @@
  *
  *   The library never calls exit() or abort() on bad input: a malformed model,
  *   image or argument gives an error status.
+ *
+ * Naming
+ * ------
+ *   frost_<object>_<verb>() acts (frost_model_compile, frost_context_run);
+ *   a query is named after what it gives, frost_<object>_<thing>(), with no
+ *   "get": it returns the value (frost_model_max_batch,
+ *   frost_context_arena_bytes) or, where it fills a caller's struct or can
+ *   fail, returns a frost_status and writes through a trailing *_out pointer
+ *   (frost_model_input_shape, frost_model_stats, frost_model_image_spec).
  */
 #ifndef FROST_H
 #define FROST_H
@@ -173,8 +182,62 @@ typedef enum frost_precision {
     FROST_PRECISION_BF16      /**< bf16 compute where the CPU has AVX512-BF16; opt-in */
 } frost_precision;
 
-/** Options for compiling.  Always initialise with frost_options_init(). */
+/** Which Winograd convolutions the oneDNN backend may use
+ *  (frost_options.winograd).  The reference backend computes every
+ *  convolution directly whatever the setting. */
+typedef enum frost_winograd {
+    /** The default: Winograd kernels only where they stay within FP32's
+     *  1e-4 of direct convolution and gain: on CPUs without AVX-512,
+     *  F(2x2, 3x3) on stride-1 3x3 layers and the 1-D F(2, 7) / F(2, 5)
+     *  kernels on 1x7, 7x1, 1x5 and 5x1 layers (their transformed weights
+     *  take up to 16/9 of the direct ones). */
+    FROST_WINOGRAD_DEFAULT = 0,
+    /** No Winograd convolution at all: every convolution computed directly,
+     *  as the reference kernels do (`--no-winograd`). */
+    FROST_WINOGRAD_OFF,
+    /** The default's kernels and also the larger tiles on the stride-1
+     *  layers large enough to gain: F(4x4, 3x3), F(4x4, 5x5) and F(4, 3) on
+     *  1x3 / 3x1 (FP32, oneDNN backend).  Their results differ from direct
+     *  convolution by rounding (~1e-5 relative per layer) and may differ
+     *  from the reference by more than 1e-4 (`--winograd`). */
+    FROST_WINOGRAD_ALL
+} frost_winograd;
+
+/** frost_options.debug_flags: switches for testing frost itself (the
+ *  compiler, the kernels), not for production use.  Results agree with the
+ *  default to rounding, at a cost in speed. */
+/** No batch-norm folding and no fusion: every op with a run-time input runs
+ *  as written, as its own step (subgraphs of constants, such as shape
+ *  arithmetic or the Rsqrt of a variance, are still evaluated once at
+ *  compile time).  For testing the compiler (`--no-optimize`). */
+#define FROST_DEBUG_NO_OPTIMIZE 0x1u
+/** The oneDNN backend runs every step it claims on oneDNN's own primitives,
+ *  none on frost's kernels next to them (the indirect-GEMM convolution, NHWC
+ *  pooling and the default Winograd kernels; FROST_WINOGRAD_ALL still runs
+ *  frost's Winograd kernels).  For comparing kernels (`--onednn-only`,
+ *  bench/conv_layers.py). */
+#define FROST_DEBUG_ONEDNN_ONLY 0x2u
+
+/** Options for compiling.
+ *
+ *  Always initialise with frost_options_init(), which zeroes the struct (zero
+ *  is every field's default) and sets `struct_size`; then set the fields
+ *  wanted.
+ *
+ *  Extensible: later versions of this header only append fields.  The
+ *  library reads the fields that lie within `struct_size` bytes and gives
+ *  every later field its default, so a program built against an older,
+ *  smaller frost_options keeps working with a newer libfrost.  A program
+ *  built against a newer header than the library's may pass a larger struct
+ *  when the fields this library does not know are all zero (their
+ *  defaults); otherwise compiling fails with FROST_E_INVALID_ARGUMENT.
+ *  A `struct_size` below FROST_OPTIONS_MIN_SIZE (0: frost_options_init()
+ *  was not called), above 1024, or that ends inside a field is
+ *  FROST_E_INVALID_ARGUMENT too, with a message saying so. */
 typedef struct frost_options {
+    /** sizeof(frost_options) as the program was compiled; set by
+     *  frost_options_init().  Never set it by hand. */
+    size_t struct_size;
     /** Names of the input nodes ("name" or "name:0").  NULL / 0: every
      *  Placeholder that the outputs depend on. */
     const char *const *inputs;
@@ -192,34 +255,9 @@ typedef struct frost_options {
     int threads;
     frost_backend backend;
     frost_precision precision;
-    /** Non-zero: the larger Winograd tiles (FP32, oneDNN backend) for the
-     *  stride-1 layers large enough to gain: F(4x4, 3x3), F(4x4, 5x5) and
-     *  F(4, 3) on 1x3 / 3x1: faster; their results differ from direct
-     *  convolution by rounding (~1e-5 relative per layer) and may differ
-     *  from the reference by more than 1e-4.  (On CPUs without AVX-512 the
-     *  3x3 layers run F(2x2, 3x3) and the 1x7, 7x1, 1x5 and 5x1 layers 1-D
-     *  Winograd kernels by default where they gain: their results stay
-     *  within the 1e-4 of FP32, their weights take up to 16/9 of the
-     *  direct ones; see no_winograd.) */
-    int winograd;
-    /** Non-zero: skip batch-norm folding and fusion (every op with a run-time
-     *  input runs as written, as its own step; for testing the compiler).
-     *  Subgraphs of constants (shape arithmetic, Rsqrt of a variance) are
-     *  still evaluated once at compile time. */
-    int no_optimize;
-    /** Non-zero: record the time of every op of every run (frost_context_profile). */
-    int profiling;
-    /** Non-zero: the oneDNN backend runs every step it claims on oneDNN's own
-     *  primitives, none on frost's kernels next to them (the indirect-GEMM
-     *  convolution, NHWC pooling and the default Winograd; --winograd
-     *  still runs frost's Winograd kernels): for comparing kernels
-     *  (bench/conv_layers.py).  Results agree either way to rounding. */
-    int onednn_only;
-    /** Non-zero: no Winograd convolution at all, every convolution computed
-     *  directly (as the reference kernels do), also where the default would
-     *  run Winograd kernels (F(2x2, 3x3), and 1-D on 1x7 / 7x1 / 1x5 / 5x1);
-     *  overrides `winograd`. */
-    int no_winograd;
+    /** Which Winograd convolutions may run: FROST_WINOGRAD_DEFAULT (0),
+     *  FROST_WINOGRAD_OFF or FROST_WINOGRAD_ALL. */
+    frost_winograd winograd;
     /** Items per pass of the network: a run of more items goes through it in
      *  passes of at most this many (the same results, as every item is
      *  computed alone; each pass's activations stay in the CPU's cache).
@@ -229,11 +267,33 @@ typedef struct frost_options {
      *  else none; < 0: never split.  Only for graphs whose items are
      *  independent (every activation has the batch as its first
      *  dimension); compiling fails with FROST_E_INVALID_ARGUMENT when one
-     *  is asked for (> 0) on another graph, and 0 picks none there. */
+     *  is asked for (> 0) on another graph, and 0 picks none there.
+     *  docs/performance.md has the measurements behind the choice. */
     int micro_batch;
+    /** Non-zero: record the time of every op of every run (frost_context_profile). */
+    int profiling;
+    /** For testing frost only: an OR of FROST_DEBUG_* flags (0: none).
+     *  Unknown bits are FROST_E_INVALID_ARGUMENT. */
+    unsigned debug_flags;
 } frost_options;
 
-FROST_API void frost_options_init(frost_options *options);
+/** The smallest `struct_size` the library accepts: the fields up to and
+ *  including `num_outputs` (what to compile).  Every later field may be
+ *  missing from a caller's struct and then takes its default. */
+#define FROST_OPTIONS_MIN_SIZE (offsetof(frost_options, num_outputs) + sizeof(int))
+
+/** Zero `struct_size` bytes of `options` (every field's default) and set
+ *  options->struct_size = struct_size.  Returns FROST_E_INVALID_ARGUMENT
+ *  (writing nothing) when `options` is NULL or struct_size is smaller than
+ *  a size_t.  Call it through frost_options_init(), which passes the size
+ *  of the frost_options the program was compiled with; bindings from other
+ *  languages call it directly with the size of their mirror of the struct. */
+FROST_API frost_status frost_options_init_sized(frost_options *options, size_t struct_size);
+
+/** Initialise a frost_options before setting any of its fields:
+ *  `frost_options opt; frost_options_init(&opt);`.  Evaluates to the
+ *  frost_status of frost_options_init_sized(). */
+#define frost_options_init(options) frost_options_init_sized((options), sizeof(frost_options))
 
 /** Compile `graph` for the given options.  The model does not depend on the
  *  caller keeping `graph` alive. */
@@ -266,8 +326,8 @@ FROST_API int frost_model_max_batch(const frost_model *model);
  *  items is split into passes of at most this many.  0: never split. */
 FROST_API int frost_model_micro_batch(const frost_model *model);
 
-/** What the compiler did, for `frost inspect`. */
-typedef struct frost_model_stats {
+/** What the compiler did and what the model holds (`frost inspect`). */
+typedef struct frost_compile_stats {
     int graph_nodes;       /**< nodes in the GraphDef */
     int pruned_nodes;      /**< removed because no output depends on them */
     int identity_nodes;    /**< Identity / NoOp / control edges dropped */
@@ -283,9 +343,13 @@ typedef struct frost_model_stats {
                                 file are not counted */
     size_t arena_bytes;    /**< activation arena of one context at batch 1 */
     const char *backend;   /**< "reference" or "onednn" */
-} frost_model_stats;
+} frost_compile_stats;
 
-FROST_API frost_status frost_model_get_stats(const frost_model *model, frost_model_stats *stats_out);
+/** Fill *stats_out.  weight_bytes is read at the time of the call (it grows
+ *  as batch sizes are compiled); the rest is fixed at compile time.  Safe
+ *  from any thread.  FROST_E_INVALID_ARGUMENT when an argument is NULL.
+ *  (Formerly frost_model_get_stats().) */
+FROST_API frost_status frost_model_stats(const frost_model *model, frost_compile_stats *stats_out);
 
 /* ------------------------------------------------------------------------ */
 /* SavedModels                                                                */
@@ -418,7 +482,7 @@ FROST_API frost_status frost_context_run(frost_context *context, int batch, cons
 FROST_API frost_status frost_context_reserve(frost_context *context, int batch);
 
 /** Bytes of activation arena this context holds: one arena per batch size
- *  it has run or reserved (frost_model_stats.arena_bytes is batch 1's).
+ *  it has run or reserved (frost_compile_stats.arena_bytes is batch 1's).
  *  0 for NULL or a context that has not run yet. */
 FROST_API size_t frost_context_arena_bytes(const frost_context *context);
 
@@ -513,6 +577,93 @@ typedef struct frost_preprocess {
  *  float, as ResizeBilinear on a float tensor) and normalise; writes
  *  height * width * 3 floats (HWC) to `out`.  Allocates nothing. */
 FROST_API frost_status frost_image_preprocess(const frost_image *image, const frost_preprocess *pp, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Classifying: the rules every frost classifier follows                      */
+/* ------------------------------------------------------------------------ */
+/* `frost classify`, `frost serve`, `frost bench` and the Python package find
+ * a graph's image input, its size and the best classes with these functions,
+ * so that they agree with each other and with TensorFlow's label_image. */
+
+/** label_image's image size (height and width) for a graph whose input
+ *  Placeholder leaves it open and a caller who gives none. */
+#define FROST_IMAGE_DEFAULT_SIZE 299
+
+/** Where a graph or a compiled model takes images.  Filled by
+ *  frost_graph_image_spec() (before compiling: what to compile) and by
+ *  frost_model_image_spec() (after).  The strings belong to the graph or the
+ *  model (or are the `input` string passed in) and live as long as it. */
+typedef struct frost_image_spec {
+    /** The input that takes images: for a graph, the index of its Placeholder
+     *  (frost_graph_placeholder_name()), -1 when the input named is not a
+     *  Placeholder or when none could be chosen; for a model, the index of
+     *  its input (frost_model_input_name()), -1 when none takes images. */
+    int input;
+    /** That input's name; NULL when none could be chosen. */
+    const char *input_name;
+    /** The classifier's scores: the graph's only sink / the model's only
+     *  output; NULL when there are several (the caller names one). */
+    const char *output_name;
+    /** The image the input takes: rows, columns and channels (NHWC); all 0
+     *  when the input is not of rank 4 or was not chosen. */
+    int height;
+    int width;
+    int channels;
+    /** Graph only: non-zero when the Placeholder does not declare the whole
+     *  [batch, height, width, channels] (or the input is not a Placeholder),
+     *  so the caller compiles with `shape` as this input's
+     *  frost_options.input_shapes.  0 for a model. */
+    int needs_shape;
+    /** [-1, height, width, channels]; rank -1 when height is 0. */
+    frost_shape shape;
+} frost_image_spec;
+
+/** Where `graph` takes images, with label_image's rules, before compiling.
+ *
+ *  The input: `input` ("name" or "name:0") when given, else the graph's only
+ *  Placeholder, else its Placeholder named "input"; when there is no such
+ *  Placeholder, spec_out->input is -1 and input_name NULL (and FROST_OK: a
+ *  command line asks for a name, a library may compile every Placeholder).
+ *
+ *  The size: the Placeholder's declared [N, H, W, C] where it is known; a
+ *  `width` or `height` (> 0; 0: not given) that contradicts it is
+ *  FROST_E_INVALID_ARGUMENT with a message that says "conflict"; where the
+ *  Placeholder leaves it open (or the input is not a Placeholder), `width`
+ *  and `height`, else FROST_IMAGE_DEFAULT_SIZE.  The channels: the
+ *  Placeholder's declared count when known (a grayscale [?, ?, ?, 1] input
+ *  stays 1: forcing 3 would contradict the graph, and
+ *  frost_model_image_spec() then reports it as no image input), else 3.
+ *  A Placeholder of a known rank other than 4 is not an image input:
+ *  height, width and channels are 0 and needs_shape 0 (compile it as
+ *  declared; frost_model_image_spec() will find no image input).
+ *
+ *  The output: the graph's only sink, NULL when it has several.
+ *
+ *  Reads the graph only; thread-safe.  FROST_E_INVALID_ARGUMENT when graph
+ *  or spec_out is NULL, width or height is negative, or on a conflict. */
+FROST_API frost_status frost_graph_image_spec(const frost_graph *graph, const char *input, int width, int height,
+                                              frost_image_spec *spec_out, char **error_out);
+
+/** Which input of a compiled model takes images: the first of shape
+ *  [batch, height, width, 3] (frost_image_preprocess() writes RGB), with its
+ *  height and width (channels is 3); output_name is the model's only output
+ *  (NULL when it has several).  FROST_E_SHAPE when no input has that shape
+ *  (spec_out->input = -1; the message names every input and its shape),
+ *  FROST_E_INVALID_ARGUMENT when model or spec_out is NULL.  Thread-safe. */
+FROST_API frost_status frost_model_image_spec(const frost_model *model, frost_image_spec *spec_out, char **error_out);
+
+/** The k best of `count` scores, best first, as every frost classifier ranks
+ *  them: indices_out[0 .. n) receives the indices of the n = min(k, count)
+ *  largest scores and scores_out (optional, may be NULL) their values;
+ *  *count_out = n.  Ties rank the lower index first; NaN ranks below every
+ *  number, -Inf included (NaNs among themselves by index), so a NaN output
+ *  never hides a real class.  k == 0 or count == 0: nothing written, n = 0.
+ *  Allocates nothing, O(count log n), thread-safe.
+ *  FROST_E_INVALID_ARGUMENT (nothing written) when count_out is NULL, k < 0,
+ *  count > INT_MAX, scores is NULL with count > 0, or indices_out is NULL
+ *  with n > 0. */
+FROST_API frost_status frost_top_k(const float *scores, size_t count, int k, int *indices_out, float *scores_out,
+                                   int *count_out);
 
 #ifdef __cplusplus
 }

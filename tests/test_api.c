@@ -11,6 +11,7 @@
 #include "pb/pbwriter.h"
 #include "runtime/runtime.h"
 #include "testutil.h"
+#include "tgraph.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 #define I32(...) ((const int32_t[]){__VA_ARGS__})
@@ -24,15 +25,10 @@ static const uint8_t *small_graph(fr_gdw *w, size_t *len) {
     fr_gdw_const_f(w, "k", 4, D(3, 3, 2, 3), k);
     fr_gdw_const_f(w, "b", 1, D(3), (const float[]){0.1f, -0.2f, 0.3f});
     fr_gdw_node(w, "k_read", "Identity", IN("k"));
-    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k_read"));
-    fr_gdw_attr_str(w, "padding", "SAME");
-    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    tg_window(w, "conv", "Conv2D", IN("x", "k_read"), "SAME", 0, 1);
     fr_gdw_node(w, "bias", "BiasAdd", IN("conv", "b"));
     fr_gdw_node(w, "relu", "Relu", IN("bias", "^k_read"));
-    fr_gdw_node(w, "pool", "AvgPool", IN("relu"));
-    fr_gdw_attr_str(w, "padding", "VALID");
-    fr_gdw_attr_ints(w, "ksize", 4, D(1, 2, 2, 1));
-    fr_gdw_attr_ints(w, "strides", 4, D(1, 2, 2, 1));
+    tg_window(w, "pool", "AvgPool", IN("relu"), "VALID", 2, 2);
     fr_gdw_const_i32(w, "axes", 1, D(2), I32(1, 2));
     fr_gdw_node(w, "y", "Mean", IN("pool", "axes"));
     fr_gdw_node(w, "other", "Sigmoid", IN("x"));
@@ -81,19 +77,17 @@ static float rnd(uint32_t *s) {
 }
 
 /* x [-1, h, h, c] -> Conv2D (kh x kw, SAME, stride 1, HWIO weights k, c -> c)
- * -> Relu "y", loaded (NULL on failure); w keeps the bytes. */
-static frost_graph *conv_relu_graph(fr_gdw *w, int h, int c, int kh, int kw, const float *k) {
-    fr_gdw_placeholder(w, "x", 4, D(-1, h, h, c));
+ * -> Relu "y", loaded into t (checked). */
+static frost_status conv_relu_graph(tg_model *t, int h, int c, int kh, int kw, const float *k) {
+    fr_gdw *w = tg_writer("x", 4, D(-1, h, h, c));
     fr_gdw_const_f(w, "k", 4, D(kh, kw, c, c), k);
-    fr_gdw_node(w, "conv", "Conv2D", IN("x", "k"));
-    fr_gdw_attr_str(w, "padding", "SAME");
-    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    tg_window(w, "conv", "Conv2D", IN("x", "k"), "SAME", 0, 1);
     fr_gdw_node(w, "y", "Relu", IN("conv"));
     size_t len;
     const uint8_t *bytes = fr_gdw_finish(w, &len);
-    frost_graph *g = NULL;
-    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
-    return g;
+    CHECK(bytes && tg_load(t, bytes, len) == FROST_OK);
+    fr_gdw_free(w);
+    return t->status;
 }
 
 /* The Winograd options reach the kernels: a 1x7 convolution (64->64 on
@@ -107,12 +101,8 @@ static void winograd_options(void) {
     uint32_t seed = 7;
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
-    fr_gdw *w = fr_gdw_new();
-    frost_graph *g = conv_relu_graph(w, H, C, 1, K, k);
-    if (!g) {
-        fr_gdw_free(w);
-        return;
-    }
+    tg_model t;
+    if (conv_relu_graph(&t, H, C, 1, K, k) != FROST_OK) { tg_free(&t); return; }
     static const struct {
         const char *what;
         int backend, winograd, no_winograd, onednn_only;
@@ -129,39 +119,28 @@ static void winograd_options(void) {
         frost_options o;
         frost_options_init(&o);
         o.backend = (frost_backend)v[i].backend;
-        o.winograd = v[i].winograd;
-        o.no_winograd = v[i].no_winograd;
-        o.onednn_only = v[i].onednn_only;
+        o.winograd = v[i].no_winograd ? FROST_WINOGRAD_OFF : v[i].winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
+        o.debug_flags = v[i].onednn_only ? FROST_DEBUG_ONEDNN_ONLY : 0;
         o.profiling = 1;
         o.threads = 2;
         o.max_batch = 2;
-        frost_model *m = NULL;
-        frost_context *c = NULL;
-        char *err = NULL;
-        CHECK_MSG(frost_model_compile(g, &o, &m, &err) == FROST_OK, "%s: %s", v[i].what, err ? err : "");
-        free(err);
-        if (!m || frost_context_create(m, &c, NULL) != FROST_OK) {
-            frost_model_free(m);
-            continue;
-        }
-        CHECK_MSG(frost_context_run1(c, 2, in, i ? out : ref) == FROST_OK, "%s", v[i].what);
+        CHECK_MSG(tg_compile(&t, NULL, &o) == FROST_OK, "%s: %s", v[i].what, tg_msg(&t));
+        if (!t.ctx) continue;
+        CHECK_MSG(tg_run1(&t, 2, in, i ? out : ref) == FROST_OK, "%s", v[i].what);
         if (i) CHECK_MSG(tu_max_rel_diff(out, ref, sizeof out / sizeof *out) <= 1e-4, "%s", v[i].what);
-        frost_model_stats st;
+        frost_compile_stats st;
         const frost_op_profile *prof = NULL;
         int n = 0;
-        CHECK(frost_model_get_stats(m, &st) == FROST_OK);
-        CHECK(frost_context_profile(c, &prof, &n) == FROST_OK && n == 1);
+        CHECK(frost_model_stats(t.model, &st) == FROST_OK);
+        CHECK(frost_context_profile(t.ctx, &prof, &n) == FROST_OK && n == 1);
         if (n == 1 && v[i].want >= 0 && !strcmp(st.backend, "onednn")) {
             int wino = strstr(prof[0].kernel, "winograd") != NULL;
             int want = v[i].want && tu_avx2_only();
             CHECK_MSG(wino == want, "%s: kernel %s", v[i].what, prof[0].kernel);
             if (want) CHECK_MSG(!strcmp(prof[0].kernel, "frost:winograd_f2_1x7"), "%s: %s", v[i].what, prof[0].kernel);
         }
-        frost_context_free(c);
-        frost_model_free(m);
     }
-    frost_graph_free(g);
-    fr_gdw_free(w);
+    tg_free(&t);
 }
 
 /* A model holds its weights once, whatever batch sizes run: a 3x3
@@ -174,32 +153,26 @@ static void weights_once(void) {
     uint32_t seed = 11;
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
-    fr_gdw *w = fr_gdw_new();
-    frost_graph *g = conv_relu_graph(w, H, C, 3, 3, k);
-    frost_model *m = NULL;
-    frost_context *c = NULL;
+    tg_model t;
     frost_options o;
     frost_options_init(&o);
     o.max_batch = B;
     o.threads = 2;
     o.micro_batch = -1; /* one pass at batch 16 on any cache size */
-    CHECK(g && frost_model_compile(g, &o, &m, NULL) == FROST_OK && frost_context_create(m, &c, NULL) == FROST_OK);
-    if (c) {
-        frost_model_stats s1, s16;
-        CHECK(frost_context_run1(c, 1, in, one) == FROST_OK && frost_model_get_stats(m, &s1) == FROST_OK);
-        CHECK(frost_context_run1(c, B, in, out) == FROST_OK && frost_model_get_stats(m, &s16) == FROST_OK);
+    CHECK(conv_relu_graph(&t, H, C, 3, 3, k) == FROST_OK && tg_compile(&t, NULL, &o) == FROST_OK);
+    if (t.ctx) {
+        frost_compile_stats s1, s16;
+        CHECK(tg_run1(&t, 1, in, one) == FROST_OK && frost_model_stats(t.model, &s1) == FROST_OK);
+        CHECK(tg_run1(&t, B, in, out) == FROST_OK && frost_model_stats(t.model, &s16) == FROST_OK);
         CHECK(tu_max_rel_diff(out, one, sizeof one / sizeof *one) <= 1e-5);
         if (!strcmp(s1.backend, "onednn")) /* the reference backend reads the weights in place */
             CHECK_MSG(s1.weight_bytes >= (size_t)s1.params * 4 && s1.weight_bytes <= (size_t)s1.params * 4 + 4096,
                       "%zu bytes for %lld parameters", s1.weight_bytes, (long long)s1.params);
         CHECK_MSG(s16.weight_bytes == s1.weight_bytes, "batch 1: %zu bytes, then batch %d: %zu", s1.weight_bytes, B,
                   s16.weight_bytes);
-        CHECK(frost_context_arena_bytes(c) >= (size_t)(B + 1) * sizeof one);
+        CHECK(frost_context_arena_bytes(t.ctx) >= (size_t)(B + 1) * sizeof one);
     }
-    frost_context_free(c);
-    frost_model_free(m);
-    frost_graph_free(g);
-    fr_gdw_free(w);
+    tg_free(&t);
 }
 
 /* Runs split into passes (frost_options.micro_batch): the same results as
@@ -211,71 +184,60 @@ static void micro_batches(void) {
     uint32_t seed = 13;
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
-    fr_gdw *w = fr_gdw_new();
-    frost_graph *g = conv_relu_graph(w, H, C, 3, 3, k);
-    frost_model *m1 = NULL, *m2 = NULL;
-    frost_context *c1 = NULL, *c2 = NULL;
+    tg_model t1, t2;
     frost_options o;
     frost_options_init(&o);
     o.max_batch = 8;
     o.micro_batch = -1;
-    CHECK(g && frost_model_compile(g, &o, &m1, NULL) == FROST_OK && frost_model_micro_batch(m1) == 0);
+    CHECK(conv_relu_graph(&t1, H, C, 3, 3, k) == FROST_OK && tg_compile(&t1, NULL, &o) == FROST_OK &&
+          frost_model_micro_batch(t1.model) == 0);
     o.micro_batch = 2;
-    CHECK(g && frost_model_compile(g, &o, &m2, NULL) == FROST_OK && frost_model_micro_batch(m2) == 2);
-    CHECK(m1 && m2 && frost_context_create(m1, &c1, NULL) == FROST_OK && frost_context_create(m2, &c2, NULL) == FROST_OK);
+    CHECK(conv_relu_graph(&t2, H, C, 3, 3, k) == FROST_OK && tg_compile(&t2, NULL, &o) == FROST_OK &&
+          frost_model_micro_batch(t2.model) == 2);
+    frost_context *c1 = t1.ctx, *c2 = t2.ctx;
+    CHECK(c1 && c2);
     if (c1 && c2) {
-        frost_model_stats st;
-        frost_model_get_stats(m2, &st);
-        CHECK(frost_context_run1(c1, B, in, whole) == FROST_OK && frost_context_run1(c2, B, in, split) == FROST_OK);
+        frost_compile_stats st;
+        frost_model_stats(t2.model, &st);
+        CHECK(tg_run1(&t1, B, in, whole) == FROST_OK && tg_run1(&t2, B, in, split) == FROST_OK);
         CHECK(tu_max_rel_diff(split, whole, sizeof whole / sizeof *whole) <= 1e-5);
         /* passes of 2, 2 and 1: the arenas of batch 2 and 1, not of 5 */
         CHECK(frost_context_arena_bytes(c2) < frost_context_arena_bytes(c1));
         CHECK(frost_context_arena_bytes(c2) >= 3 * st.arena_bytes && frost_context_arena_bytes(c2) <= 4 * st.arena_bytes);
-        CHECK(frost_context_run1(c2, 2, in + 3 * H * H * C, split) == FROST_OK);
+        CHECK(tg_run1(&t2, 2, in + 3 * H * H * C, split) == FROST_OK);
         CHECK(tu_max_rel_diff(split, whole + 3 * H * H * C, 2 * H * H * C) <= 1e-5);
         /* reserve builds the pass sizes only */
         frost_context *cr = NULL;
-        CHECK(frost_context_create(m2, &cr, NULL) == FROST_OK && frost_context_reserve(cr, 7) == FROST_OK);
+        CHECK(frost_context_create(t2.model, &cr, NULL) == FROST_OK && frost_context_reserve(cr, 7) == FROST_OK);
         CHECK(frost_context_arena_bytes(cr) == frost_context_arena_bytes(c2));
         frost_context_free(cr);
     }
-    frost_context_free(c1);
-    frost_context_free(c2);
-    frost_model_free(m1);
-    frost_model_free(m2);
-    frost_graph_free(g);
-    fr_gdw_free(w);
+    tg_free(&t1);
+    tg_free(&t2);
 
     /* y = x + sum of x over the batch: every item depends on all */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 8));
+    fr_gdw *w = tg_writer("x", 2, D(-1, 8));
     fr_gdw_const_i32(w, "ax", 1, D(1), (const int32_t[]){0});
     fr_gdw_node(w, "s", "Sum", IN("x", "ax"));
     fr_gdw_attr_bool(w, "keep_dims", 1);
     fr_gdw_node(w, "y", "Add", IN("x", "s"));
     size_t len;
     const uint8_t *bytes = fr_gdw_finish(w, &len);
-    g = NULL;
-    CHECK(bytes && frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
-    char *err = NULL;
+    CHECK(bytes && tg_load(&t1, bytes, len) == FROST_OK);
+    fr_gdw_free(w);
     o.micro_batch = 2;
-    CHECK(g && frost_model_compile(g, &o, &m1, &err) == FROST_E_INVALID_ARGUMENT && err &&
-          strstr(err, "not independent") != NULL);
-    frost_free(err);
+    CHECK(tg_compile(&t1, NULL, &o) == FROST_E_INVALID_ARGUMENT && strstr(tg_msg(&t1), "not independent") != NULL);
     o.micro_batch = 0;
-    m1 = NULL;
-    CHECK(g && frost_model_compile(g, &o, &m1, NULL) == FROST_OK && frost_model_micro_batch(m1) == 0);
-    if (m1 && frost_context_create(m1, &c1, NULL) == FROST_OK) { /* batch 3 in one pass: y = x + column sums */
-        float xs[24], ys[24];
+    CHECK(tg_compile(&t1, NULL, &o) == FROST_OK && frost_model_micro_batch(t1.model) == 0);
+    if (t1.ctx) { /* batch 3 in one pass: y = x + column sums */
+        float xs[24];
         for (int i = 0; i < 24; i++) xs[i] = (float)(i % 7) - 2.5f;
-        CHECK(frost_context_run1(c1, 3, xs, ys) == FROST_OK);
+        CHECK(tg_run1(&t1, 3, xs, NULL) == FROST_OK);
+        const float *ys = t1.out[0];
         for (int i = 0; i < 24; i++)
             CHECK_MSG(ys[i] == xs[i] + (xs[i % 8] + xs[8 + i % 8] + xs[16 + i % 8]), "y[%d] = %g", i, ys[i]);
-        frost_context_free(c1);
     }
-    frost_model_free(m1);
-    frost_graph_free(g);
-    fr_gdw_free(w);
+    tg_free(&t1);
 
     /* automatic: memory-bound networks (under 400 FLOPs per arena byte) in
      * passes that fill the last-level cache */
@@ -308,7 +270,7 @@ int main(void) {
     frost_model *m = NULL;
     CHECK(frost_model_compile(g, &o, &m, &err) == FROST_OK);
     frost_model *plain = NULL;
-    o.no_optimize = 1;
+    o.debug_flags = FROST_DEBUG_NO_OPTIMIZE;
     CHECK(frost_model_compile(g, &o, &plain, &err) == FROST_OK);
     frost_graph_free(g);
     if (!m || !plain) return tu_done();
@@ -320,8 +282,8 @@ int main(void) {
     CHECK(frost_model_input_size(m, 0) == 32 && frost_model_output_size(m, 0) == 3);
     CHECK(frost_model_max_batch(m) == 8);
     CHECK(frost_model_input_shape(m, 1, &s) == FROST_E_INVALID_ARGUMENT);
-    frost_model_stats st, sp;
-    CHECK(frost_model_get_stats(m, &st) == FROST_OK && frost_model_get_stats(plain, &sp) == FROST_OK);
+    frost_compile_stats st, sp;
+    CHECK(frost_model_stats(m, &st) == FROST_OK && frost_model_stats(plain, &sp) == FROST_OK);
     CHECK(st.graph_nodes == 11 && st.pruned_nodes == 1); /* "other" */
     CHECK(st.identity_nodes == 2);                        /* k_read + one control edge */
     CHECK(st.fused_ops == 2 && st.steps == 3);            /* Conv+BiasAdd+Relu, AvgPool, Mean */

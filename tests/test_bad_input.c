@@ -8,47 +8,36 @@
 #include "frost.h"
 #include "pb/pbwriter.h"
 #include "testutil.h"
+#include "tgraph.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 #define I32(...) ((const int32_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* Loads, compiles, and (if that works) runs once on zeros.  Returns the first failing status. */
-static frost_status try_all(const void *data, size_t len, const frost_options *o, char **msg) {
-    frost_graph *g = NULL;
-    char *err = NULL;
-    frost_status st = frost_graph_load_memory(data, len, 0, &g, &err);
-    frost_model *m = NULL;
-    if (st == FROST_OK) st = frost_model_compile(g, o, &m, &err);
-    frost_graph_free(g);
-    if (st == FROST_OK) {
-        frost_context *c = NULL;
-        st = frost_context_create(m, &c, &err);
-        int n_in = frost_model_input_count(m), n_out = frost_model_output_count(m);
-        float **ins = calloc((size_t)n_in + 1, sizeof *ins), **outs = calloc((size_t)n_out + 1, sizeof *outs);
-        int ok = st == FROST_OK && ins && outs;
-        for (int i = 0; ok && i < n_in; i++) ok = (ins[i] = calloc(frost_model_input_size(m, i) + 1, sizeof(float))) != NULL;
-        for (int i = 0; ok && i < n_out; i++) ok = (outs[i] = calloc(frost_model_output_size(m, i) + 1, sizeof(float))) != NULL;
-        if (ok) st = frost_context_run(c, 1, (const float *const *)ins, outs);
-        for (int i = 0; ins && i < n_in; i++) free(ins[i]);
-        for (int i = 0; outs && i < n_out; i++) free(outs[i]);
-        free(ins), free(outs);
-        frost_context_free(c);
-    }
-    frost_model_free(m);
-    if (msg) *msg = err;
-    else frost_free(err);
+/* Loads, compiles, and (if that works) runs once on zeros.  Returns the
+ * first failing status, its message in t; tg_free(t) afterwards. */
+static frost_status try_all(tg_model *t, const void *data, size_t len, const frost_options *o) {
+    frost_status st = tg_build(t, data, len, NULL, o);
+    return st == FROST_OK ? tg_run(t, 1, NULL, NULL) : st;
+}
+
+/* try_all's status alone. */
+static frost_status status_of(const void *data, size_t len, const frost_options *o) {
+    tg_model t;
+    frost_status st = try_all(&t, data, len, o);
+    tg_free(&t);
     return st;
 }
 
 static void expect_status(const char *what, fr_gdw *w, const frost_options *o, frost_status want, const char *needle) {
     size_t len;
     const uint8_t *b = fr_gdw_finish(w, &len);
-    char *msg = NULL;
-    frost_status st = try_all(b, len, o, &msg);
-    CHECK_MSG(st == want, "%s: got %s (%s), want %s", what, frost_strerror(st), msg ? msg : "", frost_strerror(want));
-    if (want != FROST_OK) CHECK_MSG(msg && (!needle || strstr(msg, needle)), "%s: message '%s' lacks '%s'", what, msg ? msg : "(null)", needle ? needle : "");
-    frost_free(msg);
+    tg_model t;
+    frost_status st = try_all(&t, b, len, o);
+    const char *msg = tg_msg(&t);
+    CHECK_MSG(st == want, "%s: got %s (%s), want %s", what, frost_strerror(st), msg, frost_strerror(want));
+    if (want != FROST_OK) CHECK_MSG(*msg && (!needle || strstr(msg, needle)), "%s: message '%s' lacks '%s'", what, msg, needle ? needle : "");
+    tg_free(&t);
 }
 
 static void graph_errors(void) {
@@ -56,8 +45,7 @@ static void graph_errors(void) {
     frost_options_init(&o);
     o.backend = FROST_BACKEND_REFERENCE;
     /* cycle */
-    fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    fr_gdw *w = tg_writer("x", 2, D(-1, 2));
     fr_gdw_node(w, "a", "Add", IN("x", "b"));
     fr_gdw_node(w, "b", "Relu", IN("a"));
     fr_gdw_node(w, "y", "Relu", IN("b"));
@@ -65,37 +53,30 @@ static void graph_errors(void) {
     expect_status("cycle", w, &o, FROST_E_GRAPH, "cycle");
     fr_gdw_free(w);
     /* an input that names no node */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    w = tg_writer("x", 2, D(-1, 2));
     fr_gdw_node(w, "y", "Add", IN("x", "nowhere:0"));
     expect_status("missing node", w, &o, FROST_E_GRAPH, "nowhere");
     fr_gdw_free(w);
     /* shape mismatch */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    w = tg_writer("x", 2, D(-1, 2));
     fr_gdw_placeholder(w, "z", 2, D(-1, 3));
     fr_gdw_node(w, "y", "Add", IN("x", "z"));
     expect_status("shape mismatch", w, &o, FROST_E_SHAPE, "'y'");
     fr_gdw_free(w);
     /* conv filter with the wrong channel count */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 4, D(-1, 3, 3, 2));
+    w = tg_writer("x", 4, D(-1, 3, 3, 2));
     fr_gdw_const_f(w, "k", 4, D(1, 1, 3, 1), (const float[]){1, 2, 3});
-    fr_gdw_node(w, "y", "Conv2D", IN("x", "k"));
-    fr_gdw_attr_str(w, "padding", "SAME");
-    fr_gdw_attr_ints(w, "strides", 4, D(1, 1, 1, 1));
+    tg_window(w, "y", "Conv2D", IN("x", "k"), "SAME", 0, 1);
     expect_status("conv channels", w, &o, FROST_E_SHAPE, "channels");
     fr_gdw_free(w);
     /* reshape to a wrong size */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 6));
+    w = tg_writer("x", 2, D(-1, 6));
     fr_gdw_const_i32(w, "s", 1, D(2), I32(-1, 4));
     fr_gdw_node(w, "y", "Reshape", IN("x", "s"));
     expect_status("reshape", w, &o, FROST_E_SHAPE, "reshape");
     fr_gdw_free(w);
     /* unknown output / input names */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    w = tg_writer("x", 2, D(-1, 2));
     fr_gdw_placeholder(w, "x2", 2, D(-1, 2));
     fr_gdw_node(w, "y", "Add", IN("x", "x2"));
     const char *bad_out = "nope:0", *bad_in = "nada", *only_x = "x", *y = "y";
@@ -149,15 +130,14 @@ static void graph_errors(void) {
     expect_status("no op", w, &o, FROST_E_PARSE, "'x'");
     fr_gdw_free(w);
     /* content size that does not match the shape */
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 1, D(-1));
+    w = tg_writer("x", 1, D(-1));
     fr_gdw_node(w, "c", "Const", NULL);
     fr_gdw_attr_tensor_f(w, "value", 1, D(3), 2, (const float[]){1, 2}, 1);
     fr_gdw_node(w, "y", "Add", IN("x", "c"));
     expect_status("content size", w, &o, FROST_E_PARSE, "'c'");
     fr_gdw_free(w);
     /* empty graph */
-    CHECK(try_all("", 0, &o, NULL) == FROST_E_GRAPH);
+    CHECK(status_of("", 0, &o) == FROST_E_GRAPH);
 }
 
 static void api_errors(void) {
@@ -176,8 +156,7 @@ static void api_errors(void) {
     CHECK(frost_context_create(NULL, NULL, NULL) == FROST_E_INVALID_ARGUMENT);
     CHECK(frost_context_run(NULL, 1, NULL, NULL) == FROST_E_INVALID_ARGUMENT);
     /* run-time argument checks */
-    fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 2));
+    fr_gdw *w = tg_writer("x", 2, D(-1, 2));
     fr_gdw_node(w, "y", "Relu", IN("x"));
     size_t len;
     const uint8_t *b = fr_gdw_finish(w, &len);
@@ -217,18 +196,18 @@ static void corrupt_model(void) {
     int quick = getenv("FROST_TEST_QUICK") != NULL;
     int parse_errors = 0, tries = 0;
     for (size_t cut = 0; cut < len; cut += len / (quick ? 11 : 97) + 1) {
-        char *msg = NULL;
-        frost_status st = try_all(data, cut, &o, &msg);
+        tg_model t;
+        frost_status st = try_all(&t, data, cut, &o);
         tries++;
         CHECK_MSG(st != FROST_OK || cut == 0 ? 1 : 1, "cut %zu", cut);
-        if (st != FROST_OK) CHECK_MSG(msg && *msg, "truncated at %zu: %s without a message", cut, frost_strerror(st));
+        if (st != FROST_OK) CHECK_MSG(*tg_msg(&t), "truncated at %zu: %s without a message", cut, frost_strerror(st));
         parse_errors += st == FROST_E_PARSE;
-        frost_free(msg);
+        tg_free(&t);
     }
     CHECK(parse_errors > tries / 2);
     /* truncate at the last bytes too */
     int tail_errors = 0;
-    for (size_t k = 1; k < 40; k++) tail_errors += try_all(data, len - k, &o, NULL) != FROST_OK;
+    for (size_t k = 1; k < 40; k++) tail_errors += status_of(data, len - k, &o) != FROST_OK;
     CHECK(tail_errors >= 30); /* a cut exactly after the last node gives a valid graph */
     /* byte flips: deterministic pseudo-random positions, mostly in the small header region */
     uint8_t *copy = malloc(len);
@@ -242,11 +221,11 @@ static void corrupt_model(void) {
             rng = rng * 1103515245u + 12345u;
             copy[pos] ^= (uint8_t)(1u << ((rng >> 16) % 8));
         }
-        char *msg = NULL;
-        frost_status st = try_all(copy, len, &o, &msg);
+        tg_model m;
+        frost_status st = try_all(&m, copy, len, &o);
         if (st == FROST_OK) ok_runs++;
-        else CHECK_MSG(msg && *msg, "flip %d: %s without a message", t, frost_strerror(st));
-        frost_free(msg);
+        else CHECK_MSG(*tg_msg(&m), "flip %d: %s without a message", t, frost_strerror(st));
+        tg_free(&m);
     }
     printf("corrupt_model: %d truncations (%d parse errors), %d flipped models still ran\n", tries, parse_errors, ok_runs);
     free(copy);

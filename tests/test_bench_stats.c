@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tools/bench_rss.c"
-#include "../tools/bench_stats.c"
-#include "../tools/bench_svg.c"
+#include "../tools/bench/bench_rss.c"
+#include "../tools/bench/bench_stats.c"
+#include "../tools/bench/bench_svg.c"
 #include "testutil.h"
 
 static int count_substr(const char *s, const char *sub) {

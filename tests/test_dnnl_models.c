@@ -39,8 +39,8 @@ static frost_model *load(const char *path, frost_backend be, frost_precision pre
     frost_options_init(&o);
     o.backend = be;
     o.precision = prec;
-    o.winograd = (flags & WINOGRAD) != 0;
-    o.onednn_only = (flags & ONEDNN_ONLY) != 0;
+    o.winograd = flags & WINOGRAD ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
+    o.debug_flags = flags & ONEDNN_ONLY ? FROST_DEBUG_ONEDNN_ONLY : 0;
     o.threads = threads;
     o.profiling = profiling;
     o.max_batch = MAX_IMAGES;
@@ -162,8 +162,8 @@ static void test_model(const char *shared, const model_case *mc) {
     frost_model *mw = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, WINOGRAD, 2, 0);
     frost_model *mo = load(path, FROST_BACKEND_ONEDNN, FROST_PRECISION_FP32, ONEDNN_ONLY, 2, 1);
     if (mref && m2) {
-        frost_model_stats st;
-        CHECK(frost_model_get_stats(m2, &st) == FROST_OK && st.backend && strcmp(st.backend, "onednn") == 0);
+        frost_compile_stats st;
+        CHECK(frost_model_stats(m2, &st) == FROST_OK && st.backend && strcmp(st.backend, "onednn") == 0);
     }
     /* FP32, one image at a time and all in one batch */
     for (int i = 0; i < n; i++) {

@@ -16,6 +16,7 @@
 #include "graph/graph.h"
 #include "pb/pbwriter.h"
 #include "testutil.h"
+#include "tgraph.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -26,39 +27,29 @@ static double now(void) {
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* Loads the graph and (when it loads) compiles `out` at max_batch 4;
- * returns the first failure's status and message. */
-static frost_status load_compile(const uint8_t *bytes, size_t len, const char *out, char **err) {
-    frost_graph *g = NULL;
-    frost_model *m = NULL;
-    *err = NULL;
-    frost_status st = frost_graph_load_memory(bytes, len, 0, &g, err);
-    if (st == FROST_OK && out) {
-        frost_options o;
-        frost_options_init(&o);
-        o.outputs = &out;
-        o.num_outputs = 1;
-        o.max_batch = 4;
-        o.backend = FROST_BACKEND_REFERENCE;
-        st = frost_model_compile(g, &o, &m, err);
-    }
-    frost_model_free(m);
-    frost_graph_free(g);
+/* Loads the writer's graph and (when `out` is not NULL and it loads)
+ * compiles `out` with the reference kernels at max_batch 4; returns the
+ * first failure's status, its message in t.  Frees w. */
+static frost_status load_compile(tg_model *t, fr_gdw *w, const char *out) {
+    size_t len;
+    const uint8_t *bytes = fr_gdw_finish(w, &len);
+    frost_options o;
+    tg_options(&o);
+    o.max_batch = 4;
+    frost_status st = out ? tg_build(t, bytes, len, out, &o) : tg_load(t, bytes, len);
+    fr_gdw_free(w);
     return st;
 }
 
 static void expect_limit(const char *label, fr_gdw *w, const char *out, const char *words) {
-    size_t len;
-    const uint8_t *bytes = fr_gdw_finish(w, &len);
-    char *err = NULL;
+    tg_model t;
     double t0 = now();
-    frost_status st = load_compile(bytes, len, out, &err);
+    frost_status st = load_compile(&t, w, out);
     double dt = now() - t0;
-    CHECK_MSG(st == FROST_E_LIMIT, "%s: status %s (%s)", label, frost_strerror(st), err ? err : "");
-    CHECK_MSG(err && strstr(err, words), "%s: message '%s' should say '%s'", label, err ? err : "", words);
+    CHECK_MSG(st == FROST_E_LIMIT, "%s: status %s (%s)", label, frost_strerror(st), tg_msg(&t));
+    CHECK_MSG(strstr(tg_msg(&t), words), "%s: message '%s' should say '%s'", label, tg_msg(&t), words);
     CHECK_MSG(dt < 1.0, "%s: took %.2f s", label, dt);
-    frost_free(err);
-    fr_gdw_free(w);
+    tg_free(&t);
 }
 
 /* A GraphDef of n empty NodeDefs (field 1, length 0: two bytes each). */
@@ -67,24 +58,20 @@ static void node_count_test(void) {
     uint8_t *b = malloc(2 * n);
     if (!b) return;
     for (size_t i = 0; i < n; i++) b[2 * i] = 0x0a, b[2 * i + 1] = 0;
-    char *err = NULL;
+    tg_model t;
     double t0 = now();
-    frost_graph *g = NULL;
-    frost_status st = frost_graph_load_memory(b, 2 * n, 0, &g, &err);
+    frost_status st = tg_load(&t, b, 2 * n);
     double dt = now() - t0;
-    CHECK_MSG(st == FROST_E_LIMIT && !g, "%zu nodes: status %s (%s)", n, frost_strerror(st), err ? err : "");
-    CHECK_MSG(err && strstr(err, "nodes") && strstr(err, "limit"), "node limit message: %s", err ? err : "");
+    CHECK_MSG(st == FROST_E_LIMIT && !t.graph, "%zu nodes: status %s (%s)", n, frost_strerror(st), tg_msg(&t));
+    CHECK_MSG(strstr(tg_msg(&t), "nodes") && strstr(tg_msg(&t), "limit"), "node limit message: %s", tg_msg(&t));
     CHECK_MSG(dt < 1.0, "%zu nodes refused in %.2f s", n, dt);
-    frost_free(err);
-    frost_graph_free(g);
+    tg_free(&t);
     /* One node fewer is within the limit: it fails for what the nodes are
      * (unnamed), not for their number. */
-    err = NULL;
-    st = frost_graph_load_memory(b, 2 * (n - 1), 0, &g, &err);
+    st = tg_load(&t, b, 2 * (n - 1));
     CHECK_MSG(st != FROST_OK && st != FROST_E_LIMIT, "%zu nodes: status %s (%s)", n - 1, frost_strerror(st),
-              err ? err : "");
-    frost_free(err);
-    frost_graph_free(g);
+              tg_msg(&t));
+    tg_free(&t);
     free(b);
 }
 
@@ -119,40 +106,32 @@ static void const_elements_test(void) {
     fr_gdw_attr_type(w, "dtype", FR_DT_FLOAT);
     fr_gdw_attr_tensor_f(w, "value", 3, D(0, (int64_t)1 << 62, (int64_t)1 << 62), 0, NULL, 0);
     fr_gdw_node_end(w);
-    size_t len;
-    const uint8_t *bytes = fr_gdw_finish(w, &len);
-    char *err = NULL;
-    frost_status st = load_compile(bytes, len, NULL, &err);
-    CHECK_MSG(st == FROST_OK, "Const [0, 2^62, 2^62] loads: %s (%s)", frost_strerror(st), err ? err : "");
-    frost_free(err);
-    fr_gdw_free(w);
+    tg_model t;
+    frost_status st = load_compile(&t, w, NULL);
+    CHECK_MSG(st == FROST_OK, "Const [0, 2^62, 2^62] loads: %s (%s)", frost_strerror(st), tg_msg(&t));
+    tg_free(&t);
     /* Exactly 2^28 elements: within the element limit (loads). */
     w = fr_gdw_new();
     fr_gdw_node(w, "big", "Const", NULL);
     fr_gdw_attr_type(w, "dtype", FR_DT_FLOAT);
     fr_gdw_attr_tensor_f(w, "value", 2, D(1 << 14, 1 << 14), 1, (const float[]){0}, 0);
     fr_gdw_node_end(w);
-    bytes = fr_gdw_finish(w, &len);
-    st = load_compile(bytes, len, NULL, &err);
-    CHECK_MSG(st == FROST_OK, "Const of 2^28 elements loads: %s (%s)", frost_strerror(st), err ? err : "");
-    frost_free(err);
-    fr_gdw_free(w);
+    st = load_compile(&t, w, NULL);
+    CHECK_MSG(st == FROST_OK, "Const of 2^28 elements loads: %s (%s)", frost_strerror(st), tg_msg(&t));
+    tg_free(&t);
 }
 
 /* Values the compiler infers: a placeholder's own shape and a broadcast. */
 static void inferred_elements_test(void) {
-    fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 4, D(-1, 1 << 16, 1 << 16, 3));
+    fr_gdw *w = tg_writer("x", 4, D(-1, 1 << 16, 1 << 16, 3));
     fr_gdw_node(w, "y", "Relu", IN("x"));
     expect_limit("Placeholder [-1, 65536, 65536, 3]", w, "y", "too large");
 
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 4, D(-1, (int64_t)1 << 62, (int64_t)1 << 62, (int64_t)1 << 62));
+    w = tg_writer("x", 4, D(-1, (int64_t)1 << 62, (int64_t)1 << 62, (int64_t)1 << 62));
     fr_gdw_node(w, "y", "Relu", IN("x"));
     expect_limit("Placeholder [-1, 2^62, 2^62, 2^62] (overflows int64)", w, "y", "too large");
 
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "a", 3, D(-1, 1 << 16, 1));
+    w = tg_writer("a", 3, D(-1, 1 << 16, 1));
     fr_gdw_placeholder(w, "b", 3, D(-1, 1, 1 << 16));
     fr_gdw_node(w, "sum", "AddV2", IN("a", "b"));
     expect_limit("AddV2 broadcast [65536,1] + [1,65536]", w, "sum", "sum");
@@ -161,40 +140,29 @@ static void inferred_elements_test(void) {
 /* Rank above FROST_MAX_RANK (8) in a shape attribute: refused at load with
  * the node named; max_batch above 65536: refused by compile. */
 static void rank_and_batch_test(void) {
-    fr_gdw *w = fr_gdw_new();
-    fr_gdw_placeholder(w, "rank9", 9, D(1, 1, 1, 1, 1, 1, 1, 1, 1));
+    fr_gdw *w = tg_writer("rank9", 9, D(1, 1, 1, 1, 1, 1, 1, 1, 1));
     fr_gdw_node(w, "y", "Relu", IN("rank9"));
+    tg_model t;
+    frost_status st = load_compile(&t, w, "y");
+    CHECK_MSG(st != FROST_OK && strstr(tg_msg(&t), "rank9") && strstr(tg_msg(&t), "rank"), "rank 9: %s (%s)",
+              frost_strerror(st), tg_msg(&t));
+    tg_free(&t);
+
+    w = tg_writer("x", 2, D(-1, 4));
+    fr_gdw_node(w, "y", "Relu", IN("x"));
     size_t len;
     const uint8_t *bytes = fr_gdw_finish(w, &len);
-    char *err = NULL;
-    frost_status st = load_compile(bytes, len, "y", &err);
-    CHECK_MSG(st != FROST_OK && err && strstr(err, "rank9") && strstr(err, "rank"), "rank 9: %s (%s)",
-              frost_strerror(st), err ? err : "");
-    frost_free(err);
-    fr_gdw_free(w);
-
-    w = fr_gdw_new();
-    fr_gdw_placeholder(w, "x", 2, D(-1, 4));
-    fr_gdw_node(w, "y", "Relu", IN("x"));
-    bytes = fr_gdw_finish(w, &len);
-    frost_graph *g = NULL;
-    frost_model *m = NULL;
-    CHECK(frost_graph_load_memory(bytes, len, 0, &g, NULL) == FROST_OK);
+    CHECK(tg_load(&t, bytes, len) == FROST_OK);
     frost_options o;
     frost_options_init(&o);
     o.max_batch = (1 << 16) + 1;
-    err = NULL;
-    st = frost_model_compile(g, &o, &m, &err);
-    CHECK_MSG(st == FROST_E_INVALID_ARGUMENT && !m && err, "max_batch 65537: %s (%s)", frost_strerror(st),
-              err ? err : "");
-    frost_free(err);
-    frost_model_free(m);
-    m = NULL;
+    st = tg_compile(&t, NULL, &o);
+    CHECK_MSG(st == FROST_E_INVALID_ARGUMENT && !t.model && t.error, "max_batch 65537: %s (%s)", frost_strerror(st),
+              tg_msg(&t));
     o.max_batch = 1 << 16;
-    st = frost_model_compile(g, &o, &m, NULL);
+    st = tg_compile(&t, NULL, &o);
     CHECK_MSG(st == FROST_OK, "max_batch 65536: %s", frost_strerror(st));
-    frost_model_free(m);
-    frost_graph_free(g);
+    tg_free(&t);
     fr_gdw_free(w);
 }
 

@@ -18,7 +18,7 @@ static void check_model(const char *shared, const char *model, frost_backend bac
     frost_options o;
     frost_options_init(&o);
     o.backend = backend;
-    o.no_optimize = no_optimize;
+    o.debug_flags = no_optimize ? FROST_DEBUG_NO_OPTIMIZE : 0;
     o.max_batch = 4;
     frost_model *m = NULL;
     char *err = NULL;
@@ -74,7 +74,7 @@ static void check_top5(const char *shared, const char *model) {
     o.backend = FROST_BACKEND_REFERENCE;
     frost_model *m = NULL, *m_plain = NULL;
     CHECK(frost_model_load(tu_path("%s/models/%s.pb", shared, model), &o, &m, NULL) == FROST_OK);
-    o.no_optimize = 1;
+    o.debug_flags = FROST_DEBUG_NO_OPTIMIZE;
     CHECK(frost_model_load(tu_path("%s/models/%s.pb", shared, model), &o, &m_plain, NULL) == FROST_OK);
     frost_context *c = NULL, *c_plain = NULL;
     if (!m || !m_plain || frost_context_create(m, &c, NULL) || frost_context_create(m_plain, &c_plain, NULL)) {

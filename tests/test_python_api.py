@@ -81,9 +81,81 @@ d = _capi.DecodeOptions(7, 7, 7, 7)
 _capi.lib.frost_decode_options_init(ctypes.byref(d))
 check((d.max_pixels, d.fast_decode, d.target_width, d.target_height) == (100000000, 0, 0, 0),
       "decode options init %r" % ((d.max_pixels, d.fast_decode, d.target_width, d.target_height),))
-o = _capi.Options(max_batch=5, threads=3, profiling=1)
-_capi.lib.frost_options_init(ctypes.byref(o))
-check(all(getattr(o, f) in (0, None) or not getattr(o, f) for f, _ in _capi.Options._fields_), "options init zeroes")
+o = _capi.Options(max_batch=5, threads=3, profiling=1, debug_flags=3)
+_capi.options_init(o)
+check(o.struct_size == ctypes.sizeof(_capi.Options) and all(
+    getattr(o, f) in (0, None) or not getattr(o, f) for f, _ in _capi.Options._fields_ if f != "struct_size"),
+    "options init zeroes and sets struct_size")
+check(_capi.lib.frost_options_init_sized(None, ctypes.sizeof(_capi.Options)) == 1, "options init of NULL")
+
+# Ranking: frost_top_k, as the CLI ranks (ties by lower index, NaN last).
+nan, inf = float("nan"), float("inf")
+check(frost.top_k([0.5, nan, 0.5, 0.9, nan], 5) == [3, 0, 2, 1, 4], "top_k: ties, NaN last")
+check(frost.top_k([nan, -inf, 0.0], 2) == [2, 1], "top_k: NaN below -Inf")
+check(frost.top_k([2, 1, 3], 10) == [2, 0, 1] and frost.top_k([2, 1, 3], 0) == [] and frost.top_k([], 3) == [],
+      "top_k: k > n, k = 0, no scores")
+
+# ------------------------------------------------- image spec, options layout
+# 2b. Generated graphs: a grayscale Placeholder of open size keeps its one
+# channel (as frost_graph_image_spec says; forcing 3 would contradict the
+# graph): the model compiles at 299x299x1, runs, and is not an image model;
+# an RGB one of open size takes input_width / input_height, else 299.
+sys.path.insert(0, os.path.join(SRC, "tests", "graphgen"))
+from tfgraph import GraphDef  # noqa: E402
+
+
+def conv_graph(channels, dims=(-1, -1, -1)):
+    gd = GraphDef()
+    x = gd.placeholder("input", list(dims) + [channels])
+    w = gd.const("w", np.full((3, 3, channels, 2), 0.1, np.float32))
+    c = gd.conv2d("conv", x, w)
+    ax = gd.const("axes", np.array([1, 2], np.int32))
+    gd.mean("scores", c, ax)
+    return gd.serialize()
+
+
+with frost.Model(conv_graph(1)) as m:
+    check(m.input_shapes == [(None, 299, 299, 1)] and m.input_width is None, "grayscale: %s" % m.input_shapes)
+    y = m.run(np.ones((1, 299, 299, 1), np.float32))
+    # SAME 3x3 of 0.1 on ones, averaged: 0.1 x (taps per row / 299)^2, to
+    # the rounding of a float32 mean of 89401 values
+    check(y.shape == (1, 2) and abs(float(y[0, 0]) - 0.1 * ((3 * 299 - 2) / 299) ** 2) < 2e-3, "grayscale runs: %s" % y)
+    try:
+        m.classify(np.zeros((4, 4, 3), np.uint8))
+        check(False, "grayscale classify accepted")
+    except frost.InvalidArgumentError as e:
+        check("'input' of shape [-1,299,299,1] is not an NHWC image with 3 channels" in str(e), "grayscale: %s" % e)
+with frost.Model(conv_graph(3), input_width=40, input_height=30) as m:
+    check((m.input_width, m.input_height) == (40, 30) and m.outputs == ["scores"], "RGB open size given")
+    check(len(m.classify(np.zeros((5, 7, 3), np.uint8), top_k=2)[0]) == 2, "RGB open size classifies")
+with frost.Model(conv_graph(3)) as m:
+    check((m.input_width, m.input_height) == (299, 299), "RGB open size: 299")
+with frost.Model(conv_graph(3, (-1, 16, 16))) as m:
+    check((m.input_width, m.input_height) == (16, 16), "declared size")
+try:
+    frost.Model(conv_graph(3, (-1, 16, 16)), input_height=17)
+    check(False, "size conflict accepted")
+except frost.InvalidArgumentError as e:
+    check("conflict" in str(e), "conflict: %s" % e)
+# An old, smaller frost_options (a struct_size that ends before `winograd`)
+# compiles with defaults for the rest, whatever lies past it; struct_size 0
+# (not initialised) is refused with a message naming frost_options_init.
+gbytes = conv_graph(3, (-1, 16, 16))
+g = ctypes.c_void_p()
+err = ctypes.c_void_p()
+_capi.check(_capi.lib.frost_graph_load_memory(gbytes, len(gbytes), 1, ctypes.byref(g), ctypes.byref(err)), err)
+o = _capi.Options(winograd=7, micro_batch=-5, profiling=9, debug_flags=0xff)
+_capi.check(_capi.lib.frost_options_init_sized(ctypes.byref(o), _capi.Options.winograd.offset))
+o.winograd, o.micro_batch, o.debug_flags, o.max_batch = 7, -5, 0xff, 3
+m = ctypes.c_void_p()
+st = _capi.lib.frost_model_compile(g, ctypes.byref(o), ctypes.byref(m), ctypes.byref(err))
+check(st == 0 and _capi.lib.frost_model_max_batch(m) == 3, "old layout compiles: %s %s" % (st, _capi.take_message(err)))
+_capi.lib.frost_model_free(m)
+o.struct_size = 0
+st = _capi.lib.frost_model_compile(g, ctypes.byref(o), ctypes.byref(m), ctypes.byref(err))
+msg = _capi.take_message(err)
+check(st == 1 and "frost_options_init" in (msg or ""), "struct_size 0: %s %s" % (st, msg))
+_capi.lib.frost_graph_free(g)
 
 if not os.path.isdir(os.path.join(SHARED, "models")):
     print("no ../shared: the model checks are skipped")
@@ -304,7 +376,7 @@ p3 = subprocess.run([sys.executable, os.path.join(SRC, "examples", "label_image.
 check(p3.returncode == 1 and missing in p3.stderr, "example on a missing graph: %d %s" % (p3.returncode, p3.stderr))
 
 # ------------------------------------------------------------ without numpy
-# 9. Lists and float buffers in, lists out; top-k in pure Python; same numbers.
+# 9. Lists and float buffers in, lists out; the same numbers.
 saved = _model._np
 _model._np = None
 try:
@@ -317,8 +389,6 @@ try:
         y2 = m.run(memoryview(np.concatenate(ins)).cast("B").cast("f"))
         check(len(y2) == len(ins) and all(max(abs(a - b) for a, b in zip(y2[i], refs[i][0])) <= 1e-4
                                           for i in range(len(ins))), "float buffer run")
-        nan = [0.5, float("nan"), 0.5, 0.9, float("nan")]
-        check(_model._top_k_py(nan, 5) == [3, 0, 2, 1, 4], "pure top-k order: ties, NaN last")
 finally:
     _model._np = saved
 

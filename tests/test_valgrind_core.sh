@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # frost-test-labels: valgrind
-# memcheck over the core C tests (the library API, every op, the real models
-# on both backends, limits, batching, the image decoders and preprocessing,
-# the oneDNN kernels): 0 errors (invalid reads/writes, uses of uninitialised
-# values) and 0 definite or indirect leaks in each.  "Possibly lost" blocks
+# memcheck over the core C tests (the library API, its options and classifier
+# rules, every op, the real models on both backends, limits, batching, the
+# image decoders and preprocessing, frost's kernels and the oneDNN backend's
+# steps): 0 errors (invalid reads/writes, uses of uninitialised values) and 0
+# definite or indirect leaks in each.  "Possibly lost" blocks
 # are not errors: libgomp's thread-pool TLS is never freed by design.
 # JSIMD_FORCENONE=1: libjpeg-turbo decodes without its SIMD code here, whose
 # vector instructions memcheck cannot track exactly (it reports the padding
@@ -15,8 +16,8 @@ set -uo pipefail
 command -v valgrind >/dev/null || exit 77
 [ "${FROST_SANITIZE:-0}" = 1 ] && exit 77
 export JSIMD_FORCENONE=1
-tests=(test_api test_ops test_models test_limits test_batch test_image_formats test_image_jpeg
-       test_image_preprocess test_image_robust test_bench_stats test_dnnl_kernels)
+tests=(test_api test_options test_classify_rules test_ops test_models test_limits test_batch test_image_formats
+       test_image_jpeg test_image_preprocess test_image_robust test_bench_stats test_kernels)
 fail=0
 for t in "${tests[@]}"; do
   exe="$FROST_BUILD/tests/$t"

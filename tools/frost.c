@@ -1,9 +1,10 @@
-/* frost: the command-line tool.  Thin: every subcommand lives in tools/cmd_*.c
- * and uses only the public API (plus tools/cli.h). */
+/* frost: the command-line tool.  Thin: every subcommand lives in its folder,
+ * tools/<command>/cmd_<command>.c, and uses only the public API (plus
+ * tools/common/: flag parsing, engine flags, labels). */
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
 #include "frost.h"
 
 /* Subcommands (one per file).  Keep sorted by name. */

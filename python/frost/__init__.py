@@ -13,9 +13,9 @@ from ._capi import lib as _lib, strerror
 from ._errors import (Error, InvalidArgumentError, FileError, ParseError, UnsupportedOpError, NotFoundError,
                       GraphError, ShapeError, NoMemoryError, ImageError, LimitError, BackendError, InternalError,
                       STATUS_NAMES)
-from ._model import Model, Prediction, load_labels
+from ._model import Model, Prediction, load_labels, top_k
 
-__all__ = ["Model", "Prediction", "load_labels", "version", "library_path", "strerror", "Error",
+__all__ = ["Model", "Prediction", "load_labels", "top_k", "version", "library_path", "strerror", "Error",
            "InvalidArgumentError", "FileError", "ParseError", "UnsupportedOpError", "NotFoundError", "GraphError",
            "ShapeError", "NoMemoryError", "ImageError", "LimitError", "BackendError", "InternalError",
            "STATUS_NAMES"]

@@ -18,6 +18,12 @@ MAX_RANK = 8  # FROST_MAX_RANK
 BACKENDS = {"auto": 0, "reference": 1, "onednn": 2}
 PRECISIONS = {"fp32": 0, "bf16": 1}
 RESIZES = {"tf1": 0, "tf2": 1, "align_corners": 2}
+# frost_winograd, by the Model(winograd=...) value: None = FROST_WINOGRAD_DEFAULT,
+# False = FROST_WINOGRAD_OFF, True = FROST_WINOGRAD_ALL.
+WINOGRADS = {None: 0, False: 1, True: 2}
+# frost_options.debug_flags (for testing frost itself).
+DEBUG_NO_OPTIMIZE = 0x1
+DEBUG_ONEDNN_ONLY = 0x2
 
 
 class Shape(ctypes.Structure):
@@ -40,8 +46,9 @@ class Shape(ctypes.Structure):
 
 
 class Options(ctypes.Structure):
-    """frost_options"""
+    """frost_options (initialise with options_init(), which sets struct_size)"""
     _fields_ = [
+        ("struct_size", ctypes.c_size_t),
         ("inputs", ctypes.POINTER(ctypes.c_char_p)),
         ("num_inputs", ctypes.c_int),
         ("input_shapes", ctypes.POINTER(Shape)),
@@ -52,16 +59,14 @@ class Options(ctypes.Structure):
         ("backend", ctypes.c_int),
         ("precision", ctypes.c_int),
         ("winograd", ctypes.c_int),
-        ("no_optimize", ctypes.c_int),
-        ("profiling", ctypes.c_int),
-        ("onednn_only", ctypes.c_int),
-        ("no_winograd", ctypes.c_int),
         ("micro_batch", ctypes.c_int),
+        ("profiling", ctypes.c_int),
+        ("debug_flags", ctypes.c_uint),
     ]
 
 
-class ModelStats(ctypes.Structure):
-    """frost_model_stats"""
+class CompileStats(ctypes.Structure):
+    """frost_compile_stats"""
     _fields_ = [
         ("graph_nodes", ctypes.c_int),
         ("pruned_nodes", ctypes.c_int),
@@ -116,6 +121,20 @@ class Preprocess(ctypes.Structure):
     ]
 
 
+class ImageSpec(ctypes.Structure):
+    """frost_image_spec"""
+    _fields_ = [
+        ("input", ctypes.c_int),
+        ("input_name", ctypes.c_char_p),
+        ("output_name", ctypes.c_char_p),
+        ("height", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("channels", ctypes.c_int),
+        ("needs_shape", ctypes.c_int),
+        ("shape", Shape),
+    ]
+
+
 class TensorInfo(ctypes.Structure):
     """frost_tensor_info (a SavedModel signature's input or output)"""
     _fields_ = [
@@ -130,11 +149,12 @@ class TensorInfo(ctypes.Structure):
 STRUCTS = {
     "frost_shape": Shape,
     "frost_options": Options,
-    "frost_model_stats": ModelStats,
+    "frost_compile_stats": CompileStats,
     "frost_op_profile": OpProfile,
     "frost_image": Image,
     "frost_decode_options": DecodeOptions,
     "frost_preprocess": Preprocess,
+    "frost_image_spec": ImageSpec,
     "frost_tensor_info": TensorInfo,
 }
 
@@ -161,7 +181,7 @@ PROTOTYPES = {
     "frost_graph_op_type_name": (_c_char_p, [_c_void_p, _c_int]),
     "frost_graph_op_type_uses": (_c_int, [_c_void_p, _c_int]),
     "frost_graph_param_count": (ctypes.c_int64, [_c_void_p]),
-    "frost_options_init": (None, [_P(Options)]),
+    "frost_options_init_sized": (_c_int, [_P(Options), _size_t]),
     "frost_model_compile": (_c_int, [_c_void_p, _P(Options), _P(_c_void_p), _err]),
     "frost_model_load": (_c_int, [_c_char_p, _P(Options), _P(_c_void_p), _err]),
     "frost_model_free": (None, [_c_void_p]),
@@ -175,7 +195,7 @@ PROTOTYPES = {
     "frost_model_output_size": (_size_t, [_c_void_p, _c_int]),
     "frost_model_max_batch": (_c_int, [_c_void_p]),
     "frost_model_micro_batch": (_c_int, [_c_void_p]),
-    "frost_model_get_stats": (_c_int, [_c_void_p, _P(ModelStats)]),
+    "frost_model_stats": (_c_int, [_c_void_p, _P(CompileStats)]),
     "frost_dtype_name": (_c_char_p, [_c_int]),
     "frost_savedmodel_open": (_c_int, [_c_char_p, _P(_c_void_p), _err]),
     "frost_savedmodel_free": (None, [_c_void_p]),
@@ -207,6 +227,9 @@ PROTOTYPES = {
     "frost_image_load": (_c_int, [_c_char_p, _P(DecodeOptions), _P(_P(Image)), _err]),
     "frost_image_free": (None, [_P(Image)]),
     "frost_image_preprocess": (_c_int, [_P(Image), _P(Preprocess), _floats]),
+    "frost_graph_image_spec": (_c_int, [_c_void_p, _c_char_p, _c_int, _c_int, _P(ImageSpec), _err]),
+    "frost_model_image_spec": (_c_int, [_c_void_p, _P(ImageSpec), _err]),
+    "frost_top_k": (_c_int, [_floats, _size_t, _c_int, _P(_c_int), _floats, _P(_c_int)]),
 }
 
 
@@ -244,6 +267,13 @@ def _load():
 
 
 lib = _load()
+
+
+def options_init(options):
+    """frost_options_init() of the header (a macro there): zero an Options,
+    set its struct_size to the size of this mirror of the struct."""
+    check(lib.frost_options_init_sized(ctypes.byref(options), ctypes.sizeof(options)))
+    return options
 
 
 def strerror(status):

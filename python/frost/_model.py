@@ -2,7 +2,6 @@
 import array
 import collections
 import ctypes
-import heapq
 import math
 import os
 import threading
@@ -15,9 +14,6 @@ except ImportError:  # the package works without numpy, with lists and buffers
 from . import _capi
 from ._capi import lib, check, text
 from ._errors import Error, InvalidArgumentError, error_for
-
-# label_image's input size when the graph does not say.
-LI_SIZE = 299
 
 Prediction = collections.namedtuple("Prediction", "label index score")
 Prediction.__doc__ = "One ranked class: (label or None, index in the output, score)."
@@ -58,12 +54,20 @@ def load_labels(path):
     return [ln.rstrip(b"\r").decode("utf-8", "replace") for ln in lines]
 
 
-def _top_k_py(scores, k):
-    """cls_top_k of tools/classify_output.c: descending, ties by lower index, NaN last."""
-    def key(i):
-        s = scores[i]
-        return (1, 0.0, i) if math.isnan(s) else (0, -s, i)
-    return heapq.nsmallest(k, range(len(scores)), key=key)
+def _top_k(address, count, k):
+    """frost_top_k() over `count` float32 scores at `address`: (indices, scores)
+    of the min(k, count) best, best first (ties: lower index; NaN last)."""
+    k = max(0, min(int(k), count))
+    idx, val, got = (ctypes.c_int * max(k, 1))(), (ctypes.c_float * max(k, 1))(), ctypes.c_int()
+    check(lib.frost_top_k(_fptr(address), count, k, idx, val, ctypes.byref(got)))
+    return idx[:got.value], val[:got.value]
+
+
+def top_k(scores, k):
+    """Indices of the k best of `scores` (a sequence of numbers), best first,
+    ranked as frost ranks classes (frost_top_k(): ties by lower index, NaN last)."""
+    a = array.array("f", scores)
+    return _top_k(a.buffer_info()[0], len(a), k)[0] if len(a) else []
 
 
 class _Worker:
@@ -125,14 +129,16 @@ class Model:
             self._decode.max_pixels = int(max_pixels)
         self._decode.fast_decode = int(bool(fast_decode))
         self._pp = None
-        shape = self.input_shapes[0] if len(self.inputs) == 1 else None
-        if shape is not None and len(shape) == 4 and shape[3] == 3 and shape[1] and shape[2]:
-            self.input_height, self.input_width = shape[1], shape[2]
-            self._decode.target_width, self._decode.target_height = self.input_width, self.input_height
-            self._pp = _capi.Preprocess(self.input_width, self.input_height, input_mean, input_std,
-                                        _capi.RESIZES[resize])
-        else:
-            self.input_height = self.input_width = None
+        self.input_height = self.input_width = None
+        if len(self.inputs) == 1:  # an image model: its input takes images (frost_model_image_spec)
+            spec, err = _capi.ImageSpec(), ctypes.c_void_p()
+            st = lib.frost_model_image_spec(self._model, ctypes.byref(spec), ctypes.byref(err))
+            self._not_image = _capi.take_message(err)
+            if st == 0:
+                self.input_height, self.input_width = spec.height, spec.width
+                self._decode.target_width, self._decode.target_height = self.input_width, self.input_height
+                self._pp = _capi.Preprocess(self.input_width, self.input_height, input_mean, input_std,
+                                            _capi.RESIZES[resize])
 
     # ------------------------------------------------------------- compile
 
@@ -146,41 +152,26 @@ class Model:
         else:
             check(lib.frost_graph_load(os.fsencode(graph), ctypes.byref(g), ctypes.byref(err)), err)
         try:
-            opt = _capi.Options()
-            lib.frost_options_init(ctypes.byref(opt))
+            opt = _capi.options_init(_capi.Options())
             keep = []  # ctypes objects the options point to
-            nph = lib.frost_graph_placeholder_count(g)
-            phs = [text(lib.frost_graph_placeholder_name(g, i)) for i in range(nph)]
-            ph = -1
-            if inputs is not None:
-                if len(inputs) == 1 and _strip_port(inputs[0]) in phs:
-                    ph = phs.index(_strip_port(inputs[0]))
-            elif nph == 1:
-                ph = 0
-            elif "input" in phs:
-                ph = phs.index("input")
-            if inputs is None and ph >= 0:
-                inputs = [phs[ph]]
-            if outputs is None and lib.frost_graph_sink_count(g) == 1:
-                outputs = [text(lib.frost_graph_sink_name(g, 0))]
+            # The input, its size and the output as `frost classify` picks them
+            # (frost_graph_image_spec): the only Placeholder or the one named
+            # "input"; its [N,H,W,C], else the arguments, else 299; the only sink.
+            one = inputs is None or len(inputs) == 1
+            spec = _capi.ImageSpec()
+            check(lib.frost_graph_image_spec(g, inputs[0].encode() if inputs else None, int(width or 0) if one else 0,
+                                             int(height or 0) if one else 0, ctypes.byref(spec), ctypes.byref(err)),
+                  err)
+            if inputs is None and spec.input_name is not None:
+                inputs = [text(spec.input_name)]
+            if outputs is None and spec.output_name is not None:
+                outputs = [text(spec.output_name)]
             shapes = None
             if input_shape is not None:
                 seq = [input_shape] if input_shape and not isinstance(input_shape[0], (list, tuple)) else input_shape
                 shapes = [_capi.Shape.from_seq(-1 if d is None else d for d in s) for s in seq]
-            elif ph >= 0:
-                # The size as `frost classify` picks it: the Placeholder's [N,H,W,C], else the arguments, else 299.
-                s = _capi.Shape()
-                lib.frost_graph_placeholder_shape(g, ph, ctypes.byref(s))
-                sh = s.dims[1] if s.rank == 4 else -1
-                sw = s.dims[2] if s.rank == 4 else -1
-                if (sh > 0 and height and height != sh) or (sw > 0 and width and width != sw):
-                    raise InvalidArgumentError(
-                        "input_width/input_height %dx%d conflict with input '%s' of shape %s"
-                        % (width or sw, height or sh, phs[ph], list(s.to_tuple())))
-                h = sh if sh > 0 else height or LI_SIZE
-                w = sw if sw > 0 else width or LI_SIZE
-                if s.rank < 0 or (s.rank == 4 and (sh <= 0 or sw <= 0 or s.dims[3] <= 0)):
-                    shapes = [_capi.Shape.from_seq([-1, h, w, s.dims[3] if s.rank == 4 and s.dims[3] > 0 else 3])]
+            elif one and spec.needs_shape:
+                shapes = [spec.shape]
             if inputs is not None:
                 arr = (ctypes.c_char_p * len(inputs))(*[n.encode() for n in inputs])
                 keep.append(arr)
@@ -198,8 +189,7 @@ class Model:
             opt.max_batch, opt.threads, opt.backend, opt.precision = max_batch, threads, backend, precision
             # None: the default (F(2x2, 3x3) and 1-D Winograd on 1x7 / 7x1
             # layers, within 1e-4); True: the larger tiles; False: none
-            opt.winograd = 1 if winograd else 0
-            opt.no_winograd = 1 if winograd is not None and not winograd else 0
+            opt.winograd = _capi.WINOGRADS[None if winograd is None else bool(winograd)]
             opt.micro_batch = micro_batch
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
@@ -289,14 +279,14 @@ class Model:
     # ---------------------------------------------------------------- info
 
     def stats(self):
-        """What the compiler did (frost_model_stats) as a dict."""
+        """What the compiler did (frost_model_stats(), a frost_compile_stats) as a dict."""
         w = self._acquire()  # keeps the model alive
         try:
-            s = _capi.ModelStats()
-            check(lib.frost_model_get_stats(self._model, ctypes.byref(s)))
+            s = _capi.CompileStats()
+            check(lib.frost_model_stats(self._model, ctypes.byref(s)))
         finally:
             self._release(w)
-        d = {name: getattr(s, name) for name, _ in _capi.ModelStats._fields_}
+        d = {name: getattr(s, name) for name, _ in _capi.CompileStats._fields_}
         d["backend"] = text(d["backend"])
         return d
 
@@ -375,18 +365,11 @@ class Model:
         if len(self.inputs) != 1:
             raise InvalidArgumentError("%s has %d inputs (%s); choose one with input_layer=" % (
                 self.source, len(self.inputs), " ".join(self.inputs)))
-        raise InvalidArgumentError("input '%s' is not an NHWC image with 3 channels (shape %s)" % (
-            self.inputs[0], list(self.input_shapes[0])))
+        raise InvalidArgumentError(self._not_image or
+                                   "input '%s' is not an NHWC image with 3 channels" % self.inputs[0])
 
     def _ranked(self, outbuf, row, out_n, k):
-        if _np is not None:
-            scores = _np.frombuffer(outbuf, _np.float32, out_n, 4 * out_n * row)
-            order = _np.argsort(-scores, kind="stable")[:k].tolist()
-            vals = scores[order].tolist()
-        else:
-            scores = outbuf[out_n * row:out_n * (row + 1)]
-            order = _top_k_py(scores, k)
-            vals = [scores[i] for i in order]
+        order, vals = _top_k(ctypes.addressof(outbuf) + 4 * out_n * row, out_n, k)
         labels = self.labels
         nl = len(labels) if labels is not None else 0
         return [Prediction(labels[i] if i < nl else None, i, s) for i, s in zip(order, vals)]

@@ -3,8 +3,12 @@
  * The runtime executes a plan step by step.  For every plan (one per model and
  * batch size) it asks the selected backend to `prepare` it; the backend marks
  * in claimed[i] the steps it executes itself; every other step runs on the
- * reference kernels (src/ops), which implement every step kind.  So a backend
- * may support only some steps (or only some parameters of a step).
+ * reference kernels (src/backend/reference/), which implement every step
+ * kind.  So a backend may support only some steps (or only some parameters
+ * of a step); one that can say so per step without building anything
+ * provides supports(), and prepare() is then offered only those steps.
+ * Backends: reference (src/backend/reference/), oneDNN
+ * (src/backend/onednn/, which also runs frost's own kernels, src/kernels/).
  *
  * Objects and threads
  *   plan state   prepare() -> void *state.  Built once per (model, batch size),
@@ -18,6 +22,19 @@
  *   run_step()   executes claimed step `index`, reading inputs from and writing
  *                the output to the arena (or constants).  Must not allocate.
  *                Steps are called strictly in plan order, once per run.
+ *
+ * Memory
+ *   arena        every activation of one run lives in ONE buffer, the arena:
+ *                plan->arena_bytes bytes, FR_ARENA_ALIGN-aligned, owned by
+ *                the context (one per batch size it has run, allocated when
+ *                it first runs that batch size, freed with the context).  It is
+ *                handed to bind() and stays at that address for the life of
+ *                the run state; a backend never allocates, resizes or frees
+ *                it.  Values lie at their plan offsets (plan.h); the bytes
+ *                no value uses during a step (fr_plan_arena_gap) may hold a
+ *                kernel's temporaries for that step.
+ *   weights      the plan's constants, owned by the model; a backend may
+ *                keep its own copy (see fr_backend_config.weights_done).
  *
  * A backend may keep a value in a private layout between claimed steps only if
  * it also guarantees that, whenever an unclaimed step runs or the run ends,
@@ -40,14 +57,15 @@
 typedef struct fr_backend_config {
     int threads;               /* >= 1 */
     frost_precision precision; /* FP32 or BF16 */
-    int winograd;              /* non-zero: frost's Winograd kernels where they pay, 2-D and 1-D */
+    int winograd;              /* non-zero: frost's Winograd kernels where they pay, 2-D and 1-D
+                                (frost_options.winograd = FROST_WINOGRAD_ALL) */
     /* non-zero: the Winograd kernels whose results stay within the 1e-4 of
      * FP32, where they pay, in place of oneDNN's AVX2 direct kernel: 1-D
      * F(2, 7) and F(2, 5) (1x7, 7x1, 1x5, 5x1; weights 8/7 and 6/5 of the
      * direct ones) and F(2x2, 3x3) (16/9) (the default; off with
-     * frost_options.no_winograd or onednn_only) */
+     * FROST_WINOGRAD_OFF or FROST_DEBUG_ONEDNN_ONLY) */
     int winograd_default;
-    /* frost's kernels next to oneDNN's: 0 none (frost_options.onednn_only),
+    /* frost's kernels next to oneDNN's: 0 none (FROST_DEBUG_ONEDNN_ONLY),
      * 1 where they were measured to pay (the default), 2 wherever they apply
      * (tests: the indirect-GEMM convolution on every CPU and shape) */
     int own_kernels;
@@ -69,14 +87,18 @@ typedef struct fr_backend_config {
      * runtime folds the scale into the weights after prepare(). */
     void (*weights_done)(void *ctx, int index);
     void *weights_done_ctx;
+    /* Added with fr_backend.supports: NULL, every step is offered (a
+     * backend without supports()); else plan->n_steps flags, and prepare()
+     * may claim step i only where offered[i] is non-zero. */
+    const uint8_t *offered;
 } fr_backend_config;
 
 typedef struct fr_backend {
-    const char *name; /* "reference", "onednn" (frost_model_stats.backend) */
+    const char *name; /* "reference", "onednn" (frost_compile_stats.backend) */
 
     /* Build the shared state of `plan` and set claimed[i] = 1 for each step
-     * this backend runs (claimed[] has plan->n_steps entries, all 0 on entry).
-     * The plan outlives the state. */
+     * this backend runs (claimed[] has plan->n_steps entries, all 0 on entry;
+     * only steps config->offered offers).  The plan outlives the state. */
     frost_status (*prepare)(const fr_plan *plan, const fr_backend_config *config, void **state_out,
                             uint8_t *claimed, char **error);
     void (*release)(void *state);
@@ -101,27 +123,36 @@ typedef struct fr_backend {
      * config->shared; model_free() after every plan state is released. */
     frost_status (*model_create)(const fr_backend_config *config, void **shared_out, char **error);
     void (*model_free)(void *shared);
-    /* Optional (may be NULL), added for frost_model_stats.weight_bytes: the
+    /* Optional (may be NULL), added for frost_compile_stats.weight_bytes: the
      * bytes of weights the model-wide state holds now (in the backend's own
      * layouts), over the plans of every batch size prepared so far. */
     size_t (*model_weight_bytes)(void *shared);
+
+    /* Optional (may be NULL: then prepare() decides alone, as both backends
+     * do today), added for a second backend: whether this backend can run
+     * `step` of `plan`, answered from the step's kind and parameters alone
+     * (nothing built, no state; any thread).  The runtime asks it for every
+     * step before prepare() and passes the answers as config->offered; the
+     * steps it refuses run on the reference kernels.  A runtime holding
+     * several backends can ask each of them. */
+    int (*supports)(const fr_plan *plan, const fr_step *step);
 } fr_backend;
 
-/* The portable reference backend (src/ops): claims nothing, so the runtime
- * runs every step with the reference kernels.  Never NULL. */
+/* The portable reference backend (src/backend/reference/): claims nothing,
+ * so the runtime runs every step with the reference kernels.  Never NULL. */
 const fr_backend *fr_backend_reference(void);
 
-/* The oneDNN backend (src/backend/dnnl*.c), compiled when FROST_HAVE_ONEDNN
+/* The oneDNN backend (src/backend/onednn/), compiled when FROST_HAVE_ONEDNN
  * is defined (CMake option FROST_ONEDNN).  The runtime calls it only when
- * FROST_HAVE_ONEDNN is defined AND the header "backend/dnnl.h" exists
+ * FROST_HAVE_ONEDNN is defined AND the header "backend/onednn/onednn.h" exists
  * (checked with __has_include), so the tree links before the oneDNN backend
- * is written: whoever adds src/backend/dnnl.h must define this function.
+ * is written: whoever adds src/backend/onednn/onednn.h must define this function.
  * Returns NULL if oneDNN cannot run here (then AUTO falls back to reference,
  * and FROST_BACKEND_ONEDNN fails with FROST_E_BACKEND). */
 const fr_backend *fr_backend_onednn(void);
 
-/* Reference kernel of one step (src/ops): used for unclaimed steps and
- * by tests/backends as the oracle.  `arena` as in bind(). */
+/* Reference kernel of one step (src/backend/reference/): used for unclaimed
+ * steps and by tests/backends as the oracle.  `arena` as in bind(). */
 frost_status fr_ref_run_step(const fr_plan *plan, int index, void *arena);
 
 #endif /* FR_BACKEND_H */

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend/reference/reference.h"
 #include "graph/builder.h"
 #include "graph/compile.h"
 

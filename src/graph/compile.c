@@ -1,5 +1,5 @@
-/* The compiler pipeline: choose inputs/outputs, prune, lower nodes to steps
- * (shape inference + constant folding), fuse, plan the arena. */
+/* The compiler's driver: order, lower, check the outputs, fuse (fuse.c),
+ * finalize with the arena (memplan.c); and the weight folding (compile.h). */
 #include "graph/compile.h"
 
 #include <stdio.h>
@@ -7,421 +7,122 @@
 #include <string.h>
 
 #include "graph/builder.h"
+#include "graph/fuse.h"
+#include "graph/memplan.h"
 #include "ops/ops.h"
 
-/* ---------------------------------------------------------------- io spec */
+/* ------------------------------------------------------------- finalize */
 
-void fr_io_spec_free(fr_io_spec *s) {
-    if (!s) return;
-    for (int i = 0; i < s->n_inputs; i++) free(s->in_names[i]);
-    for (int i = 0; i < s->n_outputs; i++) free(s->out_names[i]);
-    free(s->in_node);
-    free(s->in_shape);
-    free(s->in_names);
-    free(s->out_node);
-    free(s->out_index);
-    free(s->out_names);
-    memset(s, 0, sizeof *s);
-}
-
-/* "name" or "name:N" -> node, index; -1 if not found. */
-static int parse_tensor_name(const frost_graph *g, const char *s, int *index) {
-    size_t len = strlen(s);
-    *index = 0;
-    int n = fr_graph_find(g, s, len);
-    if (n >= 0) return n;
-    const char *colon = strrchr(s, ':');
-    if (!colon || !colon[1] || strlen(colon + 1) > 4) return -1;
-    int v = 0;
-    for (const char *p = colon + 1; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (*p - '0');
+/* Drops the steps the passes marked dead and, backwards from the outputs,
+ * those nothing reads; b->vals[].uses become the live steps' reads. */
+static frost_status drop_dead_steps(fr_builder *b, const fr_io_spec *io, const int *out_vals) {
+    int ns = 0;
+    for (int i = 0; i < b->ns; i++)
+        if (b->steps[i].kind != FR_STEP_KIND_COUNT_) b->steps[ns++] = b->steps[i];
+    b->ns = ns;
+    for (int v = 0; v < b->nv; v++) b->vals[v].uses = 0;
+    char *live = calloc((size_t)ns + 1, 1);
+    if (!live) return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
+    for (int i = 0; i < io->n_outputs; i++) b->vals[out_vals[i]].uses++;
+    for (int i = ns - 1; i >= 0; i--) {
+        fr_step *s = &b->steps[i];
+        if (!b->vals[s->output].uses) continue;
+        live[i] = 1;
+        for (int k = 0; k < s->n_inputs; k++) b->vals[s->inputs[k]].uses++;
+        if (fr_step_residual(s) >= 0) b->vals[fr_step_residual(s)].uses++;
     }
-    *index = v;
-    return fr_graph_find(g, s, (size_t)(colon - s));
-}
-
-static char *tensor_name(const char *node, int index) {
-    size_t n = strlen(node) + 16;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    if (index) snprintf(s, n, "%s:%d", node, index);
-    else snprintf(s, n, "%s", node);
-    return s;
-}
-
-/* Placeholders reachable from the outputs (data edges), in GraphDef order. */
-static frost_status find_placeholders(const frost_graph *g, const fr_io_spec *s, char *mark, char **err) {
-    int *stack = malloc(sizeof(int) * (size_t)(g->n_nodes + 1));
-    if (!stack) return FROST_E_NO_MEMORY;
-    int sp = 0;
-    for (int i = 0; i < s->n_outputs; i++)
-        if (!mark[s->out_node[i]]) mark[s->out_node[i]] = 1, stack[sp++] = s->out_node[i];
-    while (sp) {
-        const fr_node *n = &g->nodes[stack[--sp]];
-        if (!strcmp(n->op, "Placeholder")) continue;
-        for (int k = 0; k < n->n_inputs; k++) {
-            int c = n->inputs[k].node;
-            if (c >= 0 && !mark[c]) mark[c] = 1, stack[sp++] = c;
-        }
-    }
-    free(stack);
-    (void)err;
+    int n = 0;
+    for (int i = 0; i < ns; i++)
+        if (live[i]) b->steps[n++] = b->steps[i];
+    b->ns = n;
+    free(live);
     return FROST_OK;
 }
 
-frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io_spec *s, char **err) {
-    memset(s, 0, sizeof *s);
-    frost_status st = FROST_OK;
-    int n_out = opt->outputs && opt->num_outputs > 0 ? opt->num_outputs : g->n_sinks;
-    if (n_out <= 0) {
-        fr_errorf(err, "%s: the graph has no outputs (no sink nodes)", g->source);
-        return FROST_E_GRAPH;
+/* Copies the used values and the steps into c, numbered densely, and fills
+ * c->plan (but its arena); step FLOPs on the way. */
+static frost_status renumber(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
+                             const int *out_vals) {
+    int ns = b->ns, nv = 0;
+    int *newid = malloc(sizeof(int) * (size_t)(b->nv + 1));
+    c->steps = calloc((size_t)ns + 1, sizeof *c->steps);
+    c->inputs = calloc((size_t)io->n_inputs + 1, sizeof(int));
+    c->outputs = calloc((size_t)io->n_outputs + 1, sizeof(int));
+    if (newid) {
+        for (int i = 0; i < io->n_inputs; i++) b->vals[in_vals[i]].uses++;
+        for (int v = 0; v < b->nv; v++) newid[v] = b->vals[v].uses ? nv++ : -1;
+        c->values = calloc((size_t)nv + 1, sizeof *c->values);
     }
-    s->out_node = calloc((size_t)n_out, sizeof(int));
-    s->out_index = calloc((size_t)n_out, sizeof(int));
-    s->out_names = calloc((size_t)n_out, sizeof(char *));
-    if (!s->out_node || !s->out_index || !s->out_names) goto oom;
-    for (int i = 0; i < n_out; i++) {
-        if (opt->outputs && opt->num_outputs > 0) {
-            const char *nm = opt->outputs[i];
-            if (!nm || (s->out_node[i] = parse_tensor_name(g, nm, &s->out_index[i])) < 0) {
-                fr_errorf(err, "%s: output '%s' is not a node of the graph", g->source, nm ? nm : "(null)");
-                st = FROST_E_NOT_FOUND;
-                goto fail;
-            }
-        } else {
-            s->out_node[i] = g->sinks[i];
-        }
-        if (!(s->out_names[i] = tensor_name(g->nodes[s->out_node[i]].name, s->out_index[i]))) goto oom;
-        s->n_outputs++;
+    if (!newid || !c->values || !c->steps || !c->inputs || !c->outputs) {
+        free(newid);
+        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
     }
-    /* inputs */
-    int n_in;
-    if (opt->inputs && opt->num_inputs > 0) {
-        n_in = opt->num_inputs;
-        s->in_node = calloc((size_t)n_in, sizeof(int));
-        if (!s->in_node) goto oom;
-        for (int i = 0; i < n_in; i++) {
-            int idx;
-            const char *nm = opt->inputs[i];
-            if (!nm || (s->in_node[i] = parse_tensor_name(g, nm, &idx)) < 0 || idx != 0) {
-                fr_errorf(err, "%s: input '%s' is not a node of the graph", g->source, nm ? nm : "(null)");
-                st = FROST_E_NOT_FOUND;
-                goto fail;
-            }
-        }
-    } else {
-        char *mark = calloc((size_t)g->n_nodes + 1, 1);
-        s->in_node = calloc((size_t)g->n_nodes + 1, sizeof(int));
-        if (!mark || !s->in_node) {
-            free(mark);
-            goto oom;
-        }
-        find_placeholders(g, s, mark, err);
-        n_in = 0;
-        for (int i = 0; i < g->n_placeholders; i++)
-            if (mark[g->placeholders[i]]) s->in_node[n_in++] = g->placeholders[i];
-        free(mark);
+    for (int v = 0; v < b->nv; v++)
+        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v;
+    for (int i = 0; i < ns; i++) {
+        fr_step *s = &c->steps[i];
+        *s = b->steps[i];
+        int *ins = (int *)(uintptr_t)s->inputs;
+        for (int k = 0; k < s->n_inputs; k++) ins[k] = newid[ins[k]];
+        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0) s->p.conv.residual = newid[s->p.conv.residual];
+        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0) s->p.matmul.residual = newid[s->p.matmul.residual];
+        s->output = newid[s->output];
+        const fr_value *o = &c->values[s->output];
+        if (s->kind == FR_STEP_CONV)
+            s->flops = 2 * (int64_t)o->count * s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups);
+        else if (s->kind == FR_STEP_MATMUL)
+            s->flops = 2 * (int64_t)s->p.matmul.m * s->p.matmul.k * s->p.matmul.n;
+        c->flops += s->flops;
     }
-    s->in_shape = calloc((size_t)n_in + 1, sizeof *s->in_shape);
-    s->in_names = calloc((size_t)n_in + 1, sizeof(char *));
-    if (!s->in_shape || !s->in_names) goto oom;
-    for (int i = 0; i < n_in; i++) {
-        const fr_node *n = &g->nodes[s->in_node[i]];
-        if (!(s->in_names[i] = tensor_name(n->name, 0))) goto oom;
-        s->n_inputs++;
-        for (int j = 0; j < i; j++)
-            if (s->in_node[j] == s->in_node[i]) {
-                fr_errorf(err, "%s: input '%s' is given twice", g->source, n->name);
-                st = FROST_E_INVALID_ARGUMENT;
-                goto fail;
-            }
-        fr_pb_attr a;
-        int dtype = FR_DT_FLOAT;
-        if (fr_node_attr_get(n, "dtype", &a) == 1 && a.kind == FR_ATTR_TYPE) dtype = (int)a.i;
-        if (dtype != FR_DT_FLOAT) {
-            fr_errorf(err, "%s: input '%s' has type %s; frost feeds float32 inputs only", g->source, n->name,
-                      fr_dtype_name(dtype));
-            st = FROST_E_GRAPH;
-            goto fail;
-        }
-        frost_shape *sh = &s->in_shape[i];
-        sh->rank = -1;
-        const char *why;
-        fr_pb_shape ps;
-        if (fr_node_attr_get(n, "shape", &a) == 1 && a.kind == FR_ATTR_SHAPE && fr_pb_parse_shape(a.ptr, a.len, &ps, &why) == 0) {
-            sh->rank = ps.rank;
-            for (int k = 0; k < ps.rank; k++) sh->dims[k] = ps.dims[k];
-        }
-        if (opt->input_shapes) {
-            const frost_shape *u = &opt->input_shapes[i];
-            if (u->rank < 1 || u->rank > FROST_MAX_RANK) {
-                fr_errorf(err, "%s: input '%s': the given shape has invalid rank %d", g->source, n->name, u->rank);
-                st = FROST_E_SHAPE;
-                goto fail;
-            }
-            if (sh->rank >= 0 && sh->rank != u->rank) {
-                fr_errorf(err, "%s: input '%s': the given shape has rank %d, the graph says %d", g->source, n->name,
-                          u->rank, sh->rank);
-                st = FROST_E_SHAPE;
-                goto fail;
-            }
-            for (int k = 1; k < u->rank; k++)
-                if (sh->rank >= 0 && sh->dims[k] >= 0 && sh->dims[k] != u->dims[k]) {
-                    fr_errorf(err, "%s: input '%s': dimension %d is %lld in the graph, %lld given", g->source, n->name,
-                              k, (long long)sh->dims[k], (long long)u->dims[k]);
-                    st = FROST_E_SHAPE;
-                    goto fail;
-                }
-            *sh = *u;
-        }
-        if (sh->rank < 1) {
-            fr_errorf(err, "%s: input '%s' has %s shape; give its shape in the options", g->source, n->name,
-                      sh->rank < 0 ? "an unknown" : "a scalar");
-            st = FROST_E_SHAPE;
-            goto fail;
-        }
-        for (int k = 1; k < sh->rank; k++)
-            if (sh->dims[k] <= 0) {
-                fr_errorf(err, "%s: input '%s' has unknown or zero dimension %d; give its shape in the options",
-                          g->source, n->name, k);
-                st = FROST_E_SHAPE;
-                goto fail;
-            }
-        sh->dims[0] = -1;
-    }
+    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]];
+    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]];
+    free(newid);
+    c->plan = (fr_plan){.batch = b->batch, .n_values = nv, .values = c->values, .n_steps = ns, .steps = c->steps,
+                        .n_inputs = io->n_inputs, .inputs = c->inputs, .n_outputs = io->n_outputs,
+                        .outputs = c->outputs};
     return FROST_OK;
-oom:
-    fr_errorf(err, "%s: out of memory", g->source);
-    st = FROST_E_NO_MEMORY;
-fail:
-    fr_io_spec_free(s);
+}
+
+/* The arena (memplan.h); the value that does not fit is named. */
+static frost_status plan_arena(fr_builder *b, fr_compiled *c) {
+    size_t cap = (size_t)b->batch * FR_MAX_ARENA_BYTES_PER_ITEM;
+    if (cap < FR_MAX_ARENA_BYTES) cap = FR_MAX_ARENA_BYTES;
+    size_t *offsets = malloc(sizeof(size_t) * (size_t)(c->plan.n_values + 1));
+    int failed = -1;
+    frost_status st = offsets ? fr_memplan_arena(&c->plan, cap, offsets, &c->plan.arena_bytes, &failed)
+                              : FROST_E_NO_MEMORY;
+    if (st == FROST_OK)
+        for (int v = 0; v < c->plan.n_values; v++)
+            if (c->values[v].kind == FR_VALUE_ARENA) c->values[v].offset = offsets[v];
+    free(offsets);
+    if (st == FROST_E_LIMIT) {
+        const fr_value *v = &c->values[failed];
+        fr_b_fail(b, st, "activations need more than %zu bytes at batch %d (value '%s' of %zu bytes)", cap, b->batch,
+                  v->name ? v->name : "?", fr_value_arena_bytes(v));
+    } else if (st != FROST_OK) {
+        fr_b_fail(b, st, "out of memory");
+    }
     return st;
 }
 
-/* ------------------------------------------------------------- fusions */
-
-static int alive_single_use(fr_builder *b, int v) {
-    return v >= 0 && b->vals[v].v.kind == FR_VALUE_ARENA && b->vals[v].uses == 1 && !b->vals[v].is_output &&
-           !b->vals[v].is_input && b->vals[v].producer >= 0;
-}
-
-static char *join_label(fr_builder *b, const char *a, const char *c) {
-    size_t n = strlen(a) + strlen(c) + 2;
-    char *s = fr_b_alloc(b, n);
-    if (s) snprintf(s, n, "%s+%s", a, c);
-    return s;
-}
-
-static float *own_copy(fr_builder *b, const float *src, size_t n) {
-    float *d = fr_b_alloc(b, n * sizeof(float) + 4);
-    if (d && src) memcpy(d, src, n * sizeof(float));
-    return d;
-}
-
-/* Replace the output of step p with the output of (now dead) step s. */
-static void take_output(fr_builder *b, int p, int s) {
-    int old = b->steps[p].output;
-    b->vals[old].uses = 0;
-    b->vals[old].producer = -1;
-    b->steps[p].output = b->steps[s].output;
-    b->vals[b->steps[s].output].producer = p;
-    b->steps[s].kind = FR_STEP_KIND_COUNT_; /* dead */
-}
-
-static int fuse_scale_shift(fr_builder *b, int i) {
-    fr_step *s = &b->steps[i];
-    int x = s->inputs[0];
-    if (!alive_single_use(b, x)) return 0;
-    int pi = b->vals[x].producer;
-    fr_step *p = &b->steps[pi];
-    const fr_scale_shift_params *ss = &s->p.scale_shift;
-    if (ss->act != FR_ACT_NONE) return 0;
-    int is_bn = strstr(s->label, "BatchNorm") || !strncmp(s->label, "Mul", 3);
-    if (p->kind == FR_STEP_CONV || (p->kind == FR_STEP_MATMUL && p->p.matmul.weights)) {
-        int conv = p->kind == FR_STEP_CONV;
-        fr_act act = conv ? p->p.conv.act : p->p.matmul.act;
-        int res = conv ? p->p.conv.residual : p->p.matmul.residual;
-        int cout = conv ? p->p.conv.cout : p->p.matmul.n;
-        if (act != FR_ACT_NONE || res >= 0 || cout != ss->channels) return 0;
-        const float *bias = conv ? p->p.conv.bias : p->p.matmul.bias;
-        int unit = 1; /* a pure shift (BiasAdd) leaves the weights as they are (maybe in the file's map) */
-        for (int c = 0; c < cout; c++) unit &= ss->scale[c] == 1.0f;
-        /* The scale is not multiplied into the weights here: it is kept as the
-         * step's weight_scale, so a backend that reorders the weights scales
-         * them in the same pass, and the runtime folds it for the others
-         * (fr_compiled_fold_weights). */
-        const float *ws = conv ? p->p.conv.weight_scale : p->p.matmul.weight_scale;
-        float *nb = own_copy(b, NULL, (size_t)cout), *nsc = unit ? NULL : own_copy(b, NULL, (size_t)cout);
-        if (!nb || (!unit && !nsc)) return -1;
-        if (!unit) {
-            for (int c = 0; c < cout; c++) nsc[c] = (ws ? ws[c] : 1.0f) * ss->scale[c];
-            if (conv) p->p.conv.weight_scale = nsc;
-            else p->p.matmul.weight_scale = nsc;
+/* Parameters the plan references: constants, weights, biases, scales. */
+static int64_t count_params(const fr_compiled *c) {
+    int64_t params = 0;
+    for (int v = 0; v < c->plan.n_values; v++)
+        if (c->values[v].kind == FR_VALUE_CONST) params += (int64_t)c->values[v].count;
+    for (int i = 0; i < c->plan.n_steps; i++) {
+        const fr_step *s = &c->steps[i];
+        if (s->kind == FR_STEP_CONV) {
+            params += (int64_t)fr_conv_weight_count(&s->p.conv);
+            if (s->p.conv.bias) params += s->p.conv.cout;
+        } else if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
+            params += (int64_t)fr_matmul_weight_count(&s->p.matmul) + (s->p.matmul.bias ? s->p.matmul.n : 0);
+        } else if (s->kind == FR_STEP_SCALE_SHIFT) {
+            params += 2 * (int64_t)s->p.scale_shift.channels;
         }
-        for (int c = 0; c < cout; c++) nb[c] = (bias ? bias[c] : 0.0f) * ss->scale[c] + ss->shift[c];
-        if (conv) p->p.conv.bias = nb;
-        else p->p.matmul.bias = nb;
-    } else if (p->kind == FR_STEP_SCALE_SHIFT && p->p.scale_shift.act == FR_ACT_NONE &&
-               p->p.scale_shift.channels == ss->channels) {
-        int c = ss->channels;
-        float *sc = own_copy(b, NULL, (size_t)c), *sh = own_copy(b, NULL, (size_t)c);
-        if (!sc || !sh) return -1;
-        for (int k = 0; k < c; k++) {
-            sc[k] = p->p.scale_shift.scale[k] * ss->scale[k];
-            sh[k] = p->p.scale_shift.shift[k] * ss->scale[k] + ss->shift[k];
-        }
-        p->p.scale_shift.scale = sc;
-        p->p.scale_shift.shift = sh;
-    } else {
-        return 0;
     }
-    if (is_bn) b->folded_batchnorms++;
-    else b->fused_ops++;
-    p->label = join_label(b, p->label, s->label);
-    p->name = s->name;
-    take_output(b, pi, i);
-    return 0;
+    return params;
 }
-
-static int fuse_residual(fr_builder *b, int i) {
-    fr_step *s = &b->steps[i];
-    if (s->p.binary.op != FR_BIN_ADD || s->p.binary.act != FR_ACT_NONE) return 0;
-    const fr_value *o = &b->vals[s->output].v;
-    int best = -1, other = -1;
-    for (int k = 0; k < 2; k++) {
-        int x = s->inputs[k], y = s->inputs[1 - k];
-        if (x == y || b->vals[y].v.kind != FR_VALUE_ARENA || !alive_single_use(b, x)) continue;
-        if (b->vals[x].v.count != o->count || b->vals[y].v.count != o->count) continue;
-        fr_step *p = &b->steps[b->vals[x].producer];
-        int ok = (p->kind == FR_STEP_CONV && p->p.conv.residual < 0 && p->p.conv.act == FR_ACT_NONE) ||
-                 (p->kind == FR_STEP_MATMUL && p->p.matmul.weights && p->p.matmul.residual < 0 &&
-                  p->p.matmul.act == FR_ACT_NONE);
-        if (ok && (best < 0 || b->vals[x].producer > b->vals[s->inputs[best]].producer)) best = k, other = y;
-    }
-    if (best < 0) return 0;
-    int x = s->inputs[best], pi = b->vals[x].producer;
-    fr_step moved = b->steps[pi];
-    if (moved.kind == FR_STEP_CONV) moved.p.conv.residual = other;
-    else moved.p.matmul.residual = other;
-    moved.label = join_label(b, moved.label, s->label);
-    moved.name = s->name;
-    b->vals[x].uses = 0;
-    b->vals[x].producer = -1;
-    moved.output = s->output;
-    b->steps[i] = moved;
-    b->vals[s->output].producer = i;
-    b->steps[pi].kind = FR_STEP_KIND_COUNT_;
-    b->fused_ops++;
-    return 0;
-}
-
-static int fuse_activation(fr_builder *b, int i) {
-    fr_step *s = &b->steps[i];
-    fr_act act;
-    switch (s->p.unary.op) {
-    case FR_UN_RELU: act = FR_ACT_RELU; break;
-    case FR_UN_RELU6: act = FR_ACT_RELU6; break;
-    case FR_UN_LEAKY_RELU: act = FR_ACT_LEAKY; break;
-    case FR_UN_SIGMOID: act = FR_ACT_SIGMOID; break;
-    case FR_UN_TANH: act = FR_ACT_TANH; break;
-    default: return 0;
-    }
-    int x = s->inputs[0];
-    if (!alive_single_use(b, x)) return 0;
-    int pi = b->vals[x].producer;
-    fr_step *p = &b->steps[pi];
-    fr_act *pa;
-    float *alpha;
-    switch (p->kind) {
-    case FR_STEP_CONV: pa = &p->p.conv.act, alpha = &p->p.conv.alpha; break;
-    case FR_STEP_MATMUL: pa = &p->p.matmul.act, alpha = &p->p.matmul.alpha; break;
-    case FR_STEP_SCALE_SHIFT: pa = &p->p.scale_shift.act, alpha = &p->p.scale_shift.alpha; break;
-    case FR_STEP_BINARY: pa = &p->p.binary.act, alpha = &p->p.binary.alpha; break;
-    default: return 0;
-    }
-    if (*pa != FR_ACT_NONE) return 0;
-    *pa = act;
-    *alpha = s->p.unary.alpha;
-    p->label = join_label(b, p->label, s->label);
-    p->name = s->name;
-    take_output(b, pi, i);
-    b->fused_ops++;
-    return 0;
-}
-
-/* AvgPool (stride 1) followed by a 1x1 convolution, the pool's only reader:
- * both are linear and the pool weighs every channel alike, so
- * conv1x1(avgpool(x)) + bias == avgpool(conv1x1(x)) + bias.  Pooling after
- * the convolution pools cout instead of cin channels (Inception's pool
- * branches: 192..2048 channels down to 32..192); the convolution does the
- * same work.  The pool step i becomes the bias-free convolution and the
- * convolution step j the pool, which takes over its bias and activation. */
-static int commute_avgpool_conv(fr_builder *b, int j) {
-    fr_step *k = &b->steps[j];
-    const fr_conv_params *c = &k->p.conv;
-    if (c->kh != 1 || c->kw != 1 || c->stride_h != 1 || c->stride_w != 1 || c->groups != 1 || c->residual >= 0 ||
-        c->pad_top || c->pad_bottom || c->pad_left || c->pad_right || c->cout >= c->cin)
-        return 0;
-    int pv = k->inputs[0];
-    if (!alive_single_use(b, pv)) return 0;
-    int i = b->vals[pv].producer;
-    fr_step *p = &b->steps[i];
-    if (p->kind != FR_STEP_POOL || p->p.pool.op != FR_POOL_AVG || p->p.pool.bias || p->p.pool.act != FR_ACT_NONE)
-        return 0;
-    const fr_value *x = &b->vals[p->inputs[0]].v, *pooled = &b->vals[pv].v;
-    if (x->rank != 4 || pooled->dims[1] != x->dims[1] || pooled->dims[2] != x->dims[2]) return 0;
-    int *in = fr_b_alloc(b, sizeof(int));
-    char *label = join_label(b, p->label, c->act != FR_ACT_NONE ? "BiasAdd+Act" : "BiasAdd");
-    if (!in || !label) return -1;
-    fr_step pool = *p, conv = *k;
-    /* step i: conv1x1(x) without its epilogue, into the pool's value (now cout channels) */
-    conv.inputs = pool.inputs;
-    conv.output = pv;
-    conv.p.conv.bias = NULL;
-    conv.p.conv.act = FR_ACT_NONE;
-    conv.p.conv.alpha = 0;
-    fr_value *t = &b->vals[pv].v;
-    t->dims[3] = c->cout;
-    t->count = (size_t)t->dims[0] * (size_t)t->dims[1] * (size_t)t->dims[2] * (size_t)c->cout;
-    /* step j: avgpool(t) + bias, activation, into the convolution's output */
-    *in = pv;
-    pool.inputs = in;
-    pool.output = k->output;
-    pool.p.pool.bias = c->bias;
-    pool.p.pool.act = c->act;
-    pool.p.pool.alpha = c->alpha;
-    pool.label = label;
-    b->steps[i] = conv;
-    b->steps[j] = pool;
-    b->fused_ops++;
-    return 0;
-}
-
-static void run_optimizations(fr_builder *b) {
-    for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
-    for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_BINARY) fuse_residual(b, i);
-    for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_UNARY) fuse_activation(b, i);
-    for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
-        if (b->steps[i].kind == FR_STEP_CONV) commute_avgpool_conv(b, i);
-}
-
-/* ------------------------------------------------------------- planning */
-
-static int residual_of(const fr_step *s) {
-    if (s->kind == FR_STEP_CONV) return s->p.conv.residual;
-    if (s->kind == FR_STEP_MATMUL) return s->p.matmul.residual;
-    return -1;
-}
-
-typedef struct {
-    size_t off, size;
-    int last;
-} live_block;
 
 static int cmp_ptr(const void *a, const void *b) {
     uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
@@ -432,146 +133,9 @@ static void keep_ptr(void **keep, int *nk, const void *p) {
     if (p) keep[(*nk)++] = (void *)(uintptr_t)p;
 }
 
-static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
-                             const int *out_vals) {
-    /* live steps in order; recompute uses */
-    int ns = 0;
-    for (int i = 0; i < b->ns; i++)
-        if (b->steps[i].kind != FR_STEP_KIND_COUNT_) b->steps[ns++] = b->steps[i];
-    b->ns = ns;
-    /* dead-step elimination (backwards) */
-    for (int v = 0; v < b->nv; v++) b->vals[v].uses = 0;
-    char *live = calloc((size_t)ns + 1, 1);
-    int *newid = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    int *first = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    int *last = malloc(sizeof(int) * (size_t)(b->nv + 1));
-    if (!live || !newid || !first || !last) {
-        free(live), free(newid), free(first), free(last);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    for (int i = 0; i < io->n_outputs; i++) b->vals[out_vals[i]].uses++;
-    for (int i = ns - 1; i >= 0; i--) {
-        fr_step *s = &b->steps[i];
-        if (!b->vals[s->output].uses) continue;
-        live[i] = 1;
-        for (int k = 0; k < s->n_inputs; k++) b->vals[s->inputs[k]].uses++;
-        if (residual_of(s) >= 0) b->vals[residual_of(s)].uses++;
-    }
-    int n = 0;
-    for (int i = 0; i < ns; i++)
-        if (live[i]) b->steps[n++] = b->steps[i];
-    ns = b->ns = n;
-    free(live);
-    /* renumber the values that are used */
-    for (int i = 0; i < io->n_inputs; i++) b->vals[in_vals[i]].uses++;
-    int nv = 0;
-    for (int v = 0; v < b->nv; v++) newid[v] = b->vals[v].uses ? nv++ : -1;
-    c->values = calloc((size_t)nv + 1, sizeof *c->values);
-    c->steps = calloc((size_t)ns + 1, sizeof *c->steps);
-    c->inputs = calloc((size_t)io->n_inputs + 1, sizeof(int));
-    c->outputs = calloc((size_t)io->n_outputs + 1, sizeof(int));
-    if (!c->values || !c->steps || !c->inputs || !c->outputs) {
-        free(newid), free(first), free(last);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    for (int v = 0; v < b->nv; v++)
-        if (newid[v] >= 0) c->values[newid[v]] = b->vals[v].v, first[newid[v]] = -1, last[newid[v]] = -1;
-    for (int i = 0; i < ns; i++) {
-        fr_step *s = &c->steps[i];
-        *s = b->steps[i];
-        int *ins = (int *)(uintptr_t)s->inputs;
-        for (int k = 0; k < s->n_inputs; k++) {
-            ins[k] = newid[ins[k]];
-            last[ins[k]] = i;
-        }
-        if (s->kind == FR_STEP_CONV && s->p.conv.residual >= 0)
-            last[s->p.conv.residual = newid[s->p.conv.residual]] = i;
-        if (s->kind == FR_STEP_MATMUL && s->p.matmul.residual >= 0)
-            last[s->p.matmul.residual = newid[s->p.matmul.residual]] = i;
-        s->output = newid[s->output];
-        first[s->output] = i;
-        if (last[s->output] < i) last[s->output] = i;
-        /* flops */
-        const fr_value *o = &c->values[s->output];
-        if (s->kind == FR_STEP_CONV)
-            s->flops = 2 * (int64_t)o->count * s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups);
-        else if (s->kind == FR_STEP_MATMUL)
-            s->flops = 2 * (int64_t)s->p.matmul.m * s->p.matmul.k * s->p.matmul.n;
-        c->flops += s->flops;
-    }
-    for (int i = 0; i < io->n_inputs; i++) c->inputs[i] = newid[in_vals[i]], first[c->inputs[i]] = -1;
-    for (int i = 0; i < io->n_outputs; i++) c->outputs[i] = newid[out_vals[i]], last[c->outputs[i]] = ns;
-    /* arena: greedy best fit over lifetimes, in order of definition */
-    live_block *blocks = malloc(sizeof *blocks * (size_t)(nv + 1));
-    int nbk = 0;
-    size_t arena = 0;
-    int *order = malloc(sizeof(int) * (size_t)(nv + 1));
-    if (!blocks || !order) {
-        free(blocks), free(order), free(newid), free(first), free(last);
-        return fr_b_fail(b, FROST_E_NO_MEMORY, "out of memory"), FROST_E_NO_MEMORY;
-    }
-    int no = 0;
-    for (int i = 0; i < io->n_inputs; i++) order[no++] = c->inputs[i];
-    for (int i = 0; i < ns; i++) order[no++] = c->steps[i].output;
-    for (int k = 0; k < no; k++) {
-        fr_value *v = &c->values[order[k]];
-        if (v->kind != FR_VALUE_ARENA) continue;
-        int def = first[order[k]];
-        if (k < io->n_inputs) {
-            int dup = 0;
-            for (int j = 0; j < k; j++) dup |= order[j] == order[k];
-            if (dup) continue;
-        }
-        /* drop blocks that died before this definition */
-        int m = 0;
-        for (int j = 0; j < nbk; j++)
-            if (blocks[j].last >= def && blocks[j].last >= 0) blocks[m++] = blocks[j];
-        nbk = m;
-        size_t size = (v->count * sizeof(float) + FR_ARENA_ALIGN - 1) & ~(size_t)(FR_ARENA_ALIGN - 1);
-        if (!size) size = FR_ARENA_ALIGN;
-        /* blocks sorted by offset: find the smallest gap that fits */
-        size_t best_off = (size_t)-1, best_gap = (size_t)-1, prev_end = 0;
-        int best_pos = nbk;
-        for (int j = 0; j < nbk; j++) {
-            size_t gap = blocks[j].off - prev_end;
-            if (gap >= size && gap < best_gap) best_gap = gap, best_off = prev_end, best_pos = j;
-            prev_end = blocks[j].off + blocks[j].size;
-        }
-        if (best_gap == (size_t)-1) best_off = prev_end, best_pos = nbk; /* after the last live block */
-        size_t cap = (size_t)b->batch * FR_MAX_ARENA_BYTES_PER_ITEM;
-        if (cap < FR_MAX_ARENA_BYTES) cap = FR_MAX_ARENA_BYTES;
-        if (size > cap || best_off > cap - size) {
-            free(blocks), free(order), free(newid), free(first), free(last);
-            fr_b_fail(b, FROST_E_LIMIT, "activations need more than %zu bytes at batch %d (value '%s' of %zu bytes)",
-                      cap, b->batch, v->name ? v->name : "?", size);
-            return FROST_E_LIMIT;
-        }
-        v->offset = best_off;
-        memmove(&blocks[best_pos + 1], &blocks[best_pos], sizeof *blocks * (size_t)(nbk - best_pos));
-        blocks[best_pos].off = best_off;
-        blocks[best_pos].size = size;
-        blocks[best_pos].last = last[order[k]] < def ? def : last[order[k]];
-        nbk++;
-        if (best_off + size > arena) arena = best_off + size;
-    }
-    free(blocks), free(order), free(newid), free(first), free(last);
-    /* statistics: parameters referenced by the plan */
-    int64_t params = 0;
-    for (int v = 0; v < nv; v++)
-        if (c->values[v].kind == FR_VALUE_CONST) params += (int64_t)c->values[v].count;
-    for (int i = 0; i < ns; i++) {
-        const fr_step *s = &c->steps[i];
-        if (s->kind == FR_STEP_CONV) {
-            params += (int64_t)s->p.conv.kh * s->p.conv.kw * (s->p.conv.cin / s->p.conv.groups) * s->p.conv.cout;
-            if (s->p.conv.bias) params += s->p.conv.cout;
-        } else if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
-            params += (int64_t)s->p.matmul.k * s->p.matmul.n + (s->p.matmul.bias ? s->p.matmul.n : 0);
-        } else if (s->kind == FR_STEP_SCALE_SHIFT) {
-            params += 2 * (int64_t)s->p.scale_shift.channels;
-        }
-    }
-    c->params = params;
-    /* free owned blocks the plan no longer references */
+/* Hands b's owned blocks to c, freeing those the plan no longer references. */
+static void take_blocks(fr_builder *b, fr_compiled *c) {
+    int ns = c->plan.n_steps, nv = c->plan.n_values;
     int cap = b->nb + 8 * ns + nv + 1, nk = 0;
     void **keep = malloc(sizeof(void *) * (size_t)cap);
     if (keep) {
@@ -609,16 +173,15 @@ static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io
     b->blocks = NULL;
     b->block_sizes = NULL;
     b->nb = 0;
-    c->plan.batch = b->batch;
-    c->plan.n_values = nv;
-    c->plan.values = c->values;
-    c->plan.n_steps = ns;
-    c->plan.steps = c->steps;
-    c->plan.n_inputs = io->n_inputs;
-    c->plan.inputs = c->inputs;
-    c->plan.n_outputs = io->n_outputs;
-    c->plan.outputs = c->outputs;
-    c->plan.arena_bytes = arena ? arena : FR_ARENA_ALIGN;
+}
+
+static frost_status finalize(fr_builder *b, fr_compiled *c, const fr_io_spec *io, const int *in_vals,
+                             const int *out_vals) {
+    if (drop_dead_steps(b, io, out_vals) != FROST_OK || renumber(b, c, io, in_vals, out_vals) != FROST_OK ||
+        plan_arena(b, c) != FROST_OK)
+        return b->status;
+    c->params = count_params(c);
+    take_blocks(b, c);
     return FROST_OK;
 }
 
@@ -632,10 +195,10 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     if (s->kind == FR_STEP_CONV) {
         w = &s->p.conv.weights, ws = &s->p.conv.weight_scale, cout = (size_t)s->p.conv.cout;
         raw = s->p.conv.weights_raw;
-        n = (size_t)s->p.conv.kh * s->p.conv.kw * (size_t)(s->p.conv.cin / s->p.conv.groups) * cout;
+        n = fr_conv_weight_count(&s->p.conv);
     } else if (s->kind == FR_STEP_MATMUL) {
         w = &s->p.matmul.weights, ws = &s->p.matmul.weight_scale, cout = (size_t)s->p.matmul.n;
-        n = (size_t)s->p.matmul.k * cout;
+        n = fr_matmul_weight_count(&s->p.matmul);
     } else {
         return FROST_OK;
     }
@@ -673,11 +236,16 @@ static int is_identity_op(const char *op) {
            !strcmp(op, "NoOp") || !strcmp(op, "PreventGradient");
 }
 
+/* Frees n owned blocks and the arrays that list them and their sizes. */
+static void free_blocks(void **blocks, size_t *sizes, int n) {
+    for (int i = 0; i < n; i++) free(blocks[i]);
+    free(blocks);
+    free(sizes);
+}
+
 void fr_compiled_free(fr_compiled *c) {
     if (!c) return;
-    for (int i = 0; i < c->n_blocks; i++) free(c->blocks[i]);
-    free(c->blocks);
-    free(c->block_sizes);
+    free_blocks(c->blocks, c->block_sizes, c->n_blocks);
     free(c->values);
     free(c->steps);
     free(c->inputs);
@@ -837,7 +405,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
         out_vals[o] = v;
     }
     b->node = NULL;
-    if (optimize) run_optimizations(b);
+    if (optimize) fr_fuse_steps(b);
     if (b->status != FROST_OK) goto done;
     finalize(b, c, io, in_vals, out_vals);
     if (b->status != FROST_OK) goto done;
@@ -846,9 +414,7 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     c->folded_batchnorms = b->folded_batchnorms;
     c->fused_ops = b->fused_ops;
 done:
-    for (int i = 0; i < b->nb; i++) free(b->blocks[i]);
-    free(b->blocks);
-    free(b->block_sizes);
+    free_blocks(b->blocks, b->block_sizes, b->nb);
     free(b->vals);
     free(b->steps);
     free(b->node_out);

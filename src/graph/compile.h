@@ -1,24 +1,32 @@
-/* The compiler: frost_graph + chosen inputs/outputs + batch size -> fr_plan. */
+/* The compiler: frost_graph + chosen inputs/outputs + batch size -> fr_plan.
+ *
+ * fr_compile() runs the pipeline for one batch size; a model compiles once
+ * per batch size it runs (src/runtime/model.c caches the results).  Where
+ * each stage lives:
+ *
+ *   io.c        inputs and outputs chosen and checked, once per model
+ *               (fr_io_resolve, io.h)
+ *   compile.c   the driver: the nodes the outputs need, in topological order
+ *               (an iterative DFS over data edges; control edges dropped;
+ *               cycles and missing inputs fail naming the node), each lowered
+ *               by its op's table entry (src/ops, with builder.h: shape
+ *               inference, constants folded at once), the outputs checked
+ *               (distinct arena values whose dimension 0 is the batch; others
+ *               are copied by a step or refused beyond batch 1), then
+ *               finalize: dead steps dropped, values renumbered densely,
+ *               statistics (FLOPs, parameters), unreferenced blocks freed
+ *   fuse.c      the fusion passes, unless no_optimize (fr_fuse_steps, fuse.h)
+ *   memplan.c   the arena: value lifetimes and offsets (memplan.h)
+ *   compile.c   again, after compiling: fr_compiled_fold_weights() for the
+ *               steps the backend leaves to the reference kernels
+ *   intern.c    constants shared by the plans of all batch sizes
+ */
 #ifndef FR_COMPILE_H
 #define FR_COMPILE_H
 
 #include "graph/graph.h"
+#include "graph/io.h"
 #include "graph/plan.h"
-
-/* Inputs and outputs resolved against a graph (batch-independent). */
-typedef struct fr_io_spec {
-    int n_inputs;
-    int *in_node;
-    frost_shape *in_shape; /* dims[0] = -1 (batch) */
-    char **in_names;       /* "name" */
-    int n_outputs;
-    int *out_node;
-    int *out_index;
-    char **out_names;      /* "name" or "name:N" */
-} fr_io_spec;
-
-frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io_spec *spec, char **err);
-void fr_io_spec_free(fr_io_spec *spec);
 
 typedef struct fr_compiled {
     fr_plan plan;
@@ -34,9 +42,16 @@ typedef struct fr_compiled {
     int64_t params, flops;
 } fr_compiled;
 
-/* Conv / matmul steps of the result may carry a weight_scale (a folded batch
- * norm, see plan.h): a backend may apply it while it reorders the weights;
- * fr_compiled_fold_weights() folds it into new weights for the others. */
+/* Compiles g for `batch` items with the inputs and outputs of `io`, fused
+ * unless `optimize` is 0; *out is freed with fr_compiled_free().  On failure
+ * *err (when err is non-NULL) names the node (or value) at fault:
+ * FROST_E_GRAPH / _SHAPE / _UNSUPPORTED_OP / _NOT_FOUND from ordering,
+ * lowering and the outputs, FROST_E_LIMIT past the data budget or the arena
+ * cap (builder.h).
+ * Conv / matmul steps of the result may carry a weight_scale (a folded batch
+ * norm, see plan.h) or weights_raw: a backend may apply them while it
+ * reorders the weights; fr_compiled_fold_weights() folds them into new
+ * weights for the others. */
 frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
                         char **err);
 /* Multiplies step i's weight_scale into a new block of weights owned by c and
@@ -59,8 +74,5 @@ frost_status fr_compiled_intern(fr_compiled *c, fr_intern *t);
  * weights (a backend may still release those: fr_backend_config.weights_done);
  * fr_compiled_intern() afterwards moves the rest. */
 frost_status fr_compiled_intern_except_weights(fr_compiled *c, fr_intern *t);
-
-/* Runs one step on the reference kernels (src/ops/registry.c). */
-void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena);
 
 #endif

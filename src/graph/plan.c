@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "graph/memplan.h"
 #include "graph/plan.h"
 
 typedef struct {
@@ -20,26 +21,12 @@ size_t fr_plan_arena_gap(const fr_plan *p, int step, size_t bytes) {
     span *live = malloc(sizeof(span) * (size_t)(n + 1));
     size_t best = SIZE_MAX;
     if (!first || !last || !live) goto done;
-    /* lifetimes as the arena was planned: from the writing step (the
-     * inputs: before the first) to the last reader (the outputs: after the last) */
-    for (int v = 0; v < n; v++) first[v] = p->n_steps, last[v] = -1;
-    for (int i = 0; i < p->n_inputs; i++) first[p->inputs[i]] = -1;
-    for (int i = 0; i < p->n_steps; i++) {
-        const fr_step *s = &p->steps[i];
-        for (int k = 0; k < s->n_inputs; k++)
-            if (last[s->inputs[k]] < i) last[s->inputs[k]] = i;
-        int res = s->kind == FR_STEP_CONV ? s->p.conv.residual : s->kind == FR_STEP_MATMUL ? s->p.matmul.residual : -1;
-        if (res >= 0 && last[res] < i) last[res] = i;
-        if (first[s->output] > i) first[s->output] = i;
-        if (last[s->output] < i) last[s->output] = i;
-    }
-    for (int i = 0; i < p->n_outputs; i++) last[p->outputs[i]] = p->n_steps;
+    fr_value_lifetimes(p, first, last); /* as the arena was planned */
     int nl = 0;
     for (int v = 0; v < n; v++) {
         const fr_value *x = &p->values[v];
         if (x->kind != FR_VALUE_ARENA || first[v] > step || last[v] < step) continue;
-        size_t size = (x->count * sizeof(float) + FR_ARENA_ALIGN - 1) & ~(size_t)(FR_ARENA_ALIGN - 1);
-        live[nl++] = (span){x->offset, x->offset + (size ? size : FR_ARENA_ALIGN)};
+        live[nl++] = (span){x->offset, x->offset + fr_value_arena_bytes(x)};
     }
     qsort(live, (size_t)nl, sizeof(span), span_cmp);
     /* the smallest gap between them (or after them, inside the arena) that fits */

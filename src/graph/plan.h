@@ -206,7 +206,7 @@ typedef struct fr_pool_params {
     int stride_h, stride_w;
     int pad_top, pad_bottom, pad_left, pad_right;
     /* Added: applied after pooling, y = act(pool(x) + bias): a 1x1
-     * convolution's epilogue moved behind an average pool (compile.c). */
+     * convolution's epilogue moved behind an average pool (fuse.h). */
     const float *bias; /* [C] or NULL */
     fr_act act;
     float alpha;
@@ -289,9 +289,28 @@ typedef struct fr_plan {
     size_t arena_bytes; /* size of the activation arena (multiple of FR_ARENA_ALIGN) */
 } fr_plan;
 
+/* Number of weights of a convolution: kh x kw x (cin / groups) x cout, the
+ * elements of `weights` (or of `weights_raw`) in the layouts of FR_STEP_CONV
+ * (HWIO, or [kh][kw][cin][mult] for a depthwise one). */
+static inline size_t fr_conv_weight_count(const fr_conv_params *c) {
+    return (size_t)c->kh * (size_t)c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout;
+}
+
+/* Number of weights of a MatMul with constant weights: k x n ([K][N]). */
+static inline size_t fr_matmul_weight_count(const fr_matmul_params *m) { return (size_t)m->k * (size_t)m->n; }
+
+/* The value a CONV or MATMUL step adds as a fused residual, or -1 (also for
+ * every other kind of step). */
+static inline int fr_step_residual(const fr_step *s) {
+    if (s->kind == FR_STEP_CONV) return s->p.conv.residual;
+    if (s->kind == FR_STEP_MATMUL) return s->p.matmul.residual;
+    return -1;
+}
+
 /* The FR_ARENA_ALIGN-aligned byte offset of `bytes` bytes of the arena that
  * no value live at step `step` occupies (the smallest such gap), where a
- * step can keep temporaries; SIZE_MAX if there is none (or out of memory). */
+ * step can keep temporaries; SIZE_MAX if there is none (or out of memory).
+ * Liveness is the planner's own (fr_value_lifetimes, memplan.h). */
 size_t fr_plan_arena_gap(const fr_plan *plan, int step, size_t bytes);
 
 /* Helpers for backends and kernels. */

@@ -81,59 +81,7 @@ static int lower_conv(fr_builder *b, const fr_node *n) {
     if (fr_conv_dim(b, padding, xv->v.dims[1], c->kh, c->stride_h, c->dil_h, ep + 2, &dims[1], &c->pad_top, &c->pad_bottom) ||
         fr_conv_dim(b, padding, xv->v.dims[2], c->kw, c->stride_w, c->dil_w, ep + 4, &dims[2], &c->pad_left, &c->pad_right))
         return -1;
-    int out = fr_b_emit(b, &s, &x, 1, 4, dims, 0);
-    if (out < 0) return -1;
-    fr_b_set_output(b, 0, out);
-    return 0;
-}
-
-void fr_kernel_conv(const fr_plan *plan, const fr_step *s, void *arena) {
-    const fr_conv_params *c = &s->p.conv;
-    const fr_value *xv = &plan->values[s->inputs[0]], *ov = &plan->values[s->output];
-    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
-    float *o = fr_value_ptr(plan, arena, s->output);
-    const float *res = c->residual >= 0 ? fr_value_ptr(plan, arena, c->residual) : NULL;
-    const float *w = c->weights;
-    int N = (int)xv->dims[0], H = (int)xv->dims[1], W = (int)xv->dims[2];
-    int OH = (int)ov->dims[1], OW = (int)ov->dims[2], cin = c->cin, cout = c->cout;
-    int mult = c->groups > 1 ? cout / cin : 0;
-    for (int n = 0; n < N; n++)
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                float *op = o + (((size_t)n * OH + oy) * OW + ox) * cout;
-                for (int co = 0; co < cout; co++) op[co] = c->bias ? c->bias[co] : 0.0f;
-                for (int ky = 0; ky < c->kh; ky++) {
-                    int iy = oy * c->stride_h - c->pad_top + ky * c->dil_h;
-                    if (iy < 0 || iy >= H) continue;
-                    for (int kx = 0; kx < c->kw; kx++) {
-                        int ix = ox * c->stride_w - c->pad_left + kx * c->dil_w;
-                        if (ix < 0 || ix >= W) continue;
-                        const float *xp = x + (((size_t)n * H + iy) * W + ix) * cin;
-                        if (!mult) {
-                            const float *wp = w + ((size_t)ky * c->kw + kx) * cin * cout;
-                            for (int ci = 0; ci < cin; ci++) {
-                                float xv_ = xp[ci];
-                                const float *wr = wp + (size_t)ci * cout;
-                                for (int co = 0; co < cout; co++) op[co] += xv_ * wr[co];
-                            }
-                        } else {
-                            const float *wp = w + ((size_t)ky * c->kw + kx) * cout;
-                            if (mult == 1) {
-                                for (int ci = 0; ci < cin; ci++) op[ci] += xp[ci] * wp[ci];
-                            } else {
-                                for (int ci = 0; ci < cin; ci++)
-                                    for (int m = 0; m < mult; m++) op[ci * mult + m] += xp[ci] * wp[ci * mult + m];
-                            }
-                        }
-                    }
-                }
-                if (res) {
-                    const float *rp = res + (((size_t)n * OH + oy) * OW + ox) * cout;
-                    for (int co = 0; co < cout; co++) op[co] += rp[co];
-                }
-                if (c->act != FR_ACT_NONE)
-                    for (int co = 0; co < cout; co++) op[co] = fr_apply_act(op[co], c->act, c->alpha);
-            }
+    return fr_ops_emit(b, &s, &x, 1, 4, dims);
 }
 
 const fr_op_def fr_ops_conv[] = {

@@ -14,10 +14,7 @@ static int lower_softmax(fr_builder *b, const fr_node *n) {
     s.kind = FR_STEP_SOFTMAX;
     int64_t dims[FROST_MAX_RANK];
     memcpy(dims, xv->v.dims, sizeof dims);
-    int out = fr_b_emit(b, &s, &x, 1, xv->v.rank, dims, 0);
-    if (out < 0) return -1;
-    fr_b_set_output(b, 0, out);
-    return 0;
+    return fr_ops_emit(b, &s, &x, 1, xv->v.rank, dims);
 }
 
 static int lower_batchnorm(fr_builder *b, const fr_node *n) {
@@ -66,22 +63,6 @@ static int lower_batchnorm(fr_builder *b, const fr_node *n) {
     fr_b_set_output(b, 3, in[3]);
     fr_b_set_output(b, 4, in[4]);
     return 0;
-}
-
-void fr_kernel_softmax(const fr_plan *plan, const fr_step *s, void *arena) {
-    const fr_value *ov = &plan->values[s->output];
-    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
-    float *o = fr_value_ptr(plan, arena, s->output);
-    size_t C = ov->rank ? (size_t)ov->dims[ov->rank - 1] : 1;
-    if (!C) return;
-    for (size_t base = 0; base < ov->count; base += C) {
-        float m = x[base];
-        for (size_t c = 1; c < C; c++)
-            if (x[base + c] > m) m = x[base + c];
-        float sum = 0;
-        for (size_t c = 0; c < C; c++) sum += (o[base + c] = expf(x[base + c] - m));
-        for (size_t c = 0; c < C; c++) o[base + c] /= sum;
-    }
 }
 
 const fr_op_def fr_ops_nn[] = {

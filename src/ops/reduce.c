@@ -1,5 +1,4 @@
 /* Reductions: Mean, Sum, Prod, Max, Min (axes constant, keep_dims). */
-#include <float.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -34,49 +33,7 @@ static int lower_reduce(fr_builder *b, const fr_node *n) {
             dims[orank++] = xv->v.dims[i];
         }
     }
-    int out = fr_b_emit(b, &s, &x, 1, orank, dims, 0);
-    if (out < 0) return -1;
-    fr_b_set_output(b, 0, out);
-    return 0;
-}
-
-void fr_kernel_reduce(const fr_plan *plan, const fr_step *s, void *arena) {
-    const fr_value *xv = &plan->values[s->inputs[0]], *ov = &plan->values[s->output];
-    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
-    float *o = fr_value_ptr(plan, arena, s->output);
-    fr_reduce_op op = s->p.reduce.op;
-    unsigned mask = s->p.reduce.axes_mask;
-    int r = xv->rank;
-    float init = op == FR_RED_PROD ? 1.0f : op == FR_RED_MAX ? -FLT_MAX : op == FR_RED_MIN ? FLT_MAX : 0.0f;
-    for (size_t i = 0; i < ov->count; i++) o[i] = init;
-    /* output stride of each input dim (0 for reduced dims) */
-    size_t os[FROST_MAX_RANK], m = 1;
-    for (int i = r - 1; i >= 0; i--) {
-        os[i] = (mask & (1u << i)) ? 0 : m;
-        if (!(mask & (1u << i))) m *= (size_t)xv->dims[i];
-    }
-    int64_t idx[FROST_MAX_RANK] = {0};
-    size_t oi = 0;
-    for (size_t i = 0; i < xv->count; i++) {
-        float v = x[i];
-        switch (op) {
-        case FR_RED_MEAN: case FR_RED_SUM: o[oi] += v; break;
-        case FR_RED_PROD: o[oi] *= v; break;
-        case FR_RED_MAX: if (v > o[oi]) o[oi] = v; break;
-        case FR_RED_MIN: if (v < o[oi]) o[oi] = v; break;
-        }
-        for (int d = r - 1; d >= 0; d--) {
-            idx[d]++;
-            oi += os[d];
-            if (idx[d] < xv->dims[d]) break;
-            oi -= os[d] * (size_t)idx[d];
-            idx[d] = 0;
-        }
-    }
-    if (op == FR_RED_MEAN && ov->count) {
-        float n = (float)(xv->count / ov->count);
-        for (size_t i = 0; i < ov->count; i++) o[i] /= n;
-    }
+    return fr_ops_emit(b, &s, &x, 1, orank, dims);
 }
 
 const fr_op_def fr_ops_reduce[] = {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ops/ops.h"
+#include "backend/reference/reference.h"
 #include "runtime/runtime.h"
 
 typedef struct fr_ctx_batch {

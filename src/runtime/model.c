@@ -11,14 +11,10 @@
 #include "runtime/runtime.h"
 
 #if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
-#if __has_include("backend/dnnl.h")
+#if __has_include("backend/onednn/onednn.h")
 #define FR_WITH_ONEDNN 1
 #endif
 #endif
-
-void frost_options_init(frost_options *o) {
-    if (o) memset(o, 0, sizeof *o);
-}
 
 static void batch_plan_free(fr_batch_plan *p) {
     if (!p) return;
@@ -53,11 +49,11 @@ static int cmp_wref(const void *a, const void *b) {
 static const float **step_weights(fr_step *s, size_t *bytes) {
     if (s->kind == FR_STEP_CONV && s->p.conv.weights) {
         const fr_conv_params *c = &s->p.conv;
-        *bytes = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
+        *bytes = fr_conv_weight_count(c) * sizeof(float);
         return &s->p.conv.weights;
     }
     if (s->kind == FR_STEP_MATMUL && s->p.matmul.weights) {
-        *bytes = (size_t)s->p.matmul.k * (size_t)s->p.matmul.n * sizeof(float);
+        *bytes = fr_matmul_weight_count(&s->p.matmul) * sizeof(float);
         return &s->p.matmul.weights;
     }
     return NULL;
@@ -119,8 +115,7 @@ static void weights_done(void *ctx, int index) {
     fr_step *s = &r->c->steps[index];
     if (s->kind == FR_STEP_CONV && s->p.conv.weights_raw) { /* read from the file map: drop its pages */
         const fr_conv_params *c = &s->p.conv;
-        size_t n = (size_t)c->kh * c->kw * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(float);
-        fr_graph_release_range(r->g, c->weights_raw, n);
+        fr_graph_release_range(r->g, c->weights_raw, fr_conv_weight_count(c) * sizeof(float));
         s->p.conv.weights_raw = NULL;
         s->p.conv.weight_scale = NULL;
         return;
@@ -172,7 +167,14 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
         cfg.weights_done = weights_done;
         cfg.weights_done_ctx = &refs;
     }
-    st = p->be->prepare(plan, &cfg, &p->be_state, p->claimed, &berr);
+    uint8_t *offered = NULL; /* the steps the backend says it can run (supports) */
+    if (p->be->supports && !(offered = calloc((size_t)plan->n_steps + 1, 1))) st = FROST_E_NO_MEMORY;
+    for (int i = 0; offered && i < plan->n_steps; i++) offered[i] = p->be->supports(plan, &plan->steps[i]) != 0;
+    cfg.offered = offered;
+    if (st == FROST_OK) st = p->be->prepare(plan, &cfg, &p->be_state, p->claimed, &berr);
+    for (int i = 0; st == FROST_OK && offered && i < plan->n_steps; i++)
+        if (p->claimed[i] && !offered[i]) st = FROST_E_INTERNAL; /* claimed a step it refused */
+    free(offered);
     /* steps left to the reference kernels get their batch norm folded into
      * their weights now (the unscaled weights are then released) */
     for (int i = 0; i < plan->n_steps && st == FROST_OK; i++) {
@@ -367,15 +369,22 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
         fr_errorf(err, "frost_model_compile: graph is NULL");
         return FROST_E_INVALID_ARGUMENT;
     }
-    frost_options defaults;
-    frost_options_init(&defaults);
-    if (!opt) opt = &defaults;
+    frost_options options;
+    frost_status st = fr_options_read(g, opt, &options, err);
+    if (st != FROST_OK) return st;
+    opt = &options;
     if (opt->max_batch < 0 || opt->max_batch > 1 << 16 || opt->threads < 0 || opt->num_inputs < 0 ||
         opt->num_outputs < 0 || (unsigned)opt->backend > FROST_BACKEND_ONEDNN ||
-        (unsigned)opt->precision > FROST_PRECISION_BF16) {
+        (unsigned)opt->precision > FROST_PRECISION_BF16 || (unsigned)opt->winograd > FROST_WINOGRAD_ALL) {
         fr_errorf(err, "%s: invalid option value", g->source);
         return FROST_E_INVALID_ARGUMENT;
     }
+    if (opt->debug_flags & ~(FROST_DEBUG_NO_OPTIMIZE | FROST_DEBUG_ONEDNN_ONLY)) {
+        fr_errorf(err, "%s: frost_options.debug_flags 0x%x has bits that are no FROST_DEBUG_* flag", g->source,
+                  opt->debug_flags);
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    const int onednn_only = (opt->debug_flags & FROST_DEBUG_ONEDNN_ONLY) != 0;
     const fr_backend *be = pick_backend(opt->backend);
     if (!be) {
         fr_errorf(err, "%s: the oneDNN backend is not available in this build or on this CPU", g->source);
@@ -385,19 +394,19 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     if (!m) return FROST_E_NO_MEMORY;
     pthread_mutex_init(&m->lock, NULL);
     m->g = fr_graph_ref(g);
-    m->optimize = !opt->no_optimize;
+    m->optimize = !(opt->debug_flags & FROST_DEBUG_NO_OPTIMIZE);
     m->max_batch = opt->max_batch ? opt->max_batch : 64;
     m->profiling = opt->profiling != 0;
     m->backend = be;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     m->cfg.threads = opt->threads ? opt->threads : (ncpu > 0 ? (int)ncpu : 1);
     m->cfg.precision = opt->precision;
-    m->cfg.winograd = opt->winograd && !opt->no_winograd;
-    m->cfg.winograd_default = !opt->no_winograd && !opt->onednn_only;
-    m->cfg.own_kernels = !opt->onednn_only;
+    m->cfg.winograd = opt->winograd == FROST_WINOGRAD_ALL;
+    m->cfg.winograd_default = opt->winograd != FROST_WINOGRAD_OFF && !onednn_only;
+    m->cfg.own_kernels = !onednn_only;
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
-    frost_status st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
+    st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
     if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */
         char *berr = NULL;
         st = be->model_create(&m->cfg, &m->cfg.shared, &berr);
@@ -427,7 +436,7 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
         for (int k = 0; k < v->rank; k++) m->out_shape[i].dims[k] = v->dims[k];
         if (v->rank > 0 && c->out_batched[i]) m->out_shape[i].dims[0] = -1; /* else: its batch-1 shape */
     }
-    frost_model_stats *s = &m->stats;
+    frost_compile_stats *s = &m->stats;
     s->graph_nodes = c->graph_nodes;
     s->pruned_nodes = c->pruned_nodes;
     s->identity_nodes = c->identity_nodes;
@@ -489,7 +498,7 @@ int frost_model_max_batch(const frost_model *m) { return m ? m->max_batch : 0; }
 
 int frost_model_micro_batch(const frost_model *m) { return m ? m->micro : 0; }
 
-frost_status frost_model_get_stats(const frost_model *m, frost_model_stats *out) {
+frost_status frost_model_stats(const frost_model *m, frost_compile_stats *out) {
     if (!m || !out) return FROST_E_INVALID_ARGUMENT;
     *out = m->stats;
     /* the weights held now: the backend's copies and the constants the

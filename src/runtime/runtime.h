@@ -25,7 +25,7 @@ struct frost_model {
     fr_backend_config cfg;
     frost_shape *out_shape;
     size_t *in_size, *out_size;
-    frost_model_stats stats;
+    frost_compile_stats stats;
     pthread_mutex_t lock;
     fr_intern *consts;     /* constants shared by all plans (under lock) */
     fr_batch_plan **plans; /* [max_batch + 1], built on demand under lock */
@@ -36,6 +36,13 @@ struct frost_model {
  * last-level cache: flops and arena bytes of one item, llc the cache's bytes
  * (0: unknown).  0: run every batch whole. */
 int fr_micro_auto(int64_t flops, size_t arena, long llc);
+
+/* *out = the caller's options `opt` (NULL: the defaults) as this library's
+ * frost_options: the fields within opt->struct_size copied, every later one
+ * its default.  FROST_E_INVALID_ARGUMENT (message in *err, naming g's
+ * source) for a struct_size that is too small, too large or ends inside a
+ * field, or a larger struct that sets fields this library does not know. */
+frost_status fr_options_read(const frost_graph *g, const frost_options *opt, frost_options *out, char **err);
 
 /* The plan for `batch` (compiled and cached on first use).  Thread-safe. */
 frost_status fr_model_plan(const frost_model *m, int batch, const fr_batch_plan **out, char **err);

@@ -1,0 +1,193 @@
+/* frost's own compute kernels: what a backend needs to run them.
+ *
+ * The kernels run steps of a compiled plan (graph/plan.h) on NHWC float32
+ * data, next to a backend's own (oneDNN's, src/backend/onednn/) where they
+ * were measured to beat it:
+ *   convolution   an indirect GEMM (igemm.c) for dense convolutions, and
+ *                 Winograd (wino.c): F(2x2, 3x3), F(4x4, 3x3), F(4x4, 5x5)
+ *                 and 1-D F(4, 3), F(2, 5), F(2, 7) for stride-1 layers
+ *   pooling       max / average over NHWC (pool.c)
+ * Which one runs for a layer is decided in one place, select.c, from the
+ * layer, the configuration and what the backend would run instead.
+ *
+ * Layout of src/kernels/ (XNNPACK's operator / microkernel split, ncnn's
+ * arch folders): drivers here (indirection, work split, weight packing),
+ * microkernels (ukernels.h) in x86/ (AVX2, compiled with their target
+ * attribute) and generic/ (portable C).  Nothing here depends on oneDNN:
+ * the kernels build and are tested in every configuration.
+ *
+ * Objects and threads
+ *   A kernel object (fr_kernels_conv, fr_pool_nhwc) is built once per plan
+ *   step (create) and is then immutable: any number of threads may run it at
+ *   once, each on its own data and temporaries.  run() allocates nothing.
+ *   Packed weights live in a buffer the caller owns (so that it can share
+ *   them between the plans of several batch sizes); it must outlive the
+ *   kernel object.  The plan's bias may be read at run time: the plan must
+ *   outlive the object too.
+ *   A kernel splits its work over the threads of an fr_team (team.c): the
+ *   OpenMP runtime loaded in the process (oneDNN's), or the calling thread
+ *   alone when there is none.  Results never depend on the thread count.
+ *
+ * Errors: FROST_OK, or FROST_E_NO_MEMORY (nothing else can fail).
+ */
+#ifndef FR_KERNELS_H
+#define FR_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frost.h"
+#include "graph/plan.h"
+
+/* ------------------------------------------------------------- threads --- */
+
+/* The thread team the kernels run on: the entry points of the OpenMP runtime
+ * loaded in the process (libgomp, loaded with oneDNN), looked up at run time
+ * (dlsym) so that frost does not link OpenMP itself.  Plain data, filled by
+ * fr_team_init(); read-only afterwards, shared by any threads. */
+typedef struct fr_team {
+    void (*parallel)(void (*fn)(void *), void *data, unsigned threads, unsigned flags); /* GOMP_parallel */
+    int (*thread_num)(void);                                                           /* omp_get_thread_num */
+    int (*team_size)(void);                                                            /* omp_get_num_threads */
+    void (*set_max_threads)(int);                                                      /* omp_set_num_threads */
+    int (*max_threads)(void);                                                          /* omp_get_max_threads */
+} fr_team;
+
+/* Fills t; without an OpenMP runtime in the process every entry is NULL and
+ * fr_team_run() runs its tasks on the calling thread. */
+void fr_team_init(fr_team *t);
+
+/* Runs fn(data, ithr, team) on each thread of a new team of at most
+ * `threads` threads, ithr = 0 .. team - 1, and returns when all are done.
+ * Once, fn(data, 0, 1), on the calling thread with one thread or without a
+ * runtime.  A team started inside another parallel region has one thread
+ * (OpenMP's default), so ithr < threads always holds. */
+typedef void (*fr_team_task_fn)(void *data, int ithr, int team);
+void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data);
+
+/* The runtime's thread count for the calling thread's next teams
+ * (omp_get_max_threads; 0 without a runtime), and setting it (nothing
+ * without a runtime): what a backend whose library runs on the same runtime
+ * (oneDNN) sets around its own calls. */
+int fr_team_max_threads(const fr_team *t);
+void fr_team_set_max_threads(const fr_team *t, int threads);
+
+/* ------------------------------------------------ CPU and instruction set --- */
+
+/* What this CPU runs, as __builtin_cpu_supports reports it (all 0 where
+ * frost has no x86 code); tests pass other values to the selection. */
+typedef struct fr_kernels_cpu {
+    int avx2;
+    int fma;
+} fr_kernels_cpu;
+fr_kernels_cpu fr_kernels_cpu_detect(void);
+
+/* Which form of the microkernels runs: non-zero the x86/ one, zero the
+ * generic/ one.  Never non-zero where the CPU lacks the instructions. */
+typedef struct fr_kernels_isa {
+    int avx2;     /* Winograd transforms, pool rows: AVX2 */
+    int avx2_fma; /* the GEMM tile: AVX2 + FMA */
+} fr_kernels_isa;
+/* portable: the generic forms whatever the CPU (tests; fr_backend_config.portable). */
+fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable);
+
+/* ----------------------------------------------------------- selection --- */
+
+/* How a backend uses frost's kernels (fr_backend_config's fields of the same
+ * names). */
+typedef struct fr_kernels_policy {
+    int own;              /* 0 none, 1 where they pay (default), 2 wherever they apply (tests) */
+    int winograd;         /* opt-in: the larger Winograd tiles, whatever the backend would run */
+    int winograd_default; /* F(2x2, 3x3), F(2, 5), F(2, 7) in place of the AVX2 direct kernel */
+    int portable;         /* the generic microkernels only */
+} fr_kernels_policy;
+
+/* What the backend would run for a convolution itself. */
+typedef enum fr_kernels_pick {
+    FR_PICK_UNKNOWN = 0, /* not asked yet: only choices that do not depend on it are made */
+    FR_PICK_AVX2_DIRECT, /* its AVX2 direct convolution (oneDNN's `jit:avx2`): what frost's
+                            kernels were measured against and replace where they pay */
+    FR_PICK_OTHER        /* anything else (oneDNN's AVX-512 brgconv, which stays) */
+} fr_kernels_pick;
+
+/* Facts about the backend at the layer. */
+typedef struct fr_kernels_facts {
+    fr_kernels_pick pick;
+    int bf16; /* the backend keeps activations in bf16: frost's kernels read f32 only */
+} fr_kernels_facts;
+
+/* A convolution's implementation: the backend's own, or one of frost's. */
+typedef enum fr_conv_impl { FR_CONV_BACKEND = 0, FR_CONV_IGEMM, FR_CONV_WINO } fr_conv_impl;
+typedef struct fr_conv_choice {
+    fr_conv_impl impl;
+    int m, r; /* FR_CONV_WINO: F(m x m, r x r), or 1-D F(m, r) */
+    int axis; /* FR_CONV_WINO: 0 2-D; 1-D along 1 (H: an r x 1 kernel) or 2 (W: 1 x r) */
+} fr_conv_choice;
+
+/* The implementation of conv step `step` of `plan`: in order, Winograd with
+ * the larger tiles where opted in and it pays; then, once the backend's pick
+ * is known, the default Winograd kernels in place of its AVX2 direct kernel
+ * where they pay; then the indirect GEMM in place of it (anywhere it applies
+ * with own == 2).  FR_CONV_BACKEND where none applies: a depthwise or
+ * grouped layer, bf16 values, an activation the kernels do not fuse
+ * (sigmoid, tanh), a value not in the arena, no weights.  A backend asks
+ * with FR_PICK_UNKNOWN before it has a pick, then again with its pick. */
+fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
+                                      const fr_kernels_facts *facts);
+/* Whether frost's NHWC pooling runs pool step `step` (any CPU: oneDNN 2.6's
+ * NHWC pooling ran 5-10x below memory speed). */
+int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
+                           const fr_kernels_facts *facts);
+
+/* The rules behind the choices (select.c: where each was measured to pay). */
+int fr_kernels_act_ok(fr_act act); /* the activations the kernels fuse */
+/* F(m x m, r x r) (m = 4 or 2 for r = 3, m = 4 for r = 5) for a layer whose
+ * output map is oh x ow per image: the same answer at every batch size, so
+ * the plans of all batch sizes share the transformed weights. */
+int fr_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+/* 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r / r x 1 kernel: `lines` lines of
+ * `len` outputs along the kernel's axis, per image. */
+int fr_wino1_pays(int r, int64_t cin, int64_t cout, int64_t lines, int64_t len);
+/* The indirect GEMM against the AVX2 direct kernel. */
+int fr_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
+
+/* ----------------------------------------------------------- convolution --- */
+
+/* A dense convolution as one of frost's kernels (igemm or Winograd). */
+typedef struct fr_kernels_conv fr_kernels_conv;
+
+/* The packed weights a choice runs on: `*rank` (<= 3) dims of floats,
+ * row-major.  Two layers with the same dims and weights pack the same
+ * buffer; different choices never share dims (so a cache keyed by layer and
+ * dims never mixes them). */
+void fr_kernels_conv_weights_dims(const fr_conv_choice *ch, const fr_conv_params *c, int *rank, int64_t dims[3]);
+/* Packs c's weights (c->weights, or the file's unaligned c->weights_raw,
+ * scaled by c->weight_scale when set) into buf (weights_dims floats). */
+frost_status fr_kernels_conv_pack(const fr_conv_choice *ch, const fr_conv_params *c, float *buf);
+
+/* The kernel of conv step `step` (a choice fr_kernels_select_conv made for
+ * it) over the packed weights, for a team of `threads` threads. */
+frost_status fr_kernels_conv_create(const fr_conv_choice *ch, const fr_plan *plan, const fr_step *step,
+                                    const float *packed, fr_kernels_isa isa, int threads, fr_kernels_conv **out);
+/* Bytes of temporaries run() needs (64-byte aligned, any contents). */
+size_t fr_kernels_conv_temp_bytes(const fr_kernels_conv *k);
+/* "frost:igemm_6x16", "frost:winograd_f2x2_3x3", ...: for profiles. */
+const char *fr_kernels_conv_name(const fr_kernels_conv *k);
+/* y = conv(x) (+ res: a tensor of y's shape, or NULL), act. */
+void fr_kernels_conv_run(const fr_kernels_conv *k, const fr_team *team, const float *x, float *y, void *temp,
+                         const float *res);
+void fr_kernels_conv_free(fr_kernels_conv *k);
+
+/* --------------------------------------------------------------- pooling --- */
+
+typedef struct fr_pool_nhwc fr_pool_nhwc;
+
+/* The kernel of pool step `step` (fr_kernels_select_pool said yes), for a
+ * team of `threads` threads. */
+frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_kernels_isa isa, int threads,
+                                 fr_pool_nhwc **out);
+const char *fr_pool_nhwc_name(const fr_pool_nhwc *k); /* "frost:maxpool_nhwc" / "frost:avgpool_nhwc" */
+void fr_pool_nhwc_run(const fr_pool_nhwc *k, const fr_team *team, const float *x, float *y);
+void fr_pool_nhwc_free(fr_pool_nhwc *k);
+
+#endif

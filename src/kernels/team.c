@@ -1,0 +1,60 @@
+/* The thread team of frost's kernels: the OpenMP runtime oneDNN loaded
+ * (libgomp), found at run time, so that frost's kernels run on the same
+ * threads as oneDNN's; the calling thread alone where there is none. */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+/* A symbol of the process as a function pointer of dst's type (NULL when
+ * absent). */
+#define TEAM_SYM(dst, name)                                                                                           \
+    do {                                                                                                              \
+        void *sym_ = dlsym(RTLD_DEFAULT, name);                                                                       \
+        if (sym_) memcpy(&(dst), &sym_, sizeof(dst));                                                                 \
+    } while (0)
+
+void fr_team_init(fr_team *t) {
+    memset(t, 0, sizeof(*t));
+    TEAM_SYM(t->set_max_threads, "omp_set_num_threads");
+    TEAM_SYM(t->max_threads, "omp_get_max_threads");
+    fr_team team = {0};
+    TEAM_SYM(team.parallel, "GOMP_parallel");
+    TEAM_SYM(team.thread_num, "omp_get_thread_num");
+    TEAM_SYM(team.team_size, "omp_get_num_threads");
+    if (team.parallel && team.thread_num && team.team_size) { /* all three or none */
+        t->parallel = team.parallel;
+        t->thread_num = team.thread_num;
+        t->team_size = team.team_size;
+    }
+}
+
+typedef struct {
+    const fr_team *t;
+    fr_team_task_fn fn;
+    void *data;
+} team_task;
+
+static void team_entry(void *arg) {
+    const team_task *k = arg;
+    int team = k->t->team_size(), ithr = k->t->thread_num();
+    if (team < 1 || ithr < 0 || ithr >= team) team = 1, ithr = 0;
+    k->fn(k->data, ithr, team);
+}
+
+void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data) {
+    if (t->parallel && threads > 1) {
+        team_task k = {t, fn, data};
+        t->parallel(team_entry, &k, (unsigned)threads, 0);
+    } else {
+        fn(data, 0, 1);
+    }
+}
+
+int fr_team_max_threads(const fr_team *t) {
+    return t->max_threads ? t->max_threads() : 0;
+}
+
+void fr_team_set_max_threads(const fr_team *t, int threads) {
+    if (t->set_max_threads) t->set_max_threads(threads);
+}

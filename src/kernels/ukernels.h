@@ -1,0 +1,145 @@
+/* Microkernels of frost's own kernels: the innermost loops, internal to
+ * src/kernels/.
+ *
+ * Each comes in two forms with one signature (the split of XNNPACK's
+ * operators and microkernels, ncnn's arch folders):
+ *   x86/      AVX2 (+ FMA for the GEMM tile), every function compiled with
+ *             its target attribute; run only where fr_kernels_select_isa()
+ *             says the CPU has it
+ *   generic/  portable C, for every CPU (and the tests' oracle of the others)
+ * The drivers (igemm.c, wino.c, pool.c) pick a form once per layer, when
+ * they are created, and call it through a function pointer.  A microkernel
+ * allocates nothing, touches only the memory it is given and may run on any
+ * number of threads at once.
+ *
+ * Where one source serves both forms (the Winograd transforms, the pool row)
+ * it is a macro template (wino_template.h, pool_template.h) instantiated by
+ * both folders: the two forms run the same operations per lane, so their
+ * results are the same to the bit.
+ */
+#ifndef FR_KERNELS_UKERNELS_H
+#define FR_KERNELS_UKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/plan.h"
+
+/* x86-64 with GCC or clang: the x86/ microkernels are compiled (elsewhere
+ * their files are empty and only the generic ones exist). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FR_KERNELS_X86 1
+#else
+#define FR_KERNELS_X86 0
+#endif
+
+/* ------------------------------------------------------- the GEMM tile --- */
+
+/* Register tile of the indirect GEMM: 6 rows (output pixels) x 16 columns
+ * (output channels). */
+enum { FR_IG_MR = 6, FR_IG_NR = 16 };
+
+/* A run of `len` consecutive columns of the 6 rows of a tile's left-hand
+ * matrix: from p[i] on for row i (one tap's input channels, a whole kernel
+ * row's, the zeros of the padding, or a row of a plain matrix). */
+typedef struct fr_ig_seg {
+    const float *p[FR_IG_MR];
+    int64_t len;
+} fr_ig_seg;
+
+/* What the tile does before its single store: y rows `ldy` floats apart,
+ * then + bias (+ residual), act. */
+typedef struct fr_ig_epilogue {
+    int64_t ldy;
+    fr_act act; /* none, relu, relu6 or leaky (fr_kernels_act_ok) */
+    float alpha;
+} fr_ig_epilogue;
+
+/* One tile: rows (<= 6) x cols (<= 16) outputs of y from the n segments
+ * `seg` (their lengths summing to the packed panel's rows) times the panel
+ * w ([sum of len][16]); bias: 16 floats or NULL; res: rows like y, or NULL. */
+typedef void (*fr_ig_tile_fn)(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w,
+                              const float *bias, float *y, const float *res, int rows, int cols);
+void fr_ig_tile_avx2(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w, const float *bias,
+                     float *y, const float *res, int rows, int cols); /* x86/: AVX2 + FMA */
+void fr_ig_tile_generic(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w, const float *bias,
+                        float *y, const float *res, int rows, int cols);
+
+/* ----------------------------------------------- Winograd transforms --- */
+
+/* What a tile's transforms need of the layer (the driver's fr_wino holds it). */
+typedef struct fr_wino_tile {
+    int64_t cin, cout;
+    int64_t ow;        /* output row length (1-D along H: the outputs' step) */
+    int axis;          /* 0: 2-D; 1-D along 1: H (r x 1 kernel) or 2: W (1 x r) */
+    const float *bias; /* [cout] or NULL */
+    fr_act act;        /* as fr_ig_epilogue.act */
+    float alpha;
+} fr_wino_tile;
+
+/* Input transform of one tile (its pixels p[], each cin floats; V rows
+ * vstride floats apart) and output transform (M rows mstride floats apart;
+ * rows x cols outputs of the tile lie inside the map, at y with NHWC row
+ * stride ow * cout; res likewise or NULL). */
+typedef void (*fr_wino_in_fn)(const fr_wino_tile *w, const float *const *p, float *v, size_t vstride);
+typedef void (*fr_wino_out_fn)(const fr_wino_tile *w, const float *m, size_t mstride, float *y, const float *res,
+                               int rows, int cols);
+
+/* The kernels: 2-D F(2x2, 3x3), F(4x4, 3x3), F(4x4, 5x5); 1-D F(4, 3),
+ * F(2, 5), F(2, 7). */
+typedef enum fr_wino_kind {
+    FR_WINO_F2X2_3X3 = 0,
+    FR_WINO_F4X4_3X3,
+    FR_WINO_F4X4_5X5,
+    FR_WINO_F4_3,
+    FR_WINO_F2_5,
+    FR_WINO_F2_7,
+    FR_WINO_KINDS
+} fr_wino_kind;
+
+typedef struct fr_wino_transforms {
+    fr_wino_in_fn in;
+    fr_wino_out_fn out;
+} fr_wino_transforms;
+
+extern const fr_wino_transforms fr_wino_avx2[FR_WINO_KINDS]; /* x86/: 8 channels per AVX vector */
+extern const fr_wino_transforms fr_wino_generic[FR_WINO_KINDS];
+
+/* ---------------------------------------------------------- pool row --- */
+
+/* An NHWC pooling with TensorFlow's padding (never wins a max, not counted by
+ * an average) and the epilogue act(pool + bias). */
+typedef struct fr_pool_geom {
+    int64_t n, h, w, c, oh, ow;
+    int kh, kw, sh, sw, pt, pl;
+    int max;           /* 1: max, 0: average */
+    const float *bias; /* [c] or NULL */
+    fr_act act;        /* as fr_ig_epilogue.act */
+    float alpha;
+} fr_pool_geom;
+
+/* Output row oy of one image x (h x w x c) into y (oh x ow x c). */
+typedef void (*fr_pool_row_fn)(const fr_pool_geom *k, const float *x, float *y, int64_t oy);
+void fr_pool_row_avx2(const fr_pool_geom *k, const float *x, float *y, int64_t oy); /* x86/ */
+void fr_pool_row_generic(const fr_pool_geom *k, const float *x, float *y, int64_t oy);
+
+/* ---------------------------------------------- scalar helpers (tails) --- */
+
+static inline float ld1(const float *p) {
+    return *p;
+}
+
+static inline void st1(float *p, float x) {
+    *p = x;
+}
+
+static inline float act1(fr_act act, float alpha, float x) {
+    switch (act) {
+    case FR_ACT_RELU: return x > 0.f ? x : 0.f;
+    case FR_ACT_RELU6: return x > 0.f ? (x < 6.f ? x : 6.f) : 0.f;
+    case FR_ACT_LEAKY: return x < 0.f ? alpha * x : x;
+    default: return x;
+    }
+}
+
+#endif
