@@ -18,7 +18,9 @@ static int in_list(const char *const *l, const char *op) {
     return 0;
 }
 
-int fr_feed_op_known(const char *op) { return in_list(parse_ops, op) || in_list(decode_ops, op); }
+int fr_feed_op_known(const char *op) {
+    return in_list(parse_ops, op) || in_list(decode_ops, op) || !strcmp(op, "ResizeBilinear");
+}
 
 typedef struct {
     const frost_graph *g;
@@ -578,7 +580,8 @@ frost_status fr_feed_build(const frost_graph *g, const fr_io_spec *pub, fr_feed 
         if (host < 0) {
             if (fr_feed_op_known(nd->op))
                 fd_fail(b, nd, FROST_E_UNSUPPORTED_OP,
-                        "its input '%s' is not a string input of the model: name it as an input to feed it",
+                        "frost runs it only on what a string input of the model decodes to, and its input '%s' is "
+                        "not (name the string it decodes as an input to feed it)",
                         nd->n_inputs ? nd->inputs[0].name : "");
             continue;
         }

@@ -45,7 +45,7 @@ typedef struct fr_feed {
 } fr_feed;
 
 /* 1 when `op` is one of the ops above that only the feed runs (ParseExample*,
- * Decode*): frost_graph_load() accepts them. */
+ * Decode*, ResizeBilinear): frost_graph_load() accepts them. */
 int fr_feed_op_known(const char *op);
 
 /* The feed of a graph whose inputs `pub` (io.h, with their dtypes) include

@@ -343,8 +343,9 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
         const fr_op_def *def = fr_op_find(nd->op);
         if (!def) {
             if (fr_feed_op_known(nd->op))
-                fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "it decodes '%s', which is not a string input of the model: "
-                          "name it as an input to feed it", nd->n_inputs ? nd->inputs[0].name : "");
+                fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "frost runs it only on what a string input of the model "
+                          "decodes to, and its input '%s' is not (name the string it decodes as an input to feed it)",
+                          nd->n_inputs ? nd->inputs[0].name : "");
             else
                 fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "unsupported op");
             break;
