@@ -107,7 +107,13 @@ class DecodeOptions(ctypes.Structure):
         ("fast_decode", ctypes.c_int),
         ("target_width", ctypes.c_int),
         ("target_height", ctypes.c_int),
+        ("dct_method", ctypes.c_int),
     ]
+
+
+class String(ctypes.Structure):
+    """frost_string"""
+    _fields_ = [("data", ctypes.c_void_p), ("size", ctypes.c_size_t)]
 
 
 class Preprocess(ctypes.Structure):
@@ -153,6 +159,7 @@ STRUCTS = {
     "frost_op_profile": OpProfile,
     "frost_image": Image,
     "frost_decode_options": DecodeOptions,
+    "frost_string": String,
     "frost_preprocess": Preprocess,
     "frost_image_spec": ImageSpec,
     "frost_tensor_info": TensorInfo,
@@ -212,6 +219,9 @@ PROTOTYPES = {
     "frost_savedmodel_signature_input": (_c_int, [_c_void_p, _c_int, _c_int, _c_int, _P(TensorInfo)]),
     "frost_savedmodel_signature_output": (_c_int, [_c_void_p, _c_int, _c_int, _c_int, _P(TensorInfo)]),
     "frost_savedmodel_graph": (_c_int, [_c_void_p, _c_int, _c_int, _P(_c_void_p), _err]),
+    "frost_model_input_dtype": (_c_int, [_c_void_p, _c_int]),
+    "frost_model_output_dtype": (_c_int, [_c_void_p, _c_int]),
+    "frost_context_set_string_input": (_c_int, [_c_void_p, _c_int, _P(String), _c_int]),
     "frost_context_create": (_c_int, [_c_void_p, _P(_c_void_p), _err]),
     "frost_context_free": (None, [_c_void_p]),
     "frost_context_run": (_c_int, [_c_void_p, _c_int, _P(_floats), _P(_floats)]),
