@@ -5,6 +5,7 @@
 set(FROST_FUZZ_TOOLS ${CMAKE_SOURCE_DIR}/tools)
 set(FROST_FUZZ_EXTRA_fuzz_convert
     ${FROST_FUZZ_TOOLS}/convert/cmd_convert.c ${FROST_FUZZ_TOOLS}/common/cli.c
+    ${FROST_FUZZ_TOOLS}/common/model_source.c
     ${FROST_FUZZ_TOOLS}/convert/convert_graph.c ${FROST_FUZZ_TOOLS}/convert/convert_layers.c
     ${FROST_FUZZ_TOOLS}/convert/convert_weights.c)
 set(FROST_FUZZ_EXTRA_fuzz_serve ${FROST_FUZZ_TOOLS}/serve/serve_json.c)

@@ -408,6 +408,9 @@ typedef struct frost_tensor_info {
     const char *name;  /**< the graph tensor ("serving_default_x:0"); "" for sparse / composite tensors */
     int dtype;         /**< a frost_dtype (TensorFlow's DataType number) */
     frost_shape shape; /**< rank -1 when unknown; -1 for unknown dimensions (usually the batch) */
+    int is_ref;        /**< 1 when written as a reference type (DT_FLOAT_REF, TF1 variables): `dtype` is its base */
+    int has_shape;     /**< 0 when the TensorInfo has no tensor_shape: `shape` is then unknown (rank -1), which
+                            saved_model_cli shows as "()" (protobuf's empty default) */
 } frost_tensor_info;
 
 /** Open a SavedModel: a directory (saved_model.pb + variables/) or the path of
@@ -455,6 +458,47 @@ FROST_API frost_status frost_savedmodel_signature_output(const frost_savedmodel 
  *  cycle), FROST_E_PARSE for corrupt variables (checksum mismatch). */
 FROST_API frost_status frost_savedmodel_graph(const frost_savedmodel *sm, int meta_graph, int signature,
                                               frost_graph **graph_out, char **error_out);
+
+/** The same signature frozen into a binary GraphDef: the bytes that
+ *  frost_savedmodel_graph() loads, for writing a frozen .pb that TensorFlow,
+ *  OpenCV DNN and frost_graph_load() read (`frost convert DIR -o OUT.pb`).
+ *  Only standard GraphDef fields and the ops of the SavedModel's graph are
+ *  written; each variable is a Const holding the bundle's value.
+ *  *data_out is malloc'ed (release it with frost_free()), *size_out its
+ *  length.  The same errors as frost_savedmodel_graph(), except those that
+ *  loading the GraphDef finds (an op frost lacks is only found when the
+ *  bytes are loaded). */
+FROST_API frost_status frost_savedmodel_freeze(const frost_savedmodel *sm, int meta_graph, int signature,
+                                               void **data_out, size_t *size_out, char **error_out);
+
+/** The meta graph tagged exactly `tags` (n_tags of them; NULL: {"serve"})
+ *  and its signature `key` (NULL: the default one), as the indices the
+ *  functions above take: frost_savedmodel_find_meta_graph() and
+ *  frost_savedmodel_find_signature() with a message.  FROST_E_NOT_FOUND
+ *  when there is no such meta graph or signature, the message listing the
+ *  tag sets or signature keys there are; FROST_E_INVALID_ARGUMENT for a
+ *  NULL argument. */
+FROST_API frost_status frost_savedmodel_select(const frost_savedmodel *sm, const char *const *tags, int n_tags,
+                                               const char *key, int *meta_graph_out, int *signature_out,
+                                               char **error_out);
+
+/** 1 when frost_graph_load() takes `path` for a SavedModel: a directory, or
+ *  a file named saved_model.pb; 0 otherwise (a GraphDef file, or NULL).
+ *  Looks at the path only (a directory need not hold a SavedModel). */
+FROST_API int frost_path_is_savedmodel(const char *path);
+
+/** frost_graph_load() with a choice of meta graph and signature:
+ *  frost_savedmodel_open(path), the meta graph tagged exactly `tags`
+ *  (n_tags of them; NULL: {"serve"}), its signature `signature` (NULL: the
+ *  default one, "serving_default" or the only one), then
+ *  frost_savedmodel_graph().  When there is no such meta graph or
+ *  signature, FROST_E_NOT_FOUND with a message listing those there are.
+ *  A path that is not a SavedModel (frost_path_is_savedmodel) is loaded as
+ *  a GraphDef when `tags` and `signature` are both NULL, else refused with
+ *  FROST_E_INVALID_ARGUMENT (a GraphDef has no signatures). */
+FROST_API frost_status frost_graph_load_signature(const char *path, const char *const *tags, int n_tags,
+                                                  const char *signature, frost_graph **graph_out,
+                                                  char **error_out);
 
 /* ------------------------------------------------------------------------ */
 /* String inputs                                                              */

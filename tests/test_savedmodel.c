@@ -4,8 +4,6 @@
  * broken copies of a real SavedModel (truncated / flipped / missing files).
  *
  *   test_savedmodel                                 the tests
- *   test_savedmodel --freeze DIR OUT.pb [SIGNATURE] write a signature's frozen GraphDef
- *                                                   (tests/test_savedmodel_opencv.py)
  *   test_savedmodel --seeds DIR                     write the fuzz_savedmodel seeds
  * frost-test-labels: asan */
 #include <dirent.h>
@@ -460,27 +458,6 @@ static void test_broken_files(void) {
 
 /* ---- tools for other tests ---- */
 
-static int freeze_to(const char *dir, const char *out, const char *key) {
-    frost_savedmodel *sm = NULL;
-    char *err = NULL;
-    fr_sm_frozen f;
-    int s = -1, m = -1;
-    if (frost_savedmodel_open(dir, &sm, &err) != FROST_OK || (m = fr_sm_default_meta_graph(sm, &err)) < 0 ||
-        (s = key ? frost_savedmodel_find_signature(sm, m, key) : fr_sm_default_signature(sm, m, &err)) < 0 ||
-        fr_sm_freeze(sm, m, s, &f, &err) != FROST_OK) {
-        fprintf(stderr, "%s: %s\n", dir, err ? err : "no such signature");
-        frost_free(err);
-        frost_savedmodel_free(sm);
-        return 1;
-    }
-    int rc = tu_write_file(out, f.data, f.size) ? 1 : 0;
-    for (int i = 0; i < f.n_inputs; i++) printf("input %s\n", f.input_names[i]);
-    for (int i = 0; i < f.n_outputs; i++) printf("output %s\n", f.output_names[i]);
-    fr_sm_frozen_free(&f);
-    frost_savedmodel_free(sm);
-    return rc;
-}
-
 /* fuzz_savedmodel inputs: [u32 LE pb length][u32 LE index length][pb][index][data shard] */
 static int write_seeds(const char *dir) {
     static const char *names[SY_COUNT] = {"ok",       "recursive", "missing_fn", "assign",      "cycle",
@@ -506,7 +483,6 @@ static int write_seeds(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 4 && !strcmp(argv[1], "--freeze")) return freeze_to(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
     if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     test_synthetic();
     if (!tu_shared_dir() || access(sm_dir("saved_model_counter"), F_OK)) {

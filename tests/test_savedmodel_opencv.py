@@ -1,10 +1,11 @@
 """An independent numeric oracle for the SavedModel import: the Keras
-classifiers of ../shared/savedmodels/keras are frozen by frost's SavedModel
-converter (`test_savedmodel --freeze`, the GraphDef that frost loads), the
-frozen graph is run by OpenCV DNN, and the SavedModel directory itself by
-`frost run` (reference kernels and the default backend) on the same random
-batch of 2.  Probabilities must agree within 1e-4, the logits (the Softmax's
-input) within 1e-4 of their scale.
+classifiers of ../shared/savedmodels/keras are frozen by `frost convert DIR
+-o OUT.pb` (the GraphDef that frost loads), the frozen graph is run by OpenCV
+DNN, and the SavedModel directory itself by `frost run` (reference kernels
+and the default backend) on the same random batch of 2.  Probabilities must
+agree within 1e-4, the logits (the Softmax's input) within 1e-4 of their
+scale.  TF Serving's half_plus_two models (TF1, TF2, half_plus_three, and a
+second signature) go the same way, OpenCV giving 0.5 x + 2 (or + 3).
 
 OpenCV's TensorFlow importer cannot take a Reshape or Squeeze of a constant
 (Keras 3 reshapes each convolution's bias so): those are folded into
@@ -20,7 +21,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "graphgen"))
-from difftest import Report, Skip, compare, run_frost, run_opencv, tmp_dir  # noqa: E402
+from difftest import Report, Skip, compare, frost_bin, run_frost, run_opencv, tmp_dir  # noqa: E402
 from tfgraph import GraphDef, _f_bytes, _fields, parse_graphdef, parse_tensor  # noqa: E402
 
 # (folder under savedmodels/keras, input range)
@@ -69,10 +70,8 @@ def fold_for_opencv(data):
 
 def main():
     shared = os.environ.get("FROST_SHARED") or os.path.join(HERE, "..", "..", "shared")
-    build = os.environ.get("FROST_BUILD") or os.path.join(HERE, "..", "build")
-    freezer = os.path.join(build, "tests", "test_savedmodel")
-    if not os.path.isdir(os.path.join(shared, "savedmodels", "keras")) or not os.path.exists(freezer):
-        print("../shared/savedmodels/keras or the test_savedmodel tool is missing: skipped")
+    if not os.path.isdir(os.path.join(shared, "savedmodels", "keras")) or not os.path.exists(frost_bin()):
+        print("../shared/savedmodels/keras or the frost binary is missing: skipped")
         return 77
     try:
         import cv2  # noqa: F401
@@ -84,12 +83,11 @@ def main():
     for name, scale in MODELS:
         sm = os.path.join(shared, "savedmodels", "keras", name, "saved_model")
         pb = os.path.join(d, name + ".frozen.pb")
-        r = subprocess.run([freezer, "--freeze", sm, pb], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if r.returncode:
-            rep.fail(name, "freezing failed: " + r.stderr.strip())
+        try:
+            inp, out = convert(sm, pb)
+        except RuntimeError as e:
+            rep.fail(name, str(e))
             continue
-        io = dict(line.split(" ", 1) for line in r.stdout.splitlines())
-        inp, out = io["input"], io["output"]
         data, nodes, folded = fold_for_opencv(open(pb, "rb").read())
         cvpb = os.path.join(d, name + ".opencv.pb")
         with open(cvpb, "wb") as f:
@@ -124,7 +122,47 @@ def main():
             msgs.append("%d constants folded for OpenCV" % folded)
             (rep.ok if ok else rep.fail)(label, "; ".join(msgs))
     digits(rep, shared)
+    half_plus(rep, shared, d)
     return rep.done()
+
+
+def convert(sm, pb, *args):
+    """`frost convert SM -o PB [args]` -> (input, output) names of the frozen
+    graph (its only Placeholder and sink), from what it prints."""
+    r = subprocess.run([frost_bin(), "convert", sm, "-o", pb] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise RuntimeError("frost convert failed: " + r.stderr.strip())
+    names = [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith(("  input ", "  output "))]
+    if len(names) != 2:
+        raise RuntimeError("frost convert printed %r" % r.stdout)
+    return names[0], names[1]
+
+
+def half_plus(rep, shared, d):
+    """TF Serving's half_plus_two / half_plus_three, frozen by frost convert,
+    run by OpenCV DNN: y = 0.5 x + 2 (+ 3), the SavedModel's answer in frost."""
+    x = np.array([[1.0], [2.0], [5.0]], np.float32)
+    for folder, sig, offset in (("saved_model_half_plus_two_cpu", None, 2), ("saved_model_half_plus_two_cpu",
+                                                                            "regress_x2_to_y3", 3),
+                                ("saved_model_half_plus_three", None, 3),
+                                ("saved_model_half_plus_two_tf2_cpu", None, 2)):
+        sm = os.path.join(shared, "savedmodels", folder, "00000123")
+        label = folder + (" " + sig if sig else "")
+        pb = os.path.join(d, label.replace(" ", "_") + ".pb")
+        extra = ["--signature", sig] if sig else []
+        try:
+            inp, out = convert(sm, pb, *extra)
+            xin = x.ravel() if folder.endswith("tf2_cpu") else x  # TF2's x is [1]: items of one value
+            got_cv = run_opencv(pb, [(inp, xin)], [out])[0].ravel()
+            got = run_frost(sm, [(inp, xin)], [out], extra=extra)[0]
+        except (RuntimeError, Skip) as e:
+            rep.fail(label, str(e))
+            continue
+        want = 0.5 * x.ravel() + offset
+        ok = np.array_equal(got_cv, want) and np.array_equal(got, want)
+        (rep.ok if ok else rep.fail)(label, "OpenCV on the frozen graph %s, frost on the SavedModel %s (0.5x+%d)" % (
+            got_cv.tolist(), got.tolist(), offset))
 
 
 def digits(rep, shared):

@@ -148,6 +148,8 @@ class TensorInfo(ctypes.Structure):
         ("name", ctypes.c_char_p),
         ("dtype", ctypes.c_int),
         ("shape", Shape),
+        ("is_ref", ctypes.c_int),
+        ("has_shape", ctypes.c_int),
     ]
 
 
@@ -222,6 +224,10 @@ PROTOTYPES = {
     "frost_model_input_dtype": (_c_int, [_c_void_p, _c_int]),
     "frost_model_output_dtype": (_c_int, [_c_void_p, _c_int]),
     "frost_context_set_string_input": (_c_int, [_c_void_p, _c_int, _P(String), _c_int]),
+    "frost_savedmodel_freeze": (_c_int, [_c_void_p, _c_int, _c_int, _P(_c_void_p), _P(_size_t), _err]),
+    "frost_savedmodel_select": (_c_int, [_c_void_p, _P(_c_char_p), _c_int, _c_char_p, _P(_c_int), _P(_c_int), _err]),
+    "frost_path_is_savedmodel": (_c_int, [_c_char_p]),
+    "frost_graph_load_signature": (_c_int, [_c_char_p, _P(_c_char_p), _c_int, _c_char_p, _P(_c_void_p), _err]),
     "frost_context_create": (_c_int, [_c_void_p, _P(_c_void_p), _err]),
     "frost_context_free": (None, [_c_void_p]),
     "frost_context_run": (_c_int, [_c_void_p, _c_int, _P(_floats), _P(_floats)]),

@@ -85,9 +85,15 @@ class Model:
           input_width=None, input_height=None, input_shape=None,
           input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
           precision="fp32", backend="auto", winograd=None, max_batch=64,
-          max_pixels=None, fast_decode=False, micro_batch=0)
+          max_pixels=None, fast_decode=False, micro_batch=0,
+          signature=None, tag_set=None)
 
-    `graph` is a path to a binary GraphDef (.pb) or its bytes.  Input and
+    `graph` is a path to a binary GraphDef (.pb) or its bytes, or a
+    TensorFlow SavedModel directory (or its saved_model.pb): then the
+    signature `signature` (default "serving_default", or the only one) of
+    the meta graph tagged `tag_set` (a list or a comma-separated string;
+    default "serve") is loaded, its inputs as the graph's Placeholders and
+    its outputs as the sinks (frost_graph_load_signature).  Input and
     output are found as `frost classify` finds them: the only Placeholder (or
     the one named "input") and the only sink, unless named.  The image size is
     the input Placeholder's, else input_width/input_height, else 299.
@@ -102,7 +108,7 @@ class Model:
     def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
                  input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
                  precision="fp32", backend="auto", winograd=None, max_batch=64, max_pixels=None,
-                 fast_decode=False, micro_batch=0):
+                 fast_decode=False, micro_batch=0, signature=None, tag_set=None):
         self._model = None
         self._lock = threading.Lock()
         self._idle = []
@@ -121,7 +127,7 @@ class Model:
         self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
         self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
                       int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
-                      winograd, int(micro_batch))
+                      winograd, int(micro_batch), signature, tag_set)
         self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
         self._decode = _capi.DecodeOptions()
         lib.frost_decode_options_init(ctypes.byref(self._decode))
@@ -143,14 +149,24 @@ class Model:
     # ------------------------------------------------------------- compile
 
     def _compile(self, graph, inputs, outputs, width, height, input_shape, max_batch, threads, backend, precision,
-                 winograd, micro_batch=0):
+                 winograd, micro_batch=0, signature=None, tag_set=None):
         g = ctypes.c_void_p()
         err = ctypes.c_void_p()
+        if isinstance(tag_set, (str, bytes)):
+            tag_set = (tag_set.decode() if isinstance(tag_set, bytes) else tag_set).split(",")
+        tags = None if tag_set is None else [t for t in (str(t) for t in tag_set) if t]
+        if tag_set is not None and not tags:
+            raise InvalidArgumentError("tag_set names no tag")
         if isinstance(graph, (bytes, bytearray, memoryview)):
+            if signature is not None or tags is not None:
+                raise InvalidArgumentError("signature= and tag_set= take a SavedModel directory, not GraphDef bytes")
             data = bytes(graph)
             check(lib.frost_graph_load_memory(data, len(data), 1, ctypes.byref(g), ctypes.byref(err)), err)
         else:
-            check(lib.frost_graph_load(os.fsencode(graph), ctypes.byref(g), ctypes.byref(err)), err)
+            arr = None if tags is None else (ctypes.c_char_p * len(tags))(*[t.encode() for t in tags])
+            check(lib.frost_graph_load_signature(
+                os.fsencode(graph), arr, len(tags) if tags else 0,
+                None if signature is None else str(signature).encode(), ctypes.byref(g), ctypes.byref(err)), err)
         try:
             opt = _capi.options_init(_capi.Options())
             keep = []  # ctypes objects the options point to

@@ -52,6 +52,7 @@ static frost_status parse_tensor_info(parse_ctx *c, const char *key, const uint8
     t->name = "";
     t->dtype = 0;
     t->shape.rank = -1;
+    t->is_ref = t->has_shape = 0;
     while (pb_more(&r)) {
         if (pb_next(&r, &f)) return malformed(c, "TensorInfo", r.p);
         if (f.number == 1 && f.wire == PB_LEN) {
@@ -60,9 +61,11 @@ static frost_status parse_tensor_info(parse_ctx *c, const char *key, const uint8
             t->name = "";
         } else if (f.number == 2 && f.wire == PB_VARINT) {
             t->dtype = (int)(f.u & 0x7fffffff);
-            if (t->dtype > 100) t->dtype -= 100; /* reference types (DT_FLOAT_REF) */
+            t->is_ref = t->dtype > 100;
+            if (t->is_ref) t->dtype -= 100; /* reference types (DT_FLOAT_REF) */
         } else if (f.number == 3 && f.wire == PB_LEN) {
             const char *why = "";
+            t->has_shape = 1;
             if (fr_pb_parse_shape(f.ptr, f.len, &t->shape, &why)) {
                 fr_errorf(c->err, "%s: tensor '%s' of a signature: %s", c->what, key, why);
                 return FROST_E_PARSE;
@@ -402,27 +405,7 @@ int frost_savedmodel_find_meta_graph(const frost_savedmodel *sm, const char *con
     return -1;
 }
 
-int fr_sm_default_meta_graph(const frost_savedmodel *sm, char **err) {
-    int m = frost_savedmodel_find_meta_graph(sm, NULL, 0);
-    if (m >= 0) return m;
-    size_t len = 256;
-    for (int i = 0; i < sm->n_meta_graphs; i++)
-        for (int t = 0; t < sm->mg[i].n_tags; t++) len += strlen(sm->mg[i].tags[t]) + 4;
-    char *list = malloc(len);
-    if (list) {
-        size_t o = 0;
-        list[0] = 0;
-        for (int i = 0; i < sm->n_meta_graphs && o + 8 < len; i++) {
-            o += (size_t)snprintf(list + o, len - o, "%s{", i ? ", " : "");
-            for (int t = 0; t < sm->mg[i].n_tags; t++)
-                o += (size_t)snprintf(list + o, len - o, "%s%s", t ? ", " : "", sm->mg[i].tags[t]);
-            o += (size_t)snprintf(list + o, len - o, "}");
-        }
-    }
-    fr_errorf(err, "%s: no meta graph is tagged exactly {serve} (its tag sets: %s)", sm->source, list ? list : "?");
-    free(list);
-    return -1;
-}
+int fr_sm_default_meta_graph(const frost_savedmodel *sm, char **err) { return fr_sm_meta_graph_of(sm, NULL, 0, err); }
 
 int frost_savedmodel_find_signature(const frost_savedmodel *sm, int m, const char *key) {
     if (!sm) return -1;
@@ -444,21 +427,4 @@ int frost_savedmodel_find_signature(const frost_savedmodel *sm, int m, const cha
     return found;
 }
 
-int fr_sm_default_signature(const frost_savedmodel *sm, int m, char **err) {
-    int s = frost_savedmodel_find_signature(sm, m, NULL);
-    if (s >= 0) return s;
-    const fr_sm_meta_graph *mg = &sm->mg[m];
-    size_t len = 256;
-    for (int i = 0; i < mg->n_signatures; i++) len += strlen(mg->signatures[i].key) + 4;
-    char *list = malloc(len);
-    if (list) {
-        size_t o = 0;
-        list[0] = 0;
-        for (int i = 0; i < mg->n_signatures; i++)
-            o += (size_t)snprintf(list + o, len - o, "%s'%s'", i ? ", " : "", mg->signatures[i].key);
-    }
-    fr_errorf(err, "%s: no 'serving_default' signature; choose one of: %s", sm->source,
-              list && *list ? list : "(none)");
-    free(list);
-    return -1;
-}
+int fr_sm_default_signature(const frost_savedmodel *sm, int m, char **err) { return fr_sm_signature_of(sm, m, NULL, err); }

@@ -36,6 +36,8 @@ typedef struct fr_sm_tensor {
     const char *name; /* the graph tensor ("x:0"); "" for sparse / composite tensors */
     int dtype;        /* DataType (reference types as their base type) */
     fr_pb_shape shape; /* rank -1: unknown */
+    int is_ref;        /* written as a reference type (dtype + 100) */
+    int has_shape;     /* the TensorInfo has a tensor_shape */
 } fr_sm_tensor;
 
 typedef struct fr_sm_signature {
@@ -80,6 +82,12 @@ int fr_sm_is_savedmodel_path(const char *path);
  * besides __saved_model_init_op).  -1 with a message when there is none. */
 int fr_sm_default_meta_graph(const frost_savedmodel *sm, char **err);
 int fr_sm_default_signature(const frost_savedmodel *sm, int meta_graph, char **err);
+
+/* The meta graph tagged exactly `tags` (NULL: {serve}) and the signature
+ * `key` of meta graph m (NULL: the default one); -1 with a message listing
+ * the tag sets / signature keys there are when there is none. */
+int fr_sm_meta_graph_of(const frost_savedmodel *sm, const char *const *tags, int n_tags, char **err);
+int fr_sm_signature_of(const frost_savedmodel *sm, int meta_graph, const char *key, char **err);
 
 /* A signature frozen into a GraphDef (the bytes `frost convert DIR -o
  * frozen.pb` writes): variables as Const nodes with the values of the bundle,

@@ -13,6 +13,7 @@
 #include "common/cli.h"
 #include "common/engine_flags.h"
 #include "common/labels.h"
+#include "common/model_source.h"
 #include "frost.h"
 
 /* TensorFlow's C++ label_image defaults. */
@@ -22,7 +23,7 @@
 #define LI_SIZE 299
 
 static const char usage_text[] =
-    "usage: frost classify --graph=MODEL.pb [options] [IMAGE|DIR|-]...\n"
+    "usage: frost classify --graph=MODEL.pb|SAVEDMODEL_DIR [options] [IMAGE|DIR|-]...\n"
     "       frost --graph=MODEL.pb --image=IMAGE ...       (label_image style)\n"
     "\n"
     "Classify images with a frozen TensorFlow graph: decode (JPEG, PNG, BMP, GIF,\n"
@@ -36,7 +37,8 @@ static const char usage_text[] =
     "answer each as it arrives.  Results come out in input order.\n"
     "\n"
     "label_image flags (TensorFlow C++ defaults):\n"
-    "  --graph FILE          frozen GraphDef (default " LI_GRAPH ")\n"
+    "  --graph FILE          frozen GraphDef, or a SavedModel directory (default\n"
+    "                        " LI_GRAPH ")\n"
     "  --labels FILE         labels, one a line; optional: without it the index\n"
     "                        alone is printed (default " LI_LABELS "\n"
     "                        when that file exists)\n"
@@ -51,6 +53,8 @@ static const char usage_text[] =
     "  --input_mean X        subtracted from each pixel (default 0)\n"
     "  --input_std X         then divided by (default 255)\n"
     "  --root_dir DIR        prefix for relative --graph, --labels, --image\n"
+    "  --signature NAME      for a SavedModel: the signature (default serving_default)\n"
+    "  --tag_set TAGS        for a SavedModel: the meta graph's tags (default serve)\n"
     "  --self_test           check decode, preprocessing and the model on a\n"
     "                        synthetic image (finite outputs, probabilities sum\n"
     "                        to 1, batching consistent); then classify any inputs\n"
@@ -108,6 +112,7 @@ typedef struct {
     int self_test, fast_decode, profiling, progress, dct_method;
     long long max_pixels;
     engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
+    model_source source; /* --signature, --tag_set */
     cls_format format;
     frost_resize resize;
     char *owned[8]; /* strings built here (root_dir joins) */
@@ -179,6 +184,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         else if (FLAG("top_k")) r = r < 0 ? r : cli_parse_int("top_k", v, 1, 1 << 20, &f->top_k) ? -1 : 1;
         else if (FLAG("batch")) r = r < 0 ? r : cli_parse_int("batch", v, 1, 4096, &f->batch) ? -1 : 1;
         else if ((r = engine_flags_parse(&f->engine, EF_ALL & ~EF_DEBUG, argc, argv, &i)) != 0) {
+        } else if ((r = model_source_parse(&f->source, argc, argv, &i)) != 0) {
         } else if (FLAG("decode_threads"))
             r = r < 0 ? r : cli_parse_int("decode_threads", v, 1, 256, &f->decode_threads) ? -1 : 1;
         else if (FLAG("count")) {
@@ -249,7 +255,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
 static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp) {
     frost_graph *g = NULL;
     char *err = NULL;
-    if (frost_graph_load(f->graph, &g, &err) != FROST_OK) {
+    if (model_source_load(&f->source, f->graph, &g, &err) != FROST_OK) {
         fprintf(stderr, "frost: %s\n", err ? err : "cannot load the graph");
         frost_free(err);
         return NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/model_source.h"
 #include "convert.h"
 #include "frost.h"
 
@@ -13,11 +14,18 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: frost convert MODEL.json -o OUT.pb [--labels OUT.txt --class-names A,B,...]\n"
             "                     [--flatten keras|reshape] [--no-check] [--quiet]\n"
+            "       frost convert SAVEDMODEL_DIR -o OUT.pb [--signature KEY] [--tag_set TAGS]\n"
+            "                     [--labels OUT.txt --class-names A,B,...] [--no-check] [--quiet]\n"
             "\n"
             "Convert a TensorFlow.js layers model (Keras topology) or graph model to a\n"
             "frozen TensorFlow GraphDef of standard ops.  Quantized weights (uint8,\n"
             "uint16, float16) are dequantized to float32.\n"
             "\n"
+            "A SavedModel's signature is frozen as frost loads it: the signature's inputs\n"
+            "become Placeholders, its outputs the sinks, each variable a Const holding the\n"
+            "checkpoint's value, functions inlined, everything else left out.\n"
+            "\n"
+            "%s"
             "  -o, --output FILE     the .pb to write\n"
             "  --labels FILE         also write a labels file (one class name a line)\n"
             "  --class-names LIST    comma-separated class names for --labels (default:\n"
@@ -26,7 +34,8 @@ static void usage(FILE *out) {
             "                        Prod, Pack, Reshape; the default)\n"
             "  --flatten reshape     Flatten as one Reshape to a constant [-1, N]\n"
             "  --no-check            do not check that frost can load the result\n"
-            "  -q, --quiet           print nothing on success\n");
+            "  -q, --quiet           print nothing on success\n",
+            model_source_help);
 }
 
 static int write_file(const char *path, const void *data, size_t size) {
@@ -83,6 +92,72 @@ static int write_labels(const char *path, const char *list, json_t *model) {
     return rc;
 }
 
+/* Checks that frost loads the GraphDef (every op supported): 0, or -1
+ * (message printed). */
+static int check_loads(const void *pb, size_t len, frost_graph **g_out) {
+    frost_graph *g = NULL;
+    char *err = NULL;
+    frost_status st = frost_graph_load_memory(pb, len, 0, &g, &err);
+    if (st != FROST_OK) {
+        fprintf(stderr, "frost convert: the converted graph does not load in frost: %s\n",
+                err ? err : frost_strerror(st));
+        fprintf(stderr, "frost convert: (nothing written; --no-check writes it anyway)\n");
+    }
+    frost_free(err);
+    if (g_out && st == FROST_OK) *g_out = g;
+    else frost_graph_free(g);
+    return st == FROST_OK ? 0 : -1;
+}
+
+/* frost convert SAVEDMODEL_DIR: frost_savedmodel_freeze() of the signature. */
+static int convert_savedmodel(const char *path, const model_source *src, const char *out_path, const char *labels,
+                              const char *class_names, int no_check, int quiet) {
+    frost_savedmodel *sm = NULL;
+    frost_graph *g = NULL;
+    char *err = NULL;
+    void *pb = NULL;
+    size_t len = 0;
+    int m = -1, s = -1, rc = 1;
+    frost_status st = frost_savedmodel_open(path, &sm, &err);
+    if (st == FROST_OK) st = model_source_find(src, sm, &m, &s, &err);
+    if (st == FROST_OK) st = frost_savedmodel_freeze(sm, m, s, &pb, &len, &err);
+    if (st != FROST_OK) {
+        if (err || st != FROST_E_INVALID_ARGUMENT)
+            fprintf(stderr, "frost convert: %s: %s\n", frost_strerror(st), err ? err : path);
+        goto done;
+    }
+    if (!no_check && check_loads(pb, len, &g)) goto done;
+    if (write_file(out_path, pb, len) || (labels && write_labels(labels, class_names, NULL))) goto done;
+    if (!quiet) {
+        printf("%s: signature '%s' of {", path, frost_savedmodel_signature_key(sm, m, s));
+        for (int k = 0; k < frost_savedmodel_tag_count(sm, m); k++)
+            printf("%s%s", k ? ", " : "", frost_savedmodel_tag(sm, m, k));
+        printf("} -> %s: %zu bytes", out_path, len);
+        if (g) printf(", %d nodes", frost_graph_node_count(g));
+        printf("\n");
+        for (int k = 0; g && k < frost_graph_placeholder_count(g); k++) {
+            frost_tensor_info t;
+            frost_savedmodel_signature_input(sm, m, s, k, &t);
+            printf("  input  %s (signature input '%s', %s)\n", frost_graph_placeholder_name(g, k), t.key,
+                   frost_dtype_name(t.dtype));
+        }
+        for (int k = 0; g && k < frost_graph_sink_count(g); k++) {
+            frost_tensor_info t;
+            frost_savedmodel_signature_output(sm, m, s, k, &t);
+            printf("  output %s (signature output '%s', %s)\n", frost_graph_sink_name(g, k), t.key,
+                   frost_dtype_name(t.dtype));
+        }
+        if (labels) printf("  labels: %s\n", labels);
+    }
+    rc = 0;
+done:
+    frost_free(err);
+    frost_free(pb);
+    frost_graph_free(g);
+    frost_savedmodel_free(sm);
+    return rc;
+}
+
 static char *dir_of(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(".");
@@ -98,6 +173,7 @@ static char *dir_of(const char *path) {
 int frost_cmd_convert(int argc, char **argv) {
     const char *model_path = NULL, *out_path = NULL, *labels = NULL, *class_names = NULL, *flatten = "keras";
     int no_check = 0, quiet = 0;
+    model_source src = {NULL, NULL};
     for (int i = 1; i < argc;) {
         int r, sw = 0;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -107,7 +183,7 @@ int frost_cmd_convert(int argc, char **argv) {
         if ((r = cli_flag(argc, argv, &i, "o", &out_path)) || (r = cli_flag(argc, argv, &i, "output", &out_path)) ||
             (r = cli_flag(argc, argv, &i, "labels", &labels)) ||
             (r = cli_flag(argc, argv, &i, "class-names", &class_names)) ||
-            (r = cli_flag(argc, argv, &i, "flatten", &flatten))) {
+            (r = cli_flag(argc, argv, &i, "flatten", &flatten)) || (r = model_source_parse(&src, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -137,6 +213,13 @@ int frost_cmd_convert(int argc, char **argv) {
     }
     if (strcmp(flatten, "keras") && strcmp(flatten, "reshape")) {
         fprintf(stderr, "frost convert: --flatten takes keras or reshape, not '%s'\n", flatten);
+        return 2;
+    }
+
+    if (frost_path_is_savedmodel(model_path))
+        return convert_savedmodel(model_path, &src, out_path, labels, class_names, no_check, quiet);
+    if (src.signature || src.tag_set) {
+        fprintf(stderr, "frost convert: --signature and --tag_set are for a SavedModel directory\n");
         return 2;
     }
 
@@ -190,19 +273,7 @@ int frost_cmd_convert(int argc, char **argv) {
         if (unused > 5) fprintf(stderr, "frost convert: warning: %d weights in all are not used\n", unused);
     }
     /* Check that frost loads what was written (every op supported). */
-    if (!rc && !no_check) {
-        frost_graph *g = NULL;
-        char *err = NULL;
-        frost_status st = frost_graph_load_memory(pb, pb_len, 0, &g, &err);
-        if (st != FROST_OK) {
-            fprintf(stderr, "frost convert: the converted graph does not load in frost: %s\n",
-                    err ? err : frost_strerror(st));
-            fprintf(stderr, "frost convert: (nothing written; --no-check writes it anyway)\n");
-            rc = -1;
-        }
-        frost_free(err);
-        frost_graph_free(g);
-    }
+    if (!rc && !no_check) rc = check_loads(pb, pb_len, NULL);
     if (!rc) rc = write_file(out_path, pb, pb_len);
     if (!rc && labels) rc = write_labels(labels, class_names, model);
     if (!rc && !quiet) {

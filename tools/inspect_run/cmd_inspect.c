@@ -11,6 +11,8 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: frost inspect MODEL.pb [options]\n"
+            "       frost inspect SAVEDMODEL_DIR [--all | --tag_set TAGS [--signature_def KEY]]\n"
+            "       frost inspect SAVEDMODEL_DIR --signature KEY|--json [options]\n"
             "\n"
             "Print the graph's candidate inputs (Placeholders, with shapes) and outputs\n"
             "(sinks), its op histogram and const parameter count; then compile it and\n"
@@ -18,13 +20,139 @@ static void usage(FILE *out) {
             "nodes pruned, Identity nodes dropped, nodes constant-folded, batch norms\n"
             "folded, ops fused, kernel steps, parameters, FLOPs, weight and arena bytes.\n"
             "\n"
+            "For a SavedModel directory, print what `saved_model_cli show --dir DIR --all`\n"
+            "prints: every tag set, and each signature's inputs and outputs (dtype, shape,\n"
+            "tensor name) and method name.  With --tag_set alone, the signature keys of\n"
+            "that meta graph; with --signature_def KEY, that signature (tag set serve\n"
+            "unless given).  With --signature KEY or --json, the report above for the\n"
+            "graph of that signature (default serving_default), frozen as frost loads it.\n"
+            "\n"
             "options:\n"
             "  --json                print one JSON object instead of text\n"
             "  --no-compile          only the graph part\n"
-            "%s"
+            "  --all                 (SavedModel) everything, as saved_model_cli show --all\n"
+            "  --signature_def KEY   (SavedModel) one signature, as saved_model_cli shows it\n"
+            "  --dir DIR             the same as giving DIR as the model\n"
+            "%s%s"
             "\n"
             "exit status: 0 ok, 1 the model cannot be loaded or compiled, 2 usage error\n",
-            mf_help_compile);
+            mf_help_compile, model_source_help);
+}
+
+/* ---- saved_model_cli show: the text layout of TensorFlow's
+ * tensorflow/python/tools/saved_model_cli.py (_show_all, _show_inputs_outputs,
+ * _print_tensor_info, _show_signature_def_map_keys), line for line. */
+
+static void sm_tensor(const char *indent, const char *kind, const frost_tensor_info *t) {
+    printf("%s  %s['%s'] tensor_info:\n", indent, kind, t->key);
+    printf("%s      dtype: %s%s\n", indent, frost_dtype_name(t->dtype), t->is_ref ? "_REF" : "");
+    if (!t->has_shape) { /* protobuf's default TensorShapeProto */
+        printf("%s      shape: ()\n", indent);
+    } else if (t->shape.rank < 0) {
+        printf("%s      shape: unknown_rank\n", indent);
+    } else {
+        printf("%s      shape: (", indent);
+        for (int d = 0; d < t->shape.rank; d++) printf("%s%lld", d ? ", " : "", (long long)t->shape.dims[d]);
+        printf(")\n");
+    }
+    printf("%s      name: %s\n", indent, t->name);
+}
+
+static void sm_inputs_outputs(const frost_savedmodel *sm, int m, int s, const char *indent) {
+    frost_tensor_info t;
+    printf("%sThe given SavedModel SignatureDef contains the following input(s):\n", indent);
+    for (int k = 0; k < frost_savedmodel_signature_input_count(sm, m, s); k++)
+        if (frost_savedmodel_signature_input(sm, m, s, k, &t) == FROST_OK) sm_tensor(indent, "inputs", &t);
+    printf("%sThe given SavedModel SignatureDef contains the following output(s):\n", indent);
+    for (int k = 0; k < frost_savedmodel_signature_output_count(sm, m, s); k++)
+        if (frost_savedmodel_signature_output(sm, m, s, k, &t) == FROST_OK) sm_tensor(indent, "outputs", &t);
+    printf("%sMethod name is: %s\n", indent, frost_savedmodel_signature_method(sm, m, s));
+}
+
+/* Python's order of tag lists (sorted(tag_sets)): element by element, a
+ * prefix first. */
+static const frost_savedmodel *sort_sm;
+static int cmp_tag_lists(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    int nx = frost_savedmodel_tag_count(sort_sm, x), ny = frost_savedmodel_tag_count(sort_sm, y);
+    for (int k = 0; k < nx && k < ny; k++) {
+        int c = strcmp(frost_savedmodel_tag(sort_sm, x, k), frost_savedmodel_tag(sort_sm, y, k));
+        if (c) return c;
+    }
+    return nx != ny ? (nx < ny ? -1 : 1) : x - y;
+}
+
+static int sm_show_all(const frost_savedmodel *sm) {
+    int n = frost_savedmodel_meta_graph_count(sm);
+    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+    if (!order) {
+        fprintf(stderr, "frost inspect: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < n; i++) order[i] = i;
+    sort_sm = sm;
+    qsort(order, (size_t)n, sizeof *order, cmp_tag_lists);
+    for (int i = 0; i < n; i++) {
+        int nt = frost_savedmodel_tag_count(sm, order[i]);
+        const char *tags[MS_MAX_TAGS];
+        printf("\nMetaGraphDef with tag-set: '");
+        for (int k = 0; k < nt; k++) {
+            printf("%s%s", k ? ", " : "", frost_savedmodel_tag(sm, order[i], k));
+            if (k < MS_MAX_TAGS) tags[k] = frost_savedmodel_tag(sm, order[i], k);
+        }
+        printf("' contains the following SignatureDefs:\n");
+        /* saved_model_cli looks the tag set up again: the first meta graph
+         * with the same set */
+        int m = nt <= MS_MAX_TAGS ? frost_savedmodel_find_meta_graph(sm, tags, nt) : order[i];
+        if (m < 0) m = order[i];
+        for (int s = 0; s < frost_savedmodel_signature_count(sm, m); s++) {
+            printf("\nsignature_def['%s']:\n", frost_savedmodel_signature_key(sm, m, s));
+            sm_inputs_outputs(sm, m, s, "  ");
+        }
+    }
+    free(order);
+    return 0;
+}
+
+/* frost inspect DIR [--all | --tag_set T [--signature_def K]]: 0, or 1
+ * (message printed). */
+static int inspect_savedmodel(const char *path, const model_source *src, const char *signature_def, int all) {
+    frost_savedmodel *sm = NULL;
+    char *err = NULL;
+    frost_status st = frost_savedmodel_open(path, &sm, &err);
+    if (st != FROST_OK) {
+        fprintf(stderr, "frost inspect: %s: %s\n", frost_strerror(st), err ? err : path);
+        frost_free(err);
+        return 1;
+    }
+    int rc = 0;
+    if (all || (!src->tag_set && !signature_def)) {
+        rc = sm_show_all(sm);
+    } else {
+        /* the signature keys of a meta graph, or one signature */
+        model_source which = {signature_def, src->tag_set};
+        int m = -1, s = -1;
+        if (!signature_def) {
+            char buf[1024];
+            const char *tags[MS_MAX_TAGS];
+            int n;
+            if (model_source_tags(src, buf, sizeof buf, tags, &n) == 0)
+                m = frost_savedmodel_find_meta_graph(sm, n ? tags : NULL, n);
+        }
+        if (m < 0 && (st = model_source_find(&which, sm, &m, &s, &err)) != FROST_OK) {
+            if (err) fprintf(stderr, "frost inspect: %s: %s\n", frost_strerror(st), err);
+            rc = 1;
+        } else if (!signature_def) {
+            printf("The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n");
+            for (int k = 0; k < frost_savedmodel_signature_count(sm, m); k++)
+                printf("SignatureDef key: \"%s\"\n", frost_savedmodel_signature_key(sm, m, k));
+        } else {
+            sm_inputs_outputs(sm, m, s, "");
+        }
+        frost_free(err);
+    }
+    frost_savedmodel_free(sm);
+    return rc;
 }
 
 /* JSON string (quotes included). */
@@ -182,17 +310,39 @@ int frost_cmd_inspect(int argc, char **argv) {
     model_flags mf;
     mf_init(&mf);
     const char *path = NULL;
-    int json = 0, no_compile = 0;
-    const mf_switch own[] = {{"json", &json}, {"no-compile", &no_compile}};
-    int rc = mf_command_line(&mf, "inspect", argc, argv, 0, own, 2, usage, &path);
+    const char *signature_def = NULL;
+    int json = 0, no_compile = 0, all = 0;
+    const mf_switch own[] = {{"json", &json, NULL},
+                             {"no-compile", &no_compile, NULL},
+                             {"all", &all, NULL},
+                             {"signature_def", NULL, &signature_def},
+                             {"signature-def", NULL, &signature_def}};
+    /* saved_model_cli's --dir DIR: the model's path */
+    char **args = malloc(sizeof *args * (size_t)(argc + 1));
+    if (!args) return 1;
+    int nargs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i && (!strcmp(argv[i], "--dir") || !strcmp(argv[i], "-dir")) && i + 1 < argc) i++;
+        else if (i && !strncmp(argv[i], "--dir=", 6)) argv[i] += 6;
+        args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    int rc = mf_command_line(&mf, "inspect", nargs, args, 0, own, 5, usage, &path);
+    free(args);
     if (rc >= 0) return rc;
+    if (frost_path_is_savedmodel(path) && !json && !mf.source.signature)
+        return inspect_savedmodel(path, &mf.source, signature_def, all);
+    if (signature_def || all) {
+        fprintf(stderr, "frost inspect: --%s is for a SavedModel directory\n", all ? "all" : "signature_def");
+        return 2;
+    }
     frost_options opt;
     frost_options_init(&opt);
     if (mf_options(&mf, &opt)) return 2;
 
     char *err = NULL;
     frost_graph *g = NULL;
-    frost_status st = frost_graph_load(path, &g, &err);
+    frost_status st = model_source_load(&mf.source, path, &g, &err);
     if (st != FROST_OK) {
         if (json) {
             fputs("{\"model\":", stdout);

@@ -12,29 +12,30 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: frost run MODEL.pb --input NAME=FILE.raw [--input ...] [--output NAME ...]\n"
-            "                 [--out FILE.raw ...] [options]\n"
+            "usage: frost run MODEL.pb|SAVEDMODEL_DIR --input NAME=FILE.raw [--input ...]\n"
+            "                 [--output NAME ...] [--out FILE.raw ...] [options]\n"
             "\n"
-            "Compile MODEL.pb for the given inputs and outputs, run it once on the raw\n"
+            "Compile the model for the given inputs and outputs, run it once on the raw\n"
             "little-endian float32 NHWC data of each input file, and write each output\n"
             "raw (little-endian float32, batch x the output's shape) to the matching --out\n"
             "file (the first --out gets the first --output, and so on).  The batch is\n"
             "taken from --batch, from --shape's first dimension or from the input file\n"
             "size.  A short summary of every output is printed (unless --quiet).\n"
+            "For a SavedModel, NAME may also be a key of the signature (\"x\", \"output_0\").\n"
             "\n"
             "options:\n"
             "  --input NAME=FILE     input tensor and its data (repeatable); FILE alone\n"
             "                        when the model has one input\n"
             "  --out FILE            where to write an output (repeatable, one per output)\n"
             "  --quiet               no summary\n"
-            "%s"
+            "%s%s"
             "\n"
             "example:\n"
             "  frost run mobilenet.pb --input input=img.f32 --output MobilenetV1/Predictions/Reshape_1 \\\n"
             "            --out probs.f32 --shape 1,128,128,3\n"
             "\n"
             "exit status: 0 ok, 1 load, compile, run or I/O failure, 2 usage error\n",
-            mf_help_compile);
+            mf_help_compile, model_source_help);
 }
 
 static int host_is_big_endian(void) {
@@ -138,7 +139,7 @@ int frost_cmd_run(int argc, char **argv) {
     mf_init(&mf);
     const char *path = NULL;
     int quiet = 0;
-    const mf_switch own[] = {{"quiet", &quiet}};
+    const mf_switch own[] = {{"quiet", &quiet, NULL}};
     int rc = mf_command_line(&mf, "run", argc, argv, 1, own, 1, usage, &path);
     if (rc >= 0) return rc;
     if (mf.num_inputs == 0) {
@@ -168,8 +169,9 @@ int frost_cmd_run(int argc, char **argv) {
     for (int k = 0; k < mf.num_inputs; k++)
         if (!(in_data[k] = read_raw(mf.files[k], &in_count[k]))) goto done;
 
-    frost_status st = frost_graph_load(path, &g, &err);
+    frost_status st = model_source_load(&mf.source, path, &g, &err);
     if (st != FROST_OK) goto fail;
+    if (mf_signature_keys(&mf, path, g)) goto done;
     st = frost_model_compile(g, &opt, &m, &err);
     if (st != FROST_OK) goto fail;
 

@@ -143,6 +143,7 @@ int mf_parse(model_flags *mf, int argc, char **argv, int *i, int with_files) {
     }
     if ((r = cli_flag(argc, argv, i, "batch", &v)) != 0)
         return r < 0 || cli_parse_int("batch", v, 1, 1 << 20, &mf->batch) ? -1 : 1;
+    if ((r = model_source_parse(&mf->source, argc, argv, i)) != 0) return r;
     return engine_flags_parse(&mf->engine, EF_ALL, argc, argv, i);
 }
 
@@ -155,7 +156,9 @@ int mf_command_line(model_flags *mf, const char *name, int argc, char **argv, in
             usage(stdout);
             return 0;
         }
-        for (int k = 0; k < nsw && !r; k++) r = cli_switch(argc, argv, &i, sw[k].name, sw[k].value);
+        for (int k = 0; k < nsw && !r; k++)
+            r = sw[k].text ? cli_flag(argc, argv, &i, sw[k].name, sw[k].text)
+                           : cli_switch(argc, argv, &i, sw[k].name, sw[k].value);
         if (r || (r = mf_parse(mf, argc, argv, &i, with_files)) != 0) {
             if (r < 0) return 2;
             continue;
@@ -202,4 +205,40 @@ int mf_options(const model_flags *mf, frost_options *opt) {
     if (batch > 0) opt->max_batch = batch;
     engine_flags_apply(&mf->engine, opt);
     return 0;
+}
+
+/* For a SavedModel: --input / --output names that are keys of the loaded
+ * signature ("x", "output_0") become the graph's tensors, as
+ * saved_model_cli run takes keys.  The graph's Placeholders and sinks are
+ * the signature's inputs and outputs in key order (frost_savedmodel_graph). */
+int mf_signature_keys(model_flags *mf, const char *path, const frost_graph *g) {
+    if (!frost_path_is_savedmodel(path) || (!mf->num_inputs && !mf->num_outputs)) return 0;
+    frost_savedmodel *sm = NULL;
+    char *err = NULL;
+    int m, s, rc = 0;
+    if (frost_savedmodel_open(path, &sm, &err) != FROST_OK || model_source_find(&mf->source, sm, &m, &s, &err)) {
+        fprintf(stderr, "frost: %s\n", err ? err : path);
+        rc = -1;
+    }
+    for (int k = 0; !rc && k < mf->num_inputs; k++)
+        for (int i = 0; mf->inputs[k] && i < frost_savedmodel_signature_input_count(sm, m, s); i++) {
+            frost_tensor_info t;
+            if (frost_savedmodel_signature_input(sm, m, s, i, &t) == FROST_OK && !strcmp(t.key, mf->inputs[k]) &&
+                i < frost_graph_placeholder_count(g)) {
+                mf->inputs[k] = frost_graph_placeholder_name(g, i);
+                break;
+            }
+        }
+    for (int k = 0; !rc && k < mf->num_outputs; k++)
+        for (int i = 0; i < frost_savedmodel_signature_output_count(sm, m, s); i++) {
+            frost_tensor_info t;
+            if (frost_savedmodel_signature_output(sm, m, s, i, &t) == FROST_OK && !strcmp(t.key, mf->outputs[k]) &&
+                i < frost_graph_sink_count(g)) {
+                mf->outputs[k] = frost_graph_sink_name(g, i);
+                break;
+            }
+        }
+    frost_free(err);
+    frost_savedmodel_free(sm);
+    return rc;
 }
