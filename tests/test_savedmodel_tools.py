@@ -342,12 +342,22 @@ def test_convert(rep):
         ok = got.tobytes() == want.tobytes()
         (rep.ok if ok else rep.fail)("convert " + name, "frost on the .pb = frost on the SavedModel, bit for bit (%s)"
                                      % inp if ok else "max |diff| %g" % float(np.max(np.abs(got - want))))
+    # a ParseExample signature: its string input (serialized tf.Example) kept as the frozen graph's input
+    pb = os.path.join(d, "regress_x_to_y.pb")
+    rc, out, err = frost("convert", HP2, "-o", pb, "--signature", "regress_x_to_y")
+    ok = rc == 0 and "input  tf_example (signature input 'inputs', DT_STRING)" in out and os.path.exists(pb)
+    if ok:
+        rc, out, err = frost("inspect", pb)
+        ok = rc == 0 and "ParseExample" in out
+    (rep.ok if ok else rep.fail)("convert half_plus_two regress_x_to_y (ParseExample): a .pb frost loads",
+                                 (err or out).strip()[:150])
     # refused with the reason, nothing written
     pb = os.path.join(d, "refused.pb")
     for sm, args, needle in ((COUNTER, [], "no 'serving_default' signature"),
                              (COUNTER, ["--signature", "reset_counter"], "changes the model's state"),
-                             (HP2, ["--signature", "regress_x_to_y"], "ParseExample"),
                              (HP2, ["--tag_set", "serve,gpu"], "no meta graph is tagged exactly {serve, gpu}")):
+        if os.path.exists(pb):
+            os.unlink(pb)
         rc, out, err = frost("convert", sm, "-o", pb, *args)
         ok = rc == 1 and needle in err and not os.path.exists(pb)
         (rep.ok if ok else rep.fail)("convert refuses %s %s" % (os.path.relpath(sm, SM), " ".join(args)),
