@@ -7,7 +7,8 @@
  *   "two"  a [-1, 3], b [-1, 3] -> AddV2
  * The first byte picks what the rest is: (b & 3) 0 predict JSON on "img",
  * 1 classify JSON on "img", 2 predict JSON on "two", 3 a raw image body on
- * "img"; (b & 4) fast JPEG decode. */
+ * "img"; (b & 4) fast JPEG decode; (b & 8) also the body's "examples" written as
+ * tf.Example protos (tools/serve/serve_example.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +46,11 @@ static int setup_model(sv_model *m, const char *name, const uint8_t *pb, size_t 
     frost_status st = frost_model_compile(g, &o, &m->model, NULL);
     frost_graph_free(g);
     if (st != FROST_OK) return -1;
-    return sv_model_describe(m);
+    if (sv_model_describe(m)) return -1;
+    m->sig_key = (char *)"serving_default";
+    for (int i = 0; i < m->num_inputs; i++) m->in_key[i] = (char *)frost_model_input_name(m->model, i);
+    for (int j = 0; j < m->num_outputs; j++) m->out_key[j] = (char *)frost_model_output_name(m->model, j);
+    return 0;
 }
 
 static int setup(void) {
@@ -98,6 +103,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lim.max_json_depth = 16;
     lim.max_instances = FUZZ_MAX_BATCH;
     lim.max_pixels = 1 << 16;
+    if (data[0] & 8) {
+        int ecode = 0;
+        char eerr[256];
+        struct json_t *root = sv_json_parse(&lim, body, len, 64, eerr, sizeof eerr, &ecode);
+        sv_examples ex;
+        if (root && sv_examples_from_json(root, &lim, &ex, eerr, sizeof eerr, &ecode) == 0) {
+            if (ex.count < 1 || ex.count > FUZZ_MAX_BATCH) abort();
+            sv_examples_free(&ex);
+        } else if (ecode < 400 || ecode > 599)
+            abort();
+        sv_json_free(root);
+    }
     sv_model *m = &g_models[mode == 2 ? 1 : 0];
     frost_context *ctx = g_ctx[mode == 2 ? 1 : 0];
     m->fast_decode = fast;

@@ -21,6 +21,7 @@ void sv_waiter_init(sv_waiter *w, int pending) {
     pthread_cond_init(&w->cv, NULL);
     w->pending = pending;
     w->failed = 0;
+    w->code = 500;
     w->error[0] = '\0';
 }
 
@@ -35,10 +36,11 @@ void sv_waiter_destroy(sv_waiter *w) {
     pthread_cond_destroy(&w->cv);
 }
 
-static void waiter_done(sv_waiter *w, const char *error) {
+static void waiter_done(sv_waiter *w, const char *error, int code) {
     pthread_mutex_lock(&w->mu);
     if (error && !w->failed) {
         w->failed = 1;
+        w->code = code;
         snprintf(w->error, sizeof w->error, "%s", error);
     }
     if (--w->pending == 0) pthread_cond_broadcast(&w->cv);
@@ -87,7 +89,7 @@ static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n,
         if (st == FROST_OK)
             for (int j = 0; j < m->num_outputs; j++)
                 memcpy(items[k]->outputs[j], out[j] + (size_t)k * m->out_size[j], m->out_size[j] * sizeof(float));
-        waiter_done(items[k]->waiter, st == FROST_OK ? NULL : msg);
+        waiter_done(items[k]->waiter, st == FROST_OK ? NULL : msg, 500);
     }
 }
 
@@ -122,17 +124,32 @@ static void *batch_thread(void *p) {
             if (b->queued == 0) break;
         }
         if (b->queued == 0) continue;
-        int n = 0;
+        int n = 0, late = 0;
+        double now = sv_now();
         while (n < b->max_batch && b->head) {
-            items[n++] = b->head;
-            b->head = b->head->next;
+            sv_item *it = b->head;
+            b->head = it->next;
+            b->queued--;
+            if (it->deadline > 0 && now > it->deadline) { /* waited past --rest_api_timeout_in_ms: not run */
+                it->next = NULL;
+                items[b->max_batch - 1 - late++] = it; /* kept at the end of items[], answered below */
+                if (n + late >= b->max_batch) break;
+                continue;
+            }
+            items[n++] = it;
         }
         if (!b->head) b->tail = NULL;
-        b->queued -= n;
         pthread_mutex_unlock(&b->mu);
+        for (int k = 0; k < late; k++)
+            waiter_done(items[b->max_batch - 1 - k]->waiter, "Deadline Exceeded: the request waited in the queue "
+                        "longer than --rest_api_timeout_in_ms", SV_DEADLINE_CODE);
+        if (n == 0) {
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
         if (ok) run_batch(b, ctx, items, n, in, out);
         else
-            for (int k = 0; k < n; k++) waiter_done(items[k]->waiter, "out of memory for the batch buffers");
+            for (int k = 0; k < n; k++) waiter_done(items[k]->waiter, "out of memory for the batch buffers", 503);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
