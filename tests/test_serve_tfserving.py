@@ -234,4 +234,26 @@ if os.path.isdir(K):
     st, body = srv.post_image("/v1/models/rice:classify", png, "image/png")
     check(st == 200 and len(body["result"][0]) == 5, "frost's top-k :classify on a SavedModel: %s" % body)
     srv.stop()
+
+# ---- --rest_api_timeout_in_ms: instances that waited past it in the queue answer 504, the others run
+K = os.path.join(SM, "keras", "intel6-cnn", "saved_model")
+if os.path.isdir(K):
+    import threading
+    srv = Server(["--model", "intel=%s,input_mean=0,input_std=1" % K, "--max_batch_size", "1",
+                  "--rest_api_timeout_in_ms", "1", "--threads", "1"])
+    img = encode_image(np.random.RandomState(5).randint(0, 256, (150, 150, 3)).astype(np.uint8), ".png")
+    codes = []
+
+    def one():
+        st, body = srv.post_image("/v1/models/intel:predict", img, "image/png")
+        codes.append((st, body.get("error", "") if st != 200 else ""))
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    late = [c for c in codes if c[0] == 504]
+    check(len(codes) == 8 and late and all(c[0] in (200, 504) for c in codes) and "Deadline Exceeded" in late[0][1],
+          "requests queued past --rest_api_timeout_in_ms answer 504: %s" % [c[0] for c in codes])
+    srv.stop()
 done()
