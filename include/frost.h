@@ -368,8 +368,9 @@ FROST_API frost_status frost_model_stats(const frost_model *model, frost_compile
  * functions of TF2 graphs (StatefulPartitionedCall, PartitionedCall) are
  * inlined, and everything the outputs do not need is left out.  A signature
  * that changes state (assigns a variable) is refused with
- * FROST_E_UNSUPPORTED_OP naming the op; string inputs (tf.Example
- * signatures) are listed but do not compile.
+ * FROST_E_UNSUPPORTED_OP naming the op.  Signatures that take serialized
+ * tf.Example protos (classify, regress) compile to models with a string
+ * input ("String inputs" below).
  *
  * The functions below list a SavedModel's meta graphs (tag sets) and
  * signatures and give the graph of any signature.  Strings and infos they
@@ -449,17 +450,78 @@ FROST_API frost_status frost_savedmodel_signature_output(const frost_savedmodel 
  *  "StatefulPartitionedCall_1:0").  The graph owns its weights and does not
  *  depend on `sm` (free them in any order).  Fails with
  *  FROST_E_UNSUPPORTED_OP for a signature that changes state or uses ops
- *  frost lacks (ParseExample), FROST_E_GRAPH for a malformed graph (a
+ *  frost lacks, FROST_E_GRAPH for a malformed graph (a
  *  missing or recursive function, a variable missing from the bundle, a
  *  cycle), FROST_E_PARSE for corrupt variables (checksum mismatch). */
 FROST_API frost_status frost_savedmodel_graph(const frost_savedmodel *sm, int meta_graph, int signature,
                                               frost_graph **graph_out, char **error_out);
 
 /* ------------------------------------------------------------------------ */
-/* Contexts (run step)                                                        */
+/* String inputs                                                              */
 /* ------------------------------------------------------------------------ */
+/*
+ * A graph may take strings and decode them itself: serialized tf.Example
+ * protos read by ParseExample / ParseExampleV2 (TensorFlow Serving's
+ * classify and regress signatures), or encoded images read by DecodeJpeg,
+ * DecodePng, DecodeBmp or DecodeImage (TF-for-Poets graphs fed
+ * "DecodeJpeg/contents", image exports whose input is the JPEG's bytes).
+ * Such an input (a Placeholder of type string, or a string Const named in
+ * frost_options.inputs) is a model input of dtype FROST_DTYPE_STRING whose
+ * items are one byte string each: its shape is [-1] and
+ * frost_model_input_size() is 1.  Before each run, bind the run's strings
+ * with frost_context_set_string_input(); the run decodes them on the host
+ * (which allocates), one batch item at a time, before the compiled plan
+ * runs.  What frost decodes:
+ *   - ParseExample / ParseExampleV2: dense features (float_list,
+ *     int64_list) of static shapes, with their defaults; a missing required
+ *     feature, a feature of another type or size, or bytes that are no
+ *     tf.Example fail the run with FROST_E_PARSE naming the feature.  Sparse
+ *     and ragged features and bytes_list features are FROST_E_UNSUPPORTED_OP
+ *     when compiling.  int64 values are computed as float32 (exact up to
+ *     2^24), as every tensor of a plan.
+ *   - Decode*: one image per item, decoded as TensorFlow decodes (JPEG with
+ *     the node's dct_method and ratio), to 3 channels (`channels` 0 or 3);
+ *     then Cast, ExpandDims and ResizeBilinear, until the shape is static.
+ *     Control flow (tf.map_fn's While and TensorList ops) is not supported.
+ * A graph whose string part leaves a tensor of run-time shape to the rest of
+ * the graph fails to compile with FROST_E_SHAPE naming the node.
+ */
 
 typedef struct frost_context frost_context;
+
+/** One byte string: an item of a string input.  `data` may be NULL when
+ *  `size` is 0. */
+typedef struct frost_string {
+    const void *data;
+    size_t size;
+} frost_string;
+
+/** The dtype of model input `index`: FROST_DTYPE_FLOAT, or
+ *  FROST_DTYPE_STRING for a string input (above); FROST_DTYPE_INVALID for
+ *  a NULL model or an index out of range. */
+FROST_API frost_dtype frost_model_input_dtype(const frost_model *model, int index);
+
+/** The dtype of model output `index`: FROST_DTYPE_FLOAT (every output is
+ *  float32, integer results included); FROST_DTYPE_INVALID for a NULL model
+ *  or an index out of range. */
+FROST_API frost_dtype frost_model_output_dtype(const frost_model *model, int index);
+
+/** Binds the strings of string input `index` for the next
+ *  frost_context_run() on this context: strings[0 .. count), item i of the
+ *  batch being strings[i]; count must equal that run's batch.  frost copies
+ *  neither the array nor the bytes it points to: both must stay valid and
+ *  unchanged until that run returns.  The binding is used by that one run
+ *  (successful or not) and then dropped: bind again before every run.  In
+ *  the run, inputs[index] is not read (it may be NULL).
+ *  FROST_E_INVALID_ARGUMENT (message in frost_context_error()) when the
+ *  context is NULL, the input is not a string input, strings is NULL, or
+ *  count is outside 1 .. frost_model_max_batch(). */
+FROST_API frost_status frost_context_set_string_input(frost_context *context, int index, const frost_string *strings,
+                                                      int count);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts (run step)                                                        */
+/* ------------------------------------------------------------------------ */
 
 /** A context holds the activation arena of one thread.  Cheap to create. */
 FROST_API frost_status frost_context_create(const frost_model *model, frost_context **context_out, char **error_out);
@@ -467,7 +529,8 @@ FROST_API frost_status frost_context_create(const frost_model *model, frost_cont
 FROST_API void frost_context_free(frost_context *context);
 
 /** Run `batch` items (1 <= batch <= max_batch).
- *  inputs[i]  : float32 NHWC data of input i, batch * frost_model_input_size(i) elements.
+ *  inputs[i]  : float32 NHWC data of input i, batch * frost_model_input_size(i) elements
+ *               (not read for a string input: see frost_context_set_string_input()).
  *  outputs[j] : caller buffer for output j, batch * frost_model_output_size(j) elements.
  *  Allocates nothing, except on the first run at a batch size not used before
  *  by this context (the plan for that batch size is built and cached). */
@@ -539,7 +602,17 @@ typedef struct frost_decode_options {
     int fast_decode;
     int target_width;
     int target_height;
+    /** JPEG's inverse DCT, as decode_jpeg's `dct_method`:
+     *  FROST_DCT_INTEGER_FAST (0, TensorFlow's default, "" or "INTEGER_FAST")
+     *  or FROST_DCT_INTEGER_ACCURATE ("INTEGER_ACCURATE"); other values are
+     *  FROST_E_INVALID_ARGUMENT.  (Appended in 0.1: a program compiled with
+     *  an older header never sets it and gets the default.) */
+    int dct_method;
 } frost_decode_options;
+
+/** frost_decode_options.dct_method. */
+#define FROST_DCT_INTEGER_FAST 0
+#define FROST_DCT_INTEGER_ACCURATE 1
 
 FROST_API void frost_decode_options_init(frost_decode_options *options);
 

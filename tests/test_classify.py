@@ -233,6 +233,15 @@ exact = json.loads(out)["top"][0] if rc == 0 else None
 rc, out, err = run(["classify"] + V2 + ["--top_k=1", "--format=jsonl", "--fast-decode", jpg])
 fast = json.loads(out)["top"][0] if rc == 0 else None
 check(exact and fast and exact["index"] == fast["index"] == 653, "fast decode top-1: %s %s" % (exact, fast))
+# --dct_method as decode_jpeg's: INTEGER_FAST is the default, INTEGER_ACCURATE moves the scores a little
+dct = {}
+for m in ["INTEGER_FAST", "INTEGER_ACCURATE"]:
+    rc, out, err = run(["classify"] + V2 + ["--top_k=1", "--format=jsonl", "--dct_method", m, jpg])
+    dct[m] = json.loads(out)["top"][0] if rc == 0 else None
+check(dct["INTEGER_FAST"] == exact and dct["INTEGER_ACCURATE"] and dct["INTEGER_ACCURATE"]["index"] == 653 and
+      dct["INTEGER_ACCURATE"]["score"] != exact["score"], "dct_method: %s %s" % (exact, dct))
+rc, out, err = run(["classify"] + V2 + ["--dct_method", "FLOAT", jpg])
+check(rc == 2 and "INTEGER_ACCURATE" in err, "dct_method FLOAT: %d %s" % (rc, err))
 rc, out, err = run(["classify", "--root_dir", SHARED, "--graph=models/mobilenet_v1_0.25_128_quant_float.pb",
                     "--labels=models/imagenet_labels.txt", "--input_mean=128", "--input_std=128",
                     "--image=images/cat.bmp", "--top_k=1"])

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed/feed.h"
 #include "graph/builder.h"
 #include "graph/fuse.h"
 #include "graph/memplan.h"
@@ -320,27 +321,33 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
         int v = order[k];
         const fr_node *nd = &g->nodes[v];
         b->node = nd;
-        if (is_in[v]) {
-            int i = 0;
-            while (io->in_node[i] != v) i++;
-            int64_t dims[FROST_MAX_RANK];
-            const frost_shape *sh = &io->in_shape[i];
-            dims[0] = batch;
-            for (int d = 1; d < sh->rank; d++) dims[d] = sh->dims[d];
-            int id = fr_b_value(b, sh->rank, dims);
-            if (id < 0) break;
-            b->vals[id].is_input = 1;
-            b->vals[id].batch_lead = 1;
-            b->vals[id].v.name = io->in_names[i];
-            in_vals[i] = id;
-            fr_b_set_output(b, 0, id);
+        if (is_in[v]) { /* each of its outputs fed */
+            for (int i = 0; i < io->n_inputs; i++) {
+                if (io->in_node[i] != v) continue;
+                int64_t dims[FROST_MAX_RANK];
+                const frost_shape *sh = &io->in_shape[i];
+                dims[0] = batch;
+                for (int d = 1; d < sh->rank; d++) dims[d] = sh->dims[d];
+                int id = fr_b_value(b, sh->rank, dims);
+                if (id < 0) break;
+                b->vals[id].is_input = 1;
+                b->vals[id].batch_lead = 1;
+                b->vals[id].v.name = io->in_names[i];
+                in_vals[i] = id;
+                fr_b_set_output(b, io->in_index ? io->in_index[i] : 0, id);
+            }
             continue;
         }
         if (is_identity_op(nd->op)) b->identity_nodes++;
         b->identity_nodes += nd->n_control;
         const fr_op_def *def = fr_op_find(nd->op);
         if (!def) {
-            fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "unsupported op");
+            if (fr_feed_op_known(nd->op))
+                fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "frost runs it only on what a string input of the model "
+                          "decodes to, and its input '%s' is not (name the string it decodes as an input to feed it)",
+                          nd->n_inputs ? nd->inputs[0].name : "");
+            else
+                fr_b_fail(b, FROST_E_UNSUPPORTED_OP, "unsupported op");
             break;
         }
         int ns0 = b->ns, nv0 = b->nv;

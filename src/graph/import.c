@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "feed/feed.h"
 #include "graph/graph.h"
 #include "ops/ops.h"
 #include "pb/mapfile.h"
@@ -268,7 +269,7 @@ static frost_status index_graph(frost_graph *g, char **err) {
     size_t msg_len = 0;
     int n_bad = 0;
     for (int i = 0; i < m; i++)
-        if (!fr_op_find(ops[i].name)) {
+        if (!fr_op_find(ops[i].name) && !fr_feed_op_known(ops[i].name)) {
             n_bad++;
             msg_len += strlen(ops[i].name) + strlen(g->nodes[ops[i].first].name) + 32;
         }
@@ -277,7 +278,7 @@ static frost_status index_graph(frost_graph *g, char **err) {
         if (msg) {
             size_t o = (size_t)sprintf(msg, "%s: %d unsupported op type%s:", g->source, n_bad, n_bad > 1 ? "s" : "");
             for (int i = 0; i < m; i++)
-                if (!fr_op_find(ops[i].name))
+                if (!fr_op_find(ops[i].name) && !fr_feed_op_known(ops[i].name))
                     o += (size_t)sprintf(msg + o, " %s (node '%s', %d use%s);", ops[i].name,
                                          g->nodes[ops[i].first].name, ops[i].uses, ops[i].uses > 1 ? "s" : "");
             msg[o - 1] = 0;

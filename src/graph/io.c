@@ -15,6 +15,8 @@ void fr_io_spec_free(fr_io_spec *s) {
     free_names(s->in_names, s->n_inputs);
     free_names(s->out_names, s->n_outputs);
     free(s->in_node);
+    free(s->in_index);
+    free(s->in_dtype);
     free(s->in_shape);
     free(s->out_node);
     free(s->out_index);
@@ -121,7 +123,8 @@ frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io
     }
     s->in_shape = calloc((size_t)n_in + 1, sizeof *s->in_shape);
     s->in_names = calloc((size_t)n_in + 1, sizeof(char *));
-    if (!s->in_shape || !s->in_names) goto oom;
+    s->in_dtype = calloc((size_t)n_in + 1, sizeof(int));
+    if (!s->in_shape || !s->in_names || !s->in_dtype) goto oom;
     for (int i = 0; i < n_in; i++) {
         const fr_node *n = &g->nodes[s->in_node[i]];
         if (!(s->in_names[i] = tensor_name(n->name, 0))) goto oom;
@@ -135,12 +138,13 @@ frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io
         fr_pb_attr a;
         int dtype = FR_DT_FLOAT;
         if (fr_node_attr_get(n, "dtype", &a) == 1 && a.kind == FR_ATTR_TYPE) dtype = (int)a.i;
-        if (dtype != FR_DT_FLOAT) {
-            fr_errorf(err, "%s: input '%s' has type %s; frost feeds float32 inputs only", g->source, n->name,
-                      fr_dtype_name(dtype));
+        if (dtype != FR_DT_FLOAT && dtype != FR_DT_STRING) {
+            fr_errorf(err, "%s: input '%s' has type %s; frost feeds float32 and string inputs only", g->source,
+                      n->name, fr_dtype_name(dtype));
             st = FROST_E_GRAPH;
             goto fail;
         }
+        s->in_dtype[i] = dtype;
         frost_shape *sh = &s->in_shape[i];
         sh->rank = -1;
         const char *why;
@@ -149,6 +153,7 @@ frost_status fr_io_resolve(const frost_graph *g, const frost_options *opt, fr_io
             sh->rank = ps.rank;
             for (int k = 0; k < ps.rank; k++) sh->dims[k] = ps.dims[k];
         }
+        if (dtype == FR_DT_STRING) continue; /* its shape as declared (src/feed/feed.h) */
         if (opt->input_shapes) {
             const frost_shape *u = &opt->input_shapes[i];
             if (u->rank < 1 || u->rank > FROST_MAX_RANK) {

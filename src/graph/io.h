@@ -35,6 +35,8 @@
 typedef struct fr_io_spec {
     int n_inputs;
     int *in_node;
+    int *in_index;         /* the node's output fed (NULL: output 0 of each) */
+    int *in_dtype;         /* FR_DT_FLOAT, or FR_DT_STRING (src/feed/feed.h; NULL: all float) */
     frost_shape *in_shape; /* dims[0] = -1 (batch) */
     char **in_names;       /* "name" */
     int n_outputs;

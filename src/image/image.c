@@ -78,6 +78,9 @@ frost_status frost_image_decode(const void *data, size_t size, const frost_decod
     }
     if (options->max_pixels < 0 || options->target_width < 0 || options->target_height < 0)
         return fr_img_error(error_out, FROST_E_INVALID_ARGUMENT, "negative value in frost_decode_options");
+    if (options->dct_method != FROST_DCT_INTEGER_FAST && options->dct_method != FROST_DCT_INTEGER_ACCURATE)
+        return fr_img_error(error_out, FROST_E_INVALID_ARGUMENT, "frost_decode_options.dct_method %d is neither "
+                            "FROST_DCT_INTEGER_FAST nor FROST_DCT_INTEGER_ACCURATE", options->dct_method);
     switch (frost_image_detect(data, size)) {
     case FROST_IMAGE_JPEG: return fr_decode_jpeg(data, size, options, image_out, error_out);
     case FROST_IMAGE_PNG: return fr_decode_png(data, size, options, image_out, error_out);

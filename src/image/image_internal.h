@@ -25,6 +25,16 @@ frost_status fr_img_alloc(int width, int height, frost_image **out, char **err);
 /* Decoders: `opt` is never NULL here.  On failure nothing is left allocated. */
 frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
                             char **err);
+/* The same at 1/ratio scale (libjpeg's DCT scaling, decode_jpeg's `ratio`:
+ * 1, 2, 4 or 8), whatever opt->fast_decode says. */
+frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                                  frost_image **out, char **err);
+
+/* TensorFlow's ResizeBilinear of a [h, w, c] float image (align_corners /
+ * half_pixel_centers as its attributes) into [oh, ow, c] floats: the
+ * formulas of frost_image_preprocess(), bit for bit. */
+void fr_resize_bilinear(const float *in, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int align_corners,
+                        int half_pixel, float *out);
 frost_status fr_decode_png(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
                            char **err);
 frost_status fr_decode_bmp(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,

@@ -72,6 +72,11 @@ static unsigned fr_jpeg_fast_denom(unsigned w, unsigned h, const frost_decode_op
 
 frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode_options *opt, frost_image **out,
                             char **err) {
+    return fr_decode_jpeg_ratio(data, size, opt, 0, out, err);
+}
+
+frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                                  frost_image **out, char **err) {
     struct jpeg_decompress_struct cinfo;
     fr_jpeg_err jerr;
     /* volatile: modified between setjmp and longjmp. */
@@ -115,10 +120,10 @@ frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode
         return fr_img_error(err, FROST_E_IMAGE, "JPEG: unsupported number of components %d", cinfo.num_components);
     }
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
-    cinfo.dct_method = JDCT_IFAST;
+    cinfo.dct_method = opt->dct_method == FROST_DCT_INTEGER_ACCURATE ? JDCT_ISLOW : JDCT_IFAST;
     cinfo.do_fancy_upsampling = TRUE;
     cinfo.scale_num = 1;
-    cinfo.scale_denom = fr_jpeg_fast_denom(cinfo.image_width, cinfo.image_height, opt);
+    cinfo.scale_denom = ratio ? ratio : fr_jpeg_fast_denom(cinfo.image_width, cinfo.image_height, opt);
     jpeg_calc_output_dimensions(&cinfo);
 
     frost_image *im = NULL;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "frost.h"
+#include "image/image_internal.h"
 
 /* No fused multiply-add: TensorFlow rounds every product.  (GCC in ISO C
  * mode does not contract; clang honours the standard pragma.) */
@@ -54,6 +55,42 @@ static float fr_lerp(float a, float b, float t) {
     return a + scaled;
 }
 
+/* The resize of an [in_h, in_w, ch] image (uint8 at src8, else float at
+ * srcf) into [oh, ow, ch] floats, each (v - mean) / std.  Inlined into each
+ * caller with its constant arguments. */
+static inline void fr_resize_core(const uint8_t *src8, const float *srcf, int64_t in_h, int64_t in_w, int64_t ch,
+                                  int64_t oh, int64_t ow, int align, int half, float mean, float std, float *out) {
+    const float sx = fr_resize_scale(in_w, ow, align);
+    const float sy = fr_resize_scale(in_h, oh, align);
+    const size_t in_stride = (size_t)in_w * (size_t)ch;
+
+    /* Column weights are the same for every row: computed once into a stack
+     * cache for usual widths (no allocation), per pixel beyond that. */
+    fr_interp xcache[FR_XCACHE];
+    const int cached = ow <= FR_XCACHE;
+    if (cached)
+        for (int64_t x = 0; x < ow; x++) xcache[x] = fr_interp_at(x, sx, half, in_w);
+
+    for (int64_t y = 0; y < oh; y++) {
+        const fr_interp iy = fr_interp_at(y, sy, half, in_h);
+        const size_t top = (size_t)iy.lower * in_stride, bot = (size_t)iy.upper * in_stride;
+        float *o = out + (size_t)y * (size_t)ow * (size_t)ch;
+        for (int64_t x = 0; x < ow; x++) {
+            const fr_interp ix = cached ? xcache[x] : fr_interp_at(x, sx, half, in_w);
+            const size_t l = (size_t)ix.lower * (size_t)ch, r = (size_t)ix.upper * (size_t)ch;
+            for (int64_t c = 0; c < ch; c++) {
+#define FR_AT(i) (src8 ? (float)src8[i] : srcf[i])
+                const float t = fr_lerp(FR_AT(top + l + c), FR_AT(top + r + c), ix.lerp);
+                const float b = fr_lerp(FR_AT(bot + l + c), FR_AT(bot + r + c), ix.lerp);
+#undef FR_AT
+                const float v = fr_lerp(t, b, iy.lerp);
+                const float centered = v - mean;
+                o[(size_t)x * (size_t)ch + (size_t)c] = centered / std;
+            }
+        }
+    }
+}
+
 frost_status frost_image_preprocess(const frost_image *image, const frost_preprocess *pp, float *out) {
     if (!image || !image->rgb || !pp || !out || image->width <= 0 || image->height <= 0 || pp->width <= 0 ||
         pp->height <= 0 || pp->std == 0.0f || !isfinite(pp->std) || !isfinite(pp->mean))
@@ -61,37 +98,12 @@ frost_status frost_image_preprocess(const frost_image *image, const frost_prepro
     const int align = pp->resize == FROST_RESIZE_ALIGN_CORNERS;
     const int half = pp->resize == FROST_RESIZE_TF2;
     if (pp->resize != FROST_RESIZE_TF1 && !align && !half) return FROST_E_INVALID_ARGUMENT;
-
-    const int64_t in_w = image->width, in_h = image->height;
-    const float sx = fr_resize_scale(in_w, pp->width, align);
-    const float sy = fr_resize_scale(in_h, pp->height, align);
-    const float mean = pp->mean, std = pp->std;
-    const uint8_t *src = image->rgb;
-    const size_t in_stride = (size_t)in_w * 3;
-
-    /* Column weights are the same for every row: computed once into a stack
-     * cache for usual widths (no allocation), per pixel beyond that. */
-    fr_interp xcache[FR_XCACHE];
-    const int cached = pp->width <= FR_XCACHE;
-    if (cached)
-        for (int64_t x = 0; x < pp->width; x++) xcache[x] = fr_interp_at(x, sx, half, in_w);
-
-    for (int64_t y = 0; y < pp->height; y++) {
-        const fr_interp iy = fr_interp_at(y, sy, half, in_h);
-        const uint8_t *top = src + (size_t)iy.lower * in_stride;
-        const uint8_t *bot = src + (size_t)iy.upper * in_stride;
-        float *o = out + (size_t)y * (size_t)pp->width * 3;
-        for (int64_t x = 0; x < pp->width; x++) {
-            const fr_interp ix = cached ? xcache[x] : fr_interp_at(x, sx, half, in_w);
-            const size_t l = (size_t)ix.lower * 3, r = (size_t)ix.upper * 3;
-            for (int c = 0; c < 3; c++) {
-                const float t = fr_lerp((float)top[l + c], (float)top[r + c], ix.lerp);
-                const float b = fr_lerp((float)bot[l + c], (float)bot[r + c], ix.lerp);
-                const float v = fr_lerp(t, b, iy.lerp);
-                const float centered = v - mean;
-                o[3 * x + c] = centered / std;
-            }
-        }
-    }
+    fr_resize_core(image->rgb, NULL, image->height, image->width, 3, pp->height, pp->width, align, half, pp->mean,
+                   pp->std, out);
     return FROST_OK;
+}
+
+void fr_resize_bilinear(const float *in, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int align_corners,
+                        int half_pixel, float *out) {
+    fr_resize_core(NULL, in, h, w, c, oh, ow, align_corners, half_pixel, 0.0f, 1.0f, out);
 }

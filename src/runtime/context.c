@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "backend/reference/reference.h"
+#include "feed/feed.h"
 #include "runtime/runtime.h"
 
 typedef struct fr_ctx_batch {
@@ -20,6 +21,12 @@ struct frost_context {
     fr_ctx_batch **entries; /* [max_batch + 1] */
     int last_batch;
     char error[1024];
+    /* string inputs (src/feed/feed.h): the strings bound for the next run,
+     * per model input, and the boundaries they decode to */
+    const frost_string **strings;
+    int *n_strings;
+    float **stage;
+    size_t *stage_cap;
 };
 
 static void set_error(frost_context *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -50,8 +57,14 @@ frost_status frost_context_create(const frost_model *m, frost_context **out, cha
     if (!c) return FROST_E_NO_MEMORY;
     c->m = m;
     c->entries = calloc((size_t)m->max_batch + 1, sizeof *c->entries);
-    if (!c->entries) {
-        free(c);
+    if (m->feed) {
+        c->strings = calloc((size_t)m->io.n_inputs + 1, sizeof *c->strings);
+        c->n_strings = calloc((size_t)m->io.n_inputs + 1, sizeof *c->n_strings);
+        c->stage = calloc((size_t)m->feed->n_bound + 1, sizeof *c->stage);
+        c->stage_cap = calloc((size_t)m->feed->n_bound + 1, sizeof *c->stage_cap);
+    }
+    if (!c->entries || (m->feed && (!c->strings || !c->n_strings || !c->stage || !c->stage_cap))) {
+        frost_context_free(c);
         return FROST_E_NO_MEMORY;
     }
     *out = c;
@@ -60,8 +73,13 @@ frost_status frost_context_create(const frost_model *m, frost_context **out, cha
 
 void frost_context_free(frost_context *c) {
     if (!c) return;
-    for (int i = 0; i <= c->m->max_batch; i++) entry_free(c->entries[i]);
+    for (int i = 0; c->entries && i <= c->m->max_batch; i++) entry_free(c->entries[i]);
+    for (int k = 0; c->stage && k < c->m->feed->n_bound; k++) free(c->stage[k]);
     free(c->entries);
+    free(c->strings);
+    free(c->n_strings);
+    free(c->stage);
+    free(c->stage_cap);
     free(c);
 }
 
@@ -151,10 +169,68 @@ static double now_ms(void) {
 static frost_status run_pass(frost_context *c, int batch, const float *const *inputs, float *const *outputs,
                              size_t first);
 
+static int is_string_input(const frost_model *m, int i) { return frost_model_input_dtype(m, i) == FROST_DTYPE_STRING; }
+
+frost_status frost_context_set_string_input(frost_context *c, int index, const frost_string *strings, int count) {
+    if (!c) return FROST_E_INVALID_ARGUMENT;
+    c->error[0] = 0;
+    if (index < 0 || index >= c->m->io.n_inputs || !is_string_input(c->m, index)) {
+        set_error(c, "input %d is not a string input of the model", index);
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    if (!strings || count < 1 || count > c->m->max_batch) {
+        set_error(c, "string input '%s': %s (count %d, max batch %d)", c->m->io.in_names[index],
+                  strings ? "count outside 1..max batch" : "strings is NULL", count, c->m->max_batch);
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    c->strings[index] = strings;
+    c->n_strings[index] = count;
+    return FROST_OK;
+}
+
+/* The boundaries of the string inputs bound for a run of `batch` items,
+ * decoded into c->stage; the bindings are dropped. */
+static frost_status run_feed(frost_context *c, int batch) {
+    const frost_model *m = c->m;
+    const fr_feed *f = m->feed;
+    frost_status st = FROST_OK;
+    for (int i = 0; i < m->io.n_inputs && st == FROST_OK; i++)
+        if (is_string_input(m, i) && c->n_strings[i] != batch) {
+            set_error(c, "string input '%s': %d strings bound for a run of %d items (frost_context_set_string_input)",
+                      m->io.in_names[i], c->n_strings[i], batch);
+            st = FROST_E_INVALID_ARGUMENT;
+        }
+    for (int k = 0; k < f->n_bound && st == FROST_OK; k++) {
+        size_t need = (size_t)batch * f->bound_size[k];
+        if (need <= c->stage_cap[k]) continue;
+        free(c->stage[k]);
+        c->stage_cap[k] = 0;
+        if (!(c->stage[k] = malloc(need * sizeof(float)))) {
+            set_error(c, "out of memory");
+            st = FROST_E_NO_MEMORY;
+        } else {
+            c->stage_cap[k] = need;
+        }
+    }
+    if (st == FROST_OK) {
+        char *err = NULL;
+        st = fr_feed_run(f, c->strings, batch, c->stage, &err);
+        if (st != FROST_OK) set_error(c, "%s: %s", m->g->source, err ? err : frost_strerror(st));
+        free(err);
+    }
+    for (int i = 0; i < m->io.n_inputs; i++) c->strings[i] = NULL, c->n_strings[i] = 0;
+    return st;
+}
+
 frost_status frost_context_run(frost_context *c, int batch, const float *const *inputs, float *const *outputs) {
     if (!c) return FROST_E_INVALID_ARGUMENT;
     c->error[0] = 0;
     const frost_model *m = c->m;
+    if (m->feed) {
+        frost_status st = batch < 1 || batch > m->max_batch ? FROST_E_LIMIT : run_feed(c, batch);
+        if (st == FROST_E_LIMIT) set_error(c, "batch size %d is outside 1..%d", batch, m->max_batch);
+        if (st != FROST_OK) return st;
+    }
     if (batch < 1 || batch > m->max_batch) {
         set_error(c, "batch size %d is outside 1..%d", batch, m->max_batch);
         return FROST_E_LIMIT;
@@ -164,7 +240,7 @@ frost_status frost_context_run(frost_context *c, int batch, const float *const *
         return FROST_E_INVALID_ARGUMENT;
     }
     for (int i = 0; i < m->io.n_inputs; i++)
-        if (!inputs[i]) {
+        if (!inputs[i] && !is_string_input(m, i)) {
             set_error(c, "input %d ('%s') is NULL", i, m->io.in_names[i]);
             return FROST_E_INVALID_ARGUMENT;
         }
@@ -193,9 +269,11 @@ static frost_status run_pass(frost_context *c, int batch, const float *const *in
     if (st != FROST_OK) return st;
     const fr_batch_plan *bp = e->bp;
     const fr_plan *p = &bp->c->plan;
-    for (int i = 0; i < p->n_inputs; i++) {
-        const fr_value *v = &p->values[p->inputs[i]];
-        memcpy((char *)e->arena + v->offset, inputs[i] + first * m->in_size[i], v->count * sizeof(float));
+    for (int j = 0; j < p->n_inputs; j++) {
+        const fr_value *v = &p->values[p->inputs[j]];
+        int i = m->feed ? m->feed->src[j] : j; /* the model's input, or -1 - k: boundary k of the feed */
+        const float *src = i >= 0 ? inputs[i] : c->stage[-1 - i];
+        memcpy((char *)e->arena + v->offset, src + first * m->plan_in_size[j], v->count * sizeof(float));
     }
     for (int i = 0; i < p->n_steps; i++) {
         double t0 = e->prof ? now_ms() : 0;

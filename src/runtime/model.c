@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 
+#include "feed/feed.h"
 #include "graph/builder.h"
 #include "runtime/runtime.h"
 
@@ -134,7 +135,7 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     fr_batch_plan *p = calloc(1, sizeof *p);
     if (!p) return FROST_E_NO_MEMORY;
     p->batch = batch;
-    frost_status st = fr_compile(m->g, &m->io, batch, m->optimize, &p->c, err);
+    frost_status st = fr_compile(m->g, m->pio, batch, m->optimize, &p->c, err);
     if (st != FROST_OK) {
         free(p);
         return st;
@@ -255,6 +256,8 @@ void frost_model_free(frost_model *m) {
     if (m->backend && m->backend->model_free && m->cfg.shared) m->backend->model_free(m->cfg.shared);
     fr_intern_free(m->consts);
     fr_io_spec_free(&m->io);
+    fr_feed_free(m->feed);
+    free(m->plan_in_size);
     free(m->out_shape);
     free(m->in_size);
     free(m->out_size);
@@ -407,6 +410,8 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
+    if (st == FROST_OK) st = fr_feed_build(g, &m->io, &m->feed, err);
+    m->pio = m->feed ? &m->feed->io : &m->io;
     if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */
         char *berr = NULL;
         st = be->model_create(&m->cfg, &m->cfg.shared, &berr);
@@ -422,13 +427,19 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     const fr_compiled *c = m->plans[1]->c;
     const fr_plan *p = &c->plan;
     m->out_shape = calloc((size_t)p->n_outputs + 1, sizeof *m->out_shape);
-    m->in_size = calloc((size_t)p->n_inputs + 1, sizeof(size_t));
+    m->in_size = calloc((size_t)m->io.n_inputs + 1, sizeof(size_t));
+    m->plan_in_size = calloc((size_t)p->n_inputs + 1, sizeof(size_t));
     m->out_size = calloc((size_t)p->n_outputs + 1, sizeof(size_t));
-    if (!m->out_shape || !m->in_size || !m->out_size) {
+    if (!m->out_shape || !m->in_size || !m->plan_in_size || !m->out_size) {
         frost_model_free(m);
         return FROST_E_NO_MEMORY;
     }
-    for (int i = 0; i < p->n_inputs; i++) m->in_size[i] = p->values[p->inputs[i]].count;
+    for (int i = 0; i < m->io.n_inputs; i++) m->in_size[i] = 1; /* a string input: one string an item */
+    for (int j = 0; j < p->n_inputs; j++) {
+        m->plan_in_size[j] = p->values[p->inputs[j]].count;
+        int i = m->feed ? m->feed->src[j] : j;
+        if (i >= 0) m->in_size[i] = m->plan_in_size[j];
+    }
     for (int i = 0; i < p->n_outputs; i++) {
         const fr_value *v = &p->values[p->outputs[i]];
         m->out_size[i] = v->count;
@@ -470,6 +481,13 @@ frost_status frost_model_load(const char *path, const frost_options *opt, frost_
 }
 
 int frost_model_input_count(const frost_model *m) { return m ? m->io.n_inputs : 0; }
+frost_dtype frost_model_input_dtype(const frost_model *m, int i) {
+    if (!m || i < 0 || i >= m->io.n_inputs) return FROST_DTYPE_INVALID;
+    return m->io.in_dtype && m->io.in_dtype[i] == FR_DT_STRING ? FROST_DTYPE_STRING : FROST_DTYPE_FLOAT;
+}
+frost_dtype frost_model_output_dtype(const frost_model *m, int i) {
+    return m && i >= 0 && i < m->io.n_outputs ? FROST_DTYPE_FLOAT : FROST_DTYPE_INVALID;
+}
 int frost_model_output_count(const frost_model *m) { return m ? m->io.n_outputs : 0; }
 const char *frost_model_input_name(const frost_model *m, int i) {
     return m && i >= 0 && i < m->io.n_inputs ? m->io.in_names[i] : NULL;
@@ -480,6 +498,7 @@ const char *frost_model_output_name(const frost_model *m, int i) {
 frost_status frost_model_input_shape(const frost_model *m, int i, frost_shape *out) {
     if (!m || !out || i < 0 || i >= m->io.n_inputs) return FROST_E_INVALID_ARGUMENT;
     *out = m->io.in_shape[i];
+    if (frost_model_input_dtype(m, i) == FROST_DTYPE_STRING) out->rank = 1; /* one string an item */
     out->dims[0] = -1;
     return FROST_OK;
 }

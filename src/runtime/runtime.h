@@ -17,9 +17,14 @@ typedef struct fr_batch_plan {
     uint8_t *claimed; /* per step: 1 = run by the backend */
 } fr_batch_plan;
 
+struct fr_feed;
+
 struct frost_model {
     frost_graph *g;
-    fr_io_spec io;
+    fr_io_spec io;         /* the model's inputs (string ones too) and outputs */
+    struct fr_feed *feed;  /* string inputs: what runs before the plan (src/feed/feed.h); NULL: none */
+    const fr_io_spec *pio; /* the plan's inputs and outputs: &io, or the feed's */
+    size_t *plan_in_size;  /* floats per item of each plan input */
     int optimize, max_batch, profiling;
     const fr_backend *backend;
     fr_backend_config cfg;

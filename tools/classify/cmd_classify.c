@@ -72,6 +72,8 @@ static const char usage_text[] =
     "                        --profiling table)\n"
     "  --resize MODE         tf1 (default: TF1 ResizeBilinear, as label_image),\n"
     "                        tf2 (half_pixel_centers), align_corners\n"
+    "  --dct_method M        JPEG inverse DCT as decode_jpeg's dct_method: INTEGER_FAST\n"
+    "                        (default, TensorFlow's) or INTEGER_ACCURATE\n"
     "  --fast-decode         decode JPEGs at 1/2, 1/4 or 1/8 scale when still\n"
     "                        twice the input size: faster, NOT TensorFlow-exact\n"
     "  --max_pixels N        reject larger images before decoding (default 100M)\n"
@@ -103,7 +105,7 @@ typedef struct {
     int width, height; /* 0: not given */
     float mean, std;
     int top_k, batch, decode_threads, count, warmup, timing;
-    int self_test, fast_decode, profiling, progress;
+    int self_test, fast_decode, profiling, progress, dct_method;
     long long max_pixels;
     engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
     cls_format format;
@@ -199,6 +201,15 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                 else if (!strcmp(v, "csv")) f->format = CLS_CSV;
                 else {
                     fprintf(stderr, "frost: --format: '%s' is not text, jsonl or csv\n", v);
+                    r = -1;
+                }
+            }
+        } else if (FLAG("dct_method") || FLAG("dct-method")) {
+            if (r > 0) {
+                if (!strcmp(v, "INTEGER_FAST") || !*v) f->dct_method = FROST_DCT_INTEGER_FAST;
+                else if (!strcmp(v, "INTEGER_ACCURATE")) f->dct_method = FROST_DCT_INTEGER_ACCURATE;
+                else {
+                    fprintf(stderr, "frost: --dct_method: '%s' is not INTEGER_FAST or INTEGER_ACCURATE\n", v);
                     r = -1;
                 }
             }
@@ -421,6 +432,7 @@ int frost_cmd_classify(int argc, char **argv) {
     frost_decode_options_init(&pc.decode);
     if (f.max_pixels) pc.decode.max_pixels = f.max_pixels;
     pc.decode.fast_decode = f.fast_decode;
+    pc.decode.dct_method = f.dct_method;
     pc.decode.target_width = pp.width;
     pc.decode.target_height = pp.height;
     pc.pp = pp;
