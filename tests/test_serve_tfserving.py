@@ -88,25 +88,73 @@ ERRORS = [
     ("POST", "/v1/models/half_plus_two/versions/abc:predict", {"instances": [1.0]}, 400, "Malformed request"),
     ("POST", "/v1/models/half_plus_two:predict", {"instances": [[1.0, 2.0]]}, 400, "expects a float tensor"),
     ("POST", "/v1/models/half_plus_two:predict", {"instances": []}, 400, "no instances"),
-    # examples on a float signature; ParseExample signatures refused with the library's reason
+    # :classify / :regress "examples": TF Serving's checks, then the library's ParseExample
     ("POST", "/v1/models/half_plus_two:regress", {"examples": [{"x": 2.0}]}, 400, "not serialized tf.Example"),
+    ("POST", "/v1/models/half_plus_two:classify", {"examples": [{"x": 2.0}]}, 400, "not serialized tf.Example"),
     ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "nope", "examples": [{"x": 2.0}]}, 400,
      "No signature was found with the name: nope"),
-    ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": [{"x": 2.0}]}, 501,
-     "ParseExample"),
-    ("POST", "/v1/models/half_plus_two:classify", {"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]},
-     501, "ParseExample"),
     ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": [{"x": [1.0, 2]}]},
      400, "Unexpected element type in feature: x"),
     ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": []}, 400,
      "empty array"),
     ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": [{"x": None}]}, 400,
      "unexpected JSON type"),
+    ("POST", "/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": [{"x": 2}]}, 400,
+     "int64_list"),
+    ("POST", "/v1/models/half_plus_two:classify", {"signature_name": "classify_x_to_y", "examples": [{"z": 2.0}]},
+     400, "'x'"),
 ]
 for method, path, obj, code, text in ERRORS:
     st, body = srv.post_json(path, obj) if method == "POST" else srv.get(path)
     msg = body.get("error", "") if isinstance(body, dict) else ""
     check(st == code and text in msg, "%s %s %s: want %d %r, got %s %s" % (method, path, obj, code, text, st, body))
+
+# ---- :classify and :regress of tf.Example protos (written by frost, parsed by the graph's ParseExample)
+EX = {"examples": [{"x": 2.0}, {"x": 4.0}]}
+for verb, sig, want in (("classify", "classify_x_to_y", {"results": [[["", 3.0]], [["", 4.0]]]}),
+                        ("regress", "regress_x_to_y", {"results": [3.0, 4.0]}),
+                        ("regress", "regress_x_to_y2", {"results": [4.0, 5.0]})):
+    st, body = srv.post_json("/v1/models/half_plus_two:" + verb, dict(EX, signature_name=sig))
+    check(st == 200 and body == want, ":%s %s: %s %s" % (verb, sig, st, body))
+for ex, ctx, want in (([{"y": 1.0}], {"x": 2.0}, [3.0]), ([{"x": 4.0}], {"x": 2.0}, [4.0]),
+                      ([{"x": [6.0]}, {"x": 0.5e1}], {}, [5.0, 4.5])):
+    st, body = srv.post_json("/v1/models/half_plus_two:regress", {"signature_name": "regress_x_to_y", "examples": ex,
+                                                                  "context": ctx})
+    check(st == 200 and body == {"results": want}, "context %s, examples %s: %s %s" % (ctx, ex, st, body))
+# a serialized tf.Example as a string input of :predict ({"b64": ...}), bytes written here by hand
+example = bytes.fromhex("0a0f0a0d0a0178120812060a0400000040")  # {x: float_list [2.0]}
+st, body = srv.post_json("/v1/models/half_plus_two:predict", {"signature_name": "classify_x_to_y",
+                                                              "instances": [{"b64": base64.b64encode(example).decode()}]})
+check(st == 200 and body == {"predictions": [[3.0]]}, "a b64 tf.Example through :predict: %s %s" % (st, body))
+srv.stop()
+
+# a bad example among good ones batched together fails alone (rounds until a batch of several formed)
+import threading
+srv = Server(["--model_base_path", HP2, "--batch_timeout_micros", "500000", "--max_batch_size", "8"])
+SERIES = '{model="default",version="123",signature="regress_x_to_y"}'
+batched, isolated = False, True
+for round in range(6):
+    results, start = {}, threading.Barrier(6)
+
+    def regress(k, x):
+        start.wait()
+        results[k] = srv.post_json("/v1/models/default:regress", {"signature_name": "regress_x_to_y", "examples": [x]})
+
+    threads = [threading.Thread(target=regress, args=(k, {"x": 2} if k == 3 else {"x": float(k)})) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    isolated &= all(results.get(k) == (200, {"results": [0.5 * k + 2]}) for k in range(6) if k != 3) \
+        and results.get(3, (0,))[0] == 400
+    m = srv.metrics()
+    runs = metric_values(m, "frost_serve_batch_size_count").get(SERIES, 0)
+    items = metric_values(m, "frost_serve_batch_size_sum").get(SERIES, 0)
+    if items > runs:
+        batched = True
+        break
+check(isolated, "a malformed example fails only its own request: %s" % results)
+check(batched, "... in a batch with the others (%d runs for %d items)" % (runs, items))
 srv.stop()
 
 # ---- metadata: TF Serving's expected answers, equal as parsed JSON
@@ -144,6 +192,10 @@ for sig, x, y in (("", [1.0, 2.0, 5.0], [2.5, 3.0, 4.5]), ("classify_x2_to_y3", 
                   ("regress_x2_to_y3", [4.0], [5.0])):
     st, body = srv.post_json("/v1/models/tf2:predict", {"signature_name": sig, "instances": x})
     check(st == 200 and body == {"predictions": y}, "TF2 %r: %s %s" % (sig, st, body))
+for verb, sig, want in (("classify", "classify_x_to_y", {"results": [[["", 3.0]], [["", 4.0]]]}),
+                        ("regress", "regress_x_to_y2", {"results": [4.0, 5.0]})):
+    st, body = srv.post_json("/v1/models/tf2:" + verb, {"signature_name": sig, "examples": [{"x": 2.0}, {"x": 4.0}]})
+    check(st == 200 and body == want, "TF2 :%s %s (ParseExampleV2): %s %s" % (verb, sig, st, body))
 for v in ("123", "124"):
     st, body = srv.post_json("/v1/models/saved_model_half_plus_two_2_versions/versions/%s:predict" % v,
                              {"instances": [1.0, 2.0, 5.0]})

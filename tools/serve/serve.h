@@ -74,7 +74,7 @@ typedef struct sv_waiter {
     int pending;   /* items not yet answered */
     int failed;    /* non-zero: error[] holds the first failure, code its HTTP status */
     int code;
-    char error[256];
+    char error[1024];
 } sv_waiter;
 
 void sv_waiter_init(sv_waiter *w, int pending);
@@ -88,6 +88,7 @@ void sv_waiter_destroy(sv_waiter *w);
 typedef struct sv_item {
     struct sv_item *next;
     const float *inputs[SERVE_MAX_IO]; /* one batch item of each input */
+    frost_string strings[SERVE_MAX_IO]; /* ... and of each string input (a tf.Example, an encoded image) */
     float *outputs[SERVE_MAX_IO];      /* where one batch item of each output goes */
     sv_waiter *waiter;
     double t_enqueue;
@@ -136,6 +137,8 @@ struct sv_model {
     int savedmodel; /* metrics labels name the version and signature */
     char *in_key[SERVE_MAX_IO], *out_key[SERVE_MAX_IO]; /* names in JSON requests and answers */
     int out_dtype[SERVE_MAX_IO];                         /* answers print integers for integer outputs */
+    int in_string[SERVE_MAX_IO]; /* a string input (frost_model_input_dtype): items are byte strings */
+    int num_string_inputs;
     char **labels; /* borrowed from the servable's options */
     int num_labels;
     frost_preprocess pp; /* width/height filled from the image input's shape */
@@ -347,6 +350,9 @@ typedef struct sv_request {
     float *out;        /* count * sum(out_size) floats */
     float *in_ptr[SERVE_MAX_IO];
     float *out_ptr[SERVE_MAX_IO];
+    frost_string *str[SERVE_MAX_IO]; /* string inputs: count items each */
+    void **owned;                    /* decoded "b64" bytes the strings point into */
+    int num_owned;
 } sv_request;
 
 /* Parse a predict / classify JSON body (classify also takes "examples" of
@@ -382,10 +388,6 @@ int sv_examples_from_json(struct json_t *root, const sv_limits *lim, sv_examples
 void sv_examples_free(sv_examples *ex);
 /* Whether signature `key` ("" : the default) takes examples: one DT_STRING input. */
 int sv_examples_signature(const sv_version *v, const char *key);
-/* Answer a :classify (classify = 1) or :regress body of "examples" on
- * signature `key` of v, as TF Serving does; NULL with *http_code and err. */
-char *sv_examples_run(sv_server *srv, sv_version *v, const char *key, struct json_t *root, int classify, size_t *len,
-                      char *err, size_t errlen, int *http_code);
 /* One raw encoded image. */
 int sv_request_from_image(const sv_model *m, const sv_limits *lim, const void *data, size_t len, sv_request *req,
                           char *err, size_t errlen, int *http_code);

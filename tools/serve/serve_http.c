@@ -167,6 +167,17 @@ static void withdraw(conn_state *st) {
     st->announced_to = NULL;
 }
 
+/* The request's instances go to runner m: tell it (instead of the default
+ * signature's runner told when the headers came), so that a forming batch
+ * waits for them while the body is parsed and its images decoded. */
+static void announce_to(conn_state *st, sv_model *m) {
+    if (!m || st->announced_to == m) return;
+    withdraw(st);
+    st->announced = 1;
+    st->announced_to = m;
+    sv_batcher_announce(&m->batcher, 1);
+}
+
 /* The largest number of floats an instance of any running signature of v takes (bounds the JSON pre-scan). */
 static size_t floats_per_instance(sv_version *v) {
     size_t most = 1;
@@ -199,54 +210,80 @@ int sv_examples_signature(const sv_version *v, const char *key) {
     return s >= 0 && v->sigs[s].num_inputs == 1 && v->sigs[s].inputs[0].dtype == FROST_DTYPE_STRING;
 }
 
-char *sv_examples_run(sv_server *srv, sv_version *v, const char *key, struct json_t *root, int classify, size_t *len,
-                      char *err, size_t errlen, int *http_code) {
+/* How a request is answered once its instances have run. */
+typedef struct answer {
+    enum { A_PREDICT, A_TOPK, A_RESULTS_CLASSIFY, A_RESULTS_REGRESS } kind;
+    int top_k;
+    int output; /* A_RESULTS_*: the output read ("scores", "outputs") */
+} answer;
+
+/* A :classify / :regress body of "examples" for signature `key` of v, as TF
+ * Serving checks it: the runner, the request (one serialized tf.Example per
+ * item of the string input, pointing into *ex) and how to answer.  -1 with
+ * *http_code and err. */
+static int examples_request(sv_server *srv, conn_state *st, sv_version *v, const char *key, struct json_t *root,
+                            int classify,
+                            sv_examples *ex, sv_model **run, sv_request *req, answer *ans, char *err, size_t errlen,
+                            int *http_code) {
     int s = sig_index(v, key);
+    *http_code = 400;
     if (s < 0) {
-        *http_code = 400;
         snprintf(err, errlen, "No signature was found with the name: %.200s", key[0] ? key : "serving_default");
-        return NULL;
+        return -1;
     }
     const sv_signature *sig = &v->sigs[s];
     const char *what = classify ? "classification" : "regression";
-    *http_code = 400;
     if (sig->num_inputs != 1) {
         snprintf(err, errlen, "Expected one input Tensor in the %s signature '%s'", what, sig->key);
-        return NULL;
+        return -1;
     }
     if (sig->inputs[0].dtype != FROST_DTYPE_STRING) {
         snprintf(err, errlen, "signature '%s' takes %s, not serialized tf.Example protos (DT_STRING): send it "
                  "\"instances\" to :predict with \"signature_name\"", sig->key, frost_dtype_name(sig->inputs[0].dtype));
-        return NULL;
+        return -1;
     }
     const sv_tensor *scores = classify ? output_named(sig, "scores") : NULL;
-    const sv_tensor *classes = classify ? output_named(sig, "classes") : NULL;
     const sv_tensor *outputs = classify ? NULL : output_named(sig, "outputs");
-    if (classify && !scores && !classes) {
-        snprintf(err, errlen, "Expected classification signature outputs to contain classes or scores ('%s')", sig->key);
-        return NULL;
+    if (classify && !scores) {
+        snprintf(err, errlen, "classification signature '%s' has no \"scores\" output (frost answers scores; string "
+                 "\"classes\" outputs are not supported)", sig->key);
+        return -1;
     }
     if (!classify && (!outputs || sig->num_outputs != 1)) {
         snprintf(err, errlen, "Expected one output Tensor named outputs in the regression signature '%s'", sig->key);
-        return NULL;
+        return -1;
     }
-    sv_examples ex;
-    if (sv_examples_from_json(root, &srv->limits, &ex, err, errlen, http_code)) return NULL;
     sv_model *m = sv_version_runner(srv, v, sig->key, err, errlen, http_code);
-    char *body = NULL;
-    if (m) {
-        /* The runner took a DT_STRING input: not possible with float-only frost_context_run. */
-        *http_code = 501;
-        snprintf(err, errlen, "signature '%s': this frost build feeds float inputs only", sig->key);
+    if (!m) return -1;
+    announce_to(st, m);
+    if (sv_examples_from_json(root, &srv->limits, ex, err, errlen, http_code)) return -1;
+    ans->kind = classify ? A_RESULTS_CLASSIFY : A_RESULTS_REGRESS;
+    ans->output = 0;
+    for (int j = 0; j < m->num_outputs; j++)
+        if (!strcmp(m->out_key[j], classify ? "scores" : "outputs")) ans->output = j;
+    if (!classify && m->out_size[ans->output] != 1) {
+        snprintf(err, errlen, "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] in the "
+                 "regression signature '%s'", sig->key);
+        return -1;
     }
-    (void)len;
-    sv_examples_free(&ex);
-    return body;
+    if (m->num_inputs != 1 || !m->in_string[0]) {
+        *http_code = 500;
+        snprintf(err, errlen, "signature '%s' was not compiled with a string input", sig->key);
+        return -1;
+    }
+    if (sv_request_alloc(m, ex->count, req)) {
+        *http_code = 503;
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int k = 0; k < ex->count; k++) req->str[0][k] = (frost_string){ex->data[k], ex->size[k]};
+    *run = m;
+    return 0;
 }
 
 /* Queue the parsed instances on runner m and answer them. */
 static enum MHD_Result run_queued(sv_server *s, struct MHD_Connection *c, conn_state *st, sv_model *m,
-                                  sv_request *req, int top_k) {
+                                  sv_request *req, const answer *ans) {
     int n = req->count;
     sv_item *items = calloc((size_t)n, sizeof *items);
     if (!items) {
@@ -259,6 +296,8 @@ static enum MHD_Result run_queued(sv_server *s, struct MHD_Connection *c, conn_s
     for (int k = 0; k < n; k++) {
         for (int i = 0; i < m->num_inputs; i++) items[k].inputs[i] = req->in_ptr[i] + (size_t)k * m->in_size[i];
         for (int j = 0; j < m->num_outputs; j++) items[k].outputs[j] = req->out_ptr[j] + (size_t)k * m->out_size[j];
+        for (int i = 0; i < m->num_inputs; i++)
+            if (m->in_string[i]) items[k].strings[i] = req->str[i][k];
         items[k].waiter = &w;
         items[k].deadline = deadline;
     }
@@ -274,7 +313,12 @@ static enum MHD_Result run_queued(sv_server *s, struct MHD_Connection *c, conn_s
         if (w.failed) ret = reply_error(s, c, st, (unsigned)w.code, w.error);
         else {
             size_t len = 0;
-            char *body = top_k ? sv_response_classify(m, req, top_k, &len) : sv_response_predict(m, req, &len);
+            const float *o = req->out_ptr[ans->output];
+            char *body = ans->kind == A_TOPK              ? sv_response_classify(m, req, ans->top_k, &len)
+                         : ans->kind == A_PREDICT         ? sv_response_predict(m, req, &len)
+                         : ans->kind == A_RESULTS_REGRESS ? sv_response_results_regress(req->count, o, &len)
+                                                          : sv_response_results_classify(req->count,
+                                                                (int)m->out_size[ans->output], o, NULL, &len);
             ret = reply_json(s, c, st, body, len);
         }
     }
@@ -286,9 +330,12 @@ static enum MHD_Result run_queued(sv_server *s, struct MHD_Connection *c, conn_s
 static enum MHD_Result run_inference(sv_server *s, struct MHD_Connection *c, conn_state *st) {
     sv_version *v = st->version;
     sv_request req;
+    sv_examples ex;
     char err[1024];
     int code = 400, rc = -1, top_k = 0;
     sv_model *m = NULL;
+    struct json_t *root = NULL; /* lives until the answer: string inputs point into it */
+    answer ans = {A_PREDICT, 0, 0};
     if (st->route == R_CLASSIFY) {
         const char *tk = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "top_k");
         if (tk) {
@@ -298,6 +345,7 @@ static enum MHD_Result run_inference(sv_server *s, struct MHD_Connection *c, con
         }
     }
     memset(&req, 0, sizeof req);
+    memset(&ex, 0, sizeof ex);
     if (top_k < 0) snprintf(err, sizeof err, "top_k must be an integer from 1 to 100000");
     else if (st->len == 0) snprintf(err, sizeof err, "empty request body");
     else if (st->raw) {
@@ -305,33 +353,32 @@ static enum MHD_Result run_inference(sv_server *s, struct MHD_Connection *c, con
         else if ((m = sv_version_runner(s, v, NULL, err, sizeof err, &code)))
             rc = sv_request_from_image(m, &s->limits, st->body, st->len, &req, err, sizeof err, &code);
     } else {
-        struct json_t *root = sv_json_parse(&s->limits, st->body, st->len, floats_per_instance(v), err, sizeof err,
-                                            &code);
+        root = sv_json_parse(&s->limits, st->body, st->len, floats_per_instance(v), err, sizeof err, &code);
         const char *sig = root ? sv_json_signature(root, err, sizeof err, &code) : NULL;
-        if (sig && (st->route == R_REGRESS || (st->route == R_CLASSIFY && sv_json_has(root, "examples") &&
-                                               sv_examples_signature(v, sig)))) {
-            /* TF Serving's :classify / :regress of tf.Example protos */
-            size_t len = 0;
-            char *body = sv_examples_run(s, v, sig, root, st->route == R_CLASSIFY, &len, err, sizeof err, &code);
-            sv_json_free(root);
-            free(st->body);
-            st->body = NULL;
-            withdraw(st);
-            return body ? reply_json(s, c, st, body, len) : reply_error(s, c, st, (unsigned)code, err);
-        }
-        if (sig && (m = sv_version_runner(s, v, sig, err, sizeof err, &code)))
+        int examples = sig && sv_json_has(root, "examples") && (v->sm || sv_examples_signature(v, sig));
+        if (sig && (st->route == R_REGRESS || (st->route == R_CLASSIFY && examples)))
+            /* TF Serving's :classify / :regress of tf.Example protos (a frozen graph's "examples" of
+             * {"b64": image} stay frost's top-k classify) */
+            rc = examples_request(s, st, v, sig, root, st->route == R_CLASSIFY, &ex, &m, &req, &ans, err, sizeof err,
+                                  &code);
+        else if (sig && (m = sv_version_runner(s, v, sig, err, sizeof err, &code))) {
+            announce_to(st, m);
             rc = sv_request_from_json(m, &s->limits, root, st->route == R_CLASSIFY, &req, err, sizeof err, &code);
-        sv_json_free(root);
+        }
     }
-    free(st->body);
-    st->body = NULL;
+    enum MHD_Result ret;
     if (rc) {
         withdraw(st); /* nothing will come: don't let a batch wait */
-        return reply_error(s, c, st, (unsigned)code, err);
+        ret = reply_error(s, c, st, (unsigned)code, err);
+    } else {
+        if (st->route == R_CLASSIFY && ans.kind == A_PREDICT) ans.kind = A_TOPK, ans.top_k = top_k ? top_k : m->top_k;
+        ret = run_queued(s, c, st, m, &req, &ans);
     }
-    if (st->route == R_CLASSIFY && !top_k) top_k = m->top_k;
-    enum MHD_Result ret = run_queued(s, c, st, m, &req, st->route == R_CLASSIFY ? top_k : 0);
     sv_request_free(&req);
+    sv_examples_free(&ex);
+    sv_json_free(root);
+    free(st->body);
+    st->body = NULL;
     return ret;
 }
 

@@ -180,9 +180,14 @@ int sv_request_alloc(const sv_model *m, int count, sv_request *req) {
     for (int i = 0; i < m->num_inputs; i++) in_total += m->in_size[i];
     for (int j = 0; j < m->num_outputs; j++) out_total += m->out_size[j];
     req->count = count;
-    req->in = malloc((size_t)count * in_total * sizeof(float));
+    req->in = calloc((size_t)count * in_total, sizeof(float));
     req->out = malloc((size_t)count * out_total * sizeof(float));
-    if (!req->in || !req->out) {
+    int ok = req->in && req->out;
+    for (int i = 0; i < m->num_inputs && ok; i++)
+        if (m->in_string[i]) ok = (req->str[i] = calloc((size_t)count, sizeof(frost_string))) != NULL;
+    if (ok && m->num_string_inputs) ok = (req->owned = calloc((size_t)count * (size_t)m->num_string_inputs,
+                                                              sizeof *req->owned)) != NULL;
+    if (!ok) {
         sv_request_free(req);
         return -1;
     }
@@ -203,6 +208,11 @@ void sv_request_free(sv_request *req) {
     free(req->in);
     free(req->out);
     req->in = req->out = NULL;
+    for (int i = 0; i < SERVE_MAX_IO; i++) free(req->str[i]), req->str[i] = NULL;
+    for (int k = 0; k < req->num_owned; k++) free(req->owned[k]);
+    free(req->owned);
+    req->owned = NULL;
+    req->num_owned = 0;
 }
 
 int sv_image_to_input(const sv_model *m, const sv_limits *lim, const void *data, size_t size, float *out, char *err,
@@ -263,9 +273,29 @@ static int tensor_walk(const json_t *v, const frost_shape *s, int d, float **dst
 static int is_b64(const json_t *v) { return json_is_object(v) && json_object_get(v, "b64"); }
 
 /* One instance of input i from a JSON value (a nested list, or {"b64": ...}). */
-static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, const json_t *v, float *dst,
-                      int *squeeze, char *err, size_t errlen, int *http_code) {
+static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, const json_t *v, sv_request *req,
+                      char *err, size_t errlen, int *http_code) {
+    float *dst = req->in_ptr[i] + (size_t)inst * m->in_size[i];
+    int *squeeze = &req->squeeze;
     const char *iname = m->in_key[i];
+    if (m->in_string[i]) { /* a byte string: a JSON string, or {"b64": ...} for binary bytes */
+        frost_string *str = &req->str[i][inst];
+        if (json_is_string(v)) {
+            str->data = json_string_value(v); /* the JSON document outlives the run */
+            str->size = json_string_length(v);
+            return 0;
+        }
+        const json_t *s = is_b64(v) ? json_object_get(v, "b64") : NULL;
+        if (!s || !json_is_string(s))
+            FAIL(400, "instance %d: input '%s' takes a string (or {\"b64\": ...})", inst, iname);
+        size_t n = 0;
+        uint8_t *bytes = sv_base64_decode(json_string_value(s), json_string_length(s), &n);
+        if (!bytes) FAIL(400, "instance %d: \"b64\" is not valid base64", inst);
+        req->owned[req->num_owned++] = bytes;
+        str->data = bytes;
+        str->size = n;
+        return 0;
+    }
     if (is_b64(v)) {
         const json_t *s = json_object_get(v, "b64");
         if (!json_is_string(s)) FAIL(400, "instance %d: \"b64\" must be a string", inst);
@@ -329,7 +359,7 @@ static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const j
         const char *key = json_object_iter_key(json_object_iter((json_t *)obj));
         const json_t *v = json_object_iter_value(json_object_iter((json_t *)obj));
         (void)key;
-        return fill_input(m, lim, 0, inst, v, req->in_ptr[0] + (size_t)inst * m->in_size[0], &req->squeeze, err, errlen,
+        return fill_input(m, lim, 0, inst, v, req, err, errlen,
                           http_code);
     }
     for (int i = 0; i < m->num_inputs; i++) {
@@ -341,7 +371,7 @@ static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const j
             if (input_index(m, key) == i) v = val;
         }
         if (!v) FAIL(400, "instance %d: missing input '%s'", inst, iname);
-        if (fill_input(m, lim, i, inst, v, req->in_ptr[i] + (size_t)inst * m->in_size[i], &req->squeeze, err, errlen, http_code))
+        if (fill_input(m, lim, i, inst, v, req, err, errlen, http_code))
             return -1;
     }
     const char *key;
@@ -461,7 +491,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
                                       "{input_name: value}", k, m->name, m->num_inputs);
                 r = -1;
             } else
-                r = fill_input(m, lim, 0, k, v, req->in_ptr[0] + (size_t)k * m->in_size[0], &req->squeeze, err, errlen, http_code);
+                r = fill_input(m, lim, 0, k, v, req, err, errlen, http_code);
             if (r) goto done;
         }
     } else {
@@ -482,7 +512,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
             }
             for (int k = 0; k < req->count; k++) {
                 const json_t *v = json_is_array(cols) ? json_array_get(cols, (size_t)k) : cols;
-                if (fill_input(m, lim, 0, k, v, req->in_ptr[0] + (size_t)k * m->in_size[0], &req->squeeze, err, errlen, http_code))
+                if (fill_input(m, lim, 0, k, v, req, err, errlen, http_code))
                     goto done;
             }
         } else if (json_is_object(cols)) {
@@ -512,7 +542,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
                 const json_t *v = column_of(m, cols, i);
                 for (int k = 0; k < req->count; k++) {
                     const json_t *e = json_is_array(v) ? json_array_get(v, (size_t)k) : v;
-                    if (fill_input(m, lim, i, k, e, req->in_ptr[i] + (size_t)k * m->in_size[i], &req->squeeze, err, errlen,
+                    if (fill_input(m, lim, i, k, e, req, err, errlen,
                                    http_code))
                         goto done;
                 }
@@ -532,6 +562,11 @@ done:
 
 int sv_request_from_image(const sv_model *m, const sv_limits *lim, const void *data, size_t len, sv_request *req,
                           char *err, size_t errlen, int *http_code) {
+    if (m->num_inputs == 1 && m->in_string[0]) { /* the graph decodes the bytes itself (DecodeJpeg ...) */
+        if (sv_request_alloc(m, 1, req)) FAIL(503, "out of memory");
+        req->str[0][0] = (frost_string){data, len}; /* the body outlives the run */
+        return 0;
+    }
     if (m->num_inputs != 1 || m->image_input != 0)
         FAIL(415, "model '%s' does not take an image body (it needs %d float input(s)); send JSON", m->name,
              m->num_inputs);

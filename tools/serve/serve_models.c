@@ -6,7 +6,7 @@
  * loading, the others on their first request (a Keras export holds the same
  * network as "serve" and "serving_default": compiling both up front would
  * double the load time and the weights in memory).  A signature frost cannot
- * run (ParseExample, a variable assignment, string inputs) keeps the
+ * run (a variable assignment, an op frost lacks) keeps the
  * library's message and answers it to every request that names it; a
  * version none of whose signatures runs fails to load.
  *
@@ -163,9 +163,9 @@ static void compile_sig(sv_server *srv, sv_version *v, int s) {
             snprintf(err, sizeof err, "Failed to get input map for signature: %s (it has no inputs)", sig->key);
         }
         for (int i = 0; !err[0] && i < sig->num_inputs; i++)
-            if (sig->inputs[i].dtype != FROST_DTYPE_FLOAT)
-                snprintf(err, sizeof err, "signature '%s': input '%s' is %s; frost serve feeds DT_FLOAT inputs",
-                         sig->key, sig->inputs[i].key, frost_dtype_name(sig->inputs[i].dtype));
+            if (sig->inputs[i].dtype != FROST_DTYPE_FLOAT && sig->inputs[i].dtype != FROST_DTYPE_STRING)
+                snprintf(err, sizeof err, "signature '%s': input '%s' is %s; frost serve feeds DT_FLOAT and DT_STRING "
+                         "inputs", sig->key, sig->inputs[i].key, frost_dtype_name(sig->inputs[i].dtype));
         for (int i = 0; !err[0] && i < sig->num_inputs + sig->num_outputs; i++) {
             const sv_tensor *t = i < sig->num_inputs ? &sig->inputs[i] : &sig->outputs[i - sig->num_inputs];
             if (!(names[i] = node_of(t->name))) snprintf(err, sizeof err, "out of memory");

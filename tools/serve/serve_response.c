@@ -276,9 +276,12 @@ int sv_model_describe(sv_model *m) {
     m->num_outputs = frost_model_output_count(m->model);
     if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO)
         return -1;
+    m->num_string_inputs = 0;
     for (int i = 0; i < m->num_inputs; i++) {
         frost_model_input_shape(m->model, i, &m->in_shape[i]);
         m->in_size[i] = frost_model_input_size(m->model, i);
+        m->in_string[i] = frost_model_input_dtype(m->model, i) == FROST_DTYPE_STRING;
+        m->num_string_inputs += m->in_string[i];
     }
     frost_image_spec spec; /* the input that takes images, if any */
     m->image_input = -1;
