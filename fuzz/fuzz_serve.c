@@ -7,7 +7,8 @@
  *   "two"  a [-1, 3], b [-1, 3] -> AddV2
  * The first byte picks what the rest is: (b & 3) 0 predict JSON on "img",
  * 1 classify JSON on "img", 2 predict JSON on "two", 3 a raw image body on
- * "img"; (b & 4) fast JPEG decode. */
+ * "img"; (b & 4) fast JPEG decode; (b & 8) also the body's "examples" written as
+ * tf.Example protos (tools/serve/serve_example.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,11 +46,47 @@ static int setup_model(sv_model *m, const char *name, const uint8_t *pb, size_t 
     frost_status st = frost_model_compile(g, &o, &m->model, NULL);
     frost_graph_free(g);
     if (st != FROST_OK) return -1;
-    return sv_model_describe(m);
+    if (sv_model_describe(m)) return -1;
+    m->sig_key = (char *)"serving_default";
+    for (int i = 0; i < m->num_inputs; i++) m->in_key[i] = (char *)frost_model_input_name(m->model, i);
+    for (int j = 0; j < m->num_outputs; j++) m->out_key[j] = (char *)frost_model_output_name(m->model, j);
+    return 0;
+}
+
+/* The tf.Example writer against bytes encoded independently (by hand, from
+ * example.proto and feature.proto): a float feature, the context merged
+ * first, packed int64s, bytes, a boolean. */
+static int check_examples(void) {
+    static const char body[] = "{\"examples\": [{\"x\": 2.0}, {\"n\": [1, 2], \"s\": \"ab\", \"t\": true}], "
+                               "\"context\": {\"c\": [0.5, 1e1]}}";
+    static const char *const want[2] = {
+        "0a130a110a0163120c120a0a080000003f000020410a0f0a0d0a0178120812060a0400000040",
+        "0a130a110a0163120c120a0a080000003f000020410a260a0b0a016e12061a040a0201020a0b0a017312060a040a0261620a0a0a01"
+        "7412051a030a0101"};
+    sv_limits lim = {1 << 20, 16, FUZZ_MAX_BATCH, 1 << 16, 10};
+    char err[256];
+    int code = 0, ok = 0;
+    struct json_t *root = sv_json_parse(&lim, body, sizeof body - 1, 64, err, sizeof err, &code);
+    sv_examples ex;
+    if (root && sv_examples_from_json(root, &lim, &ex, err, sizeof err, &code) == 0) {
+        ok = ex.count == 2;
+        for (int k = 0; ok && k < 2; k++) {
+            ok = ex.size[k] * 2 == strlen(want[k]);
+            for (size_t i = 0; ok && i < ex.size[k]; i++) {
+                char hex[3];
+                snprintf(hex, sizeof hex, "%02x", ex.data[k][i]);
+                ok = !memcmp(hex, want[k] + 2 * i, 2);
+            }
+        }
+        sv_examples_free(&ex);
+    }
+    sv_json_free(root);
+    if (!ok) fprintf(stderr, "fuzz_serve: the tf.Example writer does not write the expected bytes\n");
+    return ok;
 }
 
 static int setup(void) {
-    int ok = 1;
+    int ok = check_examples();
     fr_gdw *w = fr_gdw_new();
     fr_gdw_placeholder(w, "x", 4, (const int64_t[]){-1, 4, 4, 3});
     fr_gdw_const_i32(w, "shape", 1, (const int64_t[]){2}, (const int32_t[]){-1, 48});
@@ -98,6 +135,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lim.max_json_depth = 16;
     lim.max_instances = FUZZ_MAX_BATCH;
     lim.max_pixels = 1 << 16;
+    if (data[0] & 8) {
+        int ecode = 0;
+        char eerr[256];
+        struct json_t *root = sv_json_parse(&lim, body, len, 64, eerr, sizeof eerr, &ecode);
+        sv_examples ex;
+        if (root && sv_examples_from_json(root, &lim, &ex, eerr, sizeof eerr, &ecode) == 0) {
+            if (ex.count < 1 || ex.count > FUZZ_MAX_BATCH) abort();
+            sv_examples_free(&ex);
+        } else if (ecode < 400 || ecode > 599)
+            abort();
+        sv_json_free(root);
+    }
     sv_model *m = &g_models[mode == 2 ? 1 : 0];
     frost_context *ctx = g_ctx[mode == 2 ? 1 : 0];
     m->fast_decode = fast;

@@ -272,8 +272,47 @@ def serve_bodies(images_out):
         "raw_jpeg": bytes([3]) + images_out["rgb.jpg"],
         "raw_jpeg_fast": bytes([7]) + images_out["progressive.jpg"],
         "raw_gif": bytes([3]) + images_out["small.gif"],
+        # (b & 8): the "examples" as tf.Example protos too (TF Serving's :classify / :regress)
+        "tf_examples": j(8 | 1, {"examples": [{"x": 2.0, "n": [1, 2], "s": "a", "b": {"b64": jpg[:16]}, "e": []},
+                                              {"x": [1.5, -0.0], "t": True}], "context": {"c": 0.25}}),
+        "tf_examples_mixed": j(8, {"examples": [{"x": [1.0, 2]}]}),
     }
     return out
+
+
+# ---- fuzz_serve_config: reader byte + TF Serving's text-format config files ----
+def serve_configs():
+    models = b"""# two models
+model_config_list {
+  config {
+    name: 'half_plus_two'
+    base_path: "/models/half_plus_two"
+    model_platform: "tensorflow"
+    model_version_policy { specific { versions: 123 versions: 124 } }
+    version_labels { key: 'stable' value: 123 }
+    version_labels { key: 'canary' value: 124 }
+  }
+  config: {
+    name: "resnet", base_path: "/models/re\\x73net\\n" "suffix",
+    model_version_policy < latest { num_versions: 2 } >;
+  }
+  config { name: "all" base_path: "/m" model_version_policy { all {} } }
+}
+"""
+    batching = b"""max_batch_size { value: 128 }
+batch_timeout_micros { value: 0 }
+max_enqueued_batches { value: 1000000 }
+num_batch_threads { value: 8 }
+allowed_batch_sizes: [1, 2, 4, 8, 128]
+pad_variable_length_inputs: true
+"""
+    monitoring = b"""prometheus_config {
+  enable: true,
+  path: "/monitoring/prometheus/metrics"
+}
+"""
+    return {"model_config": bytes([0]) + models, "batching": bytes([1]) + batching,
+            "monitoring": bytes([2]) + monitoring}
 
 
 # ---- fuzz_savedmodel: real SavedModels as the target reads them -------------
@@ -326,6 +365,8 @@ def main():
             put(a.outdir, "fuzz_convert", name, data)
     for name, data in serve_bodies(imgs).items():
         put(a.outdir, "fuzz_serve", name, data)
+    for name, data in serve_configs().items():
+        put(a.outdir, "fuzz_serve_config", name, data)
     if a.shared:
         for f in ("mobilenet_v1_0.25_128_quant_float.pb",):
             p = os.path.join(a.shared, "models", f)

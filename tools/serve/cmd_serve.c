@@ -1,5 +1,6 @@
 /* frost serve: a TensorFlow Serving-compatible REST server with dynamic batching.
- * See docs/serve.md.  This file: flags, model specs, start-up, signals, drain. */
+ * See docs/serve.md.  This file: the models of the command line and of
+ * TF Serving's config files, start-up, signals, drain. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -16,73 +17,13 @@
 
 #include "common/cli.h"
 #include "common/engine_flags.h"
-#include "common/labels.h"
 #include "serve.h"
+#include "serve_flags.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: frost serve --model NAME=PATH[,key=value...] [--model ...] --port P [options]\n"
-            "\n"
-            "TensorFlow Serving's REST API for frozen graphs, with dynamic batching.\n"
-            "  GET  /v1/models/NAME            status        GET /v1/models/NAME/metadata  signature\n"
-            "  POST /v1/models/NAME:predict    {\"instances\": [...]} or {\"inputs\": ...}; an instance is a float\n"
-            "                                  NHWC tensor or {\"b64\": \"<JPEG/PNG/BMP/GIF>\"}; or a raw image body\n"
-            "                                  (Content-Type: image/*)\n"
-            "  POST /v1/models/NAME:classify   same bodies (also \"examples\"), answers top-k [label, score]\n"
-            "  GET  /metrics (Prometheus), GET /healthz\n"
-            "\n"
-            "model keys (after NAME=PATH, comma separated):\n"
-            "  labels=FILE          labels, one per line (classify answers the class index without)\n"
-            "  input_mean=F         image preprocessing (pixel - mean) / std   (default 0)\n"
-            "  input_std=F          (default 255)\n"
-            "  resize=tf1|tf2|align_corners   bilinear resize semantics (default tf1)\n"
-            "  input_layer=NAME, output_layer=NAME   (default: the single Placeholder, the sink)\n"
-            "  input_width=W, input_height=H         when the Placeholder's size is unknown\n"
-            "  top_k=K              classify answers (default 5; ?top_k=K per request)\n"
-            "  fast_decode=true     JPEG: decode at 1/2, 1/4, 1/8 scale when the image is large enough\n"
-            "                       (faster; not identical to TensorFlow's decode_jpeg)\n"
-            "\n"
-            "options:\n"
-            "  --port P                 TCP port; 0 picks a free one (alias --rest_api_port)\n"
-            "  --host ADDR              address to bind (default 127.0.0.1)\n"
-            "  --max_batch_size N       largest batch run at once (default 16; 1 disables batching)\n"
-            "  --batch_timeout_micros U longest wait for a batch to fill (default 1000)\n"
-            "  --num_batch_threads N    batch threads (frost contexts) per model (default 1)\n"
-            "  --threads N              compute threads per run (default: all cores)\n"
-            "  --winograd               larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (faster,\n"
-            "                           ~1e-5 relative difference)\n"
-            "  --no-winograd            every convolution direct (by default 3x3, 1x7 and 7x1\n"
-            "                           layers run Winograd kernels, within 1e-4)\n"
-            "  --precision P            fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
-            "  --micro-batch N          items per pass of the network: batches run in passes of N\n"
-            "                           (default 0: chosen for the model; -1: none)\n"
-            "  --max_queue N            instances waiting per model before 503 (default 1024)\n"
-            "  --max_body_bytes N       request body limit (default 16777216)\n"
-            "  --max_json_depth N       JSON nesting limit (default 64)\n"
-            "  --max_instances N        instances per request (default 64)\n"
-            "  --max_pixels N           pixels per decoded image (default 25000000)\n"
-            "  --timeout S              close connections idle for S seconds (default 30)\n"
-            "  --request_timeout S      close a connection whose request body is still arriving S seconds\n"
-            "                           after its headers (default 60)\n"
-            "  --max_connections N      concurrent connections (default 256)\n"
-            "  --drain_timeout S        on SIGTERM, wait up to S seconds for requests in flight (default 30)\n"
-            "  --allowed_batch_sizes L  batch sizes a run may have, ascending, ending with max_batch_size\n"
-            "                           (default: powers of two and max_batch_size); a batch of another\n"
-            "                           size runs as several runs of these sizes (no padding)\n"
-            "  --warmup=false           skip the start-up runs that build the plan of every run size\n"
-            "\n"
-            "The first line on stdout is 'listening on HOST:PORT' once the server accepts requests.\n"
-            "SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.\n");
-}
-
-static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
-    memset(m, 0, sizeof *m);
-    m->pp.mean = 0.0f;
-    m->pp.std = 255.0f;
-    m->pp.resize = FROST_RESIZE_TF1;
-    m->top_k = 5;
-    m->image_input = -1;
-    *width = *height = 0;
+/* --model NAME=PATH[,key=value...]: a servable's name, path and frost's keys. */
+static int parse_model(const char *spec, sv_servable *sv) {
+    sv_model_opts *m = &sv->opts;
+    sv_model_opts_init(m);
     char *copy = strdup(spec);
     if (!copy) return -1;
     char *save = NULL;
@@ -94,32 +35,26 @@ static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
         return -1;
     }
     *eq = '\0';
-    for (const char *p = tok; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
-            fprintf(stderr, "frost serve: model name '%s': use letters, digits, '_', '-' and '.'\n", tok);
-            free(copy);
-            return -1;
-        }
-    m->name = strdup(tok);
-    m->path = strdup(eq + 1);
-    int rc = 0;
+    sv->name = strdup(tok);
+    sv->base_path = strdup(eq + 1);
+    int rc = sv->name && sv->base_path ? 0 : -1;
     while (!rc && (tok = strtok_r(NULL, ",", &save))) {
         eq = strchr(tok, '=');
         if (!eq) {
-            fprintf(stderr, "frost serve: --model %s: '%s' is not key=value\n", m->name, tok);
+            fprintf(stderr, "frost serve: --model %s: '%s' is not key=value\n", sv->name, tok);
             rc = -1;
             break;
         }
         *eq = '\0';
         const char *k = tok, *v = eq + 1;
-        if (!strcmp(k, "labels")) m->labels_path = strdup(v);
+        if (!strcmp(k, "labels")) free(m->labels_path), m->labels_path = strdup(v);
         else if (!strcmp(k, "input_mean")) rc = cli_parse_float("input_mean", v, &m->pp.mean);
         else if (!strcmp(k, "input_std")) rc = cli_parse_float("input_std", v, &m->pp.std);
         else if (!strcmp(k, "resize")) rc = cli_parse_resize(v, &m->pp.resize);
-        else if (!strcmp(k, "input_layer") || !strcmp(k, "input")) m->input_name = strdup(v);
-        else if (!strcmp(k, "output_layer") || !strcmp(k, "output")) m->output_name = strdup(v);
-        else if (!strcmp(k, "input_width")) rc = cli_parse_int("input_width", v, 1, 1 << 16, width);
-        else if (!strcmp(k, "input_height")) rc = cli_parse_int("input_height", v, 1, 1 << 16, height);
+        else if (!strcmp(k, "input_layer") || !strcmp(k, "input")) free(m->input_name), m->input_name = strdup(v);
+        else if (!strcmp(k, "output_layer") || !strcmp(k, "output")) free(m->output_name), m->output_name = strdup(v);
+        else if (!strcmp(k, "input_width")) rc = cli_parse_int("input_width", v, 1, 1 << 16, &m->width);
+        else if (!strcmp(k, "input_height")) rc = cli_parse_int("input_height", v, 1, 1 << 16, &m->height);
         else if (!strcmp(k, "top_k")) rc = cli_parse_int("top_k", v, 1, 100000, &m->top_k);
         else if (!strcmp(k, "fast_decode")) {
             if (!strcmp(v, "true") || !strcmp(v, "1")) m->fast_decode = 1;
@@ -127,78 +62,28 @@ static int parse_model(const char *spec, sv_model *m, int *width, int *height) {
                 fprintf(stderr, "frost serve: fast_decode=%s: expected true or false\n", v);
                 rc = -1;
             }
-        }
-        else {
-            fprintf(stderr, "frost serve: --model %s: unknown key '%s'\n", m->name, k);
+        } else {
+            fprintf(stderr, "frost serve: --model %s: unknown key '%s'\n", sv->name, k);
             rc = -1;
         }
     }
     if (!rc && m->pp.std == 0.0f) {
-        fprintf(stderr, "frost serve: --model %s: input_std must not be 0\n", m->name);
+        fprintf(stderr, "frost serve: --model %s: input_std must not be 0\n", sv->name);
+        rc = -1;
+    }
+    if (!rc && !m->width != !m->height) {
+        fprintf(stderr, "frost serve: model %s: give both input_width and input_height\n", sv->name);
         rc = -1;
     }
     free(copy);
     return rc;
 }
 
-static int load_model(sv_model *m, int width, int height, int max_batch, const engine_flags *engine) {
-    frost_options o;
-    frost_options_init(&o);
-    engine_flags_apply(engine, &o); /* threads, winograd, precision, micro-batch */
-    o.max_batch = max_batch;
-    const char *in_names[1] = {m->input_name}, *out_names[1] = {m->output_name};
-    if (m->input_name) o.inputs = in_names, o.num_inputs = 1;
-    if (m->output_name) o.outputs = out_names, o.num_outputs = 1;
-    frost_shape shape = {4, {-1, height, width, 3}};
-    if (width || height) {
-        if (!width || !height) {
-            fprintf(stderr, "frost serve: model %s: give both input_width and input_height\n", m->name);
-            return -1;
-        }
-        o.input_shapes = &shape;
-    }
-    char *err = NULL;
-    frost_status st = frost_model_load(m->path, &o, &m->model, &err);
-    if (st != FROST_OK) {
-        fprintf(stderr, "frost serve: cannot load model %s from %s: %s\n", m->name, m->path,
-                err ? err : frost_strerror(st));
-        frost_free(err);
-        return -1;
-    }
-    m->decode_stats = calloc(1, sizeof *m->decode_stats);
-    if (!m->decode_stats) {
-        fprintf(stderr, "frost serve: out of memory\n");
-        return -1;
-    }
-    if (sv_model_describe(m) != 0) {
-        fprintf(stderr, "frost serve: model %s has %d inputs and %d outputs; frost serve handles 1 to %d of each\n",
-                m->name, m->num_inputs, m->num_outputs, SERVE_MAX_IO);
-        return -1;
-    }
-    for (int i = 0; i < m->num_inputs; i++)
-        for (int d = 1; d < m->in_shape[i].rank; d++)
-            if (m->in_shape[i].dims[d] < 1) {
-                fprintf(stderr, "frost serve: model %s: input %s has an unknown size; give input_width/input_height\n",
-                        m->name, frost_model_input_name(m->model, i));
-                return -1;
-            }
-    if (m->labels_path) {
-        m->num_labels = cli_labels_load(m->labels_path, &m->labels);
-        if (m->num_labels < 0) return -1;
-    }
-    return 0;
-}
-
-static void free_model(sv_model *m) {
-    sv_batcher_stop(&m->batcher);
-    frost_model_free(m->model);
-    cli_labels_free(m->labels, m->num_labels > 0 ? m->num_labels : 0);
-    free(m->name);
-    free(m->path);
-    free(m->input_name);
-    free(m->output_name);
-    free(m->labels_path);
-    free(m->decode_stats);
+static int valid_name(const char *name) {
+    if (!name[0]) return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') return 0;
+    return 1;
 }
 
 /* Bind host:port; returns the socket, its bound port in *port_out. */
@@ -265,97 +150,130 @@ static int parse_allowed(const char *list, int max_batch, sv_batch_config *bc) {
     return rc;
 }
 
-static int parse_size(const char *flag, const char *v, long long *out) {
-    char *e;
-    errno = 0;
-    long long x = strtoll(v, &e, 10);
-    if (errno || e == v || *e || x < 1) {
-        fprintf(stderr, "frost serve: --%s: '%s' is not a positive integer\n", flag, v);
+/* The servables of the command line: --model specs, --model_base_path, --model_config_file. */
+static int make_models(const sv_flags *f, sv_server *s) {
+    sv_model_config *cfg = NULL;
+    int ncfg = 0;
+    if (f->model_config_file) {
+        char err[512];
+        size_t len = 0;
+        char *text = sv_config_read_file(f->model_config_file, &len, err, sizeof err);
+        if (!text || sv_config_parse_models(text, len, &cfg, &ncfg, err, sizeof err)) {
+            fprintf(stderr, "frost serve: --model_config_file %s: %s\n", f->model_config_file, err);
+            free(text);
+            return -1;
+        }
+        free(text);
+    }
+    int total = f->nspecs + (f->model_base_path ? 1 : 0) + ncfg;
+    s->models = calloc((size_t)total, sizeof *s->models);
+    if (!s->models) {
+        sv_config_models_free(cfg, ncfg);
         return -1;
     }
-    *out = x;
+    int rc = 0;
+    for (int k = 0; k < total && !rc; k++) {
+        sv_servable *sv = &s->models[k];
+        pthread_mutex_init(&sv->mu, NULL);
+        s->num_models = k + 1;
+        sv->policy.kind = SV_POLICY_LATEST;
+        sv->policy.num_versions = 1;
+        if (k < f->nspecs) {
+            rc = parse_model(f->specs[k], sv);
+        } else {
+            sv_model_opts_init(&sv->opts);
+            if (f->model_base_path && k == f->nspecs) {
+                sv->name = strdup(f->model_name ? f->model_name : "default");
+                sv->base_path = strdup(f->model_base_path);
+            } else {
+                sv_model_config *c = &cfg[k - f->nspecs - (f->model_base_path ? 1 : 0)];
+                sv->name = c->name, c->name = NULL;
+                sv->base_path = c->base_path, c->base_path = NULL;
+                sv->policy = c->policy;
+                for (int j = 0; j < c->num_labels; j++) {
+                    sv->label_keys[j] = c->label_keys[j], c->label_keys[j] = NULL;
+                    sv->label_versions[j] = c->label_versions[j];
+                }
+                sv->num_labels = c->num_labels;
+            }
+            if (!sv->name || !sv->base_path) rc = -1;
+        }
+        if (!rc && !valid_name(sv->name)) {
+            fprintf(stderr, "frost serve: model name '%s': use letters, digits, '_', '-' and '.'\n", sv->name);
+            rc = -1;
+        }
+        for (int j = 0; !rc && j < k; j++)
+            if (!strcmp(s->models[j].name, sv->name)) {
+                fprintf(stderr, "frost serve: two models named '%s'\n", sv->name);
+                rc = -1;
+            }
+    }
+    sv_config_models_free(cfg, ncfg);
+    return rc;
+}
+
+/* --batching_parameters_file and --monitoring_config_file into the server's settings. */
+static int read_config_files(const sv_flags *f, sv_server *s) {
+    char err[512];
+    size_t len = 0;
+    if (f->batching_file) {
+        sv_batching_file bf;
+        char *text = sv_config_read_file(f->batching_file, &len, err, sizeof err);
+        if (!text || sv_config_parse_batching(text, len, &bf, err, sizeof err)) {
+            fprintf(stderr, "frost serve: --batching_parameters_file %s: %s\n", f->batching_file, err);
+            free(text);
+            return -1;
+        }
+        free(text);
+        sv_batch_config *bc = &s->batch;
+        if (bf.max_batch_size > 0 && f->enable_batching != 0) bc->max_batch_size = (int)bf.max_batch_size;
+        if (bf.batch_timeout_micros >= 0) bc->batch_timeout_micros = bf.batch_timeout_micros;
+        if (bf.num_batch_threads > 0) bc->num_batch_threads = (int)bf.num_batch_threads;
+        if (bf.max_enqueued_batches > 0) {
+            int64_t q = bf.max_enqueued_batches * bc->max_batch_size;
+            bc->max_queue = q > (1 << 24) || q / bc->max_batch_size != bf.max_enqueued_batches ? 1 << 24 : (int)q;
+            if (bc->max_queue < s->limits.max_instances) bc->max_queue = s->limits.max_instances;
+        }
+        if (bf.num_allowed > 0) {
+            bc->num_allowed = 0;
+            bc->allowed[bc->num_allowed++] = 1;
+            for (int k = 0; k < bf.num_allowed; k++) {
+                if (bf.allowed[k] == 1 && k == 0) continue;
+                if (bf.allowed[k] <= bc->allowed[bc->num_allowed - 1] || bc->num_allowed == SV_MAX_SIZES) {
+                    fprintf(stderr, "frost serve: %s: allowed_batch_sizes must be ascending\n", f->batching_file);
+                    return -1;
+                }
+                bc->allowed[bc->num_allowed++] = (int)bf.allowed[k];
+            }
+            if (bc->allowed[bc->num_allowed - 1] != bc->max_batch_size) {
+                fprintf(stderr, "frost serve: %s: the last of allowed_batch_sizes must be max_batch_size (%d)\n",
+                        f->batching_file, bc->max_batch_size);
+                return -1;
+            }
+        }
+    }
+    if (f->monitoring_file) {
+        sv_monitoring_file mf;
+        char *text = sv_config_read_file(f->monitoring_file, &len, err, sizeof err);
+        if (!text || sv_config_parse_monitoring(text, len, &mf, err, sizeof err)) {
+            fprintf(stderr, "frost serve: --monitoring_config_file %s: %s\n", f->monitoring_file, err);
+            free(text);
+            return -1;
+        }
+        free(text);
+        if (mf.prometheus_enable) {
+            s->prometheus_path = mf.prometheus_path ? mf.prometheus_path : strdup("/monitoring/prometheus/metrics");
+            mf.prometheus_path = NULL;
+        }
+        sv_config_monitoring_free(&mf);
+    }
     return 0;
 }
 
 int frost_cmd_serve(int argc, char **argv) {
-    const char *specs[64];
-    int nspecs = 0, port = -1, max_batch = 16, timeout_us = 1000, batch_threads = 1, max_queue = 1024;
-    int max_depth = 64, max_instances = 64, timeout_s = 30, max_conn = 256, drain_s = 30, warmup = 1;
-    int request_s = 60;
-    long long max_body = 16 << 20, max_pixels = 25000000;
-    const char *host = "127.0.0.1", *allowed = NULL;
-    engine_flags engine;
-    engine_flags_init(&engine);
-    for (int i = 1; i < argc;) {
-        const char *v = NULL;
-        int r, sw = 0;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-#define INTFLAG(name, var, lo, hi)                                                          \
-    if ((r = cli_flag(argc, argv, &i, name, &v)) != 0) {                                    \
-        if (r < 0 || cli_parse_int(name, v, lo, hi, &var)) return 2;                        \
-        continue;                                                                           \
-    }
-        if ((r = cli_flag(argc, argv, &i, "model", &v)) != 0) {
-            if (r < 0) return 2;
-            if (nspecs == 64) {
-                fprintf(stderr, "frost serve: at most 64 models\n");
-                return 2;
-            }
-            specs[nspecs++] = v;
-            continue;
-        }
-        if ((r = cli_flag(argc, argv, &i, "host", &v)) != 0) {
-            if (r < 0) return 2;
-            host = v;
-            continue;
-        }
-        INTFLAG("port", port, 0, 65535)
-        INTFLAG("rest_api_port", port, 0, 65535)
-        INTFLAG("max_batch_size", max_batch, 1, 4096)
-        INTFLAG("batch_timeout_micros", timeout_us, 0, 60000000)
-        INTFLAG("num_batch_threads", batch_threads, 1, 256)
-        if ((r = engine_flags_parse(&engine, EF_THREADS | EF_PRECISION | EF_WINOGRAD | EF_MICRO_BATCH, argc, argv,
-                                    &i)) != 0) {
-            if (r < 0) return 2;
-            continue;
-        }
-        INTFLAG("max_queue", max_queue, 1, 1 << 24)
-        INTFLAG("max_json_depth", max_depth, 2, 100000)
-        INTFLAG("max_instances", max_instances, 1, 1 << 20)
-        INTFLAG("timeout", timeout_s, 1, 86400)
-        INTFLAG("max_connections", max_conn, 1, 65536)
-        INTFLAG("drain_timeout", drain_s, 0, 86400)
-        INTFLAG("request_timeout", request_s, 1, 86400)
-        if ((r = cli_flag(argc, argv, &i, "max_body_bytes", &v)) != 0) {
-            if (r < 0 || parse_size("max_body_bytes", v, &max_body)) return 2;
-            continue;
-        }
-        if ((r = cli_flag(argc, argv, &i, "max_pixels", &v)) != 0) {
-            if (r < 0 || parse_size("max_pixels", v, &max_pixels)) return 2;
-            continue;
-        }
-        if ((r = cli_flag(argc, argv, &i, "allowed_batch_sizes", &v)) != 0) {
-            if (r < 0) return 2;
-            allowed = v;
-            continue;
-        }
-        if ((r = cli_switch(argc, argv, &i, "warmup", &sw)) != 0) {
-            if (r < 0) return 2;
-            warmup = sw;
-            continue;
-        }
-#undef INTFLAG
-        fprintf(stderr, "frost serve: unknown argument '%s' (see frost serve --help)\n", argv[i]);
-        return 2;
-    }
-    if (nspecs == 0 || port < 0) {
-        fprintf(stderr, "frost serve: need at least one --model NAME=PATH and --port (see frost serve --help)\n");
-        return 2;
-    }
-    if (max_queue < max_instances) max_queue = max_instances;
+    sv_flags f;
+    int r = sv_flags_parse(argc, argv, &f);
+    if (r) return r == 1 ? 0 : 2;
 
     /* Signals: every thread created from here on inherits the blocked mask; main waits in sigwait(). */
     sigset_t sigs;
@@ -370,56 +288,61 @@ int frost_cmd_serve(int argc, char **argv) {
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.idle_cv, NULL);
     sv_metrics_init(&s.metrics);
-    s.limits.max_body_bytes = (size_t)max_body;
-    s.limits.max_json_depth = max_depth;
-    s.limits.max_instances = max_instances;
-    s.limits.max_pixels = max_pixels;
-    s.limits.request_timeout_s = request_s;
-    s.models = calloc((size_t)nspecs, sizeof *s.models);
-    int rc = 1, listen_fd = -1, bound_port = 0, ipv6 = 0;
+    s.limits.max_body_bytes = (size_t)f.max_body;
+    s.limits.max_json_depth = f.max_depth;
+    s.limits.max_instances = f.max_instances;
+    s.limits.max_pixels = f.max_pixels;
+    s.limits.request_timeout_s = f.request_s;
+    s.timeout_s = f.timeout_ms * 1e-3;
+    s.poll_s = f.poll_s;
+    sv_batch_config bc = {f.max_batch, f.timeout_us, f.batch_threads, f.max_queue, f.warmup, {0}, 0};
+    s.batch = bc;
+    int rc = 2, listen_fd = -1, bound_port = 0, ipv6 = 0;
     struct MHD_Daemon *d = NULL;
-    if (!s.models) goto out;
-    sv_batch_config bc = {max_batch, timeout_us, batch_threads, max_queue, warmup, {0}, 0};
-    if (allowed && parse_allowed(allowed, max_batch, &bc)) {
-        rc = 2;
-        goto out;
-    }
-    for (int k = 0; k < nspecs; k++) {
-        int w, h;
-        s.num_models = k + 1;
-        if (parse_model(specs[k], &s.models[k], &w, &h)) {
-            rc = 2;
-            goto out;
-        }
-        for (int j = 0; j < k; j++)
-            if (!strcmp(s.models[j].name, s.models[k].name)) {
-                fprintf(stderr, "frost serve: two models named '%s'\n", s.models[k].name);
-                rc = 2;
-                goto out;
-            }
+    if (f.allowed && parse_allowed(f.allowed, f.max_batch, &s.batch)) goto out;
+    if (read_config_files(&f, &s) || make_models(&f, &s)) goto out;
+    frost_options_init(&s.compile);
+    engine_flags_apply(&f.engine, &s.compile); /* threads, winograd, precision, micro-batch */
+    s.compile.max_batch = s.batch.max_batch_size;
+    rc = 1;
+    int polled = 0;
+    for (int k = 0; k < s.num_models; k++) {
+        sv_servable *sv = &s.models[k];
+        char err[4096];
         double t0 = sv_now();
-        if (load_model(&s.models[k], w, h, max_batch, &engine)) goto out;
-        char err[512];
-        if (sv_batcher_start(&s.models[k], &bc, err, sizeof err)) {
+        if (sv_servable_start(&s, sv, err, sizeof err)) {
             fprintf(stderr, "frost serve: %s\n", err);
             goto out;
         }
-        fprintf(stderr, "frost serve: model %s (%s) ready in %.2f s: %d input(s), %d output(s)%s\n", s.models[k].name,
-                s.models[k].path, sv_now() - t0, s.models[k].num_inputs, s.models[k].num_outputs,
-                s.models[k].image_input >= 0 ? ", takes images" : "");
+        polled |= sv->layout == SV_BASE_PATH;
+        for (int j = 0; j < sv->num_live; j++) {
+            const sv_version *v = sv->live[j];
+            const sv_model *m = v->default_sig >= 0 ? v->sigs[v->default_sig].run : NULL;
+            fprintf(stderr, "frost serve: model %s version %lld (%s) ready in %.2f s: %d signature(s)", sv->name,
+                    (long long)v->number, v->path, sv_now() - t0, v->num_sigs);
+            if (m)
+                fprintf(stderr, "; the default: %d input(s), %d output(s)%s", m->num_inputs, m->num_outputs,
+                        m->image_input >= 0 ? ", takes images" : "");
+            fprintf(stderr, "\n");
+        }
     }
-    listen_fd = open_listener(host, port, &bound_port, &ipv6);
+    if (polled && s.poll_s > 0 && sv_poller_start(&s)) {
+        fprintf(stderr, "frost serve: cannot start the polling thread\n");
+        goto out;
+    }
+    listen_fd = open_listener(f.host, f.rest_port, &bound_port, &ipv6);
     if (listen_fd < 0) goto out;
-    struct sv_http_config hc = {listen_fd, (unsigned)timeout_s, (unsigned)max_conn, 0, ipv6};
+    struct sv_http_config hc = {listen_fd, (unsigned)f.timeout_s, (unsigned)f.max_conn, 0, ipv6};
     d = sv_http_start(&s, &hc);
     if (!d) {
         fprintf(stderr, "frost serve: cannot start the HTTP server\n");
         goto out;
     }
-    printf(ipv6 ? "listening on [%s]:%d\n" : "listening on %s:%d\n", host, bound_port);
+    printf(ipv6 ? "listening on [%s]:%d\n" : "listening on %s:%d\n", f.host, bound_port);
     fflush(stdout);
-    fprintf(stderr, "frost serve: max_batch_size %d, batch_timeout_micros %d, num_batch_threads %d\n", max_batch,
-            timeout_us, batch_threads);
+    fprintf(stderr, "frost serve: max_batch_size %d, batch_timeout_micros %lld, num_batch_threads %d%s%s\n",
+            s.batch.max_batch_size, (long long)s.batch.batch_timeout_micros, s.batch.num_batch_threads,
+            s.prometheus_path ? ", Prometheus metrics also at " : "", s.prometheus_path ? s.prometheus_path : "");
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -432,19 +355,21 @@ int frost_cmd_serve(int argc, char **argv) {
     listen_fd = -1;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += drain_s;
+    ts.tv_sec += f.drain_s;
     pthread_mutex_lock(&s.mu);
     while (s.active > 0)
         if (pthread_cond_timedwait(&s.idle_cv, &s.mu, &ts) == ETIMEDOUT) break;
     int left = s.active;
     pthread_mutex_unlock(&s.mu);
-    if (left) fprintf(stderr, "frost serve: %d request(s) still in progress after %d s; closing\n", left, drain_s);
+    if (left) fprintf(stderr, "frost serve: %d request(s) still in progress after %d s; closing\n", left, f.drain_s);
     rc = 0;
 out:
     if (d) MHD_stop_daemon(d);
+    sv_poller_stop(&s);
     if (listen_fd >= 0) close(listen_fd);
-    for (int k = 0; k < s.num_models; k++) free_model(&s.models[k]);
+    for (int k = 0; k < s.num_models; k++) sv_servable_free(&s.models[k]);
     free(s.models);
+    free(s.prometheus_path);
     sv_metrics_destroy(&s.metrics);
     if (rc == 0) fprintf(stderr, "frost serve: stopped\n");
     return rc;

@@ -21,6 +21,7 @@ void sv_waiter_init(sv_waiter *w, int pending) {
     pthread_cond_init(&w->cv, NULL);
     w->pending = pending;
     w->failed = 0;
+    w->code = 500;
     w->error[0] = '\0';
 }
 
@@ -35,10 +36,11 @@ void sv_waiter_destroy(sv_waiter *w) {
     pthread_cond_destroy(&w->cv);
 }
 
-static void waiter_done(sv_waiter *w, const char *error) {
+static void waiter_done(sv_waiter *w, const char *error, int code) {
     pthread_mutex_lock(&w->mu);
     if (error && !w->failed) {
         w->failed = 1;
+        w->code = code;
         snprintf(w->error, sizeof w->error, "%s", error);
     }
     if (--w->pending == 0) pthread_cond_broadcast(&w->cv);
@@ -51,29 +53,51 @@ typedef struct {
     int index;
 } thread_arg;
 
-static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n, float **in, float **out) {
+/* Run items[first .. first + n) (their inputs already in in[], at their batch
+ * positions) as pieces of the allowed sizes, largest first (15 = 8 + 4 + 2 +
+ * 1): only those batch sizes ever get a plan, and all of them were built at
+ * start-up.  String inputs are bound before each piece. */
+static frost_status run_pieces(sv_batcher *b, frost_context *ctx, sv_item **items, int first, int n, float **in,
+                               float **out, frost_string *strs) {
+    sv_model *m = b->model;
+    frost_status st = FROST_OK;
+    for (int done = first; done < first + n && st == FROST_OK;) {
+        int piece = 1;
+        for (int k = 0; k < b->num_sizes; k++)
+            if (b->sizes[k] <= first + n - done && b->sizes[k] > piece) piece = b->sizes[k];
+        const float *pin[SERVE_MAX_IO];
+        float *pout[SERVE_MAX_IO];
+        for (int i = 0; i < m->num_inputs; i++) {
+            pin[i] = in[i] + (size_t)done * m->in_size[i];
+            if (!m->in_string[i]) continue;
+            for (int k = 0; k < piece; k++) strs[k] = items[done + k]->strings[i];
+            if ((st = frost_context_set_string_input(ctx, i, strs, piece)) != FROST_OK) return st;
+        }
+        for (int j = 0; j < m->num_outputs; j++) pout[j] = out[j] + (size_t)done * m->out_size[j];
+        st = frost_context_run(ctx, piece, pin, pout);
+        done += piece;
+    }
+    return st;
+}
+
+static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n, float **in, float **out,
+                      frost_string *strs) {
     sv_model *m = b->model;
     for (int i = 0; i < m->num_inputs; i++)
         for (int k = 0; k < n; k++)
             memcpy(in[i] + (size_t)k * m->in_size[i], items[k]->inputs[i], m->in_size[i] * sizeof(float));
     double t0 = sv_now();
-    /* Run as pieces of the allowed sizes, largest first (15 = 8 + 4 + 2 + 1): only
-     * those batch sizes ever get a plan, and all of them were built at start-up. */
-    frost_status st = FROST_OK;
-    for (int done = 0; done < n && st == FROST_OK;) {
-        int piece = 1;
-        for (int k = 0; k < b->num_sizes; k++)
-            if (b->sizes[k] <= n - done && b->sizes[k] > piece) piece = b->sizes[k];
-        const float *pin[SERVE_MAX_IO];
-        float *pout[SERVE_MAX_IO];
-        for (int i = 0; i < m->num_inputs; i++) pin[i] = in[i] + (size_t)done * m->in_size[i];
-        for (int j = 0; j < m->num_outputs; j++) pout[j] = out[j] + (size_t)done * m->out_size[j];
-        st = frost_context_run(ctx, piece, pin, pout);
-        done += piece;
+    frost_status st = run_pieces(b, ctx, items, 0, n, in, out, strs);
+    char msg[1024];
+    int code = st == FROST_E_PARSE ? 400 : 500; /* bytes of a request the graph cannot parse (a tf.Example) */
+    if (st != FROST_OK) snprintf(msg, sizeof msg, "inference failed: %s: %s", frost_strerror(st), frost_context_error(ctx));
+    frost_status *one = NULL;
+    if (st != FROST_OK && m->num_string_inputs && n > 1 && (one = malloc((size_t)n * sizeof *one))) {
+        /* one request's bytes failed the run of several requests' items: run each alone, so that
+         * only the items that fail answer the error */
+        for (int k = 0; k < n; k++) one[k] = run_pieces(b, ctx, items, k, 1, in, out, strs);
     }
     double dt = sv_now() - t0;
-    char msg[256];
-    if (st != FROST_OK) snprintf(msg, sizeof msg, "inference failed: %s: %s", frost_strerror(st), frost_context_error(ctx));
     /* Counted before any waiter wakes: a client that has its answer then
      * reads /metrics with its batch in them. */
     pthread_mutex_lock(&b->mu);
@@ -84,11 +108,15 @@ static void run_batch(sv_batcher *b, frost_context *ctx, sv_item **items, int n,
     if (st != FROST_OK) b->run_errors++;
     pthread_mutex_unlock(&b->mu);
     for (int k = 0; k < n; k++) {
-        if (st == FROST_OK)
+        frost_status sk = one ? one[k] : st;
+        if (one && sk != FROST_OK)
+            snprintf(msg, sizeof msg, "inference failed: %s: %s", frost_strerror(sk), frost_context_error(ctx));
+        if (sk == FROST_OK)
             for (int j = 0; j < m->num_outputs; j++)
                 memcpy(items[k]->outputs[j], out[j] + (size_t)k * m->out_size[j], m->out_size[j] * sizeof(float));
-        waiter_done(items[k]->waiter, st == FROST_OK ? NULL : msg);
+        waiter_done(items[k]->waiter, sk == FROST_OK ? NULL : msg, sk == FROST_E_PARSE ? 400 : code);
     }
+    free(one);
 }
 
 static void *batch_thread(void *p) {
@@ -99,7 +127,8 @@ static void *batch_thread(void *p) {
     sv_model *m = b->model;
     float *in[SERVE_MAX_IO] = {0}, *out[SERVE_MAX_IO] = {0};
     sv_item **items = malloc((size_t)b->max_batch * sizeof *items);
-    int ok = items != NULL;
+    frost_string *strs = malloc((size_t)b->max_batch * sizeof *strs);
+    int ok = items != NULL && strs != NULL;
     for (int i = 0; i < m->num_inputs; i++)
         ok = ok && (in[i] = malloc((size_t)b->max_batch * m->in_size[i] * sizeof(float)));
     for (int j = 0; j < m->num_outputs; j++)
@@ -122,22 +151,38 @@ static void *batch_thread(void *p) {
             if (b->queued == 0) break;
         }
         if (b->queued == 0) continue;
-        int n = 0;
+        int n = 0, late = 0;
+        double now = sv_now();
         while (n < b->max_batch && b->head) {
-            items[n++] = b->head;
-            b->head = b->head->next;
+            sv_item *it = b->head;
+            b->head = it->next;
+            b->queued--;
+            if (it->deadline > 0 && now > it->deadline) { /* waited past --rest_api_timeout_in_ms: not run */
+                it->next = NULL;
+                items[b->max_batch - 1 - late++] = it; /* kept at the end of items[], answered below */
+                if (n + late >= b->max_batch) break;
+                continue;
+            }
+            items[n++] = it;
         }
         if (!b->head) b->tail = NULL;
-        b->queued -= n;
         pthread_mutex_unlock(&b->mu);
-        if (ok) run_batch(b, ctx, items, n, in, out);
+        for (int k = 0; k < late; k++)
+            waiter_done(items[b->max_batch - 1 - k]->waiter, "Deadline Exceeded: the request waited in the queue "
+                        "longer than --rest_api_timeout_in_ms", SV_DEADLINE_CODE);
+        if (n == 0) {
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
+        if (ok) run_batch(b, ctx, items, n, in, out, strs);
         else
-            for (int k = 0; k < n; k++) waiter_done(items[k]->waiter, "out of memory for the batch buffers");
+            for (int k = 0; k < n; k++) waiter_done(items[k]->waiter, "out of memory for the batch buffers", 503);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     for (int i = 0; i < SERVE_MAX_IO; i++) free(in[i]), free(out[i]);
     free(items);
+    free(strs);
     return NULL;
 }
 
@@ -187,7 +232,10 @@ int sv_batcher_start(sv_model *m, const sv_batch_config *cfg, char *err, size_t 
             ok = ok && (out[j] = calloc((size_t)b->max_batch * m->out_size[j], sizeof(float)));
         for (int t = 0; ok && t < b->num_threads; t++) {
             for (int k = 0; k < b->num_sizes; k++) {
-                frost_status st = frost_context_run(b->contexts[t], b->sizes[k], (const float *const *)in, out);
+                /* string inputs have no neutral value to run on: build the plan only */
+                frost_status st = m->num_string_inputs
+                                      ? frost_context_reserve(b->contexts[t], b->sizes[k])
+                                      : frost_context_run(b->contexts[t], b->sizes[k], (const float *const *)in, out);
                 if (st != FROST_OK) {
                     snprintf(err, errlen, "model '%s': warm-up run at batch %d failed: %s", m->name, b->sizes[k],
                              frost_context_error(b->contexts[t]));

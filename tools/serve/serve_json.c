@@ -87,6 +87,7 @@ void sv_buf_float(sv_buf *b, float v) {
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%.7g", (double)v);
     if (strtof(tmp, NULL) != v) n = snprintf(tmp, sizeof tmp, "%.9g", (double)v);
+    if (!strpbrk(tmp, ".e")) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0"); /* 3.0, as TF Serving writes it */
     sv_buf_put(b, tmp, (size_t)n);
 }
 
@@ -166,6 +167,12 @@ uint8_t *sv_base64_decode(const char *s, size_t n, size_t *size_out) {
         snprintf(err, errlen, __VA_ARGS__);      \
         return -1;                               \
     } while (0)
+#define FAILP(code, ...)                         \
+    do {                                         \
+        *http_code = (code);                     \
+        snprintf(err, errlen, __VA_ARGS__);      \
+        return NULL;                             \
+    } while (0)
 
 int sv_request_alloc(const sv_model *m, int count, sv_request *req) {
     memset(req, 0, sizeof *req);
@@ -173,9 +180,14 @@ int sv_request_alloc(const sv_model *m, int count, sv_request *req) {
     for (int i = 0; i < m->num_inputs; i++) in_total += m->in_size[i];
     for (int j = 0; j < m->num_outputs; j++) out_total += m->out_size[j];
     req->count = count;
-    req->in = malloc((size_t)count * in_total * sizeof(float));
+    req->in = calloc((size_t)count * in_total, sizeof(float));
     req->out = malloc((size_t)count * out_total * sizeof(float));
-    if (!req->in || !req->out) {
+    int ok = req->in && req->out;
+    for (int i = 0; i < m->num_inputs && ok; i++)
+        if (m->in_string[i]) ok = (req->str[i] = calloc((size_t)count, sizeof(frost_string))) != NULL;
+    if (ok && m->num_string_inputs) ok = (req->owned = calloc((size_t)count * (size_t)m->num_string_inputs,
+                                                              sizeof *req->owned)) != NULL;
+    if (!ok) {
         sv_request_free(req);
         return -1;
     }
@@ -196,6 +208,11 @@ void sv_request_free(sv_request *req) {
     free(req->in);
     free(req->out);
     req->in = req->out = NULL;
+    for (int i = 0; i < SERVE_MAX_IO; i++) free(req->str[i]), req->str[i] = NULL;
+    for (int k = 0; k < req->num_owned; k++) free(req->owned[k]);
+    free(req->owned);
+    req->owned = NULL;
+    req->num_owned = 0;
 }
 
 int sv_image_to_input(const sv_model *m, const sv_limits *lim, const void *data, size_t size, float *out, char *err,
@@ -256,9 +273,29 @@ static int tensor_walk(const json_t *v, const frost_shape *s, int d, float **dst
 static int is_b64(const json_t *v) { return json_is_object(v) && json_object_get(v, "b64"); }
 
 /* One instance of input i from a JSON value (a nested list, or {"b64": ...}). */
-static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, const json_t *v, float *dst,
+static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, const json_t *v, sv_request *req,
                       char *err, size_t errlen, int *http_code) {
-    const char *iname = frost_model_input_name(m->model, i);
+    float *dst = req->in_ptr[i] + (size_t)inst * m->in_size[i];
+    int *squeeze = &req->squeeze;
+    const char *iname = m->in_key[i];
+    if (m->in_string[i]) { /* a byte string: a JSON string, or {"b64": ...} for binary bytes */
+        frost_string *str = &req->str[i][inst];
+        if (json_is_string(v)) {
+            str->data = json_string_value(v); /* the JSON document outlives the run */
+            str->size = json_string_length(v);
+            return 0;
+        }
+        const json_t *s = is_b64(v) ? json_object_get(v, "b64") : NULL;
+        if (!s || !json_is_string(s))
+            FAIL(400, "instance %d: input '%s' takes a string (or {\"b64\": ...})", inst, iname);
+        size_t n = 0;
+        uint8_t *bytes = sv_base64_decode(json_string_value(s), json_string_length(s), &n);
+        if (!bytes) FAIL(400, "instance %d: \"b64\" is not valid base64", inst);
+        req->owned[req->num_owned++] = bytes;
+        str->data = bytes;
+        str->size = n;
+        return 0;
+    }
     if (is_b64(v)) {
         const json_t *s = json_object_get(v, "b64");
         if (!json_is_string(s)) FAIL(400, "instance %d: \"b64\" must be a string", inst);
@@ -276,6 +313,11 @@ static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, 
         }
         return rc;
     }
+    if (json_is_number(v) && m->in_size[i] == 1 && m->in_shape[i].rank > 1) {
+        *dst = (float)json_number_value(v); /* a scalar for a one-element instance, as TensorFlow feeds it */
+        *squeeze = 1;
+        return 0;
+    }
     float *p = dst;
     if (tensor_walk(v, &m->in_shape[i], 1, &p)) {
         char sh[96];
@@ -289,7 +331,7 @@ static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, 
 /* Index of input `key` ("name" or "name:0"), -1 if none. */
 static int input_index(const sv_model *m, const char *key) {
     for (int i = 0; i < m->num_inputs; i++) {
-        const char *n = frost_model_input_name(m->model, i);
+        const char *n = m->in_key[i];
         size_t kl = strlen(key);
         if (!strcmp(n, key)) return i;
         if (!strncmp(n, key, kl) && !strcmp(n + kl, ":0")) return i;
@@ -317,11 +359,11 @@ static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const j
         const char *key = json_object_iter_key(json_object_iter((json_t *)obj));
         const json_t *v = json_object_iter_value(json_object_iter((json_t *)obj));
         (void)key;
-        return fill_input(m, lim, 0, inst, v, req->in_ptr[0] + (size_t)inst * m->in_size[0], err, errlen,
+        return fill_input(m, lim, 0, inst, v, req, err, errlen,
                           http_code);
     }
     for (int i = 0; i < m->num_inputs; i++) {
-        const char *iname = frost_model_input_name(m->model, i);
+        const char *iname = m->in_key[i];
         const json_t *v = NULL;
         const char *key;
         json_t *val;
@@ -329,7 +371,7 @@ static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const j
             if (input_index(m, key) == i) v = val;
         }
         if (!v) FAIL(400, "instance %d: missing input '%s'", inst, iname);
-        if (fill_input(m, lim, i, inst, v, req->in_ptr[i] + (size_t)inst * m->in_size[i], err, errlen, http_code))
+        if (fill_input(m, lim, i, inst, v, req, err, errlen, http_code))
             return -1;
     }
     const char *key;
@@ -348,33 +390,68 @@ static int check_count(const sv_model *m, const sv_limits *lim, size_t n, char *
     return 0;
 }
 
+json_t *sv_json_parse(const sv_limits *lim, const char *body, size_t len, size_t floats_per_instance, char *err,
+                      size_t errlen, int *http_code) {
+    size_t values = 0;
+    *http_code = 400;
+    if (sv_json_scan(body, len, lim->max_json_depth, &values) > lim->max_json_depth) {
+        snprintf(err, errlen, "JSON nested deeper than %d levels (--max_json_depth)", lim->max_json_depth);
+        return NULL;
+    }
+    /* Bound the parser's memory: no valid request has more values than the largest batch. */
+    if (values > (size_t)lim->max_instances * floats_per_instance + 4096) {
+        *http_code = 413;
+        snprintf(err, errlen, "the request holds %zu JSON values; at most %d instances of %zu floats are accepted "
+                              "(--max_instances)", values, lim->max_instances, floats_per_instance);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "the request body must be a JSON object");
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+const char *sv_json_signature(json_t *root, char *err, size_t errlen, int *http_code) {
+    const json_t *sig = json_object_get(root, "signature_name");
+    if (!sig) return "";
+    if (!json_is_string(sig)) FAILP(400, "'signature_name' key must be a string value.");
+    return json_string_value(sig);
+}
+
+int sv_json_has(json_t *root, const char *key) { return json_object_get(root, key) != NULL; }
+
+void sv_json_free(json_t *root) { json_decref(root); }
+
 int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *body, size_t len, int classify,
                           sv_request *req, char *err, size_t errlen, int *http_code) {
     memset(req, 0, sizeof *req);
-    size_t values = 0, in_total = 0;
-    if (sv_json_scan(body, len, lim->max_json_depth, &values) > lim->max_json_depth)
-        FAIL(400, "JSON nested deeper than %d levels (--max_json_depth)", lim->max_json_depth);
+    size_t in_total = 0;
     for (int i = 0; i < m->num_inputs; i++) in_total += m->in_size[i];
-    /* Bound the parser's memory: no valid request has more values than the largest batch. */
-    if (values > (size_t)lim->max_instances * in_total + 4096)
-        FAIL(413, "the request holds %zu JSON values; at most %d instances of %zu floats are accepted "
-                  "(--max_instances)", values, lim->max_instances, in_total);
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) FAIL(400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+    json_t *root = sv_json_parse(lim, body, len, in_total, err, errlen, http_code);
+    if (!root) return -1;
+    const char *sig = sv_json_signature(root, err, errlen, http_code);
     int rc = -1;
-    if (!json_is_object(root)) {
+    if (sig && sig[0] && strcmp(sig, m->sig_key)) {
         *http_code = 400;
-        snprintf(err, errlen, "the request body must be a JSON object");
-        goto done;
-    }
-    const json_t *sig = json_object_get(root, "signature_name");
-    if (sig && (!json_is_string(sig) || (json_string_length(sig) && strcmp(json_string_value(sig), "serving_default")))) {
-        *http_code = 400;
-        snprintf(err, errlen, "serving signature name: \"%s\" not found; the only signature is \"serving_default\"",
-                 json_is_string(sig) ? json_string_value(sig) : "?");
-        goto done;
-    }
+        snprintf(err, errlen, "Serving signature name: \"%.200s\" not found in signature def", sig);
+    } else if (sig)
+        rc = sv_request_from_json(m, lim, root, classify, req, err, errlen, http_code);
+    json_decref(root);
+    return rc;
+}
+
+int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, int classify, sv_request *req,
+                         char *err, size_t errlen, int *http_code) {
+    memset(req, 0, sizeof *req);
+    int rc = -1;
     const json_t *inst = json_object_get(root, "instances");
     const json_t *cols = json_object_get(root, "inputs");
     const json_t *ex = classify ? json_object_get(root, "examples") : NULL;
@@ -414,7 +491,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
                                       "{input_name: value}", k, m->name, m->num_inputs);
                 r = -1;
             } else
-                r = fill_input(m, lim, 0, k, v, req->in_ptr[0] + (size_t)k * m->in_size[0], err, errlen, http_code);
+                r = fill_input(m, lim, 0, k, v, req, err, errlen, http_code);
             if (r) goto done;
         }
     } else {
@@ -435,7 +512,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
             }
             for (int k = 0; k < req->count; k++) {
                 const json_t *v = json_is_array(cols) ? json_array_get(cols, (size_t)k) : cols;
-                if (fill_input(m, lim, 0, k, v, req->in_ptr[0] + (size_t)k * m->in_size[0], err, errlen, http_code))
+                if (fill_input(m, lim, 0, k, v, req, err, errlen, http_code))
                     goto done;
             }
         } else if (json_is_object(cols)) {
@@ -444,7 +521,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
                 const json_t *v = column_of(m, cols, i);
                 if (!v) {
                     *http_code = 400;
-                    snprintf(err, errlen, "missing input '%s'", frost_model_input_name(m->model, i));
+                    snprintf(err, errlen, "missing input '%s'", m->in_key[i]);
                     goto done;
                 }
                 size_t vn = json_is_array(v) ? json_array_size(v) : 1;
@@ -465,7 +542,7 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
                 const json_t *v = column_of(m, cols, i);
                 for (int k = 0; k < req->count; k++) {
                     const json_t *e = json_is_array(v) ? json_array_get(v, (size_t)k) : v;
-                    if (fill_input(m, lim, i, k, e, req->in_ptr[i] + (size_t)k * m->in_size[i], err, errlen,
+                    if (fill_input(m, lim, i, k, e, req, err, errlen,
                                    http_code))
                         goto done;
                 }
@@ -479,13 +556,17 @@ int sv_request_parse_json(const sv_model *m, const sv_limits *lim, const char *b
     }
     rc = 0;
 done:
-    json_decref(root);
     if (rc) sv_request_free(req);
     return rc;
 }
 
 int sv_request_from_image(const sv_model *m, const sv_limits *lim, const void *data, size_t len, sv_request *req,
                           char *err, size_t errlen, int *http_code) {
+    if (m->num_inputs == 1 && m->in_string[0]) { /* the graph decodes the bytes itself (DecodeJpeg ...) */
+        if (sv_request_alloc(m, 1, req)) FAIL(503, "out of memory");
+        req->str[0][0] = (frost_string){data, len}; /* the body outlives the run */
+        return 0;
+    }
     if (m->num_inputs != 1 || m->image_input != 0)
         FAIL(415, "model '%s' does not take an image body (it needs %d float input(s)); send JSON", m->name,
              m->num_inputs);
@@ -493,201 +574,6 @@ int sv_request_from_image(const sv_model *m, const sv_limits *lim, const void *d
     if (sv_image_to_input(m, lim, data, len, req->in_ptr[0], err, errlen, http_code)) {
         sv_request_free(req);
         return -1;
-    }
-    return 0;
-}
-
-/* ---- responses ---------------------------------------------------------------- */
-
-static void put_nested(sv_buf *b, const frost_shape *s, int d, const float **p) {
-    if (d == s->rank) {
-        sv_buf_float(b, *(*p)++);
-        return;
-    }
-    sv_buf_put(b, "[", 1);
-    for (int64_t k = 0; k < s->dims[d]; k++) {
-        if (k) sv_buf_put(b, ",", 1);
-        put_nested(b, s, d + 1, p);
-    }
-    sv_buf_put(b, "]", 1);
-}
-
-static char *finish(sv_buf *b, size_t *len) {
-    if (b->oom) {
-        free(b->data);
-        return NULL;
-    }
-    *len = b->len;
-    return b->data;
-}
-
-/* With several outputs, output j's key in an object ("name": ), after a comma but for the first. */
-static void put_output_key(sv_buf *b, const sv_model *m, int j) {
-    if (m->num_outputs < 2) return;
-    if (j) sv_buf_put(b, ",", 1);
-    sv_buf_json_string(b, frost_model_output_name(m->model, j));
-    sv_buf_put(b, ":", 1);
-}
-
-/* Output j of instance k, as nested arrays of its shape. */
-static void put_output(sv_buf *b, const sv_model *m, const sv_request *req, int j, int k) {
-    const float *p = req->out_ptr[j] + (size_t)k * m->out_size[j];
-    put_nested(b, &m->out_shape[j], 1, &p);
-}
-
-char *sv_response_predict(const sv_model *m, const sv_request *req, size_t *len) {
-    sv_buf b = {0};
-    if (!req->columnar) {
-        sv_buf_puts(&b, "{\"predictions\":[");
-        for (int k = 0; k < req->count; k++) {
-            if (k) sv_buf_put(&b, ",", 1);
-            if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
-            for (int j = 0; j < m->num_outputs; j++) {
-                put_output_key(&b, m, j);
-                put_output(&b, m, req, j, k);
-            }
-            if (m->num_outputs > 1) sv_buf_put(&b, "}", 1);
-        }
-        sv_buf_puts(&b, "]}");
-    } else {
-        sv_buf_puts(&b, "{\"outputs\":");
-        if (m->num_outputs > 1) sv_buf_put(&b, "{", 1);
-        for (int j = 0; j < m->num_outputs; j++) {
-            put_output_key(&b, m, j);
-            sv_buf_put(&b, "[", 1);
-            for (int k = 0; k < req->count; k++) {
-                if (k) sv_buf_put(&b, ",", 1);
-                put_output(&b, m, req, j, k);
-            }
-            sv_buf_put(&b, "]", 1);
-        }
-        if (m->num_outputs > 1) sv_buf_put(&b, "}", 1);
-        sv_buf_puts(&b, "}");
-    }
-    return finish(&b, len);
-}
-
-char *sv_response_classify(const sv_model *m, const sv_request *req, int top_k, size_t *len) {
-    size_t n = m->out_size[0];
-    if (top_k < 0) top_k = 0;
-    if ((size_t)top_k > n) top_k = (int)n;
-    int *best = malloc((size_t)(top_k > 0 ? top_k : 1) * sizeof *best);
-    if (!best) return NULL;
-    sv_buf b = {0};
-    sv_buf_puts(&b, "{\"result\":[");
-    for (int k = 0; k < req->count; k++) {
-        const float *o = req->out_ptr[0] + (size_t)k * n;
-        int nb = 0; /* ranked as every frost classifier ranks: ties by lower index, NaN last */
-        if (frost_top_k(o, n, top_k, best, NULL, &nb) != FROST_OK) nb = 0;
-        if (k) sv_buf_put(&b, ",", 1);
-        sv_buf_put(&b, "[", 1);
-        for (int r = 0; r < nb; r++) {
-            if (r) sv_buf_put(&b, ",", 1);
-            sv_buf_put(&b, "[", 1);
-            if (best[r] < m->num_labels) sv_buf_json_string(&b, m->labels[best[r]]);
-            else sv_buf_printf(&b, "\"%d\"", best[r]);
-            sv_buf_put(&b, ",", 1);
-            sv_buf_float(&b, o[best[r]]);
-            sv_buf_put(&b, "]", 1);
-        }
-        sv_buf_put(&b, "]", 1);
-    }
-    sv_buf_puts(&b, "]}");
-    free(best);
-    return finish(&b, len);
-}
-
-char *sv_response_status(const sv_model *m, size_t *len) {
-    (void)m;
-    sv_buf b = {0};
-    sv_buf_puts(&b, "{\"model_version_status\":[{\"version\":\"1\",\"state\":\"AVAILABLE\","
-                    "\"status\":{\"error_code\":\"OK\",\"error_message\":\"\"}}]}");
-    return finish(&b, len);
-}
-
-static void put_tensor_info(sv_buf *b, const char *name, const frost_shape *s) {
-    /* key: the tensor name without ":0", as a signature alias */
-    size_t nl = strlen(name);
-    char *alias = strdup(name);
-    if (!alias) {
-        b->oom = 1;
-        return;
-    }
-    if (nl > 2 && !strcmp(alias + nl - 2, ":0")) alias[nl - 2] = '\0';
-    sv_buf_json_string(b, alias);
-    free(alias);
-    sv_buf_puts(b, ":{\"dtype\":\"DT_FLOAT\",\"tensor_shape\":{\"dim\":[");
-    for (int d = 0; d < s->rank; d++)
-        sv_buf_printf(b, "%s{\"size\":\"%lld\",\"name\":\"\"}", d ? "," : "", (long long)(d ? s->dims[d] : -1));
-    sv_buf_puts(b, "],\"unknown_rank\":false},\"name\":");
-    if (strchr(name, ':')) sv_buf_json_string(b, name);
-    else {
-        char full[512];
-        snprintf(full, sizeof full, "%s:0", name);
-        sv_buf_json_string(b, full);
-    }
-    sv_buf_put(b, "}", 1);
-}
-
-char *sv_response_metadata(const sv_model *m, size_t *len) {
-    sv_buf b = {0};
-    sv_buf_puts(&b, "{\"model_spec\":{\"name\":");
-    sv_buf_json_string(&b, m->name);
-    sv_buf_puts(&b, ",\"signature_name\":\"\",\"version\":\"1\"},\"metadata\":{\"signature_def\":{\"signature_def\":{"
-                    "\"serving_default\":{\"inputs\":{");
-    for (int i = 0; i < m->num_inputs; i++) {
-        if (i) sv_buf_put(&b, ",", 1);
-        put_tensor_info(&b, frost_model_input_name(m->model, i), &m->in_shape[i]);
-    }
-    sv_buf_puts(&b, "},\"outputs\":{");
-    for (int j = 0; j < m->num_outputs; j++) {
-        if (j) sv_buf_put(&b, ",", 1);
-        put_tensor_info(&b, frost_model_output_name(m->model, j), &m->out_shape[j]);
-    }
-    sv_buf_puts(&b, "},\"method_name\":\"tensorflow/serving/predict\"}}}},\"frost\":{");
-    sv_buf_printf(&b, "\"max_batch_size\":%d,\"labels\":%d", frost_model_max_batch(m->model), m->num_labels);
-    if (m->image_input >= 0) {
-        sv_buf_puts(&b, ",\"image_input\":");
-        sv_buf_json_string(&b, frost_model_input_name(m->model, m->image_input));
-        sv_buf_printf(&b, ",\"preprocess\":{\"width\":%d,\"height\":%d,\"input_mean\":", m->pp.width, m->pp.height);
-        sv_buf_float(&b, m->pp.mean);
-        sv_buf_puts(&b, ",\"input_std\":");
-        sv_buf_float(&b, m->pp.std);
-        sv_buf_printf(&b, ",\"resize\":\"%s\"}", m->pp.resize == FROST_RESIZE_TF2             ? "tf2"
-                                                 : m->pp.resize == FROST_RESIZE_ALIGN_CORNERS ? "align_corners"
-                                                                                              : "tf1");
-    }
-    sv_buf_puts(&b, "}}");
-    return finish(&b, len);
-}
-
-char *sv_response_error(const char *msg, size_t *len) {
-    sv_buf b = {0};
-    sv_buf_puts(&b, "{\"error\":");
-    sv_buf_json_string(&b, msg);
-    sv_buf_puts(&b, "}");
-    return finish(&b, len);
-}
-
-int sv_model_describe(sv_model *m) {
-    m->num_inputs = frost_model_input_count(m->model);
-    m->num_outputs = frost_model_output_count(m->model);
-    if (m->num_inputs < 1 || m->num_inputs > SERVE_MAX_IO || m->num_outputs < 1 || m->num_outputs > SERVE_MAX_IO)
-        return -1;
-    for (int i = 0; i < m->num_inputs; i++) {
-        frost_model_input_shape(m->model, i, &m->in_shape[i]);
-        m->in_size[i] = frost_model_input_size(m->model, i);
-    }
-    frost_image_spec spec; /* the input that takes images, if any */
-    m->image_input = -1;
-    if (frost_model_image_spec(m->model, &spec, NULL) == FROST_OK) {
-        m->image_input = spec.input;
-        m->pp.height = spec.height;
-        m->pp.width = spec.width;
-    }
-    for (int j = 0; j < m->num_outputs; j++) {
-        frost_model_output_shape(m->model, j, &m->out_shape[j]);
-        m->out_size[j] = frost_model_output_size(m->model, j);
     }
     return 0;
 }

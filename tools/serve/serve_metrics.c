@@ -36,6 +36,50 @@ void sv_metrics_request(sv_metrics *m, unsigned code, double seconds) {
     pthread_mutex_unlock(&m->mu);
 }
 
+/* The labels of a runner's series: model="NAME" (a frozen graph), with
+ * version="V",signature="KEY" for a SavedModel's signature. */
+static void runner_labels(const sv_model *m, char *buf, size_t n) {
+    if (m->savedmodel)
+        snprintf(buf, n, "model=\"%s\",version=\"%lld\",signature=\"%s\"", m->name, (long long)m->version, m->sig_key);
+    else
+        snprintf(buf, n, "model=\"%s\"", m->name);
+}
+
+/* One runner's lines of a metric family (the order of help[] below). */
+static void put_runner(sv_buf *b, sv_model *m, int family) {
+    char lab[600];
+    runner_labels(m, lab, sizeof lab);
+    sv_batcher *bt = &m->batcher;
+    if (family == 0) {
+        pthread_mutex_lock(&bt->mu);
+        uint64_t cum = 0;
+        for (int i = 0; i < SV_BATCH_BUCKETS; i++) {
+            cum += bt->batch_sizes.counts[i];
+            sv_buf_printf(b, "frost_serve_batch_size_bucket{%s,le=\"%g\"} %llu\n", lab, sv_batch_bounds[i],
+                          (unsigned long long)cum);
+        }
+        sv_buf_printf(b, "frost_serve_batch_size_bucket{%s,le=\"+Inf\"} %llu\n", lab,
+                      (unsigned long long)bt->batch_sizes.count);
+        sv_buf_printf(b, "frost_serve_batch_size_sum{%s} %.0f\n", lab, bt->batch_sizes.sum);
+        sv_buf_printf(b, "frost_serve_batch_size_count{%s} %llu\n", lab, (unsigned long long)bt->batch_sizes.count);
+        pthread_mutex_unlock(&bt->mu);
+    } else if (family == 1)
+        sv_buf_printf(b, "frost_serve_queue_depth{%s} %d\n", lab, sv_batcher_queue_depth(bt));
+    else if (family == 2 || family == 3) {
+        pthread_mutex_lock(&bt->mu);
+        double t = bt->run_seconds;
+        uint64_t errs = bt->run_errors;
+        pthread_mutex_unlock(&bt->mu);
+        if (family == 3) sv_buf_printf(b, "frost_serve_inference_errors_total{%s} %llu\n", lab, (unsigned long long)errs);
+        else sv_buf_printf(b, "frost_serve_inference_seconds_total{%s} %.6f\n", lab, t);
+    } else if (family == 4 && m->decode_stats)
+        sv_buf_printf(b, "frost_serve_decode_seconds_total{%s} %.6f\n", lab,
+                      (double)atomic_load(&m->decode_stats->nanoseconds) * 1e-9);
+    else if (family == 5 && m->decode_stats)
+        sv_buf_printf(b, "frost_serve_decoded_images_total{%s} %llu\n", lab,
+                      (unsigned long long)atomic_load(&m->decode_stats->images));
+}
+
 char *sv_response_metrics(sv_server *s, size_t *len) {
     sv_buf b = {0};
     sv_metrics *m = &s->metrics;
@@ -59,57 +103,32 @@ char *sv_response_metrics(sv_server *s, size_t *len) {
     sv_buf_printf(&b, "frost_serve_request_duration_seconds_count %llu\n", (unsigned long long)m->latency.count);
     pthread_mutex_unlock(&m->mu);
 
-    sv_buf_puts(&b, "# HELP frost_serve_batch_size Instances per inference run.\n"
-                    "# TYPE frost_serve_batch_size histogram\n");
-    for (int k = 0; k < s->num_models; k++) {
-        sv_batcher *bt = &s->models[k].batcher;
-        pthread_mutex_lock(&bt->mu);
-        cum = 0;
-        for (int i = 0; i < SV_BATCH_BUCKETS; i++) {
-            cum += bt->batch_sizes.counts[i];
-            sv_buf_printf(&b, "frost_serve_batch_size_bucket{model=\"%s\",le=\"%g\"} %llu\n", s->models[k].name,
-                          sv_batch_bounds[i], (unsigned long long)cum);
-        }
-        sv_buf_printf(&b, "frost_serve_batch_size_bucket{model=\"%s\",le=\"+Inf\"} %llu\n", s->models[k].name,
-                      (unsigned long long)bt->batch_sizes.count);
-        sv_buf_printf(&b, "frost_serve_batch_size_sum{model=\"%s\"} %.0f\n", s->models[k].name, bt->batch_sizes.sum);
-        sv_buf_printf(&b, "frost_serve_batch_size_count{model=\"%s\"} %llu\n", s->models[k].name,
-                      (unsigned long long)bt->batch_sizes.count);
-        pthread_mutex_unlock(&bt->mu);
-    }
-    sv_buf_puts(&b, "# HELP frost_serve_queue_depth Instances waiting for a batch thread.\n"
-                    "# TYPE frost_serve_queue_depth gauge\n");
-    for (int k = 0; k < s->num_models; k++)
-        sv_buf_printf(&b, "frost_serve_queue_depth{model=\"%s\"} %d\n", s->models[k].name,
-                      sv_batcher_queue_depth(&s->models[k].batcher));
-    for (int pass = 0; pass < 2; pass++) {
-        sv_buf_puts(&b, pass ? "# HELP frost_serve_inference_errors_total Failed inference runs.\n"
-                               "# TYPE frost_serve_inference_errors_total counter\n"
-                             : "# HELP frost_serve_inference_seconds_total Time spent in frost_context_run.\n"
-                               "# TYPE frost_serve_inference_seconds_total counter\n");
+    static const char *const help[] = {
+        "# HELP frost_serve_batch_size Instances per inference run.\n# TYPE frost_serve_batch_size histogram\n",
+        "# HELP frost_serve_queue_depth Instances waiting for a batch thread.\n# TYPE frost_serve_queue_depth gauge\n",
+        "# HELP frost_serve_inference_seconds_total Time spent in frost_context_run.\n"
+        "# TYPE frost_serve_inference_seconds_total counter\n",
+        "# HELP frost_serve_inference_errors_total Failed inference runs.\n"
+        "# TYPE frost_serve_inference_errors_total counter\n",
+        "# HELP frost_serve_decode_seconds_total Time spent decoding and preprocessing images.\n"
+        "# TYPE frost_serve_decode_seconds_total counter\n",
+        "# HELP frost_serve_decoded_images_total Images decoded and preprocessed.\n"
+        "# TYPE frost_serve_decoded_images_total counter\n"};
+    for (int family = 0; family < 6; family++) {
+        sv_buf_puts(&b, help[family]);
         for (int k = 0; k < s->num_models; k++) {
-            sv_batcher *bt = &s->models[k].batcher;
-            pthread_mutex_lock(&bt->mu);
-            double t = bt->run_seconds;
-            uint64_t errs = bt->run_errors;
-            pthread_mutex_unlock(&bt->mu);
-            if (pass) sv_buf_printf(&b, "frost_serve_inference_errors_total{model=\"%s\"} %llu\n", s->models[k].name,
-                                    (unsigned long long)errs);
-            else sv_buf_printf(&b, "frost_serve_inference_seconds_total{model=\"%s\"} %.6f\n", s->models[k].name, t);
+            sv_servable *sv = &s->models[k];
+            pthread_mutex_lock(&sv->mu);
+            for (int l = 0; l < sv->num_live; l++) {
+                sv_version *v = sv->live[l];
+                pthread_mutex_lock(&v->mu);
+                for (int g = 0; g < v->num_sigs; g++)
+                    if (v->sigs[g].run) put_runner(&b, v->sigs[g].run, family);
+                pthread_mutex_unlock(&v->mu);
+            }
+            pthread_mutex_unlock(&sv->mu);
         }
     }
-    sv_buf_puts(&b, "# HELP frost_serve_decode_seconds_total Time spent decoding and preprocessing images.\n"
-                    "# TYPE frost_serve_decode_seconds_total counter\n");
-    for (int k = 0; k < s->num_models; k++)
-        if (s->models[k].decode_stats)
-            sv_buf_printf(&b, "frost_serve_decode_seconds_total{model=\"%s\"} %.6f\n", s->models[k].name,
-                          (double)atomic_load(&s->models[k].decode_stats->nanoseconds) * 1e-9);
-    sv_buf_puts(&b, "# HELP frost_serve_decoded_images_total Images decoded and preprocessed.\n"
-                    "# TYPE frost_serve_decoded_images_total counter\n");
-    for (int k = 0; k < s->num_models; k++)
-        if (s->models[k].decode_stats)
-            sv_buf_printf(&b, "frost_serve_decoded_images_total{model=\"%s\"} %llu\n", s->models[k].name,
-                          (unsigned long long)atomic_load(&s->models[k].decode_stats->images));
     pthread_mutex_lock(&s->mu);
     sv_buf_printf(&b, "# HELP frost_serve_requests_in_progress Requests being received, decoded or run.\n"
                       "# TYPE frost_serve_requests_in_progress gauge\nfrost_serve_requests_in_progress %d\n",
