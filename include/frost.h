@@ -71,9 +71,9 @@ extern "C" {
 #endif
 
 #define FROST_VERSION_MAJOR 0
-#define FROST_VERSION_MINOR 1
+#define FROST_VERSION_MINOR 2
 #define FROST_VERSION_PATCH 0
-#define FROST_VERSION_STRING "0.1.0"
+#define FROST_VERSION_STRING "0.2.0"
 
 /** Largest tensor rank frost handles. */
 #define FROST_MAX_RANK 8

@@ -18,6 +18,9 @@ PKGS=(
   python3 python3-numpy python3-opencv libjpeg-turbo-progs valgrind curl
   # demo images, model conversion (npm), server scale-out and load tests
   darknet nginx-light wrk
+  # past one machine: frost.dask (Dask bags on a distributed cluster, pandas for
+  # to_dataframe), GNU parallel for the command-line recipe
+  python3-dask python3-distributed python3-pandas parallel
 )
 # Node.js + npm (only to unpack the npm model package): use the machine's own
 # if it has one (a non-Debian Node.js conflicts with Debian's nodejs package).

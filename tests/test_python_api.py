@@ -334,6 +334,9 @@ with frost.Model(V1, labels=LABELS, threads=1) as m:
            lambda: frost.Model(V1, max_pixels=1000).classify(IMAGES[2]), IMAGES[2])
     r = m.classify([IMAGES[2], b"junk", IMAGES[3]], errors="none")
     check(r[1] is None and r[0][0].index == 283 and r[2][0].index == 20, "errors='none' keeps the others")
+    r = m.classify([IMAGES[2], bad, IMAGES[3]], errors="return")
+    check(isinstance(r[1], frost.ImageError) and bad in str(r[1]) and r[0][0].index == 283 and r[2][0].index == 20,
+          "errors='return' gives the failed image's error, keeps the others: %r" % (r[1],))
     try:
         m.classify([42])
         check(False, "int accepted as an image")

@@ -16,8 +16,15 @@ set -uo pipefail
 command -v valgrind >/dev/null || exit 77
 [ "${FROST_SANITIZE:-0}" = 1 ] && exit 77
 export JSIMD_FORCENONE=1
-tests=(test_api test_options test_classify_rules test_ops test_models test_limits test_batch test_image_formats
-       test_image_jpeg test_image_preprocess test_image_robust test_bench_stats test_kernels)
+# The tests to check: the arguments, else every core test but test_kernels,
+# which test_valgrind_kernels.sh checks as a ctest of its own (the longest
+# memcheck run: ctest -j2 runs the two side by side).
+if [ $# -gt 0 ]; then
+  tests=("$@")
+else
+  tests=(test_api test_options test_classify_rules test_ops test_models test_limits test_batch test_image_formats
+         test_image_jpeg test_image_preprocess test_image_robust test_bench_stats)
+fi
 fail=0
 for t in "${tests[@]}"; do
   exe="$FROST_BUILD/tests/$t"

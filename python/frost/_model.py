@@ -318,15 +318,16 @@ class Model:
         A single image still gives a list of one result.  Images run through
         the model `batch` at a time (at most max_batch).  errors="raise"
         raises the first image's frost.Error (ImageError, FileError, ...);
-        errors="none" puts None in place of a failed image's result.
+        errors="none" puts None in place of a failed image's result, and
+        errors="return" that image's frost.Error (its message names the file).
         """
         return list(self.iclassify(images, top_k, batch, errors))
 
     def iclassify(self, images, top_k=5, batch=16, errors="raise"):
         """classify() as a generator: yields each image's result as soon as its
         batch has run, reading `images` lazily (for long or endless streams)."""
-        if errors not in ("raise", "none"):
-            raise InvalidArgumentError("errors: %r is not 'raise' or 'none'" % (errors,))
+        if errors not in ("raise", "none", "return"):
+            raise InvalidArgumentError("errors: %r is not 'raise', 'none' or 'return'" % (errors,))
         if self._pp is None:
             self._not_an_image_model()
         if len(self.outputs) != 1:
@@ -337,9 +338,9 @@ class Model:
             raise InvalidArgumentError("top_k must be at least 1")
         if _is_one_image(images):
             images = [images]
-        return self._iclassify(iter(images), top_k, batch, errors == "raise")
+        return self._iclassify(iter(images), top_k, batch, errors)
 
-    def _iclassify(self, it, top_k, batch, raise_errors):
+    def _iclassify(self, it, top_k, batch, errors):
         in_n, out_n = self._in_sizes[0], self._out_sizes[0]
         k = min(top_k, out_n)
         number = 0
@@ -351,17 +352,17 @@ class Model:
                 w.cap = batch
             base = ctypes.addressof(w.inbuf)
             while True:
-                rows = []  # per image: its row in the batch, -1 when it failed
+                rows = []  # per image: its row in the batch, or its error when it failed
                 nok = 0
                 for img in it:
                     try:
                         self._preprocess(img, number, base + 4 * in_n * nok)
                         rows.append(nok)
                         nok += 1
-                    except Error:
-                        if raise_errors:
+                    except Error as e:
+                        if errors == "raise":
                             raise
-                        rows.append(-1)
+                        rows.append(e if errors == "return" else None)
                     number += 1
                     if len(rows) == batch:
                         break
@@ -372,7 +373,7 @@ class Model:
                     if st:
                         raise error_for(st, "%s: inference failed: %s" % (self.source,
                                                                           text(lib.frost_context_error(w.ctx))))
-                done = [None if row < 0 else self._ranked(w.outbuf, row, out_n, k) for row in rows]
+                done = [self._ranked(w.outbuf, row, out_n, k) if isinstance(row, int) else row for row in rows]
                 yield from done
         finally:
             self._release(w)
