@@ -264,8 +264,9 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     b->batch = batch;
     b->optimize = optimize;
     b->err = err;
-    b->alloc_budget = g->size > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? g->size * FR_DATA_BUDGET_FACTOR
-                                                                          : FR_MIN_DATA_BUDGET;
+    size_t as_float = g->size + g->widened_bytes; /* the file with its narrow constants as float32 */
+    b->alloc_budget = as_float > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? as_float * FR_DATA_BUDGET_FACTOR
+                                                                           : FR_MIN_DATA_BUDGET;
     int n = g->n_nodes;
     fr_compiled *c = calloc(1, sizeof *c);
     int *order = malloc(sizeof(int) * (size_t)(n + 1));
