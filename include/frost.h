@@ -618,6 +618,68 @@ FROST_API frost_status frost_context_profile(const frost_context *context, const
 FROST_API void frost_context_profile_reset(frost_context *context);
 
 /* ------------------------------------------------------------------------ */
+/* Post-training quantization (`frost quantize`, docs/int8.md)                */
+/* ------------------------------------------------------------------------ */
+/* A frost_quantizer runs a float graph over calibration inputs and writes it
+ * back as a standard TensorFlow GraphDef that any TensorFlow runs in float
+ * with 8-bit quantization semantics:
+ *  - the weights of every Conv2D, DepthwiseConv2dNative and MatMul (constant
+ *    ones) stored as int8 with float scales (symmetric, [-127, 127], one scale
+ *    per output channel or one per tensor), dequantized by Cast + Mul: a
+ *    weight constant W becomes W/int8, W/scale, W/dequantize and W = Mul;
+ *  - a FakeQuantWithMinMaxVars (8 bits, not narrow) with the calibrated range
+ *    (widened to hold 0) on every activation input of those ops, pooling and
+ *    concatenation, and on their outputs (after the bias, batch norm and
+ *    activation that follow them alone), except where an output feeds only
+ *    the classifier's head (reshapes, softmax, the model's outputs): node
+ *    X/act_quant, which every reader of X then reads. */
+
+/** frost_quantizer_create() flags. */
+/** One weight scale per output channel (default: one per tensor). */
+#define FROST_QUANTIZE_PER_CHANNEL 0x1u
+/** Activation ranges from the 0.01th and 99.99th percentiles of each
+ *  observed batch, averaged over the batches (default: the min and max of
+ *  all). */
+#define FROST_QUANTIZE_PERCENTILE 0x2u
+
+typedef struct frost_quantizer frost_quantizer;
+
+/** Prepare the quantization of `graph`: choose its weights and activations
+ *  and compile a float model that outputs every activation to calibrate.
+ *  `options` (may be NULL) as for frost_model_compile(): the input (one
+ *  input only: frost_quantizer_observe() feeds one), the outputs (NULL: the
+ *  graph's sinks), max_batch, threads, backend.  `flags`: an OR of
+ *  FROST_QUANTIZE_*; unknown bits are FROST_E_INVALID_ARGUMENT.  The
+ *  quantizer keeps what it needs of the graph. */
+FROST_API frost_status frost_quantizer_create(const frost_graph *graph, const frost_options *options, unsigned flags,
+                                              frost_quantizer **quantizer_out, char **error_out);
+
+/** The float model the quantizer runs (to find its image input's size with
+ *  frost_model_image_spec(); its outputs are the graph's followed by the
+ *  activations).  Owned by the quantizer. */
+FROST_API const frost_model *frost_quantizer_model(const frost_quantizer *quantizer);
+
+/** Run `batch` calibration items (the model input's layout, as
+ *  frost_context_run()) and record the range of every activation.  Not
+ *  thread-safe on one quantizer. */
+FROST_API frost_status frost_quantizer_observe(frost_quantizer *quantizer, int batch, const float *input,
+                                               char **error_out);
+
+/** Weights quantized, activations given a FakeQuant, items observed so far
+ *  (each pointer may be NULL).  FROST_E_INVALID_ARGUMENT for a NULL quantizer. */
+FROST_API frost_status frost_quantizer_summary(const frost_quantizer *quantizer, int *weights_out,
+                                               int *activations_out, int *images_out);
+
+/** The quantized GraphDef's bytes in a buffer for the caller
+ *  (frost_free() it).  FROST_E_INVALID_ARGUMENT before any item was
+ *  observed; FROST_E_GRAPH when a name the rewrite adds is taken or a weight
+ *  is not finite (the message names the node). */
+FROST_API frost_status frost_quantizer_graphdef(const frost_quantizer *quantizer, void **data_out, size_t *size_out,
+                                                char **error_out);
+
+FROST_API void frost_quantizer_free(frost_quantizer *quantizer);
+
+/* ------------------------------------------------------------------------ */
 /* Images                                                                     */
 /* ------------------------------------------------------------------------ */
 

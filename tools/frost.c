@@ -14,6 +14,7 @@
     X(classify, "classify images (label_image flags; files, directories, stdin)") \
     X(convert, "convert a TensorFlow.js model (model.json) or a SavedModel to a frozen GraphDef") \
     X(inspect, "summarize a graph: inputs, outputs, ops, parameters, what compiling does") \
+    X(quantize, "post-training int8 quantization calibrated on images (FakeQuant graph)") \
     X(run, "run any graph on raw float32 tensors, write its outputs raw") \
     X(serve, "TensorFlow Serving-compatible REST server with dynamic batching")
 

@@ -245,6 +245,12 @@ PROTOTYPES = {
     "frost_image_preprocess": (_c_int, [_P(Image), _P(Preprocess), _floats]),
     "frost_graph_image_spec": (_c_int, [_c_void_p, _c_char_p, _c_int, _c_int, _P(ImageSpec), _err]),
     "frost_model_image_spec": (_c_int, [_c_void_p, _P(ImageSpec), _err]),
+    "frost_quantizer_create": (_c_int, [_c_void_p, _P(Options), ctypes.c_uint, _P(_c_void_p), _err]),
+    "frost_quantizer_model": (_c_void_p, [_c_void_p]),
+    "frost_quantizer_observe": (_c_int, [_c_void_p, _c_int, _floats, _err]),
+    "frost_quantizer_summary": (_c_int, [_c_void_p, _P(_c_int), _P(_c_int), _P(_c_int)]),
+    "frost_quantizer_graphdef": (_c_int, [_c_void_p, _P(_c_void_p), _P(_size_t), _err]),
+    "frost_quantizer_free": (None, [_c_void_p]),
     "frost_top_k": (_c_int, [_floats, _size_t, _c_int, _P(_c_int), _floats, _P(_c_int)]),
 }
 

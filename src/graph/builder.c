@@ -14,7 +14,7 @@ void *fr_b_alloc(fr_builder *b, size_t size) {
     if (b->alloc_budget && size > b->alloc_budget - b->alloc_bytes) {
         fr_b_fail(b, FROST_E_LIMIT,
                   "compile-time data exceeds the budget of %zu bytes (%zu used, %zu more requested; "
-                  "the budget is max(64 MiB, %d x the graph file's size))",
+                  "the budget is max(64 MiB, %d x the graph file's size, 8- and 16-bit constants counted as float32))",
                   b->alloc_budget, b->alloc_bytes, size, FR_DATA_BUDGET_FACTOR);
         return NULL;
     }

@@ -154,6 +154,7 @@ static void take_blocks(fr_builder *b, fr_compiled *c) {
             if (s->kind == FR_STEP_SCALE_SHIFT)
                 keep_ptr(keep, &nk, s->p.scale_shift.scale), keep_ptr(keep, &nk, s->p.scale_shift.shift);
             if (s->kind == FR_STEP_POOL) keep_ptr(keep, &nk, s->p.pool.bias);
+            if (s->kind == FR_STEP_FAKE_QUANT) keep_ptr(keep, &nk, s->p.fake_quant.ranges);
         }
         qsort(keep, (size_t)nk, sizeof *keep, cmp_ptr);
         int m = 0;
@@ -264,8 +265,9 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, i
     b->batch = batch;
     b->optimize = optimize;
     b->err = err;
-    b->alloc_budget = g->size > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? g->size * FR_DATA_BUDGET_FACTOR
-                                                                          : FR_MIN_DATA_BUDGET;
+    size_t as_float = g->size + g->widened_bytes; /* the file with its narrow constants as float32 */
+    b->alloc_budget = as_float > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? as_float * FR_DATA_BUDGET_FACTOR
+                                                                           : FR_MIN_DATA_BUDGET;
     int n = g->n_nodes;
     fr_compiled *c = calloc(1, sizeof *c);
     int *order = malloc(sizeof(int) * (size_t)(n + 1));

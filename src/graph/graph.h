@@ -66,6 +66,10 @@ struct frost_graph {
     const char **op_type_names;
     int *op_type_uses;
     int64_t params;
+    /* Bytes the file's narrow constants (8- and 16-bit tensor_content: int8
+     * weights, half) gain as float32, which the compiler works in: the
+     * compile-time data budget is counted on size + widened_bytes. */
+    size_t widened_bytes;
 };
 
 /* Node index by name, -1 if none. */

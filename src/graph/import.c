@@ -250,8 +250,12 @@ static frost_status index_graph(frost_graph *g, char **err) {
             fr_pb_tensor t;
             const char *why;
             if (fr_node_attr_get(nd, "value", &a) == 1 && a.kind == FR_ATTR_TENSOR &&
-                fr_pb_parse_tensor(a.ptr, a.len, &t, &why) == 0)
+                fr_pb_parse_tensor(a.ptr, a.len, &t, &why) == 0) {
                 g->params += t.count;
+                int narrow8 = t.dtype == FR_DT_INT8 || t.dtype == FR_DT_UINT8 || t.dtype == FR_DT_BOOL;
+                int narrow16 = t.dtype == FR_DT_INT16 || t.dtype == FR_DT_UINT16 || t.dtype == FR_DT_HALF;
+                if (t.content) g->widened_bytes += narrow8 ? 3 * t.content_len : narrow16 ? t.content_len : 0;
+            }
         }
         ops[i].name = nd->op;
         ops[i].uses = 1;

@@ -132,6 +132,17 @@ typedef enum fr_step_kind {
      * The output value's count equals the product of size[]. */
     FR_STEP_SLICE,
 
+    /* Added: TensorFlow's FakeQuant* ops (quantize, then dequantize, in
+     * float), inputs[0] = x, same shape out.  Per tensor (fake_quant.channels
+     * == 1) or per channel of the LAST axis.  For each channel the compiler
+     * resolved TensorFlow's nudged range (Nudge() of
+     * tensorflow/core/kernels/fake_quant_ops_functor.h):
+     *   c   = min(max(x, nudged_min), nudged_max)
+     *   q   = divide ? (c - nudged_min) / scale : (c - nudged_min) * inv_scale
+     *   out = floor(q - quant_zero + 0.5) * scale
+     * with scale == 0 meaning min == max == 0: out = 0. */
+    FR_STEP_FAKE_QUANT,
+
     FR_STEP_KIND_COUNT_
 } fr_step_kind;
 
@@ -253,6 +264,18 @@ typedef struct fr_slice_params {
     int64_t begin[FROST_MAX_RANK], stride[FROST_MAX_RANK], size[FROST_MAX_RANK]; /* per INPUT dim */
 } fr_slice_params;
 
+/* One channel of a FR_STEP_FAKE_QUANT step, resolved from (min, max,
+ * num_bits, narrow_range) by fr_fake_quant_nudge (ops/quant.c). */
+typedef struct fr_fq_range {
+    float nudged_min, nudged_max, scale, inv_scale, quant_zero;
+} fr_fq_range;
+
+typedef struct fr_fake_quant_params {
+    int channels;               /* 1: per tensor; else the size of the last axis */
+    int divide;                 /* FakeQuantWithMinMaxVars divides by scale, the other forms multiply by inv_scale */
+    const fr_fq_range *ranges;  /* [channels] */
+} fr_fake_quant_params;
+
 typedef struct fr_step {
     fr_step_kind kind;
     const char *name;  /* TensorFlow node name of the (last) fused node */
@@ -273,6 +296,7 @@ typedef struct fr_step {
         fr_pad_params pad;
         fr_transpose_params transpose;
         fr_slice_params slice;
+        fr_fake_quant_params fake_quant;
     } p;
 } fr_step;
 

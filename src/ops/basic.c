@@ -64,6 +64,15 @@ static int lower_cast(fr_builder *b, const fr_node *n) {
         fr_b_set_output(b, 0, x);
         return 0;
     }
+    if (dst == FR_DT_FLOAT || dst == FR_DT_DOUBLE || dst == FR_DT_HALF) { /* the values as they are: shared */
+        const float *src = fr_b_data(b, x);
+        if (!src) return -1;
+        v = fr_b_val(b, x);
+        int id = fr_b_const(b, dst, v->v.rank, v->v.dims, src, 0);
+        if (id < 0) return -1;
+        fr_b_set_output(b, 0, id);
+        return 0;
+    }
     size_t cnt = v->v.count;
     const float *src = fr_b_data(b, x);
     float *d = src ? fr_b_alloc(b, cnt * sizeof(float)) : NULL;

@@ -22,7 +22,7 @@ typedef struct fr_op_def {
 const fr_op_def *fr_op_find(const char *tf_name);
 
 extern const fr_op_def fr_ops_basic[], fr_ops_conv[], fr_ops_pool[], fr_ops_elementwise[], fr_ops_nn[],
-    fr_ops_reduce[], fr_ops_array[], fr_ops_matmul[];
+    fr_ops_reduce[], fr_ops_array[], fr_ops_matmul[], fr_ops_quant[];
 
 /* Emits step s (inputs ins[0..n_in), an output of `rank` dims) and makes
  * its output the node's output 0.  Returns 0, or -1 after fr_b_fail. */
@@ -40,5 +40,12 @@ int fr_conv_dim(fr_builder *b, const char *padding, int64_t in, int64_t k, int64
 
 /* Broadcast shape of two shapes (numpy rules); 0 ok, -1 fails the node. */
 int fr_broadcast_shape(fr_builder *b, const fr_value *x, const fr_value *y, int *rank, int64_t *dims);
+
+/* TensorFlow's Nudge(): the nudged range of FakeQuant (min, max) over the
+ * integers quant_min..quant_max (narrow_range ? 1 : 0 .. 2^num_bits - 1),
+ * with quant_zero = floor(-nudged_min * inv_scale + 0.5).  min == max == 0
+ * gives all zeros (scale 0: the step outputs 0).  The caller checks that
+ * min <= max are finite (quant.c). */
+void fr_fake_quant_nudge(float min, float max, int quant_min, int quant_max, fr_fq_range *r);
 
 #endif

@@ -12,6 +12,7 @@
 #include "classify_pipeline.h"
 #include "common/cli.h"
 #include "common/engine_flags.h"
+#include "common/image_flags.h"
 #include "common/labels.h"
 #include "common/model_source.h"
 #include "frost.h"
@@ -103,18 +104,16 @@ static const char usage_text[] =
     "  find photos -name '*.jpg' | frost classify --graph=m.pb --labels=l.txt -\n";
 
 typedef struct {
-    const char *graph, *labels, *root_dir, *input_layer, *output_layer;
+    const char *graph, *labels, *root_dir;
     char **inputs;
     int ninputs, cap;
-    int width, height; /* 0: not given */
-    float mean, std;
+    image_flags image; /* --input_layer, --output_layer, --input_width/height, --input_mean/std, --resize */
     int top_k, batch, decode_threads, count, warmup, timing;
     int self_test, fast_decode, profiling, progress, dct_method;
     long long max_pixels;
     engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
     model_source source; /* --signature, --tag_set */
     cls_format format;
-    frost_resize resize;
     char *owned[8]; /* strings built here (root_dir joins) */
     int nowned;
 } cls_flags;
@@ -150,8 +149,7 @@ static int file_exists(const char *path) {
 /* Returns 0, or the exit status for an error / --help. */
 static int parse_flags(cls_flags *f, int argc, char **argv) {
     memset(f, 0, sizeof *f);
-    f->mean = 0.0f;
-    f->std = 255.0f;
+    image_flags_init(&f->image);
     f->top_k = 5;
     f->count = 1;
     f->progress = -1;
@@ -175,12 +173,8 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
         else if (FLAG("image")) {
             if (r > 0 && add_input(f, v)) return 1;
         } else if (FLAG("root_dir")) f->root_dir = v;
-        else if (FLAG("input_layer")) f->input_layer = v;
-        else if (FLAG("output_layer")) f->output_layer = v;
-        else if (FLAG("input_width")) r = r < 0 ? r : cli_parse_int("input_width", v, 1, 1 << 20, &f->width) ? -1 : 1;
-        else if (FLAG("input_height")) r = r < 0 ? r : cli_parse_int("input_height", v, 1, 1 << 20, &f->height) ? -1 : 1;
-        else if (FLAG("input_mean")) r = r < 0 ? r : cli_parse_float("input_mean", v, &f->mean) ? -1 : 1;
-        else if (FLAG("input_std")) r = r < 0 ? r : cli_parse_float("input_std", v, &f->std) ? -1 : 1;
+        else if ((r = image_flags_parse(&f->image, argc, argv, &i)) != 0) {
+        }
         else if (FLAG("top_k")) r = r < 0 ? r : cli_parse_int("top_k", v, 1, 1 << 20, &f->top_k) ? -1 : 1;
         else if (FLAG("batch")) r = r < 0 ? r : cli_parse_int("batch", v, 1, 4096, &f->batch) ? -1 : 1;
         else if ((r = engine_flags_parse(&f->engine, EF_ALL & ~EF_DEBUG, argc, argv, &i)) != 0) {
@@ -219,8 +213,6 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                     r = -1;
                 }
             }
-        } else if (FLAG("resize")) {
-            if (r > 0 && cli_parse_resize(v, &f->resize)) r = -1;
         } else if (SWITCH("self_test", f->self_test)) {
         } else if (SWITCH("fast-decode", f->fast_decode) || SWITCH("fast_decode", f->fast_decode)) {
         } else if (SWITCH("profiling", f->profiling)) {
@@ -235,10 +227,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
 #undef SWITCH
         if (r < 0) return 2;
     }
-    if (f->std == 0.0f || !isfinite(f->std) || !isfinite(f->mean)) {
-        fprintf(stderr, "frost: --input_std must be a non-zero number\n");
-        return 2;
-    }
+    if (image_flags_check(&f->image)) return 2;
     /* label_image's defaults, relative to --root_dir. */
     f->graph = under_root(f, f->graph ? f->graph : LI_GRAPH);
     if (f->labels) f->labels = under_root(f, f->labels);
@@ -260,22 +249,10 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
         frost_free(err);
         return NULL;
     }
-    frost_image_spec spec;
-    frost_status st = frost_graph_image_spec(g, f->input_layer, f->width, f->height, &spec, &err);
-    if (st != FROST_OK) {
-        fprintf(stderr, "frost: --input_width/--input_height: %s\n", err ? err : frost_strerror(st));
-        frost_free(err);
-        frost_graph_free(g);
-        return NULL;
-    }
-    const char *input = spec.input_name, *output = f->output_layer ? f->output_layer : spec.output_name;
-    if (!input || !output) {
-        int n = input ? frost_graph_sink_count(g) : frost_graph_placeholder_count(g);
-        fprintf(stderr, "frost: %s has %d %s; choose one with --%s:", f->graph, n,
-                input ? "candidate outputs" : "Placeholders", input ? "output_layer" : "input_layer");
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, " %s", input ? frost_graph_sink_name(g, i) : frost_graph_placeholder_name(g, i));
-        fputc('\n', stderr);
+    const char *input, *output;
+    frost_shape shape;
+    int needs_shape;
+    if (image_flags_choose(&f->image, g, f->graph, &input, &output, &shape, &needs_shape)) {
         frost_graph_free(g);
         return NULL;
     }
@@ -285,29 +262,22 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.num_inputs = 1;
     opt.outputs = &output;
     opt.num_outputs = 1;
-    if (spec.needs_shape) opt.input_shapes = &spec.shape;
+    if (needs_shape) opt.input_shapes = &shape;
     engine_flags_apply(&f->engine, &opt);
     opt.max_batch = max_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;
-    st = frost_model_compile(g, &opt, &m, &err);
+    frost_status st = frost_model_compile(g, &opt, &m, &err);
     frost_graph_free(g);
     if (st != FROST_OK) {
         fprintf(stderr, "frost: %s: %s\n", f->graph, err ? err : frost_strerror(st));
         frost_free(err);
         return NULL;
     }
-    if ((st = frost_model_image_spec(m, &spec, &err)) != FROST_OK) {
-        fprintf(stderr, "frost: %s\n", err ? err : frost_strerror(st));
-        frost_free(err);
+    if (image_flags_preprocess(&f->image, m, pp)) {
         frost_model_free(m);
         return NULL;
     }
-    pp->height = spec.height;
-    pp->width = spec.width;
-    pp->mean = f->mean;
-    pp->std = f->std;
-    pp->resize = f->resize;
     return m;
 }
 

@@ -555,6 +555,6 @@ frost_status fr_dn_build_step(fr_dn_build *b) {
     case FR_STEP_SOFTMAX: return build_softmax(b);
     case FR_STEP_CONCAT: return build_concat(b);
     case FR_STEP_REDUCE: return build_reduce(b);
-    default: return FROST_OK; /* copy, pad, transpose, slice: reference kernels */
+    default: return FROST_OK; /* copy, pad, transpose, slice, fake quant: reference kernels */
     }
 }

@@ -9,7 +9,7 @@ static const fr_kernel_fn kernels[FR_STEP_KIND_COUNT_] = {
     [FR_STEP_SOFTMAX] = fr_kernel_softmax, [FR_STEP_CONCAT] = fr_kernel_concat,
     [FR_STEP_REDUCE] = fr_kernel_reduce,   [FR_STEP_COPY] = fr_kernel_copy,
     [FR_STEP_PAD] = fr_kernel_pad,         [FR_STEP_TRANSPOSE] = fr_kernel_transpose,
-    [FR_STEP_SLICE] = fr_kernel_slice,
+    [FR_STEP_SLICE] = fr_kernel_slice,     [FR_STEP_FAKE_QUANT] = fr_kernel_fake_quant,
 };
 
 void fr_ref_kernel(const fr_plan *plan, const fr_step *step, void *arena) {

@@ -38,6 +38,7 @@ void fr_kernel_copy(const fr_plan *plan, const fr_step *s, void *arena);        
 void fr_kernel_pad(const fr_plan *plan, const fr_step *s, void *arena);         /* array.c */
 void fr_kernel_transpose(const fr_plan *plan, const fr_step *s, void *arena);   /* array.c */
 void fr_kernel_slice(const fr_plan *plan, const fr_step *s, void *arena);       /* array.c */
+void fr_kernel_fake_quant(const fr_plan *plan, const fr_step *s, void *arena);  /* quant.c */
 
 /* One step of an odometer over `rank` dims of sizes `dims` (the last
  * fastest): advances the index idx and the offset *off, which moves by st[d]
