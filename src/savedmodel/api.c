@@ -194,16 +194,17 @@ int fr_sm_meta_graph_of(const frost_savedmodel *sm, const char *const *tags, int
     for (int i = 0; i < sm->n_meta_graphs; i++)
         for (int t = 0; t < sm->mg[i].n_tags; t++) cap += strlen(sm->mg[i].tags[t]) + 4;
     char *want = malloc(cap), *have = malloc(cap);
+    if (want) want[0] = '\0';
+    if (have) have[0] = '\0';
     if (want && have) {
         size_t o = 0, h = 0;
         put_tag_set(want, cap, &o, tags, n_tags);
-        have[0] = '\0';
         for (int i = 0; i < sm->n_meta_graphs; i++) {
             h += (size_t)snprintf(have + h, h < cap ? cap - h : 0, "%s", i ? ", " : "");
             put_tag_set(have, cap, &h, sm->mg[i].tags, sm->mg[i].n_tags);
         }
     }
-    fr_errorf(err, "%s: no meta graph is tagged exactly %s (its tag sets: %s)", sm->source, want ? want : "?",
+    fr_errorf(err, "%s: no meta graph is tagged exactly %s (its tag sets: %s)", sm->source, want && *want ? want : "?",
               have && *have ? have : "none");
     free(want);
     free(have);
