@@ -34,6 +34,18 @@ static void test_crc32c(void) {
     same = 1;
     for (size_t k = 0; k < 16; k++) same &= fr_crc32c(inc + k, 32) == fr_crc32c_extend(0, inc + k, 32);
     CHECK(same);
+    /* both forms (this CPU's: SSE4.2's crc32 on x86-64; the portable tables)
+     * on the check value and on pseudo-random bytes at every alignment and
+     * length up to 300, extended from a nonzero CRC */
+    CHECK(fr_crc32c_extend_portable(0, "123456789", 9) == 0xE3069283u);
+    uint8_t rnd[320];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof rnd; i++) x ^= x << 13, x ^= x >> 17, x ^= x << 5, rnd[i] = (uint8_t)x;
+    same = 1;
+    for (size_t off = 0; off < 16; off++)
+        for (size_t len = 0; len <= 300; len++)
+            same &= fr_crc32c_extend(0x12345678u, rnd + off, len) == fr_crc32c_extend_portable(0x12345678u, rnd + off, len);
+    CHECK(same);
     CHECK(fr_crc32c_unmask(fr_crc32c_mask(0xE3069283u)) == 0xE3069283u);
     CHECK(fr_crc32c_mask(0xE3069283u) != 0xE3069283u);
 }

@@ -1,6 +1,8 @@
-/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven
- * (slicing by 8), and the masking LevelDB and TensorFlow's tensor bundles
- * store it with.  fr_crc32c("123456789", 9) == 0xE3069283. */
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) and the masking
+ * LevelDB and TensorFlow's tensor bundles store it with.  On x86-64 CPUs with
+ * SSE4.2 its crc32 instruction computes it (a bundle's variables are
+ * checksummed at every load); elsewhere portable C, table-driven (slicing by
+ * 8).  fr_crc32c("123456789", 9) == 0xE3069283. */
 #ifndef FR_CRC32C_H
 #define FR_CRC32C_H
 
@@ -9,6 +11,9 @@
 
 /* The CRC of `crc`'s message followed by the n bytes at p (crc = 0 to start). */
 uint32_t fr_crc32c_extend(uint32_t crc, const void *p, size_t n);
+
+/* The same in portable C whatever the CPU (the reference of the tests). */
+uint32_t fr_crc32c_extend_portable(uint32_t crc, const void *p, size_t n);
 
 static inline uint32_t fr_crc32c(const void *p, size_t n) { return fr_crc32c_extend(0, p, n); }
 
