@@ -14,16 +14,10 @@
 #include "pb/mapfile.h"
 #include "savedmodel/savedmodel.h"
 
-static uint32_t hash_str(const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
 int fr_graph_find(const frost_graph *g, const char *name, size_t len) {
     if (!g->hash_cap) return -1;
     uint32_t mask = (uint32_t)g->hash_cap - 1;
-    for (uint32_t i = hash_str(name, len) & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = (uint32_t)fr_name_hash(name, len) & mask;; i = (i + 1) & mask) {
         int k = g->hash[i];
         if (k < 0) return -1;
         const char *nm = g->nodes[k].name;
@@ -214,7 +208,7 @@ static frost_status index_graph(frost_graph *g, char **err) {
             fr_errorf(err, "%s: two nodes are named '%s'", g->source, nm);
             return FROST_E_GRAPH;
         }
-        uint32_t mask = (uint32_t)cap - 1, h = hash_str(nm, strlen(nm)) & mask;
+        uint32_t mask = (uint32_t)cap - 1, h = (uint32_t)fr_name_hash(nm, strlen(nm)) & mask;
         while (g->hash[h] >= 0) h = (h + 1) & mask;
         g->hash[h] = i;
     }

@@ -115,4 +115,12 @@ int fr_pb_parse_attr(const uint8_t *p, size_t len, fr_pb_attr *out, const char *
 int fr_pb_list_ints(const uint8_t *p, size_t len, int64_t *out, int max);
 int fr_pb_list_floats(const uint8_t *p, size_t len, float *out, int max);
 
+/* FNV-1a of the n bytes of a name: the hash of the open-addressing tables of
+ * node and tensor names (the imported graph, the GraphDef writer, freezing). */
+static inline uint64_t fr_name_hash(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
 #endif

@@ -188,15 +188,9 @@ void fr_gdw_free(fr_gdw *g) {
     free(g);
 }
 
-static uint64_t name_hash(const char *s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
 int fr_gdw_has(const fr_gdw *g, const char *name) {
     if (!g->names_cap) return 0;
-    for (size_t i = name_hash(name) & (g->names_cap - 1);; i = (i + 1) & (g->names_cap - 1)) {
+    for (size_t i = fr_name_hash(name, strlen(name)) & (g->names_cap - 1);; i = (i + 1) & (g->names_cap - 1)) {
         if (!g->names[i]) return 0;
         if (!strcmp(g->names[i], name)) return 1;
     }
@@ -211,7 +205,7 @@ static int names_add(fr_gdw *g, char *name) {
         for (size_t i = 0; i < g->names_cap; i++) {
             char *s = g->names[i];
             if (!s) continue;
-            size_t j = name_hash(s) & (cap - 1);
+            size_t j = fr_name_hash(s, strlen(s)) & (cap - 1);
             while (t[j]) j = (j + 1) & (cap - 1);
             t[j] = s;
         }
@@ -219,7 +213,7 @@ static int names_add(fr_gdw *g, char *name) {
         g->names = t;
         g->names_cap = cap;
     }
-    size_t j = name_hash(name) & (g->names_cap - 1);
+    size_t j = fr_name_hash(name, strlen(name)) & (g->names_cap - 1);
     while (g->names[j]) j = (j + 1) & (g->names_cap - 1);
     g->names[j] = name;
     return 0;

@@ -11,15 +11,9 @@
 
 /* ---------------------------------------------------------------- maps */
 
-static uint64_t fz_hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-    return h;
-}
-
 int fz_map_get(const fz_map *m, const char *k, size_t len) {
     if (!m->cap) return -1;
-    for (size_t i = fz_hash(k, len) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = fr_name_hash(k, len) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         const char *s = m->keys[i];
         if (!s) return -1;
         if (!strncmp(s, k, len) && !s[len]) return m->vals[i];
@@ -39,7 +33,7 @@ int fz_map_put(fz_map *m, const char *k, int v) {
         }
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->keys[i]) continue;
-            size_t j = fz_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
+            size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
             while (keys[j]) j = (j + 1) & (cap - 1);
             keys[j] = m->keys[i];
             vals[j] = m->vals[i];
@@ -50,7 +44,7 @@ int fz_map_put(fz_map *m, const char *k, int v) {
         m->vals = vals;
         m->cap = cap;
     }
-    size_t len = strlen(k), i = fz_hash(k, len) & (m->cap - 1);
+    size_t len = strlen(k), i = fr_name_hash(k, len) & (m->cap - 1);
     for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
         if (!strcmp(m->keys[i], k)) return 1;
     m->keys[i] = k;
