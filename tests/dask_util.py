@@ -8,13 +8,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check  # noqa: E402
+from checks import BUILD, FROST, SHARED, SRC, TMP, check  # noqa: E402,F401
 
-SRC = os.environ.get("FROST_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BUILD = os.environ.get("FROST_BUILD", os.path.join(SRC, "build"))
-FROST = os.environ.get("FROST_BIN", os.path.join(BUILD, "frost"))
-SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
-TMP = os.environ.get("FROST_TMP", "/tmp")
 DARKNET = "/usr/share/darknet/data"
 
 

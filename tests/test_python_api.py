@@ -13,13 +13,8 @@ import sys
 
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, summary  # noqa: E402
+from checks import BUILD, FROST, SHARED, SRC, TMP, check, summary  # noqa: E402,F401
 
-SRC = os.environ.get("FROST_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BUILD = os.environ.get("FROST_BUILD", os.path.join(SRC, "build"))
-FROST = os.environ.get("FROST_BIN", os.path.join(BUILD, "frost"))
-SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
-TMP = os.environ.get("FROST_TMP", "/tmp")
 if os.environ.get("FROST_SANITIZE", "0") == "1":
     print("sanitizer build: python cannot load an instrumented libfrost without preloading the runtime: skipped")
     sys.exit(77)

@@ -9,11 +9,8 @@ import threading
 
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, summary  # noqa: E402
+from checks import BUILD, SHARED, SRC, check, summary  # noqa: E402
 
-SRC = os.environ.get("FROST_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BUILD = os.environ.get("FROST_BUILD", os.path.join(SRC, "build"))
-SHARED = os.environ.get("FROST_SHARED", os.path.join(SRC, "..", "shared"))
 if not os.path.isdir(os.path.join(SHARED, "models")):
     print("no ../shared: skipped")
     sys.exit(77)
