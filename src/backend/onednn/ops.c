@@ -55,6 +55,23 @@ static frost_status emit(fr_dn_build *b, dnnl_primitive_desc_t pd, fr_dn_arg *ar
     return fr_dn_add_exec(b, prim, args, n_args);
 }
 
+/* A primitive without post-ops from the step's first input (src, as xmd) to
+ * its output (dst, as ymd): reductions, softmax, eltwise.  FROST_OK without
+ * a primitive where oneDNN has no implementation (the reference runs it). */
+static frost_status emit_src_dst(fr_dn_build *b, const_dnnl_op_desc_t desc, const dnnl_memory_desc_t *xmd,
+                                 const dnnl_memory_desc_t *ymd) {
+    const fr_step *s = b->step;
+    dnnl_primitive_attr_t attr = NULL;
+    frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
+    if (st != FROST_OK) return st;
+    dnnl_primitive_desc_t pd = NULL;
+    st = make_pd(b, &pd, desc, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != FROST_OK || !pd) return st;
+    fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], *xmd), ARG_VALUE(DNNL_ARG_DST, s->output, *ymd)};
+    return emit(b, pd, args, 2);
+}
+
 /* A reorder between two descriptions of a tensor; *prim_out NULL when none is
  * needed (equal descriptors). */
 static frost_status make_reorder(fr_dn_build *b, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
@@ -343,15 +360,7 @@ static frost_status build_reduce(fr_dn_build *b) {
     dnnl_status_t ds = dnnl_reduction_desc_init(&d, algs[r->op], &xmd, &ymd, 0.f, 0.f);
     if (ds == dnnl_invalid_arguments || ds == dnnl_unimplemented) return FROST_OK;
     if (ds != dnnl_success) return fr_dn_fail(b->error, "dnnl_reduction_desc_init", ds);
-    dnnl_primitive_attr_t attr = NULL;
-    frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
-    if (st != FROST_OK) return st;
-    dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (st != FROST_OK || !pd) return st;
-    fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
-    return emit(b, pd, args, 2);
+    return emit_src_dst(b, &d, &xmd, &ymd);
 }
 
 /* ------------------------------------------------------------- softmax --- */
@@ -366,15 +375,7 @@ static frost_status build_softmax(fr_dn_build *b) {
     dnnl_softmax_v2_desc_t d;
     FR_DN_TRY(b, dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_inference, dnnl_softmax_accurate, &xmd, &ymd,
                                                    x->rank - 1));
-    dnnl_primitive_attr_t attr = NULL;
-    frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
-    if (st != FROST_OK) return st;
-    dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (st != FROST_OK || !pd) return st;
-    fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
-    return emit(b, pd, args, 2);
+    return emit_src_dst(b, &d, &xmd, &ymd);
 }
 
 /* -------------------------------------------------------------- concat --- */
@@ -533,15 +534,7 @@ static frost_status build_unary(fr_dn_build *b) {
     if (!dnnl_memory_desc_equal(&xmd, &ymd)) return FROST_OK; /* eltwise: same type in and out */
     dnnl_eltwise_desc_t d;
     FR_DN_TRY(b, dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, alg, &xmd, alpha, beta));
-    dnnl_primitive_attr_t attr = NULL;
-    frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
-    if (st != FROST_OK) return st;
-    dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (st != FROST_OK || !pd) return st;
-    fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
-    return emit(b, pd, args, 2);
+    return emit_src_dst(b, &d, &xmd, &ymd);
 }
 
 frost_status fr_dn_build_step(fr_dn_build *b) {
