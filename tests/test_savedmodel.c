@@ -165,6 +165,21 @@ static const keras_model KERAS[] = {
     {"keras/mnist-cnn-k2/saved_model", 28, 28, 1, 10, 1.0f},
 };
 
+/* Const tensors of 256 bytes or more in g: how many, 4-byte aligned, kept
+ * outside the GraphDef bytes (in a bundle's shard). */
+static void count_weights(const frost_graph *g, int *weights, int *aligned, int *in_shard) {
+    for (int i = 0; g && i < g->n_nodes; i++) {
+        fr_pb_tensor t;
+        const char *why;
+        if (strcmp(g->nodes[i].op, "Const") || fr_node_const_tensor(g, &g->nodes[i], &t, &why) || !t.content ||
+            t.content_len < 256)
+            continue;
+        ++*weights;
+        *aligned += ((uintptr_t)t.content & 3) == 0;
+        *in_shard += t.content < g->data || t.content >= g->data + g->size;
+    }
+}
+
 static void test_keras(void) {
     for (size_t k = 0; k < sizeof KERAS / sizeof *KERAS; k++) {
         const keras_model *km = &KERAS[k];
@@ -184,20 +199,26 @@ static void test_keras(void) {
         CHECK(out.shape.rank == 2 && out.shape.dims[1] == km->classes);
         frost_graph *g = NULL;
         CHECK_MSG(frost_savedmodel_graph(sm, -1, s, &g, &err) == FROST_OK, "%s: %s", km->rel, err ? err : "");
+        /* loaded at once, the variables stay in the bundle's data shard (no
+         * copy; the graph keeps it mapped after the SavedModel is freed) */
+        int weights = 0, aligned = 0, in_shard = 0;
+        count_weights(g, &weights, &aligned, &in_shard);
+        CHECK_MSG(weights >= 4 && aligned == weights && in_shard == weights, "%s: %d weight tensors, %d aligned, %d in the shard",
+                  km->rel, weights, aligned, in_shard);
+        /* frozen into bytes (frost convert), their contents lie 4-byte
+         * aligned in the GraphDef: its import uses them in place */
+        void *pb = NULL;
+        size_t pb_len = 0;
+        frost_graph *gf = NULL;
+        CHECK(frost_savedmodel_freeze(sm, -1, s, &pb, &pb_len, NULL) == FROST_OK &&
+              frost_graph_load_memory(pb, pb_len, 0, &gf, NULL) == FROST_OK);
+        int weights_pb = 0, aligned_pb = 0, in_shard_pb = 0;
+        count_weights(gf, &weights_pb, &aligned_pb, &in_shard_pb);
+        CHECK_MSG(weights_pb == weights && aligned_pb == weights && in_shard_pb == 0, "%s: %d of %d aligned in the .pb",
+                  km->rel, aligned_pb, weights_pb);
+        frost_graph_free(gf);
+        free(pb);
         frost_savedmodel_free(sm);
-        /* the variables' contents lie 4-byte aligned in the graph's bytes: the import uses them in place */
-        int weights = 0, aligned = 0;
-        for (int i = 0; g && i < g->n_nodes; i++) {
-            fr_pb_attr a;
-            fr_pb_tensor t;
-            const char *why;
-            if (strcmp(g->nodes[i].op, "Const") || fr_node_attr_get(&g->nodes[i], "value", &a) != 1 ||
-                fr_pb_parse_tensor(a.ptr, a.len, &t, &why) || !t.content || t.content_len < 256)
-                continue;
-            weights++;
-            aligned += ((uintptr_t)t.content & 3) == 0;
-        }
-        CHECK_MSG(weights >= 4 && aligned == weights, "%s: %d of %d weight tensors aligned", km->rel, aligned, weights);
         frost_model *m = NULL;
         frost_options o;
         frost_options_init(&o);

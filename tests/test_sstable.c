@@ -46,6 +46,17 @@ static void test_crc32c(void) {
         for (size_t len = 0; len <= 300; len++)
             same &= fr_crc32c_extend(0x12345678u, rnd + off, len) == fr_crc32c_extend_portable(0x12345678u, rnd + off, len);
     CHECK(same);
+    /* past the three-block joins (3 x 256 and 3 x 8192 bytes): lengths around
+     * their multiples, at odd offsets */
+    static uint8_t big[3 * 8192 * 2 + 3 * 256 * 3 + 64];
+    for (size_t i = 0; i < sizeof big; i++) x ^= x << 13, x ^= x >> 17, x ^= x << 5, big[i] = (uint8_t)x;
+    const size_t lens[] = {767, 768, 769, 3 * 256 * 2 + 5, 24575, 24576, 24577, 24576 + 768 + 9, 2 * 24576, sizeof big - 8};
+    same = 1;
+    for (size_t off = 0; off < 8; off += 3)
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+            same &= fr_crc32c_extend(0xDEADBEEFu, big + off, lens[i]) ==
+                    fr_crc32c_extend_portable(0xDEADBEEFu, big + off, lens[i]);
+    CHECK(same);
     CHECK(fr_crc32c_unmask(fr_crc32c_mask(0xE3069283u)) == 0xE3069283u);
     CHECK(fr_crc32c_mask(0xE3069283u) != 0xE3069283u);
 }

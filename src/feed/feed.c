@@ -107,11 +107,8 @@ static int const_of(fd_build *b, const fr_node *user, const fr_input_ref *in, fr
     for (int hops = 0; v >= 0 && hops < 64; hops++) {
         const fr_node *n = &g->nodes[v];
         if (!strcmp(n->op, "Const")) {
-            fr_pb_attr a;
             const char *why = "no value";
-            if (fr_node_attr_get(n, "value", &a) == 1 && a.kind == FR_ATTR_TENSOR &&
-                fr_pb_parse_tensor(a.ptr, a.len, t, &why) == 0)
-                return 0;
+            if (fr_node_const_tensor(g, n, t, &why) == 0) return 0;
             return fd_fail(b, user, FROST_E_GRAPH, "its input '%s' is not a valid constant (%s)", n->name, why);
         }
         if (n->n_inputs < 1 || (strcmp(n->op, "Identity") && strcmp(n->op, "Reshape") && strcmp(n->op, "ExpandDims") &&

@@ -39,10 +39,17 @@ oom:
     return NULL;
 }
 
+/* Whether [lo, hi) lies in the mapping at map of len bytes. */
+static int in_map(uintptr_t lo, uintptr_t hi, const void *map, size_t len) {
+    return map && lo >= (uintptr_t)map && hi <= (uintptr_t)map + len && hi >= lo;
+}
+
 void fr_graph_release_range(const frost_graph *g, const void *p, size_t bytes) {
-    if (!g || !g->map || !p || !bytes) return;
-    uintptr_t lo = (uintptr_t)p, hi = lo + bytes, mlo = (uintptr_t)g->map, mhi = mlo + g->map_len;
-    if (lo < mlo || hi > mhi || hi < lo) return;
+    if (!g || !p || !bytes) return;
+    uintptr_t lo = (uintptr_t)p, hi = lo + bytes;
+    int mapped = in_map(lo, hi, g->map, g->map_len);
+    for (int i = 0; !mapped && i < g->n_ext_maps; i++) mapped = in_map(lo, hi, g->ext_maps[i], g->ext_map_lens[i]);
+    if (!mapped) return;
     long ps = sysconf(_SC_PAGESIZE);
     uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
     uintptr_t a = (lo + page - 1) & ~(page - 1), e = hi & ~(page - 1);

@@ -70,6 +70,19 @@ struct frost_graph {
      * weights, half) gain as float32, which the compiler works in: the
      * compile-time data budget is counted on size + widened_bytes. */
     size_t widened_bytes;
+    /* Const values kept outside the GraphDef bytes (a SavedModel's variables,
+     * used in place from its bundle's mapped shards): per node, NULL for the
+     * others (ext_content itself NULL when there are none).  Such a Const's
+     * TensorProto holds the dtype and shape only; fr_node_const_tensor()
+     * supplies the content.  `keep` (released by keep_free) owns the memory
+     * they point into. */
+    const uint8_t **ext_content;
+    size_t *ext_len;
+    int n_ext_maps; /* the file mappings they lie in (owned by keep) */
+    void *const *ext_maps;
+    const size_t *ext_map_lens;
+    void *keep;
+    void (*keep_free)(void *);
 };
 
 /* Node index by name, -1 if none. */
@@ -81,6 +94,11 @@ frost_graph *fr_graph_ref(const frost_graph *g);
  * Returns -1 when present but malformed. */
 const fr_attr_ref *fr_node_attr(const fr_node *n, const char *key);
 int fr_node_attr_get(const fr_node *n, const char *key, fr_pb_attr *out);
+
+/* The value of Const node n (its tensor_content from g->ext_content where it
+ * is kept outside the GraphDef): 0; -1 malformed and -2 too large (as
+ * fr_pb_parse_tensor, *why set); -3 no 'value' tensor. */
+int fr_node_const_tensor(const frost_graph *g, const fr_node *n, fr_pb_tensor *t, const char **why);
 
 /* Error message helper: malloc'ed printf into *err (if err non-NULL). */
 void fr_errorf(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

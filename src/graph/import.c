@@ -57,7 +57,23 @@ void frost_graph_free(frost_graph *g) {
     free(g->op_type_names);
     free(g->op_type_uses);
     fr_pool_free(&g->pool);
+    free(g->ext_content);
+    free(g->ext_len);
+    if (g->keep_free) g->keep_free(g->keep);
     free(g);
+}
+
+int fr_node_const_tensor(const frost_graph *g, const fr_node *n, fr_pb_tensor *t, const char **why) {
+    fr_pb_attr a;
+    if (fr_node_attr_get(n, "value", &a) != 1 || a.kind != FR_ATTR_TENSOR) return *why = "no 'value' tensor", -3;
+    int rc = fr_pb_parse_tensor(a.ptr, a.len, t, why);
+    if (rc != 0 || !g->ext_content || !g->ext_content[n - g->nodes]) return rc;
+    if (t->content || t->n_vals || t->dtype != FR_DT_FLOAT ||
+        g->ext_len[n - g->nodes] != (size_t)t->count * sizeof(float))
+        return *why = "external tensor content does not match its TensorProto", -1;
+    t->content = g->ext_content[n - g->nodes];
+    t->content_len = g->ext_len[n - g->nodes];
+    return 0;
 }
 
 /* Validates an AttrValue deeply enough that later accessors cannot fail. */
@@ -240,11 +256,9 @@ static frost_status index_graph(frost_graph *g, char **err) {
         if (!consumed[i] && strcmp(nd->op, "Const") && strcmp(nd->op, "NoOp") && strcmp(nd->op, "Placeholder"))
             g->sinks[g->n_sinks++] = i;
         if (!strcmp(nd->op, "Const")) {
-            fr_pb_attr a;
             fr_pb_tensor t;
             const char *why;
-            if (fr_node_attr_get(nd, "value", &a) == 1 && a.kind == FR_ATTR_TENSOR &&
-                fr_pb_parse_tensor(a.ptr, a.len, &t, &why) == 0) {
+            if (fr_node_const_tensor(g, nd, &t, &why) == 0) {
                 g->params += t.count;
                 int narrow8 = t.dtype == FR_DT_INT8 || t.dtype == FR_DT_UINT8 || t.dtype == FR_DT_BOOL;
                 int narrow16 = t.dtype == FR_DT_INT16 || t.dtype == FR_DT_UINT16 || t.dtype == FR_DT_HALF;
@@ -378,7 +392,7 @@ frost_status frost_graph_load(const char *path, frost_graph **out, char **err) {
     void *map;
     const uint8_t *data;
     size_t len;
-    frost_status st = fr_map_file(path, &map, &data, &len, err);
+    frost_status st = fr_map_file(path, FR_MAP_POPULATE, &map, &data, &len, err);
     if (st != FROST_OK) return st;
     frost_graph *g = graph_new(path);
     if (!g) {

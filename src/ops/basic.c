@@ -5,12 +5,10 @@
 #include "ops/ops.h"
 
 static int lower_const(fr_builder *b, const fr_node *n) {
-    fr_pb_attr a;
-    if (fr_node_attr_get(n, "value", &a) != 1 || a.kind != FR_ATTR_TENSOR)
-        return fr_b_fail(b, FROST_E_GRAPH, "Const has no 'value' tensor");
     fr_pb_tensor t;
     const char *why = "";
-    int rc = fr_pb_parse_tensor(a.ptr, a.len, &t, &why);
+    int rc = fr_node_const_tensor(b->g, n, &t, &why);
+    if (rc == -3) return fr_b_fail(b, FROST_E_GRAPH, "Const has no 'value' tensor");
     if (rc != 0) return fr_b_fail(b, rc == -2 ? FROST_E_LIMIT : FROST_E_PARSE, "%s", why);
     if (t.dtype == FR_DT_STRING) return fr_b_fail(b, FROST_E_GRAPH, "string constants are not supported");
     const float *data;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,22 +11,77 @@
 
 #include "graph/graph.h"
 
-frost_status fr_map_file(const char *path, void **map, const uint8_t **data, size_t *len, char **err) {
-    *map = NULL;
-    *data = (const uint8_t *)"";
-    *len = 0;
+/* Opens the regular file at path (its size in *st): the descriptor, or -1
+ * with the message. */
+static int open_regular(const char *path, struct stat *st, char **err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fr_errorf(err, "%s: cannot open: %s", path, strerror(errno));
-        return FROST_E_IO;
+        return -1;
     }
-    struct stat st;
-    frost_status status = FROST_OK;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         fr_errorf(err, "%s: not a regular file", path);
-        status = FROST_E_IO;
-    } else if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+frost_status fr_read_file(const char *path, uint8_t **data, size_t *len, char **err) {
+    *data = NULL;
+    *len = 0;
+    struct stat st;
+    int fd = open_regular(path, &st, err);
+    if (fd < 0) return FROST_E_IO;
+    frost_status status = FROST_OK;
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    if ((uint64_t)st.st_size >= (uint64_t)SIZE_MAX || !(buf = malloc((size_t)st.st_size + 1))) {
+        fr_errorf(err, "%s: out of memory for %lld bytes", path, (long long)st.st_size);
+        status = FROST_E_NO_MEMORY;
+    } else {
+        while (n < (size_t)st.st_size) {
+            ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                fr_errorf(err, "%s: cannot read: %s", path, r < 0 ? strerror(errno) : "the file shrank");
+                status = FROST_E_IO;
+                break;
+            }
+            n += (size_t)r;
+        }
+    }
+    close(fd);
+    if (status != FROST_OK) {
+        free(buf);
+        return status;
+    }
+    *data = buf;
+    *len = n;
+    return FROST_OK;
+}
+
+void fr_map_populate(const void *p, size_t n) {
+#ifdef MADV_POPULATE_READ
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096, lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + n;
+    if (n >= page) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err) {
+    *map = NULL;
+    *data = (const uint8_t *)"";
+    *len = 0;
+    struct stat st;
+    int fd = open_regular(path, &st, err);
+    if (fd < 0) return FROST_E_IO;
+    frost_status status = FROST_OK;
+    if (st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (flags & FR_MAP_POPULATE ? MAP_POPULATE : 0), fd, 0);
         if (m == MAP_FAILED) {
             fr_errorf(err, "%s: cannot map: %s", path, strerror(errno));
             status = FROST_E_IO;

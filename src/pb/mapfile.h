@@ -11,7 +11,19 @@
 /* Maps the regular file at `path`.  *map / *len: what to munmap() (*map is
  * NULL for an empty file, whose *data is ""); FROST_E_IO with a message
  * naming the file when it cannot be opened, is not a regular file or cannot
- * be mapped. */
-frost_status fr_map_file(const char *path, void **map, const uint8_t **data, size_t *len, char **err);
+ * be mapped.  FR_MAP_POPULATE maps every page at once (for a file that is
+ * read whole: one call instead of a page fault per page). */
+#define FR_MAP_POPULATE 1
+frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err);
+
+/* Reads the regular file at `path` into *data (malloc'ed; never NULL on
+ * success, also for an empty file), for files that are parsed and let go
+ * (a SavedModel's saved_model.pb, a bundle's index): a mapping's set-up and
+ * tear-down cost more than the copy.  Errors as fr_map_file. */
+frost_status fr_read_file(const char *path, uint8_t **data, size_t *len, char **err);
+
+/* Maps the pages of [p, p + n) of a file mapping at once, before they are
+ * read (where the kernel can: Linux 5.14 and later). */
+void fr_map_populate(const void *p, size_t n);
 
 #endif

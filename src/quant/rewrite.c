@@ -62,11 +62,9 @@ static float weight_grid(const float *v, size_t n) {
 
 /* Writes the int8 weights of Const node `n`; 0 written, 1 left in float (not the expected shape), -1 failed. */
 static int write_weight(const frost_quantizer *q, fr_gdw *w, const fr_node *n, fr_qw_kind kind, char **error_out) {
-    fr_pb_attr a;
     fr_pb_tensor t;
     const char *why = "";
-    if (fr_node_attr_get(n, "value", &a) != 1 || a.kind != FR_ATTR_TENSOR || fr_pb_parse_tensor(a.ptr, a.len, &t, &why))
-        return 1;
+    if (fr_node_const_tensor(q->g, n, &t, &why)) return 1;
     int rank = t.shape.rank;
     const int64_t *d = t.shape.dims;
     int want = kind == FR_QW_CONV || kind == FR_QW_DEPTHWISE ? 4 : 2;
@@ -140,7 +138,16 @@ static void write_node(const frost_quantizer *q, fr_gdw *w, const fr_node *n, ch
         snprintf(buf, cap, "^%s", n->control[k].name);
         fr_gdw_input(w, buf);
     }
-    for (int k = 0; k < n->n_attrs; k++) fr_gdw_attr_raw(w, n->attrs[k].key, n->attrs[k].val, n->attrs[k].len);
+    const frost_graph *g = q->g;
+    int ext = g->ext_content && g->ext_content[n - g->nodes];
+    for (int k = 0; k < n->n_attrs; k++) {
+        fr_pb_tensor t;
+        const char *why;
+        if (ext && !strcmp(n->attrs[k].key, "value") && !fr_node_const_tensor(g, n, &t, &why))
+            fr_gdw_attr_tensor(w, "value", t.dtype, t.shape.rank, t.shape.dims, t.content, t.content_len);
+        else
+            fr_gdw_attr_raw(w, n->attrs[k].key, n->attrs[k].val, n->attrs[k].len);
+    }
 }
 
 static int write_fake_quant(const frost_quantizer *q, fr_gdw *w, const fr_node *n, int k, char *buf, size_t cap) {

@@ -223,8 +223,10 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     /* Nothing is read from the file now until a step reading its weights in
      * place runs, or the next batch size compiles: drop the pages the
      * compiler read (node definitions, small constants, the ends of pages
-     * around released weights: ~1 MB of Inception v3). */
+     * around released weights: ~1 MB of Inception v3); so for a SavedModel's
+     * data shards */
     fr_graph_release_range(m->g, m->g->map, m->g->map_len);
+    for (int i = 0; i < m->g->n_ext_maps; i++) fr_graph_release_range(m->g, m->g->ext_maps[i], m->g->ext_map_lens[i]);
     *out = p;
     return FROST_OK;
 }

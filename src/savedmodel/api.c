@@ -102,6 +102,37 @@ frost_status frost_savedmodel_signature_output(const frost_savedmodel *sm, int m
     return tensor_info(&sig->outputs[i], out);
 }
 
+static void release_bundle(void *b) { fr_bundle_free(b); }
+
+/* Gives g the contents of the variables the freezing left in the bundle,
+ * and a reference on the bundle that holds them. */
+static frost_status attach_external(frost_graph *g, fr_sm_frozen *f, char **err) {
+    if (!f->n_ext) return FROST_OK;
+    g->ext_content = calloc((size_t)g->n_nodes, sizeof *g->ext_content);
+    g->ext_len = calloc((size_t)g->n_nodes, sizeof *g->ext_len);
+    if (!g->ext_content || !g->ext_len) {
+        fr_errorf(err, "%s: out of memory", f->description);
+        return FROST_E_NO_MEMORY;
+    }
+    for (int i = 0; i < f->n_ext; i++) {
+        int node = fr_graph_find(g, f->ext_name[i], strlen(f->ext_name[i]));
+        if (node < 0 || strcmp(g->nodes[node].op, "Const")) {
+            fr_errorf(err, "%s: the variable '%s' is not a Const of the frozen graph (a bug)", f->description,
+                      f->ext_name[i]);
+            return FROST_E_INTERNAL;
+        }
+        g->ext_content[node] = f->ext_data[i];
+        g->ext_len[node] = f->ext_len[i];
+    }
+    g->n_ext_maps = f->bundle->num_shards;
+    g->ext_maps = f->bundle->map;
+    g->ext_map_lens = f->bundle->shard_len;
+    g->keep = f->bundle;
+    g->keep_free = release_bundle;
+    f->bundle = NULL;
+    return FROST_OK;
+}
+
 /* Loads the frozen GraphDef as a frost_graph that owns its bytes; messages
  * name the SavedModel and signature instead of "<memory>". */
 static frost_status graph_from_frozen(fr_sm_frozen *f, frost_graph **out, char **err) {
@@ -125,6 +156,10 @@ static frost_status graph_from_frozen(fr_sm_frozen *f, frost_graph **out, char *
     g->source = src;
     g->copy = f->data; /* the graph owns the GraphDef bytes now */
     f->data = NULL;
+    if ((st = attach_external(g, f, err)) != FROST_OK) {
+        frost_graph_free(g);
+        return st;
+    }
     if (g->n_placeholders != f->n_inputs || g->n_sinks != f->n_outputs) {
         fr_errorf(err, "%s: the frozen graph has %d placeholders and %d sinks for %d inputs and %d outputs (a bug)",
                   f->description, g->n_placeholders, g->n_sinks, f->n_inputs, f->n_outputs);
@@ -162,7 +197,7 @@ frost_status frost_savedmodel_graph(const frost_savedmodel *sm, int m, int s, fr
     frost_status st = resolve(sm, "frost_savedmodel_graph", &m, &s, err);
     if (st != FROST_OK) return st;
     fr_sm_frozen f;
-    if ((st = fr_sm_freeze(sm, m, s, &f, err)) != FROST_OK) return st;
+    if ((st = fr_sm_freeze(sm, m, s, FR_SM_FREEZE_EXTERNAL, &f, err)) != FROST_OK) return st;
     st = graph_from_frozen(&f, out, err);
     fr_sm_frozen_free(&f);
     return st;
@@ -242,7 +277,7 @@ frost_status frost_savedmodel_freeze(const frost_savedmodel *sm, int m, int s, v
     frost_status st = resolve(sm, "frost_savedmodel_freeze", &m, &s, err);
     if (st != FROST_OK) return st;
     fr_sm_frozen f;
-    if ((st = fr_sm_freeze(sm, m, s, &f, err)) != FROST_OK) return st;
+    if ((st = fr_sm_freeze(sm, m, s, 0, &f, err)) != FROST_OK) return st;
     *data_out = f.data; /* the caller's now */
     *size_out = f.size;
     f.data = NULL;

@@ -20,8 +20,13 @@ size_t fr_dtype_size(int dtype) {
     }
 }
 
+fr_bundle *fr_bundle_ref(fr_bundle *b) {
+    if (b) atomic_fetch_add(&b->refs, 1);
+    return b;
+}
+
 void fr_bundle_free(fr_bundle *b) {
-    if (!b) return;
+    if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
     for (int i = 0; i < b->num_shards; i++)
         if (b->map && b->map[i]) munmap(b->map[i], b->shard_len[i]);
     free(b->map);
@@ -39,6 +44,7 @@ static frost_status bundle_new(const char *source, fr_bundle **out) {
         free(b);
         return FROST_E_NO_MEMORY;
     }
+    atomic_init(&b->refs, 1);
     *out = b;
     return FROST_OK;
 }
@@ -208,21 +214,20 @@ frost_status fr_bundle_open(const char *prefix, fr_bundle **out, char **err) {
     if (st != FROST_OK) return st;
     size_t plen = strlen(prefix) + 64;
     char *path = malloc(plen);
-    void *imap = NULL;
-    const uint8_t *idata;
+    uint8_t *idata = NULL;
     size_t ilen = 0;
     if (!path) {
         st = FROST_E_NO_MEMORY;
         goto fail;
     }
     snprintf(path, plen, "%s.index", prefix);
-    if ((st = fr_map_file(path, &imap, &idata, &ilen, err)) != FROST_OK) goto fail;
+    if ((st = fr_read_file(path, &idata, &ilen, err)) != FROST_OK) goto fail;
     st = parse_index(b, idata, ilen, err);
-    if (imap) munmap(imap, ilen); /* the table's entries were copied */
+    free(idata); /* the table's entries were copied */
     if (st != FROST_OK) goto fail;
     for (int i = 0; i < b->num_shards; i++) {
         snprintf(path, plen, "%s.data-%05d-of-%05d", prefix, i, b->num_shards);
-        if ((st = fr_map_file(path, &b->map[i], &b->shard[i], &b->shard_len[i], err)) != FROST_OK) goto fail;
+        if ((st = fr_map_file(path, 0, &b->map[i], &b->shard[i], &b->shard_len[i], err)) != FROST_OK) goto fail;
     }
     if ((st = check_bounds(b, err)) != FROST_OK) goto fail;
     free(path);
@@ -255,6 +260,9 @@ frost_status fr_bundle_read(const fr_bundle *b, const fr_bundle_entry *e, const 
         return FROST_E_UNSUPPORTED_OP;
     }
     const uint8_t *p = b->shard[e->shard] + e->offset;
+    /* a shard is mapped page by page as its tensors are read: optimizer
+     * slots and other variables a signature does not use stay unread */
+    if (b->map[e->shard]) fr_map_populate(p, (size_t)e->size);
     uint32_t got = fr_crc32c(p, (size_t)e->size);
     if (fr_crc32c_mask(got) != e->crc) return crc_mismatch(b, e, got, err);
     *data = p;

@@ -12,6 +12,7 @@
 #ifndef FR_BUNDLE_H
 #define FR_BUNDLE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ typedef struct fr_bundle_entry {
 } fr_bundle_entry;
 
 typedef struct fr_bundle {
+    atomic_int refs; /* fr_bundle_free drops one */
     char *source; /* the prefix ("DIR/variables/variables") or "<memory>", for messages */
     fr_sst index;
     int n;
@@ -49,6 +51,9 @@ frost_status fr_bundle_open(const char *prefix, fr_bundle **out, char **err);
 frost_status fr_bundle_open_memory(const void *index, size_t index_len, const void *const *shards,
                                    const size_t *shard_lens, int n_shards, fr_bundle **out, char **err);
 void fr_bundle_free(fr_bundle *b);
+/* Another reference (b may be NULL); the memory of its entries stays valid
+ * until the last fr_bundle_free. */
+fr_bundle *fr_bundle_ref(fr_bundle *b);
 
 const fr_bundle_entry *fr_bundle_find(const fr_bundle *b, const char *key);
 /* Bytes of one element of a fixed-size dtype, 0 for the others (string,

@@ -166,6 +166,33 @@ static void write_var_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_var *x) {
     fr_pbw_raw(out, x->data, (size_t)n);
 }
 
+/* Whether variable x stays in its mapped shard (FR_SM_FREEZE_EXTERNAL):
+ * float, more than one value, 4-byte aligned, in a file mapping that the
+ * graph can keep (not a bundle in caller's memory). */
+static int var_external(const fz_ctx *c, const fz_var *x) {
+    const fr_bundle *bd = c->sm->bundle;
+    const fr_bundle_entry *ent = x->entry;
+    return c->external && ent->dtype == FR_DT_FLOAT && ent->count > 1 && bd && bd->map && bd->map[ent->shard] &&
+           ((uintptr_t)x->data & 3) == 0;
+}
+
+/* The Const of an external variable: its TensorProto has dtype and shape,
+ * the content is recorded in c->out. */
+static void write_var_external(fz_ctx *c, wbuf *b, const fz_emit *e, const fz_var *x) {
+    fr_pbw_reset(&b->tp);
+    fr_pbw_int(&b->tp, 1, x->entry->dtype);
+    fr_pbw_reset(&b->scratch);
+    fr_pbw_shape(&b->scratch, x->entry->shape.rank, x->entry->shape.dims);
+    fr_pbw_msg(&b->tp, 2, &b->scratch);
+    fr_pbw_reset(&b->val);
+    fr_pbw_msg(&b->val, 8, &b->tp);
+    attr_entry(&b->attrs, &b->scratch, "value", b->val.data, b->val.len);
+    fr_sm_frozen *o = c->out;
+    c->ext_name[o->n_ext] = e->name;
+    o->ext_data[o->n_ext] = x->data;
+    o->ext_len[o->n_ext++] = (size_t)x->entry->size;
+}
+
 static void write_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_emit *e) {
     fr_pbw_reset(&b->head);
     fr_pbw_reset(&b->attrs);
@@ -195,17 +222,20 @@ static void write_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_emit *e) {
         const fz_var *x = &c->vars[e->var];
         const fr_bundle_entry *ent = x->entry;
         attr_type_entry(&b->attrs, &b->scratch, &b->val, "dtype", ent->dtype);
-        if (ent->count != 1 || (ent->dtype != FR_DT_FLOAT && ent->dtype != FR_DT_INT32 && ent->dtype != FR_DT_BOOL)) {
+        if (var_external(c, x)) {
+            write_var_external(c, b, e, x);
+        } else if (ent->count != 1 || (ent->dtype != FR_DT_FLOAT && ent->dtype != FR_DT_INT32 && ent->dtype != FR_DT_BOOL)) {
             write_var_node(c, out, b, x);
             return;
+        } else {
+            /* one value: in the typed field, as TensorFlow writes scalars
+             * (and as importers such as OpenCV read them) */
+            fr_pbw_reset(&b->tp);
+            fr_pbw_tensor(&b->tp, ent->dtype, ent->shape.rank, ent->shape.dims, x->data, (size_t)ent->size);
+            fr_pbw_reset(&b->val);
+            fr_pbw_msg(&b->val, 8, &b->tp);
+            attr_entry(&b->attrs, &b->scratch, "value", b->val.data, b->val.len);
         }
-        /* one value: in the typed field, as TensorFlow writes scalars (and as
-         * importers such as OpenCV read them) */
-        fr_pbw_reset(&b->tp);
-        fr_pbw_tensor(&b->tp, ent->dtype, ent->shape.rank, ent->shape.dims, x->data, (size_t)ent->size);
-        fr_pbw_reset(&b->val);
-        fr_pbw_msg(&b->val, 8, &b->tp);
-        attr_entry(&b->attrs, &b->scratch, "value", b->val.data, b->val.len);
     }
     fr_pbw_tag(out, 1, PB_LEN);
     fr_pbw_varint(out, b->head.len + b->attrs.len);
@@ -223,6 +253,11 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
     free(f->input_names);
     free(f->output_names);
     free(f->description);
+    for (int i = 0; f->ext_name && i < f->n_ext; i++) free(f->ext_name[i]);
+    free(f->ext_name);
+    free(f->ext_data);
+    free(f->ext_len);
+    fr_bundle_free(f->bundle);
     memset(f, 0, sizeof *f);
 }
 
@@ -328,15 +363,21 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     }
     /* write: inputs, the rest in the order resolved (dependencies first), outputs */
     size_t est = 4096;
+    int n_ext = 0;
     for (int i = 0; i < c->n_em; i++) {
         const fz_emit *e = &c->em[i];
         if (!e->keep) continue;
         est += 256 + strlen(e->name);
         for (int k = 0; k < e->n_in; k++) est += strlen(e->in[k].t) + 4;
-        if (e->kind == EM_VAR) est += (size_t)c->vars[e->var].entry->size + 64;
+        if (e->kind == EM_VAR) n_ext++;
+        if (e->kind == EM_VAR && !var_external(c, &c->vars[e->var])) est += (size_t)c->vars[e->var].entry->size + 64;
         if (e->kind == EM_NODE)
             for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + strlen(e->src->attr[k].key) + 16;
     }
+    c->ext_name = fr_pool_alloc(&c->pool, sizeof *c->ext_name * ((size_t)n_ext + 1));
+    out->ext_data = calloc((size_t)n_ext + 1, sizeof *out->ext_data);
+    out->ext_len = calloc((size_t)n_ext + 1, sizeof *out->ext_len);
+    if (!c->ext_name || !out->ext_data || !out->ext_len) return fz_oom(c);
     fr_pbw w;
     fr_pbw_init(&w);
     w.data = malloc(est);
@@ -372,10 +413,14 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         if (!(out->input_names[i] = strdup(c->in_val[i].t))) return fz_oom(c);
     for (int i = 0; i < sig->n_outputs; i++)
         if (!(out->output_names[i] = strdup(c->em[out_e[i]].name))) return fz_oom(c);
+    if (!(out->ext_name = calloc((size_t)out->n_ext + 1, sizeof *out->ext_name))) return fz_oom(c);
+    for (int i = 0; i < out->n_ext; i++)
+        if (!(out->ext_name[i] = strdup(c->ext_name[i]))) return fz_oom(c);
+    if (out->n_ext) out->bundle = fr_bundle_ref(c->sm->bundle);
     return FROST_OK;
 }
 
-frost_status fr_sm_freeze(const frost_savedmodel *sm, int m, int si, fr_sm_frozen *out, char **err) {
+frost_status fr_sm_freeze(const frost_savedmodel *sm, int m, int si, int flags, fr_sm_frozen *out, char **err) {
     if (err) *err = NULL;
     memset(out, 0, sizeof *out);
     if (!sm || m < 0 || m >= sm->n_meta_graphs || si < 0 || si >= sm->mg[m].n_signatures) {
@@ -388,6 +433,8 @@ frost_status fr_sm_freeze(const frost_savedmodel *sm, int m, int si, fr_sm_froze
     c.mg = &sm->mg[m];
     c.sig = &sm->mg[m].signatures[si];
     c.err = err;
+    c.external = (flags & FR_SM_FREEZE_EXTERNAL) != 0;
+    c.out = out;
     size_t dl = strlen(sm->source) + strlen(c.sig->key) + 32;
     c.desc = malloc(dl);
     if (!c.desc) return FROST_E_NO_MEMORY;

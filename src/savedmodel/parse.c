@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "pb/mapfile.h"
@@ -263,7 +262,7 @@ static frost_status parse_savedmodel(frost_savedmodel *sm, char **err) {
 
 void frost_savedmodel_free(frost_savedmodel *sm) {
     if (!sm) return;
-    if (sm->pb_map) munmap(sm->pb_map, sm->pb_len);
+    free(sm->pb_copy);
     fr_bundle_free(sm->bundle);
     fr_pool_free(&sm->pool);
     free(sm->source);
@@ -364,7 +363,8 @@ frost_status frost_savedmodel_open(const char *path, frost_savedmodel **out, cha
             fr_errorf(err, "%s/saved_model.pb: %s", dir, strerror(e));
         st = FROST_E_IO;
     } else {
-        st = fr_map_file(file, &sm->pb_map, &sm->pb, &sm->pb_len, err);
+        st = fr_read_file(file, &sm->pb_copy, &sm->pb_len, err);
+        sm->pb = sm->pb_copy;
     }
     if (st == FROST_OK) st = parse_savedmodel(sm, err);
     if (st == FROST_OK) {

@@ -60,7 +60,7 @@ struct frost_savedmodel {
     char *source;    /* the directory (or "<memory>"), for messages */
     const uint8_t *pb; /* saved_model.pb */
     size_t pb_len;
-    void *pb_map;
+    uint8_t *pb_copy; /* pb as read from the file (NULL: the caller's memory) */
     int n_meta_graphs;
     fr_sm_meta_graph *mg;
     fr_bundle *bundle; /* NULL: no variables */
@@ -101,9 +101,22 @@ typedef struct fr_sm_frozen {
     char **input_names;  /* Placeholder node names, parallel to the signature's inputs */
     char **output_names; /* output tensor names ("node" or "node:N") in the frozen graph */
     char *description;   /* "DIR: signature 'KEY'", for messages */
+    /* With FR_SM_FREEZE_EXTERNAL: the float variables left in the bundle's
+     * mapped shards (their Consts hold dtype and shape only), by Const name;
+     * `bundle` is a reference (fr_bundle_ref) on what they point into. */
+    int n_ext;
+    char **ext_name;
+    const uint8_t **ext_data;
+    size_t *ext_len;
+    fr_bundle *bundle;
 } fr_sm_frozen;
 
-frost_status fr_sm_freeze(const frost_savedmodel *sm, int meta_graph, int signature, fr_sm_frozen *out, char **err);
+/* flags: 0 writes every value into the GraphDef (what `frost convert`
+ * writes); FR_SM_FREEZE_EXTERNAL leaves large float variables in the bundle
+ * (for a graph loaded at once: no copy of the weights). */
+#define FR_SM_FREEZE_EXTERNAL 1
+frost_status fr_sm_freeze(const frost_savedmodel *sm, int meta_graph, int signature, int flags, fr_sm_frozen *out,
+                          char **err);
 void fr_sm_frozen_free(fr_sm_frozen *f);
 
 /* frost_graph_load() of a SavedModel path: the default meta graph and signature. */
