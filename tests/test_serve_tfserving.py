@@ -308,4 +308,27 @@ if os.path.isdir(K):
     check(len(codes) == 8 and late and all(c[0] in (200, 504) for c in codes) and "Deadline Exceeded" in late[0][1],
           "requests queued past --rest_api_timeout_in_ms answer 504: %s" % [c[0] for c in codes])
     srv.stop()
+
+    # ---- --rest_api_num_threads 1: one request in progress at a time, so 8
+    # concurrent requests all answer, each run alone (every batch of size 1)
+    srv = Server(["--model", "intel=%s,input_mean=0,input_std=1" % K, "--max_batch_size", "8",
+                  "--batch_timeout_micros", "200000", "--rest_api_num_threads", "1", "--threads", "1"])
+    codes = []
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    st, text = srv.get("/metrics")
+    sizes = {}
+    for ln in text.splitlines() if st == 200 else []:
+        if ln.startswith("frost_serve_batch_size_sum") or ln.startswith("frost_serve_batch_size_count"):
+            sizes[ln.split("{")[0]] = float(ln.split()[-1])
+    check([c[0] for c in codes] == [200] * 8 and sizes.get("frost_serve_batch_size_count") == 8 and
+          sizes.get("frost_serve_batch_size_sum") == 8,
+          "--rest_api_num_threads 1 handles one request at a time: %s %s" % ([c[0] for c in codes], sizes))
+    srv.stop()
+p = subprocess.run([FROST_BIN, "serve", "--rest_api_port=0", "--model_base_path=" + HP2, "--rest_api_num_threads=-1"],
+                   capture_output=True, text=True, timeout=60)
+check(p.returncode == 2 and "rest_api_num_threads" in p.stderr, "a bad --rest_api_num_threads: %s" % p.stderr[-200:])
 done()

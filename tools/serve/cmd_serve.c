@@ -332,7 +332,7 @@ int frost_cmd_serve(int argc, char **argv) {
     }
     listen_fd = open_listener(f.host, f.rest_port, &bound_port, &ipv6);
     if (listen_fd < 0) goto out;
-    struct sv_http_config hc = {listen_fd, (unsigned)f.timeout_s, (unsigned)f.max_conn, 0, ipv6};
+    struct sv_http_config hc = {listen_fd, (unsigned)f.timeout_s, (unsigned)f.max_conn, 0, ipv6, (unsigned)f.rest_threads};
     d = sv_http_start(&s, &hc);
     if (!d) {
         fprintf(stderr, "frost serve: cannot start the HTTP server\n");

@@ -421,6 +421,7 @@ struct sv_http_config {
     unsigned max_connections;
     unsigned per_ip_connections;
     int ipv6;
+    unsigned threads; /* a pool of this many HTTP threads; 0: a thread per connection */
 };
 struct MHD_Daemon *sv_http_start(sv_server *s, const struct sv_http_config *cfg);
 

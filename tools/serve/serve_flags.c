@@ -52,7 +52,10 @@ static void usage(FILE *out) {
             "  --monitoring_config_file F          prometheus_config { enable: true path: \"/...\" }: the\n"
             "                                      metrics there too (always at /metrics)\n"
             "  --rest_api_timeout_in_ms N          a request that waited N ms for its batch answers 504\n"
-            "  --rest_api_num_threads N            accepted (frost serves each connection on a thread)\n"
+            "                                      (default 30000, as TF Serving; 0: no limit)\n"
+            "  --rest_api_num_threads N            N HTTP threads, each serving its connections in turn:\n"
+            "                                      at most N requests handled at once (default: a\n"
+            "                                      thread per connection)\n"
             "  --tensorflow_intra_op_parallelism N (= --threads), --tensorflow_inter_op_parallelism,\n"
             "  --enable_model_warmup (= --warmup), --model_config_file_poll_wait_seconds (the config\n"
             "                                      file is read once): accepted\n"
@@ -106,6 +109,7 @@ static void flags_init(sv_flags *f) {
     memset(f, 0, sizeof *f);
     f->enable_batching = -1;
     f->poll_s = 1;
+    f->timeout_ms = 30000;
     f->rest_port = f->grpc_port = -1;
     f->host = "127.0.0.1";
     f->max_batch = 16;

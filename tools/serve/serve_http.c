@@ -506,10 +506,17 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 }
 
 struct MHD_Daemon *sv_http_start(sv_server *s, const struct sv_http_config *cfg) {
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
+    if (!cfg->threads) flags |= MHD_USE_THREAD_PER_CONNECTION;
     if (cfg->ipv6) flags |= MHD_USE_IPv6;
+    /* --rest_api_num_threads: a pool whose threads each poll their share of
+     * the connections and handle one request at a time (TF Serving's
+     * meaning: at most that many requests in progress) */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
                             cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_ARRAY,
+                            cfg->threads ? pool : pool + 1, MHD_OPTION_END);
 }
