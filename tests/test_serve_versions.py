@@ -144,4 +144,42 @@ check(st == 400 and "Unrecognized servable version label: beta" in body.get("err
 st, body = srv.post_json("/v1/models/hp3/labels/stable:predict", {"instances": [1.0]})
 check(st == 400, "labels are per model: %s" % body)
 check(srv.stop() == 0, "exit 0")
+
+# ---- --model_config_file_poll_wait_seconds: the file read again; models added, removed, policies changed
+HP3 = os.path.join(SM, "saved_model_half_plus_three")
+
+
+def write_config(entries):
+    tmp = config + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("model_config_list {\n%s}\n" % "".join(
+            "  config { name: '%s' base_path: '%s' model_platform: 'tensorflow' %s }\n" % e for e in entries))
+    os.replace(tmp, config)  # whole: the poller never reads half a file
+
+
+write_config([("hp2", TWO, "")])
+srv = Server(["--rest_api_port", "0", "--model_config_file", config, "--file_system_poll_wait_seconds", "1",
+              "--model_config_file_poll_wait_seconds", "1"])
+check(states(srv, "hp2") == {124: ("AVAILABLE", "OK")} and srv.get("/v1/models/hp3")[0] == 404,
+      "at start: hp2's latest version, no hp3: %s" % states(srv, "hp2"))
+time.sleep(1.1)  # a new mtime
+write_config([("hp2", TWO, "model_version_policy { specific { versions: 123 } }"), ("hp3", HP3, "")])
+check(wait_for(lambda: states(srv, "hp3") == {123: ("AVAILABLE", "OK")}), "hp3 added: %s" % states(srv, "hp3"))
+check(wait_for(lambda: states(srv, "hp2") == {123: ("AVAILABLE", "OK"), 124: ("END", "OK")}),
+      "hp2's new policy applied (123 loaded, 124 unloaded): %s" % states(srv, "hp2"))
+st, body = srv.post_json("/v1/models/hp3:predict", {"instances": [1.0]})
+check(st == 200 and body == {"predictions": [3.5]}, "the added model answers: %s %s" % (st, body))
+time.sleep(1.1)
+with open(config, "w") as f:
+    f.write("model_config_list { config { name: 'hp2' bogus_field: 1 } }\n")
+time.sleep(2.5)
+check(states(srv, "hp3") == {123: ("AVAILABLE", "OK")} and states(srv, "hp2").get(123) == ("AVAILABLE", "OK"),
+      "a config file that does not parse changes nothing")
+check("bogus_field" in srv.stderr(), "... and its error is logged")
+write_config([("hp3", HP3, "")])
+check(wait_for(lambda: srv.get("/v1/models/hp2")[0] == 404), "hp2 left out of the file: not found")
+st, body = srv.post_json("/v1/models/hp2:predict", {"instances": [1.0]})
+check(st == 404, "hp2 answers 404: %s %s" % (st, body))
+check(states(srv, "hp3") == {123: ("AVAILABLE", "OK")}, "hp3 still serves")
+check(srv.stop() == 0, "exit 0")
 done()

@@ -157,6 +157,7 @@ static int make_models(const sv_flags *f, sv_server *s) {
     if (f->model_config_file) {
         char err[512];
         size_t len = 0;
+        s->config_stamp = sv_file_stamp(f->model_config_file);
         char *text = sv_config_read_file(f->model_config_file, &len, err, sizeof err);
         if (!text || sv_config_parse_models(text, len, &cfg, &ncfg, err, sizeof err)) {
             fprintf(stderr, "frost serve: --model_config_file %s: %s\n", f->model_config_file, err);
@@ -166,7 +167,9 @@ static int make_models(const sv_flags *f, sv_server *s) {
         free(text);
     }
     int total = f->nspecs + (f->model_base_path ? 1 : 0) + ncfg;
-    s->models = calloc((size_t)total, sizeof *s->models);
+    /* room for the models a re-read config file adds (entries never move) */
+    s->cap_models = total + (f->model_config_file && f->config_poll_s > 0 ? SV_RELOAD_ROOM : 0);
+    s->models = calloc((size_t)s->cap_models, sizeof *s->models);
     if (!s->models) {
         sv_config_models_free(cfg, ncfg);
         return -1;
@@ -180,23 +183,17 @@ static int make_models(const sv_flags *f, sv_server *s) {
         sv->policy.num_versions = 1;
         if (k < f->nspecs) {
             rc = parse_model(f->specs[k], sv);
+            sv->from_flags = 1;
         } else {
             sv_model_opts_init(&sv->opts);
             if (f->model_base_path && k == f->nspecs) {
                 sv->name = strdup(f->model_name ? f->model_name : "default");
                 sv->base_path = strdup(f->model_base_path);
+                sv->from_flags = 1;
+                if (!sv->name || !sv->base_path) rc = -1;
             } else {
-                sv_model_config *c = &cfg[k - f->nspecs - (f->model_base_path ? 1 : 0)];
-                sv->name = c->name, c->name = NULL;
-                sv->base_path = c->base_path, c->base_path = NULL;
-                sv->policy = c->policy;
-                for (int j = 0; j < c->num_labels; j++) {
-                    sv->label_keys[j] = c->label_keys[j], c->label_keys[j] = NULL;
-                    sv->label_versions[j] = c->label_versions[j];
-                }
-                sv->num_labels = c->num_labels;
+                rc = sv_servable_from_config(sv, &cfg[k - f->nspecs - (f->model_base_path ? 1 : 0)]);
             }
-            if (!sv->name || !sv->base_path) rc = -1;
         }
         if (!rc && !valid_name(sv->name)) {
             fprintf(stderr, "frost serve: model name '%s': use letters, digits, '_', '-' and '.'\n", sv->name);
@@ -295,6 +292,8 @@ int frost_cmd_serve(int argc, char **argv) {
     s.limits.request_timeout_s = f.request_s;
     s.timeout_s = f.timeout_ms * 1e-3;
     s.poll_s = f.poll_s;
+    s.config_file = f.model_config_file;
+    s.config_poll_s = f.model_config_file ? f.config_poll_s : 0;
     sv_batch_config bc = {f.max_batch, f.timeout_us, f.batch_threads, f.max_queue, f.warmup, {0}, 0};
     s.batch = bc;
     int rc = 2, listen_fd = -1, bound_port = 0, ipv6 = 0;
@@ -326,7 +325,7 @@ int frost_cmd_serve(int argc, char **argv) {
             fprintf(stderr, "\n");
         }
     }
-    if (polled && s.poll_s > 0 && sv_poller_start(&s)) {
+    if (((polled && s.poll_s > 0) || s.config_poll_s > 0) && sv_poller_start(&s)) {
         fprintf(stderr, "frost serve: cannot start the polling thread\n");
         goto out;
     }

@@ -265,14 +265,22 @@ typedef struct sv_servable {
     sv_version *retired;       /* unloaded, waiting for their last request */
     sv_status_entry *status;   /* every version seen, descending */
     int num_status, cap_status;
+    int from_flags;            /* --model / --model_base_path: not the config file's */
+    _Atomic int removed;       /* left out of a re-read --model_config_file: not found, no versions */
     int64_t *failed;           /* versions that failed to load, with the stamp of their files */
     int64_t *failed_stamp;
     int num_failed, cap_failed;
 } sv_servable;
 
+#define SV_RELOAD_ROOM 256 /* models a re-read --model_config_file may add */
+
 typedef struct sv_server {
-    sv_servable *models;
-    int num_models;
+    sv_servable *models; /* cap_models entries, never moved: a re-read config file appends */
+    _Atomic int num_models;
+    int cap_models;
+    const char *config_file; /* --model_config_file */
+    double config_poll_s;  /* --model_config_file_poll_wait_seconds (<= 0: read once) */
+    int64_t config_stamp;  /* the file's mtime and size when last read */
     sv_limits limits;
     sv_metrics metrics;
     frost_options compile; /* engine flags applied, max_batch */
@@ -323,6 +331,18 @@ void sv_status_set(sv_servable *sv, int64_t version, sv_state state, const char 
 int sv_servable_poll(sv_server *srv, sv_servable *sv, char *err, size_t errlen);
 void sv_servable_reap(sv_servable *sv);
 int sv_poller_start(sv_server *srv);
+/* Every live version of sv unloaded (freed after their last requests). */
+void sv_servable_retire_all(sv_servable *sv);
+/* serve_reload.c: the servable of one config { } entry (name, base path,
+ * policy and labels moved out of c); -1 when memory runs out. */
+int sv_servable_from_config(sv_servable *sv, sv_model_config *c);
+/* The file's stamp (mtime and size), 0 when it cannot be read. */
+int64_t sv_file_stamp(const char *path);
+/* Re-reads srv->config_file when its stamp changed: models added are
+ * loaded, models left out unloaded (404 from then on), models kept take the
+ * file's policy, labels and base path.  A file that does not parse changes
+ * nothing (the error is logged). */
+void sv_config_reload(sv_server *srv);
 void sv_poller_stop(sv_server *srv);
 /* The number of a version folder's name ("00000123" -> 123); -1 when it is not one. */
 int64_t sv_version_number(const char *name);

@@ -57,8 +57,9 @@ static void usage(FILE *out) {
             "                                      at most N requests handled at once (default: a\n"
             "                                      thread per connection)\n"
             "  --tensorflow_intra_op_parallelism N (= --threads), --tensorflow_inter_op_parallelism,\n"
-            "  --enable_model_warmup (= --warmup), --model_config_file_poll_wait_seconds (the config\n"
-            "                                      file is read once): accepted\n"
+            "  --model_config_file_poll_wait_seconds S  read --model_config_file again every S seconds:\n"
+            "                                      models added, removed, policies changed (default 0: once)\n"
+            "  --enable_model_warmup (= --warmup)\n"
             "\n"
             "options:\n"
             "  --port P                 TCP port; 0 picks a free one\n"
@@ -180,13 +181,7 @@ int sv_flags_parse(int argc, char **argv, sv_flags *f) {
         INTFLAG("tensorflow_inter_op_parallelism", ignored, 0, 4096)
         INTFLAG("tensorflow_session_parallelism", ignored, 0, 4096)
         SWITCH("enable_model_warmup", f->warmup)
-        if ((r = cli_flag(argc, argv, &i, "model_config_file_poll_wait_seconds", &v)) != 0) {
-            if (r < 0 || cli_parse_int("model_config_file_poll_wait_seconds", v, 0, 86400, &ignored)) return 2;
-            if (ignored)
-                fprintf(stderr, "frost serve: --model_config_file_poll_wait_seconds: frost reads the model config "
-                                "file once, at start-up (the base paths are polled for versions)\n");
-            continue;
-        }
+        INTFLAG("model_config_file_poll_wait_seconds", f->config_poll_s, 0, 86400)
         INTFLAG("max_batch_size", f->max_batch, 1, 4096)
         INTFLAG("batch_timeout_micros", f->timeout_us, 0, 60000000)
         INTFLAG("num_batch_threads", f->batch_threads, 1, 256)

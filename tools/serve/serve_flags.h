@@ -14,6 +14,7 @@ typedef struct sv_flags {
     const char *model_name, *model_base_path, *model_config_file, *batching_file, *monitoring_file;
     int enable_batching; /* -1: not given */
     int poll_s;          /* --file_system_poll_wait_seconds */
+    int config_poll_s;   /* --model_config_file_poll_wait_seconds (0: read once) */
     int rest_threads;    /* --rest_api_num_threads (0: a thread per connection) */
     int timeout_ms;      /* --rest_api_timeout_in_ms (default 30000; 0: none) */
     int rest_port, grpc_port; /* --rest_api_port, --port (-1: not given) */

@@ -35,7 +35,8 @@ void sv_model_opts_init(sv_model_opts *o) {
 
 sv_servable *sv_server_find(sv_server *s, const char *name, size_t len) {
     for (int i = 0; i < s->num_models; i++)
-        if (strlen(s->models[i].name) == len && !memcmp(s->models[i].name, name, len)) return &s->models[i];
+        if (!s->models[i].removed && strlen(s->models[i].name) == len && !memcmp(s->models[i].name, name, len))
+            return &s->models[i];
     return NULL;
 }
 

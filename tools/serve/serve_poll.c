@@ -146,6 +146,26 @@ static int add_live(sv_servable *sv, sv_version *v) {
     return 0;
 }
 
+/* Live version k leaves the live list for the retired one (under sv->mu):
+ * freed once its last request is answered. */
+static void retire(sv_servable *sv, int k) {
+    sv_version *v = sv->live[k];
+    memmove(&sv->live[k], &sv->live[k + 1], (size_t)(sv->num_live - k - 1) * sizeof *sv->live);
+    sv->num_live--;
+    v->next = sv->retired;
+    sv->retired = v;
+    atomic_fetch_sub(&v->refs, 1); /* the live list's reference */
+    sv_status_set(sv, v->number, SV_END, NULL, NULL);
+    fprintf(stderr, "frost serve: model %s: version %lld unloaded\n", sv->name, (long long)v->number);
+}
+
+void sv_servable_retire_all(sv_servable *sv) {
+    pthread_mutex_lock(&sv->mu);
+    while (sv->num_live) retire(sv, 0);
+    pthread_mutex_unlock(&sv->mu);
+    sv_servable_reap(sv);
+}
+
 int sv_servable_poll(sv_server *srv, sv_servable *sv, char *err, size_t errlen) {
     found *f = NULL;
     int n = 0;
@@ -200,13 +220,7 @@ int sv_servable_poll(sv_server *srv, sv_servable *sv, char *err, size_t errlen) 
             k++;
             continue;
         }
-        memmove(&sv->live[k], &sv->live[k + 1], (size_t)(sv->num_live - k - 1) * sizeof *sv->live);
-        sv->num_live--;
-        v->next = sv->retired;
-        sv->retired = v;
-        atomic_fetch_sub(&v->refs, 1); /* the live list's reference */
-        sv_status_set(sv, v->number, SV_END, NULL, NULL);
-        fprintf(stderr, "frost serve: model %s: version %lld unloaded\n", sv->name, (long long)v->number);
+        retire(sv, k);
     }
     pthread_mutex_unlock(&sv->mu);
     sv_servable_reap(sv);
@@ -238,21 +252,28 @@ void sv_servable_reap(sv_servable *sv) {
 
 static void *poller(void *arg) {
     sv_server *srv = arg;
+    double next_config = sv_now() + srv->config_poll_s;
     pthread_mutex_lock(&srv->mu);
     while (!srv->poller_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         double wait = srv->poll_s > 0 ? srv->poll_s : 1.0;
+        if (srv->config_poll_s > 0 && srv->config_poll_s < wait) wait = srv->config_poll_s;
         ts.tv_sec += (time_t)wait;
         ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&srv->poll_cv, &srv->mu, &ts);
         if (srv->poller_stop) break;
         pthread_mutex_unlock(&srv->mu);
+        double now = sv_now();
+        if (srv->config_poll_s > 0 && now >= next_config) {
+            sv_config_reload(srv);
+            next_config = now + srv->config_poll_s;
+        }
         for (int k = 0; k < srv->num_models; k++) {
             sv_servable *sv = &srv->models[k];
             char err[512];
-            if (sv->layout == SV_BASE_PATH && srv->poll_s > 0 && sv_servable_poll(srv, sv, err, sizeof err))
+            if (sv->layout == SV_BASE_PATH && srv->poll_s > 0 && !sv->removed && sv_servable_poll(srv, sv, err, sizeof err))
                 fprintf(stderr, "frost serve: model %s: %s\n", sv->name, err);
             sv_servable_reap(sv);
         }
