@@ -275,6 +275,17 @@ typedef struct frost_options {
     /** For testing frost only: an OR of FROST_DEBUG_* flags (0: none).
      *  Unknown bits are FROST_E_INVALID_ARGUMENT. */
     unsigned debug_flags;
+    /** Per-machine kernel choices measured by `frost tune` (a tuning record:
+     *  each convolution's fastest implementation on this CPU, measured in
+     *  the running network).  NULL: the record for this model, CPU and
+     *  thread count in the per-user cache ($XDG_CACHE_HOME/frost, else
+     *  ~/.cache/frost), if there is one (one that does not parse there is
+     *  ignored); a path: that record, which must parse (FROST_E_PARSE
+     *  naming the line otherwise); "": none, the built-in rules.  A record
+     *  for another CPU, model or thread count is ignored; either way
+     *  frost_model_tune_note() says what was used.  Outputs stay within
+     *  FP32's 1e-4 of the reference whatever a record picks. */
+    const char *tune_file;
 } frost_options;
 
 /** The smallest `struct_size` the library accepts: the fields up to and
@@ -350,6 +361,29 @@ typedef struct frost_compile_stats {
  *  from any thread.  FROST_E_INVALID_ARGUMENT when an argument is NULL.
  *  (Formerly frost_model_get_stats().) */
 FROST_API frost_status frost_model_stats(const frost_model *model, frost_compile_stats *stats_out);
+
+/** What the compile made of tuning records (frost_options.tune_file): "" when
+ *  none was looked for or found, else e.g. "tuning record F: 12 layers" or
+ *  "tuning record F ignored: measured on another CPU (...)".  Owned by the
+ *  model. */
+FROST_API const char *frost_model_tune_note(const frost_model *model);
+
+/** Where frost_options.tune_file = NULL looks for this model's record:
+ *  "$XDG_CACHE_HOME/frost/<model digest>-<threads>t.tune" (malloc'ed, free
+ *  with frost_free()).  FROST_E_NOT_FOUND when neither XDG_CACHE_HOME nor
+ *  HOME is set. */
+FROST_API frost_status frost_model_tune_path(const frost_model *model, char **path_out);
+
+/** A tuning record for this model as compiled (this CPU, its thread count,
+ *  its digest): `count` convolution layers (TensorFlow node names) with the
+ *  implementation each should run: "backend", "igemm", "winograd" (F(2x2,
+ *  3x3), F(2, 5), F(2, 7)) or "winograd-large" (F(4x4, 3x3), F(4x4, 5x5),
+ *  F(4, 3)).  `batches` ("1,16") is recorded as said.  *text_out: the
+ *  record (free with frost_free()).  FROST_E_INVALID_ARGUMENT for an
+ *  unknown pick or a layer given twice (message in *error_out). */
+FROST_API frost_status frost_model_tune_record(const frost_model *model, const char *const *layers,
+                                               const char *const *picks, int count, const char *batches,
+                                               char **text_out, char **error_out);
 
 /* ------------------------------------------------------------------------ */
 /* SavedModels                                                                */

@@ -127,6 +127,14 @@ with frost.Model(conv_graph(3)) as m:
     check((m.input_width, m.input_height) == (299, 299), "RGB open size: 299")
 with frost.Model(conv_graph(3, (-1, 16, 16))) as m:
     check((m.input_width, m.input_height) == (16, 16), "declared size")
+# tune_file: "" uses none; a record that cannot be read is an error naming it
+with frost.Model(conv_graph(3, (-1, 16, 16)), tune_file="") as m:
+    check(m.tune_note == "", "tune_file='': no record: %r" % m.tune_note)
+try:
+    frost.Model(conv_graph(3, (-1, 16, 16)), tune_file=os.path.join(TMP, "no-such.tune"))
+    check(False, "a missing tuning record accepted")
+except frost.Error as e:
+    check("no-such.tune" in str(e), "a missing tuning record: %s" % e)
 try:
     frost.Model(conv_graph(3, (-1, 16, 16)), input_height=17)
     check(False, "size conflict accepted")

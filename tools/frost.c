@@ -16,7 +16,8 @@
     X(inspect, "summarize a graph: inputs, outputs, ops, parameters, what compiling does") \
     X(quantize, "post-training int8 quantization calibrated on images (FakeQuant graph)") \
     X(run, "run any graph on raw float32 tensors, write its outputs raw") \
-    X(serve, "TensorFlow Serving-compatible REST server with dynamic batching")
+    X(serve, "TensorFlow Serving-compatible REST server with dynamic batching") \
+    X(tune, "measure each convolution's kernels on this machine; write a tuning record")
 
 #define DECLARE(name, summary) int frost_cmd_##name(int argc, char **argv);
 FROST_COMMANDS(DECLARE)

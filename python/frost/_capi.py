@@ -62,6 +62,7 @@ class Options(ctypes.Structure):
         ("micro_batch", ctypes.c_int),
         ("profiling", ctypes.c_int),
         ("debug_flags", ctypes.c_uint),
+        ("tune_file", ctypes.c_char_p),
     ]
 
 
@@ -205,6 +206,10 @@ PROTOTYPES = {
     "frost_model_max_batch": (_c_int, [_c_void_p]),
     "frost_model_micro_batch": (_c_int, [_c_void_p]),
     "frost_model_stats": (_c_int, [_c_void_p, _P(CompileStats)]),
+    "frost_model_tune_note": (_c_char_p, [_c_void_p]),
+    "frost_model_tune_path": (_c_int, [_c_void_p, _P(_c_void_p)]),
+    "frost_model_tune_record": (_c_int, [_c_void_p, _P(_c_char_p), _P(_c_char_p), _c_int, _c_char_p, _P(_c_void_p),
+                                         _err]),
     "frost_dtype_name": (_c_char_p, [_c_int]),
     "frost_savedmodel_open": (_c_int, [_c_char_p, _P(_c_void_p), _err]),
     "frost_savedmodel_free": (None, [_c_void_p]),

@@ -86,7 +86,7 @@ class Model:
           input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
           precision="fp32", backend="auto", winograd=None, max_batch=64,
           max_pixels=None, fast_decode=False, micro_batch=0,
-          signature=None, tag_set=None)
+          signature=None, tag_set=None, tune_file=None)
 
     `graph` is a path to a binary GraphDef (.pb) or its bytes, or a
     TensorFlow SavedModel directory (or its saved_model.pb): then the
@@ -97,6 +97,9 @@ class Model:
     output are found as `frost classify` finds them: the only Placeholder (or
     the one named "input") and the only sink, unless named.  The image size is
     the input Placeholder's, else input_width/input_height, else 299.
+    `tune_file`: the tuning record `frost tune` wrote (None: the per-user
+    cache's for this model, CPU and thread count, if any; "": none);
+    .tune_note says which was used, or why not.
     Preprocessing: (pixel - input_mean) / input_std after a TensorFlow
     bilinear resize (`resize`: "tf1", "tf2" or "align_corners").
 
@@ -108,7 +111,7 @@ class Model:
     def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
                  input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
                  precision="fp32", backend="auto", winograd=None, max_batch=64, max_pixels=None,
-                 fast_decode=False, micro_batch=0, signature=None, tag_set=None):
+                 fast_decode=False, micro_batch=0, signature=None, tag_set=None, tune_file=None):
         self._model = None
         self._lock = threading.Lock()
         self._idle = []
@@ -127,7 +130,7 @@ class Model:
         self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
         self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
                       int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
-                      winograd, int(micro_batch), signature, tag_set)
+                      winograd, int(micro_batch), signature, tag_set, tune_file)
         self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
         self._decode = _capi.DecodeOptions()
         lib.frost_decode_options_init(ctypes.byref(self._decode))
@@ -149,7 +152,7 @@ class Model:
     # ------------------------------------------------------------- compile
 
     def _compile(self, graph, inputs, outputs, width, height, input_shape, max_batch, threads, backend, precision,
-                 winograd, micro_batch=0, signature=None, tag_set=None):
+                 winograd, micro_batch=0, signature=None, tag_set=None, tune_file=None):
         g = ctypes.c_void_p()
         err = ctypes.c_void_p()
         if isinstance(tag_set, (str, bytes)):
@@ -207,6 +210,9 @@ class Model:
             # layers, within 1e-4); True: the larger tiles; False: none
             opt.winograd = _capi.WINOGRADS[None if winograd is None else bool(winograd)]
             opt.micro_batch = micro_batch
+            # None: the per-user cache's record for this model, CPU and
+            # thread count (frost tune), if any; "": none; else that record
+            opt.tune_file = None if tune_file is None else os.fsencode(tune_file)
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
                   prefix=self.source)
@@ -225,6 +231,7 @@ class Model:
         self._in_sizes = [lib.frost_model_input_size(m, i) for i in range(len(self.inputs))]
         self._out_sizes = [lib.frost_model_output_size(m, i) for i in range(len(self.outputs))]
         self.max_batch = lib.frost_model_max_batch(m)
+        self.tune_note = text(lib.frost_model_tune_note(m))
 
     # ------------------------------------------------------------ contexts
 

@@ -91,6 +91,9 @@ typedef struct fr_backend_config {
      * backend without supports()); else plan->n_steps flags, and prepare()
      * may claim step i only where offered[i] is non-zero. */
     const uint8_t *offered;
+    /* Added with tuning: the per-layer picks of a tuning record that
+     * matches this model and machine (src/kernels/tune.h), NULL: none. */
+    const struct fr_tune_record *tune;
 } fr_backend_config;
 
 typedef struct fr_backend {

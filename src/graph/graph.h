@@ -100,6 +100,11 @@ int fr_node_attr_get(const fr_node *n, const char *key, fr_pb_attr *out);
  * fr_pb_parse_tensor, *why set); -3 no 'value' tensor. */
 int fr_node_const_tensor(const frost_graph *g, const fr_node *n, fr_pb_tensor *t, const char **why);
 
+/* A digest of the graph's structure (64-bit FNV-1a over every node's name,
+ * op, inputs and attributes, a Const's shape but not its values): the key
+ * of tuning records, the same for a SavedModel and its frozen form. */
+uint64_t fr_graph_digest(const frost_graph *g);
+
 /* Error message helper: malloc'ed printf into *err (if err non-NULL). */
 void fr_errorf(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -63,3 +63,38 @@ void fr_errorf(char **err, const char *fmt, ...) {
     free(*err);
     *err = s;
 }
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s) { return fnv(h, s, strlen(s) + 1); }
+
+uint64_t fr_graph_digest(const frost_graph *g) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const fr_node *n = &g->nodes[i];
+        h = fnv_str(fnv_str(h, n->name), n->op);
+        for (int k = 0; k < n->n_inputs; k++) h = fnv(fnv_str(h, n->inputs[k].name), &n->inputs[k].index, sizeof(int));
+        int is_const = !strcmp(n->op, "Const");
+        for (int k = 0; k < n->n_attrs; k++) {
+            const fr_attr_ref *a = &n->attrs[k];
+            if (is_const && !strcmp(a->key, "value")) continue;
+            h = fnv(fnv_str(h, a->key), a->val, a->len);
+        }
+        fr_pb_tensor t;
+        const char *why;
+        if (is_const && fr_node_const_tensor(g, n, &t, &why) == 0) {
+            /* dtype and shape; the values of other than float tensors (shapes, indices) */
+            h = fnv(fnv(h, &t.dtype, sizeof t.dtype), &t.shape.rank, sizeof t.shape.rank);
+            if (t.shape.rank > 0) h = fnv(h, t.shape.dims, sizeof(int64_t) * (size_t)t.shape.rank);
+            if (t.dtype != FR_DT_FLOAT && t.dtype != FR_DT_HALF && t.dtype != FR_DT_DOUBLE) {
+                if (t.content) h = fnv(h, t.content, t.content_len);
+                else if (t.vals) h = fnv(h, t.raw, t.raw_len);
+            }
+        }
+    }
+    return h;
+}

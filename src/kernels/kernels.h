@@ -100,6 +100,7 @@ typedef struct fr_kernels_policy {
     int winograd;         /* opt-in: the larger Winograd tiles, whatever the backend would run */
     int winograd_default; /* F(2x2, 3x3), F(2, 5), F(2, 7) in place of the AVX2 direct kernel */
     int portable;         /* the generic microkernels only */
+    const struct fr_tune_record *tune; /* per-layer picks measured on this machine (tune.h), NULL: none */
 } fr_kernels_policy;
 
 /* What the backend would run for a convolution itself. */
@@ -124,7 +125,9 @@ typedef struct fr_conv_choice {
     int axis; /* FR_CONV_WINO: 0 2-D; 1-D along 1 (H: an r x 1 kernel) or 2 (W: 1 x r) */
 } fr_conv_choice;
 
-/* The implementation of conv step `step` of `plan`: in order, Winograd with
+/* The implementation of conv step `step` of `plan`: first the pick of the
+ * tuning record (pol->tune) for its node where there is one and it applies;
+ * else, in order, Winograd with
  * the larger tiles where opted in and it pays; then, once the backend's pick
  * is known, the default Winograd kernels in place of its AVX2 direct kernel
  * where they pay; then the indirect GEMM in place of it (anywhere it applies

@@ -2,6 +2,7 @@
  * and which form of the microkernels (AVX2 or portable C).  The rules, with
  * the measurements behind them; no other file decides. */
 #include "kernels/kernels.h"
+#include "kernels/tune.h"
 #include "kernels/ukernels.h"
 
 fr_kernels_cpu fr_kernels_cpu_detect(void) {
@@ -105,8 +106,8 @@ static int conv_applies(const fr_plan *plan, const fr_step *s, const fr_kernels_
  * 5x5 -> F(4x4, 5x5) (opted in); 1 x r or r x 1 with r = 3 -> F(4, 3)
  * (opted in), 5 -> F(2, 5), 7 -> F(2, 7), whose weights take 8/7 and 6/5
  * of the direct ones (F(4, 3): 2x). */
-static fr_conv_choice wino_choice(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *s,
-                                  const fr_kernels_facts *facts) {
+static fr_conv_choice wino_shape(int large, int any, const fr_plan *plan, const fr_step *s,
+                                 const fr_kernels_facts *facts) {
     const fr_conv_choice none = {FR_CONV_BACKEND, 0, 0, 0};
     const fr_conv_params *c = &s->p.conv;
     if (!conv_applies(plan, s, facts) || c->stride_h != 1 || c->stride_w != 1 || c->dil_h != 1 || c->dil_w != 1)
@@ -114,18 +115,38 @@ static fr_conv_choice wino_choice(const fr_kernels_policy *pol, const fr_plan *p
     const fr_value *y = &plan->values[s->output];
     int64_t oh = y->dims[1], ow = y->dims[2];
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
-        int r = c->kh, m = pol->winograd ? 4 : 2;
-        if ((m == 2 && r != 3) || !fr_wino_pays(m, r, c->cin, c->cout, oh, ow)) return none;
+        int r = c->kh, m = large ? 4 : 2;
+        if ((m == 2 && r != 3) || (!any && !fr_wino_pays(m, r, c->cin, c->cout, oh, ow))) return none;
         return (fr_conv_choice){FR_CONV_WINO, m, r, 0};
     }
     if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         int axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
-        if (!pol->winograd && r == 3) return none;
+        if (!large && r == 3) return none;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
-        if (pad_off || !fr_wino1_pays(r, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow)) return none;
+        if (pad_off || (!any && !fr_wino1_pays(r, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow)))
+            return none;
         return (fr_conv_choice){FR_CONV_WINO, m, r, axis};
     }
     return none;
+}
+
+static fr_conv_choice wino_choice(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *s,
+                                  const fr_kernels_facts *facts) {
+    return wino_shape(pol->winograd, 0, plan, s, facts);
+}
+
+/* The tuning record's pick for the layer, measured on this machine (so
+ * whether it pays is not asked); -1 when the record has none or the pick
+ * does not apply to the layer. */
+static int tuned_choice(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *s,
+                        const fr_kernels_facts *facts, fr_conv_choice *ch) {
+    const fr_conv_choice none = {FR_CONV_BACKEND, 0, 0, 0};
+    int pick = fr_tune_find(pol->tune, s->name);
+    *ch = none;
+    if (pick == FR_TUNE_BACKEND) return 0;
+    if (pick == FR_TUNE_IGEMM && conv_applies(plan, s, facts)) *ch = (fr_conv_choice){FR_CONV_IGEMM, 0, 0, 0};
+    if (pick == FR_TUNE_WINO || pick == FR_TUNE_WINO_LARGE) *ch = wino_shape(pick == FR_TUNE_WINO_LARGE, 1, plan, s, facts);
+    return ch->impl == FR_CONV_BACKEND ? -1 : 0;
 }
 
 fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
@@ -133,6 +154,7 @@ fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_pla
     const fr_conv_choice none = {FR_CONV_BACKEND, 0, 0, 0};
     fr_conv_choice ch = none;
     if (step->kind != FR_STEP_CONV) return none;
+    if (pol->tune && pol->own && tuned_choice(pol, plan, step, facts, &ch) == 0) return ch;
     /* --winograd: the larger tiles wherever they pay, whatever the backend
      * would run */
     if (pol->winograd) ch = wino_choice(pol, plan, step, facts);

@@ -9,6 +9,7 @@
 
 #include "feed/feed.h"
 #include "graph/builder.h"
+#include "kernels/tune.h"
 #include "runtime/runtime.h"
 
 #if defined(FROST_HAVE_ONEDNN) && defined(__has_include)
@@ -265,6 +266,9 @@ void frost_model_free(frost_model *m) {
     free(m->out_size);
     pthread_mutex_destroy(&m->lock);
     frost_graph_free(m->g);
+    if (m->tune) fr_tune_free(m->tune);
+    free(m->tune);
+    free(m->tune_note);
     free(m);
 #if defined(__GLIBC__)
     /* The weights were freed piecewise while compiling, which makes glibc
@@ -412,6 +416,7 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
+    if (st == FROST_OK) st = fr_model_tune_load(m, opt->tune_file, err);
     if (st == FROST_OK) st = fr_feed_build(g, &m->io, &m->feed, err);
     m->pio = m->feed ? &m->feed->io : &m->io;
     if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */

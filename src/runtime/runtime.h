@@ -35,7 +35,15 @@ struct frost_model {
     fr_intern *consts;     /* constants shared by all plans (under lock) */
     fr_batch_plan **plans; /* [max_batch + 1], built on demand under lock */
     int micro;             /* items per pass: a run of more is split (0: never) */
+    struct fr_tune_record *tune; /* the tuning record in use (cfg.tune), NULL: none */
+    char *tune_note;             /* frost_model_tune_note() */
+    uint64_t digest;             /* fr_graph_digest(g) */
 };
+
+/* The tuning record for m (tune.c): from opt->tune_file or the per-user
+ * cache; sets m->tune, m->cfg.tune, m->tune_note, m->digest.  Fails only
+ * for an explicit record that cannot be read or parsed (or no memory). */
+frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **err);
 
 /* Items per pass that keep a memory-bound network's activations in the
  * last-level cache: flops and arena bytes of one item, llc the cache's bytes

@@ -101,6 +101,9 @@ static void usage(FILE *out) {
             "  --backend=auto|reference|onednn\n"
             "  --winograd             larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (~1e-5 difference)\n"
             "  --no-winograd          every convolution direct (3x3, 1x7, 7x1: Winograd by default)\n"
+            "  --tune_file=F, --no_tune  a tuning record (frost tune) / none (default: the\n"
+            "                         per-user cache's for this model, CPU and --threads)\n"
+            "  --verbose              say which tuning record was used, or why not\n"
             "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
             "  --micro-batch=N        items per pass of the network (default 0: chosen for the\n"
             "                         model; -1: whole batches)\n"
@@ -275,6 +278,7 @@ static int load_model(const bench_cfg *c, const bench_model_opts *mo, frost_mode
         frost_free(err);
         return -1;
     }
+    engine_flags_note(&c->engine, *model);
     return 0;
 }
 

@@ -87,6 +87,10 @@ static const char usage_text[] =
     "                        (faster, ~1e-5 relative difference)\n"
     "  --no_winograd         every convolution direct (by default 3x3, 1x7 and 7x1\n"
     "                        layers run Winograd kernels, within 1e-4)\n"
+    "  --tune_file F         the tuning record F (frost tune); by default the one\n"
+    "                        for this model, CPU and --threads in ~/.cache/frost\n"
+    "  --no_tune             no tuning record: the built-in kernel rules\n"
+    "  --verbose             say which tuning record was used, or why not\n"
     "  --backend B           auto (default) | reference | onednn\n"
     "  --micro_batch N       items per pass of the network: batches run in passes\n"
     "                        of N (default 0: chosen for the model; -1: none)\n"
@@ -269,6 +273,7 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     frost_model *m = NULL;
     frost_status st = frost_model_compile(g, &opt, &m, &err);
     frost_graph_free(g);
+    if (st == FROST_OK) engine_flags_note(&f->engine, m);
     if (st != FROST_OK) {
         fprintf(stderr, "frost: %s: %s\n", f->graph, err ? err : frost_strerror(st));
         frost_free(err);

@@ -42,6 +42,10 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
         return r < 0 ? -1 : 1;
     if ((accepted & EF_MICRO_BATCH) && (r = either(argc, argv, i, "micro-batch", &v, NULL)) != 0)
         return r < 0 || cli_parse_int("micro-batch", v, -1, 1 << 16, &ef->micro_batch) ? -1 : 1;
+    if ((accepted & EF_TUNE) && ((r = either(argc, argv, i, "tune-file", &ef->tune_file, NULL)) != 0 ||
+                                 (r = either(argc, argv, i, "no-tune", NULL, &ef->no_tune)) != 0 ||
+                                 (r = either(argc, argv, i, "verbose", NULL, &ef->verbose)) != 0))
+        return r < 0 ? -1 : 1;
     if ((accepted & EF_DEBUG) && ((r = either(argc, argv, i, "no-optimize", NULL, &ef->no_optimize)) != 0 ||
                                   (r = either(argc, argv, i, "onednn-only", NULL, &ef->onednn_only)) != 0))
         return r < 0 ? -1 : 1;
@@ -54,5 +58,11 @@ void engine_flags_apply(const engine_flags *ef, frost_options *opt) {
     opt->precision = ef->precision;
     opt->winograd = ef->no_winograd ? FROST_WINOGRAD_OFF : ef->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
     opt->micro_batch = ef->micro_batch;
+    opt->tune_file = ef->no_tune ? "" : ef->tune_file;
     opt->debug_flags = (ef->no_optimize ? FROST_DEBUG_NO_OPTIMIZE : 0u) | (ef->onednn_only ? FROST_DEBUG_ONEDNN_ONLY : 0u);
+}
+
+void engine_flags_note(const engine_flags *ef, const frost_model *model) {
+    const char *note = frost_model_tune_note(model);
+    if (ef->verbose && note[0]) fprintf(stderr, "frost: %s\n", note);
 }

@@ -8,6 +8,9 @@
  *                                     none; --no-winograd wins over --winograd
  *   --micro-batch N                   items per pass (0: chosen; -1: none)
  *   --no-optimize, --onednn-only      for testing frost (frost_options.debug_flags)
+ *   --tune_file FILE, --no_tune       a tuning record (`frost tune`) / none; by
+ *                                     default the per-user cache's
+ *   --verbose                         say which tuning record was used or why not
  *
  * Each flag takes label_image's conventions (cli_flag: "--f=v", "--f v",
  * "-f v") and both its '-' and '_' spellings ("--no_winograd").  A command
@@ -26,7 +29,8 @@ enum {
     EF_WINOGRAD = 1u << 3,    /* --winograd, --no-winograd */
     EF_MICRO_BATCH = 1u << 4, /* --micro-batch */
     EF_DEBUG = 1u << 5,       /* --no-optimize, --onednn-only */
-    EF_ALL = (1u << 6) - 1
+    EF_TUNE = 1u << 6,        /* --tune_file, --no_tune */
+    EF_ALL = (1u << 7) - 1
 };
 
 typedef struct engine_flags {
@@ -36,6 +40,8 @@ typedef struct engine_flags {
     int winograd, no_winograd; /* switches as given; engine_flags_apply() makes the tri-state */
     int micro_batch;
     int no_optimize, onednn_only;
+    const char *tune_file; /* NULL: the per-user cache */
+    int no_tune, verbose;
 } engine_flags;
 
 /* Every flag at its default (the same as frost_options_init's). */
@@ -49,7 +55,11 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
 /* Sets the engine fields of `opt` (initialised with frost_options_init):
  * threads, backend, precision, winograd (FROST_WINOGRAD_OFF with
  * --no-winograd, else FROST_WINOGRAD_ALL with --winograd, else the default),
- * micro_batch and debug_flags. */
+ * micro_batch, debug_flags and tune_file ("" with --no_tune). */
 void engine_flags_apply(const engine_flags *ef, frost_options *opt);
+
+/* With --verbose, prints to stderr what compiling `model` made of tuning
+ * records (frost_model_tune_note), when there is something to say. */
+void engine_flags_note(const engine_flags *ef, const frost_model *model);
 
 #endif

@@ -361,6 +361,7 @@ int frost_cmd_inspect(int argc, char **argv) {
     rc = 0;
     if (!no_compile) {
         st = frost_model_compile(g, &opt, &m, &err);
+        if (st == FROST_OK) engine_flags_note(&mf.engine, m);
         if (st == FROST_OK) st = frost_model_stats(m, &stats);
         if (st != FROST_OK) rc = 1;
     }

@@ -174,6 +174,7 @@ int frost_cmd_run(int argc, char **argv) {
     if (mf_signature_keys(&mf, path, g)) goto done;
     st = frost_model_compile(g, &opt, &m, &err);
     if (st != FROST_OK) goto fail;
+    engine_flags_note(&mf.engine, m);
 
     /* Pair every model input with a file; find the batch. */
     int nin = frost_model_input_count(m), nout = frost_model_output_count(m);

@@ -72,6 +72,8 @@ static void usage(FILE *out) {
             "                           ~1e-5 relative difference)\n"
             "  --no-winograd            every convolution direct (by default 3x3, 1x7 and 7x1\n"
             "                           layers run Winograd kernels, within 1e-4)\n"
+            "  --tune_file F, --no_tune a tuning record (frost tune) / none (default: the one for\n"
+            "                           each model, CPU and --threads in ~/.cache/frost, if any)\n"
             "  --precision P            fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
             "  --micro-batch N          items per pass of the network: batches run in passes of N\n"
             "                           (default 0: chosen for the model; -1: none)\n"
@@ -185,7 +187,7 @@ int sv_flags_parse(int argc, char **argv, sv_flags *f) {
         INTFLAG("max_batch_size", f->max_batch, 1, 4096)
         INTFLAG("batch_timeout_micros", f->timeout_us, 0, 60000000)
         INTFLAG("num_batch_threads", f->batch_threads, 1, 256)
-        if ((r = engine_flags_parse(&f->engine, EF_THREADS | EF_PRECISION | EF_WINOGRAD | EF_MICRO_BATCH, argc, argv,
+        if ((r = engine_flags_parse(&f->engine, EF_THREADS | EF_PRECISION | EF_WINOGRAD | EF_MICRO_BATCH | EF_TUNE, argc, argv,
                                     &i)) != 0) {
             if (r < 0) return 2;
             continue;

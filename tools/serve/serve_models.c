@@ -42,6 +42,12 @@ sv_servable *sv_server_find(sv_server *s, const char *name, size_t len) {
 
 /* ---- runners ---------------------------------------------------------------------- */
 
+/* The server's log says which tuning record a model compiled with, or why not. */
+static void tune_note(const sv_servable *sv, const frost_model *m) {
+    const char *note = frost_model_tune_note(m);
+    if (note[0]) fprintf(stderr, "frost serve: model %s: %s\n", sv->name, note);
+}
+
 static void runner_free(sv_model *m) {
     if (!m) return;
     sv_batcher_stop(&m->batcher);
@@ -185,6 +191,7 @@ static void compile_sig(sv_server *srv, sv_version *v, int s) {
             frost_free(msg);
             msg = NULL;
             st = frost_model_compile(g, &o, &fm, &msg);
+            if (st == FROST_OK) tune_note(v->owner, fm);
             if (st != FROST_OK) {
                 code = st == FROST_E_UNSUPPORTED_OP ? 501 : 500;
                 snprintf(err, sizeof err, "signature '%s': %s", sig->key, msg ? msg : frost_strerror(st));
@@ -268,6 +275,7 @@ static sv_version *load_frozen(sv_server *srv, sv_servable *sv, const char *path
     frost_model *fm = NULL;
     char *msg = NULL;
     frost_status st = frost_model_load(path, &o, &fm, &msg);
+    if (st == FROST_OK) tune_note(sv, fm);
     if (st != FROST_OK) {
         snprintf(err, errlen, "%s", msg ? msg : frost_strerror(st));
         frost_free(msg);

@@ -12,7 +12,8 @@ fr_kernels_policy fr_dn_policy(const fr_dn_state *st) {
     fr_kernels_policy p = {.own = st->cfg.own_kernels,
                            .winograd = st->cfg.winograd,
                            .winograd_default = st->cfg.winograd_default,
-                           .portable = st->cfg.portable};
+                           .portable = st->cfg.portable,
+                           .tune = st->cfg.tune};
     return p;
 }
 
