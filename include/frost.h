@@ -385,6 +385,51 @@ FROST_API frost_status frost_model_tune_record(const frost_model *model, const c
                                                const char *const *picks, int count, const char *batches,
                                                char **text_out, char **error_out);
 
+/** The candidates frost_tune() measures for each convolution, in this
+ *  order: the built-in rules' choice, then each implementation forced. */
+#define FROST_TUNE_CANDIDATES 5
+/** Their names: "rules", "backend", "igemm", "winograd", "winograd-large". */
+FROST_API const char *frost_tune_candidate_name(int candidate);
+
+/** One convolution as frost_tune() measured it. */
+typedef struct frost_tune_layer {
+    const char *name; /**< the step's node (the last node fused, as profiles name it) */
+    int64_t flops;    /**< per image */
+    /** Median ms per image inside the running network, summed over the batch
+     *  sizes, per candidate; < 0 where the candidate does not apply. */
+    double ms[FROST_TUNE_CANDIDATES];
+    int choice; /**< the candidate kept (1 .. 4: the implementation the record names) */
+} frost_tune_layer;
+
+typedef struct frost_tune_result {
+    int num_layers;
+    frost_tune_layer *layers;
+    int rounds;      /**< measuring rounds made */
+    double rules_ms; /**< the whole network, ms per image, summed over the batch sizes */
+    double tuned_ms; /**< the same with the choices */
+    int kept;        /**< non-zero: the choices beat the rules (else the record keeps the rules' choices) */
+    char *record;    /**< the tuning record (text), for frost_options.tune_file */
+    char *cache_path; /**< where compiles look for it by default (frost_model_tune_path); NULL: no cache directory */
+} frost_tune_result;
+
+/** Measures each convolution's implementations inside the running network
+ *  (`frost tune`): one compile of `graph` with `options` (inputs, outputs,
+ *  shapes, threads as they will be used; tune_file and profiling are set
+ *  here) per candidate, each forcing its implementation on every layer it
+ *  applies to; the candidates run in turn at each of the `num_batches`
+ *  batch sizes, round after round (at least 3, at most max_rounds, while
+ *  budget_s seconds last), on random float inputs; each layer keeps the
+ *  candidate with the lowest median time per image if it beats the rules'
+ *  by 3 %; the choices are then timed whole against the rules and kept
+ *  only if faster.  *result_out: free with frost_tune_result_free().
+ *  FROST_E_INVALID_ARGUMENT for a string input or bad arguments; a
+ *  compile's or run's error otherwise (message in *error_out).  Takes the
+ *  machine for that long: run it when it is otherwise idle. */
+FROST_API frost_status frost_tune(const frost_graph *graph, const frost_options *options, const int *batches,
+                                  int num_batches, double budget_s, int max_rounds, frost_tune_result **result_out,
+                                  char **error_out);
+FROST_API void frost_tune_result_free(frost_tune_result *result);
+
 /* ------------------------------------------------------------------------ */
 /* SavedModels                                                                */
 /* ------------------------------------------------------------------------ */

@@ -66,6 +66,19 @@ class Options(ctypes.Structure):
     ]
 
 
+class TuneLayer(ctypes.Structure):
+    """frost_tune_layer"""
+    _fields_ = [("name", ctypes.c_char_p), ("flops", ctypes.c_int64), ("ms", ctypes.c_double * 5),
+                ("choice", ctypes.c_int)]
+
+
+class TuneResult(ctypes.Structure):
+    """frost_tune_result"""
+    _fields_ = [("num_layers", ctypes.c_int), ("layers", ctypes.POINTER(TuneLayer)), ("rounds", ctypes.c_int),
+                ("rules_ms", ctypes.c_double), ("tuned_ms", ctypes.c_double), ("kept", ctypes.c_int),
+                ("record", ctypes.c_char_p), ("cache_path", ctypes.c_char_p)]
+
+
 class CompileStats(ctypes.Structure):
     """frost_compile_stats"""
     _fields_ = [
@@ -207,6 +220,10 @@ PROTOTYPES = {
     "frost_model_micro_batch": (_c_int, [_c_void_p]),
     "frost_model_stats": (_c_int, [_c_void_p, _P(CompileStats)]),
     "frost_model_tune_note": (_c_char_p, [_c_void_p]),
+    "frost_tune_candidate_name": (_c_char_p, [_c_int]),
+    "frost_tune": (_c_int, [_c_void_p, _P(Options), _P(_c_int), _c_int, ctypes.c_double, _c_int,
+                            _P(_P(TuneResult)), _err]),
+    "frost_tune_result_free": (None, [_P(TuneResult)]),
     "frost_model_tune_path": (_c_int, [_c_void_p, _P(_c_void_p)]),
     "frost_model_tune_record": (_c_int, [_c_void_p, _P(_c_char_p), _P(_c_char_p), _c_int, _c_char_p, _P(_c_void_p),
                                          _err]),

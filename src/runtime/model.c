@@ -371,6 +371,11 @@ static frost_status pick_micro(frost_model *m, const frost_options *opt, char **
 }
 
 frost_status frost_model_compile(const frost_graph *g, const frost_options *opt, frost_model **out, char **err) {
+    return fr_model_compile_tuned(g, opt, NULL, out, err);
+}
+
+frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *opt, const struct fr_tune_record *rec,
+                                    frost_model **out, char **err) {
     if (err) *err = NULL;
     if (!out) return FROST_E_INVALID_ARGUMENT;
     *out = NULL;
@@ -416,7 +421,8 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
-    if (st == FROST_OK) st = fr_model_tune_load(m, opt->tune_file, err);
+    if (st == FROST_OK && rec) m->digest = fr_graph_digest(g), m->cfg.tune = rec; /* the tuner's candidate */
+    else if (st == FROST_OK) st = fr_model_tune_load(m, opt->tune_file, err);
     if (st == FROST_OK) st = fr_feed_build(g, &m->io, &m->feed, err);
     m->pio = m->feed ? &m->feed->io : &m->io;
     if (st == FROST_OK && be->model_create) { /* backend state shared by every batch size */

@@ -45,6 +45,12 @@ struct frost_model {
  * for an explicit record that cannot be read or parsed (or no memory). */
 frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **err);
 
+/* frost_model_compile() with the picks of `rec` (borrowed: it must outlive
+ * the model), whatever opt->tune_file says: the tuner's candidates. */
+struct fr_tune_record;
+frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *opt, const struct fr_tune_record *rec,
+                                    frost_model **out, char **err);
+
 /* Items per pass that keep a memory-bound network's activations in the
  * last-level cache: flops and arena bytes of one item, llc the cache's bytes
  * (0: unknown).  0: run every batch whole. */
