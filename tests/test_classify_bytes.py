@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import BUILD, FROST, SHARED, SRC, TMP, check, summary  # noqa: E402
-from serve_util import DT_FLOAT, DT_INT32, DT_STRING, DT_UINT8, _node, classifier_nodes  # noqa: E402
+from serve_util import DT_FLOAT, DT_INT32, DT_STRING, DT_UINT8, _field, _node, classifier_nodes  # noqa: E402
 
 if not os.path.isdir(os.path.join(SHARED, "images")):
     print("no ../shared: skipped")
@@ -43,14 +43,23 @@ def network(x):
     return classifier_nodes(x, K, KB, W, B, stride=4)
 
 
-def bytes_graph(path, op, dct=None):
+def string_const(name):
+    """A Const holding one empty string, as TF-for-Poets graphs hold "DecodeJpeg/contents"."""
+    tensor = _field(1, 0, DT_STRING) + _field(2, 2, b"") + _field(8, 2, b"")  # dtype, shape [], string_val
+    attr = _field(5, 2, _field(1, 2, b"value") + _field(2, 2, _field(8, 2, tensor)))
+    return _field(1, 2, _field(1, 2, name.encode()) + _field(2, 2, b"Const") + attr + _field(
+        5, 2, _field(1, 2, b"dtype") + _field(2, 2, _field(6, 0, DT_STRING))))
+
+
+def bytes_graph(path, op, dct=None, contents="contents", const=False):
     """contents (string []) -> op -> Cast -> ExpandDims -> ResizeBilinear (TF1) -> Sub 128 -> Mul 1/128 -> network."""
     attrs = {"channels": ("i", 3)}
     if dct:
         attrs["dct_method"] = ("s", dct)
     nodes = [
-        _node("contents", "Placeholder", dtype=("type", DT_STRING), shape=("shape", [])),
-        _node("decode", op, ["contents"], **attrs),
+        string_const(contents) if const else
+        _node(contents, "Placeholder", dtype=("type", DT_STRING), shape=("shape", [])),
+        _node("decode", op, [contents], **attrs),
         _node("cast", "Cast", ["decode"], SrcT=("type", DT_UINT8), DstT=("type", DT_FLOAT)),
         _node("dim", "Const", dtype=("type", DT_INT32), value=("tensor", np.array(0, np.int32))),
         _node("expand", "ExpandDims", ["cast", "dim"], T=("type", DT_FLOAT), Tdim=("type", DT_INT32)),
@@ -80,6 +89,8 @@ bytes_graph(JPEG_PB, "DecodeJpeg")
 bytes_graph(ACC_PB, "DecodeJpeg", "INTEGER_ACCURATE")
 bytes_graph(PNG_PB, "DecodePng")
 bytes_graph(ANY_PB, "DecodeImage")
+POETS_PB = os.path.join(T, "poets.pb")
+bytes_graph(POETS_PB, "DecodeJpeg", contents="DecodeJpeg/contents", const=True)
 LABELS = os.path.join(T, "labels.txt")
 with open(LABELS, "w") as f:
     f.write("".join("class %d\n" % i for i in range(CLASSES)))
@@ -195,6 +206,11 @@ rc, res, err, _ = classify(["--graph", JPEG_PB, "--input_layer=norm", "--input_w
                             "--input_mean=128", "--input_std=128"] + JPEGS[:1])
 check(rc == 0, "--input_layer=norm: %s" % err)
 same(res.get(JPEGS[0]), ref[JPEGS[0]], "--input_layer=norm (a float input)")
+# a TF-for-Poets graph: its DecodeJpeg/contents is a Const, fed when named
+rc, res, err, _ = classify(["--graph", POETS_PB, "--input_layer=DecodeJpeg/contents"] + JPEGS[:2])
+check(rc == 0, "--input_layer=DecodeJpeg/contents (a Const): %s" % err)
+for p in JPEGS[:2]:
+    same(res.get(p), ref[p], "DecodeJpeg/contents Const %s" % p)
 p = subprocess.run([FROST, "classify", "--graph", JPEG_PB, "--labels", LABELS, "--self_test", JPEGS[0]],
                    capture_output=True, text=True, timeout=60)
 check(p.returncode == 0 and "skipped" in p.stderr and "class " in p.stdout, "--self_test: %s" % p.stderr)
