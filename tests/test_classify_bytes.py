@@ -225,9 +225,9 @@ import frost  # noqa: E402
 
 
 def py_same(got, want, what, tol=1e-5):
-    return check(got is not None and [(g.index, g.label) for g in got] == [
-        (t["index"], t["label"]) for t in want["top"]] and all(abs(g.score - t["score"]) <= tol for g, t in zip(got, want["top"])),
-                 "%s: %s vs %s" % (what, got, want))
+    ok = got is not None and [(g.index, g.label) for g in got] == [(t["index"], t["label"]) for t in want["top"]]
+    ok = ok and all(abs(g.score - t["score"]) <= tol for g, t in zip(got, want["top"]))
+    return check(ok, "%s: %s vs %s" % (what, got, want))
 
 
 with frost.Model(JPEG_PB, labels=LABELS, max_batch=3) as m, \

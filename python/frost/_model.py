@@ -532,8 +532,8 @@ class Model:
         of at most max_batch are made).  A string input (input_dtypes[i] ==
         "string": encoded images or tf.Example protos the graph decodes
         itself) takes bytes (one item) or a list of bytes (one per batch
-        item; a numpy array of dtype object too).  Returns, for a one-output model, the
-        output, else a list of them: numpy float32 arrays of shape
+        item; a numpy array of dtype object too).  Returns, for a one-output
+        model, the output, else a list of them: numpy float32 arrays of shape
         (batch,) + output_shape[1:]; without numpy, for each output a list
         per batch item of flat lists of floats.
         """
