@@ -198,7 +198,7 @@ def _shape(dims):
     return b"".join(_field(2, 2, _field(1, 0, d)) for d in dims)
 
 
-DT_FLOAT, DT_INT32 = 1, 3
+DT_FLOAT, DT_INT32, DT_UINT8, DT_STRING = 1, 3, 4, 7
 
 
 def _tensor(arr):
@@ -217,6 +217,8 @@ def _attr(key, value):
         av = _field(8, 2, _tensor(v))
     elif kind == "b":
         av = _field(5, 0, 1 if v else 0)
+    elif kind == "i":
+        av = _field(3, 0, v)
     elif kind == "s":
         av = _field(2, 2, v.encode())
     elif kind == "ilist":
@@ -250,15 +252,24 @@ def tiny_model(path, seed=1):
     n = (TINY_H - 2) * (TINY_W - 2) * _TINY_C
     w = (rng.standard_normal((n, TINY_CLASSES)) * 0.3).astype(np.float32)
     b = (rng.standard_normal(TINY_CLASSES) * 0.1).astype(np.float32)
-    g = b"".join([
-        _node("input", "Placeholder", dtype=("type", DT_FLOAT), shape=("shape", [-1, TINY_H, TINY_W, 3])),
+    g = _node("input", "Placeholder", dtype=("type", DT_FLOAT), shape=("shape", [-1, TINY_H, TINY_W, 3]))
+    with open(path, "wb") as f:
+        f.write(g + classifier_nodes("input", k, kb, w, b))
+    return k, kb, w, b
+
+
+def classifier_nodes(x, k, kb, w, b, stride=1):
+    """The GraphDef nodes of a small classifier on top of the NHWC float
+    tensor `x`: Conv2D (HWIO kernel k, VALID, `stride`) -> BiasAdd kb -> Relu
+    -> Reshape [-1, rows of w] -> MatMul w -> BiasAdd b -> Softmax "probs"."""
+    return b"".join([
         _node("k", "Const", dtype=("type", DT_FLOAT), value=("tensor", k)),
-        _node("conv", "Conv2D", ["input", "k"], T=("type", DT_FLOAT), strides=("ilist", [1, 1, 1, 1]),
+        _node("conv", "Conv2D", [x, "k"], T=("type", DT_FLOAT), strides=("ilist", [1, stride, stride, 1]),
               padding=("s", "VALID"), data_format=("s", "NHWC")),
         _node("kb", "Const", dtype=("type", DT_FLOAT), value=("tensor", kb)),
         _node("conv_bias", "BiasAdd", ["conv", "kb"], T=("type", DT_FLOAT), data_format=("s", "NHWC")),
         _node("relu", "Relu", ["conv_bias"], T=("type", DT_FLOAT)),
-        _node("flat_shape", "Const", dtype=("type", DT_INT32), value=("tensor", np.array([-1, n], np.int32))),
+        _node("flat_shape", "Const", dtype=("type", DT_INT32), value=("tensor", np.array([-1, w.shape[0]], np.int32))),
         _node("flat", "Reshape", ["relu", "flat_shape"], T=("type", DT_FLOAT), Tshape=("type", DT_INT32)),
         _node("w", "Const", dtype=("type", DT_FLOAT), value=("tensor", w)),
         _node("mm", "MatMul", ["flat", "w"], T=("type", DT_FLOAT), transpose_a=("b", False), transpose_b=("b", False)),
@@ -266,9 +277,6 @@ def tiny_model(path, seed=1):
         _node("logits", "BiasAdd", ["mm", "bias"], T=("type", DT_FLOAT), data_format=("s", "NHWC")),
         _node("probs", "Softmax", ["logits"], T=("type", DT_FLOAT)),
     ])
-    with open(path, "wb") as f:
-        f.write(g)
-    return k, kb, w, b
 
 
 def tiny_reference(weights, x):

@@ -54,6 +54,41 @@ def load_labels(path):
     return [ln.rstrip(b"\r").decode("utf-8", "replace") for ln in lines]
 
 
+_DTYPES = {1: "float32", 7: "string"}  # frost_model_input_dtype(): FROST_DTYPE_FLOAT, FROST_DTYPE_STRING
+
+
+def _strings(items):
+    """A frost_string array over `items` (bytes objects the caller keeps alive)."""
+    arr = (_capi.String * len(items))()
+    for i, b in enumerate(items):
+        arr[i].data = ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value
+        arr[i].size = len(b)
+    return arr
+
+
+def _string_items(x, name):
+    """The items of a string input: bytes (one item), a list or tuple of
+    bytes, or a numpy object array of bytes; a list of bytes."""
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return [bytes(x)]
+    if _np is not None and isinstance(x, _np.ndarray):
+        if x.dtype.kind != "O":  # dtype S too: numpy drops its items' trailing NUL bytes
+            raise TypeError("input '%s' is a string input (encoded bytes, one item each): give bytes, a list of "
+                            "bytes or a numpy object array of bytes, not a numpy %s array" % (name, x.dtype))
+        x = x.ravel().tolist()
+    elif not isinstance(x, (list, tuple)):
+        raise TypeError("input '%s' is a string input (encoded bytes, one item each): give bytes or a list of bytes, "
+                        "not %s" % (name, type(x).__name__))
+    items = []
+    for i, v in enumerate(x):
+        if not isinstance(v, (bytes, bytearray, memoryview)):
+            raise TypeError("input '%s' is a string input: item %d is %s, not bytes" % (name, i, type(v).__name__))
+        items.append(bytes(v))
+    if not items:
+        raise InvalidArgumentError("input '%s': no items" % name)
+    return items
+
+
 def _top_k(address, count, k):
     """frost_top_k() over `count` float32 scores at `address`: (indices, scores)
     of the min(k, count) best, best first (ties: lower index; NaN last)."""
@@ -103,6 +138,13 @@ class Model:
     Preprocessing: (pixel - input_mean) / input_std after a TensorFlow
     bilinear resize (`resize`: "tf1", "tf2" or "align_corners").
 
+    A graph whose input takes encoded images (a string Placeholder decoded
+    in the graph by DecodeJpeg, DecodePng, DecodeBmp or DecodeImage: TF
+    Serving image exports, TF-for-Poets graphs fed "DecodeJpeg/contents";
+    input_dtypes == ["string"]) is classified from the files' bytes as they
+    are: the graph decodes and preprocesses them, so input_mean, input_std,
+    resize, max_pixels and fast_decode do not apply.
+
     The compiled model is immutable and shared; each call borrows a context
     from a pool (one per concurrent call), so one Model may be used from any
     number of threads at once.  Release it with close() or a `with` block.
@@ -138,8 +180,11 @@ class Model:
             self._decode.max_pixels = int(max_pixels)
         self._decode.fast_decode = int(bool(fast_decode))
         self._pp = None
+        self._not_image = None
         self.input_height = self.input_width = None
-        if len(self.inputs) == 1:  # an image model: its input takes images (frost_model_image_spec)
+        # a model whose input takes encoded images (JPEG, PNG bytes) that the graph decodes itself
+        self._bytes_input = len(self.inputs) == 1 and self.input_dtypes[0] == "string"
+        if len(self.inputs) == 1 and not self._bytes_input:  # an image model: frost_model_image_spec
             spec, err = _capi.ImageSpec(), ctypes.c_void_p()
             st = lib.frost_model_image_spec(self._model, ctypes.byref(spec), ctypes.byref(err))
             self._not_image = _capi.take_message(err)
@@ -227,6 +272,7 @@ class Model:
         self.inputs = [text(lib.frost_model_input_name(m, i)) for i in range(lib.frost_model_input_count(m))]
         self.outputs = [text(lib.frost_model_output_name(m, i)) for i in range(lib.frost_model_output_count(m))]
         self.input_shapes = [shape_of(lib.frost_model_input_shape, i) for i in range(len(self.inputs))]
+        self.input_dtypes = [_DTYPES.get(lib.frost_model_input_dtype(m, i), "float32") for i in range(len(self.inputs))]
         self.output_shapes = [shape_of(lib.frost_model_output_shape, i) for i in range(len(self.outputs))]
         self._in_sizes = [lib.frost_model_input_size(m, i) for i in range(len(self.inputs))]
         self._out_sizes = [lib.frost_model_output_size(m, i) for i in range(len(self.outputs))]
@@ -322,6 +368,10 @@ class Model:
         `images`: one image or an iterable of them; an image is a path (str or
         os.PathLike), encoded bytes (JPEG, PNG, BMP, GIF: bytes, bytearray,
         memoryview) or, with numpy, a decoded uint8 RGB array of shape (H, W, 3).
+        For a model whose input takes encoded images (input_dtypes ==
+        ["string"]), an image is a path or encoded bytes, fed to the graph as
+        they are (a decoded array raises TypeError); one the graph cannot
+        decode is that image's ImageError.
         A single image still gives a list of one result.  Images run through
         the model `batch` at a time (at most max_batch).  errors="raise"
         raises the first image's frost.Error (ImageError, FileError, ...);
@@ -335,7 +385,7 @@ class Model:
         batch has run, reading `images` lazily (for long or endless streams)."""
         if errors not in ("raise", "none", "return"):
             raise InvalidArgumentError("errors: %r is not 'raise', 'none' or 'return'" % (errors,))
-        if self._pp is None:
+        if self._pp is None and not self._bytes_input:
             self._not_an_image_model()
         if len(self.outputs) != 1:
             raise InvalidArgumentError("%s has %d outputs (%s); choose one with output_layer=" % (
@@ -360,10 +410,14 @@ class Model:
             base = ctypes.addressof(w.inbuf)
             while True:
                 rows = []  # per image: its row in the batch, or its error when it failed
+                encoded = []  # a model that decodes images itself: (bytes, name) of each row
                 nok = 0
                 for img in it:
                     try:
-                        self._preprocess(img, number, base + 4 * in_n * nok)
+                        if self._bytes_input:
+                            encoded.append(self._encoded(img, number))
+                        else:
+                            self._preprocess(img, number, base + 4 * in_n * nok)
                         rows.append(nok)
                         nok += 1
                     except Error as e:
@@ -375,15 +429,61 @@ class Model:
                         break
                 if not rows:
                     return
-                if nok:
+                failed = self._run_encoded(w, encoded) if encoded else {}
+                if nok and not encoded:
                     st = lib.frost_context_run1(w.ctx, nok, w.inbuf, w.outbuf)
                     if st:
                         raise error_for(st, "%s: inference failed: %s" % (self.source,
                                                                           text(lib.frost_context_error(w.ctx))))
-                done = [self._ranked(w.outbuf, row, out_n, k) if isinstance(row, int) else row for row in rows]
-                yield from done
+                for row in rows:
+                    e = failed.get(row) if isinstance(row, int) else row
+                    if isinstance(e, Error) and errors == "raise":
+                        raise e
+                    if isinstance(row, int) and e is None:
+                        yield self._ranked(w.outbuf, row, out_n, k)
+                    else:
+                        yield e if errors == "return" else None
         finally:
             self._release(w)
+
+    def _encoded(self, img, number):
+        """(bytes, name for messages) of one image for a model that decodes them itself."""
+        if isinstance(img, (str, os.PathLike)):
+            name = os.fsdecode(img)
+            try:
+                with open(img, "rb") as f:
+                    return f.read(), name
+            except OSError as e:
+                raise error_for(2, "%s: cannot read: %s" % (name, e.strerror or e)) from None
+        if isinstance(img, (bytes, bytearray, memoryview)):
+            return bytes(img), "image %d" % number
+        raise TypeError("image %d: input '%s' of %s takes encoded images, which the graph decodes itself: give a path "
+                        "or the file's bytes, not %s" % (number, self.inputs[0], self.source, type(img).__name__))
+
+    def _run_encoded(self, w, encoded):
+        """Runs the batch of encoded images into w.outbuf: {row: frost.Error}
+        of those the graph could not decode (a batch that fails for that runs
+        again one image at a time, so that only they fail)."""
+        def run(start, n):
+            arr = _strings([b for b, _ in encoded[start:start + n]])
+            st = lib.frost_context_set_string_input(w.ctx, 0, arr, n)
+            if st == 0:
+                out = ctypes.cast(ctypes.addressof(w.outbuf) + 4 * self._out_sizes[0] * start, _floatp)
+                st = lib.frost_context_run1(w.ctx, n, None, out)
+            return st, (text(lib.frost_context_error(w.ctx)) if st else None)
+        st, msg = run(0, len(encoded))
+        if st == 0:
+            return {}
+        item_fault = (9, 10, 3)  # FROST_E_IMAGE, FROST_E_LIMIT, FROST_E_PARSE: the bytes, not the model
+        if st not in item_fault:
+            raise error_for(st, "%s: inference failed: %s" % (self.source, msg))
+        failed = {}
+        for row in range(len(encoded)):
+            if len(encoded) > 1:
+                st, msg = run(row, 1)
+            if st:
+                failed[row] = error_for(st, "%s: cannot decode: %s" % (encoded[row][1], msg))
+        return failed
 
     def _not_an_image_model(self):
         if len(self.inputs) != 1:
@@ -436,14 +536,25 @@ class Model:
         order of .inputs) or a dict {name: tensor}.  A tensor is a numpy array
         (used in place when float32 and C-contiguous), nested lists, or a
         buffer of float32; its first dimension is the batch (any size: runs
-        of at most max_batch are made).  Returns, for a one-output model, the
-        output, else a list of them: numpy float32 arrays of shape
+        of at most max_batch are made).  A string input (input_dtypes[i] ==
+        "string": encoded images or tf.Example protos the graph decodes
+        itself) takes bytes (one item) or a list of bytes (one per batch
+        item; a numpy array of dtype object too).  Returns, for a one-output
+        model, the output, else a list of them: numpy float32 arrays of shape
         (batch,) + output_shape[1:]; without numpy, for each output a list
         per batch item of flat lists of floats.
         """
         xs = self._input_list(inputs)
         bufs, batch = [], None
         for i, x in enumerate(xs):
+            if self.input_dtypes[i] == "string":
+                items = _string_items(x, self.inputs[i])
+                if batch is not None and len(items) != batch:
+                    raise InvalidArgumentError("input '%s' has batch %d, the first input %d" % (
+                        self.inputs[i], len(items), batch))
+                batch = len(items)
+                bufs.append((items, None))
+                continue
             buf, addr, n = _float_buffer(x)
             size = self._in_sizes[i]
             shape = self.input_shapes[i]
@@ -475,9 +586,16 @@ class Model:
             start = 0
             while start < batch:
                 b = min(self.max_batch, batch - start)
-                ins = (_floatp * nin)(*[_fptr(a + 4 * start * self._in_sizes[i]) for i, (_, a) in enumerate(bufs)])
+                ins = (_floatp * nin)(*[None if a is None else _fptr(a + 4 * start * self._in_sizes[i])
+                                        for i, (_, a) in enumerate(bufs)])
                 ous = (_floatp * nout)(*[_fptr(a + 4 * start * self._out_sizes[j]) for j, (_, a) in enumerate(outs)])
-                st = lib.frost_context_run(w.ctx, b, ins, ous)
+                st, bound = 0, []  # string inputs: bound before every run, alive until it returns
+                for i, (items, a) in enumerate(bufs):
+                    if a is None and st == 0:
+                        bound.append(_strings(items[start:start + b]))
+                        st = lib.frost_context_set_string_input(w.ctx, i, bound[-1], b)
+                if st == 0:
+                    st = lib.frost_context_run(w.ctx, b, ins, ous)
                 if st:
                     raise error_for(st, text(lib.frost_context_error(w.ctx)) or _capi.strerror(st))
                 start += b

@@ -55,6 +55,7 @@ static int push_path(cls_pipeline *p, const char *path, int from_dir) {
     s->item.status = FROST_OK;
     s->item.error = NULL;
     s->item.width = s->item.height = 0;
+    s->item.size = 0;
     p->head++;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -184,12 +185,20 @@ static int read_file(const char *path, unsigned char **buf, size_t *cap, size_t 
 static void process(cls_pipeline *p, cls_item *it, unsigned char **buf, size_t *cap) {
     size_t size = 0;
     const char *why = NULL;
+    if (p->cfg.keep_bytes) { /* into the item's own buffer, kept for the consumer */
+        buf = &it->bytes;
+        cap = &it->bytes_cap;
+    }
     if (read_file(it->path, buf, cap, &size, &why) != 0) {
         set_error(it, FROST_E_IO, "%s: cannot read: %s", it->path, why);
         return;
     }
     if (it->from_dir && frost_image_detect(*buf, size) == FROST_IMAGE_UNKNOWN) {
         it->skipped = 1;
+        return;
+    }
+    if (p->cfg.keep_bytes) {
+        it->size = size;
         return;
     }
     frost_image *img = NULL;
@@ -242,7 +251,7 @@ cls_pipeline *cls_pipeline_start(const cls_pipeline_config *cfg) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (!p->slots || !p->workers) goto oom;
-    for (int i = 0; i < p->nslots; i++)
+    for (int i = 0; i < p->nslots && !cfg->keep_bytes; i++)
         if (!(p->slots[i].item.input = malloc(p->image_floats * sizeof(float)))) goto oom;
     for (int i = 0; i < cfg->num_inputs; i++)
         if (!strcmp(cfg->inputs[i], "-")) p->reading_stdin = 1;
@@ -320,7 +329,10 @@ void cls_pipeline_free(cls_pipeline *p) {
         free(p->slots[s % p->nslots].item.error);
     }
     if (p->slots)
-        for (int i = 0; i < p->nslots; i++) free(p->slots[i].item.input);
+        for (int i = 0; i < p->nslots; i++) {
+            free(p->slots[i].item.input);
+            free(p->slots[i].item.bytes);
+        }
     free(p->slots);
     free(p->workers);
     pthread_mutex_destroy(&p->mu);

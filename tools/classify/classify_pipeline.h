@@ -10,12 +10,14 @@
 
 typedef struct cls_item {
     char *path;
-    int from_dir;        /* found by walking a directory */
-    int skipped;         /* from_dir and not an image (by magic bytes): no output */
-    frost_status status; /* decode + preprocess result */
-    char *error;         /* message naming the file when status != FROST_OK */
-    int width, height;   /* decoded size */
-    float *input;        /* pp.height * pp.width * 3 floats when status == FROST_OK */
+    int from_dir;           /* found by walking a directory */
+    int skipped;            /* from_dir and not an image (by magic bytes): no output */
+    frost_status status;    /* decode + preprocess result */
+    char *error;            /* message naming the file when status != FROST_OK */
+    int width, height;      /* decoded size */
+    float *input;           /* pp.height * pp.width * 3 floats when status == FROST_OK (not keep_bytes) */
+    unsigned char *bytes;   /* keep_bytes: the file's contents when status == FROST_OK */
+    size_t size, bytes_cap; /* its size, and the buffer's (kept for the slot's next file) */
 } cls_item;
 
 typedef struct cls_pipeline_config {
@@ -25,6 +27,11 @@ typedef struct cls_pipeline_config {
     int slots;   /* ring size: images decoded ahead plus those held by the consumer */
     frost_decode_options decode;
     frost_preprocess pp;
+    /* Read files without decoding them: each item gets the file's bytes (for
+     * a model that decodes them itself: a string input).  Files found by
+     * walking a directory are still skipped when not images by their magic
+     * bytes; decode and pp are not used. */
+    int keep_bytes;
 } cls_pipeline_config;
 
 typedef struct cls_pipeline cls_pipeline;

@@ -37,6 +37,14 @@ static const char usage_text[] =
     "not images are skipped), and '-': read one path a line from stdin and\n"
     "answer each as it arrives.  Results come out in input order.\n"
     "\n"
+    "A model whose input takes encoded images (a string Placeholder decoded in\n"
+    "the graph by DecodeJpeg, DecodePng, DecodeBmp or DecodeImage: TF Serving\n"
+    "image exports, TF-for-Poets graphs fed DecodeJpeg/contents) gets each\n"
+    "file's bytes as they are; the graph decodes and preprocesses them, so\n"
+    "--input_width/height, --input_mean/std, --resize, --dct_method,\n"
+    "--fast-decode and --max_pixels do not apply (ignored, with a note).  A file\n"
+    "the graph cannot decode is an error for that file.\n"
+    "\n"
     "label_image flags (TensorFlow C++ defaults):\n"
     "  --graph FILE          frozen GraphDef, or a SavedModel directory (default\n"
     "                        " LI_GRAPH ")\n"
@@ -113,7 +121,7 @@ typedef struct {
     int ninputs, cap;
     image_flags image; /* --input_layer, --output_layer, --input_width/height, --input_mean/std, --resize */
     int top_k, batch, decode_threads, count, warmup, timing;
-    int self_test, fast_decode, profiling, progress, dct_method;
+    int self_test, fast_decode, profiling, progress, dct_method, dct_given;
     long long max_pixels;
     engine_flags engine; /* --threads, --backend, --precision, --winograd, --no_winograd, --micro_batch */
     model_source source; /* --signature, --tag_set */
@@ -209,6 +217,7 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
                 }
             }
         } else if (FLAG("dct_method") || FLAG("dct-method")) {
+            f->dct_given = 1;
             if (r > 0) {
                 if (!strcmp(v, "INTEGER_FAST") || !*v) f->dct_method = FROST_DCT_INTEGER_FAST;
                 else if (!strcmp(v, "INTEGER_ACCURATE")) f->dct_method = FROST_DCT_INTEGER_ACCURATE;
@@ -243,9 +252,28 @@ static int parse_flags(cls_flags *f, int argc, char **argv) {
 
 /* ------------------------------------------------------------------ model */
 
+/* A model whose input takes encoded image bytes decodes and preprocesses
+ * them itself: says which of the flags given do not apply. */
+static void note_unused_flags(const cls_flags *f, const frost_model *m) {
+    char names[160] = "";
+    image_flags_given_names(&f->image, names, sizeof names);
+    const char *more[3] = {f->dct_given ? "--dct_method" : NULL, f->fast_decode ? "--fast-decode" : NULL,
+                           f->max_pixels ? "--max_pixels" : NULL};
+    for (int i = 0; i < 3; i++)
+        if (more[i] && strlen(names) + strlen(more[i]) + 3 < sizeof names)
+            strcat(strcat(names, *names ? ", " : ""), more[i]);
+    if (*names)
+        fprintf(stderr,
+                "frost: %s: input '%s' takes encoded image bytes, which the graph decodes and preprocesses "
+                "itself: %s ignored\n",
+                f->graph, frost_model_input_name(m, 0), names);
+}
+
 /* Loads, picks input/output and size (frost_graph_image_spec: label_image's
- * rules), compiles.  Returns NULL (message printed). */
-static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp) {
+ * rules), compiles.  A model whose input is a string input (encoded image
+ * bytes, decoded in the graph) gets *bytes_input = 1 and no preprocessing.
+ * Returns NULL (message printed). */
+static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp, int *bytes_input) {
     frost_graph *g = NULL;
     char *err = NULL;
     if (model_source_load(&f->source, f->graph, &g, &err) != FROST_OK) {
@@ -279,7 +307,10 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
         frost_free(err);
         return NULL;
     }
-    if (image_flags_preprocess(&f->image, m, pp)) {
+    memset(pp, 0, sizeof *pp);
+    *bytes_input = frost_model_input_dtype(m, 0) == FROST_DTYPE_STRING;
+    if (*bytes_input) note_unused_flags(f, m);
+    else if (image_flags_preprocess(&f->image, m, pp)) {
         frost_model_free(m);
         return NULL;
     }
@@ -326,6 +357,20 @@ static void progress_show(cls_progress *p, int force) {
 
 /* ------------------------------------------------------------------- main */
 
+/* One inference over n items: for a model that takes encoded bytes, strs
+ * (bound again before every run: a binding lasts one run), else in. */
+static frost_status run_batch(frost_context *ctx, int n, const float *in, const frost_string *strs, float *out) {
+    if (strs) {
+        frost_status st = frost_context_set_string_input(ctx, 0, strs, n);
+        if (st != FROST_OK) return st;
+    }
+    return frost_context_run1(ctx, n, in, out);
+}
+
+/* Whether a failed run of one item that the graph decodes is that item's
+ * fault (bytes it cannot decode, an image over a limit), not the model's. */
+static int item_fault(frost_status st) { return st == FROST_E_IMAGE || st == FROST_E_LIMIT || st == FROST_E_PARSE; }
+
 int frost_cmd_classify(int argc, char **argv) {
     cls_flags f;
     int rc = parse_flags(&f, argc, argv);
@@ -348,8 +393,9 @@ int frost_cmd_classify(int argc, char **argv) {
     int workers = f.decode_threads ? f.decode_threads : (ncpu >= 8 ? (int)(ncpu / 4) : 1);
 
     frost_preprocess pp;
+    int bytes_input = 0; /* the model decodes the files' bytes itself (a string input) */
     /* --self_test checks batching too: it needs room for 2 items. */
-    frost_model *model = load_model(&f, f.self_test && batch < 2 ? 2 : batch, &pp);
+    frost_model *model = load_model(&f, f.self_test && batch < 2 ? 2 : batch, &pp, &bytes_input);
     int status = 0;
     char **labels = NULL;
     int nlabels = 0;
@@ -359,6 +405,9 @@ int frost_cmd_classify(int argc, char **argv) {
     int *top = NULL;
     float *top_score = NULL;
     cls_item **held = NULL;
+    frost_string *strs = NULL; /* bytes_input: the batch's files */
+    frost_status *row_st = NULL;
+    char **row_err = NULL;
     if (!model) {
         status = 1;
         goto done;
@@ -368,20 +417,27 @@ int frost_cmd_classify(int argc, char **argv) {
         nlabels = 0;
         goto done;
     }
-    if (f.self_test) {
+    if (f.self_test && bytes_input) {
+        fprintf(stderr, "frost: --self_test checks frost's own decoding and preprocessing, which %s does in the "
+                        "graph: skipped\n", f.graph);
+        if (f.ninputs == 0) goto done;
+    } else if (f.self_test) {
         if (cls_self_test(model, &pp, stderr) != 0) status = 1;
         if (f.ninputs == 0) goto done;
     }
 
     const size_t in_n = (size_t)pp.width * pp.height * 3, out_n = frost_model_output_size(model, 0);
     int k = f.top_k < (int)out_n ? f.top_k : (int)out_n;
-    in = malloc(sizeof(float) * in_n * (size_t)batch);
+    if (bytes_input) strs = malloc(sizeof *strs * (size_t)batch);
+    else in = malloc(sizeof(float) * in_n * (size_t)batch);
+    row_st = malloc(sizeof *row_st * (size_t)batch);
+    row_err = calloc((size_t)batch, sizeof *row_err);
     out = malloc(sizeof(float) * (out_n ? out_n : 1) * (size_t)batch);
     top = malloc(sizeof *top * (size_t)(k > 0 ? k : 1));
     top_score = malloc(sizeof *top_score * (size_t)(k > 0 ? k : 1));
     held = malloc(sizeof *held * (size_t)batch);
     char *err = NULL;
-    if (!in || !out || !top || !top_score || !held) {
+    if ((!in && !strs) || !row_st || !row_err || !out || !top || !top_score || !held) {
         fprintf(stderr, "frost: out of memory\n");
         status = 1;
         goto done;
@@ -417,6 +473,7 @@ int frost_cmd_classify(int argc, char **argv) {
     pc.decode.target_width = pp.width;
     pc.decode.target_height = pp.height;
     pc.pp = pp;
+    pc.keep_bytes = bytes_input;
 
     cls_progress prog = {0};
     if (f.progress != 0 && !streaming && many) {
@@ -442,25 +499,39 @@ int frost_cmd_classify(int argc, char **argv) {
         cls_item *it = cls_pipeline_next(pipe);
         while (it) {
             held[nheld++] = it;
-            if (it->status == FROST_OK && !it->skipped)
-                memcpy(in + (size_t)nok++ * in_n, it->input, in_n * sizeof(float));
+            if (it->status == FROST_OK && !it->skipped) {
+                if (strs) strs[nok] = (frost_string){it->bytes, it->size};
+                else memcpy(in + (size_t)nok * in_n, it->input, in_n * sizeof(float));
+                nok++;
+            }
             if (nheld == batch) break; /* failed items count too: the ring stays live */
             it = streaming ? cls_pipeline_try_next(pipe) : cls_pipeline_next(pipe);
         }
         if (nheld == 0) break;
         frost_status st = FROST_OK;
         if (nok > 0) {
-            for (int w = 0; w < f.warmup && st == FROST_OK; w++) st = frost_context_run1(ctx, nok, in, out);
+            for (int w = 0; w < f.warmup && st == FROST_OK; w++) st = run_batch(ctx, nok, in, strs, out);
             /* --profiling: the first warm-up runs take the one-time costs
              * (first touch of the arena, oneDNN's lazy set-up); not counted */
             if (f.warmup > 0 && !warmed) frost_context_profile_reset(ctx), warmed = 1;
             for (int c = 0; c < f.count && st == FROST_OK; c++) {
                 double t0 = now_s();
-                st = frost_context_run1(ctx, nok, in, out);
+                st = run_batch(ctx, nok, in, strs, out);
                 run_ms += (now_s() - t0) * 1e3;
                 runs++;
             }
             images_run += nok;
+        }
+        /* Each item's status.  A file the graph cannot decode fails the whole
+         * batch: its items run again one at a time, so that only it fails. */
+        int any_ok = 0;
+        for (int j = 0; j < nok; j++) {
+            row_st[j] = st;
+            if (st != FROST_OK && strs && nok > 1 && item_fault(st))
+                row_st[j] = run_batch(ctx, 1, NULL, strs + j, out + (size_t)j * out_n);
+            if (row_st[j] != FROST_OK && !(row_err[j] = strdup(frost_context_error(ctx))))
+                row_st[j] = FROST_E_NO_MEMORY;
+            any_ok |= row_st[j] == FROST_OK;
         }
         if (prog.on && stdout_tty) progress_clear(&prog);
         for (int i = 0, j = 0; i < nheld; i++) {
@@ -472,10 +543,14 @@ int frost_cmd_classify(int argc, char **argv) {
                 status = 1;
                 continue;
             }
-            if (st != FROST_OK) {
+            if (row_st[j] != FROST_OK) {
                 char msg[1024];
-                snprintf(msg, sizeof msg, "%s: inference failed: %s", h->path, frost_context_error(ctx));
+                snprintf(msg, sizeof msg, "%s: %s: %s", h->path,
+                         strs && item_fault(row_st[j]) ? "cannot decode" : "inference failed",
+                         row_err[j] ? row_err[j] : frost_strerror(row_st[j]));
                 cls_print_error(&o, h->path, msg);
+                free(row_err[j]);
+                row_err[j] = NULL;
                 status = 1;
                 j++;
                 continue;
@@ -487,7 +562,8 @@ int frost_cmd_classify(int argc, char **argv) {
         fflush(stdout);
         for (int i = 0; i < nheld; i++) cls_pipeline_release(pipe, held[i]);
         progress_show(&prog, 0);
-        if (st != FROST_OK) break; /* the model fails: no point going on */
+        /* the model fails (not just some files the graph cannot decode): no point going on */
+        if (nok > 0 && !any_ok && !(strs && item_fault(st))) break;
     }
     if (prog.on) {
         progress_show(&prog, 1);
@@ -510,6 +586,9 @@ done:
     frost_model_free(model);
     cli_labels_free(labels, nlabels);
     free(in);
+    free(strs);
+    free(row_st);
+    free(row_err);
     free(out);
     free(top);
     free(top_score);

@@ -14,19 +14,41 @@ void image_flags_init(image_flags *f) {
     f->resize = FROST_RESIZE_TF1;
 }
 
+/* The preprocessing flags, in the order of the image_flags.given bits. */
+static const char *const preprocessing_names[] = {"input_width", "input_height", "input_mean", "input_std", "resize"};
+
 int image_flags_parse(image_flags *f, int argc, char **argv, int *i) {
     const char *v = NULL;
-    int r;
+    int r, which = -1;
 #define FLAG(name) ((r = cli_flag(argc, argv, i, name, &v)) != 0)
     if (FLAG("input_layer")) f->input_layer = v;
     else if (FLAG("output_layer")) f->output_layer = v;
-    else if (FLAG("input_width")) r = r < 0 ? r : cli_parse_int("input_width", v, 1, 1 << 20, &f->width) ? -1 : 1;
-    else if (FLAG("input_height")) r = r < 0 ? r : cli_parse_int("input_height", v, 1, 1 << 20, &f->height) ? -1 : 1;
-    else if (FLAG("input_mean")) r = r < 0 ? r : cli_parse_float("input_mean", v, &f->mean) ? -1 : 1;
-    else if (FLAG("input_std")) r = r < 0 ? r : cli_parse_float("input_std", v, &f->std) ? -1 : 1;
-    else if (FLAG("resize")) r = r < 0 ? r : cli_parse_resize(v, &f->resize) ? -1 : 1;
+    else if (FLAG("input_width")) {
+        which = 0;
+        r = r < 0 ? r : cli_parse_int("input_width", v, 1, 1 << 20, &f->width) ? -1 : 1;
+    } else if (FLAG("input_height")) {
+        which = 1;
+        r = r < 0 ? r : cli_parse_int("input_height", v, 1, 1 << 20, &f->height) ? -1 : 1;
+    } else if (FLAG("input_mean")) {
+        which = 2;
+        r = r < 0 ? r : cli_parse_float("input_mean", v, &f->mean) ? -1 : 1;
+    } else if (FLAG("input_std")) {
+        which = 3;
+        r = r < 0 ? r : cli_parse_float("input_std", v, &f->std) ? -1 : 1;
+    } else if (FLAG("resize")) {
+        which = 4;
+        r = r < 0 ? r : cli_parse_resize(v, &f->resize) ? -1 : 1;
+    }
 #undef FLAG
+    if (r > 0 && which >= 0) f->given |= 1u << which;
     return r;
+}
+
+void image_flags_given_names(const image_flags *f, char *buf, size_t size) {
+    size_t n = strlen(buf);
+    for (int i = 0; i < (int)(sizeof preprocessing_names / sizeof *preprocessing_names) && n < size; i++)
+        if (f->given & (1u << i))
+            n += (size_t)snprintf(buf + n, size - n, "%s--%s", n ? ", " : "", preprocessing_names[i]);
 }
 
 int image_flags_check(const image_flags *f) {

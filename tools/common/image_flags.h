@@ -17,6 +17,7 @@ typedef struct image_flags {
     int width, height;                      /* 0: not given */
     float mean, std;
     frost_resize resize;
+    unsigned given; /* bit i: the preprocessing flag image_flags_preprocessing_names()[i] was given */
 } image_flags;
 
 /* label_image's defaults: mean 0, std 255, TF1 resize, nothing chosen. */
@@ -38,6 +39,12 @@ int image_flags_check(const image_flags *f);
  * naming the candidates when the graph has several). */
 int image_flags_choose(const image_flags *f, const frost_graph *graph, const char *path, const char **input,
                        const char **output, frost_shape *shape, int *needs_shape);
+
+/* Appends to buf (size bytes, NUL-terminated, "" to start with) the
+ * preprocessing flags given (--input_width, --input_height, --input_mean,
+ * --input_std, --resize), each as ", --name" after the first: for a note
+ * that they do not apply (a model that decodes images itself). */
+void image_flags_given_names(const image_flags *f, char *buf, size_t size);
 
 /* The preprocessing of a compiled model's image input (frost_model_image_spec)
  * with f's mean, std and resize.  0, or -1 (message printed). */
