@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* What follows flag `name` in arg ("-name...", "--name..."): "" or "=VALUE";
  * NULL when arg is not that flag. */
@@ -92,4 +93,11 @@ int cli_parse_resize(const char *s, frost_resize *out) {
     if (cli_parse_choice("resize", s, names, 3, &k)) return -1;
     *out = (frost_resize)k;
     return 0;
+}
+
+void cli_make_parent_dirs(const char *path) {
+    char *d = strdup(path);
+    for (char *p = d ? d + 1 : NULL; p && *p; p++)
+        if (*p == '/') *p = 0, mkdir(d, 0755), *p = '/';
+    free(d);
 }

@@ -28,5 +28,7 @@ int cli_parse_float(const char *flag, const char *s, float *out);
 int cli_parse_choice(const char *flag, const char *s, const char *const *names, int count, int *out);
 /* --resize (classify, bench; serve's resize= key): tf1, tf2 or align_corners. */
 int cli_parse_resize(const char *s, frost_resize *out);
+/* mkdir -p of the directory that holds `path` (errors left to opening the file). */
+void cli_make_parent_dirs(const char *path);
 
 #endif

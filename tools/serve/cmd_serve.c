@@ -342,6 +342,8 @@ int frost_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "frost serve: max_batch_size %d, batch_timeout_micros %lld, num_batch_threads %d%s%s\n",
             s.batch.max_batch_size, (long long)s.batch.batch_timeout_micros, s.batch.num_batch_threads,
             s.prometheus_path ? ", Prometheus metrics also at " : "", s.prometheus_path ? s.prometheus_path : "");
+    s.tune_budget = f.tune_budget;
+    if (f.tune && sv_tuner_start(&s)) fprintf(stderr, "frost serve: cannot start the tuning thread\n");
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -363,6 +365,7 @@ int frost_cmd_serve(int argc, char **argv) {
     if (left) fprintf(stderr, "frost serve: %d request(s) still in progress after %d s; closing\n", left, f.drain_s);
     rc = 0;
 out:
+    sv_tuner_stop(&s);
     if (d) MHD_stop_daemon(d);
     sv_poller_stop(&s);
     if (listen_fd >= 0) close(listen_fd);

@@ -295,6 +295,11 @@ typedef struct sv_server {
     pthread_cond_t idle_cv;
     int active;   /* requests in progress */
     int draining; /* SIGTERM received: new requests get 503 */
+    /* --tune (serve_tune.c) */
+    int tune_budget;
+    pthread_t tuner;
+    int tuner_started;
+    _Atomic int tuner_stop;
 } sv_server;
 
 sv_servable *sv_server_find(sv_server *s, const char *name, size_t len);
@@ -333,6 +338,14 @@ void sv_servable_reap(sv_servable *sv);
 int sv_poller_start(sv_server *srv);
 /* Every live version of sv unloaded (freed after their last requests). */
 void sv_servable_retire_all(sv_servable *sv);
+/* Live version `old` replaced by `v` (same number): requests from now on get
+ * v; old is freed after its last request.  -1 (nothing changed) when old is
+ * no longer live. */
+int sv_servable_replace(sv_servable *sv, sv_version *old, sv_version *v);
+/* --tune: a thread that tunes each model's latest version in turn and swaps
+ * the tuned one in (serve_tune.c); stopping waits for the model being tuned. */
+int sv_tuner_start(sv_server *srv);
+void sv_tuner_stop(sv_server *srv);
 /* serve_reload.c: the servable of one config { } entry (name, base path,
  * policy and labels moved out of c); -1 when memory runs out. */
 int sv_servable_from_config(sv_servable *sv, sv_model_config *c);

@@ -91,6 +91,10 @@ static void usage(FILE *out) {
             "                           (default: powers of two and max_batch_size); a batch of another\n"
             "                           size runs as several runs of these sizes (no padding)\n"
             "  --warmup=false           skip the start-up runs that build the plan of every run size\n"
+            "  --tune                   after start-up, measure each model's convolution kernels on this\n"
+            "                           machine (frost tune), write the tuning record and swap the faster\n"
+            "                           plan in while serving (no request fails)\n"
+            "  --tune_budget S          seconds of measuring per model (default 60)\n"
             "\n"
             "The first line on stdout is 'listening on HOST:PORT' once the server accepts requests.\n"
             "SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.\n");
@@ -125,6 +129,7 @@ static void flags_init(sv_flags *f) {
     f->max_conn = 256;
     f->drain_s = 30;
     f->warmup = 1;
+    f->tune_budget = 60;
     f->request_s = 60;
     f->max_body = 16 << 20;
     f->max_pixels = 25000000;
@@ -209,6 +214,8 @@ int sv_flags_parse(int argc, char **argv, sv_flags *f) {
         }
         STRFLAG("allowed_batch_sizes", f->allowed)
         SWITCH("warmup", f->warmup)
+        SWITCH("tune", f->tune)
+        INTFLAG("tune_budget", f->tune_budget, 1, 86400)
 #undef INTFLAG
 #undef STRFLAG
 #undef SWITCH
@@ -231,6 +238,11 @@ int sv_flags_parse(int argc, char **argv, sv_flags *f) {
     if ((f->nspecs == 0 && !f->model_base_path && !f->model_config_file) || f->rest_port < 0) {
         fprintf(stderr, "frost serve: need a model (--model NAME=PATH, --model_base_path or --model_config_file) and "
                         "a port (--port or --rest_api_port); see frost serve --help\n");
+        return 2;
+    }
+    if (f->tune && (f->engine.tune_file || f->engine.no_tune)) {
+        fprintf(stderr, "frost serve: --tune writes the models' records where compiles look by default: not with "
+                        "--tune_file or --no_tune\n");
         return 2;
     }
     if (f->enable_batching == 0) f->max_batch = 1;

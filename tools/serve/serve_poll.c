@@ -159,6 +159,24 @@ static void retire(sv_servable *sv, int k) {
     fprintf(stderr, "frost serve: model %s: version %lld unloaded\n", sv->name, (long long)v->number);
 }
 
+int sv_servable_replace(sv_servable *sv, sv_version *old, sv_version *v) {
+    pthread_mutex_lock(&sv->mu);
+    int k = 0;
+    while (k < sv->num_live && sv->live[k] != old) k++;
+    if (k == sv->num_live) {
+        pthread_mutex_unlock(&sv->mu);
+        return -1;
+    }
+    sv->live[k] = v; /* the live list's reference moves to v (version_new's) */
+    old->next = sv->retired;
+    sv->retired = old;
+    atomic_fetch_sub(&old->refs, 1);
+    sv_status_set(sv, v->number, SV_AVAILABLE, NULL, NULL);
+    pthread_mutex_unlock(&sv->mu);
+    sv_servable_reap(sv);
+    return 0;
+}
+
 void sv_servable_retire_all(sv_servable *sv) {
     pthread_mutex_lock(&sv->mu);
     while (sv->num_live) retire(sv, 0);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/cli.h"
 #include "common/engine_flags.h"
@@ -112,14 +111,6 @@ static void print_table(const tn_flags *f, const frost_tune_result *r) {
            r->tuned_ms > 0 ? r->rules_ms / r->tuned_ms : 0, r->kept ? "" : ": no gain, the record keeps the rules' choices");
 }
 
-/* mkdir -p of the directory of path. */
-static void make_parent(const char *path) {
-    char *d = strdup(path);
-    for (char *p = d ? d + 1 : NULL; p && *p; p++)
-        if (*p == '/') *p = 0, mkdir(d, 0755), *p = '/';
-    free(d);
-}
-
 int frost_cmd_tune(int argc, char **argv) {
     tn_flags f;
     int rc = parse(&f, argc, argv);
@@ -152,7 +143,7 @@ int frost_cmd_tune(int argc, char **argv) {
     if (!path) {
         fprintf(stderr, "frost tune: no cache directory (neither XDG_CACHE_HOME nor HOME is set): give -o FILE\n");
     } else {
-        make_parent(path);
+        cli_make_parent_dirs(path);
         FILE *fp = fopen(path, "w");
         if (fp && fputs(res->record, fp) >= 0 && fclose(fp) == 0) {
             printf("wrote %s\n", path);
