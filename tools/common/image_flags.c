@@ -77,6 +77,9 @@ int image_flags_choose(const image_flags *f, const frost_graph *g, const char *p
                 *input ? "candidate outputs" : "Placeholders", *input ? "output_layer" : "input_layer");
         for (int i = 0; i < n; i++)
             fprintf(stderr, " %s", *input ? frost_graph_sink_name(g, i) : frost_graph_placeholder_name(g, i));
+        if (!*input && n == 0) /* a TF-for-Poets graph: fed at a string Const */
+            fprintf(stderr, " (none; a graph fed encoded images at a Const, as TensorFlow for Poets' "
+                            "DecodeJpeg/contents, takes --input_layer=DecodeJpeg/contents)");
         fputc('\n', stderr);
         return -1;
     }
