@@ -127,6 +127,17 @@ with frost.Model(conv_graph(3)) as m:
     check((m.input_width, m.input_height) == (299, 299), "RGB open size: 299")
 with frost.Model(conv_graph(3, (-1, 16, 16))) as m:
     check((m.input_width, m.input_height) == (16, 16), "declared size")
+# frost.tune(): a record for the model, which a compile then uses
+pb = os.path.join(TMP, "tune_conv.pb")
+with open(pb, "wb") as f:
+    f.write(conv_graph(3, (-1, 16, 16)))
+rec = os.path.join(TMP, "conv.tune")
+t = frost.tune(pb, batches=[1, 2], threads=2, budget=1, rounds=3, output=rec)
+check(t["path"] == rec and t["record"].startswith("frost-tune 1\n") and len(t["layers"]) == 1 and
+      t["layers"][0]["name"] == "conv" and "rules" in t["layers"][0]["ms"] and t["rounds"] == 3,
+      "frost.tune: %s" % {k: v for k, v in t.items() if k != "record"})
+with frost.Model(pb, threads=2, tune_file=rec) as m:
+    check("1 layer(s)" in m.tune_note, "the tuned record used: %r" % m.tune_note)
 # tune_file: "" uses none; a record that cannot be read is an error naming it
 with frost.Model(conv_graph(3, (-1, 16, 16)), tune_file="") as m:
     check(m.tune_note == "", "tune_file='': no record: %r" % m.tune_note)

@@ -14,8 +14,9 @@ from ._errors import (Error, InvalidArgumentError, FileError, ParseError, Unsupp
                       GraphError, ShapeError, NoMemoryError, ImageError, LimitError, BackendError, InternalError,
                       STATUS_NAMES)
 from ._model import Model, Prediction, load_labels, top_k
+from ._tune import tune
 
-__all__ = ["Model", "Prediction", "load_labels", "top_k", "version", "library_path", "strerror", "Error",
+__all__ = ["Model", "Prediction", "load_labels", "top_k", "tune", "version", "library_path", "strerror", "Error",
            "InvalidArgumentError", "FileError", "ParseError", "UnsupportedOpError", "NotFoundError", "GraphError",
            "ShapeError", "NoMemoryError", "ImageError", "LimitError", "BackendError", "InternalError",
            "STATUS_NAMES"]
