@@ -237,6 +237,26 @@ typedef struct kcall {
     int64_t dims[CV_MAX_RANK];
 } kcall;
 
+/* The layer's bias (its "bias" weight of cout values, when use_bias) and
+ * activation after the tensor `cur` (updated to the last output), then
+ * k->out = cur. */
+static int bias_activation(cv_ctx *c, kcall *k, int64_t cout, int rank, char *cur) {
+    if (cfg_bool(k->cfg, "use_bias", 1)) {
+        char w[NAME_MAX_LEN], node[NAME_MAX_LEN];
+        if (layer_weight(c, k->layer, "bias", 1, &cout, w, NULL) || join(c, node, k->scope, "BiasAdd")) return -1;
+        fr_gdw_node_begin(c->g, node, "BiasAdd");
+        fr_gdw_input(c->g, cur);
+        fr_gdw_input(c->g, w);
+        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
+        fr_gdw_attr_str(c->g, "data_format", "NHWC");
+        if (end_node(c)) return -1;
+        strcpy(cur, node);
+    }
+    if (activation(c, k->layer, k->scope, cfg_str(k->cfg, "activation", "linear"), rank, cur)) return -1;
+    strcpy(k->out, cur);
+    return 0;
+}
+
 static int need_rank(cv_ctx *c, kcall *k, int rank) {
     if (k->n_in != 1) return cv_fail(c, "%s: layer '%s' (%s) takes one input, got %d", c->path, k->layer, k->cls, k->n_in);
     if (k->in[0]->rank != rank)
@@ -305,20 +325,7 @@ static int layer_conv(cv_ctx *c, kcall *k) {
         cout = filters;
     }
     if (cout < 1) return cv_fail(c, "%s: layer '%s': bad \"filters\"", c->path, k->layer);
-    if (cfg_bool(k->cfg, "use_bias", 1)) {
-        int64_t e[1] = {cout};
-        if (layer_weight(c, k->layer, "bias", 1, e, w, NULL)) return -1;
-        if (join(c, node, k->scope, "BiasAdd")) return -1;
-        fr_gdw_node_begin(c->g, node, "BiasAdd");
-        fr_gdw_input(c->g, cur);
-        fr_gdw_input(c->g, w);
-        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
-        fr_gdw_attr_str(c->g, "data_format", "NHWC");
-        if (end_node(c)) return -1;
-        strcpy(cur, node);
-    }
-    if (activation(c, k->layer, k->scope, cfg_str(k->cfg, "activation", "linear"), 4, cur)) return -1;
-    strcpy(k->out, cur);
+    if (bias_activation(c, k, cout, 4, cur)) return -1;
     k->rank = 4;
     k->dims[0] = -1;
     for (int i = 0; i < 2; i++) {
@@ -700,20 +707,7 @@ static int layer_dense(cv_ctx *c, kcall *k) {
     fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
     fr_gdw_attr_bool(c->g, "transpose_a", 0);
     fr_gdw_attr_bool(c->g, "transpose_b", 0);
-    if (end_node(c)) return -1;
-    if (cfg_bool(k->cfg, "use_bias", 1)) {
-        char node[NAME_MAX_LEN];
-        if (layer_weight(c, k->layer, "bias", 1, &units, w, NULL) || join(c, node, k->scope, "BiasAdd")) return -1;
-        fr_gdw_node_begin(c->g, node, "BiasAdd");
-        fr_gdw_input(c->g, cur);
-        fr_gdw_input(c->g, w);
-        fr_gdw_attr_type(c->g, "T", FR_DT_FLOAT);
-        fr_gdw_attr_str(c->g, "data_format", "NHWC");
-        if (end_node(c)) return -1;
-        strcpy(cur, node);
-    }
-    if (activation(c, k->layer, k->scope, cfg_str(k->cfg, "activation", "linear"), 2, cur)) return -1;
-    strcpy(k->out, cur);
+    if (end_node(c) || bias_activation(c, k, units, 2, cur)) return -1;
     k->rank = 2;
     k->dims[0] = -1;
     k->dims[1] = units;
