@@ -81,6 +81,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--no-winograd")) o.winograd = FROST_WINOGRAD_OFF; /* wins over --winograd */
         else if (!strcmp(a, "--onednn-only")) o.debug_flags |= FROST_DEBUG_ONEDNN_ONLY;
         else if (!strcmp(a, "--profiling")) o.profiling = 1;
+        else if (!strcmp(a, "--no-tune")) o.tune_file = ""; /* default: the per-user cache's record, if any */
+        else if (!strcmp(a, "--tune-file") && i + 1 < argc) o.tune_file = argv[++i];
         else if (!strcmp(a, "--backend") && i + 1 < argc) {
             const char *b = argv[++i];
             o.backend = !strcmp(b, "reference") ? FROST_BACKEND_REFERENCE
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
         else {
             fprintf(stderr, "usage: frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16] "
                             "[--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME] "
+                            "[--no-tune] [--tune-file F] "
                             "[--micro-batch N]\n");
             return 2;
         }

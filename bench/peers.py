@@ -6,7 +6,8 @@ one run on this machine.  Prints medians and the ratios frost / peer
 
     /usr/bin/python3 bench/peers.py [--build build] [--models inception_v3,mobilenet_v1]
         [--batches 1,16] [--threads 2] [--rounds 5] [--block-s 1.5] [--max-foreign 0.15]
-        [--frost-variants fp32,direct,winograd,bf16,avx2] [--base-build DIR] [--json out.json] [--install]
+        [--frost-variants fp32,direct,winograd,bf16,avx2,untuned,onednn-only] [--base-build DIR] [--json out.json]
+        [--install]
 
 How it measures
   * Models: the .pb files come from tests/graphgen/models.py (TF-slim
@@ -34,6 +35,10 @@ How it measures
   * Variant avx2 runs frost with ONEDNN_MAX_CPU_ISA=AVX2: oneDNN's AVX2
     kernels, which frost's own kernels replace where they pay, as on an AVX2
     CPU (on an AVX-512 machine, the only way to time those here).
+  * frost compiles as frost does by default: with the tuning record of
+    `frost tune` for the model, CPU and thread count when the per-user cache
+    has one (the "tuned default").  Variant untuned runs the built-in rules
+    (--no-tune), onednn-only oneDNN's primitives alone.
 
 Peers that cannot be installed or loaded are reported as missing.  --install
 installs the missing ones: apt (python3-torch python3-torchvision) and npm
@@ -302,7 +307,8 @@ def main():
                             missing[label] = err
                             continue
                         extra = {"fp32": [], "direct": ["--no-winograd"], "winograd": ["--winograd"],
-                                 "bf16": ["--precision", "bf16"], "avx2": []}[v]
+                                 "bf16": ["--precision", "bf16"], "avx2": [], "untuned": ["--no-tune"],
+                                 "onednn-only": ["--onednn-only", "--no-tune"]}[v]
                         venv = dict(env, ONEDNN_MAX_CPU_ISA="AVX2") if v == "avx2" else env
                         specs.append((label, [exe, pb, "--batch", str(batch), "--threads", str(args.threads),
                                               "--output", OUTPUTS[m]] + extra, venv))
