@@ -399,6 +399,7 @@ typedef struct frost_tune_layer {
      *  sizes, per candidate; < 0 where the candidate does not apply. */
     double ms[FROST_TUNE_CANDIDATES];
     int choice; /**< the candidate kept (1 .. 4: the implementation the record names) */
+    int rules;  /**< the implementation the rules ran (1 .. 4): choice == rules changes nothing */
 } frost_tune_layer;
 
 typedef struct frost_tune_result {

@@ -69,7 +69,7 @@ class Options(ctypes.Structure):
 class TuneLayer(ctypes.Structure):
     """frost_tune_layer"""
     _fields_ = [("name", ctypes.c_char_p), ("flops", ctypes.c_int64), ("ms", ctypes.c_double * 5),
-                ("choice", ctypes.c_int)]
+                ("choice", ctypes.c_int), ("rules", ctypes.c_int)]
 
 
 class TuneResult(ctypes.Structure):

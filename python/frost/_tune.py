@@ -51,7 +51,8 @@ def tune(graph, batches=(1, 16), *, threads=0, budget=60, rounds=9, output=None,
         names = [text(lib.frost_tune_candidate_name(c)) for c in range(5)]
         layers = [{"name": text(r.layers[i].name), "flops": r.layers[i].flops,
                    "ms": {names[c]: r.layers[i].ms[c] for c in range(5) if r.layers[i].ms[c] >= 0},
-                   "choice": names[r.layers[i].choice]} for i in range(r.num_layers)]
+                   "choice": names[r.layers[i].choice], "rules": names[r.layers[i].rules]}
+                  for i in range(r.num_layers)]
         out = {"record": text(r.record), "kept": bool(r.kept), "rules_ms": r.rules_ms, "tuned_ms": r.tuned_ms,
                "rounds": r.rounds, "layers": layers}
         path = output if output is not None else text(r.cache_path)

@@ -235,7 +235,7 @@ frost_status frost_tune(const frost_graph *g, const frost_options *options, cons
             l->ms[k] = sum;
         }
         picks[i] = T[i].kernel[0] ? as_candidate(T[i].kernel[0]) : 1;
-        l->choice = picks[i];
+        l->choice = l->rules = picks[i];
         double best = l->ms[0];
         for (int k = 1; k < TN_CANDS; k++)
             if (l->ms[k] >= 0 && best >= 0 && l->ms[k] < 0.97 * best) best = l->ms[k], l->choice = k;
@@ -256,7 +256,7 @@ frost_status frost_tune(const frost_graph *g, const frost_options *options, cons
         }
         res->kept = res->tuned_ms < res->rules_ms;
         if (!res->kept) /* the record then says what the rules run */
-            for (int i = 0; i < nl; i++) res->layers[i].choice = T[i].kernel[0] ? as_candidate(T[i].kernel[0]) : 1;
+            for (int i = 0; i < nl; i++) res->layers[i].choice = res->layers[i].rules;
     }
     /* the record */
     char batches_s[TN_MAX_BATCHES * 6] = "";

@@ -104,8 +104,9 @@ static void print_table(const tn_flags *f, const frost_tune_result *r) {
         for (int c = 0; c < FROST_TUNE_CANDIDATES; c++)
             if (l->ms[c] >= 0) printf(" %8.3f", l->ms[c]);
             else printf(" %8s", "-");
-        double a = l->ms[0], b = l->ms[l->choice];
-        printf("  %-15s %5.1f%%\n", frost_tune_candidate_name(l->choice), a > 0 && b > 0 ? 100.0 * (a / b - 1) : 0.0);
+        double a = l->ms[0], b = l->ms[l->choice]; /* the rules' kernel kept: no gain */
+        printf("  %-15s %5.1f%%\n", frost_tune_candidate_name(l->choice),
+               l->choice != l->rules && a > 0 && b > 0 ? 100.0 * (a / b - 1) : 0.0);
     }
     printf("whole network: rules %.3f ms/image, tuned %.3f ms/image (%.3fx)%s\n", r->rules_ms, r->tuned_ms,
            r->tuned_ms > 0 ? r->rules_ms / r->tuned_ms : 0, r->kept ? "" : ": no gain, the record keeps the rules' choices");
