@@ -23,7 +23,12 @@ How it measures
     rejected rounds are repeated (up to 3x --rounds).
   * Per block: p50, p99 (of --runs runs) and p99/p50; reported: the medians
     over the accepted blocks, and busy/idle = median busy p50 / median idle
-    p50 (the target: <= 2.2, the ideal 2: half the cores).
+    p50 (the target: <= 2.2; with fair scheduling of 3 busy threads on 2
+    cores, 1.5).
+  * frost_time links libfrost itself, so its threads wait as the
+    environment says (libgomp's default when nothing is set); the CLI's
+    default (--wait-policy auto) is OMP_WAIT_POLICY=passive: measure it with
+    --frost-env passive:OMP_WAIT_POLICY=passive.
   * --base-build DIR adds the same frost of another build (frost@base, before
     / after in the same run); --frost-env adds frost workers run with extra
     environment variables (e.g. passive:OMP_WAIT_POLICY=passive), --frost-args
