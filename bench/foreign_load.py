@@ -27,8 +27,8 @@ How it measures
     cores, 1.5).
   * frost_time links libfrost itself, so its threads wait as the
     environment says (libgomp's default when nothing is set); the CLI's
-    default (--wait-policy auto) is OMP_WAIT_POLICY=passive: measure it with
-    --frost-env passive:OMP_WAIT_POLICY=passive.
+    default (--wait-policy auto) is GOMP_SPINCOUNT=1000: measure it with
+    --frost-env auto:GOMP_SPINCOUNT=1000.
   * --base-build DIR adds the same frost of another build (frost@base, before
     / after in the same run); --frost-env adds frost workers run with extra
     environment variables (e.g. passive:OMP_WAIT_POLICY=passive), --frost-args

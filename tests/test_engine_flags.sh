@@ -6,9 +6,9 @@
 # --winograd; --no-optimize reaches the compiler); bad values exit 2; a
 # command refuses the flags it never took (classify --onednn-only).
 # --wait-policy auto|passive|active: the CLI restarts itself with the
-# policy's OMP_WAIT_POLICY (GOMP_SPINCOUNT unset; auto keeps an environment
-# that sets either), read from a running `frost serve`; the outputs are the
-# same bits under every policy.
+# policy's OMP_WAIT_POLICY / GOMP_SPINCOUNT (auto: GOMP_SPINCOUNT=1000, or an
+# environment that sets either kept), read from a running `frost serve`; the
+# outputs are the same bits under every policy.
 set -u
 BIN="${FROST_BIN:?}"
 SRC="${FROST_SRC:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -155,7 +155,8 @@ print(env.get("OMP_WAIT_POLICY", "-"), env.get("GOMP_SPINCOUNT", "-"))')
   wait "$pid"
   expect "$got" "$3 $4" "serve (env '$1', flags '$2'): OMP_WAIT_POLICY GOMP_SPINCOUNT"
 }
-serve_env "" "" passive -
+serve_env "" "" - 1000
+serve_env "" "--wait-policy passive" passive -
 serve_env "GOMP_SPINCOUNT=7" "--wait-policy=active" active -
 serve_env "OMP_WAIT_POLICY=active" "--wait_policy passive" passive -
 serve_env "GOMP_SPINCOUNT=7" "" - 7

@@ -23,9 +23,12 @@ static int env_is(const char *name, const char *want) {
     return 0;
 }
 
-/* The environment of each policy: OMP_WAIT_POLICY, GOMP_SPINCOUNT (NULL: unset). */
+/* The environment of each policy: OMP_WAIT_POLICY, GOMP_SPINCOUNT (NULL:
+ * unset).  auto: 1000 spins (~20 us on Zen 5) instead of libgomp's 300,000,
+ * then sleep: the idle speed of spinning between a run's steps, and nearly
+ * passive's under other load (docs/performance.md). */
 static const char *const policy_env[WAIT_POLICIES][2] = {
-    [WAIT_AUTO] = {"passive", NULL},
+    [WAIT_AUTO] = {NULL, "1000"},
     [WAIT_PASSIVE] = {"passive", NULL},
     [WAIT_ACTIVE] = {"active", NULL},
 };

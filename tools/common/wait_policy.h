@@ -3,10 +3,11 @@
  * --wait-policy, taken by every command that takes --threads.
  *
  *   auto     (the default) the environment's OMP_WAIT_POLICY / GOMP_SPINCOUNT
- *            where it sets either, else OMP_WAIT_POLICY=passive: a thread with
- *            no work sleeps in the kernel at once, so that another process
- *            (or a thread of the team held back on a busy core) gets its core
- *   passive  OMP_WAIT_POLICY=passive (GOMP_SPINCOUNT unset)
+ *            where it sets either, else GOMP_SPINCOUNT=1000: a thread with no
+ *            work spins briefly (~20 us, not libgomp's milliseconds), then
+ *            sleeps, so that another process (or a thread of the team held
+ *            back on a busy core) gets its core
+ *   passive  OMP_WAIT_POLICY=passive (GOMP_SPINCOUNT unset): sleep at once
  *   active   OMP_WAIT_POLICY=active (GOMP_SPINCOUNT unset): threads spin
  *
  * libgomp reads these variables once, when it loads (with oneDNN, before
