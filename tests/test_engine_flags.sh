@@ -5,6 +5,10 @@
 # the same flags give the same options everywhere (--no-winograd wins over
 # --winograd; --no-optimize reaches the compiler); bad values exit 2; a
 # command refuses the flags it never took (classify --onednn-only).
+# --wait-policy auto|passive|active: the CLI restarts itself with the
+# policy's OMP_WAIT_POLICY / GOMP_SPINCOUNT (auto: GOMP_SPINCOUNT=1000, or an
+# environment that sets either kept), read from a running `frost serve`; the
+# outputs are the same bits under every policy.
 set -u
 BIN="${FROST_BIN:?}"
 SRC="${FROST_SRC:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -99,6 +103,64 @@ grep -q "^listening on" "$TMP/serve.out" && ok || bad "serve with engine flags: 
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 expect "$?" 0 "serve exit after SIGTERM"
+
+# --- --wait-policy (tools/common/wait_policy.c) ---------------------------------
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT
+$PY "$SRC/tests/graphgen/models.py" mobilenet_v1_025_128 "$TMP/mb.pb" --seed 3 >/dev/null || bad "cannot generate"
+$PY -c '
+import sys, numpy as np
+np.random.default_rng(7).uniform(-1, 1, (1, 128, 128, 3)).astype(np.float32).tofile(sys.argv[1])' "$TMP/in.f32" \
+  || bad "cannot write the input"
+
+# the same bits under every policy and spelling (2 threads)
+wrun() { "$BIN" run "$TMP/mb.pb" --input "$TMP/in.f32" --threads 2 --quiet "$@"; }
+wrun --out "$TMP/auto.out"
+expect "$?" 0 "run (auto)"
+i=0
+for flags in "--wait-policy passive" "--wait_policy=active" "-wait-policy auto" "--wait-policy=active --wait-policy=passive"; do
+  i=$((i + 1))
+  # shellcheck disable=SC2086
+  wrun $flags --out "$TMP/$i.out"
+  expect "$?" 0 "run $flags"
+  cmp -s "$TMP/auto.out" "$TMP/$i.out" && ok || bad "run $flags: outputs differ from the default's"
+done
+OMP_WAIT_POLICY=active wrun --out "$TMP/env.out"
+cmp -s "$TMP/auto.out" "$TMP/env.out" && ok || bad "OMP_WAIT_POLICY=active: outputs differ"
+
+# bad values, everywhere
+for cmd in run inspect bench "classify --graph"; do
+  for flags in "--wait-policy=spin" "--wait_policy=" "--wait-policy"; do
+    # shellcheck disable=SC2086
+    "$BIN" $cmd "$TMP/mb.pb" $flags >/dev/null 2>&1
+    expect "$?" 2 "$cmd $flags"
+  done
+done
+"$BIN" serve --model=m="$TMP/mb.pb" --port=0 --wait-policy=spin >/dev/null 2>&1
+expect "$?" 2 "serve --wait-policy=spin"
+"$BIN" convert "$TMP/mb.pb" "$TMP/c.pb" --wait-policy=passive >/dev/null 2>&1
+expect "$?" 2 "convert takes no --wait-policy"
+
+# the environment the server runs with (/proc/PID/environ of the restarted process)
+# serve_env "ENV ASSIGNMENTS" "FLAGS" WANT_OMP_WAIT_POLICY WANT_GOMP_SPINCOUNT ("-": unset)
+serve_env() {
+  # shellcheck disable=SC2086
+  env $1 "$BIN" serve --model=m="$TMP/mb.pb" --port=0 --threads=2 $2 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+  local pid=$! got
+  for _ in $(seq 100); do grep -q "^listening on" "$TMP/serve.out" && break; sleep 0.1; done
+  got=$(tr '\0' '\n' <"/proc/$pid/environ" | $PY -c '
+import sys
+env = dict(l.rstrip("\n").split("=", 1) for l in sys.stdin if "=" in l)
+print(env.get("OMP_WAIT_POLICY", "-"), env.get("GOMP_SPINCOUNT", "-"))')
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  expect "$got" "$3 $4" "serve (env '$1', flags '$2'): OMP_WAIT_POLICY GOMP_SPINCOUNT"
+}
+serve_env "" "" - 1000
+serve_env "" "--wait-policy passive" passive -
+serve_env "GOMP_SPINCOUNT=7" "--wait-policy=active" active -
+serve_env "OMP_WAIT_POLICY=active" "--wait_policy passive" passive -
+serve_env "GOMP_SPINCOUNT=7" "" - 7
+serve_env "OMP_WAIT_POLICY=active" "--wait-policy=auto" active -
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -15,6 +15,11 @@ SRC="${FROST_SRC:-$(cd "$(dirname "$0")/.." && pwd)}"
 TMP="${FROST_TMP:-$(mktemp -d)}"
 SHARED="${FROST_SHARED:-$SRC/../shared}"
 SEEDS="$SRC/fuzz/seeds"
+# The wait policy set here: with none in the environment the CLI restarts
+# itself to set one (--wait-policy auto), and valgrind, which does not follow
+# an exec, would check only the part before (passive threads also spare
+# memcheck, which runs one thread at a time, their spinning).
+export OMP_WAIT_POLICY=passive
 if [ "${FROST_SANITIZE:-0}" = 1 ]; then
   VG=()
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=99"

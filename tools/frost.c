@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/wait_policy.h"
 #include "frost.h"
 
 /* Subcommands (one per file).  Keep sorted by name. */
@@ -52,6 +53,7 @@ int main(int argc, char **argv) {
         printf("frost %s\n", frost_version());
         return 0;
     }
+    wait_policy_enforce(argc, argv); /* may restart the program with OMP_WAIT_POLICY set */
     for (int i = 0; commands[i].name; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     /* label_image compatibility: flags without a command mean "classify". */

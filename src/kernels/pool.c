@@ -7,9 +7,13 @@
  * x86/pool_avx2.c, generic/pool.c).  TensorFlow's semantics: padding never
  * wins a max and is not counted by an average.  The epilogue
  * y = act(pool(x) + bias) serves a 1x1 convolution's bias and activation
- * moved behind an average pool (compile.c).  The threads take fixed shares
- * of the output rows.
+ * moved behind an average pool (compile.c).  The threads take runs of
+ * output rows from a shared counter as they finish the previous one (about
+ * POOL_UNITS runs per thread): a thread the machine holds back leaves its
+ * rows to the others instead of holding up the step.  Each row is computed
+ * by one thread, so the results do not depend on who takes it.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
@@ -21,24 +25,34 @@ struct fr_pool_nhwc {
     int threads;
 };
 
+enum { POOL_UNITS = 8 };
+
 typedef struct {
     const fr_pool_nhwc *p;
     const float *x;
     float *y;
+    int64_t units;     /* runs of rows */
+    atomic_llong next; /* the next run to take */
 } pool_job;
 
 static void pool_thread(void *arg, int ithr, int team) {
-    const pool_job *j = arg;
+    pool_job *j = arg;
     const fr_pool_geom *k = &j->p->k;
-    int64_t rows = k->n * k->oh, r0 = rows * ithr / team, r1 = rows * (ithr + 1) / team;
-    for (int64_t r = r0; r < r1; r++) {
-        int64_t n = r / k->oh;
-        j->p->row(k, j->x + n * k->h * k->w * k->c, j->y + n * k->oh * k->ow * k->c, r % k->oh);
+    int64_t rows = k->n * k->oh;
+    (void)ithr, (void)team;
+    for (;;) {
+        int64_t u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (u >= j->units) break;
+        for (int64_t r = rows * u / j->units, r1 = rows * (u + 1) / j->units; r < r1; r++) {
+            int64_t n = r / k->oh;
+            j->p->row(k, j->x + n * k->h * k->w * k->c, j->y + n * k->oh * k->ow * k->c, r % k->oh);
+        }
     }
 }
 
 void fr_pool_nhwc_run(const fr_pool_nhwc *p, const fr_team *team, const float *x, float *y) {
-    pool_job j = {p, x, y};
+    int64_t rows = p->k.n * p->k.oh, units = p->threads > 1 ? (int64_t)POOL_UNITS * p->threads : 1;
+    pool_job j = {p, x, y, units < rows ? units : rows, 0};
     fr_team_run(team, p->threads, pool_thread, &j);
 }
 

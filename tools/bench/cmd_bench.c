@@ -98,6 +98,8 @@ static void usage(FILE *out) {
             "  --input_width=W --input_height=H  input size where the model leaves it open\n"
             "  --input_layer=NAME --output_layer=NAME  (default: detected)\n"
             "  --threads=T            compute threads (default 0: all cores)\n"
+            "  --wait_policy=P        idle threads: auto (a brief spin unless OMP_WAIT_POLICY /\n"
+            "                         GOMP_SPINCOUNT is set), passive (sleep), active (spin)\n"
             "  --backend=auto|reference|onednn\n"
             "  --winograd             larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (~1e-5 difference)\n"
             "  --no-winograd          every convolution direct (3x3, 1x7, 7x1: Winograd by default)\n"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "wait_policy.h"
 
 void engine_flags_init(engine_flags *ef) {
     memset(ef, 0, sizeof *ef);
@@ -32,6 +33,8 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
     int r, k = 0;
     if ((accepted & EF_THREADS) && (r = either(argc, argv, i, "threads", &v, NULL)) != 0)
         return r < 0 || cli_parse_int("threads", v, 0, 4096, &ef->threads) ? -1 : 1;
+    if ((accepted & EF_THREADS) && (r = either(argc, argv, i, "wait-policy", &v, NULL)) != 0)
+        return r < 0 || cli_parse_choice("wait-policy", v, wait_policy_names, WAIT_POLICIES, &ef->wait_policy) ? -1 : 1;
     if ((accepted & EF_BACKEND) && (r = either(argc, argv, i, "backend", &v, NULL)) != 0)
         return r < 0 || cli_parse_choice("backend", v, backends, 3, &k) ? -1 : (ef->backend = (frost_backend)k, 1);
     if ((accepted & EF_PRECISION) && (r = either(argc, argv, i, "precision", &v, NULL)) != 0)

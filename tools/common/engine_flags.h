@@ -2,6 +2,8 @@
  * that compiles one (classify, serve, bench, inspect, run).
  *
  *   --threads N                       compute threads (0: all cores)
+ *   --wait-policy auto|passive|active how idle threads wait (wait_policy.h:
+ *                                     applied by main before any command)
  *   --backend auto|reference|onednn
  *   --precision fp32|bf16
  *   --winograd, --no-winograd         frost_options.winograd: the larger tiles /
@@ -23,7 +25,7 @@
 
 /* Groups of engine flags a command accepts. */
 enum {
-    EF_THREADS = 1u << 0,     /* --threads */
+    EF_THREADS = 1u << 0,     /* --threads, --wait-policy */
     EF_BACKEND = 1u << 1,     /* --backend */
     EF_PRECISION = 1u << 2,   /* --precision */
     EF_WINOGRAD = 1u << 3,    /* --winograd, --no-winograd */
@@ -35,6 +37,7 @@ enum {
 
 typedef struct engine_flags {
     int threads;
+    int wait_policy; /* WAIT_* (wait_policy.h); checked here, applied by wait_policy_enforce() */
     frost_backend backend;
     frost_precision precision;
     int winograd, no_winograd; /* switches as given; engine_flags_apply() makes the tri-state */

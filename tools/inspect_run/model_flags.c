@@ -18,6 +18,8 @@ const char mf_help_compile[] =
     "  --batch N             batch size (default: from --shape or the data)\n"
     "  --backend B           reference | onednn | auto (default auto)\n"
     "  --threads N           compute threads (default: the number of cores)\n"
+    "  --wait-policy P       idle threads: auto (a brief spin unless OMP_WAIT_POLICY /\n"
+    "                        GOMP_SPINCOUNT is set), passive (sleep), active (spin)\n"
     "  --no-optimize         no constant folding, batch-norm folding or fusion\n"
     "  --winograd            larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers\n"
     "                        (faster, ~1e-5 relative difference)\n"

@@ -68,6 +68,8 @@ static void usage(FILE *out) {
             "  --batch_timeout_micros U longest wait for a batch to fill (default 1000)\n"
             "  --num_batch_threads N    batch threads (frost contexts) per model (default 1)\n"
             "  --threads N              compute threads per run (default: all cores)\n"
+            "  --wait_policy P          idle compute threads: auto (a brief spin unless OMP_WAIT_POLICY /\n"
+            "                           GOMP_SPINCOUNT is set), passive (sleep), active (spin)\n"
             "  --winograd               larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (faster,\n"
             "                           ~1e-5 relative difference)\n"
             "  --no-winograd            every convolution direct (by default 3x3, 1x7 and 7x1\n"
