@@ -101,7 +101,7 @@ static void usage(FILE *out) {
             "  --backend=auto|reference|onednn\n"
             "  --winograd             larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers (~1e-5 difference)\n"
             "  --no-winograd          every convolution direct (3x3, 1x7, 7x1: Winograd by default)\n"
-            "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
+            "  --precision=fp32|bf16|int8  (bf16 where the CPU has AVX512-BF16; int8: graphs with FakeQuant)\n"
             "  --micro-batch=N        items per pass of the network (default 0: chosen for the\n"
             "                         model; -1: whole batches)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"

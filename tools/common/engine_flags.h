@@ -3,7 +3,7 @@
  *
  *   --threads N                       compute threads (0: all cores)
  *   --backend auto|reference|onednn
- *   --precision fp32|bf16
+ *   --precision fp32|bf16|int8
  *   --winograd, --no-winograd         frost_options.winograd: the larger tiles /
  *                                     none; --no-winograd wins over --winograd
  *   --micro-batch N                   items per pass (0: chosen; -1: none)

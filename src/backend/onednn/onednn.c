@@ -37,6 +37,7 @@ static void dn_release(void *state) {
     for (int i = 0; i < st->n_owned; i++) free(st->owned[i]);
     free(st->owned);
     free(st->value_dt);
+    free(st->value_q);
     if (st->engine) dnnl_engine_destroy(st->engine);
     free(st);
 }
@@ -145,8 +146,10 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
     frost_status status = FROST_OK;
     int prev = threads_enter(st);
     if (config->precision == FROST_PRECISION_BF16) status = fr_dn_assign_bf16(st, error);
-    /* bf16: a step left to the reference kernels needs f32 values around it;
-     * rebuild until every bf16 value is produced and consumed by oneDNN. */
+    if (config->precision == FROST_PRECISION_INT8) status = fr_dn_assign_int8(st, error);
+    /* bf16 / int8: a step left to the reference kernels needs f32 values
+     * around it; rebuild until every bf16 / u8 value is produced and consumed
+     * by oneDNN. */
     for (int pass = 0; status == FROST_OK; pass++) {
         for (int i = 0; i < plan->n_steps && status == FROST_OK; i++) {
             fr_dn_build b = {st, plan, &plan->steps[i], i, &st->steps[i], error};
