@@ -195,6 +195,26 @@ static int commute_avgpool_conv(fr_builder *b, int j) {
     return 0;
 }
 
+/* The step that alone reads value v, or -1. */
+static int sole_reader(fr_builder *b, int v, int after) {
+    if (!alive_single_use(b, v)) return -1;
+    for (int k = after + 1; k < b->ns; k++)
+        if (b->steps[k].kind != FR_STEP_KIND_COUNT_)
+            for (int j = 0; j < b->steps[k].n_inputs; j++)
+                if (b->steps[k].inputs[j] == v) return k;
+    return -1;
+}
+
+/* The u8 FakeQuant that step s ends with (its out_quant, or s itself), or NULL. */
+static fr_fake_quant_params *quantized_output(fr_step *s) {
+    fr_u8q q;
+    fr_fake_quant_params *p = s->kind == FR_STEP_FAKE_QUANT ? &s->p.fake_quant
+                              : s->kind == FR_STEP_CONV     ? (fr_fake_quant_params *)s->p.conv.out_quant
+                              : s->kind == FR_STEP_MATMUL   ? (fr_fake_quant_params *)s->p.matmul.out_quant
+                                                            : NULL;
+    return p && fr_int8_fq_u8(p, &q) ? p : NULL;
+}
+
 /* Pass 5 (int8 compiles, graph/int8.h): whether value v holds quantized
  * values: a u8 FakeQuant's output, or a max pool of them. */
 static int int8_quantized(fr_builder *b, int v) {
@@ -231,12 +251,10 @@ static int mark_int8(fr_builder *b, int i) {
     /* the FakeQuant after it */
     int y = s->output;
     fr_act act = conv ? s->p.conv.act : s->p.matmul.act;
-    if (!alive_single_use(b, y) || (act != FR_ACT_NONE && act != FR_ACT_RELU && act != FR_ACT_RELU6 &&
-                                    !(act == FR_ACT_LEAKY && (conv ? s->p.conv.alpha : s->p.matmul.alpha) >= 0)))
+    if (act != FR_ACT_NONE && act != FR_ACT_RELU && act != FR_ACT_RELU6 &&
+        !(act == FR_ACT_LEAKY && (conv ? s->p.conv.alpha : s->p.matmul.alpha) >= 0))
         return 0;
-    int j = -1;
-    for (int k = i + 1; k < b->ns && j < 0; k++)
-        if (b->steps[k].kind != FR_STEP_KIND_COUNT_ && b->steps[k].n_inputs > 0 && b->steps[k].inputs[0] == y) j = k;
+    int j = sole_reader(b, y, i);
     fr_u8q q;
     if (j < 0 || b->steps[j].kind != FR_STEP_FAKE_QUANT || !fr_int8_fq_u8(&b->steps[j].p.fake_quant, &q)) return 0;
     fr_fake_quant_params *oq = fr_b_alloc(b, sizeof *oq);
@@ -246,6 +264,51 @@ static int mark_int8(fr_builder *b, int i) {
     *oq = b->steps[j].p.fake_quant;
     if (conv) s->p.conv.out_quant = oq;
     else s->p.matmul.out_quant = oq;
+    s->label = label;
+    s->name = b->steps[j].name;
+    take_output(b, i, j);
+    b->fused_ops++;
+    return 0;
+}
+
+/* Pass 5, concatenations: where every input of concat step i is a u8
+ * FakeQuant's output (of a FakeQuant step or a conv's out_quant) read by
+ * the concatenation alone, and a u8 FakeQuant alone reads its output, the
+ * inputs are quantized onto that FakeQuant's grid directly (clamped to their
+ * own ranges first: fr_fake_quant_params.clip) and it is fused into the
+ * concatenation, which then joins values of one grid (u8 for an int8
+ * backend).  The one rounding in place of two moves a value by one step of
+ * the output's grid at most (int8.h). */
+static int concat_on_grid(fr_builder *b, int i) {
+    fr_step *s = &b->steps[i];
+    int j = sole_reader(b, s->output, i);
+    fr_u8q q;
+    if (j < 0 || b->steps[j].kind != FR_STEP_FAKE_QUANT || !fr_int8_fq_u8(&b->steps[j].p.fake_quant, &q)) return 0;
+    for (int k = 0; k < s->n_inputs; k++) {
+        int v = s->inputs[k];
+        if (sole_reader(b, v, b->vals[v].producer) != i || !quantized_output(&b->steps[b->vals[v].producer]))
+            return 0;
+    }
+    char *label = join_label(b, s->label, b->steps[j].label);
+    if (!label) return -1;
+    for (int k = 0; k < s->n_inputs; k++) {
+        fr_step *p = &b->steps[b->vals[s->inputs[k]].producer];
+        const fr_fake_quant_params *own = quantized_output(p);
+        fr_fake_quant_params *grid = fr_b_alloc(b, sizeof *grid);
+        if (!grid) return -1;
+        /* the grid of the output, clamped to the input's own range first */
+        *grid = b->steps[j].p.fake_quant;
+        grid->clip = 1;
+        grid->clip_min = own->ranges[0].nudged_min;
+        grid->clip_max = own->ranges[0].nudged_max;
+        if (own->clip) {
+            grid->clip_min = own->clip_min > grid->clip_min ? own->clip_min : grid->clip_min;
+            grid->clip_max = own->clip_max < grid->clip_max ? own->clip_max : grid->clip_max;
+        }
+        if (p->kind == FR_STEP_FAKE_QUANT) p->p.fake_quant = *grid;
+        else if (p->kind == FR_STEP_CONV) p->p.conv.out_quant = grid;
+        else p->p.matmul.out_quant = grid;
+    }
     s->label = label;
     s->name = b->steps[j].name;
     take_output(b, i, j);
@@ -263,5 +326,7 @@ void fr_fuse_steps(fr_builder *b) {
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_CONV) commute_avgpool_conv(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++) mark_int8(b, i);
+    for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++)
+        if (b->steps[i].kind == FR_STEP_CONCAT) concat_on_grid(b, i);
 }
 

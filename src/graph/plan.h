@@ -287,6 +287,11 @@ struct fr_fake_quant_params {
     int channels;               /* 1: per tensor; else the size of the last axis */
     int divide;                 /* FakeQuantWithMinMaxVars divides by scale, the other forms multiply by inv_scale */
     const fr_fq_range *ranges;  /* [channels] */
+    /* Added for int8 compiles: non-zero: x is first clamped to [clip_min,
+     * clip_max] (the range of a FakeQuant onto another grid that was fused
+     * away before this one, graph/int8.h); NaN stays NaN. */
+    int clip;
+    float clip_min, clip_max;
 };
 typedef struct fr_fake_quant_params fr_fake_quant_params;
 

@@ -180,6 +180,7 @@ typedef struct {
     int src_u8, dst_u8, divide;
     fr_u8q sq;
     fr_fq_range r;
+    float lo, hi; /* fr_fake_quant_params.clip, else -inf, inf */
 } fq_kernel;
 
 typedef struct {
@@ -187,37 +188,56 @@ typedef struct {
     void *const *ptrs; /* source, destination */
 } fq_job;
 
-static void fq_task(void *data, int ithr, int team) {
-    const fq_job *j = data;
-    const fq_kernel *k = j->k;
+/* Elements [lo, hi) of a FakeQuant kernel, its flags constants where it is
+ * inlined (so that each form is one loop the compiler vectorizes).  For
+ * values in range the clamps are the reference's; a NaN (f32 source) clamps
+ * to nudged_min, code 0 (a u8 code holds no NaN; an f32 output never comes
+ * from an f32 source here). */
+static inline __attribute__((always_inline)) void fq_range(const fq_kernel *k, void *const *ptrs, size_t lo,
+                                                             size_t hi, int src_u8, int dst_u8, int divide) {
     const fr_fq_range r = k->r;
-    size_t chunk = (k->n / (size_t)team + 63) / 64 * 64, lo = chunk * (size_t)ithr;
-    size_t hi = lo + chunk < k->n ? lo + chunk : k->n;
-    const float *xf = j->ptrs[0];
-    const uint8_t *xq = j->ptrs[0];
-    float *yf = j->ptrs[1];
-    uint8_t *yq = j->ptrs[1];
+    const fr_u8q sq = k->sq;
+    const int zq = (int)r.quant_zero;
+    const float *xf = ptrs[0];
+    const uint8_t *xq = ptrs[0];
+    float *yf = ptrs[1];
+    uint8_t *yq = ptrs[1];
     for (size_t i = lo; i < hi; i++) {
-        float x = k->src_u8 ? (float)((int)xq[i] - k->sq.zero_point) * k->sq.scale : xf[i];
-        float c = r.nudged_max < x ? r.nudged_max : x;
-        c = c < r.nudged_min ? r.nudged_min : c;
+        float x = src_u8 ? (float)((int)xq[i] - sq.zero_point) * sq.scale : xf[i];
+        x = x > k->lo ? x : k->lo;
+        x = x < k->hi ? x : k->hi;
+        float c = x > r.nudged_min ? x : r.nudged_min;
+        c = c < r.nudged_max ? c : r.nudged_max;
         float sh = c - r.nudged_min;
-        float q = k->divide ? sh / r.scale : sh * r.inv_scale;
+        float q = divide ? sh / r.scale : sh * r.inv_scale;
         q = q - r.quant_zero;
         q = q + 0.5f;
-        if (q != q) { /* NaN stays NaN in f32; 0 as a code */
-            if (k->dst_u8) yq[i] = 0;
-            else yf[i] = q;
-            continue;
-        }
         int fl = (int)q;
         fl -= (float)fl > q; /* floor */
-        if (k->dst_u8) {
-            int code = fl + (int)r.quant_zero;
+        if (dst_u8) {
+            int code = fl + zq;
             yq[i] = (uint8_t)(code < 0 ? 0 : code > 255 ? 255 : code);
         } else {
             yf[i] = (float)fl * r.scale;
         }
+    }
+}
+
+static void fq_task(void *data, int ithr, int team) {
+    const fq_job *j = data;
+    const fq_kernel *k = j->k;
+    size_t chunk = (k->n / (size_t)team + 63) / 64 * 64, lo = chunk * (size_t)ithr;
+    size_t hi = lo + chunk < k->n ? lo + chunk : k->n;
+    if (lo >= hi) return;
+    if (!k->src_u8) { /* f32 -> u8 */
+        if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 1, 1);
+        else fq_range(k, j->ptrs, lo, hi, 0, 1, 0);
+    } else if (k->dst_u8) { /* u8 -> u8 */
+        if (k->divide) fq_range(k, j->ptrs, lo, hi, 1, 1, 1);
+        else fq_range(k, j->ptrs, lo, hi, 1, 1, 0);
+    } else { /* u8 -> f32 */
+        if (k->divide) fq_range(k, j->ptrs, lo, hi, 1, 0, 1);
+        else fq_range(k, j->ptrs, lo, hi, 1, 0, 0);
     }
 }
 
@@ -240,8 +260,9 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     if (xdt == dnnl_f32 && ydt == dnnl_f32) return FROST_OK; /* the reference kernel's */
     fq_kernel *k = calloc(1, sizeof *k);
     if (!k) return FROST_E_NO_MEMORY;
-    *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, s->p.fake_quant.divide, st->value_q[x],
-                     s->p.fake_quant.ranges[0]};
+    const fr_fake_quant_params *fq = &s->p.fake_quant;
+    *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, fq->divide, st->value_q[x], fq->ranges[0],
+                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY};
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_plain(&xmd, xv->rank, xv->dims, xdt);
     fr_dn_md_plain(&ymd, xv->rank, xv->dims, ydt);
@@ -251,18 +272,25 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
                                       : "frost:int8:quantize");
 }
 
-/* The post-ops of the activation on values scaled by 1 / out_scale. */
-static dnnl_status_t act_post_ops(dnnl_primitive_attr_t attr, fr_act act, float alpha, float out_scale) {
-    if (act == FR_ACT_NONE) return dnnl_success;
+/* The post-ops of the activation, then out_quant's clamp, on values scaled
+ * by 1 / out_scale. */
+static dnnl_status_t act_post_ops(dnnl_primitive_attr_t attr, fr_act act, float alpha,
+                                  const fr_fake_quant_params *out_quant, float out_scale) {
+    int clip = out_quant && out_quant->clip;
+    if (act == FR_ACT_NONE && !clip) return dnnl_success;
     dnnl_post_ops_t po = NULL;
     dnnl_status_t s = dnnl_post_ops_create(&po);
     if (s != dnnl_success) return s;
     switch (act) {
+    case FR_ACT_NONE: break;
     case FR_ACT_RELU: s = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f); break;
     case FR_ACT_LEAKY: s = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, alpha, 0.f); break;
     case FR_ACT_RELU6: s = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_clip, 0.f, 6.f / out_scale); break;
     default: s = dnnl_unimplemented; break;
     }
+    if (s == dnnl_success && clip)
+        s = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_clip, out_quant->clip_min / out_scale,
+                                         out_quant->clip_max / out_scale);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     dnnl_post_ops_destroy(po);
     return s;
@@ -364,7 +392,7 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
         ds = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &qx.zero_point);
     if (ds == dnnl_success && qy.zero_point)
         ds = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &qy.zero_point);
-    if (ds == dnnl_success) ds = act_post_ops(attr, c.act, c.alpha, qy.scale);
+    if (ds == dnnl_success) ds = act_post_ops(attr, c.act, c.alpha, c.out_quant, qy.scale);
     dnnl_convolution_desc_t cd;
     dnnl_dims_t strides = {c.stride_h, c.stride_w}, dil = {c.dil_h - 1, c.dil_w - 1};
     dnnl_dims_t pl = {c.pad_top, c.pad_left}, pr = {c.pad_bottom, c.pad_right};

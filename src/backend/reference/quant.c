@@ -23,7 +23,14 @@ static inline float fake_quant(float x, const fr_fq_range *r, int divide) {
 
 static void fake_quant_n(const fr_fake_quant_params *p, const float *x, float *o, size_t n) {
     size_t C = p->channels > 0 ? (size_t)p->channels : 1;
-    for (size_t i = 0; i < n; i++) o[i] = fake_quant(x[i], &p->ranges[C == 1 ? 0 : i % C], p->divide);
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (p->clip) {
+            v = p->clip_max < v ? p->clip_max : v;
+            v = v < p->clip_min ? p->clip_min : v;
+        }
+        o[i] = fake_quant(v, &p->ranges[C == 1 ? 0 : i % C], p->divide);
+    }
 }
 
 void fr_kernel_fake_quant(const fr_plan *plan, const fr_step *s, void *arena) {
