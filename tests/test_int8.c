@@ -218,29 +218,38 @@ static void run_case(const case_t *c) {
     fr_gdw_free(w);
 }
 
+/* Weights w<tag>, then op (SAME, stride 1) over x, then act (NULL: none)
+ * as r<tag>, then FakeQuant [lo, hi] as fq<tag>. */
+static void layer(fr_gdw *w, const case_t *c, const char *tag, const char *op, const char *x, int k, int cin,
+                  int cout, const char *act, float lo, float hi) {
+    char wn[16], cn[16], rn[16], fn[16];
+    snprintf(wn, sizeof wn, "w%s", tag);
+    snprintf(cn, sizeof cn, "c%s", tag);
+    snprintf(rn, sizeof rn, "r%s", tag);
+    snprintf(fn, sizeof fn, "fq%s", tag);
+    int dw = !strcmp(op, "DepthwiseConv2dNative"), n = k * k * cin * (dw ? cout / cin : cout);
+    weights(w, c, wn, 4, D(k, k, cin, dw ? cout / cin : cout), n, cout);
+    tg_window(w, cn, op, IN(x, wn), "SAME", 0, 1);
+    if (act) {
+        fr_gdw_node(w, rn, act, IN(cn));
+        fr_gdw_node_end(w);
+    }
+    fq_vars(w, fn, act ? rn : cn, lo, hi);
+}
+
 /* x [0, 6] -> conv 3x3 relu -> FQ [0, 4] -> max pool 2 -> FQ [0, 3] -> depthwise 3x3 relu6 -> FQ [0, 6]
  * -> 1x1 conv -> FQ [-3, 5] -> Add(itself) (float: the FakeQuant's output back in f32) -> y. */
 static void test_chain(void) {
     case_t c = {"chain", OP_CONV, W_INT8_CHANNEL, 3, 1, 8, 16, 0, 6, 0, 4, "Relu"};
     fr_gdw *w = tg_writer("x", 4, D(-1, 10, 10, 8));
     fq_vars(w, "fq0", "x", 0.0f, 6.0f);
-    weights(w, &c, "w1", 4, D(3, 3, 8, 16), 9 * 8 * 16, 16);
-    tg_window(w, "c1", "Conv2D", IN("fq0", "w1"), "SAME", 0, 1);
-    fr_gdw_node(w, "r1", "Relu", IN("c1"));
-    fr_gdw_node_end(w);
-    fq_vars(w, "fq1", "r1", 0.0f, 4.0f);
+    layer(w, &c, "1", "Conv2D", "fq0", 3, 8, 16, "Relu", 0.0f, 4.0f);
     tg_window(w, "mp", "MaxPool", IN("fq1"), "VALID", 2, 2);
     fq_vars(w, "fq2", "mp", 0.0f, 3.0f);
     c.op = OP_DEPTHWISE, c.cin = c.cout = 16;
-    weights(w, &c, "w2", 4, D(3, 3, 16, 1), 9 * 16, 16);
-    tg_window(w, "c2", "DepthwiseConv2dNative", IN("fq2", "w2"), "SAME", 0, 1);
-    fr_gdw_node(w, "r2", "Relu6", IN("c2"));
-    fr_gdw_node_end(w);
-    fq_vars(w, "fq3", "r2", 0.0f, 6.0f);
+    layer(w, &c, "3", "DepthwiseConv2dNative", "fq2", 3, 16, 16, "Relu6", 0.0f, 6.0f);
     c.op = OP_CONV, c.cout = 12;
-    weights(w, &c, "w3", 4, D(1, 1, 16, 12), 16 * 12, 12);
-    tg_window(w, "c3", "Conv2D", IN("fq3", "w3"), "SAME", 0, 1);
-    fq_vars(w, "fq4", "c3", -3.0f, 5.0f);
+    layer(w, &c, "4", "Conv2D", "fq3", 1, 16, 12, NULL, -3.0f, 5.0f);
     fr_gdw_node(w, "y", "Add", IN("fq4", "fq4"));
     fr_gdw_node_end(w);
     size_t len;
@@ -259,16 +268,8 @@ static void test_concat(void) {
     case_t c = {"concat", OP_CONV, W_INT8_CHANNEL, 1, 1, 8, 8, 0, 6, 0, 3, "Relu"};
     fr_gdw *w = tg_writer("x", 4, D(-1, 7, 7, 8));
     fq_vars(w, "fq0", "x", 0.0f, 6.0f);
-    weights(w, &c, "wa", 4, D(1, 1, 8, 8), 8 * 8, 8);
-    tg_window(w, "ca", "Conv2D", IN("fq0", "wa"), "SAME", 0, 1);
-    fr_gdw_node(w, "ra", "Relu", IN("ca"));
-    fr_gdw_node_end(w);
-    fq_vars(w, "fqa", "ra", 0.0f, 3.0f);
-    weights(w, &c, "wb", 4, D(3, 3, 8, 16), 9 * 8 * 16, 16);
-    tg_window(w, "cb", "Conv2D", IN("fq0", "wb"), "SAME", 0, 1);
-    fr_gdw_node(w, "rb", "Relu6", IN("cb"));
-    fr_gdw_node_end(w);
-    fq_vars(w, "fqb", "rb", 0.0f, 6.0f);
+    layer(w, &c, "a", "Conv2D", "fq0", 1, 8, 8, "Relu", 0.0f, 3.0f);
+    layer(w, &c, "b", "Conv2D", "fq0", 3, 8, 16, "Relu6", 0.0f, 6.0f);
     tg_window(w, "mp", "MaxPool", IN("fq0"), "SAME", 3, 1);
     fq_vars(w, "fqm", "mp", 0.0f, 5.0f);
     int32_t axis = 3;

@@ -215,6 +215,14 @@ static fr_fake_quant_params *quantized_output(fr_step *s) {
     return p && fr_int8_fq_u8(p, &q) ? p : NULL;
 }
 
+/* Step i takes over the output and name of FakeQuant step j (now dead). */
+static void take_fake_quant(fr_builder *b, int i, int j, char *label) {
+    b->steps[i].label = label;
+    b->steps[i].name = b->steps[j].name;
+    take_output(b, i, j);
+    b->fused_ops++;
+}
+
 /* Pass 5 (int8 compiles, graph/int8.h): whether value v holds quantized
  * values: a u8 FakeQuant's output, or a max pool of them. */
 static int int8_quantized(fr_builder *b, int v) {
@@ -264,10 +272,7 @@ static int mark_int8(fr_builder *b, int i) {
     *oq = b->steps[j].p.fake_quant;
     if (conv) s->p.conv.out_quant = oq;
     else s->p.matmul.out_quant = oq;
-    s->label = label;
-    s->name = b->steps[j].name;
-    take_output(b, i, j);
-    b->fused_ops++;
+    take_fake_quant(b, i, j, label);
     return 0;
 }
 
@@ -309,10 +314,7 @@ static int concat_on_grid(fr_builder *b, int i) {
         else if (p->kind == FR_STEP_CONV) p->p.conv.out_quant = grid;
         else p->p.matmul.out_quant = grid;
     }
-    s->label = label;
-    s->name = b->steps[j].name;
-    take_output(b, i, j);
-    b->fused_ops++;
+    take_fake_quant(b, i, j, label);
     return 0;
 }
 
