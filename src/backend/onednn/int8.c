@@ -4,8 +4,9 @@
  * step's fused out_quant, a pool or concatenation of them on one grid) is
  * stored as u8 where only steps that run on u8 read it: conv / matmul steps
  * with int8_scale (graph/int8.h), FakeQuant steps, pools and concatenations
- * whose output is u8 too (an average pool reads u8 into an f32 temporary);
- * any other value, the model's inputs and outputs,
+ * whose output is u8 too (an average of u8 values is rounded onto their
+ * grid, half a step at most; where its output stays f32 it averages an f32
+ * copy); any other value, the model's inputs and outputs,
  * and anything a reference kernel touches stay f32 (bf16.c's correction loop
  * makes them so).
  *
@@ -17,8 +18,8 @@
  * as oneDNN's attributes; an f32 source is quantized first (exactly: it is
  * on the grid), and an out_quant into an f32 value goes through a u8
  * temporary.  A u8 FakeQuant step with a u8 side is frost's loop below
- * (f32 -> u8, u8 -> u8 onto another grid, u8 -> f32), TensorFlow's
- * arithmetic as the reference kernel does it; oneDNN's requantizations
+ * (f32 -> u8; u8 -> u8 onto another grid and u8 -> f32 by a table of the
+ * 256 codes), TensorFlow's arithmetic as the reference kernel does it; oneDNN's requantizations
  * inside the int8 convolutions round ties to even where TensorFlow rounds
  * half up (a step at most, where a value lands on a tie). */
 #include <math.h>
@@ -56,7 +57,7 @@ static int reads_u8(const fr_dn_state *st, const fr_step *s, int j) {
     case FR_STEP_CONV:
     case FR_STEP_MATMUL: return j == 0 && step_int8_scale(s) != NULL;
     case FR_STEP_FAKE_QUANT: return j == 0 && fr_int8_fq_u8(&s->p.fake_quant, &q);
-    case FR_STEP_POOL: /* max: u8 out; average: into f32 (exact) */
+    case FR_STEP_POOL: /* u8 out; an average also into f32 */
         return s->p.pool.op == FR_POOL_AVG || st->value_dt[s->output] == dnnl_u8;
     case FR_STEP_CONCAT: return st->value_dt[s->output] == dnnl_u8;
     default: return 0;
@@ -73,8 +74,7 @@ static int output_grid(const fr_dn_state *st, const fr_step *s, fr_u8q *q) {
     const fr_fake_quant_params *oq = step_out_quant(s);
     if (s->kind == FR_STEP_FAKE_QUANT) return fr_int8_fq_u8(&s->p.fake_quant, q);
     if (oq) return fr_int8_fq_u8(oq, q);
-    if (s->kind == FR_STEP_POOL && s->p.pool.op == FR_POOL_MAX && !s->p.pool.bias && s->p.pool.act == FR_ACT_NONE &&
-        vq[s->inputs[0]].scale > 0) {
+    if (s->kind == FR_STEP_POOL && !s->p.pool.bias && s->p.pool.act == FR_ACT_NONE && vq[s->inputs[0]].scale > 0) {
         *q = vq[s->inputs[0]];
         return 1;
     }
@@ -181,6 +181,9 @@ typedef struct {
     fr_u8q sq;
     fr_fq_range r;
     float lo, hi; /* fr_fake_quant_params.clip, else -inf, inf */
+    /* u8 source: the result of every code, computed once by the loop below */
+    uint8_t lut8[256];
+    float lutf[256];
 } fq_kernel;
 
 typedef struct {
@@ -229,15 +232,30 @@ static void fq_task(void *data, int ithr, int team) {
     size_t chunk = (k->n / (size_t)team + 63) / 64 * 64, lo = chunk * (size_t)ithr;
     size_t hi = lo + chunk < k->n ? lo + chunk : k->n;
     if (lo >= hi) return;
+    const uint8_t *x = j->ptrs[0];
     if (!k->src_u8) { /* f32 -> u8 */
         if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 1, 1);
         else fq_range(k, j->ptrs, lo, hi, 0, 1, 0);
-    } else if (k->dst_u8) { /* u8 -> u8 */
-        if (k->divide) fq_range(k, j->ptrs, lo, hi, 1, 1, 1);
-        else fq_range(k, j->ptrs, lo, hi, 1, 1, 0);
+    } else if (k->dst_u8) { /* u8 -> u8: a table */
+        uint8_t *y = j->ptrs[1];
+        for (size_t i = lo; i < hi; i++) y[i] = k->lut8[x[i]];
     } else { /* u8 -> f32 */
-        if (k->divide) fq_range(k, j->ptrs, lo, hi, 1, 0, 1);
-        else fq_range(k, j->ptrs, lo, hi, 1, 0, 0);
+        float *y = j->ptrs[1];
+        for (size_t i = lo; i < hi; i++) y[i] = k->lutf[x[i]];
+    }
+}
+
+/* The tables of a kernel with a u8 source: every code through the loop. */
+static void fq_tables(fq_kernel *k) {
+    uint8_t codes[256];
+    for (int c = 0; c < 256; c++) codes[c] = (uint8_t)c;
+    void *p8[2] = {codes, k->lut8}, *pf[2] = {codes, k->lutf};
+    if (k->divide) {
+        fq_range(k, p8, 0, 256, 1, 1, 1);
+        fq_range(k, pf, 0, 256, 1, 0, 1);
+    } else {
+        fq_range(k, p8, 0, 256, 1, 1, 0);
+        fq_range(k, pf, 0, 256, 1, 0, 0);
     }
 }
 
@@ -262,7 +280,8 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     if (!k) return FROST_E_NO_MEMORY;
     const fr_fake_quant_params *fq = &s->p.fake_quant;
     *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, fq->divide, st->value_q[x], fq->ranges[0],
-                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY};
+                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY, {0}, {0}};
+    if (k->src_u8) fq_tables(k);
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_plain(&xmd, xv->rank, xv->dims, xdt);
     fr_dn_md_plain(&ymd, xv->rank, xv->dims, ydt);
