@@ -184,9 +184,11 @@ typedef enum frost_precision {
      *  (`frost quantize`'s output, graphs trained with quantization): a
      *  Conv2D / DepthwiseConv2dNative / MatMul whose input is a FakeQuant's
      *  output and whose weights are on an int8 grid runs in int8 (oneDNN
-     *  backend), its activations kept in u8 between such steps; within one
-     *  quantization step of the FakeQuant semantics in float, which
-     *  FROST_PRECISION_FP32 runs (docs/int8.md).  Everything else as FP32. */
+     *  backend, CPUs with VNNI: AVX512-VNNI or AVX-VNNI), its activations
+     *  kept in u8 between such steps; within one quantization step of the
+     *  FakeQuant semantics in float, which FROST_PRECISION_FP32 runs
+     *  (docs/int8.md).  Everything else, and everything on other CPUs and
+     *  backends, as FP32. */
     FROST_PRECISION_INT8
 } frost_precision;
 

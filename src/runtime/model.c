@@ -137,7 +137,10 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     p->batch = batch;
     frost_status st = fr_compile(m->g, m->pio, batch,
                                    (m->optimize ? FR_COMPILE_OPTIMIZE : 0u) |
-                                       (m->cfg.precision == FROST_PRECISION_INT8 ? FR_COMPILE_INT8 : 0u),
+                                       (m->cfg.precision == FROST_PRECISION_INT8 && m->backend->int8 &&
+                                                m->backend->int8()
+                                            ? FR_COMPILE_INT8
+                                            : 0u),
                                    &p->c, err);
     if (st != FROST_OK) {
         free(p);

@@ -6,9 +6,8 @@
  * with int8_scale (graph/int8.h), FakeQuant steps, pools and concatenations
  * whose output is u8 too (an average of u8 values is rounded onto their
  * grid, half a step at most; where its output stays f32 it averages an f32
- * copy); any other value, the model's inputs and outputs,
- * and anything a reference kernel touches stay f32 (bf16.c's correction loop
- * makes them so).
+ * copy); any other value, the model's inputs and outputs, and anything a
+ * reference kernel touches stay f32 (bf16.c's correction loop makes them so).
  *
  * Steps: a conv / matmul with int8_scale runs oneDNN's int8 convolution (a
  * MatMul as a 1x1 one): u8 source x s8 weights (the plan's weights divided by
@@ -19,9 +18,10 @@
  * on the grid), and an out_quant into an f32 value goes through a u8
  * temporary.  A u8 FakeQuant step with a u8 side is frost's loop below
  * (f32 -> u8; u8 -> u8 onto another grid and u8 -> f32 by a table of the
- * 256 codes), TensorFlow's arithmetic as the reference kernel does it; oneDNN's requantizations
- * inside the int8 convolutions round ties to even where TensorFlow rounds
- * half up (a step at most, where a value lands on a tie). */
+ * 256 codes), TensorFlow's arithmetic as the reference kernel does it;
+ * oneDNN's requantizations inside the int8 convolutions round ties to even
+ * where TensorFlow rounds half up (a step at most, where a value lands on a
+ * tie). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

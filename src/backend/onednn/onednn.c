@@ -285,6 +285,12 @@ static const char *dn_kernel_name(void *state, int index) {
     return st->steps[index].kernel;
 }
 
+static int dn_int8(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
+           isa == dnnl_cpu_isa_avx512_core_amx || isa == dnnl_cpu_isa_avx2_vnni;
+}
+
 static const fr_backend dn_backend = {
     .name = "onednn",
     .prepare = dn_prepare,
@@ -296,6 +302,7 @@ static const fr_backend dn_backend = {
     .model_create = dn_model_create,
     .model_free = dn_model_free,
     .model_weight_bytes = dn_model_weight_bytes,
+    .int8 = dn_int8,
 };
 
 const fr_backend *fr_backend_onednn(void) {
