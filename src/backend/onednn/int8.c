@@ -16,9 +16,9 @@
  * divided by the accumulator's scale, the activation as a post-op, zero points
  * as oneDNN's attributes; an f32 source is quantized first (exactly: it is
  * on the grid), and an out_quant into an f32 value goes through a u8
- * temporary.  A u8 FakeQuant step with a u8 side is frost's loop below
- * (f32 -> u8; u8 -> u8 onto another grid and u8 -> f32 by a table of the
- * 256 codes), TensorFlow's arithmetic as the reference kernel does it;
+ * temporary.  A u8 FakeQuant step is frost's loop below (f32 -> u8, f32 ->
+ * f32; u8 -> u8 onto another grid and u8 -> f32 by a table of the 256
+ * codes), TensorFlow's arithmetic as the reference kernel does it;
  * oneDNN's requantizations inside the int8 convolutions round ties to even
  * where TensorFlow rounds half up (a step at most, where a value lands on a
  * tie). */
@@ -193,9 +193,8 @@ typedef struct {
 
 /* Elements [lo, hi) of a FakeQuant kernel, its flags constants where it is
  * inlined (so that each form is one loop the compiler vectorizes).  For
- * values in range the clamps are the reference's; a NaN (f32 source) clamps
- * to nudged_min, code 0 (a u8 code holds no NaN; an f32 output never comes
- * from an f32 source here). */
+ * values in range the clamps are the reference's; a NaN (f32 source) gives
+ * the code of the lower clamp (a u8 code holds no NaN) or stays NaN (f32). */
 static inline __attribute__((always_inline)) void fq_range(const fq_kernel *k, void *const *ptrs, size_t lo,
                                                              size_t hi, int src_u8, int dst_u8, int divide) {
     const fr_fq_range r = k->r;
@@ -206,8 +205,8 @@ static inline __attribute__((always_inline)) void fq_range(const fq_kernel *k, v
     float *yf = ptrs[1];
     uint8_t *yq = ptrs[1];
     for (size_t i = lo; i < hi; i++) {
-        float x = src_u8 ? (float)((int)xq[i] - sq.zero_point) * sq.scale : xf[i];
-        x = x > k->lo ? x : k->lo;
+        const float x0 = src_u8 ? (float)((int)xq[i] - sq.zero_point) * sq.scale : xf[i];
+        float x = x0 > k->lo ? x0 : k->lo;
         x = x < k->hi ? x : k->hi;
         float c = x > r.nudged_min ? x : r.nudged_min;
         c = c < r.nudged_max ? c : r.nudged_max;
@@ -221,7 +220,8 @@ static inline __attribute__((always_inline)) void fq_range(const fq_kernel *k, v
             int code = fl + zq;
             yq[i] = (uint8_t)(code < 0 ? 0 : code > 255 ? 255 : code);
         } else {
-            yf[i] = (float)fl * r.scale;
+            float y = (float)fl * r.scale;
+            yf[i] = src_u8 || x0 == x0 ? y : x0; /* a NaN stays NaN, as in the reference */
         }
     }
 }
@@ -233,9 +233,12 @@ static void fq_task(void *data, int ithr, int team) {
     size_t hi = lo + chunk < k->n ? lo + chunk : k->n;
     if (lo >= hi) return;
     const uint8_t *x = j->ptrs[0];
-    if (!k->src_u8) { /* f32 -> u8 */
+    if (!k->src_u8 && k->dst_u8) { /* f32 -> u8 */
         if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 1, 1);
         else fq_range(k, j->ptrs, lo, hi, 0, 1, 0);
+    } else if (!k->src_u8) { /* f32 -> f32 */
+        if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 0, 1);
+        else fq_range(k, j->ptrs, lo, hi, 0, 0, 0);
     } else if (k->dst_u8) { /* u8 -> u8: a table */
         uint8_t *y = j->ptrs[1];
         for (size_t i = lo; i < hi; i++) y[i] = k->lut8[x[i]];
@@ -275,7 +278,6 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     const fr_value *xv = &b->plan->values[x];
     dnnl_data_type_t xdt = fr_dn_value_dt(st, x), ydt = fr_dn_value_dt(st, y);
     if (xv->kind != FR_VALUE_ARENA || (xdt == dnnl_u8 && !(st->value_q[x].scale > 0))) return FROST_OK;
-    if (xdt == dnnl_f32 && ydt == dnnl_f32) return FROST_OK; /* the reference kernel's */
     fq_kernel *k = calloc(1, sizeof *k);
     if (!k) return FROST_E_NO_MEMORY;
     const fr_fake_quant_params *fq = &s->p.fake_quant;
@@ -288,7 +290,7 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     fr_dn_arg args[2] = {ARG_VALUE(DNNL_ARG_FROM, x, xmd), ARG_VALUE(DNNL_ARG_TO, y, ymd)};
     return fr_dn_add_custom(b, fq_run, k, free, args, 2,
                             k->src_u8 ? (k->dst_u8 ? "frost:int8:requantize" : "frost:int8:dequantize")
-                                      : "frost:int8:quantize");
+                                      : (k->dst_u8 ? "frost:int8:quantize" : "frost:int8:fake_quant"));
 }
 
 /* The post-ops of the activation, then out_quant's clamp, on values scaled
