@@ -1,6 +1,6 @@
 /* frost as a peer of the benchmark (bench/peers.py), through the public API.
  *
- *   frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16]
+ *   frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16|int8]
  *              [--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling]
  *              [--output NAME] [--micro-batch N]
  *
@@ -74,7 +74,9 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else if (!strcmp(a, "--threads") && i + 1 < argc) o.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--precision") && i + 1 < argc)
-            o.precision = !strcmp(argv[++i], "bf16") ? FROST_PRECISION_BF16 : FROST_PRECISION_FP32;
+            o.precision = !strcmp(argv[++i], "bf16")   ? FROST_PRECISION_BF16
+                          : !strcmp(argv[i], "int8") ? FROST_PRECISION_INT8
+                                                     : FROST_PRECISION_FP32;
         else if (!strcmp(a, "--output") && i + 1 < argc) output = argv[++i];
         else if (!strcmp(a, "--micro-batch") && i + 1 < argc) o.micro_batch = atoi(argv[++i]);
         else if (!strcmp(a, "--winograd")) o.winograd = o.winograd == FROST_WINOGRAD_OFF ? o.winograd : FROST_WINOGRAD_ALL;
@@ -90,7 +92,7 @@ int main(int argc, char **argv) {
                                                 : FROST_BACKEND_AUTO;
         } else if (a[0] != '-') path = a;
         else {
-            fprintf(stderr, "usage: frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16] "
+            fprintf(stderr, "usage: frost_time MODEL.pb [--batch N] [--threads N] [--precision fp32|bf16|int8] "
                             "[--winograd] [--no-winograd] [--onednn-only] [--backend auto|reference|onednn] [--profiling] [--output NAME] "
                             "[--no-tune] [--tune-file F] "
                             "[--micro-batch N]\n");

@@ -6,8 +6,8 @@ one run on this machine.  Prints medians and the ratios frost / peer
 
     /usr/bin/python3 bench/peers.py [--build build] [--models inception_v3,mobilenet_v1]
         [--batches 1,16] [--threads 2] [--rounds 5] [--block-s 1.5] [--max-foreign 0.15]
-        [--frost-variants fp32,direct,winograd,bf16,avx2,untuned,onednn-only] [--base-build DIR] [--json out.json]
-        [--install]
+        [--frost-variants fp32,direct,winograd,bf16,avx2,int8,avx2-int8,untuned,onednn-only] [--base-build DIR]
+        [--json out.json] [--install]
 
 How it measures
   * Models: the .pb files come from tests/graphgen/models.py (TF-slim
@@ -39,6 +39,11 @@ How it measures
     `frost tune` for the model, CPU and thread count when the per-user cache
     has one (the "tuned default").  Variant untuned runs the built-in rules
     (--no-tune), onednn-only oneDNN's primitives alone.
+  * Variant int8 runs the model as `frost quantize --per_channel` writes it
+    (calibrated on ../shared/images, generated once into .cache/bench/
+    MODEL_int8.pb) with --precision int8 (docs/int8.md); avx2-int8 the same
+    with ONEDNN_MAX_CPU_ISA=AVX2 (no VNNI: frost runs the FakeQuant graph in
+    float there, docs/int8.md).
 
 Peers that cannot be installed or loaded are reported as missing.  --install
 installs the missing ones: apt (python3-torch python3-torchvision) and npm
@@ -109,6 +114,26 @@ def prepare_models(models):
                 log("ONNX export failed:", r.stderr.strip().splitlines()[-1:])
         files[m] = (pb, onnx if os.path.exists(onnx) else None)
     return files, torch_ok
+
+
+def quantized_model(m, pb, build):
+    """CACHE/M_int8.pb: `frost quantize` of pb, per-channel weights, ranges
+    calibrated on ../shared/images (None and a reason when it cannot be made)."""
+    out = os.path.join(CACHE, m + "_int8.pb")
+    if os.path.exists(out):
+        return out, None
+    shared = os.environ.get("FROST_SHARED") or os.path.join(ROOT, "..", "shared")
+    calib = os.path.join(shared, "images")
+    cli = os.path.join(build, "frost")
+    if not os.path.isdir(calib) or not os.access(cli, os.X_OK):
+        return None, "needs %s and %s" % (calib, cli)
+    log("quantizing", pb, "->", out)
+    r = subprocess.run([cli, "quantize", pb, "--calibrate", calib, "--per_channel", "-o", out + ".tmp",
+                        "--input_mean", "128", "--input_std", "128"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, "frost quantize failed: " + r.stderr.strip()
+    os.replace(out + ".tmp", out)
+    return out, None
 
 
 def build_frost_time(build):
@@ -260,7 +285,8 @@ def main():
                     help="comma list of frost, ort (ONNX Runtime), torch (PyTorch), opencv")
     ap.add_argument("--frost-variants", default="fp32",
                     help="comma list of fp32 (the default), direct (--no-winograd), winograd, bf16, avx2 "
-                         "(ONEDNN_MAX_CPU_ISA=AVX2) (each is one more frost worker)")
+                         "(ONEDNN_MAX_CPU_ISA=AVX2), int8 (the `frost quantize`d model, --precision int8), "
+                         "avx2-int8 (each is one more frost worker)")
     ap.add_argument("--base-build", help="another frost build (DIR/frost_time): its variants run too, "
                                          "labelled frost@base")
     ap.add_argument("--json", help="write all results here")
@@ -303,14 +329,18 @@ def main():
                 for suffix, exe, err in builds:
                     for v in args.frost_variants.split(","):
                         label = ("frost" if v == "fp32" else "frost-" + v) + suffix
-                        if not exe:
-                            missing[label] = err
+                        model, why = pb, err
+                        if exe and v.endswith("int8"):
+                            model, why = quantized_model(m, pb, args.build)
+                        if not exe or not model:
+                            missing[label] = why
                             continue
                         extra = {"fp32": [], "direct": ["--no-winograd"], "winograd": ["--winograd"],
-                                 "bf16": ["--precision", "bf16"], "avx2": [], "untuned": ["--no-tune"],
+                                 "bf16": ["--precision", "bf16"], "avx2": [], "int8": ["--precision", "int8"],
+                                 "avx2-int8": ["--precision", "int8"], "untuned": ["--no-tune"],
                                  "onednn-only": ["--onednn-only", "--no-tune"]}[v]
-                        venv = dict(env, ONEDNN_MAX_CPU_ISA="AVX2") if v == "avx2" else env
-                        specs.append((label, [exe, pb, "--batch", str(batch), "--threads", str(args.threads),
+                        venv = dict(env, ONEDNN_MAX_CPU_ISA="AVX2") if v.startswith("avx2") else env
+                        specs.append((label, [exe, model, "--batch", str(batch), "--threads", str(args.threads),
                                               "--output", OUTPUTS[m]] + extra, venv))
             common = ["--batch", str(batch), "--threads", str(args.threads)]
             wk = os.path.join(HERE, "peer_worker.py")

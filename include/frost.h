@@ -179,7 +179,17 @@ typedef enum frost_backend {
 
 typedef enum frost_precision {
     FROST_PRECISION_FP32 = 0, /**< default: results within 1e-4 of the reference kernels */
-    FROST_PRECISION_BF16      /**< bf16 compute where the CPU has AVX512-BF16; opt-in */
+    FROST_PRECISION_BF16,     /**< bf16 compute where the CPU has AVX512-BF16; opt-in */
+    /** int8 compute for the quantized parts of a graph with FakeQuant ops
+     *  (`frost quantize`'s output, graphs trained with quantization): a
+     *  Conv2D / DepthwiseConv2dNative / MatMul whose input is a FakeQuant's
+     *  output and whose weights are on an int8 grid runs in int8 (oneDNN
+     *  backend, CPUs with VNNI: AVX512-VNNI or AVX-VNNI), its activations
+     *  kept in u8 between such steps; within one quantization step of the
+     *  FakeQuant semantics in float, which FROST_PRECISION_FP32 runs
+     *  (docs/int8.md).  Everything else, and everything on other CPUs and
+     *  backends, as FP32. */
+    FROST_PRECISION_INT8
 } frost_precision;
 
 /** Which Winograd convolutions the oneDNN backend may use

@@ -1223,11 +1223,11 @@ static void block_test(fr_backend_config cfg, const char *what, double tol, int 
     int b = tp_value(&t, 0, 4, 2, 17, 17, 64);
     int y = tp_value(&t, 0, 4, 2, 17, 17, 112);
     fr_step *s = tp_step(&t, FR_STEP_CONV, "1x1", 1, &x, a);
-    s->p.conv = (fr_conv_params){1, 1, 32, 48, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL};
+    s->p.conv = (fr_conv_params){1, 1, 32, 48, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL, NULL, NULL};
     s->p.conv.weights = tp_const(&t, 32 * 48, 0.3f);
     s->p.conv.bias = tp_const(&t, 48, 0.1f);
     s = tp_step(&t, FR_STEP_CONV, "3x3", 1, &a, b);
-    s->p.conv = (fr_conv_params){3, 3, 48, 64, 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL};
+    s->p.conv = (fr_conv_params){3, 3, 48, 64, 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL, NULL, NULL};
     s->p.conv.weights = tp_const(&t, 9 * 48 * 64, 0.1f);
     s->p.conv.bias = tp_const(&t, 64, 0.1f);
     int cin[2] = {a, b};
@@ -1248,7 +1248,7 @@ static void wino_shape_test(int h, int cin, int cout, const char *want) {
     tp_init(&t, 91);
     int x = tp_value(&t, 0, 4, 1, h, h, cin), y = tp_value(&t, 0, 4, 1, h, h, cout);
     fr_step *s = tp_step(&t, FR_STEP_CONV, what, 1, &x, y);
-    s->p.conv = (fr_conv_params){3, 3, cin, cout, 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL};
+    s->p.conv = (fr_conv_params){3, 3, cin, cout, 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, NULL, FR_ACT_RELU, 0.f, -1, NULL, NULL, NULL, NULL};
     s->p.conv.weights = tp_const(&t, (size_t)9 * cin * cout, 0.1f);
     s->p.conv.bias = tp_const(&t, (size_t)cout, 0.1f);
     t.want_kernel[0] = want;

@@ -16,7 +16,7 @@ MAX_RANK = 8  # FROST_MAX_RANK
 
 # Enums (C enums are int-sized).
 BACKENDS = {"auto": 0, "reference": 1, "onednn": 2}
-PRECISIONS = {"fp32": 0, "bf16": 1}
+PRECISIONS = {"fp32": 0, "bf16": 1, "int8": 2}
 RESIZES = {"tf1": 0, "tf2": 1, "align_corners": 2}
 # frost_winograd, by the Model(winograd=...) value: None = FROST_WINOGRAD_DEFAULT,
 # False = FROST_WINOGRAD_OFF, True = FROST_WINOGRAD_ALL.

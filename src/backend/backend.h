@@ -139,6 +139,14 @@ typedef struct fr_backend {
      * steps it refuses run on the reference kernels.  A runtime holding
      * several backends can ask each of them. */
     int (*supports)(const fr_plan *plan, const fr_step *step);
+
+    /* Optional (may be NULL: no int8), added for FROST_PRECISION_INT8:
+     * whether this backend runs the int8 steps of graph/int8.h exactly on
+     * this machine (oneDNN: where the CPU has VNNI; without it, oneDNN's u8 x
+     * s8 kernels saturate their 16-bit pair sums).  The runtime compiles the
+     * int8 marks only then; elsewhere FROST_PRECISION_INT8 runs FakeQuant in
+     * float, as FP32 does. */
+    int (*int8)(void);
 } fr_backend;
 
 /* The portable reference backend (src/backend/reference/): claims nothing,

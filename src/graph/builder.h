@@ -41,6 +41,7 @@ typedef struct fr_builder {
     const frost_graph *g;
     int batch;
     int optimize;
+    int int8; /* FROST_PRECISION_INT8: fr_fuse_int8 (fuse.h) runs */
     fr_ival *vals;
     int nv, cap_v;
     fr_step *steps;

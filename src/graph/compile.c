@@ -134,10 +134,14 @@ static void keep_ptr(void **keep, int *nk, const void *p) {
     if (p) keep[(*nk)++] = (void *)(uintptr_t)p;
 }
 
+static void keep_out_quant(void **keep, int *nk, const fr_fake_quant_params *q) {
+    if (q) keep_ptr(keep, nk, q), keep_ptr(keep, nk, q->ranges);
+}
+
 /* Hands b's owned blocks to c, freeing those the plan no longer references. */
 static void take_blocks(fr_builder *b, fr_compiled *c) {
     int ns = c->plan.n_steps, nv = c->plan.n_values;
-    int cap = b->nb + 8 * ns + nv + 1, nk = 0;
+    int cap = b->nb + 12 * ns + nv + 1, nk = 0;
     void **keep = malloc(sizeof(void *) * (size_t)cap);
     if (keep) {
         for (int v = 0; v < nv; v++) keep_ptr(keep, &nk, c->values[v].data);
@@ -147,10 +151,12 @@ static void take_blocks(fr_builder *b, fr_compiled *c) {
             keep_ptr(keep, &nk, s->label);
             if (s->kind == FR_STEP_CONV)
                 keep_ptr(keep, &nk, s->p.conv.weights), keep_ptr(keep, &nk, s->p.conv.bias),
-                    keep_ptr(keep, &nk, s->p.conv.weight_scale);
+                    keep_ptr(keep, &nk, s->p.conv.weight_scale), keep_ptr(keep, &nk, s->p.conv.int8_scale),
+                    keep_out_quant(keep, &nk, s->p.conv.out_quant);
             if (s->kind == FR_STEP_MATMUL)
                 keep_ptr(keep, &nk, s->p.matmul.weights), keep_ptr(keep, &nk, s->p.matmul.bias),
-                    keep_ptr(keep, &nk, s->p.matmul.weight_scale);
+                    keep_ptr(keep, &nk, s->p.matmul.weight_scale), keep_ptr(keep, &nk, s->p.matmul.int8_scale),
+                    keep_out_quant(keep, &nk, s->p.matmul.out_quant);
             if (s->kind == FR_STEP_SCALE_SHIFT)
                 keep_ptr(keep, &nk, s->p.scale_shift.scale), keep_ptr(keep, &nk, s->p.scale_shift.shift);
             if (s->kind == FR_STEP_POOL) keep_ptr(keep, &nk, s->p.pool.bias);
@@ -256,14 +262,16 @@ void fr_compiled_free(fr_compiled *c) {
     free(c);
 }
 
-frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
+frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, unsigned flags, fr_compiled **out,
                         char **err) {
     *out = NULL;
     fr_builder bb, *b = &bb;
     memset(b, 0, sizeof *b);
     b->g = g;
     b->batch = batch;
+    const int optimize = (flags & FR_COMPILE_OPTIMIZE) != 0;
     b->optimize = optimize;
+    b->int8 = optimize && (flags & FR_COMPILE_INT8);
     b->err = err;
     size_t as_float = g->size + g->widened_bytes; /* the file with its narrow constants as float32 */
     b->alloc_budget = as_float > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? as_float * FR_DATA_BUDGET_FACTOR

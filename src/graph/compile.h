@@ -42,8 +42,12 @@ typedef struct fr_compiled {
     int64_t params, flops;
 } fr_compiled;
 
+/* fr_compile() flags. */
+#define FR_COMPILE_OPTIMIZE 0x1u /* the fusion passes (fuse.h) */
+#define FR_COMPILE_INT8 0x2u     /* with FR_COMPILE_OPTIMIZE: also the int8 pass (graph/int8.h) */
+
 /* Compiles g for `batch` items with the inputs and outputs of `io`, fused
- * unless `optimize` is 0; *out is freed with fr_compiled_free().  On failure
+ * when `flags` has FR_COMPILE_OPTIMIZE; *out is freed with fr_compiled_free().  On failure
  * *err (when err is non-NULL) names the node (or value) at fault:
  * FROST_E_GRAPH / _SHAPE / _UNSUPPORTED_OP / _NOT_FOUND from ordering,
  * lowering and the outputs, FROST_E_LIMIT past the data budget or the arena
@@ -52,7 +56,7 @@ typedef struct fr_compiled {
  * norm, see plan.h) or weights_raw: a backend may apply them while it
  * reorders the weights; fr_compiled_fold_weights() folds them into new
  * weights for the others. */
-frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, int optimize, fr_compiled **out,
+frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, unsigned flags, fr_compiled **out,
                         char **err);
 /* Multiplies step i's weight_scale into a new block of weights owned by c and
  * clears it (the old weights are left alone); weights_raw (plan.h) are copied

@@ -1,6 +1,8 @@
 /* Fusion passes over the lowered steps (fuse.h). */
 #include "graph/fuse.h"
 
+#include "graph/int8.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -193,6 +195,129 @@ static int commute_avgpool_conv(fr_builder *b, int j) {
     return 0;
 }
 
+/* The step that alone reads value v, or -1. */
+static int sole_reader(fr_builder *b, int v, int after) {
+    if (!alive_single_use(b, v)) return -1;
+    for (int k = after + 1; k < b->ns; k++)
+        if (b->steps[k].kind != FR_STEP_KIND_COUNT_)
+            for (int j = 0; j < b->steps[k].n_inputs; j++)
+                if (b->steps[k].inputs[j] == v) return k;
+    return -1;
+}
+
+/* The u8 FakeQuant that step s ends with (its out_quant, or s itself), or NULL. */
+static fr_fake_quant_params *quantized_output(fr_step *s) {
+    fr_u8q q;
+    fr_fake_quant_params *p = s->kind == FR_STEP_FAKE_QUANT ? &s->p.fake_quant
+                              : s->kind == FR_STEP_CONV     ? (fr_fake_quant_params *)s->p.conv.out_quant
+                              : s->kind == FR_STEP_MATMUL   ? (fr_fake_quant_params *)s->p.matmul.out_quant
+                                                            : NULL;
+    return p && fr_int8_fq_u8(p, &q) ? p : NULL;
+}
+
+/* Step i takes over the output and name of FakeQuant step j (now dead). */
+static void take_fake_quant(fr_builder *b, int i, int j, char *label) {
+    b->steps[i].label = label;
+    b->steps[i].name = b->steps[j].name;
+    take_output(b, i, j);
+    b->fused_ops++;
+}
+
+/* Pass 5 (int8 compiles, graph/int8.h): whether value v holds quantized
+ * values: a u8 FakeQuant's output, or a max pool of them. */
+static int int8_quantized(fr_builder *b, int v) {
+    for (int depth = 0; depth < 64 && v >= 0 && b->vals[v].producer >= 0; depth++) {
+        const fr_step *p = &b->steps[b->vals[v].producer];
+        fr_u8q q;
+        if (p->kind == FR_STEP_FAKE_QUANT) return fr_int8_fq_u8(&p->p.fake_quant, &q);
+        if (p->kind == FR_STEP_CONV && p->p.conv.out_quant) return 1;
+        if (p->kind == FR_STEP_MATMUL && p->p.matmul.out_quant) return 1;
+        if (p->kind != FR_STEP_POOL || p->p.pool.op != FR_POOL_MAX || p->p.pool.bias || p->p.pool.act != FR_ACT_NONE)
+            return 0;
+        v = p->inputs[0];
+    }
+    return 0;
+}
+
+/* Pass 5: int8_scale on the conv / matmul step i where its input is
+ * quantized and its weights are on an int8 grid, and the FakeQuant that
+ * alone reads its output fused in as out_quant. */
+static int mark_int8(fr_builder *b, int i) {
+    fr_step *s = &b->steps[i];
+    int conv = s->kind == FR_STEP_CONV;
+    if (!conv && !(s->kind == FR_STEP_MATMUL && s->p.matmul.weights)) return 0;
+    if (fr_step_residual(s) >= 0 || !int8_quantized(b, s->inputs[0])) return 0;
+    const float *w = conv ? s->p.conv.weights : s->p.matmul.weights;
+    const void *raw = conv ? s->p.conv.weights_raw : NULL;
+    int cols = conv ? s->p.conv.cout : s->p.matmul.n;
+    size_t rows = conv ? fr_conv_weight_count(&s->p.conv) / (size_t)cols : (size_t)s->p.matmul.k;
+    float *scale = fr_b_alloc(b, sizeof(float) * (size_t)cols);
+    if (!scale) return -1;
+    if (!fr_int8_weight_scales(w, raw, rows, cols, scale)) return 0;
+    if (conv) s->p.conv.int8_scale = scale;
+    else s->p.matmul.int8_scale = scale;
+    /* the FakeQuant after it */
+    int y = s->output;
+    fr_act act = conv ? s->p.conv.act : s->p.matmul.act;
+    if (act != FR_ACT_NONE && act != FR_ACT_RELU && act != FR_ACT_RELU6 &&
+        !(act == FR_ACT_LEAKY && (conv ? s->p.conv.alpha : s->p.matmul.alpha) >= 0))
+        return 0;
+    int j = sole_reader(b, y, i);
+    fr_u8q q;
+    if (j < 0 || b->steps[j].kind != FR_STEP_FAKE_QUANT || !fr_int8_fq_u8(&b->steps[j].p.fake_quant, &q)) return 0;
+    fr_fake_quant_params *oq = fr_b_alloc(b, sizeof *oq);
+    char *label = join_label(b, s->label, b->steps[j].label);
+    if (!oq || !label) return -1;
+    s = &b->steps[i];
+    *oq = b->steps[j].p.fake_quant;
+    if (conv) s->p.conv.out_quant = oq;
+    else s->p.matmul.out_quant = oq;
+    take_fake_quant(b, i, j, label);
+    return 0;
+}
+
+/* Pass 5, concatenations: where every input of concat step i is a u8
+ * FakeQuant's output (of a FakeQuant step or a conv's out_quant) read by
+ * the concatenation alone, and a u8 FakeQuant alone reads its output, the
+ * inputs are quantized onto that FakeQuant's grid directly (clamped to their
+ * own ranges first: fr_fake_quant_params.clip) and it is fused into the
+ * concatenation, which then joins values of one grid (u8 for an int8
+ * backend).  The one rounding in place of two moves a value by one step of
+ * the output's grid at most (int8.h). */
+static int concat_on_grid(fr_builder *b, int i) {
+    fr_step *s = &b->steps[i];
+    int j = sole_reader(b, s->output, i);
+    fr_u8q q;
+    if (j < 0 || b->steps[j].kind != FR_STEP_FAKE_QUANT || !fr_int8_fq_u8(&b->steps[j].p.fake_quant, &q)) return 0;
+    for (int k = 0; k < s->n_inputs; k++) {
+        int v = s->inputs[k];
+        if (sole_reader(b, v, b->vals[v].producer) != i || !quantized_output(&b->steps[b->vals[v].producer]))
+            return 0;
+    }
+    char *label = join_label(b, s->label, b->steps[j].label);
+    if (!label) return -1;
+    for (int k = 0; k < s->n_inputs; k++) {
+        fr_step *p = &b->steps[b->vals[s->inputs[k]].producer];
+        const fr_fake_quant_params *own = quantized_output(p);
+        fr_fake_quant_params *grid = fr_b_alloc(b, sizeof *grid);
+        if (!grid) return -1;
+        /* the grid of the output, clamped to the input's own range first */
+        *grid = b->steps[j].p.fake_quant;
+        grid->clip = 1;
+        grid->clip_min = own->ranges[0].nudged_min;
+        grid->clip_max = own->ranges[0].nudged_max;
+        if (own->clip) {
+            grid->clip_min = own->clip_min > grid->clip_min ? own->clip_min : grid->clip_min;
+            grid->clip_max = own->clip_max < grid->clip_max ? own->clip_max : grid->clip_max;
+        }
+        if (p->kind == FR_STEP_FAKE_QUANT) p->p.fake_quant = *grid;
+        else if (p->kind == FR_STEP_CONV) p->p.conv.out_quant = grid;
+        else p->p.matmul.out_quant = grid;
+    }
+    take_fake_quant(b, i, j, label);
+    return 0;
+}
+
 void fr_fuse_steps(fr_builder *b) {
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
@@ -202,5 +327,8 @@ void fr_fuse_steps(fr_builder *b) {
         if (b->steps[i].kind == FR_STEP_UNARY) fuse_activation(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_CONV) commute_avgpool_conv(b, i);
+    for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++) mark_int8(b, i);
+    for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++)
+        if (b->steps[i].kind == FR_STEP_CONCAT) concat_on_grid(b, i);
 }
 

@@ -44,6 +44,7 @@
  *     (Inception's pool branches: 192..2048 channels down to 32..192) while
  *     the convolution does the same work.  The pool takes over the
  *     convolution's bias and activation (fr_pool_params.bias / act).
+ *  5. int8 (only in int8 compiles, builder.int8): graph/int8.h.
  *
  * Every pass counts what it merged in b->fused_ops / b->folded_batchnorms.
  * Allocations go through fr_b_alloc(); when one fails b->status is set and

@@ -198,6 +198,17 @@ typedef struct fr_conv_params {
      * only while a backend prepares the plan (it may reorder from these bytes);
      * the runtime copies them into `weights` for the steps it does not take. */
     const void *weights_raw;
+    /* Added for int8 (fr_int8_mark, graph/int8.h; compiles with
+     * FROST_PRECISION_INT8 only): non-NULL when the input is quantized (the
+     * output of a FakeQuant, per tensor, 8 bits) and every weight of output
+     * channel co is an integer multiple q * int8_scale[co] of it, q in
+     * [-128, 127] (`weights` / `weights_raw` before weight_scale): a backend
+     * may run the step in int8.  [cout]. */
+    const float *int8_scale;
+    /* Added with int8_scale: a FakeQuant (per tensor) fused after the
+     * activation, the last operation of the step: y = fake_quant(act(...)).
+     * NULL: none. */
+    const struct fr_fake_quant_params *out_quant;
 } fr_conv_params;
 
 typedef struct fr_matmul_params {
@@ -209,6 +220,8 @@ typedef struct fr_matmul_params {
     float alpha;
     int residual;                 /* value id, or -1 */
     const float *weight_scale;    /* added: [N] or NULL, as fr_conv_params.weight_scale */
+    const float *int8_scale;      /* added: [N] or NULL, as fr_conv_params.int8_scale */
+    const struct fr_fake_quant_params *out_quant; /* added: as fr_conv_params.out_quant */
 } fr_matmul_params;
 
 typedef struct fr_pool_params {
@@ -270,11 +283,17 @@ typedef struct fr_fq_range {
     float nudged_min, nudged_max, scale, inv_scale, quant_zero;
 } fr_fq_range;
 
-typedef struct fr_fake_quant_params {
+struct fr_fake_quant_params {
     int channels;               /* 1: per tensor; else the size of the last axis */
     int divide;                 /* FakeQuantWithMinMaxVars divides by scale, the other forms multiply by inv_scale */
     const fr_fq_range *ranges;  /* [channels] */
-} fr_fake_quant_params;
+    /* Added for int8 compiles: non-zero: x is first clamped to [clip_min,
+     * clip_max] (the range of a FakeQuant onto another grid that was fused
+     * away before this one, graph/int8.h); NaN stays NaN. */
+    int clip;
+    float clip_min, clip_max;
+};
+typedef struct fr_fake_quant_params fr_fake_quant_params;
 
 typedef struct fr_step {
     fr_step_kind kind;

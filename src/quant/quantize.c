@@ -33,6 +33,16 @@ static int source(const frost_graph *g, const fr_input_ref *in) {
 
 static int is_const(const frost_graph *g, int node) { return node >= 0 && is_op(&g->nodes[node], "Const"); }
 
+/* Whether node computes from constants alone (a Const, or an op over such
+ * nodes: TF-slim's decomposed batch norm, gamma * Rsqrt(variance + epsilon)). */
+static int is_const_expr(const frost_graph *g, int node, int depth) {
+    if (is_const(g, node)) return 1;
+    if (node < 0 || depth > 8 || g->nodes[node].n_inputs == 0) return 0;
+    for (int k = 0; k < g->nodes[node].n_inputs; k++)
+        if (!is_const_expr(g, source(g, &g->nodes[node].inputs[k]), depth + 1)) return 0;
+    return 1;
+}
+
 static int build_consumers(graph_view *v) {
     const frost_graph *g = v->g;
     int n = g->n_nodes;
@@ -94,7 +104,7 @@ static int epilogue_end(const graph_view *v, int node) {
                   cn->inputs[0].node == node);
         if (!ok && cn->n_inputs == 2 &&
             (is_op(cn, "Add") || is_op(cn, "AddV2") || is_op(cn, "Mul") || is_op(cn, "Sub")))
-            ok = is_const(g, source(g, &cn->inputs[cn->inputs[0].node == node ? 1 : 0]));
+            ok = is_const_expr(g, source(g, &cn->inputs[cn->inputs[0].node == node ? 1 : 0]), 0);
         if (!ok) break;
         node = c;
     }

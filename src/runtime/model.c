@@ -136,7 +136,13 @@ static frost_status build_plan(const frost_model *m, int batch, fr_batch_plan **
     fr_batch_plan *p = calloc(1, sizeof *p);
     if (!p) return FROST_E_NO_MEMORY;
     p->batch = batch;
-    frost_status st = fr_compile(m->g, m->pio, batch, m->optimize, &p->c, err);
+    frost_status st = fr_compile(m->g, m->pio, batch,
+                                   (m->optimize ? FR_COMPILE_OPTIMIZE : 0u) |
+                                       (m->cfg.precision == FROST_PRECISION_INT8 && m->backend->int8 &&
+                                                m->backend->int8()
+                                            ? FR_COMPILE_INT8
+                                            : 0u),
+                                   &p->c, err);
     if (st != FROST_OK) {
         free(p);
         return st;
@@ -389,7 +395,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
     opt = &options;
     if (opt->max_batch < 0 || opt->max_batch > 1 << 16 || opt->threads < 0 || opt->num_inputs < 0 ||
         opt->num_outputs < 0 || (unsigned)opt->backend > FROST_BACKEND_ONEDNN ||
-        (unsigned)opt->precision > FROST_PRECISION_BF16 || (unsigned)opt->winograd > FROST_WINOGRAD_ALL) {
+        (unsigned)opt->precision > FROST_PRECISION_INT8 || (unsigned)opt->winograd > FROST_WINOGRAD_ALL) {
         fr_errorf(err, "%s: invalid option value", g->source);
         return FROST_E_INVALID_ARGUMENT;
     }

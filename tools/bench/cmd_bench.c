@@ -106,7 +106,7 @@ static void usage(FILE *out) {
             "  --tune_file=F, --no_tune  a tuning record (frost tune) / none (default: the\n"
             "                         per-user cache's for this model, CPU and --threads)\n"
             "  --verbose              say which tuning record was used, or why not\n"
-            "  --precision=fp32|bf16  (bf16 where the CPU has AVX512-BF16)\n"
+            "  --precision=fp32|bf16|int8  (bf16 where the CPU has AVX512-BF16; int8: graphs with FakeQuant)\n"
             "  --micro-batch=N        items per pass of the network (default 0: chosen for the\n"
             "                         model; -1: whole batches)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"

@@ -93,7 +93,7 @@ static const char usage_text[] =
     "  --fast-decode         decode JPEGs at 1/2, 1/4 or 1/8 scale when still\n"
     "                        twice the input size: faster, NOT TensorFlow-exact\n"
     "  --max_pixels N        reject larger images before decoding (default 100M)\n"
-    "  --precision P         fp32 (default) | bf16\n"
+    "  --precision P         fp32 (default) | bf16 | int8 (graphs with FakeQuant ops)\n"
     "  --winograd            larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers\n"
     "                        (faster, ~1e-5 relative difference)\n"
     "  --no_winograd         every convolution direct (by default 3x3, 1x7 and 7x1\n"

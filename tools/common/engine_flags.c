@@ -26,7 +26,7 @@ static int either(int argc, char **argv, int *i, const char *name, const char **
 
 /* The values of --backend and --precision: the enums' values in order. */
 static const char *const backends[] = {"auto", "reference", "onednn"};
-static const char *const precisions[] = {"fp32", "bf16"};
+static const char *const precisions[] = {"fp32", "bf16", "int8"};
 
 int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **argv, int *i) {
     const char *v = NULL;
@@ -38,7 +38,7 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
     if ((accepted & EF_BACKEND) && (r = either(argc, argv, i, "backend", &v, NULL)) != 0)
         return r < 0 || cli_parse_choice("backend", v, backends, 3, &k) ? -1 : (ef->backend = (frost_backend)k, 1);
     if ((accepted & EF_PRECISION) && (r = either(argc, argv, i, "precision", &v, NULL)) != 0)
-        return r < 0 || cli_parse_choice("precision", v, precisions, 2, &k) ? -1
+        return r < 0 || cli_parse_choice("precision", v, precisions, 3, &k) ? -1
                                                                            : (ef->precision = (frost_precision)k, 1);
     if ((accepted & EF_WINOGRAD) && ((r = either(argc, argv, i, "winograd", NULL, &ef->winograd)) != 0 ||
                                      (r = either(argc, argv, i, "no-winograd", NULL, &ef->no_winograd)) != 0))

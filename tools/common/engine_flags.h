@@ -5,7 +5,7 @@
  *   --wait-policy auto|passive|active how idle threads wait (wait_policy.h:
  *                                     applied by main before any command)
  *   --backend auto|reference|onednn
- *   --precision fp32|bf16
+ *   --precision fp32|bf16|int8
  *   --winograd, --no-winograd         frost_options.winograd: the larger tiles /
  *                                     none; --no-winograd wins over --winograd
  *   --micro-batch N                   items per pass (0: chosen; -1: none)

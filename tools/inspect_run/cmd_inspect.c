@@ -30,6 +30,9 @@ static void usage(FILE *out) {
             "options:\n"
             "  --json                print one JSON object instead of text\n"
             "  --no-compile          only the graph part\n"
+            "  --steps               also list the compiled steps in order with the kernel\n"
+            "                        each runs on (\"onednn:int8:...\": int8; from one run of\n"
+            "                        batch 1 on zeros)\n"
             "  --all                 (SavedModel) everything, as saved_model_cli show --all\n"
             "  --signature_def KEY   (SavedModel) one signature, as saved_model_cli shows it\n"
             "  --dir DIR             the same as giving DIR as the model\n"
@@ -306,14 +309,61 @@ static void print_json(const char *path, const frost_graph *g, const frost_model
     fputs("}\n", f);
 }
 
+/* --steps: every step of batch 1 in plan order with its kernel (the
+ * profile of one run on zeros; the kernels are chosen when a batch size
+ * first runs). */
+static int print_steps(const frost_model *m) {
+    int n_in = frost_model_input_count(m);
+    float **in = calloc((size_t)n_in + 1, sizeof *in);
+    float **out = calloc((size_t)frost_model_output_count(m) + 1, sizeof *out);
+    frost_context *ctx = NULL;
+    char *err = NULL;
+    int rc = !in || !out;
+    for (int k = 0; k < n_in && !rc; k++) {
+        if (frost_model_input_dtype(m, k) == FROST_DTYPE_STRING) {
+            fprintf(stderr, "frost inspect: --steps: string input '%s' cannot be fed zeros\n",
+                    frost_model_input_name(m, k));
+            rc = 1;
+        } else if (!(in[k] = calloc(frost_model_input_size(m, k) + 1, sizeof(float)))) {
+            rc = 1;
+        }
+    }
+    for (int k = 0; k < frost_model_output_count(m) && !rc; k++)
+        if (!(out[k] = malloc((frost_model_output_size(m, k) + 1) * sizeof(float)))) rc = 1;
+    const frost_op_profile *prof = NULL;
+    int np = 0;
+    if (!rc && (frost_context_create(m, &ctx, &err) != FROST_OK ||
+                frost_context_run(ctx, 1, (const float *const *)in, out) != FROST_OK ||
+                frost_context_profile(ctx, &prof, &np) != FROST_OK)) {
+        fprintf(stderr, "frost inspect: --steps: %s\n", err ? err : ctx ? frost_context_error(ctx) : "no context");
+        rc = 1;
+    }
+    if (!rc) {
+        int int8 = 0;
+        for (int i = 0; i < np; i++) int8 += prof[i].kernel && strstr(prof[i].kernel, ":int8:") != NULL;
+        printf("Steps (batch 1, %d, %d in int8):\n", np, int8);
+        for (int i = 0; i < np; i++)
+            printf("  %3d %-40s %-40s %s\n", i, prof[i].op ? prof[i].op : "?", prof[i].kernel ? prof[i].kernel : "?",
+                   prof[i].name ? prof[i].name : "?");
+    }
+    frost_free(err);
+    frost_context_free(ctx);
+    for (int k = 0; in && k < n_in; k++) free(in[k]);
+    for (int k = 0; out && k < frost_model_output_count(m); k++) free(out[k]);
+    free(in);
+    free(out);
+    return rc;
+}
+
 int frost_cmd_inspect(int argc, char **argv) {
     model_flags mf;
     mf_init(&mf);
     const char *path = NULL;
     const char *signature_def = NULL;
-    int json = 0, no_compile = 0, all = 0;
+    int json = 0, no_compile = 0, all = 0, steps = 0;
     const mf_switch own[] = {{"json", &json, NULL},
                              {"no-compile", &no_compile, NULL},
+                             {"steps", &steps, NULL},
                              {"all", &all, NULL},
                              {"signature_def", NULL, &signature_def},
                              {"signature-def", NULL, &signature_def}};
@@ -327,7 +377,7 @@ int frost_cmd_inspect(int argc, char **argv) {
         args[nargs++] = argv[i];
     }
     args[nargs] = NULL;
-    int rc = mf_command_line(&mf, "inspect", nargs, args, 0, own, 5, usage, &path);
+    int rc = mf_command_line(&mf, "inspect", nargs, args, 0, own, 6, usage, &path);
     free(args);
     if (rc >= 0) return rc;
     if (frost_path_is_savedmodel(path) && !json && !mf.source.signature)
@@ -339,6 +389,7 @@ int frost_cmd_inspect(int argc, char **argv) {
     frost_options opt;
     frost_options_init(&opt);
     if (mf_options(&mf, &opt)) return 2;
+    if (steps) opt.profiling = 1;
 
     char *err = NULL;
     frost_graph *g = NULL;
@@ -370,6 +421,7 @@ int frost_cmd_inspect(int argc, char **argv) {
     } else {
         print_graph_text(path, g);
         if (m && !rc) print_model_text(m, &stats);
+        if (m && !rc && steps) rc = print_steps(m);
     }
     if (rc) fprintf(stderr, "frost inspect: cannot compile: %s: %s\n", frost_strerror(st), err ? err : path);
     frost_free(err);

@@ -31,7 +31,8 @@ const char mf_help_compile[] =
     "  --verbose             say which tuning record was used, or why not\n"
     "  --onednn-only         oneDNN's primitives only, not frost's indirect-GEMM\n"
     "                        convolution and pooling kernels (to compare kernels)\n"
-    "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16)\n"
+    "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16) |\n"
+    "                        int8 (graphs with FakeQuant ops, docs/int8.md)\n"
     "  --micro-batch N       items per pass of the network: larger batches run in\n"
     "                        passes of N (default 0: chosen for the model; -1: none)\n";
 

@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "backend/backend.h"
+#include "graph/int8.h"
 #include "kernels/kernels.h"
 
 typedef enum fr_dn_bind {
@@ -88,8 +89,12 @@ typedef struct fr_dn_state {
     size_t temp_bytes;    /* per-context temporaries (after the scratchpad) */
     void **owned;         /* buffers owned by the state (reordered weights) */
     int n_owned, cap_owned;
-    /* bf16: data type each value has in the arena (dnnl_f32 or dnnl_bf16). */
+    /* bf16 / int8 precision: data type each value has in the arena (dnnl_f32,
+     * dnnl_bf16; int8: dnnl_u8 for quantized values, int8.c). */
     dnnl_data_type_t *value_dt;
+    /* int8: the grid of every quantized value (scale 0: none), whatever its
+     * data type in the arena. */
+    fr_u8q *value_q;
     /* The OpenMP runtime oneDNN runs on (its thread count is set around
      * every oneDNN call); frost's own kernels run on the same threads. */
     fr_team team;
@@ -137,6 +142,17 @@ frost_status fr_dn_make_prim(fr_dn_build *b, dnnl_primitive_desc_t pd, dnnl_prim
  * oneDNN's slow reference code ("ref:any"), which frost never runs. */
 const char *fr_dn_impl(const_dnnl_primitive_desc_t pd);
 int fr_dn_is_ref(const_dnnl_primitive_desc_t pd);
+/* Creates pd; *pd_out = NULL (and FROST_OK) when oneDNN has no implementation
+ * or only its reference one. */
+frost_status fr_dn_make_pd(fr_dn_build *b, dnnl_primitive_desc_t *pd_out, const_dnnl_op_desc_t desc,
+                           const_dnnl_primitive_attr_t attr);
+/* Scratchpad argument of pd (always present; oneDNN accepts a zero-size one). */
+fr_dn_arg fr_dn_arg_scratch(const_dnnl_primitive_desc_t pd);
+/* A reorder between two descriptions of a tensor, with `attr` (NULL: none;
+ * its scratchpad mode is set to user; the caller still owns it): *prim_out
+ * NULL when none is needed (equal descriptors, no attr). */
+frost_status fr_dn_make_reorder(fr_dn_build *b, dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *from,
+                                const dnnl_memory_desc_t *to, dnnl_primitive_t *prim_out, fr_dn_arg *scratch_out);
 /* Takes ownership of p (freed with the state). */
 frost_status fr_dn_own(fr_dn_state *st, void *p);
 
@@ -182,6 +198,12 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
 fr_kernels_policy fr_dn_policy(const fr_dn_state *st);
 fr_kernels_facts fr_dn_facts(const fr_dn_state *st, fr_kernels_pick pick);
 
+/* Appends a custom execution: fn over ctx, which the execution then owns
+ * (freed by ctx_free, now if this fails); `kernel` names the step's kernel
+ * unless one is named already. */
+frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, void (*ctx_free)(void *),
+                              const fr_dn_arg *args, int n_args, const char *kernel);
+
 /* Builds the convolution step being built as the frost kernel `ch` names
  * (fr_kernels_select_conv), on weights packed once per model (shared by the
  * plans of every batch size), its temporaries in the arena where no value
@@ -197,5 +219,23 @@ frost_status fr_dn_build_own_pool(fr_dn_build *b);
  * number of values changed. */
 frost_status fr_dn_assign_bf16(fr_dn_state *st, char **error);
 int fr_dn_fix_bf16(fr_dn_state *st);
+
+/* int8 (int8.c): the data types of the values (u8 for quantized values
+ * that only steps running on u8 read), and the builders of the steps that
+ * run in int8: conv / matmul steps with int8_scale (FROST_OK with nothing
+ * built where oneDNN cannot) and u8 FakeQuant steps (reorders). */
+frost_status fr_dn_assign_int8(fr_dn_state *st, char **error);
+frost_status fr_dn_build_int8(fr_dn_build *b);
+frost_status fr_dn_build_fake_quant(fr_dn_build *b);
+/* Appends a reorder of u8 value `value` into f32 at byte temp_off of the
+ * temporaries (described by `to`): its real values. */
+frost_status fr_dn_add_dequantize(fr_dn_build *b, int value, const dnnl_memory_desc_t *to, size_t temp_off);
+
+static inline int fr_dn_is_bf16(const fr_dn_state *st) {
+    return st->value_dt && st->cfg.precision == FROST_PRECISION_BF16;
+}
+static inline int fr_dn_is_int8(const fr_dn_state *st) {
+    return st->value_q != NULL;
+}
 
 #endif

@@ -18,14 +18,12 @@ fr_kernels_policy fr_dn_policy(const fr_dn_state *st) {
 }
 
 fr_kernels_facts fr_dn_facts(const fr_dn_state *st, fr_kernels_pick pick) {
-    fr_kernels_facts f = {.pick = pick, .bf16 = st->value_dt != NULL};
+    fr_kernels_facts f = {.pick = pick, .bf16 = fr_dn_is_bf16(st)};
     return f;
 }
 
-/* Appends a custom execution: fn over ctx, which the execution then owns
- * (freed by ctx_free, now if this fails). */
-static frost_status add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, void (*ctx_free)(void *),
-                               const fr_dn_arg *args, int n_args, const char *kernel) {
+frost_status fr_dn_add_custom(fr_dn_build *b, fr_dn_custom_fn fn, void *ctx, void (*ctx_free)(void *),
+                              const fr_dn_arg *args, int n_args, const char *kernel) {
     frost_status st = fr_dn_add_exec(b, NULL, args, n_args);
     if (st != FROST_OK) {
         ctx_free(ctx);
@@ -85,7 +83,7 @@ frost_status fr_dn_build_own_conv(fr_dn_build *b, const fr_conv_choice *ch) {
         {.arg = DNNL_ARG_SCRATCHPAD, .bind = tbind, .value = -1, .offset = toff, .md = tmd},
         {.arg = DNNL_ARG_SRC_1, .bind = FR_DN_VALUE, .value = c->residual, .md = ymd},
     };
-    st = add_custom(b, conv_run, k, conv_free, args, c->residual >= 0 ? 4 : 3, fr_kernels_conv_name(k));
+    st = fr_dn_add_custom(b, conv_run, k, conv_free, args, c->residual >= 0 ? 4 : 3, fr_kernels_conv_name(k));
     if (st == FROST_OK) b->out->own_weights = 1;
     return st;
 }
@@ -114,5 +112,5 @@ frost_status fr_dn_build_own_pool(fr_dn_build *b) {
         {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
         {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
     };
-    return add_custom(b, pool_run, k, pool_free, args, 2, fr_pool_nhwc_name(k));
+    return fr_dn_add_custom(b, pool_run, k, pool_free, args, 2, fr_pool_nhwc_name(k));
 }

@@ -37,6 +37,7 @@ static void dn_release(void *state) {
     for (int i = 0; i < st->n_owned; i++) free(st->owned[i]);
     free(st->owned);
     free(st->value_dt);
+    free(st->value_q);
     if (st->engine) dnnl_engine_destroy(st->engine);
     free(st);
 }
@@ -145,8 +146,10 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
     frost_status status = FROST_OK;
     int prev = threads_enter(st);
     if (config->precision == FROST_PRECISION_BF16) status = fr_dn_assign_bf16(st, error);
-    /* bf16: a step left to the reference kernels needs f32 values around it;
-     * rebuild until every bf16 value is produced and consumed by oneDNN. */
+    if (config->precision == FROST_PRECISION_INT8) status = fr_dn_assign_int8(st, error);
+    /* bf16 / int8: a step left to the reference kernels needs f32 values
+     * around it; rebuild until every bf16 / u8 value is produced and consumed
+     * by oneDNN. */
     for (int pass = 0; status == FROST_OK; pass++) {
         for (int i = 0; i < plan->n_steps && status == FROST_OK; i++) {
             fr_dn_build b = {st, plan, &plan->steps[i], i, &st->steps[i], error};
@@ -282,6 +285,12 @@ static const char *dn_kernel_name(void *state, int index) {
     return st->steps[index].kernel;
 }
 
+static int dn_int8(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
+           isa == dnnl_cpu_isa_avx512_core_amx || isa == dnnl_cpu_isa_avx2_vnni;
+}
+
 static const fr_backend dn_backend = {
     .name = "onednn",
     .prepare = dn_prepare,
@@ -293,6 +302,7 @@ static const fr_backend dn_backend = {
     .model_create = dn_model_create,
     .model_free = dn_model_free,
     .model_weight_bytes = dn_model_weight_bytes,
+    .int8 = dn_int8,
 };
 
 const fr_backend *fr_backend_onednn(void) {

@@ -20,35 +20,10 @@ static const fr_value *val(const fr_dn_build *b, int id) {
     return &b->plan->values[id];
 }
 
-/* Scratchpad argument of pd (always present; oneDNN accepts a zero-size one). */
-static fr_dn_arg arg_scratch(const_dnnl_primitive_desc_t pd) {
-    fr_dn_arg a = {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_SCRATCH, .value = -1};
-    const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    if (m) a.md = *m;
-    return a;
-}
-
-/* Creates pd; *pd_out = NULL (and FROST_OK) when oneDNN has no implementation
- * or only its reference one. */
-static frost_status make_pd(fr_dn_build *b, dnnl_primitive_desc_t *pd_out, const_dnnl_op_desc_t desc,
-                            const_dnnl_primitive_attr_t attr) {
-    *pd_out = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_primitive_desc_create(&pd, desc, attr, b->st->engine, NULL);
-    if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) return FROST_OK;
-    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_primitive_desc_create", s);
-    if (fr_dn_is_ref(pd)) {
-        dnnl_primitive_desc_destroy(pd);
-        return FROST_OK;
-    }
-    *pd_out = pd;
-    return FROST_OK;
-}
-
 /* Creates the primitive of pd (destroying pd) and appends it with args. */
 static frost_status emit(fr_dn_build *b, dnnl_primitive_desc_t pd, fr_dn_arg *args, int n_args) {
     dnnl_primitive_t prim = NULL;
-    args[n_args++] = arg_scratch(pd);
+    args[n_args++] = fr_dn_arg_scratch(pd);
     frost_status st = fr_dn_make_prim(b, pd, &prim);
     dnnl_primitive_desc_destroy(pd);
     if (st != FROST_OK) return st;
@@ -65,34 +40,11 @@ static frost_status emit_src_dst(fr_dn_build *b, const_dnnl_op_desc_t desc, cons
     frost_status st = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, desc, attr);
+    st = fr_dn_make_pd(b, &pd, desc, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     fr_dn_arg args[3] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], *xmd), ARG_VALUE(DNNL_ARG_DST, s->output, *ymd)};
     return emit(b, pd, args, 2);
-}
-
-/* A reorder between two descriptions of a tensor; *prim_out NULL when none is
- * needed (equal descriptors). */
-static frost_status make_reorder(fr_dn_build *b, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
-                                 dnnl_primitive_t *prim_out, fr_dn_arg *scratch_out) {
-    *prim_out = NULL;
-    if (dnnl_memory_desc_equal(from, to)) return FROST_OK;
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    FR_DN_TRY(b, dnnl_primitive_attr_create(&attr));
-    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, b->st->engine, to, b->st->engine, attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_reorder_primitive_desc_create", s);
-    const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t sp_bytes = sp ? dnnl_memory_desc_get_size(sp) : 0;
-    if (sp_bytes > b->st->scratch_bytes) b->st->scratch_bytes = sp_bytes;
-    *scratch_out = arg_scratch(pd);
-    s = dnnl_primitive_create(prim_out, pd);
-    dnnl_primitive_desc_destroy(pd);
-    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_primitive_create(reorder)", s);
-    return FROST_OK;
 }
 
 static int pad_dims(const fr_value *v, int rank, int64_t *dims) {
@@ -114,7 +66,20 @@ static frost_status build_own_conv(fr_dn_build *b, fr_kernels_pick pick) {
     return ch.impl == FR_CONV_BACKEND ? FROST_OK : fr_dn_build_own_conv(b, &ch);
 }
 
+/* int8 precision: a step with int8_scale runs in int8 where oneDNN can (one
+ * with out_quant nowhere else); the f32 paths take f32 values only.  1 when
+ * the caller is done (*st says how), 0 to go on with f32. */
+static int int8_first(fr_dn_build *b, const fr_step *s, const fr_fake_quant_params *out_quant, frost_status *st) {
+    *st = FROST_OK;
+    if (!fr_dn_is_int8(b->st)) return 0;
+    *st = fr_dn_build_int8(b);
+    return *st != FROST_OK || b->out->n_execs || out_quant || fr_dn_value_dt(b->st, s->inputs[0]) != dnnl_f32 ||
+           fr_dn_value_dt(b->st, s->output) != dnnl_f32;
+}
+
 static frost_status build_conv(fr_dn_build *b) {
+    frost_status i8;
+    if (int8_first(b, b->step, b->step->p.conv.out_quant, &i8)) return i8;
     /* --winograd: frost's Winograd kernels where they pay, before oneDNN is asked */
     frost_status own = build_own_conv(b, FR_PICK_UNKNOWN);
     if (own != FROST_OK || b->out->n_execs) return own;
@@ -129,7 +94,7 @@ static frost_status build_conv(fr_dn_build *b) {
     /* Storage types of the values, and the compute type: bf16 precision
      * converts an f32 input to bf16 (in a temporary) before the convolution. */
     dnnl_data_type_t xdt = fr_dn_value_dt(b->st, s->inputs[0]), ydt = fr_dn_value_dt(b->st, s->output);
-    dnnl_data_type_t cdt = b->st->value_dt ? dnnl_bf16 : dnnl_f32;
+    dnnl_data_type_t cdt = fr_dn_is_bf16(b->st) ? dnnl_bf16 : dnnl_f32;
 
     dnnl_memory_desc_t xval, yval, xmd, wmd, bmd, rmd, wuser;
     fr_dn_md_nhwc(&xval, n, c->cin, ih, iw, xdt);
@@ -164,7 +129,7 @@ static frost_status build_conv(fr_dn_build *b) {
     dnnl_status_t ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
                                                                   &xmd, &wmd, c->bias ? &bmd : NULL, &yval, strides,
                                                                   dil, pl, pr);
-    if (ds == dnnl_success) st = make_pd(b, &pd, &cd, attr);
+    if (ds == dnnl_success) st = fr_dn_make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     /* frost's kernels in place of oneDNN's AVX2 direct kernel where they were
@@ -205,9 +170,9 @@ static frost_status build_conv(fr_dn_build *b) {
     if (c->bias) args[na++] = ARG_PTR(DNNL_ARG_BIAS, c->bias, bmd);
     args[na++] = ARG_VALUE(DNNL_ARG_DST, s->output, yval);
     if (res) args[na++] = ARG_VALUE(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, c->residual, rmd);
-    args[na++] = arg_scratch(pd);
+    args[na++] = fr_dn_arg_scratch(pd);
     dnnl_primitive_desc_destroy(pd);
-    if (st == FROST_OK && !x_direct) st = make_reorder(b, &xval, &xin, &rin, &rin_sp);
+    if (st == FROST_OK && !x_direct) st = fr_dn_make_reorder(b, NULL, &xval, &xin, &rin, &rin_sp);
     if (st != FROST_OK) {
         dnnl_primitive_destroy(conv);
         dnnl_primitive_destroy(rin);
@@ -228,11 +193,13 @@ static frost_status build_conv(fr_dn_build *b) {
 static frost_status build_matmul(fr_dn_build *b) {
     const fr_step *s = b->step;
     const fr_matmul_params *m = &s->p.matmul;
+    frost_status i8;
+    if (int8_first(b, s, m->out_quant, &i8)) return i8;
     const fr_value *a = val(b, s->inputs[0]), *y = val(b, s->output);
     if (!m->weights || a->kind != FR_VALUE_ARENA) return FROST_OK;
     if (a->count != (size_t)m->m * (size_t)m->k || y->count != (size_t)m->m * (size_t)m->n) return FROST_OK;
     dnnl_data_type_t adt = fr_dn_value_dt(b->st, s->inputs[0]), ydt = fr_dn_value_dt(b->st, s->output);
-    dnnl_data_type_t cdt = b->st->value_dt ? dnnl_bf16 : dnnl_f32;
+    dnnl_data_type_t cdt = fr_dn_is_bf16(b->st) ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t aval, amd, ymd, wmd, wuser, bmd, rmd;
     int64_t ad[2] = {m->m, m->k}, yd[2] = {m->m, m->n};
     fr_dn_md_plain(&aval, 2, ad, adt);
@@ -254,7 +221,7 @@ static frost_status build_matmul(fr_dn_build *b) {
     frost_status st = fr_dn_attr(b, res ? &rmd : NULL, m->act, m->alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
+    st = fr_dn_make_pd(b, &pd, &d, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     const void *wbuf = NULL;
@@ -270,7 +237,7 @@ static frost_status build_matmul(fr_dn_build *b) {
         size_t cursor = 0, off = fr_dn_temp(b, dnnl_memory_desc_get_size(&amd), &cursor);
         dnnl_primitive_t rin = NULL;
         fr_dn_arg sp;
-        st = make_reorder(b, &aval, &amd, &rin, &sp);
+        st = fr_dn_make_reorder(b, NULL, &aval, &amd, &rin, &sp);
         if (st == FROST_OK) {
             fr_dn_arg ra[3] = {ARG_VALUE(DNNL_ARG_FROM, s->inputs[0], aval), ARG_TEMP(DNNL_ARG_TO, off, amd), sp};
             st = fr_dn_add_exec(b, rin, ra, 3);
@@ -303,7 +270,11 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
     int64_t oh = (x->dims[1] + pt + pb - kh) / sh + 1, ow = (x->dims[2] + pleft + pright - kw) / sw + 1;
     if ((size_t)(n * oh * ow * c) != y->count) return FROST_OK;
     dnnl_memory_desc_t xmd, ymd;
-    fr_dn_md_nhwc(&xmd, n, c, x->dims[1], x->dims[2], fr_dn_value_dt(b->st, s->inputs[0]));
+    /* int8: an average of u8 values into f32, from an f32 copy (exact) */
+    dnnl_data_type_t xdt = fr_dn_value_dt(b->st, s->inputs[0]), ydt = fr_dn_value_dt(b->st, s->output);
+    int deq = xdt == dnnl_u8 && ydt == dnnl_f32 && alg != dnnl_pooling_max;
+    if (fr_dn_is_int8(b->st) && xdt != ydt && !deq) return FROST_OK;
+    fr_dn_md_nhwc(&xmd, n, c, x->dims[1], x->dims[2], deq ? dnnl_f32 : xdt);
     fr_dn_md_nhwc(&ymd, n, c, oh, ow, fr_dn_value_dt(b->st, s->output));
     dnnl_dims_t st_ = {sh, sw}, k = {kh, kw}, pl = {pt, pleft}, pr = {pb, pright};
     dnnl_pooling_desc_t d;
@@ -314,10 +285,19 @@ static frost_status build_pool_nhwc(fr_dn_build *b, dnnl_alg_kind_t alg, int kh,
     frost_status st = fr_dn_attr(b, bias ? &bmd : NULL, act, alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
+    st = fr_dn_make_pd(b, &pd, &d, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     fr_dn_arg args[4] = {ARG_VALUE(DNNL_ARG_SRC, s->inputs[0], xmd), ARG_VALUE(DNNL_ARG_DST, s->output, ymd)};
+    if (deq) {
+        size_t cursor = 0, off = fr_dn_temp(b, dnnl_memory_desc_get_size(&xmd), &cursor);
+        args[0] = ARG_TEMP(DNNL_ARG_SRC, off, xmd);
+        st = fr_dn_add_dequantize(b, s->inputs[0], &xmd, off);
+        if (st != FROST_OK) {
+            dnnl_primitive_desc_destroy(pd);
+            return st;
+        }
+    }
     int na = 2;
     if (bias) args[na++] = ARG_PTR(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, bias, bmd);
     return emit(b, pd, args, na);
@@ -328,7 +308,8 @@ static frost_status build_pool(fr_dn_build *b) {
     /* frost's NHWC kernel first (f32); oneDNN's for bf16 values */
     fr_kernels_policy pol = fr_dn_policy(b->st);
     fr_kernels_facts facts = fr_dn_facts(b->st, FR_PICK_UNKNOWN);
-    if (fr_kernels_select_pool(&pol, b->plan, b->step, &facts)) return fr_dn_build_own_pool(b);
+    /* f32: frost's kernel where it pays; int8: u8 values on oneDNN's */
+    if (fr_dn_value_dt(b->st, b->step->inputs[0]) == dnnl_f32 && fr_kernels_select_pool(&pol, b->plan, b->step, &facts)) return fr_dn_build_own_pool(b);
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,
@@ -455,7 +436,7 @@ static frost_status build_binary(fr_dn_build *b) {
     frost_status st = fr_dn_attr(b, NULL, p->act, p->alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
+    st = fr_dn_make_pd(b, &pd, &d, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     fr_dn_arg args[4] = {ARG_VALUE(DNNL_ARG_SRC_0, ia, amd), ARG_VALUE(DNNL_ARG_SRC_1, ib, bmd),
@@ -496,7 +477,7 @@ static frost_status build_scale_shift(fr_dn_build *b) {
     frost_status st = fr_dn_attr(b, &cmd, p->act, p->alpha, &attr);
     if (st != FROST_OK) return st;
     dnnl_primitive_desc_t pd = NULL;
-    st = make_pd(b, &pd, &d, attr);
+    st = fr_dn_make_pd(b, &pd, &d, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
     fr_dn_arg args[5] = {ARG_VALUE(DNNL_ARG_SRC_0, s->inputs[0], xmd), ARG_PTR(DNNL_ARG_SRC_1, p->scale, cmd),
@@ -548,6 +529,7 @@ frost_status fr_dn_build_step(fr_dn_build *b) {
     case FR_STEP_SOFTMAX: return build_softmax(b);
     case FR_STEP_CONCAT: return build_concat(b);
     case FR_STEP_REDUCE: return build_reduce(b);
-    default: return FROST_OK; /* copy, pad, transpose, slice, fake quant: reference kernels */
+    case FR_STEP_FAKE_QUANT: return fr_dn_build_fake_quant(b); /* int8 only */
+    default: return FROST_OK; /* copy, pad, transpose, slice: reference kernels */
     }
 }

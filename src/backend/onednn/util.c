@@ -153,3 +153,49 @@ frost_status fr_dn_attr(fr_dn_build *b, const dnnl_memory_desc_t *res_md, fr_act
     *attr_out = attr;
     return FROST_OK;
 }
+
+fr_dn_arg fr_dn_arg_scratch(const_dnnl_primitive_desc_t pd) {
+    fr_dn_arg a = {.arg = DNNL_ARG_SCRATCHPAD, .bind = FR_DN_SCRATCH, .value = -1};
+    const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (m) a.md = *m;
+    return a;
+}
+
+frost_status fr_dn_make_reorder(fr_dn_build *b, dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *from,
+                                const dnnl_memory_desc_t *to, dnnl_primitive_t *prim_out, fr_dn_arg *scratch_out) {
+    *prim_out = NULL;
+    if (!attr && dnnl_memory_desc_equal(from, to)) return FROST_OK;
+    dnnl_primitive_attr_t own = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if (!attr) {
+        FR_DN_TRY(b, dnnl_primitive_attr_create(&own));
+        attr = own;
+    }
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, b->st->engine, to, b->st->engine, attr);
+    dnnl_primitive_attr_destroy(own);
+    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_reorder_primitive_desc_create", s);
+    const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t sp_bytes = sp ? dnnl_memory_desc_get_size(sp) : 0;
+    if (sp_bytes > b->st->scratch_bytes) b->st->scratch_bytes = sp_bytes;
+    *scratch_out = fr_dn_arg_scratch(pd);
+    s = dnnl_primitive_create(prim_out, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_primitive_create(reorder)", s);
+    return FROST_OK;
+}
+
+frost_status fr_dn_make_pd(fr_dn_build *b, dnnl_primitive_desc_t *pd_out, const_dnnl_op_desc_t desc,
+                           const_dnnl_primitive_attr_t attr) {
+    *pd_out = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dnnl_primitive_desc_create(&pd, desc, attr, b->st->engine, NULL);
+    if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) return FROST_OK;
+    if (s != dnnl_success) return fr_dn_fail(b->error, "dnnl_primitive_desc_create", s);
+    if (fr_dn_is_ref(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        return FROST_OK;
+    }
+    *pd_out = pd;
+    return FROST_OK;
+}

@@ -48,4 +48,5 @@ void fr_kernel_conv(const fr_plan *plan, const fr_step *s, void *arena) {
                 if (c->act != FR_ACT_NONE)
                     for (int co = 0; co < cout; co++) op[co] = fr_apply_act(op[co], c->act, c->alpha);
             }
+    fr_fake_quant_apply(c->out_quant, o, ov->count);
 }

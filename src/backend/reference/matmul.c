@@ -34,4 +34,5 @@ void fr_kernel_matmul(const fr_plan *plan, const fr_step *s, void *arena) {
         float v = o[i] + (res ? res[i] : 0.0f);
         o[i] = fr_apply_act(v, p->act, p->alpha);
     }
+    fr_fake_quant_apply(p->out_quant, o, M * N);
 }

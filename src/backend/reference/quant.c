@@ -21,11 +21,24 @@ static inline float fake_quant(float x, const fr_fq_range *r, int divide) {
     return floorf(q) * r->scale;
 }
 
+static void fake_quant_n(const fr_fake_quant_params *p, const float *x, float *o, size_t n) {
+    size_t C = p->channels > 0 ? (size_t)p->channels : 1;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (p->clip) {
+            v = p->clip_max < v ? p->clip_max : v;
+            v = v < p->clip_min ? p->clip_min : v;
+        }
+        o[i] = fake_quant(v, &p->ranges[C == 1 ? 0 : i % C], p->divide);
+    }
+}
+
 void fr_kernel_fake_quant(const fr_plan *plan, const fr_step *s, void *arena) {
     const fr_value *ov = &plan->values[s->output];
-    const float *x = fr_value_ptr(plan, arena, s->inputs[0]);
-    float *o = fr_value_ptr(plan, arena, s->output);
-    const fr_fake_quant_params *p = &s->p.fake_quant;
-    size_t C = p->channels > 0 ? (size_t)p->channels : 1;
-    for (size_t i = 0; i < ov->count; i++) o[i] = fake_quant(x[i], &p->ranges[C == 1 ? 0 : i % C], p->divide);
+    fake_quant_n(&s->p.fake_quant, fr_value_ptr(plan, arena, s->inputs[0]), fr_value_ptr(plan, arena, s->output),
+                 ov->count);
+}
+
+void fr_fake_quant_apply(const fr_fake_quant_params *p, float *o, size_t n) {
+    if (p) fake_quant_n(p, o, o, n);
 }

@@ -39,6 +39,9 @@ void fr_kernel_pad(const fr_plan *plan, const fr_step *s, void *arena);         
 void fr_kernel_transpose(const fr_plan *plan, const fr_step *s, void *arena);   /* array.c */
 void fr_kernel_slice(const fr_plan *plan, const fr_step *s, void *arena);       /* array.c */
 void fr_kernel_fake_quant(const fr_plan *plan, const fr_step *s, void *arena);  /* quant.c */
+/* FakeQuant `p` over the n elements of o (of `channels` channels, the last
+ * axis), in place: out_quant of a conv / matmul step (quant.c). */
+void fr_fake_quant_apply(const fr_fake_quant_params *p, float *o, size_t n);
 
 /* One step of an odometer over `rank` dims of sizes `dims` (the last
  * fastest): advances the index idx and the offset *off, which moves by st[d]
