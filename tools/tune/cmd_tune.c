@@ -96,7 +96,8 @@ static void print_table(const tn_flags *f, const frost_tune_result *r) {
     printf("frost tune: %s, batch %s, %d rounds (ms per image, median; -: does not apply)\n", f->model, f->batches_arg,
            r->rounds);
     printf("%-44s %7s", "layer", "GFLOP");
-    for (int c = 0; c < FROST_TUNE_CANDIDATES; c++) printf(" %8.8s", frost_tune_candidate_name(c));
+    static const char *const head[FROST_TUNE_CANDIDATES] = {"rules", "backend", "igemm", "winograd", "wino-lg"};
+    for (int c = 0; c < FROST_TUNE_CANDIDATES; c++) printf(" %8s", head[c]);
     printf("  %-15s %6s\n", "choice", "gain");
     for (int i = 0; i < r->num_layers; i++) {
         const frost_tune_layer *l = &r->layers[i];
