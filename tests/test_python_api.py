@@ -127,6 +127,13 @@ with frost.Model(conv_graph(3)) as m:
     check((m.input_width, m.input_height) == (299, 299), "RGB open size: 299")
 with frost.Model(conv_graph(3, (-1, 16, 16))) as m:
     check((m.input_width, m.input_height) == (16, 16), "declared size")
+# the wait policy set before libgomp loads, unless the environment chose one
+env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+env["PYTHONPATH"] = os.path.join(SRC, "python")
+code = "import frost, os; frost.version(); print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+got = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True,
+                      cwd=SRC).stdout.split() for extra in ({}, {"OMP_WAIT_POLICY": "active"})]
+check(got == [["1000", "None"], ["None", "active"]], "the wait policy frost sets / leaves: %s" % got)
 # frost.tune(): a record for the model, which a compile then uses
 pb = os.path.join(TMP, "tune_conv.pb")
 with open(pb, "wb") as f:

@@ -289,7 +289,27 @@ def _candidates():
         yield found
 
 
+def _wait_policy():
+    """libgomp (the OpenMP runtime under oneDNN and frost's kernels) reads its
+    wait policy once, when it loads: by default its idle threads spin for
+    milliseconds, and a run beside another busy process then waits on them
+    (docs/performance.md, foreign load).  As `frost --wait-policy auto` does,
+    set a short spin (GOMP_SPINCOUNT=1000, ~20 us, then sleep) before
+    libfrost loads libgomp, unless the environment chose a policy itself or
+    libgomp is already loaded (by another module: too late, left alone)."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    try:
+        with open("/proc/self/maps") as f:
+            if "libgomp" in f.read():
+                return
+    except OSError:
+        pass
+    os.environ["GOMP_SPINCOUNT"] = "1000"
+
+
 def _load():
+    _wait_policy()
     tried = []
     for path in _candidates():
         if os.path.sep in path and not os.path.exists(path):
