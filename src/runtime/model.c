@@ -427,7 +427,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;
-    if (st == FROST_OK && rec) m->digest = fr_graph_digest(g), m->cfg.tune = rec; /* the tuner's candidate */
+    if (st == FROST_OK && rec) m->cfg.tune = rec; /* the tuner's candidate */
     else if (st == FROST_OK) st = fr_model_tune_load(m, opt->tune_file, err);
     if (st == FROST_OK) st = fr_feed_build(g, &m->io, &m->feed, err);
     m->pio = m->feed ? &m->feed->io : &m->io;

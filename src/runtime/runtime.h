@@ -37,13 +37,16 @@ struct frost_model {
     int micro;             /* items per pass: a run of more is split (0: never) */
     struct fr_tune_record *tune; /* the tuning record in use (cfg.tune), NULL: none */
     char *tune_note;             /* frost_model_tune_note() */
-    uint64_t digest;             /* fr_graph_digest(g) */
+    uint64_t digest;             /* fr_graph_digest(g) once a record was looked for, else 0 (fr_model_digest) */
 };
 
 /* The tuning record for m (tune.c): from opt->tune_file or the per-user
- * cache; sets m->tune, m->cfg.tune, m->tune_note, m->digest.  Fails only
+ * cache (none for ""); sets m->tune, m->cfg.tune, m->tune_note and, when it
+ * looks for one, m->digest.  Fails only
  * for an explicit record that cannot be read or parsed (or no memory). */
 frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **err);
+/* The model's digest, computed from its graph when no record was looked for. */
+uint64_t fr_model_digest(const frost_model *m);
 
 /* frost_model_compile() with the picks of `rec` (borrowed: it must outlive
  * the model), whatever opt->tune_file says: the tuner's candidates. */

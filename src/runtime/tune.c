@@ -1,54 +1,50 @@
 /* Tuning records at compile time: the explicit file or the per-user cache,
  * matched against this model, CPU and thread count (src/kernels/tune.h). */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels/tune.h"
 #include "pb/mapfile.h"
 #include "runtime/runtime.h"
 
-static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *dupf(const char *fmt, ...) {
-    va_list ap, aq;
-    va_start(ap, fmt);
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) vsnprintf(s, (size_t)n + 1, fmt, aq);
-    va_end(aq);
-    return s;
-}
+uint64_t fr_model_digest(const frost_model *m) { return m->digest ? m->digest : fr_graph_digest(m->g); }
 
+/* The per-user cache's record of this digest and thread count (malloc'ed);
+ * NULL when neither XDG_CACHE_HOME nor HOME is set. */
 static char *cache_path(uint64_t digest, int threads) {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) return dupf("%s/frost/%016" PRIx64 "-%dt.tune", xdg, digest, threads);
-    if (home && *home) return dupf("%s/.cache/frost/%016" PRIx64 "-%dt.tune", home, digest, threads);
-    return NULL;
+    char *path = NULL;
+    if (xdg && *xdg) fr_errorf(&path, "%s/frost/%016" PRIx64 "-%dt.tune", xdg, digest, threads);
+    else if (home && *home) fr_errorf(&path, "%s/.cache/frost/%016" PRIx64 "-%dt.tune", home, digest, threads);
+    return path;
 }
 
 /* Why record r does not apply to model m on this machine, NULL when it does. */
 static char *mismatch(const frost_model *m, const fr_tune_record *r) {
-    char cpu[128], isa[256];
+    char cpu[128], isa[256], *why = NULL;
     fr_tune_machine(cpu, sizeof cpu, isa, sizeof isa);
-    if (strcmp(r->cpu, cpu)) return dupf("measured on another CPU (%s; this one: %s)", r->cpu, cpu);
-    if (strcmp(r->isa, isa)) return dupf("measured with other instruction sets (%s; here: %s)", r->isa, isa);
-    if (r->model != m->digest)
-        return dupf("for another model (digest %016" PRIx64 "; this one: %016" PRIx64 ")", r->model, m->digest);
-    if (r->threads != m->cfg.threads) return dupf("measured with %d threads (this compile: %d)", r->threads, m->cfg.threads);
-    return NULL;
+    if (strcmp(r->cpu, cpu)) fr_errorf(&why, "measured on another CPU (%s; this one: %s)", r->cpu, cpu);
+    else if (strcmp(r->isa, isa)) fr_errorf(&why, "measured with other instruction sets (%s; here: %s)", r->isa, isa);
+    else if (r->model != m->digest)
+        fr_errorf(&why, "for another model (digest %016" PRIx64 "; this one: %016" PRIx64 ")", r->model, m->digest);
+    else if (r->threads != m->cfg.threads)
+        fr_errorf(&why, "measured with %d threads (this compile: %d)", r->threads, m->cfg.threads);
+    return why;
 }
 
 frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **err) {
+    if (tune_file && !*tune_file) return FROST_OK; /* "": none (and no digest to compute) */
     m->digest = fr_graph_digest(m->g);
-    if (tune_file && !*tune_file) return FROST_OK; /* "": none */
     int explicit = tune_file != NULL;
     char *path = explicit ? strdup(tune_file) : cache_path(m->digest, m->cfg.threads);
     if (!path) return explicit ? FROST_E_NO_MEMORY : FROST_OK;
+    if (!explicit && access(path, F_OK) != 0) { /* none in the cache */
+        free(path);
+        return FROST_OK;
+    }
     uint8_t *text = NULL;
     size_t len = 0;
     char *rerr = NULL, why[512];
@@ -57,19 +53,16 @@ frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **er
     if (st == FROST_OK && !(r = calloc(1, sizeof *r))) st = FROST_E_NO_MEMORY;
     if (st == FROST_OK && fr_tune_parse((const char *)text, len, r, why, sizeof why)) {
         st = FROST_E_PARSE;
-        free(rerr);
-        rerr = dupf("%s: %s", path, why);
+        fr_errorf(&rerr, "%s: %s", path, why);
     }
     free(text);
     if (st != FROST_OK) {
         free(r);
         if (explicit) { /* asked for: an error */
             fr_errorf(err, "%s: tuning record: %s", m->g->source, rerr ? rerr : frost_strerror(st));
-        } else if (st != FROST_E_IO || (rerr && !strstr(rerr, strerror(ENOENT)))) {
-            m->tune_note = dupf("tuning record ignored: %s", rerr ? rerr : frost_strerror(st)); /* rerr names path */
+        } else { /* the cache's: noted, ignored */
+            fr_errorf(&m->tune_note, "tuning record ignored: %s", rerr ? rerr : frost_strerror(st)); /* rerr names path */
             st = FROST_OK;
-        } else {
-            st = FROST_OK; /* none in the cache */
         }
         free(rerr);
         free(path);
@@ -77,13 +70,13 @@ frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **er
     }
     char *off = mismatch(m, r);
     if (off) {
-        m->tune_note = dupf("tuning record %s ignored: %s", path, off);
+        fr_errorf(&m->tune_note, "tuning record %s ignored: %s", path, off);
         fr_tune_free(r);
         free(r);
     } else {
         m->tune = r;
         m->cfg.tune = r;
-        m->tune_note = dupf("tuning record %s: %d layer(s)", path, r->n_layers);
+        fr_errorf(&m->tune_note, "tuning record %s: %d layer(s)", path, r->n_layers);
     }
     free(off);
     free(path);
@@ -94,7 +87,7 @@ const char *frost_model_tune_note(const frost_model *m) { return m && m->tune_no
 
 frost_status frost_model_tune_path(const frost_model *m, char **path_out) {
     if (!m || !path_out) return FROST_E_INVALID_ARGUMENT;
-    *path_out = cache_path(m->digest, m->cfg.threads);
+    *path_out = cache_path(fr_model_digest(m), m->cfg.threads);
     return *path_out ? FROST_OK : FROST_E_NOT_FOUND;
 }
 
@@ -107,7 +100,7 @@ frost_status frost_model_tune_record(const frost_model *m, const char *const *la
     fr_tune_machine(cpu, sizeof cpu, isa, sizeof isa);
     fr_tune_record r = {0};
     r.threads = m->cfg.threads;
-    r.model = m->digest;
+    r.model = fr_model_digest(m);
     r.cpu = strdup(cpu);
     r.isa = strdup(isa);
     r.batches = strdup(batches ? batches : "");

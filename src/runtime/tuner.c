@@ -126,7 +126,7 @@ static frost_status make_record(const frost_model *m, const frost_tune_layer *L,
                                 fr_tune_record *r) {
     memset(r, 0, sizeof *r);
     r->threads = m->cfg.threads;
-    r->model = m->digest;
+    r->model = fr_model_digest(m);
     r->layers = calloc((size_t)nl + 1, sizeof *r->layers);
     if (!r->layers) return FROST_E_NO_MEMORY;
     for (int i = 0; i < nl; i++) {

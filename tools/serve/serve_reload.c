@@ -110,7 +110,7 @@ void sv_config_reload(sv_server *srv) {
     free(text);
     for (int k = 0; k < srv->num_models; k++) { /* left out: unloaded */
         sv_servable *sv = &srv->models[k];
-        int kept = !sv->from_flags ? 0 : 1;
+        int kept = sv->from_flags; /* models of the command line stay */
         for (int j = 0; j < ncfg && !kept; j++) kept = !strcmp(cfg[j].name, sv->name);
         if (!kept && !sv->removed) {
             sv->removed = 1;

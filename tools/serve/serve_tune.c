@@ -15,8 +15,8 @@
 #include "serve.h"
 
 /* The graph of version v's runner m, with the options it was compiled with. */
-static frost_status tune_one(sv_server *srv, sv_servable *sv, sv_version *v, const sv_model *m, char *msg,
-                             size_t len, int *swap) {
+static frost_status tune_one(sv_server *srv, const sv_version *v, const sv_model *m, char *msg, size_t len,
+                             int *swap) {
     frost_graph *g = NULL;
     char *err = NULL;
     *swap = 0;
@@ -55,7 +55,6 @@ static frost_status tune_one(sv_server *srv, sv_servable *sv, sv_version *v, con
     }
     if (fp && fclose(fp) && st == FROST_OK) st = FROST_E_IO;
     frost_tune_result_free(res);
-    (void)sv;
     return st;
 }
 
@@ -72,7 +71,7 @@ static void *tuner_main(void *arg) {
         if (m && m->model) {
             fprintf(stderr, "frost serve: model %s version %lld: tuning (%d s)\n", sv->name, (long long)v->number,
                     srv->tune_budget);
-            frost_status st = tune_one(srv, sv, v, m, msg, sizeof msg, &swap);
+            frost_status st = tune_one(srv, v, m, msg, sizeof msg, &swap);
             fprintf(stderr, "frost serve: model %s version %lld: %s%s\n", sv->name, (long long)v->number,
                     st == FROST_OK ? "tuned: " : "not tuned: ", msg);
         }
