@@ -271,7 +271,8 @@ typedef struct frost_options {
     /** Items per pass of the network: a run of more items goes through it in
      *  passes of at most this many (the same results, as every item is
      *  computed alone; each pass's activations stay in the CPU's cache).
-     *  0: chosen at compile time: passes whose batch-1 arenas fill at most
+     *  0: chosen at compile time: the tuning record's pass size where it
+     *  has one (frost tune measures them), else passes whose batch-1 arenas fill at most
      *  half the last-level cache, for networks with fewer than 400 FLOPs
      *  per byte of their batch-1 arena (MobileNets, not Inception v3),
      *  else none; < 0: never split.  Only for graphs whose items are
@@ -401,6 +402,9 @@ FROST_API frost_status frost_model_tune_record(const frost_model *model, const c
 /** Their names: "rules", "backend", "igemm", "winograd", "winograd-large". */
 FROST_API const char *frost_tune_candidate_name(int candidate);
 
+/** The most pass sizes frost_tune() measures (frost_tune_result.micro_values). */
+#define FROST_TUNE_MICRO_MAX 8
+
 /** One convolution as frost_tune() measured it. */
 typedef struct frost_tune_layer {
     const char *name; /**< the step's node (the last node fused, as profiles name it) */
@@ -421,6 +425,16 @@ typedef struct frost_tune_result {
     int kept;        /**< non-zero: the choices beat the rules (else the record keeps the rules' choices) */
     char *record;    /**< the tuning record (text), for frost_options.tune_file */
     char *cache_path; /**< where compiles look for it by default (frost_model_tune_path); NULL: no cache directory */
+    /** The pass size (frost_options.micro_batch) measured at the largest
+     *  batch size, when it is 2 or more and the items are independent:
+     *  num_micro candidates, micro_values[k] items per pass (-1: the batch
+     *  in one pass), micro_ms[k] their median ms per image with the
+     *  choices above. */
+    int num_micro;
+    int micro_values[FROST_TUNE_MICRO_MAX];
+    double micro_ms[FROST_TUNE_MICRO_MAX];
+    int micro_rule;  /**< what the compile picks without a record (-1: one pass) */
+    int micro_batch; /**< what the record says: 0 nothing (the rule, kept: not 3 % faster), -1 one pass, N passes of N */
 } frost_tune_result;
 
 /** Measures each convolution's implementations inside the running network
@@ -432,7 +446,11 @@ typedef struct frost_tune_result {
  *  budget_s seconds last), on random float inputs; each layer keeps the
  *  candidate with the lowest median time per image if it beats the rules'
  *  by 3 %; the choices are then timed whole against the rules and kept
- *  only if faster.  *result_out: free with frost_tune_result_free().
+ *  only if faster.  At the largest batch size (2 or more), with those
+ *  choices, the pass sizes are timed too (one pass, 1, 2, 4, ... items a
+ *  pass; unless options->micro_batch fixes it): the fastest is recorded if
+ *  it beats the compile's own pick by 3 %, and compiles using the record
+ *  take it where frost_options.micro_batch is 0.  *result_out: free with frost_tune_result_free().
  *  FROST_E_INVALID_ARGUMENT for a string input or bad arguments; a
  *  compile's or run's error otherwise (message in *error_out).  Takes the
  *  machine for that long: run it when it is otherwise idle. */

@@ -143,6 +143,8 @@ t = frost.tune(pb, batches=[1, 2], threads=2, budget=1, rounds=3, output=rec)
 check(t["path"] == rec and t["record"].startswith("frost-tune 1\n") and len(t["layers"]) == 1 and
       t["layers"][0]["name"] == "conv" and "rules" in t["layers"][0]["ms"] and t["rounds"] == 3,
       "frost.tune: %s" % {k: v for k, v in t.items() if k != "record"})
+check(sorted(t["micro_ms"]) == [-1, 1] and t["micro_rule"] in (-1, 1) and t["micro_batch"] in (-1, 0, 1) and
+      all(v > 0 for v in t["micro_ms"].values()), "frost.tune's pass sizes at batch 2: %s" % t)
 with frost.Model(pb, threads=2, tune_file=rec) as m:
     check("1 layer(s)" in m.tune_note, "the tuned record used: %r" % m.tune_note)
 # tune_file: "" uses none; a record that cannot be read is an error naming it

@@ -63,11 +63,11 @@ static void compile_with(tg_model *t, const uint8_t *pb, size_t len, const char 
 
 static void test_text(void) {
     const char *good = "frost-tune 1\n# a comment\ncpu Some CPU  \nisa avx2 fma\nthreads 2\nmodel 00000000000000ff\n"
-                       "batches 1,16\nlayer b/conv igemm\nlayer a/conv winograd-large\n";
+                       "batches 1,16\nmicro_batch 4\nlayer b/conv igemm\nlayer a/conv winograd-large\n";
     fr_tune_record r;
     char why[256];
     CHECK_MSG(fr_tune_parse(good, strlen(good), &r, why, sizeof why) == 0, "%s", why);
-    CHECK(!strcmp(r.cpu, "Some CPU") && !strcmp(r.isa, "avx2 fma") && r.threads == 2 && r.model == 0xff);
+    CHECK(!strcmp(r.cpu, "Some CPU") && !strcmp(r.isa, "avx2 fma") && r.threads == 2 && r.model == 0xff && r.micro == 4);
     CHECK(r.n_layers == 2 && fr_tune_find(&r, "a/conv") == FR_TUNE_WINO_LARGE && fr_tune_find(&r, "b/conv") == FR_TUNE_IGEMM &&
           fr_tune_find(&r, "c/conv") == -1);
     char *text = fr_tune_format(&r);
@@ -77,6 +77,12 @@ static void test_text(void) {
     CHECK_MSG(text2 && !strcmp(text, text2), "round trip:\n%s---\n%s", text, text2 ? text2 : "");
     free(text), free(text2);
     fr_tune_free(&r), fr_tune_free(&r2);
+    const char *none = "frost-tune 1\ncpu c\nisa i\nthreads 1\nmodel 00000000000000ff\nmicro_batch none\n";
+    CHECK_MSG(fr_tune_parse(none, strlen(none), &r, why, sizeof why) == 0 && r.micro == -1, "%s", why);
+    text = fr_tune_format(&r);
+    CHECK_MSG(text && strstr(text, "\nmicro_batch none\n"), "%s", text ? text : "");
+    free(text);
+    fr_tune_free(&r);
     const struct {
         const char *text, *want;
     } bad[] = {
@@ -91,6 +97,9 @@ static void test_text(void) {
         {"frost-tune 1\nspeed 9\n", "line 2: unknown key 'speed'"},
         {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nlayer x igemm\nlayer x backend\n", "twice"},
         {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nlayer a b igemm\n", "line 6: layer"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nmicro_batch 0\n", "line 6: micro_batch"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nmicro_batch 4x\n", "line 6: micro_batch"},
+        {"frost-tune 1\nmicro_batch 2\nmicro_batch 2\n", "line 3: 'micro_batch' given twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fr_tune_record rb;
@@ -246,6 +255,45 @@ static void test_matching(const uint8_t *pb, size_t len, const char *dir) {
     tg_free(&t);
 }
 
+/* A record's pass size: taken where the options leave it to the compile (0),
+ * not over an explicit one; the outputs as in one pass. */
+static void test_micro(const uint8_t *pb, size_t len, const char *dir) {
+    tg_model t = {0};
+    compile_with(&t, pb, len, "", 2, 0);
+    char *text = NULL, path[700];
+    if (!t.model || frost_model_tune_record(t.model, NULL, NULL, 0, "2", &text, NULL) != FROST_OK || !text) {
+        CHECK_MSG(0, "compile / record: %s", tg_msg(&t));
+        tg_free(&t);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/micro.tune", dir);
+    FILE *f = fopen(path, "w");
+    if (f) fprintf(f, "%smicro_batch 1\n", text), fclose(f);
+    frost_free(text);
+    tg_model u = {0};
+    compile_with(&u, pb, len, path, 2, 0);
+    CHECK_MSG(u.model && frost_model_micro_batch(u.model) == 1 && strstr(frost_model_tune_note(u.model), "micro_batch 1"),
+              "%s", u.model ? frost_model_tune_note(u.model) : tg_msg(&u));
+    float in[2 * 20 * 20 * 32], a[2 * 10 * 10 * 16], b[2 * 10 * 10 * 16];
+    uint32_t x = 7;
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) x = x * 1664525u + 1013904223u, in[i] = (float)(x >> 8) * 0x1p-24f;
+    CHECK(t.model && u.model && frost_context_run1(t.ctx, 2, in, a) == FROST_OK && frost_context_run1(u.ctx, 2, in, b) == FROST_OK);
+    double worst = tu_max_rel_diff(b, a, sizeof a / sizeof a[0]);
+    CHECK_MSG(worst < 1e-4, "passes of 1 vs one pass: %g", worst);
+    /* an explicit micro_batch wins over the record's */
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = 2;
+    o.threads = 2;
+    o.tune_file = path;
+    o.micro_batch = -1;
+    tg_free(&u);
+    tg_build(&u, pb, len, "c4r", &o);
+    CHECK_MSG(u.model && frost_model_micro_batch(u.model) == 0, "%s", tg_msg(&u));
+    tg_free(&u);
+    tg_free(&t);
+}
+
 /* `frost tune` end to end: a record of the four layers, for this model, that compiles pick up. */
 static void test_cli(const uint8_t *pb, size_t len, const char *dir) {
     const char *bin = getenv("FROST_BIN");
@@ -269,6 +317,12 @@ static void test_cli(const uint8_t *pb, size_t len, const char *dir) {
     if (!n || why[0]) return;
     CHECK_MSG(r.n_layers == 4 && fr_tune_find(&r, "c1r") >= 0 && fr_tune_find(&r, "c4r") >= 0 && r.threads == 2,
               "%d layers:\n%s", r.n_layers, text);
+    CHECK_MSG(r.micro == 0 || r.micro == 1 || r.micro == -1, "micro_batch %d at batch 2", r.micro);
+    snprintf(cmd, sizeof cmd, "%s/tune.out", dir); /* the pass sizes measured: one pass, passes of 1 */
+    char *out = tu_read_file(cmd, NULL);
+    CHECK_MSG(out && strstr(out, "items per pass at batch 2") && strstr(out, " all") && strstr(out, " 1 "), "%s",
+              out ? out : "(no output)");
+    free(out);
     fr_tune_free(&r);
     tg_model t = {0};
     compile_with(&t, pb, len, rec, 2, 0);
@@ -289,6 +343,7 @@ int main(void) {
     uint8_t *pb = net(&len);
     test_text();
     test_matching(pb, len, dir);
+    test_micro(pb, len, dir);
 #ifdef FROST_HAVE_ONEDNN
     test_forced(pb, len, dir);
     test_cli(pb, len, dir);

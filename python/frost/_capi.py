@@ -76,7 +76,9 @@ class TuneResult(ctypes.Structure):
     """frost_tune_result"""
     _fields_ = [("num_layers", ctypes.c_int), ("layers", ctypes.POINTER(TuneLayer)), ("rounds", ctypes.c_int),
                 ("rules_ms", ctypes.c_double), ("tuned_ms", ctypes.c_double), ("kept", ctypes.c_int),
-                ("record", ctypes.c_char_p), ("cache_path", ctypes.c_char_p)]
+                ("record", ctypes.c_char_p), ("cache_path", ctypes.c_char_p), ("num_micro", ctypes.c_int),
+                ("micro_values", ctypes.c_int * 8), ("micro_ms", ctypes.c_double * 8), ("micro_rule", ctypes.c_int),
+                ("micro_batch", ctypes.c_int)]
 
 
 class CompileStats(ctypes.Structure):

@@ -17,7 +17,10 @@ def tune(graph, batches=(1, 16), *, threads=0, budget=60, rounds=9, output=None,
     "rules_ms" / "tuned_ms" (the whole network, ms per image summed over the
     batch sizes), "rounds", and "layers": per convolution a dict with "name",
     "flops", "ms" ({candidate: ms per image}, the candidates that apply) and
-    "choice".  Takes the machine for about `budget` seconds."""
+    "choice"; "micro_ms" ({items per pass, -1 for one pass: ms per image} at
+    the largest batch size), "micro_rule" (what the compile picks by itself)
+    and "micro_batch" (what the record says: 0 nothing).  Takes the machine
+    for about `budget` seconds."""
     batches = [int(b) for b in batches]
     if not batches:
         raise InvalidArgumentError("batches: give at least one batch size")
@@ -54,7 +57,9 @@ def tune(graph, batches=(1, 16), *, threads=0, budget=60, rounds=9, output=None,
                    "choice": names[r.layers[i].choice], "rules": names[r.layers[i].rules]}
                   for i in range(r.num_layers)]
         out = {"record": text(r.record), "kept": bool(r.kept), "rules_ms": r.rules_ms, "tuned_ms": r.tuned_ms,
-               "rounds": r.rounds, "layers": layers}
+               "rounds": r.rounds, "layers": layers,
+               "micro_ms": {r.micro_values[k]: r.micro_ms[k] for k in range(r.num_micro)},
+               "micro_rule": r.micro_rule if r.num_micro else None, "micro_batch": r.micro_batch}
         path = output if output is not None else text(r.cache_path)
     finally:
         if res:

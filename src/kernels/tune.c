@@ -82,18 +82,19 @@ static int parse_line(fr_tune_record *r, int *cap, int line, const char *p, cons
     size_t klen = (size_t)(p - k);
     char *v = value_of(p, end);
     if (!v) return fail(why, whylen, line, "out of memory");
-    static const char *const KEYS[] = {"cpu", "isa", "threads", "model", "batches", "layer"};
+    static const char *const KEYS[] = {"cpu", "isa", "threads", "model", "batches", "micro_batch", "layer"};
+    enum { N_KEYS = 7, LAYER = 6 };
     int key = -1;
-    for (int i = 0; i < 6 && key < 0; i++)
+    for (int i = 0; i < N_KEYS && key < 0; i++)
         if (klen == strlen(KEYS[i]) && !memcmp(k, KEYS[i], klen)) key = i;
     int rc = 0;
     if (key < 0) rc = fail(why, whylen, line, "unknown key '%.*s'", (int)(klen > 40 ? 40 : klen), k);
-    else if (key < 5 && (*seen & (1u << key))) rc = fail(why, whylen, line, "'%s' given twice", KEYS[key]);
+    else if (key < LAYER && (*seen & (1u << key))) rc = fail(why, whylen, line, "'%s' given twice", KEYS[key]);
     if (rc) {
         free(v);
         return rc;
     }
-    if (key < 5) *seen |= 1u << key;
+    if (key < LAYER) *seen |= 1u << key;
     char *e = NULL;
     switch (key) {
     case 0: r->cpu = v; return 0;
@@ -109,6 +110,13 @@ static int parse_line(fr_tune_record *r, int *cap, int line, const char *p, cons
         unsigned long long d = strtoull(v, &e, 16);
         if (strlen(v) != 16 || *e) rc = fail(why, whylen, line, "model: '%s' is not 16 hexadecimal digits", v);
         r->model = (uint64_t)d;
+        break;
+    }
+    case 5: { /* micro_batch N | none */
+        long mb = -1;
+        if (strcmp(v, "none") && ((mb = strtol(v, &e, 10)) < 1 || mb > 4096 || !*v || *e))
+            rc = fail(why, whylen, line, "micro_batch: '%s' is not 1 to 4096 or none", v);
+        r->micro = (int)mb;
         break;
     }
     default: { /* layer NODE PICK */
@@ -194,6 +202,8 @@ char *fr_tune_format(const fr_tune_record *r) {
                                 FR_TUNE_VERSION, r->cpu ? r->cpu : "unknown", r->isa ? r->isa : "unknown", r->threads,
                                 r->model);
     if (r->batches && *r->batches) o += (size_t)snprintf(s + o, cap - o, "batches %s\n", r->batches);
+    if (r->micro > 0) o += (size_t)snprintf(s + o, cap - o, "micro_batch %d\n", r->micro);
+    else if (r->micro < 0) o += (size_t)snprintf(s + o, cap - o, "micro_batch none\n");
     for (int i = 0; i < r->n_layers && o < cap; i++)
         o += (size_t)snprintf(s + o, cap - o, "layer %s %s\n", r->layers[i].name, fr_tune_pick_name(r->layers[i].pick));
     return s;

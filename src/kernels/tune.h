@@ -10,6 +10,9 @@
  *   threads 2                          the compute threads measured with
  *   model 5f0e2b7c9d1a3e48             the model's digest (fr_graph_digest)
  *   batches 1,16                       the batch sizes measured (informative)
+ *   micro_batch 4                      optional: runs of more items go through
+ *                                      the network in passes of 4 ("none":
+ *                                      never split), in place of the rule
  *   layer NODE PICK                    per convolution: its TensorFlow node
  *                                      and backend | igemm | winograd |
  *                                      winograd-large
@@ -40,6 +43,7 @@ typedef struct fr_tune_layer {
 typedef struct fr_tune_record {
     char *cpu, *isa, *batches;
     int threads;
+    int micro; /* micro_batch: 0 not recorded (the rule), -1 never split, N passes of N */
     uint64_t model;
     int n_layers;
     fr_tune_layer *layers; /* sorted by name */

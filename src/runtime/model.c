@@ -347,9 +347,11 @@ static int items_independent(const fr_plan *p1, const fr_plan *pb, int b) {
     return 1;
 }
 
-/* m->micro from frost_options.micro_batch (after the batch-1 plan). */
+/* m->micro from frost_options.micro_batch, else the tuning record's, else
+ * the rule (after the batch-1 plan). */
 static frost_status pick_micro(frost_model *m, const frost_options *opt, char **err) {
     int want = opt->micro_batch;
+    if (want == 0 && m->cfg.tune && m->cfg.tune->micro) want = m->cfg.tune->micro; /* measured by frost tune */
     if (want < 0) return FROST_OK;
     if (want == 0) {
         want = fr_micro_auto(m->stats.flops, m->stats.arena_bytes, llc_bytes());

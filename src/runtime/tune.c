@@ -76,7 +76,10 @@ frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **er
     } else {
         m->tune = r;
         m->cfg.tune = r;
-        fr_errorf(&m->tune_note, "tuning record %s: %d layer(s)", path, r->n_layers);
+        char mb[32] = "";
+        if (r->micro > 0) snprintf(mb, sizeof mb, ", micro_batch %d", r->micro);
+        else if (r->micro < 0) snprintf(mb, sizeof mb, ", micro_batch none");
+        fr_errorf(&m->tune_note, "tuning record %s: %d layer(s)%s", path, r->n_layers, mb);
     }
     free(off);
     free(path);
@@ -93,6 +96,11 @@ frost_status frost_model_tune_path(const frost_model *m, char **path_out) {
 
 frost_status frost_model_tune_record(const frost_model *m, const char *const *layers, const char *const *picks,
                                      int count, const char *batches, char **text_out, char **err) {
+    return fr_model_tune_record(m, layers, picks, count, batches, 0, text_out, err);
+}
+
+frost_status fr_model_tune_record(const frost_model *m, const char *const *layers, const char *const *picks, int count,
+                                  const char *batches, int micro, char **text_out, char **err) {
     if (err) *err = NULL;
     if (!m || !text_out || count < 0 || (count && (!layers || !picks))) return FROST_E_INVALID_ARGUMENT;
     *text_out = NULL;
@@ -100,6 +108,7 @@ frost_status frost_model_tune_record(const frost_model *m, const char *const *la
     fr_tune_machine(cpu, sizeof cpu, isa, sizeof isa);
     fr_tune_record r = {0};
     r.threads = m->cfg.threads;
+    r.micro = micro;
     r.model = fr_model_digest(m);
     r.cpu = strdup(cpu);
     r.isa = strdup(isa);

@@ -26,7 +26,8 @@ static void usage(FILE *o) {
                "\n"
                "Measures each convolution's implementations (oneDNN's own, frost's indirect GEMM,\n"
                "the Winograd kernels that apply) inside the running network on this machine and\n"
-               "writes a tuning record of the fastest per layer; classify, run, inspect, bench\n"
+               "writes a tuning record of the fastest per layer, and of the fastest pass size\n"
+               "(micro-batch) at the largest batch; classify, run, inspect, bench\n"
                "and serve then use it for this model, CPU and thread count.  Run it on an\n"
                "otherwise idle machine.\n"
                "\n"
@@ -95,10 +96,10 @@ static int parse(tn_flags *f, int argc, char **argv) {
 static void print_table(const tn_flags *f, const frost_tune_result *r) {
     printf("frost tune: %s, batch %s, %d rounds (ms per image, median; -: does not apply)\n", f->model, f->batches_arg,
            r->rounds);
-    printf("%-44s %7s", "layer", "GFLOP");
+    if (r->num_layers) printf("%-44s %7s", "layer", "GFLOP");
     static const char *const head[FROST_TUNE_CANDIDATES] = {"rules", "backend", "igemm", "winograd", "wino-lg"};
-    for (int c = 0; c < FROST_TUNE_CANDIDATES; c++) printf(" %8s", head[c]);
-    printf("  %-15s %6s\n", "choice", "gain");
+    for (int c = 0; r->num_layers && c < FROST_TUNE_CANDIDATES; c++) printf(" %8s", head[c]);
+    if (r->num_layers) printf("  %-15s %6s\n", "choice", "gain");
     for (int i = 0; i < r->num_layers; i++) {
         const frost_tune_layer *l = &r->layers[i];
         printf("%-44.44s %7.3f", l->name, (double)l->flops * 1e-9);
@@ -109,8 +110,22 @@ static void print_table(const tn_flags *f, const frost_tune_result *r) {
         printf("  %-15s %5.1f%%\n", frost_tune_candidate_name(l->choice),
                l->choice != l->rules && a > 0 && b > 0 ? 100.0 * (a / b - 1) : 0.0);
     }
-    printf("whole network: rules %.3f ms/image, tuned %.3f ms/image (%.3fx)%s\n", r->rules_ms, r->tuned_ms,
-           r->tuned_ms > 0 ? r->rules_ms / r->tuned_ms : 0, r->kept ? "" : ": no gain, the record keeps the rules' choices");
+    if (r->num_layers)
+        printf("whole network: rules %.3f ms/image, tuned %.3f ms/image (%.3fx)%s\n", r->rules_ms, r->tuned_ms,
+               r->tuned_ms > 0 ? r->rules_ms / r->tuned_ms : 0,
+               r->kept ? "" : ": no gain, the record keeps the rules' choices");
+    if (!r->num_micro) return;
+    int maxb = 1;
+    for (int k = 0; k < f->n_batches; k++) maxb = f->batches[k] > maxb ? f->batches[k] : maxb;
+    printf("items per pass at batch %d, ms per image (median):", maxb);
+    for (int k = 0; k < r->num_micro; k++) {
+        char v[16] = "all";
+        if (r->micro_values[k] > 0) snprintf(v, sizeof v, "%d", r->micro_values[k]);
+        printf(" %s%s %.3f", v, r->micro_values[k] == r->micro_rule ? " (rule)" : "", r->micro_ms[k]);
+    }
+    if (r->micro_batch > 0) printf("; recorded: %d\n", r->micro_batch);
+    else if (r->micro_batch < 0) printf("; recorded: all in one pass\n");
+    else printf("; the rule kept\n");
 }
 
 int frost_cmd_tune(int argc, char **argv) {
@@ -139,7 +154,7 @@ int frost_cmd_tune(int argc, char **argv) {
         return 1;
     }
     if (!res->num_layers) printf("%s: no convolution to tune\n", f.model);
-    else if (!f.quiet) print_table(&f, res);
+    if (!f.quiet && (res->num_layers || res->num_micro)) print_table(&f, res);
     const char *path = f.out ? f.out : res->cache_path;
     rc = 1;
     if (!path) {
