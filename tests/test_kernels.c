@@ -512,10 +512,11 @@ static void arena_gap_test(void) {
  * around the 16-column panels (zero padding past n), AVX2 and portable;
  * fr_igemm_pack_row against the layout written out. */
 static void gemm_packed_test(void) {
-    static const int ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {16, 17, 40, 96}, ks[] = {1, 3, 35, 160};
+    static const int ms[] = {1, 5, 6, 7, 8, 9, 13, 17, 64}, ns[] = {16, 17, 33, 40, 48, 96}, ks[] = {1, 3, 35, 160};
     uint32_t seed = 5;
     fr_kernels_cpu cpu = fr_kernels_cpu_detect();
-    for (int simd = 0; simd <= fr_kernels_select_isa(&cpu, 0).avx2_fma; simd++)
+    fr_kernels_isa here = fr_kernels_select_isa(&cpu, 0);
+    for (int simd = 0; simd <= (here.avx512 ? 2 : here.avx2_fma); simd++)
         for (size_t im = 0; im < sizeof ms / sizeof *ms; im++)
             for (size_t in = 0; in < sizeof ns / sizeof *ns; in++)
                 for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++) {
@@ -544,6 +545,18 @@ static void gemm_packed_test(void) {
                             if (d > worst) worst = d;
                         }
                     CHECK_MSG(worst <= 1e-5, "gemm_packed simd %d m %d n %d k %d: %g", simd, m, n, k, worst);
+                    if (simd == 2) { /* the AVX-512 tiles: the AVX2 tile's bits, nothing written past n */
+                        float *c1 = malloc(sizeof(float) * (size_t)(m * n + 16));
+                        for (int i = 0; i < 16; i++) c1[m * n + i] = -7.f;
+                        fr_igemm_packed(1, m, n, k, a, bp, c1);
+                        CHECK_MSG(!memcmp(c1, c, sizeof(float) * (size_t)(m * n)),
+                                  "gemm_packed m %d n %d k %d: AVX-512 differs from AVX2", m, n, k);
+                        fr_igemm_packed(2, m, n, k, a, bp, c1);
+                        int over = 0;
+                        for (int i = 0; i < 16; i++) over |= c1[m * n + i] != -7.f;
+                        CHECK_MSG(!over, "gemm_packed m %d n %d k %d: AVX-512 wrote past C", m, n, k);
+                        free(c1);
+                    }
                     free(a), free(b), free(bp), free(c);
                 }
 }
@@ -570,10 +583,10 @@ static fr_kernels_isa isa_cpu(void) {
     fr_kernels_cpu cpu = fr_kernels_cpu_detect();
     return fr_kernels_select_isa(&cpu, 0);
 }
-static const fr_kernels_isa ISA_GENERIC = {0, 0};
+static const fr_kernels_isa ISA_GENERIC = {0, 0, 0};
 
 static int isa_eq(fr_kernels_isa a, fr_kernels_isa b) {
-    return a.avx2 == b.avx2 && a.avx2_fma == b.avx2_fma;
+    return a.avx2 == b.avx2 && a.avx2_fma == b.avx2_fma && a.avx512 == b.avx512;
 }
 
 /* The name of a choice's kernel ("backend" for none): `want` ("!text": not)
@@ -680,11 +693,19 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
         else free(first);
     }
     if (depth == KR_THREADS && ch.impl == FR_CONV_WINO && forms[0].avx2 && generic) { /* AVX2 transforms */
-        fr_kernels_isa mixed = {1, 0};
+        fr_kernels_isa mixed = {1, 0, 0};
         float *o = kr_conv_run(&p, &ch, packed, mixed, 2, b);
         CHECK_MSG(o && !memcmp(o, generic, y->count * sizeof(float)),
                   "%s: the AVX2 Winograd transforms differ from the portable ones", k->what);
         free(o);
+    }
+    if (depth == KR_THREADS && ch.impl == FR_CONV_WINO && forms[0].avx512) { /* AVX-512 products, AVX2's bits */
+        fr_kernels_isa avx2 = forms[0];
+        avx2.avx512 = 0;
+        float *o = kr_conv_run(&p, &ch, packed, forms[0], 2, b), *o2 = kr_conv_run(&p, &ch, packed, avx2, 2, b);
+        CHECK_MSG(o && o2 && !memcmp(o, o2, y->count * sizeof(float)),
+                  "%s: the Winograd products in AVX-512 differ from AVX2's", k->what);
+        free(o), free(o2);
     }
     free(generic);
     free(packed);
@@ -793,26 +814,42 @@ static void select_rules_test(void) {
 static void select_isa_test(void) {
     for (int avx2 = 0; avx2 <= 1; avx2++)
         for (int fma = 0; fma <= 1; fma++)
-            for (int portable = 0; portable <= 1; portable++) {
-                fr_kernels_cpu cpu = {avx2, fma};
-                fr_kernels_isa isa = fr_kernels_select_isa(&cpu, portable);
-                CHECK_MSG(!isa.avx2 || (avx2 && !portable), "avx2 %d fma %d portable %d: AVX2 picked", avx2, fma,
-                          portable);
-                CHECK_MSG(!isa.avx2_fma || (avx2 && fma && !portable), "avx2 %d fma %d portable %d: FMA picked",
-                          avx2, fma, portable);
+            for (int avx512 = 0; avx512 <= 1; avx512++)
+                for (int portable = 0; portable <= 1; portable++) {
+                    fr_kernels_cpu cpu = {avx2, fma, avx512};
+                    fr_kernels_isa isa = fr_kernels_select_isa(&cpu, portable);
+                    CHECK_MSG(!isa.avx2 || (avx2 && !portable), "avx2 %d fma %d portable %d: AVX2 picked", avx2, fma,
+                              portable);
+                    CHECK_MSG(!isa.avx2_fma || (avx2 && fma && !portable), "avx2 %d fma %d portable %d: FMA picked",
+                              avx2, fma, portable);
+                    CHECK_MSG(!isa.avx512 || (avx512 && avx2 && fma && !portable),
+                              "avx2 %d fma %d avx512 %d portable %d: AVX-512 picked", avx2, fma, avx512, portable);
 #if defined(__x86_64__) && defined(__GNUC__)
-                CHECK(isa.avx2 == (avx2 && !portable) && isa.avx2_fma == (avx2 && fma && !portable));
+                    CHECK(isa.avx2 == (avx2 && !portable) && isa.avx2_fma == (avx2 && fma && !portable) &&
+                          isa.avx512 == (avx2 && fma && avx512 && !portable));
 #endif
-            }
+                }
     fr_kernels_cpu here = fr_kernels_cpu_detect();
     fr_kernels_isa isa = fr_kernels_select_isa(&here, 0);
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
     CHECK(here.avx2 == (__builtin_cpu_supports("avx2") != 0) && here.fma == (__builtin_cpu_supports("fma") != 0));
+    CHECK(!here.avx512f || __builtin_cpu_supports("avx512f"));
+    /* oneDNN's cap below AVX-512 keeps frost's AVX-512 code off too (an AVX2 machine emulated) */
+    const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+    char *saved = cap ? strdup(cap) : NULL;
+    setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+    CHECK(!fr_kernels_cpu_detect().avx512f);
+    setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_vnni", 1);
+    CHECK(fr_kernels_cpu_detect().avx512f == (__builtin_cpu_supports("avx512f") != 0));
+    if (saved) setenv("ONEDNN_MAX_CPU_ISA", saved, 1);
+    else unsetenv("ONEDNN_MAX_CPU_ISA");
+    free(saved);
 #else
-    CHECK(!here.avx2 && !here.fma && !isa.avx2 && !isa.avx2_fma);
+    CHECK(!here.avx2 && !here.fma && !isa.avx2 && !isa.avx2_fma && !isa.avx512);
 #endif
     CHECK(!isa.avx2 || here.avx2);
+    CHECK(!isa.avx512 || here.avx512f);
 }
 
 /* The selection of whole layers: which kernel replaces which pick. */

@@ -76,9 +76,24 @@ void fr_igemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float
     }
 }
 
-void fr_igemm_packed(int fma, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c) {
+int fr_igemm_packed_rows(int simd) {
+#if FR_KERNELS_X86
+    if (simd >= 2) return FR_GEMM_AVX512_MR;
+#else
+    (void)simd;
+#endif
+    return IG_MR;
+}
+
+void fr_igemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c) {
+#if FR_KERNELS_X86
+    if (simd >= 2) {
+        fr_gemm_avx512(m, n, k, a, bp, c);
+        return;
+    }
+#endif
     fr_ig_epilogue e = {.ldy = n, .act = FR_ACT_NONE};
-    fr_ig_tile_fn tile = ig_tile(fma);
+    fr_ig_tile_fn tile = ig_tile(simd);
     for (int64_t p = 0; p * IG_NR < n; p++) {
         const float *w = bp + (size_t)p * (size_t)k * IG_NR;
         int cols = n - p * IG_NR < IG_NR ? (int)(n - p * IG_NR) : IG_NR;

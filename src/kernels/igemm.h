@@ -27,10 +27,14 @@ void fr_igemm_free(fr_igemm *g);
 
 /* C (m x n, rows n floats apart) = A (m x k, rows k apart) * B, on the
  * calling thread, with B packed (fr_igemm_packed_floats(k, n) floats, row
- * `row` of B written by fr_igemm_pack_row); fma as above. */
+ * `row` of B written by fr_igemm_pack_row); simd: 0 the portable tile, 1
+ * the AVX2 + FMA tile (fr_kernels_isa.avx2_fma), 2 the AVX-512 tiles
+ * (fr_kernels_isa.avx512; the same bits as 1).  fr_igemm_packed_rows: the
+ * rows of its tile (m best a multiple of it). */
 size_t fr_igemm_packed_floats(int64_t k, int64_t n);
 void fr_igemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float *src);
-void fr_igemm_packed(int fma, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
+int fr_igemm_packed_rows(int simd);
+void fr_igemm_packed(int simd, int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
 
 /* n of conv c's weights from HWIO row `row` ((ky * kw + kx) * cin + ci),
  * output channel o0 on, read from c->weights or the file's unaligned

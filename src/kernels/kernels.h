@@ -79,6 +79,7 @@ void fr_team_set_max_threads(const fr_team *t, int threads);
 typedef struct fr_kernels_cpu {
     int avx2;
     int fma;
+    int avx512f; /* with the OS's support, and unless ONEDNN_MAX_CPU_ISA caps below AVX-512 */
 } fr_kernels_cpu;
 fr_kernels_cpu fr_kernels_cpu_detect(void);
 
@@ -87,6 +88,7 @@ fr_kernels_cpu fr_kernels_cpu_detect(void);
 typedef struct fr_kernels_isa {
     int avx2;     /* Winograd transforms, pool rows: AVX2 */
     int avx2_fma; /* the GEMM tile: AVX2 + FMA */
+    int avx512;   /* the Winograd products: AVX-512F (also AVX2 + FMA here) */
 } fr_kernels_isa;
 /* portable: the generic forms whatever the CPU (tests; fr_backend_config.portable). */
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable);

@@ -1,25 +1,38 @@
 /* Which implementation runs each layer: frost's kernels or the backend's,
  * and which form of the microkernels (AVX2 or portable C).  The rules, with
  * the measurements behind them; no other file decides. */
+#include <stdlib.h>
+#include <strings.h>
+
 #include "kernels/kernels.h"
 #include "kernels/tune.h"
 #include "kernels/ukernels.h"
 
+/* Whether ONEDNN_MAX_CPU_ISA (oneDNN's cap, which makes this machine run as
+ * an older one) leaves AVX-512 allowed: unset, ALL or an AVX512_* value. */
+static int isa_cap_allows_avx512(void) {
+    const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+    if (!cap || !*cap) cap = getenv("DNNL_MAX_CPU_ISA");
+    return !cap || !*cap || !strcasecmp(cap, "ALL") || !strncasecmp(cap, "AVX512", 6);
+}
+
 fr_kernels_cpu fr_kernels_cpu_detect(void) {
-    fr_kernels_cpu cpu = {0, 0};
+    fr_kernels_cpu cpu = {0, 0, 0};
 #if FR_KERNELS_X86
     __builtin_cpu_init();
     cpu.avx2 = __builtin_cpu_supports("avx2") != 0;
     cpu.fma = __builtin_cpu_supports("fma") != 0;
+    cpu.avx512f = __builtin_cpu_supports("avx512f") != 0 && isa_cap_allows_avx512();
 #endif
     return cpu;
 }
 
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable) {
-    fr_kernels_isa isa = {0, 0};
+    fr_kernels_isa isa = {0, 0, 0};
 #if FR_KERNELS_X86 /* elsewhere there is no x86/ code to pick */
     isa.avx2 = !portable && cpu->avx2;
     isa.avx2_fma = !portable && cpu->avx2 && cpu->fma;
+    isa.avx512 = isa.avx2_fma && cpu->avx512f;
 #else
     (void)cpu, (void)portable;
 #endif

@@ -3,9 +3,10 @@
  *
  * Each comes in two forms with one signature (the split of XNNPACK's
  * operators and microkernels, ncnn's arch folders):
- *   x86/      AVX2 (+ FMA for the GEMM tile), every function compiled with
- *             its target attribute; run only where fr_kernels_select_isa()
- *             says the CPU has it
+ *   x86/      AVX2 (+ FMA for the GEMM tile; AVX-512F for the Winograd
+ *             products' GEMM), every function compiled with its target
+ *             attribute; run only where fr_kernels_select_isa() says the
+ *             CPU has it
  *   generic/  portable C, for every CPU (and the tests' oracle of the others)
  * The drivers (igemm.c, wino.c, pool.c) pick a form once per layer, when
  * they are created, and call it through a function pointer.  A microkernel
@@ -65,6 +66,13 @@ void fr_ig_tile_avx2(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const
 void fr_ig_tile_generic(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w, const float *bias,
                         float *y, const float *res, int rows, int cols);
 
+/* The plain product C (m x n) = A (m x k) * B packed in those panels
+ * (fr_igemm_packed) in AVX-512F: tiles of 8 rows x 32 columns, each output
+ * accumulated as the AVX2 tile accumulates it (the same bits).  x86/ only,
+ * run where fr_kernels_isa.avx512. */
+enum { FR_GEMM_AVX512_MR = 8 };
+void fr_gemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, const float *bp, float *c);
+
 /* ----------------------------------------------- Winograd transforms --- */
 
 /* What a tile's transforms need of the layer (the driver's fr_wino holds it). */
@@ -103,6 +111,7 @@ typedef struct fr_wino_transforms {
 } fr_wino_transforms;
 
 extern const fr_wino_transforms fr_wino_avx2[FR_WINO_KINDS]; /* x86/: 8 channels per AVX vector */
+extern const fr_wino_transforms fr_wino_avx512[FR_WINO_KINDS]; /* x86/: 16 per AVX-512 vector, then 8 */
 extern const fr_wino_transforms fr_wino_generic[FR_WINO_KINDS];
 
 /* ---------------------------------------------------------- pool row --- */

@@ -45,7 +45,7 @@ struct fr_wino {
     int threads;
     size_t scratch;        /* bytes per thread */
     const float *u;        /* [pts][ceil(cout / 16)][cin][16] (fr_igemm_packed) */
-    int gemm_fma;          /* the products' AVX2 + FMA tile */
+    int gemm_simd;         /* the products' tile (fr_igemm_packed's simd) */
     int residual;          /* non-zero: run() gets a tensor of the output's shape, added before act */
     char name[40];
 };
@@ -95,7 +95,7 @@ static void wino_thread(void *arg, int ithr, int team) {
             w->tr.in(&w->tile, p, v + (size_t)t * (size_t)cin, (size_t)(nt * cin));
         }
         for (size_t xi = 0; xi < pts; xi++)
-            fr_igemm_packed(w->gemm_fma, nt, cout, cin, v + xi * (size_t)(nt * cin),
+            fr_igemm_packed(w->gemm_simd, nt, cout, cin, v + xi * (size_t)(nt * cin),
                             w->u + xi * fr_igemm_packed_floats(cin, cout), m + xi * (size_t)(nt * cout));
         for (int64_t t = 0; t < nt; t++) {
             int64_t n, ty, tx;
@@ -230,13 +230,15 @@ frost_status fr_wino_create(const fr_conv_choice *ch, const fr_plan *plan, const
     if (!w) return FROST_E_NO_MEMORY;
     *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = x->dims[0], .h = x->dims[1], .w = x->dims[2],
                    .cin = c->cin, .cout = c->cout, .oh = y->dims[1], .ow = y->dims[2], .pad_top = c->pad_top,
-                   .pad_left = c->pad_left, .u = u, .gemm_fma = isa.avx2_fma, .residual = c->residual >= 0,
+                   .pad_left = c->pad_left, .u = u, .gemm_simd = isa.avx512 ? 2 : isa.avx2_fma,
+                   .residual = c->residual >= 0,
                    .threads = threads < 1 ? 1 : threads};
     w->tile = (fr_wino_tile){.cin = c->cin, .cout = c->cout, .ow = w->ow, .axis = axis, .bias = c->bias,
                              .act = c->act, .alpha = c->alpha};
     w->tr = fr_wino_generic[wino_kind(ch)];
 #if FR_KERNELS_X86
     if (isa.avx2) w->tr = fr_wino_avx2[wino_kind(ch)];
+    if (isa.avx512) w->tr = fr_wino_avx512[wino_kind(ch)];
 #endif
     w->ih = axis == 2 ? 1 : a;
     w->iw = axis == 1 ? 1 : a;
@@ -258,7 +260,8 @@ frost_status fr_wino_create(const fr_conv_choice *ch, const fr_plan *plan, const
     n_chunks = (n_chunks + w->threads - 1) / w->threads * w->threads;
     if (n_chunks > w->tiles) n_chunks = w->tiles;
     w->chunk = (w->tiles + n_chunks - 1) / n_chunks;
-    if (w->chunk > 6) w->chunk = (w->chunk + 5) / 6 * 6; /* whole 6-row tiles of the products */
+    int mr = fr_igemm_packed_rows(w->gemm_simd);
+    if (w->chunk > mr) w->chunk = (w->chunk + mr - 1) / mr * mr; /* whole row tiles of the products */
     w->scratch = sizeof(float) * ((size_t)(w->cin + 15) / 16 * 16 +
                                   (size_t)pts * (size_t)w->chunk * (size_t)(w->cin + w->cout) + 16);
     w->scratch = (w->scratch + 63) / 64 * 64;

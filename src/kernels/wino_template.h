@@ -1,7 +1,8 @@
-/* The Winograd transforms as one macro template, instantiated twice: on
- * 8-float vectors in x86/wino_avx2.c (with a scalar tail) and on floats in
- * generic/wino.c.  Both run the same operations per channel, so their
- * results are the same to the bit.  Internal to src/kernels/.
+/* The Winograd transforms as one macro template, instantiated three times:
+ * on 8-float vectors in x86/wino_avx2.c (with a scalar tail), on 16- then
+ * 8-float vectors in x86/wino_avx512.c and on floats in generic/wino.c.
+ * All run the same operations per channel, so their results are the same
+ * to the bit.  Internal to src/kernels/.
  *
  * An instantiating file includes this header, defines
  *   FR_WINO_ATTR                    the functions' attribute (target or nothing)
