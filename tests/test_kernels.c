@@ -699,12 +699,12 @@ static void kr_conv_case(const conv_case *k, const fr_kernels_policy *pol, const
                   "%s: the AVX2 Winograd transforms differ from the portable ones", k->what);
         free(o);
     }
-    if (depth == KR_THREADS && ch.impl == FR_CONV_WINO && forms[0].avx512) { /* AVX-512 products, AVX2's bits */
+    if (depth == KR_THREADS && forms[0].avx512) { /* AVX-512 tiles (and transforms), AVX2's bits */
         fr_kernels_isa avx2 = forms[0];
         avx2.avx512 = 0;
         float *o = kr_conv_run(&p, &ch, packed, forms[0], 2, b), *o2 = kr_conv_run(&p, &ch, packed, avx2, 2, b);
         CHECK_MSG(o && o2 && !memcmp(o, o2, y->count * sizeof(float)),
-                  "%s: the Winograd products in AVX-512 differ from AVX2's", k->what);
+                  "%s: %s in AVX-512 differs from AVX2's", k->what, ch.impl == FR_CONV_WINO ? "winograd" : "igemm");
         free(o), free(o2);
     }
     free(generic);

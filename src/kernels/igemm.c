@@ -52,6 +52,7 @@ struct fr_igemm {
     int residual;
     int threads;
     fr_ig_tile_fn tile;
+    int pairs;        /* two panels a tile (fr_ig_tile2_avx512) */
     size_t ind_bytes; /* indirection buffer per thread */
 };
 
@@ -169,17 +170,26 @@ static void ig_thread(void *arg, int ithr, int team) {
             for (int64_t t = tb; t < te; t++)
                 nseg[t - tb] = ig_indirect(g, j->x, t, pixels, seg + (size_t)(t - tb) * (size_t)g->taps);
         built = gi;
-        for (int64_t p = p0; p < p1; p++) {
+        for (int64_t p = p0; p < p1;) {
+            int two = g->pairs && p + 1 < p1, width = two ? 2 * IG_NR : IG_NR;
             const float *w = g->wp + (size_t)p * (size_t)g->k * IG_NR;
             const float *bias = g->bias ? g->bias + p * IG_NR : NULL;
-            int cols = g->cout - p * IG_NR < IG_NR ? (int)(g->cout - p * IG_NR) : IG_NR;
+            int cols = g->cout - p * IG_NR < width ? (int)(g->cout - p * IG_NR) : width;
             for (int64_t t = tb; t < te; t++) {
                 int64_t m0 = t * IG_MR;
                 int rows = pixels - m0 < IG_MR ? (int)(pixels - m0) : IG_MR;
                 size_t off = (size_t)m0 * (size_t)g->cout + (size_t)(p * IG_NR);
-                g->tile(&g->epi, seg + (size_t)(t - tb) * (size_t)g->taps, nseg[t - tb], w, bias, j->y + off,
-                        j->res ? j->res + off : NULL, rows, cols);
+                const fr_ig_seg *ts = seg + (size_t)(t - tb) * (size_t)g->taps;
+#if FR_KERNELS_X86
+                if (two) {
+                    fr_ig_tile2_avx512(&g->epi, ts, nseg[t - tb], w, g->k, bias, j->y + off,
+                                       j->res ? j->res + off : NULL, rows, cols);
+                    continue;
+                }
+#endif
+                g->tile(&g->epi, ts, nseg[t - tb], w, bias, j->y + off, j->res ? j->res + off : NULL, rows, cols);
             }
+            p += two ? 2 : 1;
         }
     }
 }
@@ -228,7 +238,7 @@ void fr_igemm_pack(const fr_conv_params *c, float *wp) {
     }
 }
 
-frost_status fr_igemm_create(const fr_plan *plan, const fr_step *step, const float *wp, int fma, int threads,
+frost_status fr_igemm_create(const fr_plan *plan, const fr_step *step, const float *wp, int simd, int threads,
                              fr_igemm **out) {
     const fr_conv_params *c = &step->p.conv;
     const fr_value *x = &plan->values[step->inputs[0]], *y = &plan->values[step->output];
@@ -246,7 +256,7 @@ frost_status fr_igemm_create(const fr_plan *plan, const fr_step *step, const flo
                     .sw = c->stride_w, .dh = c->dil_h, .dw = c->dil_w, .pt = c->pad_top, .pl = c->pad_left,
                     .taps = (int)taps, .k = k, .panels = panels, .wp = wp, .bias = bias, .zero = zero,
                     .epi = {.ldy = c->cout, .act = c->act, .alpha = c->alpha}, .residual = c->residual >= 0,
-                    .threads = threads < 1 ? 1 : threads, .tile = ig_tile(fma)};
+                    .threads = threads < 1 ? 1 : threads, .tile = ig_tile(simd), .pairs = FR_KERNELS_X86 && simd >= 2};
     g->ind_bytes = (sizeof(fr_ig_seg) * (size_t)IG_GROUP * (size_t)taps + 63) / 64 * 64;
     *out = g;
     return FROST_OK;

@@ -18,8 +18,10 @@ void fr_igemm_weights_dims(const fr_conv_params *c, int64_t dims[3]);
 void fr_igemm_pack(const fr_conv_params *c, float *wp);
 
 /* The kernel of conv step `step` (dense, f32, an activation fr_kernels_act_ok)
- * over packed weights wp; fma: the AVX2 + FMA tile (fr_kernels_isa.avx2_fma). */
-frost_status fr_igemm_create(const fr_plan *plan, const fr_step *step, const float *wp, int fma, int threads,
+ * over packed weights wp; simd: 0 the portable tile, 1 the AVX2 + FMA tile
+ * (fr_kernels_isa.avx2_fma), 2 also AVX-512's tile of two panels
+ * (fr_kernels_isa.avx512; the same bits). */
+frost_status fr_igemm_create(const fr_plan *plan, const fr_step *step, const float *wp, int simd, int threads,
                              fr_igemm **out);
 size_t fr_igemm_temp_bytes(const fr_igemm *g); /* indirection buffers, one per thread */
 void fr_igemm_run(const fr_igemm *g, const fr_team *team, const float *x, float *y, void *temp, const float *res);

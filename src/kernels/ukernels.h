@@ -65,6 +65,12 @@ void fr_ig_tile_avx2(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const
                      float *y, const float *res, int rows, int cols); /* x86/: AVX2 + FMA */
 void fr_ig_tile_generic(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w, const float *bias,
                         float *y, const float *res, int rows, int cols);
+/* Two panels at once (x86/: AVX-512F, where fr_kernels_isa.avx512): rows
+ * (<= 6) x cols (<= 32) outputs, the second panel's weights k * 16 floats
+ * after w's (k: the panel's rows), bias 32 floats or NULL; the same bits as
+ * two calls of the AVX2 tile. */
+void fr_ig_tile2_avx512(const fr_ig_epilogue *e, const fr_ig_seg *seg, int n, const float *w, int64_t k,
+                        const float *bias, float *y, const float *res, int rows, int cols);
 
 /* The plain product C (m x n) = A (m x k) * B packed in those panels
  * (fr_igemm_packed) in AVX-512F: tiles of 8 rows x 32 columns, each output
