@@ -18,8 +18,10 @@ frost_status fr_map_file(const char *path, unsigned flags, void **map, const uin
 
 /* Reads the regular file at `path` into *data (malloc'ed; never NULL on
  * success, also for an empty file), for files that are parsed and let go
- * (a SavedModel's saved_model.pb, a bundle's index): a mapping's set-up and
- * tear-down cost more than the copy.  Errors as fr_map_file. */
+ * (a bundle's index, a tuning record): for a few pages a mapping's set-up
+ * and tear-down cost more than the copy; beyond that (saved_model.pb),
+ * FR_MAP_POPULATE is cheaper, the heap's fresh pages being dear on virtual
+ * machines.  Errors as fr_map_file. */
 frost_status fr_read_file(const char *path, uint8_t **data, size_t *len, char **err);
 
 /* Maps the pages of [p, p + n) of a file mapping at once, before they are

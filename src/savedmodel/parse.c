@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "pb/mapfile.h"
@@ -262,7 +263,7 @@ static frost_status parse_savedmodel(frost_savedmodel *sm, char **err) {
 
 void frost_savedmodel_free(frost_savedmodel *sm) {
     if (!sm) return;
-    free(sm->pb_copy);
+    if (sm->pb_map) munmap(sm->pb_map, sm->pb_len);
     fr_bundle_free(sm->bundle);
     fr_pool_free(&sm->pool);
     free(sm->source);
@@ -363,8 +364,9 @@ frost_status frost_savedmodel_open(const char *path, frost_savedmodel **out, cha
             fr_errorf(err, "%s/saved_model.pb: %s", dir, strerror(e));
         st = FROST_E_IO;
     } else {
-        st = fr_read_file(file, &sm->pb_copy, &sm->pb_len, err);
-        sm->pb = sm->pb_copy;
+        /* mapped, all pages at once: on virtual machines a fresh page of
+         * the heap costs several times a page of the page cache */
+        st = fr_map_file(file, FR_MAP_POPULATE, &sm->pb_map, &sm->pb, &sm->pb_len, err);
     }
     if (st == FROST_OK) st = parse_savedmodel(sm, err);
     if (st == FROST_OK) {
