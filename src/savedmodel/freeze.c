@@ -54,11 +54,15 @@ static void varint_n(fr_pbw *w, uint64_t v, size_t n) {
 }
 
 /* attr map entry {key = 1, value = 2 (AttrValue bytes)} into `attrs` (NodeDef.attr = 5) */
-static void attr_entry(fr_pbw *attrs, fr_pbw *scratch, const char *key, const void *val, size_t len) {
+static void attr_entry_n(fr_pbw *attrs, fr_pbw *scratch, const char *key, size_t key_len, const void *val, size_t len) {
     fr_pbw_reset(scratch);
-    fr_pbw_str(scratch, 1, key);
+    fr_pbw_bytes(scratch, 1, key, key_len);
     fr_pbw_bytes(scratch, 2, val, len);
     fr_pbw_msg(attrs, 5, scratch);
+}
+
+static void attr_entry(fr_pbw *attrs, fr_pbw *scratch, const char *key, const void *val, size_t len) {
+    attr_entry_n(attrs, scratch, key, strlen(key), val, len);
 }
 
 static void attr_type_entry(fr_pbw *attrs, fr_pbw *scratch, fr_pbw *val, const char *key, int dtype) {
@@ -202,8 +206,8 @@ static void write_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_emit *e) {
     if (e->kind == EM_NODE) {
         for (int i = 0; i < e->src->n_attr; i++) {
             const fz_attr *a = &e->src->attr[i];
-            if (!strcmp(a->key, "_class")) continue; /* colocation with nodes that may be gone */
-            attr_entry(&b->attrs, &b->scratch, a->key, a->val, a->len);
+            if (a->key_len == 6 && !memcmp(a->key, "_class", 6)) continue; /* colocation with nodes that may be gone */
+            attr_entry_n(&b->attrs, &b->scratch, a->key, a->key_len, a->val, a->len);
         }
     } else if (e->kind == EM_INPUT) {
         fr_pb_shape sh;
@@ -372,7 +376,7 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         if (e->kind == EM_VAR) n_ext++;
         if (e->kind == EM_VAR && !var_external(c, &c->vars[e->var])) est += (size_t)c->vars[e->var].entry->size + 64;
         if (e->kind == EM_NODE)
-            for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + strlen(e->src->attr[k].key) + 16;
+            for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + e->src->attr[k].key_len + 16;
     }
     c->ext_name = fr_pool_alloc(&c->pool, sizeof *c->ext_name * ((size_t)n_ext + 1));
     out->ext_data = calloc((size_t)n_ext + 1, sizeof *out->ext_data);

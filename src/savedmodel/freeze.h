@@ -32,7 +32,8 @@ typedef struct {
 } fz_map;
 
 typedef struct {
-    const char *key;
+    const char *key; /* in the parsed bytes: key_len bytes, not terminated */
+    size_t key_len;
     const uint8_t *val;
     size_t len;
 } fz_attr;

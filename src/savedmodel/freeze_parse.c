@@ -146,10 +146,9 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
             a->val = (const uint8_t *)"";
             while (pb_more(&m)) {
                 if (pb_next(&m, &g)) return fz_fail(c, FROST_E_PARSE, "malformed attribute in %s", where);
-                if (g.number == 1 && g.wire == PB_LEN) a->key = fz_str(c, g.ptr, g.len);
+                if (g.number == 1 && g.wire == PB_LEN) a->key = (const char *)g.ptr, a->key_len = g.len;
                 else if (g.number == 2 && g.wire == PB_LEN) a->val = g.ptr, a->len = g.len;
             }
-            if (!a->key) return fz_oom(c);
         }
     }
     if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
@@ -351,8 +350,9 @@ frost_status fz_fn_parse(fz_ctx *c, fz_fn *fn) {
 /* ---------------------------------------------------------------- attributes */
 
 const fz_attr *fz_attr_find(const fz_ndef *n, const char *key) {
+    size_t len = strlen(key);
     for (int i = 0; i < n->n_attr; i++)
-        if (!strcmp(n->attr[i].key, key)) return &n->attr[i];
+        if (n->attr[i].key_len == len && !memcmp(n->attr[i].key, key, len)) return &n->attr[i];
     return NULL;
 }
 
