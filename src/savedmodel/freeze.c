@@ -78,6 +78,7 @@ static void shape_of_input(fz_ctx *c, int i, fr_pb_shape *sh, int *dtype) {
     int node = fz_outer_node_of(c, t->name);
     if (node < 0) return;
     const fz_ndef *n = &c->nodes[node];
+    if (fz_ndef_full(c, n)) return;
     if (!*dtype) *dtype = fz_attr_type(n, "dtype");
     if (!*dtype) *dtype = fz_attr_type(n, "T");
     if (sh->rank >= 0) return;
@@ -268,7 +269,8 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
 static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     const fr_sm_signature *sig = c->sig;
     frost_status st;
-    if ((st = fz_parse_nodes(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", &c->n_nodes, &c->nodes, &c->idx)) ||
+    if ((st = fz_parse_nodes(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", 1, &c->n_nodes, &c->nodes,
+                             &c->idx)) ||
         (st = fz_parse_library(c)) || (st = fz_parse_op_list(c)))
         return st;
     c->var_key = fr_pool_alloc(&c->pool, sizeof *c->var_key * (size_t)(c->n_nodes + 1));

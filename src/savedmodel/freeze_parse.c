@@ -160,7 +160,44 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     return FROST_OK;
 }
 
-frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where,
+/* Name = 1 and op = 2 of a NodeDef (the last of each, as protobuf reads
+ * them), the rest left for fz_ndef_full(). */
+static frost_status parse_ndef_head(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef *n, const char *where) {
+    pb_reader r = pb_make(p, len);
+    pb_field f, name = {0}, op = {0};
+    while (pb_more(&r)) {
+        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed NodeDef in %s", where);
+        if (f.number == 1 && f.wire == PB_LEN) name = f;
+        else if (f.number == 2 && f.wire == PB_LEN) op = f;
+    }
+    n->name = name.ptr ? fz_str(c, name.ptr, name.len) : no_name;
+    n->op = op.ptr ? fz_str(c, op.ptr, op.len) : no_name;
+    if (!n->name || !n->op) return fz_oom(c);
+    if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
+    if (!n->op[0]) return fz_fail(c, FROST_E_PARSE, "node '%s' of %s has no op", n->name, where);
+    n->lazy = 1;
+    n->raw = p;
+    n->raw_len = len;
+    return FROST_OK;
+}
+
+int fz_ndef_full(fz_ctx *c, const fz_ndef *cn) {
+    if (!cn->lazy) return 0;
+    fz_ndef *n = (fz_ndef *)(uintptr_t)cn; /* a node of c's arrays */
+    const char *name = n->name, *op = n->op;
+    const uint8_t *raw = n->raw;
+    size_t raw_len = n->raw_len;
+    frost_status st = parse_ndef(c, raw, raw_len, n, "the graph");
+    if (st != FROST_OK) { /* what the head gave, no inputs, not parsed again */
+        memset(n, 0, sizeof *n);
+        n->name = name;
+        n->op = op;
+        return -1;
+    }
+    return 0;
+}
+
+frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int lazy,
                                 int *n_out, fz_ndef **out, fz_map *idx) {
     pb_reader r = pb_make(p, len);
     pb_field f;
@@ -180,7 +217,7 @@ frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t fi
         pb_next(&r, &f);
         if (f.number != field || f.wire != PB_LEN) continue;
         fz_ndef *nd = &(*out)[*n_out];
-        frost_status st = parse_ndef(c, f.ptr, f.len, nd, where);
+        frost_status st = lazy ? parse_ndef_head(c, f.ptr, f.len, nd, where) : parse_ndef(c, f.ptr, f.len, nd, where);
         if (st != FROST_OK) return st;
         int rc = fz_map_put(idx, nd->name, *n_out);
         if (rc < 0) return fz_oom(c);
@@ -341,7 +378,7 @@ frost_status fz_fn_parse(fz_ctx *c, fz_fn *fn) {
         if (!vals[i]) return fz_fail(c, FROST_E_GRAPH, "%s: output '%s' has no ret entry", where, fn->rets[i]);
         fn->rets[i] = vals[i];
     }
-    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, &fn->n_nodes, &fn->nodes, &fn->idx);
+    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, 0, &fn->n_nodes, &fn->nodes, &fn->idx);
     if (st != FROST_OK) return st;
     fn->parsed = 1;
     return FROST_OK;
@@ -408,6 +445,7 @@ int fz_is_call_op(const char *op) { return !strcmp(op, "StatefulPartitionedCall"
 static const char *call_target_uncached(fz_ctx *c, const fz_ndef *n) {
     if (fz_is_call_op(n->op)) {
         pb_field f;
+        if (fz_ndef_full(c, n)) return no_name;
         if (!fz_attr_field(fz_attr_find(n, "f"), 10, &f) || f.wire != PB_LEN) return no_name;
         pb_reader r = pb_make(f.ptr, f.len);
         pb_field g;
