@@ -181,6 +181,8 @@ typedef struct {
 int fz_map_get(const fz_map *m, const char *k, size_t len);
 /* 0 added, 1 already there (value unchanged), -1 out of memory */
 int fz_map_put(fz_map *m, const char *k, int v);
+/* Room for n keys in all without rehashing: 0, -1 out of memory. */
+int fz_map_reserve(fz_map *m, size_t n);
 void fz_map_free(fz_map *m);
 
 /* Records the first failure (status and message, naming the signature);

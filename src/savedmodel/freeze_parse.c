@@ -20,30 +20,39 @@ int fz_map_get(const fz_map *m, const char *k, size_t len) {
     }
 }
 
+/* Rehashes m into cap slots (a power of two above 2 n): 0, -1. */
+static int map_resize(fz_map *m, size_t cap) {
+    const char **keys = calloc(cap, sizeof *keys);
+    int *vals = calloc(cap, sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
+        while (keys[j]) j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        vals[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+int fz_map_reserve(fz_map *m, size_t n) {
+    size_t cap = m->cap ? m->cap : 64;
+    while (cap < 2 * (n + 1)) cap *= 2;
+    return cap > m->cap ? map_resize(m, cap) : 0;
+}
+
 /* 0 added, 1 already there (value unchanged), -1 out of memory */
 int fz_map_put(fz_map *m, const char *k, int v) {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 64;
-        const char **keys = calloc(cap, sizeof *keys);
-        int *vals = calloc(cap, sizeof *vals);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i]) continue;
-            size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
-            while (keys[j]) j = (j + 1) & (cap - 1);
-            keys[j] = m->keys[i];
-            vals[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = keys;
-        m->vals = vals;
-        m->cap = cap;
-    }
+    if ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? 2 * m->cap : 64)) return -1;
     size_t len = strlen(k), i = fr_name_hash(k, len) & (m->cap - 1);
     for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
         if (!strcmp(m->keys[i], k)) return 1;
@@ -210,7 +219,7 @@ frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t fi
         return fz_fail(c, FROST_E_LIMIT, "%s: more than %d nodes in all (the limit)", where, FZ_MAX_NODES);
     c->instantiated += n;
     *out = fr_pool_alloc(&c->pool, sizeof **out * (size_t)(n + 1));
-    if (!*out) return fz_oom(c);
+    if (!*out || fz_map_reserve(idx, (size_t)n)) return fz_oom(c);
     *n_out = 0;
     r = pb_make(p, len);
     while (pb_more(&r)) {
