@@ -16,6 +16,14 @@
 #define FR_MAP_POPULATE 1
 frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err);
 
+/* fr_map_file, right after the mapping prev of prev_len bytes where that
+ * range is free (*map == prev + fr_map_extent(prev_len) then: one munmap()
+ * of both, which frees their page tables once), else anywhere. */
+frost_status fr_map_file_after(const char *path, unsigned flags, const void *prev, size_t prev_len, void **map,
+                               const uint8_t **data, size_t *len, char **err);
+/* The bytes a mapping of len bytes spans (whole pages). */
+size_t fr_map_extent(size_t len);
+
 /* Reads the regular file at `path` into *data (malloc'ed; never NULL on
  * success, also for an empty file), for files that are parsed and let go
  * (a bundle's index, a tuning record): for a few pages a mapping's set-up
