@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load time of a SavedModel next to the same network as a frozen graph.
 
-    /usr/bin/python3 bench/savedmodel_load.py [--rounds 15] [DIR ...]
+    /usr/bin/python3 bench/savedmodel_load.py [--rounds 15] [--inception] [DIR ...]
 
 For each SavedModel (default: the Keras image classifiers in
 ../shared/savedmodels/keras), `frost convert` freezes its serving signature
@@ -11,10 +11,17 @@ SavedModel the bundle's variables and the function inlining, then compile)
 is measured for both.  Prints the medians and their ratio (target: the
 SavedModel within 1.10x of the frozen graph).  Each load also runs one
 batch, so that both are checked to give the same outputs.
+
+--inception adds a large image network: a TF1-style SavedModel made from
+models/nsfw_inception_v3.pb by build/sm_from_pb (its float Consts as
+VariableV2 + a tensor bundle, 89 MB), measured the same way after the Keras
+classifiers (which stay the primary figures).
 """
 import argparse
+import atexit
 import glob
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,17 +50,25 @@ def main():
     ap.add_argument("dirs", nargs="*")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--frost", default=os.path.join(BUILD, "frost"))
+    ap.add_argument("--inception", action="store_true", help="also a TF1 SavedModel of models/nsfw_inception_v3.pb")
     args = ap.parse_args()
     dirs = args.dirs or sorted(glob.glob(os.path.join(SHARED, "savedmodels", "keras", "*", "saved_model")))
     if not dirs:
         sys.exit("no SavedModels (../shared/savedmodels/keras) and none given")
+    tmp = tempfile.mkdtemp(prefix="frost-smload-")
+    atexit.register(shutil.rmtree, tmp, True)
+    if args.inception:
+        sm = os.path.join(tmp, "inception_v3_tf1")
+        subprocess.run([os.path.join(BUILD, "sm_from_pb"), os.path.join(SRC, "models", "nsfw_inception_v3.pb"), sm,
+                        "input_1:0", "dense_3/Softmax:0"], check=True, stdout=subprocess.DEVNULL)
+        dirs.append(sm)
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     print("frost %s, %s, %d rounds, median ms (path -> compiled model)" % (frost.version(), cpu, args.rounds))
     print("%-28s %9s %10s %10s %7s" % ("model", "MB", "frozen .pb", "SavedModel", "ratio"))
-    tmp = tempfile.mkdtemp(prefix="frost-smload-")
     worst = 0.0
     for d in dirs:
         name = os.path.relpath(d, os.path.join(SHARED, "savedmodels")) if d.startswith(SHARED) else d
+        name = os.path.basename(name) if name.startswith(tmp) else name
         pb = os.path.join(tmp, name.replace("/", "_") + ".pb")
         subprocess.run([args.frost, "convert", d, "-o", pb], check=True, stdout=subprocess.DEVNULL)
         size = sum(os.path.getsize(f) for f in glob.glob(os.path.join(d, "**"), recursive=True) if os.path.isfile(f))

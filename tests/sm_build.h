@@ -119,6 +119,35 @@ static void sb_table(fr_pbw *out, const char *const *keys, const uint8_t *const 
     fr_pbw_free(&handle);
 }
 
+/* ---- messages ---- */
+
+/* A map<string, message> entry {key = 1, value = 2} as field `field` of parent. */
+static inline void sb_map_entry(fr_pbw *parent, int field, const char *key, const fr_pbw *value) {
+    fr_pbw entry;
+    fr_pbw_init(&entry);
+    fr_pbw_str(&entry, 1, key);
+    fr_pbw_msg(&entry, 2, value);
+    fr_pbw_msg(parent, field, &entry);
+    if (entry.failed) parent->failed = 1;
+    fr_pbw_free(&entry);
+}
+
+/* A SignatureDef's inputs (field 1) / outputs (2) entry: TensorInfo {name = 1,
+ * dtype = 2 (DT_FLOAT), tensor_shape = 3} (rank -1: unknown rank). */
+static inline void sb_tensor_info(fr_pbw *sig, int field, const char *key, const char *name, int rank,
+                                  const int64_t *dims) {
+    fr_pbw ti, sh;
+    fr_pbw_init(&ti);
+    fr_pbw_init(&sh);
+    fr_pbw_str(&ti, 1, name);
+    fr_pbw_int(&ti, 2, 1);
+    fr_pbw_shape(&sh, rank, dims);
+    fr_pbw_msg(&ti, 3, &sh);
+    sb_map_entry(sig, field, key, &ti);
+    fr_pbw_free(&ti);
+    fr_pbw_free(&sh);
+}
+
 /* ---- tensor bundles ---- */
 
 typedef struct {
@@ -136,10 +165,18 @@ typedef struct {
 
 /* Writes the bundle: *index (a table) and *data (shard 0), tensors sorted by key. */
 static void sb_bundle(fr_pbw *index, fr_pbw *data, const sb_tensor *t, int n, int num_shards, int compress) {
-    const char *keys[256];
-    const uint8_t *vals[256];
-    size_t vlens[256];
-    fr_pbw ent[256], shape;
+    const char **keys = calloc((size_t)n + 1, sizeof *keys);
+    const uint8_t **vals = calloc((size_t)n + 1, sizeof *vals);
+    size_t *vlens = calloc((size_t)n + 1, sizeof *vlens);
+    fr_pbw *ent = calloc((size_t)n + 1, sizeof *ent), shape;
+    if (!keys || !vals || !vlens || !ent) {
+        free(keys);
+        free(vals);
+        free(vlens);
+        free(ent);
+        index->failed = 1;
+        return;
+    }
     fr_pbw_init(&shape);
     /* header under the empty key: num_shards = 1, endianness = 2, version = 3 {producer = 1} */
     fr_pbw_init(&ent[0]);
@@ -189,6 +226,10 @@ static void sb_bundle(fr_pbw *index, fr_pbw *data, const sb_tensor *t, int n, in
     sb_table(index, keys, vals, vlens, n + 1, 3, compress);
     for (int i = 0; i <= n; i++) fr_pbw_free(&ent[i]);
     fr_pbw_free(&shape);
+    free(keys);
+    free(vals);
+    free(vlens);
+    free(ent);
 }
 
 #endif

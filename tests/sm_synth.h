@@ -96,23 +96,6 @@ static void sy_function(fr_pbw *lib, const char *name, const char *const *args, 
     fr_pbw_free(&entry);
 }
 
-static void sy_tensor_info(fr_pbw *sig, int field, const char *key, const char *name, int rank, const int64_t *dims) {
-    fr_pbw ti, sh, entry;
-    fr_pbw_init(&ti);
-    fr_pbw_init(&sh);
-    fr_pbw_init(&entry);
-    fr_pbw_str(&ti, 1, name);
-    fr_pbw_int(&ti, 2, 1);
-    fr_pbw_shape(&sh, rank, dims);
-    fr_pbw_msg(&ti, 3, &sh);
-    fr_pbw_str(&entry, 1, key);
-    fr_pbw_msg(&entry, 2, &ti);
-    fr_pbw_msg(sig, field, &entry);
-    fr_pbw_free(&ti);
-    fr_pbw_free(&sh);
-    fr_pbw_free(&entry);
-}
-
 /* ObjectReference {node_id = 1, local_name = 2} */
 static void sy_child(fr_pbw *node, int id, const char *name) {
     fr_pbw r;
@@ -211,8 +194,8 @@ static void sy_build(int variant, fr_pbw *pb, fr_pbw *index, fr_pbw *data) {
     fr_pbw_str(&info, 4, "serve");
     fr_pbw_msg(&mg, 1, &info);
     fr_pbw_msg(&mg, 2, &graph);
-    sy_tensor_info(&sig, 1, "x", "x:0", 2, xdims);
-    sy_tensor_info(&sig, 2, "y", "call:0", 2, xdims);
+    sb_tensor_info(&sig, 1, "x", "x:0", 2, xdims);
+    sb_tensor_info(&sig, 2, "y", "call:0", 2, xdims);
     fr_pbw_str(&sig, 3, "tensorflow/serving/predict");
     fr_pbw_str(&entry, 1, "serving_default");
     fr_pbw_msg(&entry, 2, &sig);

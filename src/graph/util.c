@@ -11,10 +11,13 @@ struct fr_pool_block {
     _Alignas(16) unsigned char data[];
 };
 
-void *fr_pool_alloc(fr_pool *pool, size_t size) {
-    size = (size + 15) & ~(size_t)15;
+/* size bytes at an address aligned to `align` (a power of two up to 16),
+ * uninitialized. */
+static void *pool_take(fr_pool *pool, size_t size, size_t align) {
     struct fr_pool_block *b = pool->head;
-    if (!b || b->cap - b->used < size) {
+    if (size > SIZE_MAX / 2) return NULL;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < size) {
         size_t cap = size > 65536 ? size : 65536;
         b = malloc(sizeof *b + cap);
         if (!b) return NULL;
@@ -22,15 +25,21 @@ void *fr_pool_alloc(fr_pool *pool, size_t size) {
         b->used = 0;
         b->cap = cap;
         pool->head = b;
+        at = 0;
     }
-    void *p = b->data + b->used;
-    b->used += size;
-    memset(p, 0, size);
+    b->used = at + size;
+    return b->data + at;
+}
+
+void *fr_pool_alloc(fr_pool *pool, size_t size) {
+    void *p = pool_take(pool, size, 16);
+    if (p) memset(p, 0, size);
     return p;
 }
 
+/* Strings are packed (no alignment): a graph's names are most of its pool. */
 char *fr_pool_strndup(fr_pool *pool, const char *s, size_t n) {
-    char *p = fr_pool_alloc(pool, n + 1);
+    char *p = pool_take(pool, n + 1, 1);
     if (p) {
         memcpy(p, s, n);
         p[n] = 0;

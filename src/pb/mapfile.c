@@ -72,7 +72,9 @@ void fr_map_populate(const void *p, size_t n) {
 #endif
 }
 
-frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err) {
+/* fr_map_file, at `hint` when that range is free (NULL: anywhere). */
+static frost_status map_file_at(const char *path, unsigned flags, void *hint, void **map, const uint8_t **data,
+                                size_t *len, char **err) {
     *map = NULL;
     *data = (const uint8_t *)"";
     *len = 0;
@@ -81,7 +83,14 @@ frost_status fr_map_file(const char *path, unsigned flags, void **map, const uin
     if (fd < 0) return FROST_E_IO;
     frost_status status = FROST_OK;
     if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (flags & FR_MAP_POPULATE ? MAP_POPULATE : 0), fd, 0);
+        int mf = MAP_PRIVATE | (flags & FR_MAP_POPULATE ? MAP_POPULATE : 0);
+#ifdef MAP_FIXED_NOREPLACE
+        if (hint) mf |= MAP_FIXED_NOREPLACE;
+#endif
+        void *m = mmap(hint, (size_t)st.st_size, PROT_READ, mf, fd, 0);
+#ifdef MAP_FIXED_NOREPLACE
+        if (m == MAP_FAILED && hint) m = mmap(NULL, (size_t)st.st_size, PROT_READ, mf & ~MAP_FIXED_NOREPLACE, fd, 0);
+#endif
         if (m == MAP_FAILED) {
             fr_errorf(err, "%s: cannot map: %s", path, strerror(errno));
             status = FROST_E_IO;
@@ -93,4 +102,20 @@ frost_status fr_map_file(const char *path, unsigned flags, void **map, const uin
     }
     close(fd);
     return status;
+}
+
+frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err) {
+    return map_file_at(path, flags, NULL, map, data, len, err);
+}
+
+size_t fr_map_extent(size_t len) {
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    return (len + page - 1) / page * page;
+}
+
+frost_status fr_map_file_after(const char *path, unsigned flags, const void *prev, size_t prev_len, void **map,
+                               const uint8_t **data, size_t *len, char **err) {
+    void *hint = prev ? (void *)((uintptr_t)prev + fr_map_extent(prev_len)) : NULL;
+    return map_file_at(path, flags, hint, map, data, len, err);
 }

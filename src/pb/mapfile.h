@@ -16,10 +16,20 @@
 #define FR_MAP_POPULATE 1
 frost_status fr_map_file(const char *path, unsigned flags, void **map, const uint8_t **data, size_t *len, char **err);
 
+/* fr_map_file, right after the mapping prev of prev_len bytes where that
+ * range is free (*map == prev + fr_map_extent(prev_len) then: one munmap()
+ * of both, which frees their page tables once), else anywhere. */
+frost_status fr_map_file_after(const char *path, unsigned flags, const void *prev, size_t prev_len, void **map,
+                               const uint8_t **data, size_t *len, char **err);
+/* The bytes a mapping of len bytes spans (whole pages). */
+size_t fr_map_extent(size_t len);
+
 /* Reads the regular file at `path` into *data (malloc'ed; never NULL on
  * success, also for an empty file), for files that are parsed and let go
- * (a SavedModel's saved_model.pb, a bundle's index): a mapping's set-up and
- * tear-down cost more than the copy.  Errors as fr_map_file. */
+ * (a bundle's index, a tuning record): for a few pages a mapping's set-up
+ * and tear-down cost more than the copy; beyond that (saved_model.pb),
+ * FR_MAP_POPULATE is cheaper, the heap's fresh pages being dear on virtual
+ * machines.  Errors as fr_map_file. */
 frost_status fr_read_file(const char *path, uint8_t **data, size_t *len, char **err);
 
 /* Maps the pages of [p, p + n) of a file mapping at once, before they are

@@ -28,7 +28,7 @@ fr_bundle *fr_bundle_ref(fr_bundle *b) {
 void fr_bundle_free(fr_bundle *b) {
     if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
     for (int i = 0; i < b->num_shards; i++)
-        if (b->map && b->map[i]) munmap(b->map[i], b->shard_len[i]);
+        if (b->map && b->map[i]) munmap(b->map[i], i || !b->tail ? b->shard_len[i] : fr_map_extent(b->shard_len[i]) + b->tail);
     free(b->map);
     free(b->shard);
     free(b->shard_len);

@@ -43,6 +43,7 @@ typedef struct fr_bundle {
     const uint8_t **shard;
     size_t *shard_len;
     void **map; /* mmap'ed shards (NULL for memory / empty files) */
+    size_t tail; /* bytes of another file mapped right after shard 0 (saved_model.pb), unmapped with it */
 } fr_bundle;
 
 /* prefix: ".../variables/variables". */

@@ -54,11 +54,15 @@ static void varint_n(fr_pbw *w, uint64_t v, size_t n) {
 }
 
 /* attr map entry {key = 1, value = 2 (AttrValue bytes)} into `attrs` (NodeDef.attr = 5) */
-static void attr_entry(fr_pbw *attrs, fr_pbw *scratch, const char *key, const void *val, size_t len) {
+static void attr_entry_n(fr_pbw *attrs, fr_pbw *scratch, const char *key, size_t key_len, const void *val, size_t len) {
     fr_pbw_reset(scratch);
-    fr_pbw_str(scratch, 1, key);
+    fr_pbw_bytes(scratch, 1, key, key_len);
     fr_pbw_bytes(scratch, 2, val, len);
     fr_pbw_msg(attrs, 5, scratch);
+}
+
+static void attr_entry(fr_pbw *attrs, fr_pbw *scratch, const char *key, const void *val, size_t len) {
+    attr_entry_n(attrs, scratch, key, strlen(key), val, len);
 }
 
 static void attr_type_entry(fr_pbw *attrs, fr_pbw *scratch, fr_pbw *val, const char *key, int dtype) {
@@ -74,6 +78,7 @@ static void shape_of_input(fz_ctx *c, int i, fr_pb_shape *sh, int *dtype) {
     int node = fz_outer_node_of(c, t->name);
     if (node < 0) return;
     const fz_ndef *n = &c->nodes[node];
+    if (fz_ndef_full(c, n)) return;
     if (!*dtype) *dtype = fz_attr_type(n, "dtype");
     if (!*dtype) *dtype = fz_attr_type(n, "T");
     if (sh->rank >= 0) return;
@@ -202,8 +207,8 @@ static void write_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_emit *e) {
     if (e->kind == EM_NODE) {
         for (int i = 0; i < e->src->n_attr; i++) {
             const fz_attr *a = &e->src->attr[i];
-            if (!strcmp(a->key, "_class")) continue; /* colocation with nodes that may be gone */
-            attr_entry(&b->attrs, &b->scratch, a->key, a->val, a->len);
+            if (a->key_len == 6 && !memcmp(a->key, "_class", 6)) continue; /* colocation with nodes that may be gone */
+            attr_entry_n(&b->attrs, &b->scratch, a->key, a->key_len, a->val, a->len);
         }
     } else if (e->kind == EM_INPUT) {
         fr_pb_shape sh;
@@ -264,7 +269,8 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
 static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     const fr_sm_signature *sig = c->sig;
     frost_status st;
-    if ((st = fz_parse_nodes(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", &c->n_nodes, &c->nodes, &c->idx)) ||
+    if ((st = fz_parse_nodes(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", 1, &c->n_nodes, &c->nodes,
+                             &c->idx)) ||
         (st = fz_parse_library(c)) || (st = fz_parse_op_list(c)))
         return st;
     c->var_key = fr_pool_alloc(&c->pool, sizeof *c->var_key * (size_t)(c->n_nodes + 1));
@@ -372,7 +378,7 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         if (e->kind == EM_VAR) n_ext++;
         if (e->kind == EM_VAR && !var_external(c, &c->vars[e->var])) est += (size_t)c->vars[e->var].entry->size + 64;
         if (e->kind == EM_NODE)
-            for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + strlen(e->src->attr[k].key) + 16;
+            for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + e->src->attr[k].key_len + 16;
     }
     c->ext_name = fr_pool_alloc(&c->pool, sizeof *c->ext_name * ((size_t)n_ext + 1));
     out->ext_data = calloc((size_t)n_ext + 1, sizeof *out->ext_data);

@@ -32,7 +32,8 @@ typedef struct {
 } fz_map;
 
 typedef struct {
-    const char *key;
+    const char *key; /* in the parsed bytes: key_len bytes, not terminated */
+    size_t key_len;
     const uint8_t *val;
     size_t len;
 } fz_attr;
@@ -47,6 +48,11 @@ typedef struct {
     fz_attr *attr;
     const char *callee; /* cache of fz_call_target() */
     int callee_known;
+    /* lazy: only name and op parsed yet (the outer graph's nodes, most of
+     * which a signature does not reach); fz_ndef_full() parses the rest */
+    int lazy;
+    const uint8_t *raw;
+    size_t raw_len;
 } fz_ndef;
 
 typedef struct fz_fn {
@@ -175,6 +181,8 @@ typedef struct {
 int fz_map_get(const fz_map *m, const char *k, size_t len);
 /* 0 added, 1 already there (value unchanged), -1 out of memory */
 int fz_map_put(fz_map *m, const char *k, int v);
+/* Room for n keys in all without rehashing: 0, -1 out of memory. */
+int fz_map_reserve(fz_map *m, size_t n);
 void fz_map_free(fz_map *m);
 
 /* Records the first failure (status and message, naming the signature);
@@ -189,9 +197,13 @@ const char *fz_fmt(fz_ctx *c, const char *fmt, ...) __attribute__((format(printf
 /* Makes room for one more element in a growable array: 0, or -1 (reported). */
 int fz_grow(fz_ctx *c, void **p, int *cap, int n, size_t size);
 
-/* The nodes (field `field` of p) into a pool array indexed by name. */
-frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int *n_out,
-                            fz_ndef **out, fz_map *idx);
+/* The nodes (field `field` of p) into a pool array indexed by name; lazy:
+ * only their names and ops, the rest on demand (fz_ndef_full). */
+frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int lazy,
+                            int *n_out, fz_ndef **out, fz_map *idx);
+/* Parses the inputs and attributes of a lazy node (in place; the nodes are
+ * the context's): 0, or -1 (reported; the node stays without inputs). */
+int fz_ndef_full(fz_ctx *c, const fz_ndef *n);
 frost_status fz_parse_library(fz_ctx *c); /* the FunctionDefLibrary's names (bodies parsed on demand) */
 frost_status fz_parse_op_list(fz_ctx *c); /* stripped_op_list's OpDefs by name */
 int fz_parse_arg(const uint8_t *p, size_t len, fz_arg *a);

@@ -78,6 +78,7 @@ static const char *scope_name(const fz_scope *s, int node) { return s->nodes[nod
 static fz_scope *scope_child(fz_ctx *c, fz_scope *s, int node) {
     if (s->child[node]) return s->child[node];
     const fz_ndef *nd = &s->nodes[node];
+    if (fz_ndef_full(c, nd)) return NULL;
     const char *callee = fz_call_target(c, nd);
     fz_fn *fn = callee ? fz_fn_find(c, callee) : NULL;
     if (!fn) {
@@ -314,6 +315,7 @@ static int set_fwd(fz_ctx *c, fz_scope *s, int node, const fz_val *v, int n) {
 /* Resolves node (s, node): 0 done, 1 pending on (*ps, *pn), -1 error. */
 static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
     const fz_ndef *nd = &s->nodes[node];
+    if (fz_ndef_full(c, nd)) return -1;
     const char *op = nd->op;
     if (!strcmp(op, "NoOp")) return 0;
     if (fz_changes_state(op)) { /* (the check before the resolution sees all but what hides behind fed nodes) */

@@ -20,30 +20,39 @@ int fz_map_get(const fz_map *m, const char *k, size_t len) {
     }
 }
 
+/* Rehashes m into cap slots (a power of two above 2 n): 0, -1. */
+static int map_resize(fz_map *m, size_t cap) {
+    const char **keys = calloc(cap, sizeof *keys);
+    int *vals = calloc(cap, sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
+        while (keys[j]) j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        vals[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+int fz_map_reserve(fz_map *m, size_t n) {
+    size_t cap = m->cap ? m->cap : 64;
+    while (cap < 2 * (n + 1)) cap *= 2;
+    return cap > m->cap ? map_resize(m, cap) : 0;
+}
+
 /* 0 added, 1 already there (value unchanged), -1 out of memory */
 int fz_map_put(fz_map *m, const char *k, int v) {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 64;
-        const char **keys = calloc(cap, sizeof *keys);
-        int *vals = calloc(cap, sizeof *vals);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i]) continue;
-            size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
-            while (keys[j]) j = (j + 1) & (cap - 1);
-            keys[j] = m->keys[i];
-            vals[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = keys;
-        m->vals = vals;
-        m->cap = cap;
-    }
+    if ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? 2 * m->cap : 64)) return -1;
     size_t len = strlen(k), i = fr_name_hash(k, len) & (m->cap - 1);
     for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
         if (!strcmp(m->keys[i], k)) return 1;
@@ -146,10 +155,9 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
             a->val = (const uint8_t *)"";
             while (pb_more(&m)) {
                 if (pb_next(&m, &g)) return fz_fail(c, FROST_E_PARSE, "malformed attribute in %s", where);
-                if (g.number == 1 && g.wire == PB_LEN) a->key = fz_str(c, g.ptr, g.len);
+                if (g.number == 1 && g.wire == PB_LEN) a->key = (const char *)g.ptr, a->key_len = g.len;
                 else if (g.number == 2 && g.wire == PB_LEN) a->val = g.ptr, a->len = g.len;
             }
-            if (!a->key) return fz_oom(c);
         }
     }
     if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
@@ -161,7 +169,44 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     return FROST_OK;
 }
 
-frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where,
+/* Name = 1 and op = 2 of a NodeDef (the last of each, as protobuf reads
+ * them), the rest left for fz_ndef_full(). */
+static frost_status parse_ndef_head(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef *n, const char *where) {
+    pb_reader r = pb_make(p, len);
+    pb_field f, name = {0}, op = {0};
+    while (pb_more(&r)) {
+        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed NodeDef in %s", where);
+        if (f.number == 1 && f.wire == PB_LEN) name = f;
+        else if (f.number == 2 && f.wire == PB_LEN) op = f;
+    }
+    n->name = name.ptr ? fz_str(c, name.ptr, name.len) : no_name;
+    n->op = op.ptr ? fz_str(c, op.ptr, op.len) : no_name;
+    if (!n->name || !n->op) return fz_oom(c);
+    if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
+    if (!n->op[0]) return fz_fail(c, FROST_E_PARSE, "node '%s' of %s has no op", n->name, where);
+    n->lazy = 1;
+    n->raw = p;
+    n->raw_len = len;
+    return FROST_OK;
+}
+
+int fz_ndef_full(fz_ctx *c, const fz_ndef *cn) {
+    if (!cn->lazy) return 0;
+    fz_ndef *n = (fz_ndef *)(uintptr_t)cn; /* a node of c's arrays */
+    const char *name = n->name, *op = n->op;
+    const uint8_t *raw = n->raw;
+    size_t raw_len = n->raw_len;
+    frost_status st = parse_ndef(c, raw, raw_len, n, "the graph");
+    if (st != FROST_OK) { /* what the head gave, no inputs, not parsed again */
+        memset(n, 0, sizeof *n);
+        n->name = name;
+        n->op = op;
+        return -1;
+    }
+    return 0;
+}
+
+frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int lazy,
                                 int *n_out, fz_ndef **out, fz_map *idx) {
     pb_reader r = pb_make(p, len);
     pb_field f;
@@ -174,14 +219,14 @@ frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t fi
         return fz_fail(c, FROST_E_LIMIT, "%s: more than %d nodes in all (the limit)", where, FZ_MAX_NODES);
     c->instantiated += n;
     *out = fr_pool_alloc(&c->pool, sizeof **out * (size_t)(n + 1));
-    if (!*out) return fz_oom(c);
+    if (!*out || fz_map_reserve(idx, (size_t)n)) return fz_oom(c);
     *n_out = 0;
     r = pb_make(p, len);
     while (pb_more(&r)) {
         pb_next(&r, &f);
         if (f.number != field || f.wire != PB_LEN) continue;
         fz_ndef *nd = &(*out)[*n_out];
-        frost_status st = parse_ndef(c, f.ptr, f.len, nd, where);
+        frost_status st = lazy ? parse_ndef_head(c, f.ptr, f.len, nd, where) : parse_ndef(c, f.ptr, f.len, nd, where);
         if (st != FROST_OK) return st;
         int rc = fz_map_put(idx, nd->name, *n_out);
         if (rc < 0) return fz_oom(c);
@@ -342,7 +387,7 @@ frost_status fz_fn_parse(fz_ctx *c, fz_fn *fn) {
         if (!vals[i]) return fz_fail(c, FROST_E_GRAPH, "%s: output '%s' has no ret entry", where, fn->rets[i]);
         fn->rets[i] = vals[i];
     }
-    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, &fn->n_nodes, &fn->nodes, &fn->idx);
+    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, 0, &fn->n_nodes, &fn->nodes, &fn->idx);
     if (st != FROST_OK) return st;
     fn->parsed = 1;
     return FROST_OK;
@@ -351,8 +396,9 @@ frost_status fz_fn_parse(fz_ctx *c, fz_fn *fn) {
 /* ---------------------------------------------------------------- attributes */
 
 const fz_attr *fz_attr_find(const fz_ndef *n, const char *key) {
+    size_t len = strlen(key);
     for (int i = 0; i < n->n_attr; i++)
-        if (!strcmp(n->attr[i].key, key)) return &n->attr[i];
+        if (n->attr[i].key_len == len && !memcmp(n->attr[i].key, key, len)) return &n->attr[i];
     return NULL;
 }
 
@@ -408,6 +454,7 @@ int fz_is_call_op(const char *op) { return !strcmp(op, "StatefulPartitionedCall"
 static const char *call_target_uncached(fz_ctx *c, const fz_ndef *n) {
     if (fz_is_call_op(n->op)) {
         pb_field f;
+        if (fz_ndef_full(c, n)) return no_name;
         if (!fz_attr_field(fz_attr_find(n, "f"), 10, &f) || f.wire != PB_LEN) return no_name;
         pb_reader r = pb_make(f.ptr, f.len);
         pb_field g;

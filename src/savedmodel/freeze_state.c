@@ -214,6 +214,10 @@ frost_status fz_check_signature_state(fz_ctx *c, const int *roots, int n_roots) 
     while (sp && st == FROST_OK) {
         int v = stack[--sp];
         const fz_ndef *n = &c->nodes[v];
+        if (fz_ndef_full(c, n)) {
+            st = fz_failed(c);
+            break;
+        }
         if (fz_changes_state(n->op)) {
             st = fz_fail(c, FROST_E_UNSUPPORTED_OP,
                          "the signature changes the model's state: its outputs depend on node '%s' (%s), which writes "

@@ -191,6 +191,10 @@ frost_status fz_map_captures(fz_ctx *c) {
         if (!callee) continue;
         int i = fz_map_get(&cf, callee, strlen(callee));
         if (i < 0 || !cf_p[i]) continue;
+        if (fz_ndef_full(c, nd)) {
+            st = fz_failed(c);
+            goto done;
+        }
         /* bound_inputs, packed or not */
         int nb = 0;
         free(bound);
@@ -271,6 +275,7 @@ int fz_var_const(fz_ctx *c, int v, fz_val *out) {
     fz_var *x = &c->vars[v];
     if (x->e < 0) {
         const fz_ndef *n = &c->nodes[x->node];
+        if (fz_ndef_full(c, n)) return -1;
         const fr_bundle *b = c->sm->bundle;
         if (!b) {
             fz_fail(c, FROST_E_GRAPH, "the outputs need variable '%s' (%s), but the SavedModel has no variables/", n->name,
@@ -338,3 +343,4 @@ int fz_var_const(fz_ctx *c, int v, fz_val *out) {
     *out = (fz_val){c->em[x->e].name, -1, x->e};
     return 0;
 }
+

@@ -60,7 +60,7 @@ struct frost_savedmodel {
     char *source;    /* the directory (or "<memory>"), for messages */
     const uint8_t *pb; /* saved_model.pb */
     size_t pb_len;
-    uint8_t *pb_copy; /* pb as read from the file (NULL: the caller's memory) */
+    void *pb_map;      /* saved_model.pb mapped from the file (NULL: the caller's memory or an empty file) */
     int n_meta_graphs;
     fr_sm_meta_graph *mg;
     fr_bundle *bundle; /* NULL: no variables */
