@@ -297,6 +297,21 @@ typedef struct frost_options {
      *  frost_model_tune_note() says what was used.  Outputs stay within
      *  FP32's 1e-4 of the reference whatever a record picks. */
     const char *tune_file;
+    /** Quantize at load time, for quick trials: with precision
+     *  FROST_PRECISION_INT8, a plain FP32 graph is first quantized in memory
+     *  as `frost quantize` does (frost_quantize_graph() with
+     *  FROST_QUANTIZE_DEFAULT), calibrated on the image files under this
+     *  directory, and the quantized graph is compiled.  The model's one
+     *  input must take images (frost_model_image_spec()).  NULL: none (the
+     *  graph as it is).  With another precision, FROST_E_INVALID_ARGUMENT.
+     *  Errors name the directory or the file (an unreadable directory, one
+     *  without images: FROST_E_IO, FROST_E_INVALID_ARGUMENT). */
+    const char *calibrate_dir;
+    /** How the calibration images are preprocessed (mean, std, resize;
+     *  width and height 0: the model's input size).  NULL: label_image's
+     *  defaults, mean 0, std 255, FROST_RESIZE_TF1.  Give what the model's
+     *  callers give (`frost classify`'s --input_mean, --input_std, --resize). */
+    const struct frost_preprocess *calibrate_preprocess;
 } frost_options;
 
 /** The smallest `struct_size` the library accepts: the fields up to and
@@ -743,12 +758,30 @@ FROST_API void frost_context_profile_reset(frost_context *context);
  *    X/act_quant, which every reader of X then reads. */
 
 /** frost_quantizer_create() flags. */
-/** One weight scale per output channel (default: one per tensor). */
+/** One weight scale per output channel (without it: one per tensor). */
 #define FROST_QUANTIZE_PER_CHANNEL 0x1u
 /** Activation ranges from the 0.01th and 99.99th percentiles of each
  *  observed batch, averaged over the batches (default: the min and max of
  *  all). */
 #define FROST_QUANTIZE_PERCENTILE 0x2u
+/** frost_quantizer_observe_dir() only: besides each image, observe its
+ *  mirror image and three crops of 3/4 of its width and height (centre, top
+ *  left, bottom right): five views an image, for ranges that hold more of
+ *  what unseen images bring when the calibration set is small. */
+#define FROST_QUANTIZE_AUGMENT 0x4u
+/** The input layer stays float: a Conv2D, DepthwiseConv2dNative or MatMul
+ *  that reads a model input (a Placeholder, through Identity, Reshape,
+ *  ExpandDims or Pad) keeps its float weights and its input gets no
+ *  FakeQuant.  Preprocessed images are off any 8-bit grid (bilinear
+ *  resizing, normalisation) and the first layer's few input channels gain
+ *  little from int8. */
+#define FROST_QUANTIZE_FLOAT_INPUT_LAYER 0x8u
+/** Every FROST_QUANTIZE_* flag. */
+#define FROST_QUANTIZE_ALL 0xfu
+/** What `frost quantize` and frost_options.calibrate_dir use by default:
+ *  per-channel weights, min/max ranges, the input layer float (docs/int8.md
+ *  has the measurements behind the choice). */
+#define FROST_QUANTIZE_DEFAULT (FROST_QUANTIZE_PER_CHANNEL | FROST_QUANTIZE_FLOAT_INPUT_LAYER)
 
 typedef struct frost_quantizer frost_quantizer;
 
@@ -772,6 +805,34 @@ FROST_API const frost_model *frost_quantizer_model(const frost_quantizer *quanti
  *  thread-safe on one quantizer. */
 FROST_API frost_status frost_quantizer_observe(frost_quantizer *quantizer, int batch, const float *input,
                                                char **error_out);
+
+struct frost_preprocess;
+
+/** Run the image files under directory `dir` (walked recursively, paths in
+ *  byte order, hidden entries and files that are not images by their first
+ *  bytes skipped) through the quantizer, decoded as frost_image_load() and
+ *  preprocessed by frost_image_preprocess() with `preprocess` (NULL: mean
+ *  0, std 255, FROST_RESIZE_TF1; width and height 0: the model's image
+ *  input's), in batches of up to 8 items; with FROST_QUANTIZE_AUGMENT, five
+ *  views of each image.  `max_images` > 0: the first that many images only.
+ *  *images_out (may be NULL): the images used.  FROST_E_IO naming the
+ *  directory when it cannot be read, FROST_E_INVALID_ARGUMENT when it holds
+ *  no image or the model has no image input of that size, an image's
+ *  decoding status naming the file when one does not decode. */
+FROST_API frost_status frost_quantizer_observe_dir(frost_quantizer *quantizer, const char *dir,
+                                                   const struct frost_preprocess *preprocess, int max_images,
+                                                   int *images_out, char **error_out);
+
+/** frost_quantizer_create(), frost_quantizer_observe_dir() on every image
+ *  under `dir` and frost_quantizer_graphdef(), the result loaded: the
+ *  quantized graph in memory in *graph_out (frost_graph_free() it), the
+ *  graph `frost quantize --calibrate DIR` writes with the same flags and
+ *  options.  `options` as for frost_quantizer_create() (its precision and
+ *  calibrate_dir are not used; max_batch is 8, as `frost quantize`'s).
+ *  frost_options.calibrate_dir uses it with FROST_QUANTIZE_DEFAULT. */
+FROST_API frost_status frost_quantize_graph(const frost_graph *graph, const frost_options *options, unsigned flags,
+                                            const char *dir, const struct frost_preprocess *preprocess,
+                                            frost_graph **graph_out, char **error_out);
 
 /** Weights quantized, activations given a FakeQuant, items observed so far
  *  (each pointer may be NULL).  FROST_E_INVALID_ARGUMENT for a NULL quantizer. */

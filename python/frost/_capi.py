@@ -45,6 +45,17 @@ class Shape(ctypes.Structure):
         return s
 
 
+class Preprocess(ctypes.Structure):
+    """frost_preprocess"""
+    _fields_ = [
+        ("width", ctypes.c_int),
+        ("height", ctypes.c_int),
+        ("mean", ctypes.c_float),
+        ("std", ctypes.c_float),
+        ("resize", ctypes.c_int),
+    ]
+
+
 class Options(ctypes.Structure):
     """frost_options (initialise with options_init(), which sets struct_size)"""
     _fields_ = [
@@ -63,6 +74,8 @@ class Options(ctypes.Structure):
         ("profiling", ctypes.c_int),
         ("debug_flags", ctypes.c_uint),
         ("tune_file", ctypes.c_char_p),
+        ("calibrate_dir", ctypes.c_char_p),
+        ("calibrate_preprocess", ctypes.POINTER(Preprocess)),
     ]
 
 
@@ -130,17 +143,6 @@ class DecodeOptions(ctypes.Structure):
 class String(ctypes.Structure):
     """frost_string"""
     _fields_ = [("data", ctypes.c_void_p), ("size", ctypes.c_size_t)]
-
-
-class Preprocess(ctypes.Structure):
-    """frost_preprocess"""
-    _fields_ = [
-        ("width", ctypes.c_int),
-        ("height", ctypes.c_int),
-        ("mean", ctypes.c_float),
-        ("std", ctypes.c_float),
-        ("resize", ctypes.c_int),
-    ]
 
 
 class ImageSpec(ctypes.Structure):
@@ -275,6 +277,9 @@ PROTOTYPES = {
     "frost_quantizer_summary": (_c_int, [_c_void_p, _P(_c_int), _P(_c_int), _P(_c_int)]),
     "frost_quantizer_graphdef": (_c_int, [_c_void_p, _P(_c_void_p), _P(_size_t), _err]),
     "frost_quantizer_free": (None, [_c_void_p]),
+    "frost_quantizer_observe_dir": (_c_int, [_c_void_p, _c_char_p, _P(Preprocess), _c_int, _P(_c_int), _err]),
+    "frost_quantize_graph": (_c_int, [_c_void_p, _P(Options), ctypes.c_uint, _c_char_p, _P(Preprocess),
+                                      _P(_c_void_p), _err]),
     "frost_top_k": (_c_int, [_floats, _size_t, _c_int, _P(_c_int), _floats, _P(_c_int)]),
 }
 

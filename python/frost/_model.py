@@ -121,7 +121,7 @@ class Model:
           input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
           precision="fp32", backend="auto", winograd=None, max_batch=64,
           max_pixels=None, fast_decode=False, micro_batch=0,
-          signature=None, tag_set=None, tune_file=None)
+          signature=None, tag_set=None, tune_file=None, calibrate=None)
 
     `graph` is a path to a binary GraphDef (.pb) or its bytes, or a
     TensorFlow SavedModel directory (or its saved_model.pb): then the
@@ -137,6 +137,10 @@ class Model:
     .tune_note says which was used, or why not.
     Preprocessing: (pixel - input_mean) / input_std after a TensorFlow
     bilinear resize (`resize`: "tf1", "tf2" or "align_corners").
+    `calibrate` (with precision="int8"): a directory of images; a plain FP32
+    graph is quantized at load time as `frost quantize` does, calibrated on
+    them with this preprocessing (frost_options.calibrate_dir), for quick
+    trials; `frost quantize` writes the same graph to keep.
 
     A graph whose input takes encoded images (a string Placeholder decoded
     in the graph by DecodeJpeg, DecodePng, DecodeBmp or DecodeImage: TF
@@ -153,7 +157,7 @@ class Model:
     def __init__(self, graph, labels=None, *, input_layer=None, output_layer=None, input_width=None,
                  input_height=None, input_shape=None, input_mean=0.0, input_std=255.0, resize="tf1", threads=0,
                  precision="fp32", backend="auto", winograd=None, max_batch=64, max_pixels=None,
-                 fast_decode=False, micro_batch=0, signature=None, tag_set=None, tune_file=None):
+                 fast_decode=False, micro_batch=0, signature=None, tag_set=None, tune_file=None, calibrate=None):
         self._model = None
         self._lock = threading.Lock()
         self._idle = []
@@ -172,7 +176,10 @@ class Model:
         self.source = "<memory>" if isinstance(graph, (bytes, bytearray, memoryview)) else os.fsdecode(graph)
         self._compile(graph, _names(input_layer), _names(output_layer), input_width, input_height, input_shape,
                       int(max_batch), int(threads), _capi.BACKENDS[backend], _capi.PRECISIONS[precision],
-                      winograd, int(micro_batch), signature, tag_set, tune_file)
+                      winograd, int(micro_batch), signature, tag_set, tune_file,
+                      None if calibrate is None else (os.fsencode(calibrate),
+                                                      _capi.Preprocess(0, 0, input_mean, input_std,
+                                                                       _capi.RESIZES[resize])))
         self.input_mean, self.input_std, self.resize = input_mean, input_std, resize
         self._decode = _capi.DecodeOptions()
         lib.frost_decode_options_init(ctypes.byref(self._decode))
@@ -197,7 +204,7 @@ class Model:
     # ------------------------------------------------------------- compile
 
     def _compile(self, graph, inputs, outputs, width, height, input_shape, max_batch, threads, backend, precision,
-                 winograd, micro_batch=0, signature=None, tag_set=None, tune_file=None):
+                 winograd, micro_batch=0, signature=None, tag_set=None, tune_file=None, calibrate=None):
         g = ctypes.c_void_p()
         err = ctypes.c_void_p()
         if isinstance(tag_set, (str, bytes)):
@@ -258,6 +265,9 @@ class Model:
             # None: the per-user cache's record for this model, CPU and
             # thread count (frost tune), if any; "": none; else that record
             opt.tune_file = None if tune_file is None else os.fsencode(tune_file)
+            if calibrate is not None:  # (directory, Preprocess): quantized at load time
+                keep.append(calibrate[1])
+                opt.calibrate_dir, opt.calibrate_preprocess = calibrate[0], ctypes.pointer(calibrate[1])
             m = ctypes.c_void_p()
             check(lib.frost_model_compile(g, ctypes.byref(opt), ctypes.byref(m), ctypes.byref(err)), err,
                   prefix=self.source)

@@ -2,7 +2,9 @@
  * graph are quantized, their calibrated ranges, and the rewritten GraphDef.
  *   quantize.c  the choice of tensors and weights, the calibration runs
  *   rewrite.c   the GraphDef written back: int8 weights dequantized by
- *               Cast + Mul, FakeQuantWithMinMaxVars on the activations */
+ *               Cast + Mul, FakeQuantWithMinMaxVars on the activations
+ *   calibrate.c calibration on a directory of images, and the quantized
+ *               graph in memory (frost_options.calibrate_dir) */
 #ifndef FR_QUANT_H
 #define FR_QUANT_H
 

@@ -111,6 +111,17 @@ static int epilogue_end(const graph_view *v, int node) {
     return node;
 }
 
+/* Whether `node` is a model input (a Placeholder), or computes from one
+ * through ops that keep it on its grid (reshapes, pads, Identity). */
+static int reads_placeholder(const frost_graph *g, int node, int depth) {
+    if (node < 0 || depth > 8) return 0;
+    const fr_node *n = &g->nodes[node];
+    if (is_op(n, "Placeholder")) return 1;
+    if (n->n_inputs < 1 || !(is_op(n, "Reshape") || is_op(n, "Pad") || is_op(n, "ExpandDims") || is_identity(n)))
+        return 0;
+    return reads_placeholder(g, source(g, &n->inputs[0]), depth + 1);
+}
+
 static void mark_tensor(frost_quantizer *q, int node) {
     if (node < 0 || is_const(q->g, node) || q->tensor[node] >= 0) return;
     q->tensor[node] = -2; /* chosen; numbered below */
@@ -131,6 +142,9 @@ static void choose(frost_quantizer *q, const graph_view *v) {
         int conv = is_op(n, "Conv2D"), dw = is_op(n, "DepthwiseConv2dNative"), mm = is_op(n, "MatMul");
         int pool = is_op(n, "MaxPool") || is_op(n, "AvgPool"), cat = is_op(n, "ConcatV2") || is_op(n, "Concat");
         if (!(conv || dw || mm || pool || cat)) continue;
+        if ((q->flags & FROST_QUANTIZE_FLOAT_INPUT_LAYER) && (conv || dw || mm) && n->n_inputs > 0 &&
+            reads_placeholder(g, source(g, &n->inputs[0]), 0))
+            continue; /* the input layer stays float */
         int first = 0, last = n->n_inputs; /* activation inputs [first, last) */
         if (conv || dw || mm) {
             last = n->n_inputs < 2 ? n->n_inputs : 1;
@@ -158,11 +172,11 @@ static void choose(frost_quantizer *q, const graph_view *v) {
 frost_status frost_quantizer_create(const frost_graph *graph, const frost_options *options, unsigned flags,
                                     frost_quantizer **quantizer_out, char **error_out) {
     if (error_out) *error_out = NULL;
-    if (!graph || !quantizer_out || (flags & ~(unsigned)(FROST_QUANTIZE_PER_CHANNEL | FROST_QUANTIZE_PERCENTILE))) {
+    if (quantizer_out) *quantizer_out = NULL;
+    if (!graph || !quantizer_out || (flags & ~(unsigned)FROST_QUANTIZE_ALL)) {
         fr_errorf(error_out, "frost_quantizer_create: %s", !graph || !quantizer_out ? "NULL argument" : "unknown flags");
         return FROST_E_INVALID_ARGUMENT;
     }
-    *quantizer_out = NULL;
     frost_options opt; /* the caller's fields (an older, smaller struct: the rest at their defaults) */
     frost_options_init(&opt);
     if (options) {
@@ -173,6 +187,9 @@ frost_status frost_quantizer_create(const frost_graph *graph, const frost_option
         memcpy(&opt, options, options->struct_size < sizeof opt ? options->struct_size : sizeof opt);
         opt.struct_size = sizeof opt;
     }
+    opt.precision = FROST_PRECISION_FP32; /* the float model; no load-time quantization of it */
+    opt.calibrate_dir = NULL;
+    opt.calibrate_preprocess = NULL;
     frost_quantizer *q = calloc(1, sizeof *q);
     graph_view v = {graph, NULL, NULL, NULL, 0};
     const char **outs = NULL;

@@ -378,6 +378,28 @@ static frost_status pick_micro(frost_model *m, const frost_options *opt, char **
     return FROST_OK;
 }
 
+/* frost_options.calibrate_dir: the graph quantized in memory as `frost
+ * quantize` does (frost_quantize_graph, FROST_QUANTIZE_DEFAULT), then compiled. */
+static frost_status compile_calibrated(const frost_graph *g, const frost_options *opt, const struct fr_tune_record *rec,
+                                       frost_model **out, char **err) {
+    if (opt->precision != FROST_PRECISION_INT8) {
+        fr_errorf(err, "frost_options.calibrate_dir (--calibrate) quantizes for precision int8 only");
+        return FROST_E_INVALID_ARGUMENT;
+    }
+    frost_options o = *opt;
+    o.calibrate_dir = NULL;
+    o.calibrate_preprocess = NULL;
+    frost_graph *qg = NULL;
+    char *qerr = NULL;
+    frost_status st =
+        frost_quantize_graph(g, &o, FROST_QUANTIZE_DEFAULT, opt->calibrate_dir, opt->calibrate_preprocess, &qg, &qerr);
+    if (st != FROST_OK) fr_errorf(err, "int8 quantization at load time: %s", qerr ? qerr : frost_strerror(st));
+    else st = fr_model_compile_tuned(qg, &o, rec, out, err);
+    frost_free(qerr);
+    frost_graph_free(qg);
+    return st;
+}
+
 frost_status frost_model_compile(const frost_graph *g, const frost_options *opt, frost_model **out, char **err) {
     return fr_model_compile_tuned(g, opt, NULL, out, err);
 }
@@ -406,6 +428,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
                   opt->debug_flags);
         return FROST_E_INVALID_ARGUMENT;
     }
+    if (opt->calibrate_dir) return compile_calibrated(g, opt, rec, out, err);
     const int onednn_only = (opt->debug_flags & FROST_DEBUG_ONEDNN_ONLY) != 0;
     const fr_backend *be = pick_backend(opt->backend);
     if (!be) {

@@ -22,7 +22,8 @@ static const struct {
     OPT_FIELD(struct_size), OPT_FIELD(inputs),   OPT_FIELD(num_inputs), OPT_FIELD(input_shapes),
     OPT_FIELD(outputs),     OPT_FIELD(num_outputs), OPT_FIELD(max_batch), OPT_FIELD(threads),
     OPT_FIELD(backend),     OPT_FIELD(precision), OPT_FIELD(winograd),   OPT_FIELD(micro_batch),
-    OPT_FIELD(profiling),   OPT_FIELD(debug_flags), OPT_FIELD(tune_file),
+    OPT_FIELD(profiling),   OPT_FIELD(debug_flags), OPT_FIELD(tune_file),  OPT_FIELD(calibrate_dir),
+    OPT_FIELD(calibrate_preprocess),
 };
 #undef OPT_FIELD
 

@@ -107,6 +107,8 @@ static void usage(FILE *out) {
             "                         per-user cache's for this model, CPU and --threads)\n"
             "  --verbose              say which tuning record was used, or why not\n"
             "  --precision=fp32|bf16|int8  (bf16 where the CPU has AVX512-BF16; int8: graphs with FakeQuant)\n"
+            "  --calibrate=DIR        with --precision=int8: quantize a plain graph at load time\n"
+            "                         ('frost quantize' in memory; images: mean 0, std 255)\n"
             "  --micro-batch=N        items per pass of the network (default 0: chosen for the\n"
             "                         model; -1: whole batches)\n"
             "  --csv=FILE             every iteration: pattern,iteration,latency_ms,rss_kb,images,cpu_ms\n"

@@ -94,6 +94,9 @@ static const char usage_text[] =
     "                        twice the input size: faster, NOT TensorFlow-exact\n"
     "  --max_pixels N        reject larger images before decoding (default 100M)\n"
     "  --precision P         fp32 (default) | bf16 | int8 (graphs with FakeQuant ops)\n"
+    "  --calibrate DIR       with --precision int8: quantize a plain FP32 graph at load\n"
+    "                        time as 'frost quantize' does, calibrated on the images in\n"
+    "                        DIR (preprocessed with the flags above), for quick trials\n"
     "  --winograd            larger Winograd tiles: 3x3, 5x5, 1x3, 3x1 layers\n"
     "                        (faster, ~1e-5 relative difference)\n"
     "  --no_winograd         every convolution direct (by default 3x3, 1x7 and 7x1\n"
@@ -299,6 +302,8 @@ static frost_model *load_model(cls_flags *f, int max_batch, frost_preprocess *pp
     opt.num_outputs = 1;
     if (needs_shape) opt.input_shapes = &shape;
     engine_flags_apply(&f->engine, &opt);
+    frost_preprocess calibration = {0, 0, f->image.mean, f->image.std, f->image.resize}; /* --calibrate's images */
+    opt.calibrate_preprocess = &calibration;
     opt.max_batch = max_batch;
     opt.profiling = f->profiling;
     frost_model *m = NULL;

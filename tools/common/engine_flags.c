@@ -40,6 +40,8 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
     if ((accepted & EF_PRECISION) && (r = either(argc, argv, i, "precision", &v, NULL)) != 0)
         return r < 0 || cli_parse_choice("precision", v, precisions, 3, &k) ? -1
                                                                            : (ef->precision = (frost_precision)k, 1);
+    if ((accepted & EF_CALIBRATE) && (r = either(argc, argv, i, "calibrate", &v, NULL)) != 0)
+        return r < 0 ? -1 : (ef->calibrate = v, 1);
     if ((accepted & EF_WINOGRAD) && ((r = either(argc, argv, i, "winograd", NULL, &ef->winograd)) != 0 ||
                                      (r = either(argc, argv, i, "no-winograd", NULL, &ef->no_winograd)) != 0))
         return r < 0 ? -1 : 1;
@@ -62,6 +64,7 @@ void engine_flags_apply(const engine_flags *ef, frost_options *opt) {
     opt->winograd = ef->no_winograd ? FROST_WINOGRAD_OFF : ef->winograd ? FROST_WINOGRAD_ALL : FROST_WINOGRAD_DEFAULT;
     opt->micro_batch = ef->micro_batch;
     opt->tune_file = ef->no_tune ? "" : ef->tune_file;
+    opt->calibrate_dir = ef->calibrate;
     opt->debug_flags = (ef->no_optimize ? FROST_DEBUG_NO_OPTIMIZE : 0u) | (ef->onednn_only ? FROST_DEBUG_ONEDNN_ONLY : 0u);
 }
 

@@ -6,6 +6,9 @@
  *                                     applied by main before any command)
  *   --backend auto|reference|onednn
  *   --precision fp32|bf16|int8
+ *   --calibrate DIR                   with --precision int8: quantize a plain graph at
+ *                                     load time, calibrated on DIR's images
+ *                                     (frost_options.calibrate_dir)
  *   --winograd, --no-winograd         frost_options.winograd: the larger tiles /
  *                                     none; --no-winograd wins over --winograd
  *   --micro-batch N                   items per pass (0: chosen; -1: none)
@@ -32,7 +35,8 @@ enum {
     EF_MICRO_BATCH = 1u << 4, /* --micro-batch */
     EF_DEBUG = 1u << 5,       /* --no-optimize, --onednn-only */
     EF_TUNE = 1u << 6,        /* --tune_file, --no_tune */
-    EF_ALL = (1u << 7) - 1
+    EF_CALIBRATE = 1u << 7,   /* --calibrate */
+    EF_ALL = (1u << 8) - 1
 };
 
 typedef struct engine_flags {
@@ -44,6 +48,7 @@ typedef struct engine_flags {
     int micro_batch;
     int no_optimize, onednn_only;
     const char *tune_file; /* NULL: the per-user cache */
+    const char *calibrate; /* NULL: none */
     int no_tune, verbose;
 } engine_flags;
 
@@ -58,7 +63,8 @@ int engine_flags_parse(engine_flags *ef, unsigned accepted, int argc, char **arg
 /* Sets the engine fields of `opt` (initialised with frost_options_init):
  * threads, backend, precision, winograd (FROST_WINOGRAD_OFF with
  * --no-winograd, else FROST_WINOGRAD_ALL with --winograd, else the default),
- * micro_batch, debug_flags and tune_file ("" with --no_tune). */
+ * micro_batch, debug_flags, tune_file ("" with --no_tune) and calibrate_dir
+ * (the preprocessing of its images is the command's: calibrate_preprocess). */
 void engine_flags_apply(const engine_flags *ef, frost_options *opt);
 
 /* With --verbose, prints to stderr what compiling `model` made of tuning

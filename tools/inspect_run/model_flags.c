@@ -33,6 +33,8 @@ const char mf_help_compile[] =
     "                        convolution and pooling kernels (to compare kernels)\n"
     "  --precision P         fp32 (default) | bf16 (where the CPU has AVX512-BF16) |\n"
     "                        int8 (graphs with FakeQuant ops, docs/int8.md)\n"
+    "  --calibrate DIR       with --precision int8: quantize a plain graph at load time\n"
+    "                        ('frost quantize' in memory; images: mean 0, std 255)\n"
     "  --micro-batch N       items per pass of the network: larger batches run in\n"
     "                        passes of N (default 0: chosen for the model; -1: none)\n";
 

@@ -1,18 +1,17 @@
 /* frost quantize: post-training static quantization of a frozen graph,
- * calibrated on a directory of images (thin over frost_quantizer, frost.h;
- * images decoded and preprocessed by classify's pipeline, with classify's
- * image flags). */
+ * calibrated on a directory of images (thin over frost_quantizer, frost.h:
+ * frost_quantizer_observe_dir decodes and preprocesses them as classify does,
+ * with classify's image flags). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify/classify_pipeline.h"
 #include "common/cli.h"
 #include "common/engine_flags.h"
 #include "common/image_flags.h"
 #include "frost.h"
 
-#define Q_BATCH 8
+#define Q_BATCH 8 /* as frost_quantize_graph (frost_options.calibrate_dir): the same graph, to the bit */
 
 static const char usage_text[] =
     "usage: frost quantize MODEL.pb --calibrate DIR [options] [-o OUT.pb]\n"
@@ -29,7 +28,12 @@ static const char usage_text[] =
     "  --calibrate DIR       calibration images (walked recursively, sorted by name;\n"
     "                        files that are not images are skipped)\n"
     "  --images N            use the first N images only (default: all)\n"
-    "  --per_channel         one weight scale per output channel (default: per tensor)\n"
+    "  --per_tensor          one weight scale per tensor (default: per output channel;\n"
+    "                        --per_channel is accepted)\n"
+    "  --augment             observe each image's mirror image and three 3/4 crops\n"
+    "                        too: five views an image (default: the image alone)\n"
+    "  --int8_input_layer    quantize the layer that reads the model's input too\n"
+    "                        (default: it stays float, its input without FakeQuant)\n"
     "  --method M            minmax (default) | percentile (the 0.01th and 99.99th\n"
     "                        percentiles of each batch, averaged)\n"
     "  -o, --output FILE     the quantized graph (default: MODEL_int8.pb)\n"
@@ -41,12 +45,12 @@ static const char usage_text[] =
     "engine flags: --threads N, --backend auto|reference|onednn\n"
     "\n"
     "example (the README's nsfwjs Inception v3):\n"
-    "  frost quantize models/nsfw_inception_v3.pb --calibrate calib/ --per_channel \\\n"
+    "  frost quantize models/nsfw_inception_v3.pb --calibrate calib/ \\\n"
     "      --resize align_corners --input_mean 0 --input_std 255 -o nsfw_int8.pb\n";
 
 typedef struct {
     const char *graph, *calibrate, *output;
-    int images, per_channel, percentile;
+    int images, per_tensor, augment, int8_input, percentile;
     image_flags image;
     engine_flags engine;
 } q_flags;
@@ -78,7 +82,14 @@ static int parse_flags(q_flags *f, int argc, char **argv) {
         else if (FLAG("images")) r = r < 0 ? r : cli_parse_int("images", v, 1, 1 << 30, &f->images) ? -1 : 1;
         else if ((r = cli_switch(argc, argv, &i, "per_channel", &sw)) != 0 ||
                  (r = cli_switch(argc, argv, &i, "per-channel", &sw)) != 0)
-            f->per_channel = r > 0 && sw;
+            f->per_tensor = !(r > 0 && sw);
+        else if ((r = cli_switch(argc, argv, &i, "per_tensor", &sw)) != 0 ||
+                 (r = cli_switch(argc, argv, &i, "per-tensor", &sw)) != 0)
+            f->per_tensor = r > 0 && sw;
+        else if ((r = cli_switch(argc, argv, &i, "int8_input_layer", &sw)) != 0)
+            f->int8_input = r > 0 && sw;
+        else if ((r = cli_switch(argc, argv, &i, "augment", &sw)) != 0)
+            f->augment = r > 0 && sw;
         else if (FLAG("method")) {
             static const char *const names[] = {"minmax", "percentile"};
             r = r < 0 ? r : cli_parse_choice("method", v, names, 2, &f->percentile) ? -1 : 1;
@@ -105,50 +116,6 @@ static char *default_output(const char *graph) {
     char *s = malloc(n + 10);
     if (s) snprintf(s, n + 10, "%.*s_int8.pb", (int)n, graph);
     return s;
-}
-
-/* Observes the calibration images; returns the number used, -1 on failure (printed). */
-static int calibrate(const q_flags *f, frost_quantizer *q, const frost_preprocess *pp) {
-    cls_pipeline_config pc;
-    memset(&pc, 0, sizeof pc);
-    char *inputs[1] = {(char *)f->calibrate};
-    pc.inputs = inputs;
-    pc.num_inputs = 1;
-    pc.workers = 1;
-    pc.slots = 4;
-    frost_decode_options_init(&pc.decode);
-    pc.pp = *pp;
-    size_t in_n = (size_t)pp->width * (size_t)pp->height * 3;
-    float *in = malloc(sizeof(float) * in_n * Q_BATCH);
-    cls_pipeline *pipe = in ? cls_pipeline_start(&pc) : NULL;
-    if (!pipe) {
-        free(in);
-        return -1;
-    }
-    int used = 0, nb = 0, failed = 0;
-    char *err = NULL;
-    for (cls_item *it; (it = cls_pipeline_next(pipe)) != NULL;) {
-        if (it->status != FROST_OK && !it->skipped)
-            fprintf(stderr, "frost: %s (skipped)\n", it->error ? it->error : frost_strerror(it->status));
-        int take = it->status == FROST_OK && !it->skipped && (!f->images || used + nb < f->images);
-        if (take) memcpy(in + (size_t)nb++ * in_n, it->input, in_n * sizeof(float));
-        cls_pipeline_release(pipe, it);
-        if (nb == Q_BATCH || (nb && f->images && used + nb == f->images)) {
-            if (frost_quantizer_observe(q, nb, in, &err) != FROST_OK) {
-                failed = 1;
-                break;
-            }
-            used += nb, nb = 0;
-        }
-        if (f->images && used == f->images) break;
-    }
-    if (!failed && nb && frost_quantizer_observe(q, nb, in, &err) != FROST_OK) failed = 1;
-    else if (!failed) used += nb;
-    if (failed) fprintf(stderr, "frost: calibration run failed: %s\n", err ? err : "");
-    frost_free(err);
-    cls_pipeline_free(pipe);
-    free(in);
-    return failed ? -1 : used;
 }
 
 int frost_cmd_quantize(int argc, char **argv) {
@@ -180,17 +147,19 @@ int frost_cmd_quantize(int argc, char **argv) {
     if (needs_shape) opt.input_shapes = &shape;
     engine_flags_apply(&f.engine, &opt);
     opt.max_batch = Q_BATCH;
-    unsigned flags = (f.per_channel ? FROST_QUANTIZE_PER_CHANNEL : 0u) | (f.percentile ? FROST_QUANTIZE_PERCENTILE : 0u);
+    unsigned flags = FROST_QUANTIZE_DEFAULT | (f.percentile ? FROST_QUANTIZE_PERCENTILE : 0u);
+    if (f.per_tensor) flags &= ~FROST_QUANTIZE_PER_CHANNEL;
+    if (f.augment) flags |= FROST_QUANTIZE_AUGMENT;
+    if (f.int8_input) flags &= ~FROST_QUANTIZE_FLOAT_INPUT_LAYER;
     if (frost_quantizer_create(g, &opt, flags, &q, &err) != FROST_OK) {
         fprintf(stderr, "frost: %s\n", err ? err : "cannot prepare the quantization");
         goto done;
     }
     frost_preprocess pp;
+    int used = 0;
     if (image_flags_preprocess(&f.image, frost_quantizer_model(q), &pp)) goto done;
-    int used = calibrate(&f, q, &pp);
-    if (used < 0) goto done;
-    if (used == 0) {
-        fprintf(stderr, "frost: no image in %s\n", f.calibrate);
+    if (frost_quantizer_observe_dir(q, f.calibrate, &pp, f.images, &used, &err) != FROST_OK) {
+        fprintf(stderr, "frost: %s\n", err ? err : "calibration failed");
         goto done;
     }
     if (frost_quantizer_graphdef(q, &pb, &len, &err) != FROST_OK) {
@@ -205,9 +174,9 @@ int frost_cmd_quantize(int argc, char **argv) {
     }
     int nw = 0, na = 0;
     frost_quantizer_summary(q, &nw, &na, NULL);
-    fprintf(stderr, "frost: %s: %d weight tensors int8 (%s), %d activations with FakeQuant ranges (%s) from %d images -> %s\n",
-            f.graph, nw, f.per_channel ? "per channel" : "per tensor", na, f.percentile ? "percentile" : "min/max", used,
-            out);
+    fprintf(stderr, "frost: %s: %d weight tensors int8 (%s), %d activations with FakeQuant ranges (%s) from %d images%s -> %s\n",
+            f.graph, nw, f.per_tensor ? "per tensor" : "per channel", na, f.percentile ? "percentile" : "min/max", used,
+            f.augment ? " (5 views each)" : "", out);
     status = 0;
 done:
     frost_free(err);
