@@ -110,22 +110,45 @@ typedef struct {
     void *const *ptrs; /* source (u8), sums (s32), destination (u8 or f32) */
 } epi_job;
 
-/* Adds the rest into the sums of output pixel p. */
-static void epi_rest(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc, int64_t p) {
-    int64_t ox = p % e->ow, oy = p / e->ow % e->oh, img = p / (e->ow * e->oh);
-    int64_t y0 = oy * e->sh - e->pt, x0 = ox * e->sw - e->pl;
-    const uint8_t *xi = x + img * e->ih * e->iw * e->cin;
+/* Adds the rest into the sums `acc` of the output pixel whose taps start
+ * at (y0, x0) of image xi, tap by tap checked against the padding. */
+static void epi_rest_edge(const fr_dn_i8epi *e, const uint8_t *xi, int32_t *acc, int64_t y0, int64_t x0) {
     const fr_dn_i8rest *restrict r = e->rest;
-    const int n = e->n_rest, zx = e->zx;
-    if (y0 >= 0 && x0 >= 0 && y0 + e->ext_h < e->ih && x0 + e->ext_w < e->iw) { /* every tap inside */
-        const uint8_t *xp = xi + (y0 * e->iw + x0) * e->cin;
-        for (int k = 0; k < n; k++) acc[r[k].oc] += r[k].q * ((int32_t)xp[r[k].off] - zx);
-        return;
-    }
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < e->n_rest; k++) {
         int64_t iy = y0 + r[k].dh, ix = x0 + r[k].dw;
         if (iy < 0 || iy >= e->ih || ix < 0 || ix >= e->iw) continue; /* padding: the real 0 */
-        acc[r[k].oc] += r[k].q * ((int32_t)xi[(iy * e->iw + ix) * e->cin + r[k].ci] - zx);
+        acc[r[k].oc] += r[k].q * ((int32_t)xi[(iy * e->iw + ix) * e->cin + r[k].ci] - e->zx);
+    }
+}
+
+/* Adds the rest into the sums of the output row `row` (image, y): entry by
+ * entry along the pixels whose taps are all inside, the others pixel by pixel. */
+static void epi_rest_row(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc, int64_t row) {
+    const int64_t ow = e->ow, cout = e->cout, oy = row % e->oh, y0 = oy * e->sh - e->pt;
+    const uint8_t *xi = x + row / e->oh * e->ih * e->iw * e->cin;
+    int32_t *arow = acc + row * ow * cout;
+    int64_t a = 0, b = 0; /* pixels [a, b): every tap inside */
+    if (y0 >= 0 && y0 + e->ext_h < e->ih) {
+        int64_t last = e->iw - 1 - e->ext_w + e->pl; /* ox * sw <= last */
+        a = (e->pl + e->sw - 1) / e->sw;
+        b = last < 0 ? 0 : last / e->sw + 1;
+        b = b < ow ? b : ow;
+        a = a < b ? a : b;
+    }
+    for (int64_t ox = 0; ox < ow; ox++) {
+        if (ox == a) ox = b; /* the inside below */
+        if (ox < ow) epi_rest_edge(e, xi, arow + ox * cout, y0, ox * e->sw - e->pl);
+    }
+    if (a >= b) return;
+    const fr_dn_i8rest *restrict r = e->rest;
+    const uint8_t *x0 = xi + (y0 * e->iw + a * e->sw - e->pl) * e->cin;
+    const int64_t xs = (int64_t)e->sw * e->cin, np = b - a;
+    const int zx = e->zx;
+    for (int k = 0; k < e->n_rest; k++) {
+        const uint8_t *restrict xp = x0 + r[k].off;
+        int32_t *restrict ap = arow + a * cout + r[k].oc;
+        const int32_t q = r[k].q;
+        for (int64_t i = 0; i < np; i++) ap[i * cout] += q * ((int32_t)xp[i * xs] - zx);
     }
 }
 
@@ -138,7 +161,7 @@ static inline float epi_act(float v, float slope, float alo, float ahi, float cl
     return v < chi ? v : chi;
 }
 
-/* Pixels [lo, hi): the rest, then bias, scale, activation, clamps, and the
+/* Output rows [lo, hi): the rest, then bias, scale, activation, clamps, and the
  * u8 output saturated, then rounded to even (1.5 * 2^23: adding it leaves
  * no fraction bits), or the f32 one.  The loops over the channels read
  * locals only, so that they vectorize. */
@@ -148,9 +171,9 @@ static inline __attribute__((always_inline)) void epi_pixels(const fr_dn_i8epi *
     const float *restrict bias = e->bias, *restrict osc = e->osc;
     const float slope = e->slope, alo = e->act_lo, ahi = e->act_hi, clo = e->lo, chi = e->hi;
     const float zy = (float)e->zy, magic = 12582912.0f;
-    for (int64_t p = lo; p < hi; p++) {
-        int32_t *restrict a = acc + p * cout;
-        epi_rest(e, x, a, p);
+    for (int64_t row = lo; row < hi; row++) epi_rest_row(e, x, acc, row);
+    for (int64_t p = lo * e->ow; p < hi * e->ow; p++) {
+        const int32_t *restrict a = acc + p * cout;
         if (out_u8) {
             uint8_t *restrict y = (uint8_t *)dst + p * cout;
             for (int co = 0; co < cout; co++) {
@@ -182,8 +205,8 @@ __attribute__((target("avx2"))) static void epi_pixels_avx2(const fr_dn_i8epi *e
 static void epi_task(void *data, int ithr, int team) {
     const epi_job *j = data;
     const fr_dn_i8epi *e = j->e;
-    int64_t np = e->n * e->oh * e->ow, chunk = (np + team - 1) / team, lo = chunk * ithr;
-    int64_t hi = lo + chunk < np ? lo + chunk : np;
+    int64_t rows = e->n * e->oh, chunk = (rows + team - 1) / team, lo = chunk * ithr;
+    int64_t hi = lo + chunk < rows ? lo + chunk : rows;
     if (lo >= hi) return;
 #if FR_KERNELS_X86
     if (e->avx2) {
