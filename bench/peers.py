@@ -42,8 +42,8 @@ How it measures
   * Variant int8 runs the model as `frost quantize --per_channel` writes it
     (calibrated on ../shared/images, generated once into .cache/bench/
     MODEL_int8.pb) with --precision int8 (docs/int8.md); avx2-int8 the same
-    with ONEDNN_MAX_CPU_ISA=AVX2 (no VNNI: frost runs the FakeQuant graph in
-    float there, docs/int8.md).
+    with ONEDNN_MAX_CPU_ISA=AVX2 (no VNNI: oneDNN's AVX2 int8 kernels on
+    weights split so that their 16-bit pair sums cannot saturate, docs/int8.md).
 
 Peers that cannot be installed or loaded are reported as missing.  --install
 installs the missing ones: apt (python3-torch python3-torchvision) and npm

@@ -12,13 +12,19 @@
  * output (the int8 path rounds ties to even where TensorFlow rounds half
  * up), and the profile must show the step on an int8 kernel.  Also: a chain
  * of quantized steps with a max pool between them and an output that stays
- * float, and FP32 graphs without FakeQuant bit-identical under int8. */
+ * float, FP32 graphs without FakeQuant bit-identical under int8, and weights
+ * whose input-channel pairs saturate u8 x s8 16-bit sums without VNNI (there
+ * the step must run split, int8_pairs.c; ctest runs this test a second time
+ * as test_int8_avx2, with ONEDNN_MAX_CPU_ISA=AVX2, and under valgrind). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
+#ifdef FROST_HAVE_ONEDNN
+#include "backend/onednn/internal.h"
+#endif
 #include "frost.h"
 #include "pb/pb.h"
 #include "pb/pbwriter.h"
@@ -36,7 +42,9 @@ static float frand(void) { /* [0, 1) */
 }
 
 typedef enum { OP_CONV, OP_DEPTHWISE, OP_MATMUL } op_kind;
-typedef enum { W_INT8_TENSOR, W_INT8_CHANNEL, W_FAKE_QUANT } w_kind;
+/* W_INT8_WIDE: per channel, magnitudes 100..128, one sign for input
+ * channels 2j and 2j+1: the pairs whose 16-bit sums saturate without VNNI */
+typedef enum { W_INT8_TENSOR, W_INT8_CHANNEL, W_FAKE_QUANT, W_INT8_WIDE } w_kind;
 
 typedef struct {
     const char *what;
@@ -80,7 +88,10 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
         return;
     }
     int8_t *v = malloc((size_t)n);
-    for (int i = 0; i < n; i++) v[i] = (int8_t)((int)(frand() * 255.0f) - 127);
+    for (int i = 0; i < n; i++) {
+        int mag = 100 + (int)(frand() * 28.0f), neg = (i / cols / 2 + i % cols) % 2;
+        v[i] = (int8_t)(c->weights == W_INT8_WIDE ? (neg ? -mag - 1 : mag) : (int)(frand() * 255.0f) - 127);
+    }
     fr_gdw_node_begin(w, q, "Const");
     fr_gdw_attr_type(w, "dtype", FR_DT_INT8);
     fr_gdw_attr_tensor(w, "value", FR_DT_INT8, rank, dims, v, (size_t)n);
@@ -90,7 +101,7 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
     fr_gdw_attr_type(w, "SrcT", FR_DT_INT8);
     fr_gdw_attr_type(w, "DstT", FR_DT_FLOAT);
     fr_gdw_node_end(w);
-    int per_channel = c->weights == W_INT8_CHANNEL;
+    int per_channel = c->weights == W_INT8_CHANNEL || c->weights == W_INT8_WIDE;
     float s[512];
     for (int i = 0; i < cols; i++) s[i] = (0.2f + frand()) / 127.0f / sqrtf((float)(n / cols));
     if (per_channel && c->op == OP_DEPTHWISE) fr_gdw_const_f(w, sc, 2, D(c->cin, c->cout / c->cin), s);
@@ -134,16 +145,18 @@ static const uint8_t *case_graph(fr_gdw **wp, const case_t *c, int h, size_t *le
 
 /* Whether the compiled model runs an int8 kernel for a step whose node is
  * `node` (profiling on). */
-static int runs_int8(tg_model *t, const char *node) {
+/* Whether the profile names `kernel_part` in the kernel of the step of
+ * `node` (profiling on). */
+static int step_kernel_has(tg_model *t, const char *node, const char *kernel_part) {
     const frost_op_profile *p = NULL;
     int n = 0;
     if (frost_context_profile(t->ctx, &p, &n) != FROST_OK) return 0;
     for (int i = 0; i < n; i++)
-        if (p[i].name && !strcmp(p[i].name, node) && p[i].kernel && strstr(p[i].kernel, "int8")) return 1;
+        if (p[i].name && !strcmp(p[i].name, node) && p[i].kernel && strstr(p[i].kernel, kernel_part)) return 1;
     return 0;
 }
 
-/* Whether int8 compiles run int8 kernels here (oneDNN, a CPU with VNNI). */
+/* Whether int8 compiles run int8 kernels here (oneDNN from AVX2 on). */
 static int int8_here(void) {
 #ifdef FROST_HAVE_ONEDNN
     const fr_backend *be = fr_backend_onednn();
@@ -158,10 +171,20 @@ static float out_step(float mn, float mx) {
     return (mx - mn) / 255.0f;
 }
 
+/* Whether oneDNN's u8 x s8 sums saturate here (no VNNI): int8_pairs.c's split. */
+static int int8_split_here(void) {
+#ifdef FROST_HAVE_ONEDNN
+    return int8_here() && !fr_dn_int8_vnni();
+#else
+    return 0;
+#endif
+}
+
 /* Runs pb with `batch` items of x on the reference kernels (float) and on
- * the default backend in int8; compares the outputs (n per item). */
+ * the default backend in int8; compares the outputs (n per item).  split:
+ * int8_node's weights saturate without VNNI, so there it must be split. */
 static void compare(const char *what, const uint8_t *pb, size_t len, const float *x, int batch, size_t n, float tol,
-                    const char *int8_node, int ref_exact) {
+                    const char *int8_node, int ref_exact, int split) {
     frost_options ref, i8;
     tg_options(&ref);
     tg_options(&i8);
@@ -185,7 +208,10 @@ static void compare(const char *what, const uint8_t *pb, size_t len, const float
         /* most agree exactly: a step off is a rounding tie or an accumulation's last bit */
         CHECK_MSG(differ * 20 <= total, "%s: %zu of %zu outputs differ", what, differ, total);
         if (int8_node && int8_here())
-            CHECK_MSG(runs_int8(&b, int8_node), "%s: %s does not run on an int8 kernel", what, int8_node);
+            CHECK_MSG(step_kernel_has(&b, int8_node, "int8"), "%s: %s does not run on an int8 kernel", what,
+                      int8_node);
+        if (int8_node && split && int8_split_here())
+            CHECK_MSG(step_kernel_has(&b, int8_node, "int8:pairs:"), "%s: %s is not split", what, int8_node);
     }
     /* the reference kernels in an int8 compile (the FakeQuant fused into the
      * step before it): FakeQuant's float semantics, bit for bit (ref_exact;
@@ -224,7 +250,7 @@ static void run_case(const case_t *c) {
     /* a source zero point (a range below 0) takes oneDNN's jit_int8 kernels,
      * which AVX-VNNI CPUs lack for depthwise ones: only u8 ranges must run int8 */
     compare(c->what, pb, len, x, batch, nout, out_step(c->out_min, c->out_max) * 1.0001f,
-            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1);
+            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, c->weights == W_INT8_WIDE);
     free(x);
     fr_gdw_free(w);
 }
@@ -268,7 +294,7 @@ static void test_chain(void) {
     float x[3 * 10 * 10 * 8];
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = frand() * 6.5f - 0.2f;
     /* a step off early may move a later output by one of its steps: 2 steps of the last, doubled */
-    compare("chain", pb, len, x, 3, 5 * 5 * 12, 2.0f * 2.0f * out_step(-3, 5) * 1.0001f, "fq3", 1);
+    compare("chain", pb, len, x, 3, 5 * 5 * 12, 2.0f * 2.0f * out_step(-3, 5) * 1.0001f, "fq3", 1, 0);
     fr_gdw_free(w);
 }
 
@@ -296,7 +322,7 @@ static void test_concat(void) {
     const uint8_t *pb = fr_gdw_finish(w, &len);
     float x[2 * 7 * 7 * 8];
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = frand() * 6.5f - 0.2f;
-    compare("concat", pb, len, x, 2, 7 * 7 * 12, 3.0f * out_step(-2, 4) * 1.0001f, "y", 0);
+    compare("concat", pb, len, x, 2, 7 * 7 * 12, 3.0f * out_step(-2, 4) * 1.0001f, "y", 0, 0);
     fr_gdw_free(w);
 }
 
@@ -349,5 +375,13 @@ int main(void) {
     test_chain();
     test_concat();
     test_fp32_unchanged();
+    /* weights that saturate u8 x s8 pair sums without VNNI (int8_pairs.c;
+     * ctest runs this test with ONEDNN_MAX_CPU_ISA=AVX2 too) */
+    static const case_t wide[] = {
+        {"conv 3x3 wide weights", OP_CONV, W_INT8_WIDE, 3, 1, 16, 32, 0, 6, -40, 40, NULL},
+        {"conv 1x1 wide weights signed range relu", OP_CONV, W_INT8_WIDE, 1, 1, 64, 24, -3, 5, 0, 30, "Relu"},
+        {"matmul wide weights", OP_MATMUL, W_INT8_WIDE, 0, 0, 96, 40, 0, 6, -40, 40, NULL},
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) run_case(&wide[i]);
     return tu_done();
 }

@@ -3,7 +3,7 @@
 # memcheck over the core C tests (the library API, its options and classifier
 # rules, every op, the real models on both backends, limits, batching, the
 # image decoders and preprocessing, frost's kernels and the oneDNN backend's
-# steps): 0 errors (invalid reads/writes, uses of uninitialised values) and 0
+# steps, int8 ones on AVX2 among them): 0 errors (invalid reads/writes, uses of uninitialised values) and 0
 # definite or indirect leaks in each.  "Possibly lost" blocks
 # are not errors: libgomp's thread-pool TLS is never freed by design.
 # JSIMD_FORCENONE=1: libjpeg-turbo decodes without its SIMD code here, whose
@@ -23,7 +23,7 @@ if [ $# -gt 0 ]; then
   tests=("$@")
 else
   tests=(test_api test_options test_classify_rules test_ops test_models test_limits test_batch test_image_formats
-         test_image_jpeg test_image_preprocess test_image_robust test_bench_stats)
+         test_image_jpeg test_image_preprocess test_image_robust test_bench_stats test_int8)
 fi
 fail=0
 for t in "${tests[@]}"; do

@@ -382,9 +382,21 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
         free(bias);
         return ok < 0 ? FROST_E_NO_MEMORY : FROST_OK;
     }
-    /* descriptors: the source as u8, the destination as u8 (out_quant) or f32 */
+    /* without VNNI: weights whose pairs can saturate go as h + rest (int8_pairs.c) */
+    int vnni = fr_dn_int8_vnni(), n_rest = 0;
+    float *h = NULL;
+    fr_dn_i8rest *rest = NULL;
+    if (!vnni && !dw &&
+        (!fr_kernels_act_ok(c.act) || fr_dn_int8_split(&c, wsrc, winv, &h, &rest, &n_rest) != FROST_OK)) {
+        free(osc);
+        return fr_kernels_act_ok(c.act) ? FROST_E_NO_MEMORY : FROST_OK;
+    }
+    if (!n_rest) free(h), h = NULL;
+    /* descriptors: the source as u8, the destination as u8 (out_quant) or f32;
+     * with a rest, the convolution's s32 sums (acc) */
     dnnl_data_type_t cdt = c.out_quant ? dnnl_u8 : dnnl_f32;
-    dnnl_memory_desc_t xval, xq, yval, yq, wmd, wuser, bmd;
+    dnnl_memory_desc_t xval, xq, yval, yq, acc, wmd, wuser, bmd;
+    fr_dn_md_nhwc(&acc, g[0], c.cout, g[3], g[4], dnnl_s32);
     fr_dn_md_nhwc(&xval, g[0], c.cin, g[1], g[2], xdt);
     fr_dn_md_nhwc(&xq, g[0], c.cin, g[1], g[2], dnnl_u8);
     fr_dn_md_nhwc(&yval, g[0], c.cout, g[3], g[4], ydt);
@@ -406,38 +418,52 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
     frost_status r = fr_dn_attr(b, NULL, FR_ACT_NONE, 0.f, &attr);
     if (r != FROST_OK) {
         free(osc);
+        free(h);
+        free(rest);
         return r;
     }
-    dnnl_status_t ds = dnnl_primitive_attr_set_output_scales(attr, c.cout, 1 << 1, osc);
+    dnnl_status_t ds = dnnl_success;
     if (ds == dnnl_success && qx.zero_point)
         ds = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &qx.zero_point);
-    if (ds == dnnl_success && qy.zero_point)
-        ds = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &qy.zero_point);
-    if (ds == dnnl_success) ds = act_post_ops(attr, c.act, c.alpha, c.out_quant, qy.scale);
+    if (!n_rest) { /* the epilogue in oneDNN's convolution */
+        if (ds == dnnl_success) ds = dnnl_primitive_attr_set_output_scales(attr, c.cout, 1 << 1, osc);
+        if (ds == dnnl_success && qy.zero_point)
+            ds = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &qy.zero_point);
+        if (ds == dnnl_success) ds = act_post_ops(attr, c.act, c.alpha, c.out_quant, qy.scale);
+    }
     dnnl_convolution_desc_t cd;
     dnnl_dims_t strides = {c.stride_h, c.stride_w}, dil = {c.dil_h - 1, c.dil_w - 1};
     dnnl_dims_t pl = {c.pad_top, c.pad_left}, pr = {c.pad_bottom, c.pad_right};
     if (ds == dnnl_success)
         ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &xq,
-                                                        &wmd, c.bias ? &bmd : NULL, &yq, strides, dil, pl, pr);
+                                                        &wmd, c.bias && !n_rest ? &bmd : NULL,
+                                                        n_rest ? &acc : &yq, strides, dil, pl, pr);
     dnnl_primitive_desc_t pd = NULL;
     if (ds == dnnl_success) r = fr_dn_make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
-    if (r != FROST_OK || !pd) {
+    dnnl_memory_desc_t wfinal;
+    if (pd) wfinal = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    /* without VNNI, only in a layout whose pairs are the ones checked */
+    if (r != FROST_OK || !pd || (!vnni && !fr_dn_int8_pairs_layout(&wfinal, dw))) {
+        dnnl_primitive_desc_destroy(pd);
         free(osc);
+        free(h);
+        free(rest);
         return r;
     }
-    /* weights: the plan's divided by int8_scale (integers), reordered once */
+    /* weights: the plan's divided by int8_scale (integers; h with a rest), reordered once */
     const void *wbuf = NULL;
-    dnnl_memory_desc_t wfinal = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    r = fr_dn_reorder_weights(b, &wuser, wsrc, winv, c.cout, dw ? 3 : 1, &wfinal, &wbuf);
-    free(osc);
-    if (r == FROST_OK) r = set_kernel(b, "", fr_dn_impl(pd));
+    if (n_rest) r = fr_dn_reorder_weights(b, &wuser, h, NULL, 0, 0, &wfinal, &wbuf);
+    else r = fr_dn_reorder_weights(b, &wuser, wsrc, winv, c.cout, dw ? 3 : 1, &wfinal, &wbuf);
+    free(h);
+    if (r == FROST_OK) r = set_kernel(b, n_rest ? "pairs:" : "", fr_dn_impl(pd));
     dnnl_primitive_t conv = NULL;
     if (r == FROST_OK) r = fr_dn_make_prim(b, pd, &conv);
     fr_dn_arg sp = fr_dn_arg_scratch(pd);
     dnnl_primitive_desc_destroy(pd);
     if (r != FROST_OK) {
+        free(osc);
+        free(rest);
         dnnl_primitive_destroy(conv);
         return r;
     }
@@ -448,15 +474,22 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
         r = add_requant(b, ARG_VALUE(0, x, xval), src, 1.0f / qx.scale, 0, qx.zero_point);
     }
     if (ydt != cdt) dst = ARG_TEMP(DNNL_ARG_DST, fr_dn_temp(b, dnnl_memory_desc_get_size(&yq), &cursor), yq);
+    fr_dn_arg sums = ARG_TEMP(DNNL_ARG_DST, n_rest ? fr_dn_temp(b, dnnl_memory_desc_get_size(&acc), &cursor) : 0, acc);
     fr_dn_arg args[5];
     int na = 0;
     args[na++] = src;
     args[na++] = ARG_PTR(DNNL_ARG_WEIGHTS, wbuf, wfinal);
-    if (c.bias) args[na++] = ARG_PTR(DNNL_ARG_BIAS, bias, bmd);
-    args[na++] = dst;
+    if (c.bias && !n_rest) args[na++] = ARG_PTR(DNNL_ARG_BIAS, bias, bmd);
+    args[na++] = n_rest ? sums : dst;
     args[na++] = sp;
     if (r == FROST_OK) r = fr_dn_add_exec(b, conv, args, na);
     else dnnl_primitive_destroy(conv);
+    if (r == FROST_OK && n_rest) {
+        fr_dn_arg ea[3] = {src, sums, dst};
+        r = fr_dn_int8_add_epilogue(b, &c, g, qx.zero_point, &qy, bias, osc, rest, n_rest, ea);
+    }
+    free(osc);
+    free(rest);
     /* out_quant into an f32 value: back from the u8 temporary */
     if (r == FROST_OK && ydt != cdt) r = add_requant(b, dst, ARG_VALUE(0, y, yval), qy.scale, qy.zero_point, 0);
     b->out->own_weights = 1;

@@ -226,6 +226,28 @@ int fr_dn_fix_bf16(fr_dn_state *st);
  * built where oneDNN cannot) and u8 FakeQuant steps (reorders). */
 frost_status fr_dn_assign_int8(fr_dn_state *st, char **error);
 frost_status fr_dn_build_int8(fr_dn_build *b);
+
+/* int8 without VNNI (int8_pairs.c): vpmaddubsw's saturating sums of the
+ * products of input channels 2j and 2j+1. */
+typedef struct fr_dn_i8rest fr_dn_i8rest;
+/* Whether oneDNN's effective ISA multiplies u8 x s8 without saturation (VNNI). */
+int fr_dn_int8_vnni(void);
+/* Whether int8 weights in layout w pair input channels (2j, 2j+1) only (dw:
+ * a depthwise convolution's, which pairs none). */
+int fr_dn_int8_pairs_layout(const dnnl_memory_desc_t *w, int dw);
+/* The int8 weights of c (round(w * winv[co]), HWIO, w as unaligned f32
+ * bytes) as *h_out (f32, HWIO, malloc'ed), whose same-signed pairs add up
+ * to at most 128 in magnitude, and the rest q - h as *n_rest entries
+ * (*rest_out, malloc'ed; NULL when none). */
+frost_status fr_dn_int8_split(const fr_conv_params *c, const void *w, const float *winv, float **h_out,
+                              fr_dn_i8rest **rest_out, int *n_rest);
+/* Appends the epilogue of a split step: args {u8 source, s32 sums of h,
+ * destination (u8 with out_quant, else f32)}; g: n, ih, iw, oh, ow; zx: the
+ * source's zero point; bias (in units of the sums; NULL: none) and osc as
+ * oneDNN's convolution would take them (copied). */
+frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, const int64_t *g, int zx,
+                                     const fr_u8q *qy, const float *bias, const float *osc,
+                                     const fr_dn_i8rest *rest, int n_rest, const fr_dn_arg *args);
 frost_status fr_dn_build_fake_quant(fr_dn_build *b);
 /* Appends a reorder of u8 value `value` into f32 at byte temp_off of the
  * temporaries (described by `to`): its real values. */

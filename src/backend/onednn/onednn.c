@@ -285,10 +285,11 @@ static const char *dn_kernel_name(void *state, int index) {
     return st->steps[index].kernel;
 }
 
+/* int8 from AVX2 on (without VNNI: int8_pairs.c); below it, SSE4.1's
+ * kernels are not checked for saturation, and the FakeQuant graph runs in float. */
 static int dn_int8(void) {
     dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-    return isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
-           isa == dnnl_cpu_isa_avx512_core_amx || isa == dnnl_cpu_isa_avx2_vnni;
+    return fr_dn_int8_vnni() || isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx512_core;
 }
 
 static const fr_backend dn_backend = {
