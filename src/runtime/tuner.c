@@ -163,15 +163,30 @@ static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_t
     memset(c, 0, sizeof c);
     o.profiling = 0;
     o.max_batch = B;
-    frost_status st = FROST_OK;
+    /* what a compile picks by itself (options' 0 and no record's pass size) */
+    o.micro_batch = 0;
+    frost_model *dflt = NULL;
+    fr_tune_record plain = {0};
+    if (rec) plain = *rec, plain.micro = 0;
+    frost_status st = fr_model_compile_tuned(g, &o, rec ? &plain : NULL, &dflt, err);
+    if (st != FROST_OK) return st;
+    int rule = frost_model_micro_batch(dflt);
+    frost_model_free(dflt);
+    res->micro_rule = rule > 0 ? rule : -1;
+    /* the candidates: one pass, 1, 2, 4, ... items a pass, and the rule's */
+    int vals[FROST_TUNE_MICRO_MAX], nv = 0, has_rule = 0;
+    for (int v = -1; v < B && nv < FROST_TUNE_MICRO_MAX - 1; v = v < 0 ? 1 : v * 2) {
+        vals[nv++] = v;
+        has_rule |= v == res->micro_rule;
+    }
+    if (!has_rule) vals[nv++] = res->micro_rule;
     int n = 0;
-    for (int v = -1; v < B && n < FROST_TUNE_MICRO_MAX; v = v < 0 ? 1 : v * 2) {
-        o.micro_batch = v;
+    for (int k = 0; k < nv; k++) {
+        o.micro_batch = vals[k];
         char *cerr = NULL;
         st = cand_open(g, &o, rec, &c[n], &cerr);
-        if (st == FROST_E_INVALID_ARGUMENT && v > 0) { /* items not independent: nothing to choose */
+        if (st == FROST_E_INVALID_ARGUMENT && vals[k] > 0) { /* items not independent: nothing to choose */
             free(cerr);
-            cand_close(&c[n]);
             st = FROST_OK;
             n = 0;
             break;
@@ -179,30 +194,19 @@ static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_t
         if (st != FROST_OK) {
             if (err) *err = cerr;
             else free(cerr);
-            cand_close(&c[n]);
             goto done;
         }
-        res->micro_values[n++] = v;
+        res->micro_values[n++] = vals[k];
     }
     if (n < 2) goto done;
-    /* what a compile picks by itself (options' 0 and no record's pass size) */
-    o.micro_batch = 0;
-    frost_model *dflt = NULL;
-    fr_tune_record plain = {0};
-    if (rec) plain = *rec, plain.micro = 0;
-    if ((st = fr_model_compile_tuned(g, &o, rec ? &plain : NULL, &dflt, err)) != FROST_OK) goto done;
-    int rule = frost_model_micro_batch(dflt);
-    frost_model_free(dflt);
-    res->micro_rule = rule > 0 ? rule : -1;
     if (rounds > 7) rounds = 7;
-    double v[FROST_TUNE_MICRO_MAX][TN_MAX_ROUNDS];
+    double t[FROST_TUNE_MICRO_MAX][TN_MAX_ROUNDS];
     for (int r = 0; r < rounds; r++)
-        for (int k = 0; k < n; k++) {
-            if ((st = cand_run(&c[k], B, &v[k][r], NULL, NULL, err)) != FROST_OK) goto done;
-        }
+        for (int k = 0; k < n; k++)
+            if ((st = cand_run(&c[k], B, &t[k][r], NULL, NULL, err)) != FROST_OK) goto done;
     int best = 0, at_rule = 0;
     for (int k = 0; k < n; k++) {
-        res->micro_ms[k] = median(v[k], rounds) / B;
+        res->micro_ms[k] = median(t[k], rounds) / B;
         if (res->micro_ms[k] < res->micro_ms[best]) best = k;
         if (res->micro_values[k] == res->micro_rule) at_rule = k;
     }
