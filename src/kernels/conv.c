@@ -32,9 +32,9 @@ frost_status fr_kernels_conv_create(const fr_conv_choice *ch, const fr_plan *pla
     fr_kernels_conv *k = calloc(1, sizeof(*k));
     *out = NULL;
     if (!k) return FROST_E_NO_MEMORY;
-    int simd = isa.avx512 ? 2 : isa.avx2_fma;
-    frost_status st = ch->impl == FR_CONV_WINO ? fr_wino_create(ch, plan, step, packed, isa, threads, &k->wino)
-                                              : fr_igemm_create(plan, step, packed, simd, threads, &k->igemm);
+    frost_status st = ch->impl == FR_CONV_WINO
+                          ? fr_wino_create(ch, plan, step, packed, isa, threads, &k->wino)
+                          : fr_igemm_create(plan, step, packed, fr_igemm_simd(isa), threads, &k->igemm);
     if (st != FROST_OK) {
         free(k);
         return st;

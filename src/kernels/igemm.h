@@ -31,8 +31,10 @@ void fr_igemm_free(fr_igemm *g);
  * calling thread, with B packed (fr_igemm_packed_floats(k, n) floats, row
  * `row` of B written by fr_igemm_pack_row); simd: 0 the portable tile, 1
  * the AVX2 + FMA tile (fr_kernels_isa.avx2_fma), 2 the AVX-512 tiles
- * (fr_kernels_isa.avx512; the same bits as 1).  fr_igemm_packed_rows: the
+ * (fr_kernels_isa.avx512; the same bits as 1): fr_igemm_simd(isa) for
+ * this CPU's form.  fr_igemm_packed_rows: the
  * rows of its tile (m best a multiple of it). */
+static inline int fr_igemm_simd(fr_kernels_isa isa) { return isa.avx512 ? 2 : isa.avx2_fma; }
 size_t fr_igemm_packed_floats(int64_t k, int64_t n);
 void fr_igemm_pack_row(float *bp, int64_t k, int64_t n, int64_t row, const float *src);
 int fr_igemm_packed_rows(int simd);

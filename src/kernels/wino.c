@@ -230,7 +230,7 @@ frost_status fr_wino_create(const fr_conv_choice *ch, const fr_plan *plan, const
     if (!w) return FROST_E_NO_MEMORY;
     *w = (fr_wino){.m = m, .axis = axis, .pts = pts, .n = x->dims[0], .h = x->dims[1], .w = x->dims[2],
                    .cin = c->cin, .cout = c->cout, .oh = y->dims[1], .ow = y->dims[2], .pad_top = c->pad_top,
-                   .pad_left = c->pad_left, .u = u, .gemm_simd = isa.avx512 ? 2 : isa.avx2_fma,
+                   .pad_left = c->pad_left, .u = u, .gemm_simd = fr_igemm_simd(isa),
                    .residual = c->residual >= 0,
                    .threads = threads < 1 ? 1 : threads};
     w->tile = (fr_wino_tile){.cin = c->cin, .cout = c->cout, .ow = w->ow, .axis = axis, .bias = c->bias,

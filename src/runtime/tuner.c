@@ -154,38 +154,31 @@ static frost_status whole(cand *c, const int *batches, int nb, int rounds, doubl
 }
 
 /* The pass sizes at batch B with the choices of `rec` (NULL: the rules):
- * one pass, then 1, 2, 4, ... items a pass, compiled and timed in turn,
- * round after round; the fastest recorded if it beats the compile's own
- * pick by 3 %.  Graphs whose items are not independent measure nothing. */
+ * the compile's own pick, one pass, 1, 2, 4, ... items a pass, compiled
+ * and timed in turn, round after round; the fastest recorded if it beats
+ * the compile's own pick by 3 %.  Graphs whose items are not independent
+ * measure nothing. */
 static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_tune_record *rec, int B, int rounds,
                                frost_tune_result *res, char **err) {
     cand c[FROST_TUNE_MICRO_MAX];
     memset(c, 0, sizeof c);
     o.profiling = 0;
     o.max_batch = B;
-    /* what a compile picks by itself (options' 0 and no record's pass size) */
+    /* the first candidate: what a compile picks by itself (options' 0; rec
+     * records no pass size); then one pass, 1, 2, 4, ... items a pass */
     o.micro_batch = 0;
-    frost_model *dflt = NULL;
-    fr_tune_record plain = {0};
-    if (rec) plain = *rec, plain.micro = 0;
-    frost_status st = fr_model_compile_tuned(g, &o, rec ? &plain : NULL, &dflt, err);
-    if (st != FROST_OK) return st;
-    int rule = frost_model_micro_batch(dflt);
-    frost_model_free(dflt);
+    frost_status st = cand_open(g, &o, rec, &c[0], err);
+    if (st != FROST_OK) goto done;
+    int rule = frost_model_micro_batch(c[0].m);
     res->micro_rule = rule > 0 ? rule : -1;
-    /* the candidates: one pass, 1, 2, 4, ... items a pass, and the rule's */
-    int vals[FROST_TUNE_MICRO_MAX], nv = 0, has_rule = 0;
-    for (int v = -1; v < B && nv < FROST_TUNE_MICRO_MAX - 1; v = v < 0 ? 1 : v * 2) {
-        vals[nv++] = v;
-        has_rule |= v == res->micro_rule;
-    }
-    if (!has_rule) vals[nv++] = res->micro_rule;
-    int n = 0;
-    for (int k = 0; k < nv; k++) {
-        o.micro_batch = vals[k];
+    res->micro_values[0] = res->micro_rule;
+    int n = 1;
+    for (int v = -1; v < B && n < FROST_TUNE_MICRO_MAX; v = v < 0 ? 1 : v * 2) {
+        if (v == res->micro_rule) continue;
+        o.micro_batch = v;
         char *cerr = NULL;
         st = cand_open(g, &o, rec, &c[n], &cerr);
-        if (st == FROST_E_INVALID_ARGUMENT && vals[k] > 0) { /* items not independent: nothing to choose */
+        if (st == FROST_E_INVALID_ARGUMENT && v > 0) { /* items not independent: nothing to choose */
             free(cerr);
             st = FROST_OK;
             n = 0;
@@ -196,7 +189,7 @@ static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_t
             else free(cerr);
             goto done;
         }
-        res->micro_values[n++] = vals[k];
+        res->micro_values[n++] = v;
     }
     if (n < 2) goto done;
     if (rounds > 7) rounds = 7;
@@ -204,14 +197,13 @@ static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_t
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < n; k++)
             if ((st = cand_run(&c[k], B, &t[k][r], NULL, NULL, err)) != FROST_OK) goto done;
-    int best = 0, at_rule = 0;
+    int best = 0;
     for (int k = 0; k < n; k++) {
         res->micro_ms[k] = median(t[k], rounds) / B;
         if (res->micro_ms[k] < res->micro_ms[best]) best = k;
-        if (res->micro_values[k] == res->micro_rule) at_rule = k;
     }
     res->num_micro = n;
-    if (res->micro_ms[best] < 0.97 * res->micro_ms[at_rule]) res->micro_batch = res->micro_values[best];
+    if (res->micro_ms[best] < 0.97 * res->micro_ms[0]) res->micro_batch = res->micro_values[best]; /* 0: the rule */
 done:
     for (int k = 0; k < FROST_TUNE_MICRO_MAX; k++) cand_close(&c[k]);
     return st;
