@@ -362,6 +362,16 @@ FROST_API int frost_model_max_batch(const frost_model *model);
 /** Items per pass (frost_options.micro_batch as compiled): a run of more
  *  items is split into passes of at most this many.  0: never split. */
 FROST_API int frost_model_micro_batch(const frost_model *model);
+/** Contexts to run at once under full load, from the tuning record this
+ *  compile applied (`thread_split WxT`, measured by frost_tune()): W
+ *  contexts, each of a model compiled with T = threads / W threads, gave
+ *  the most images per second at the record's largest batch size.  Returns
+ *  W, and T in *threads_out (may be NULL); 1 and the model's threads where
+ *  no record applied or it records no split.  `frost serve` runs W batch
+ *  threads on models compiled with T threads unless --num_batch_threads is
+ *  given.  The split favours throughput: a request alone then runs on T
+ *  threads. */
+FROST_API int frost_model_thread_split(const frost_model *model, int *threads_out);
 
 /** What the compiler did and what the model holds (`frost inspect`). */
 typedef struct frost_compile_stats {
@@ -419,6 +429,8 @@ FROST_API const char *frost_tune_candidate_name(int candidate);
 
 /** The most pass sizes frost_tune() measures (frost_tune_result.micro_values). */
 #define FROST_TUNE_MICRO_MAX 8
+/** The most thread splits frost_tune() measures (frost_tune_result.split_contexts). */
+#define FROST_TUNE_SPLIT_MAX 8
 
 /** One convolution as frost_tune() measured it. */
 typedef struct frost_tune_layer {
@@ -450,6 +462,16 @@ typedef struct frost_tune_result {
     double micro_ms[FROST_TUNE_MICRO_MAX];
     int micro_rule;  /**< what the compile picks without a record (-1: one pass) */
     int micro_batch; /**< what the record says: 0 nothing (the rule, kept: not 3 % faster), -1 one pass, N passes of N */
+    /** The thread split measured at the largest batch size when the compile
+     *  has 2 or more threads: num_splits candidates; split_contexts[k] = W
+     *  contexts running at once, each of a model compiled with threads / W
+     *  threads (the first, W = 1: one context with all the threads and the
+     *  choices above); split_ms[k] their median wall-clock ms per image
+     *  with every context busy. */
+    int num_splits;
+    int split_contexts[FROST_TUNE_SPLIT_MAX];
+    double split_ms[FROST_TUNE_SPLIT_MAX];
+    int thread_split; /**< what the record says: 0 nothing (one context: no split 3 % faster), else W contexts */
 } frost_tune_result;
 
 /** Measures each convolution's implementations inside the running network
@@ -465,7 +487,11 @@ typedef struct frost_tune_result {
  *  choices, the pass sizes are timed too (one pass, 1, 2, 4, ... items a
  *  pass; unless options->micro_batch fixes it): the fastest is recorded if
  *  it beats the compile's own pick by 3 %, and compiles using the record
- *  take it where frost_options.micro_batch is 0.  *result_out: free with frost_tune_result_free().
+ *  take it where frost_options.micro_batch is 0.  With 2 or more threads,
+ *  the thread splits are timed at the largest batch size too: W contexts
+ *  at once, each on threads / W threads, for each W dividing the threads;
+ *  the split with the most images per second is recorded if it beats one
+ *  context by 3 % (frost_model_thread_split()).  *result_out: free with frost_tune_result_free().
  *  FROST_E_INVALID_ARGUMENT for a string input or bad arguments; a
  *  compile's or run's error otherwise (message in *error_out).  Takes the
  *  machine for that long: run it when it is otherwise idle. */

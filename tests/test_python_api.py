@@ -145,8 +145,12 @@ check(t["path"] == rec and t["record"].startswith("frost-tune 1\n") and len(t["l
       "frost.tune: %s" % {k: v for k, v in t.items() if k != "record"})
 check(sorted(t["micro_ms"]) == [-1, 1] and t["micro_rule"] in (-1, 1) and t["micro_batch"] in (-1, 0, 1) and
       all(v > 0 for v in t["micro_ms"].values()), "frost.tune's pass sizes at batch 2: %s" % t)
+check(sorted(t["split_ms"]) == [1, 2] and t["thread_split"] in (0, 2) and all(v > 0 for v in t["split_ms"].values()),
+      "frost.tune's thread splits with 2 threads: %s" % t)
 with frost.Model(pb, threads=2, tune_file=rec) as m:
     check("1 layer(s)" in m.tune_note, "the tuned record used: %r" % m.tune_note)
+    check(m.thread_split == (t["thread_split"] or 1), "Model.thread_split %d, the record's %d" %
+          (m.thread_split, t["thread_split"]))
 # tune_file: "" uses none; a record that cannot be read is an error naming it
 with frost.Model(conv_graph(3, (-1, 16, 16)), tune_file="") as m:
     check(m.tune_note == "", "tune_file='': no record: %r" % m.tune_note)

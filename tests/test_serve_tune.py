@@ -74,6 +74,41 @@ check(("tuning record " + (records[0] if records else "?") + ": 1 layer(s)") in 
       "a restart uses the record: %s" % open(srv.log_path).read()[-400:])
 check(srv.stop() == 0, "exit 0")
 
+# a record's thread split: 2 batch threads of 1 compute thread each, unless
+# --num_batch_threads says otherwise; the answers as from one context
+rec = open(records[0]).read() if records else ""
+lines = [ln for ln in rec.splitlines() if not ln.startswith(("threads ", "thread_split ", "micro_batch "))]
+split_rec = os.path.join(FROST_TMP, "split.tune")
+with open(split_rec, "w") as f:
+    f.write("\n".join(lines + ["threads 2", "thread_split 2x1", ""]))
+srv = Server(["--model", "tiny=" + model, "--threads", "2", "--tune_file", split_rec, "--max_batch_size", "4"])
+answers, errors = [], []
+
+
+def split_client():
+    for _ in range(5):
+        st, body = srv.post_json("/v1/models/tiny:predict", {"instances": x})
+        (answers if st == 200 else errors).append(body)
+
+
+threads = [threading.Thread(target=split_client) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(60)
+text = open(srv.log_path).read()
+check("model tiny: 2 batch threads of 1 compute thread(s) (the tuning record's thread split)" in text,
+      "the split applied: %s" % text[-600:])
+check(not errors and len(answers) == 20 and
+      all(np.max(np.abs(np.array(a["predictions"]) - np.array(first["predictions"]))) <= 1e-5 for a in answers),
+      "2 contexts answer as one: %d answered, errors %s" % (len(answers), errors[:2]))
+check(srv.stop() == 0, "exit 0")
+srv = Server(["--model", "tiny=" + model, "--threads", "2", "--tune_file", split_rec, "--num_batch_threads", "1"])
+check("batch threads of" not in open(srv.log_path).read(), "--num_batch_threads wins over the record's split")
+st, body = srv.post_json("/v1/models/tiny:predict", {"instances": x})
+check(st == 200, "answers: %s" % st)
+check(srv.stop() == 0, "exit 0")
+
 p = subprocess.run([FROST_BIN, "serve", "--port", "0", "--model", "tiny=" + model, "--tune", "--no_tune"],
                    capture_output=True, text=True, timeout=60)
 check(p.returncode == 2 and "--tune" in p.stderr, "--tune with --no_tune: %s" % p.stderr[-200:])

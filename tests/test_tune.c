@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "kernels/tune.h"
+#include "runtime/runtime.h"
 #include "testutil.h"
 #include "tgraph.h"
 
@@ -63,18 +64,20 @@ static void compile_with(tg_model *t, const uint8_t *pb, size_t len, const char 
 
 static void test_text(void) {
     const char *good = "frost-tune 1\n# a comment\ncpu Some CPU  \nisa avx2 fma\nthreads 2\nmodel 00000000000000ff\n"
-                       "batches 1,16\nmicro_batch 4\nlayer b/conv igemm\nlayer a/conv winograd-large\n";
+                       "batches 1,16\nmicro_batch 4\nthread_split 2x1\nlayer b/conv igemm\nlayer a/conv winograd-large\n";
     fr_tune_record r;
     char why[256];
     CHECK_MSG(fr_tune_parse(good, strlen(good), &r, why, sizeof why) == 0, "%s", why);
-    CHECK(!strcmp(r.cpu, "Some CPU") && !strcmp(r.isa, "avx2 fma") && r.threads == 2 && r.model == 0xff && r.micro == 4);
+    CHECK(!strcmp(r.cpu, "Some CPU") && !strcmp(r.isa, "avx2 fma") && r.threads == 2 && r.model == 0xff && r.micro == 4 &&
+          r.split == 2);
     CHECK(r.n_layers == 2 && fr_tune_find(&r, "a/conv") == FR_TUNE_WINO_LARGE && fr_tune_find(&r, "b/conv") == FR_TUNE_IGEMM &&
           fr_tune_find(&r, "c/conv") == -1);
     char *text = fr_tune_format(&r);
     fr_tune_record r2;
     CHECK(text && fr_tune_parse(text, strlen(text), &r2, why, sizeof why) == 0);
     char *text2 = fr_tune_format(&r2);
-    CHECK_MSG(text2 && !strcmp(text, text2), "round trip:\n%s---\n%s", text, text2 ? text2 : "");
+    CHECK_MSG(text2 && !strcmp(text, text2) && strstr(text, "\nthread_split 2x1\n"), "round trip:\n%s---\n%s", text,
+              text2 ? text2 : "");
     free(text), free(text2);
     fr_tune_free(&r), fr_tune_free(&r2);
     const char *none = "frost-tune 1\ncpu c\nisa i\nthreads 1\nmodel 00000000000000ff\nmicro_batch none\n";
@@ -100,6 +103,11 @@ static void test_text(void) {
         {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nmicro_batch 0\n", "line 6: micro_batch"},
         {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nmicro_batch 4x\n", "line 6: micro_batch"},
         {"frost-tune 1\nmicro_batch 2\nmicro_batch 2\n", "line 3: 'micro_batch' given twice"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nthread_split 2\n", "line 6: thread_split"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nthread_split 0x2\n", "line 6: thread_split"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nthread_split 2x1y\n", "line 6: thread_split"},
+        {"frost-tune 1\ncpu c\nisa i\nthreads 2\nmodel 00000000000000ff\nthread_split 3x1\n", "does not make the record's 2"},
+        {"frost-tune 1\nthread_split 2x1\nthread_split 2x1\n", "line 3: 'thread_split' given twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fr_tune_record rb;
@@ -257,19 +265,28 @@ static void test_matching(const uint8_t *pb, size_t len, const char *dir) {
 
 /* A record's pass size: taken where the options leave it to the compile (0),
  * not over an explicit one; the outputs as in one pass. */
+/* t compiled with 2 threads and no record; at `path` (dir/name) a record for
+ * it with no layers and the line `extra`.  0 when both are there. */
+static int record_with(const uint8_t *pb, size_t len, tg_model *t, const char *dir, const char *name, const char *extra,
+                       char *path, size_t path_len) {
+    compile_with(t, pb, len, "", 2, 0);
+    char *text = NULL;
+    if (!t->model || frost_model_tune_record(t->model, NULL, NULL, 0, "2", &text, NULL) != FROST_OK || !text) {
+        CHECK_MSG(0, "compile / record: %s", tg_msg(t));
+        tg_free(t);
+        return -1;
+    }
+    snprintf(path, path_len, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) fprintf(f, "%s%s\n", text, extra), fclose(f);
+    frost_free(text);
+    return 0;
+}
+
 static void test_micro(const uint8_t *pb, size_t len, const char *dir) {
     tg_model t = {0};
-    compile_with(&t, pb, len, "", 2, 0);
-    char *text = NULL, path[700];
-    if (!t.model || frost_model_tune_record(t.model, NULL, NULL, 0, "2", &text, NULL) != FROST_OK || !text) {
-        CHECK_MSG(0, "compile / record: %s", tg_msg(&t));
-        tg_free(&t);
-        return;
-    }
-    snprintf(path, sizeof path, "%s/micro.tune", dir);
-    FILE *f = fopen(path, "w");
-    if (f) fprintf(f, "%smicro_batch 1\n", text), fclose(f);
-    frost_free(text);
+    char path[700];
+    if (record_with(pb, len, &t, dir, "micro.tune", "micro_batch 1", path, sizeof path)) return;
     tg_model u = {0};
     compile_with(&u, pb, len, path, 2, 0);
     CHECK_MSG(u.model && frost_model_micro_batch(u.model) == 1 && strstr(frost_model_tune_note(u.model), "micro_batch 1"),
@@ -290,6 +307,36 @@ static void test_micro(const uint8_t *pb, size_t len, const char *dir) {
     tg_free(&u);
     tg_build(&u, pb, len, "c4r", &o);
     CHECK_MSG(u.model && frost_model_micro_batch(u.model) == 0, "%s", tg_msg(&u));
+    tg_free(&u);
+    tg_free(&t);
+}
+
+/* A record's thread split: frost_model_thread_split() says it where the
+ * record applies (1 and all the threads otherwise); the library refuses to
+ * write a split that does not divide the threads. */
+static void test_split(const uint8_t *pb, size_t len, const char *dir) {
+    tg_model t = {0};
+    char path[700];
+    if (record_with(pb, len, &t, dir, "split.tune", "thread_split 2x1", path, sizeof path)) return;
+    int each = 0;
+    CHECK_MSG(frost_model_thread_split(t.model, &each) == 1 && each == 2, "no record: %d x %d",
+              frost_model_thread_split(t.model, NULL), each);
+    CHECK(frost_model_thread_split(NULL, &each) == 1 && each == 0);
+    char *bad = NULL;
+    CHECK(fr_model_tune_record(t.model, NULL, NULL, 0, "2", 0, 3, &bad, NULL) == FROST_E_INVALID_ARGUMENT && !bad);
+    CHECK(fr_model_tune_record(t.model, NULL, NULL, 0, "2", 0, 2, &bad, NULL) == FROST_OK && bad &&
+          strstr(bad, "\nthread_split 2x1\n"));
+    frost_free(bad);
+    tg_model u = {0};
+    compile_with(&u, pb, len, path, 2, 0);
+    CHECK_MSG(u.model && frost_model_thread_split(u.model, &each) == 2 && each == 1 &&
+                  strstr(frost_model_tune_note(u.model), "thread_split 2x1"),
+              "%s", u.model ? frost_model_tune_note(u.model) : tg_msg(&u));
+    /* compiled with 1 thread, the 2-thread record does not apply */
+    compile_with(&u, pb, len, path, 1, 0);
+    CHECK_MSG(u.model && frost_model_thread_split(u.model, &each) == 1 && each == 1 &&
+                  strstr(frost_model_tune_note(u.model), "ignored"),
+              "%s", u.model ? frost_model_tune_note(u.model) : tg_msg(&u));
     tg_free(&u);
     tg_free(&t);
 }
@@ -322,6 +369,10 @@ static void test_cli(const uint8_t *pb, size_t len, const char *dir) {
     char *out = tu_read_file(cmd, NULL);
     CHECK_MSG(out && strstr(out, "items per pass at batch 2") && strstr(out, " all") && strstr(out, " 1 "), "%s",
               out ? out : "(no output)");
+    /* the thread splits measured: one context of 2 threads, 2 of 1 */
+    CHECK_MSG(out && strstr(out, "contexts at once at batch 2") && strstr(out, "): 1 ") && strstr(out, ", 2 "), "%s",
+              out ? out : "(no output)");
+    CHECK_MSG(r.split == 0 || r.split == 2, "thread_split %d with 2 threads", r.split);
     free(out);
     fr_tune_free(&r);
     tg_model t = {0};
@@ -344,6 +395,7 @@ int main(void) {
     test_text();
     test_matching(pb, len, dir);
     test_micro(pb, len, dir);
+    test_split(pb, len, dir);
 #ifdef FROST_HAVE_ONEDNN
     test_forced(pb, len, dir);
     test_cli(pb, len, dir);

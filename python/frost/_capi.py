@@ -91,7 +91,8 @@ class TuneResult(ctypes.Structure):
                 ("rules_ms", ctypes.c_double), ("tuned_ms", ctypes.c_double), ("kept", ctypes.c_int),
                 ("record", ctypes.c_char_p), ("cache_path", ctypes.c_char_p), ("num_micro", ctypes.c_int),
                 ("micro_values", ctypes.c_int * 8), ("micro_ms", ctypes.c_double * 8), ("micro_rule", ctypes.c_int),
-                ("micro_batch", ctypes.c_int)]
+                ("micro_batch", ctypes.c_int), ("num_splits", ctypes.c_int), ("split_contexts", ctypes.c_int * 8),
+                ("split_ms", ctypes.c_double * 8), ("thread_split", ctypes.c_int)]
 
 
 class CompileStats(ctypes.Structure):
@@ -222,6 +223,7 @@ PROTOTYPES = {
     "frost_model_output_size": (_size_t, [_c_void_p, _c_int]),
     "frost_model_max_batch": (_c_int, [_c_void_p]),
     "frost_model_micro_batch": (_c_int, [_c_void_p]),
+    "frost_model_thread_split": (_c_int, [_c_void_p, _c_void_p]),
     "frost_model_stats": (_c_int, [_c_void_p, _P(CompileStats)]),
     "frost_model_tune_note": (_c_char_p, [_c_void_p]),
     "frost_tune_candidate_name": (_c_char_p, [_c_int]),

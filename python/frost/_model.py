@@ -134,7 +134,8 @@ class Model:
     the input Placeholder's, else input_width/input_height, else 299.
     `tune_file`: the tuning record `frost tune` wrote (None: the per-user
     cache's for this model, CPU and thread count, if any; "": none);
-    .tune_note says which was used, or why not.
+    .tune_note says which was used, or why not; .thread_split the contexts
+    the record measured fastest at once under full load (1: one).
     Preprocessing: (pixel - input_mean) / input_std after a TensorFlow
     bilinear resize (`resize`: "tf1", "tf2" or "align_corners").
     `calibrate` (with precision="int8"): a directory of images; a plain FP32
@@ -288,6 +289,7 @@ class Model:
         self._out_sizes = [lib.frost_model_output_size(m, i) for i in range(len(self.outputs))]
         self.max_batch = lib.frost_model_max_batch(m)
         self.tune_note = text(lib.frost_model_tune_note(m))
+        self.thread_split = lib.frost_model_thread_split(m, None)
 
     # ------------------------------------------------------------ contexts
 

@@ -19,7 +19,10 @@ def tune(graph, batches=(1, 16), *, threads=0, budget=60, rounds=9, output=None,
     "flops", "ms" ({candidate: ms per image}, the candidates that apply) and
     "choice"; "micro_ms" ({items per pass, -1 for one pass: ms per image} at
     the largest batch size), "micro_rule" (what the compile picks by itself)
-    and "micro_batch" (what the record says: 0 nothing).  Takes the machine
+    and "micro_batch" (what the record says: 0 nothing); "split_ms"
+    ({contexts at once, each on threads / contexts threads: ms per image} at
+    the largest batch size, with 2 or more threads) and "thread_split" (what
+    the record says: 0 nothing, else the contexts).  Takes the machine
     for about `budget` seconds."""
     batches = [int(b) for b in batches]
     if not batches:
@@ -59,7 +62,9 @@ def tune(graph, batches=(1, 16), *, threads=0, budget=60, rounds=9, output=None,
         out = {"record": text(r.record), "kept": bool(r.kept), "rules_ms": r.rules_ms, "tuned_ms": r.tuned_ms,
                "rounds": r.rounds, "layers": layers,
                "micro_ms": {r.micro_values[k]: r.micro_ms[k] for k in range(r.num_micro)},
-               "micro_rule": r.micro_rule if r.num_micro else None, "micro_batch": r.micro_batch}
+               "micro_rule": r.micro_rule if r.num_micro else None, "micro_batch": r.micro_batch,
+               "split_ms": {r.split_contexts[k]: r.split_ms[k] for k in range(r.num_splits)},
+               "thread_split": r.thread_split}
         path = output if output is not None else text(r.cache_path)
     finally:
         if res:

@@ -82,8 +82,9 @@ static int parse_line(fr_tune_record *r, int *cap, int line, const char *p, cons
     size_t klen = (size_t)(p - k);
     char *v = value_of(p, end);
     if (!v) return fail(why, whylen, line, "out of memory");
-    static const char *const KEYS[] = {"cpu", "isa", "threads", "model", "batches", "micro_batch", "layer"};
-    enum { N_KEYS = 7, LAYER = 6 };
+    static const char *const KEYS[] = {"cpu", "isa", "threads", "model", "batches", "micro_batch", "thread_split",
+                                       "layer"};
+    enum { N_KEYS = 8, LAYER = 7 };
     int key = -1;
     for (int i = 0; i < N_KEYS && key < 0; i++)
         if (klen == strlen(KEYS[i]) && !memcmp(k, KEYS[i], klen)) key = i;
@@ -117,6 +118,19 @@ static int parse_line(fr_tune_record *r, int *cap, int line, const char *p, cons
         if (strcmp(v, "none") && ((mb = strtol(v, &e, 10)) < 1 || mb > 4096 || !*v || *e))
             rc = fail(why, whylen, line, "micro_batch: '%s' is not 1 to 4096 or none", v);
         r->micro = (int)mb;
+        break;
+    }
+    case 6: { /* thread_split WxT: checked against threads at the end */
+        long w = strtol(v, &e, 10), t = 0;
+        if (e != v && *e == 'x') {
+            const char *q = e + 1;
+            t = strtol(q, &e, 10);
+            if (e == q) t = 0;
+        }
+        if (w < 1 || w > 4096 || t < 1 || t > 4096 || *e)
+            rc = fail(why, whylen, line, "thread_split: '%s' is not CONTEXTSxTHREADS (e.g. 2x1)", v);
+        r->split = (int)w;
+        r->split_threads = (int)t;
         break;
     }
     default: { /* layer NODE PICK */
@@ -189,6 +203,11 @@ int fr_tune_parse(const char *text, size_t len, fr_tune_record *out, char *why, 
         fr_tune_free(out);
         return fail(why, whylen, line, "a layer is listed twice");
     }
+    if (out->split && (long)out->split * out->split_threads != out->threads) {
+        int w = out->split, t = out->split_threads, n = out->threads;
+        fr_tune_free(out);
+        return fail(why, whylen, line, "thread_split %dx%d does not make the record's %d threads", w, t, n);
+    }
     return 0;
 }
 
@@ -204,6 +223,7 @@ char *fr_tune_format(const fr_tune_record *r) {
     if (r->batches && *r->batches) o += (size_t)snprintf(s + o, cap - o, "batches %s\n", r->batches);
     if (r->micro > 0) o += (size_t)snprintf(s + o, cap - o, "micro_batch %d\n", r->micro);
     else if (r->micro < 0) o += (size_t)snprintf(s + o, cap - o, "micro_batch none\n");
+    if (r->split > 0) o += (size_t)snprintf(s + o, cap - o, "thread_split %dx%d\n", r->split, r->threads / r->split);
     for (int i = 0; i < r->n_layers && o < cap; i++)
         o += (size_t)snprintf(s + o, cap - o, "layer %s %s\n", r->layers[i].name, fr_tune_pick_name(r->layers[i].pick));
     return s;

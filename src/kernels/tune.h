@@ -13,6 +13,11 @@
  *   micro_batch 4                      optional: runs of more items go through
  *                                      the network in passes of 4 ("none":
  *                                      never split), in place of the rule
+ *   thread_split 2x1                   optional: under full load, W contexts
+ *                                      running at once with T compute threads
+ *                                      each (W x T = threads) gave the most
+ *                                      images per second (frost serve's batch
+ *                                      threads when not set)
  *   layer NODE PICK                    per convolution: its TensorFlow node
  *                                      and backend | igemm | winograd |
  *                                      winograd-large
@@ -44,6 +49,8 @@ typedef struct fr_tune_record {
     char *cpu, *isa, *batches;
     int threads;
     int micro; /* micro_batch: 0 not recorded (the rule), -1 never split, N passes of N */
+    int split; /* thread_split: contexts at once (0: not recorded); threads / split compute threads each */
+    int split_threads; /* as read: split x split_threads == threads (fr_tune_format writes threads / split) */
     uint64_t model;
     int n_layers;
     fr_tune_layer *layers; /* sorted by name */

@@ -46,9 +46,10 @@ struct frost_model {
  * for an explicit record that cannot be read or parsed (or no memory). */
 frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **err);
 /* frost_model_tune_record() with the record's micro_batch (0: none recorded,
- * -1: never split, N: passes of N). */
+ * -1: never split, N: passes of N) and thread_split (0: none recorded, W:
+ * W contexts of m's threads / W threads; W divides m's threads). */
 frost_status fr_model_tune_record(const frost_model *m, const char *const *layers, const char *const *picks, int count,
-                                  const char *batches, int micro, char **text_out, char **err);
+                                  const char *batches, int micro, int split, char **text_out, char **err);
 /* The model's digest, computed from its graph when no record was looked for. */
 uint64_t fr_model_digest(const frost_model *m);
 

@@ -79,7 +79,9 @@ frost_status fr_model_tune_load(frost_model *m, const char *tune_file, char **er
         char mb[32] = "";
         if (r->micro > 0) snprintf(mb, sizeof mb, ", micro_batch %d", r->micro);
         else if (r->micro < 0) snprintf(mb, sizeof mb, ", micro_batch none");
-        fr_errorf(&m->tune_note, "tuning record %s: %d layer(s)%s", path, r->n_layers, mb);
+        char ts[48] = "";
+        if (r->split > 0) snprintf(ts, sizeof ts, ", thread_split %dx%d", r->split, r->threads / r->split);
+        fr_errorf(&m->tune_note, "tuning record %s: %d layer(s)%s%s", path, r->n_layers, mb, ts);
     }
     free(off);
     free(path);
@@ -96,19 +98,28 @@ frost_status frost_model_tune_path(const frost_model *m, char **path_out) {
 
 frost_status frost_model_tune_record(const frost_model *m, const char *const *layers, const char *const *picks,
                                      int count, const char *batches, char **text_out, char **err) {
-    return fr_model_tune_record(m, layers, picks, count, batches, 0, text_out, err);
+    return fr_model_tune_record(m, layers, picks, count, batches, 0, 0, text_out, err);
+}
+
+int frost_model_thread_split(const frost_model *m, int *threads_out) {
+    int w = m && m->tune && m->tune->split > 0 ? m->tune->split : 1;
+    if (threads_out) *threads_out = m ? m->cfg.threads / w : 0;
+    return w;
 }
 
 frost_status fr_model_tune_record(const frost_model *m, const char *const *layers, const char *const *picks, int count,
-                                  const char *batches, int micro, char **text_out, char **err) {
+                                  const char *batches, int micro, int split, char **text_out, char **err) {
     if (err) *err = NULL;
-    if (!m || !text_out || count < 0 || (count && (!layers || !picks))) return FROST_E_INVALID_ARGUMENT;
+    if (!m || !text_out || count < 0 || (count && (!layers || !picks)) || split < 0 ||
+        (split > 0 && m->cfg.threads % split))
+        return FROST_E_INVALID_ARGUMENT;
     *text_out = NULL;
     char cpu[128], isa[256];
     fr_tune_machine(cpu, sizeof cpu, isa, sizeof isa);
     fr_tune_record r = {0};
     r.threads = m->cfg.threads;
     r.micro = micro;
+    r.split = split;
     r.model = fr_model_digest(m);
     r.cpu = strdup(cpu);
     r.isa = strdup(isa);

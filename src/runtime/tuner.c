@@ -3,6 +3,7 @@
  * to; the candidates run in turn, round after round, with per-layer
  * profiling, so that noise hits them alike), the fastest kept per layer,
  * the whole checked against the built-in rules. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct {
     frost_context *ctx;
     float **in, **out;
     int nin, nout;
+    int borrowed;       /* m and in belong to another cand (cand_share) */
     fr_tune_record rec; /* what it forces (candidates 1 ..) */
 } cand;
 
@@ -70,14 +72,31 @@ static int as_candidate(const char *kernel) {
 }
 
 static void cand_close(cand *c) {
-    for (int i = 0; c->in && i < c->nin; i++) free(c->in[i]);
+    for (int i = 0; !c->borrowed && c->in && i < c->nin; i++) free(c->in[i]);
     for (int j = 0; c->out && j < c->nout; j++) free(c->out[j]);
-    free(c->in);
+    if (!c->borrowed) free(c->in);
     free(c->out);
     frost_context_free(c->ctx);
-    frost_model_free(c->m);
+    if (!c->borrowed) frost_model_free(c->m);
     fr_tune_free(&c->rec);
     memset(c, 0, sizeof *c);
+}
+
+static frost_status cand_outputs(cand *c, int max_batch) {
+    for (int j = 0; j < c->nout; j++) {
+        size_t n = frost_model_output_size(c->m, j) * (size_t)max_batch;
+        if (!(c->out[j] = malloc((n ? n : 1) * sizeof(float)))) return FROST_E_NO_MEMORY;
+    }
+    return FROST_OK;
+}
+
+/* Another context of src's model, reading src's inputs, writing outputs of its own. */
+static frost_status cand_share(const cand *src, int max_batch, cand *c, char **err) {
+    c->m = src->m, c->in = src->in, c->nin = src->nin, c->nout = src->nout, c->borrowed = 1;
+    frost_status st = frost_context_create(c->m, &c->ctx, err);
+    if (st != FROST_OK) return st;
+    if (!(c->out = calloc((size_t)c->nout + 1, sizeof *c->out))) return FROST_E_NO_MEMORY;
+    return cand_outputs(c, max_batch);
 }
 
 static frost_status cand_open(const frost_graph *g, const frost_options *o, const fr_tune_record *rec, cand *c,
@@ -101,11 +120,7 @@ static frost_status cand_open(const frost_graph *g, const frost_options *o, cons
         if (!(c->in[i] = malloc((n ? n : 1) * sizeof(float)))) return FROST_E_NO_MEMORY;
         for (size_t k = 0; k < n; k++) x ^= x << 13, x ^= x >> 17, x ^= x << 5, c->in[i][k] = (float)(x >> 8) * 0x1p-24f;
     }
-    for (int j = 0; j < c->nout; j++) {
-        size_t n = frost_model_output_size(c->m, j) * (size_t)o->max_batch;
-        if (!(c->out[j] = malloc((n ? n : 1) * sizeof(float)))) return FROST_E_NO_MEMORY;
-    }
-    return FROST_OK;
+    return cand_outputs(c, o->max_batch);
 }
 
 /* One run at batch b: its time, the per-step profile (prof NULL: none). */
@@ -206,6 +221,146 @@ static frost_status tune_micro(const frost_graph *g, frost_options o, const fr_t
     if (res->micro_ms[best] < 0.97 * res->micro_ms[0]) res->micro_batch = res->micro_values[best]; /* 0: the rule */
 done:
     for (int k = 0; k < FROST_TUNE_MICRO_MAX; k++) cand_close(&c[k]);
+    return st;
+}
+
+/* W contexts of one model running at once, each on a thread of its own
+ * that waits for a new round (gen), runs once at batch b, and counts
+ * itself done. */
+typedef struct split_group split_group;
+typedef struct {
+    split_group *g;
+    cand c;
+    pthread_t th;
+    frost_status st;
+} split_worker;
+struct split_group {
+    int w, b, started, gen, pending, stop, sync;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    split_worker *wk;
+};
+
+static void *split_main(void *arg) {
+    split_worker *k = arg;
+    split_group *g = k->g;
+    int seen = 0;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (g->gen == seen && !g->stop) pthread_cond_wait(&g->go, &g->mu);
+        if (g->stop) break;
+        seen = g->gen;
+        pthread_mutex_unlock(&g->mu);
+        double ms;
+        frost_status st = cand_run(&k->c, g->b, &ms, NULL, NULL, NULL);
+        pthread_mutex_lock(&g->mu);
+        if (st != FROST_OK) k->st = st;
+        if (--g->pending == 0) pthread_cond_signal(&g->done);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+static void split_close(split_group *g) {
+    if (g->sync) {
+        pthread_mutex_lock(&g->mu);
+        g->stop = 1;
+        pthread_cond_broadcast(&g->go);
+        pthread_mutex_unlock(&g->mu);
+        for (int i = 0; i < g->started; i++) pthread_join(g->wk[i].th, NULL);
+        pthread_cond_destroy(&g->go);
+        pthread_cond_destroy(&g->done);
+        pthread_mutex_destroy(&g->mu);
+    }
+    for (int i = g->w - 1; g->wk && i >= 0; i--) cand_close(&g->wk[i].c); /* the model's owner, 0, last */
+    free(g->wk);
+    memset(g, 0, sizeof *g);
+}
+
+/* Compiles the graph once with o's threads and opens w contexts on threads of their own. */
+static frost_status split_open(const frost_graph *gr, const frost_options *o, const fr_tune_record *rec, int w, int b,
+                               split_group *g, char **err) {
+    memset(g, 0, sizeof *g);
+    g->w = w, g->b = b;
+    if (!(g->wk = calloc((size_t)w, sizeof *g->wk))) return FROST_E_NO_MEMORY;
+    frost_status st = cand_open(gr, o, rec, &g->wk[0].c, err);
+    for (int i = 1; i < w && st == FROST_OK; i++) st = cand_share(&g->wk[0].c, o->max_batch, &g->wk[i].c, err);
+    if (st != FROST_OK || w == 1) return st;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->go, NULL);
+    pthread_cond_init(&g->done, NULL);
+    g->sync = 1;
+    for (int i = 0; i < w; i++) {
+        g->wk[i].g = g;
+        if (pthread_create(&g->wk[i].th, NULL, split_main, &g->wk[i])) {
+            fr_errorf(err, "frost_tune: cannot start %d threads", w);
+            return FROST_E_INTERNAL;
+        }
+        g->started++;
+    }
+    return FROST_OK;
+}
+
+/* One round: every context runs once at once; the wall time, ms per image. */
+static frost_status split_round(split_group *g, double *ms_per_image, char **err) {
+    double t0 = now_ms(), ms;
+    if (g->w == 1) {
+        frost_status st = cand_run(&g->wk[0].c, g->b, &ms, NULL, NULL, err);
+        *ms_per_image = (now_ms() - t0) / g->b;
+        return st;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->pending = g->w;
+    g->gen++;
+    pthread_cond_broadcast(&g->go);
+    while (g->pending) pthread_cond_wait(&g->done, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    *ms_per_image = (now_ms() - t0) / ((double)g->w * g->b);
+    for (int i = 0; i < g->w; i++)
+        if (g->wk[i].st != FROST_OK) {
+            fr_errorf(err, "frost_tune: run at batch %d with %d contexts: %s", g->b, g->w,
+                      frost_context_error(g->wk[i].c.ctx));
+            return g->wk[i].st;
+        }
+    return FROST_OK;
+}
+
+/* The thread splits at batch B: one context with all T threads (the choices
+ * of `rec`, the pass size `micro`), then W contexts of T / W threads for
+ * each W dividing T (the rules: a record is for its thread count), timed in
+ * turn, round after round, every context busy; the most images per second
+ * recorded if it beats one context by 3 %. */
+static frost_status tune_split(const frost_graph *g, frost_options o, const fr_tune_record *rec, int micro, int T, int B,
+                               int rounds, frost_tune_result *res, char **err) {
+    split_group grp[FROST_TUNE_SPLIT_MAX];
+    memset(grp, 0, sizeof grp);
+    o.profiling = 0;
+    o.max_batch = B;
+    int n = 0;
+    frost_status st = FROST_OK;
+    for (int w = 1; w <= T && n < FROST_TUNE_SPLIT_MAX && st == FROST_OK; w++) {
+        if (T % w) continue;
+        frost_options ow = o;
+        ow.threads = T / w;
+        ow.micro_batch = o.micro_batch ? o.micro_batch : w == 1 ? micro : 0; /* fixed by the options, else measured */
+        st = split_open(g, &ow, w == 1 ? rec : NULL, w, B, &grp[n], err);
+        res->split_contexts[n++] = w;
+    }
+    if (st != FROST_OK) goto done;
+    if (rounds > 7) rounds = 7;
+    double t[FROST_TUNE_SPLIT_MAX][TN_MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < n; k++)
+            if ((st = split_round(&grp[k], &t[k][r], err)) != FROST_OK) goto done;
+    int best = 0;
+    for (int k = 0; k < n; k++) {
+        res->split_ms[k] = median(t[k], rounds);
+        if (res->split_ms[k] < res->split_ms[best]) best = k;
+    }
+    res->num_splits = n;
+    if (best && res->split_ms[best] < 0.97 * res->split_ms[0]) res->thread_split = res->split_contexts[best];
+done:
+    for (int k = 0; k < FROST_TUNE_SPLIT_MAX; k++) split_close(&grp[k]);
     return st;
 }
 
@@ -318,6 +473,11 @@ frost_status frost_tune(const frost_graph *g, const frost_options *options, cons
     if (maxb >= 2 && o.micro_batch == 0 &&
         (st = tune_micro(g, o, nl && res->kept ? &c[TN_CANDS].rec : NULL, maxb, r > 3 ? r : 3, res, err)) != FROST_OK)
         goto done;
+    /* the thread split at the largest batch */
+    int nthr = c[0].m->cfg.threads;
+    if (nthr >= 2 && (st = tune_split(g, o, nl && res->kept ? &c[TN_CANDS].rec : NULL, res->micro_batch, nthr, maxb,
+                                      r > 3 ? r : 3, res, err)) != FROST_OK)
+        goto done;
     /* the record */
     char batches_s[TN_MAX_BATCHES * 6] = "";
     for (int b = 0, w = 0; b < nb; b++) w += snprintf(batches_s + w, sizeof batches_s - (size_t)w, "%s%d", b ? "," : "", batches[b]);
@@ -327,7 +487,8 @@ frost_status frost_tune(const frost_graph *g, const frost_options *options, cons
         goto oom;
     }
     for (int i = 0; i < nl; i++) names[i] = res->layers[i].name, cands[i] = CANDS[res->layers[i].choice];
-    st = fr_model_tune_record(c[0].m, names, cands, nl, batches_s, res->micro_batch, &res->record, err);
+    st = fr_model_tune_record(c[0].m, names, cands, nl, batches_s, res->micro_batch, res->thread_split, &res->record,
+                              err);
     free(names), free(cands);
     if (st == FROST_OK && frost_model_tune_path(c[0].m, &res->cache_path) == FROST_E_NO_MEMORY) st = FROST_E_NO_MEMORY;
     goto done;

@@ -339,8 +339,10 @@ int frost_cmd_serve(int argc, char **argv) {
     }
     printf(ipv6 ? "listening on [%s]:%d\n" : "listening on %s:%d\n", f.host, bound_port);
     fflush(stdout);
-    fprintf(stderr, "frost serve: max_batch_size %d, batch_timeout_micros %lld, num_batch_threads %d%s%s\n",
-            s.batch.max_batch_size, (long long)s.batch.batch_timeout_micros, s.batch.num_batch_threads,
+    char nbt[32] = "from the tuning record, else 1";
+    if (s.batch.num_batch_threads > 0) snprintf(nbt, sizeof nbt, "%d", s.batch.num_batch_threads);
+    fprintf(stderr, "frost serve: max_batch_size %d, batch_timeout_micros %lld, num_batch_threads %s%s%s\n",
+            s.batch.max_batch_size, (long long)s.batch.batch_timeout_micros, nbt,
             s.prometheus_path ? ", Prometheus metrics also at " : "", s.prometheus_path ? s.prometheus_path : "");
     s.tune_budget = f.tune_budget;
     if (f.tune && sv_tuner_start(&s)) fprintf(stderr, "frost serve: cannot start the tuning thread\n");

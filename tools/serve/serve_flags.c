@@ -66,7 +66,9 @@ static void usage(FILE *out) {
             "  --host ADDR              address to bind (default 127.0.0.1)\n"
             "  --max_batch_size N       largest batch run at once (default 16; 1 disables batching)\n"
             "  --batch_timeout_micros U longest wait for a batch to fill (default 1000)\n"
-            "  --num_batch_threads N    batch threads (frost contexts) per model (default 1)\n"
+            "  --num_batch_threads N    batch threads (frost contexts) per model (default: the tuning\n"
+            "                           record's thread split, W contexts of threads / W compute\n"
+            "                           threads each (frost tune); else 1)\n"
             "  --threads N              compute threads per run (default: all cores)\n"
             "  --wait_policy P          idle compute threads: auto (a brief spin unless OMP_WAIT_POLICY /\n"
             "                           GOMP_SPINCOUNT is set), passive (sleep), active (spin)\n"
@@ -124,7 +126,7 @@ static void flags_init(sv_flags *f) {
     f->host = "127.0.0.1";
     f->max_batch = 16;
     f->timeout_us = 1000;
-    f->batch_threads = 1;
+    f->batch_threads = 0; /* the tuning record's thread split, else 1 */
     f->max_queue = 1024;
     f->max_depth = 64;
     f->max_instances = 64;

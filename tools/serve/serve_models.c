@@ -48,6 +48,22 @@ static void tune_note(const sv_servable *sv, const frost_model *m) {
     if (note[0]) fprintf(stderr, "frost serve: model %s: %s\n", sv->name, note);
 }
 
+/* The batch threads of a model compiled with options o: --num_batch_threads,
+ * else the tuning record's thread split W.  For W > 1, o->threads becomes
+ * threads / W and the model must be compiled again with it (*again). */
+static int batch_threads(const sv_server *srv, const sv_servable *sv, const frost_model *fm, frost_options *o, int *again) {
+    *again = 0;
+    if (srv->batch.num_batch_threads > 0) return srv->batch.num_batch_threads;
+    int each = 0, w = frost_model_thread_split(fm, &each);
+    if (w > 1) {
+        fprintf(stderr, "frost serve: model %s: %d batch threads of %d compute thread(s) (the tuning record's thread split)\n",
+                sv->name, w, each);
+        o->threads = each;
+        *again = 1;
+    }
+    return w;
+}
+
 static void runner_free(sv_model *m) {
     if (!m) return;
     sv_batcher_stop(&m->batcher);
@@ -63,7 +79,7 @@ static void runner_free(sv_model *m) {
  * in_keys / out_keys: the names in JSON (NULL: the model's tensor names).
  * On failure the runner (and the model) are freed. */
 static sv_model *runner_new(sv_server *srv, sv_servable *sv, int64_t version, const char *sig_key, frost_model *fm,
-                            const sv_tensor *ins, const sv_tensor *outs, char *err, size_t errlen) {
+                            int contexts, const sv_tensor *ins, const sv_tensor *outs, char *err, size_t errlen) {
     sv_model *m = calloc(1, sizeof *m);
     if (!m) {
         frost_model_free(fm);
@@ -109,7 +125,9 @@ static sv_model *runner_new(sv_server *srv, sv_servable *sv, int64_t version, co
     for (int j = 0; j < m->num_outputs; j++)
         if (!m->out_key[j]) goto oom;
     char msg[512];
-    if (sv_batcher_start(m, &srv->batch, msg, sizeof msg)) {
+    sv_batch_config bc = srv->batch;
+    bc.num_batch_threads = contexts;
+    if (sv_batcher_start(m, &bc, msg, sizeof msg)) {
         snprintf(err, errlen, "%s", msg);
         goto fail;
     }
@@ -156,6 +174,7 @@ static void compile_sig(sv_server *srv, sv_version *v, int s) {
     char *msg = NULL;
     const char *in_names[SERVE_MAX_IO], *out_names[SERVE_MAX_IO];
     char *names[2 * SERVE_MAX_IO] = {0};
+    int contexts = 1;
     if (sig->num_inputs > SERVE_MAX_IO || sig->num_outputs > SERVE_MAX_IO || sig->num_outputs == 0) {
         snprintf(err, sizeof err, "signature '%s' has %d inputs and %d outputs; frost serve handles 1 to %d of each",
                  sig->key, sig->num_inputs, sig->num_outputs, SERVE_MAX_IO);
@@ -191,7 +210,14 @@ static void compile_sig(sv_server *srv, sv_version *v, int s) {
             frost_free(msg);
             msg = NULL;
             st = frost_model_compile(g, &o, &fm, &msg);
-            if (st == FROST_OK) tune_note(v->owner, fm);
+            int again = 0;
+            if (st == FROST_OK) tune_note(v->owner, fm), contexts = batch_threads(srv, v->owner, fm, &o, &again);
+            if (again) { /* on threads / contexts threads each */
+                frost_model_free(fm);
+                fm = NULL;
+                st = frost_model_compile(g, &o, &fm, &msg);
+                if (st == FROST_OK) tune_note(v->owner, fm);
+            }
             if (st != FROST_OK) {
                 code = st == FROST_E_UNSUPPORTED_OP ? 501 : 500;
                 snprintf(err, sizeof err, "signature '%s': %s", sig->key, msg ? msg : frost_strerror(st));
@@ -203,7 +229,8 @@ static void compile_sig(sv_server *srv, sv_version *v, int s) {
     for (int i = 0; i < 2 * SERVE_MAX_IO; i++) free(names[i]);
     if (!err[0]) {
         char rerr[512];
-        sig->run = runner_new(srv, v->owner, v->number, sig->key, fm, sig->inputs, sig->outputs, rerr, sizeof rerr);
+        sig->run = runner_new(srv, v->owner, v->number, sig->key, fm, contexts, sig->inputs, sig->outputs, rerr,
+                              sizeof rerr);
         if (!sig->run) {
             code = 500;
             snprintf(err, sizeof err, "signature '%s': %s", sig->key, rerr);
@@ -275,7 +302,14 @@ static sv_version *load_frozen(sv_server *srv, sv_servable *sv, const char *path
     frost_model *fm = NULL;
     char *msg = NULL;
     frost_status st = frost_model_load(path, &o, &fm, &msg);
-    if (st == FROST_OK) tune_note(sv, fm);
+    int again = 0, contexts = 1;
+    if (st == FROST_OK) tune_note(sv, fm), contexts = batch_threads(srv, sv, fm, &o, &again);
+    if (again) { /* on threads / contexts threads each */
+        frost_model_free(fm);
+        fm = NULL;
+        st = frost_model_load(path, &o, &fm, &msg);
+        if (st == FROST_OK) tune_note(sv, fm);
+    }
     if (st != FROST_OK) {
         snprintf(err, errlen, "%s", msg ? msg : frost_strerror(st));
         frost_free(msg);
@@ -293,7 +327,7 @@ static sv_version *load_frozen(sv_server *srv, sv_servable *sv, const char *path
     v->default_sig = 0;
     sig->key = strdup("serving_default");
     sig->method = strdup("tensorflow/serving/predict");
-    if (!(sig->run = runner_new(srv, sv, 1, "serving_default", fm, NULL, NULL, err, errlen)) || !sig->key ||
+    if (!(sig->run = runner_new(srv, sv, 1, "serving_default", fm, contexts, NULL, NULL, err, errlen)) || !sig->key ||
         !sig->method) {
         if (sig->run && (!sig->key || !sig->method)) snprintf(err, errlen, "out of memory");
         sv_version_free(v);

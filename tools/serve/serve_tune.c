@@ -48,10 +48,12 @@ static frost_status tune_one(sv_server *srv, const sv_version *v, const sv_model
                  strerror(errno));
         st = FROST_E_IO;
     } else {
-        snprintf(msg, len, "%d layer(s), rules %.3f ms/image, tuned %.3f ms/image: %s (record %s)", res->num_layers,
-                 res->rules_ms, res->tuned_ms, res->kept ? "swapping the tuned plan in" : "no gain, the rules stay",
+        *swap = res->kept || (res->thread_split > 1 && srv->batch.num_batch_threads <= 0);
+        char split[64] = "";
+        if (res->thread_split > 1) snprintf(split, sizeof split, ", thread split: %d contexts", res->thread_split);
+        snprintf(msg, len, "%d layer(s), rules %.3f ms/image, tuned %.3f ms/image%s: %s (record %s)", res->num_layers,
+                 res->rules_ms, res->tuned_ms, split, *swap ? "swapping the tuned plan in" : "no gain, the rules stay",
                  res->cache_path);
-        *swap = res->kept;
     }
     if (fp && fclose(fp) && st == FROST_OK) st = FROST_E_IO;
     frost_tune_result_free(res);

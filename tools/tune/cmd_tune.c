@@ -27,8 +27,9 @@ static void usage(FILE *o) {
                "Measures each convolution's implementations (oneDNN's own, frost's indirect GEMM,\n"
                "the Winograd kernels that apply) inside the running network on this machine and\n"
                "writes a tuning record of the fastest per layer, and of the fastest pass size\n"
-               "(micro-batch) at the largest batch; classify, run, inspect, bench\n"
-               "and serve then use it for this model, CPU and thread count.  Run it on an\n"
+               "(micro-batch) and thread split (contexts x threads each, every context busy:\n"
+               "frost serve's batch threads) at the largest batch; classify, run, inspect,\n"
+               "bench and serve then use it for this model, CPU and thread count.  Run it on an\n"
                "otherwise idle machine.\n"
                "\n"
                "  --batch=B[,B...]   batch sizes to measure (default 1,16); a layer's time is\n"
@@ -114,18 +115,25 @@ static void print_table(const tn_flags *f, const frost_tune_result *r) {
         printf("whole network: rules %.3f ms/image, tuned %.3f ms/image (%.3fx)%s\n", r->rules_ms, r->tuned_ms,
                r->tuned_ms > 0 ? r->rules_ms / r->tuned_ms : 0,
                r->kept ? "" : ": no gain, the record keeps the rules' choices");
-    if (!r->num_micro) return;
     int maxb = 1;
     for (int k = 0; k < f->n_batches; k++) maxb = f->batches[k] > maxb ? f->batches[k] : maxb;
-    printf("items per pass at batch %d, ms per image (median):", maxb);
-    for (int k = 0; k < r->num_micro; k++) {
-        char v[16] = "all";
-        if (r->micro_values[k] > 0) snprintf(v, sizeof v, "%d", r->micro_values[k]);
-        printf(" %s%s %.3f", v, r->micro_values[k] == r->micro_rule ? " (rule)" : "", r->micro_ms[k]);
+    if (r->num_micro) {
+        printf("items per pass at batch %d, ms per image (median):", maxb);
+        for (int k = 0; k < r->num_micro; k++) {
+            char v[16] = "all";
+            if (r->micro_values[k] > 0) snprintf(v, sizeof v, "%d", r->micro_values[k]);
+            printf(" %s%s %.3f", v, r->micro_values[k] == r->micro_rule ? " (rule)" : "", r->micro_ms[k]);
+        }
+        if (r->micro_batch > 0) printf("; recorded: %d\n", r->micro_batch);
+        else if (r->micro_batch < 0) printf("; recorded: all in one pass\n");
+        else printf("; the rule kept\n");
     }
-    if (r->micro_batch > 0) printf("; recorded: %d\n", r->micro_batch);
-    else if (r->micro_batch < 0) printf("; recorded: all in one pass\n");
-    else printf("; the rule kept\n");
+    if (r->num_splits) {
+        printf("contexts at once at batch %d (the threads split evenly), ms per image (median):", maxb);
+        for (int k = 0; k < r->num_splits; k++) printf("%s %d %.3f", k ? "," : "", r->split_contexts[k], r->split_ms[k]);
+        if (r->thread_split) printf("; recorded: %d contexts\n", r->thread_split);
+        else printf("; one context kept\n");
+    }
 }
 
 int frost_cmd_tune(int argc, char **argv) {
@@ -154,7 +162,7 @@ int frost_cmd_tune(int argc, char **argv) {
         return 1;
     }
     if (!res->num_layers) printf("%s: no convolution to tune\n", f.model);
-    if (!f.quiet && (res->num_layers || res->num_micro)) print_table(&f, res);
+    if (!f.quiet && (res->num_layers || res->num_micro || res->num_splits)) print_table(&f, res);
     const char *path = f.out ? f.out : res->cache_path;
     rc = 1;
     if (!path) {
