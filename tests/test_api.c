@@ -92,7 +92,7 @@ static frost_status conv_relu_graph(tg_model *t, int h, int c, int kh, int kw, c
 
 /* The Winograd options reach the kernels: a 1x7 convolution (64->64 on
  * 17x17, the shape of Inception v3's) runs frost's 1-D F(2, 7) by default
- * where it replaces oneDNN's AVX2 kernel, directly with no_winograd (also
+ * in place of oneDNN's AVX2 or AVX-512 direct kernel, directly with no_winograd (also
  * over winograd) and with onednn_only; every result within 1e-4 of the
  * reference kernels. */
 static void winograd_options(void) {
@@ -106,7 +106,7 @@ static void winograd_options(void) {
     static const struct {
         const char *what;
         int backend, winograd, no_winograd, onednn_only;
-        int want; /* 1: frost's F(2, 7) on AVX2-only CPUs, 0: never Winograd, -1: not checked */
+        int want; /* 1: frost's F(2, 7) on AVX2 / AVX-512 CPUs, 0: never Winograd, -1: not checked */
     } v[] = {
         {"reference", FROST_BACKEND_REFERENCE, 0, 0, 0, 0},
         {"default", FROST_BACKEND_AUTO, 0, 0, 0, 1},
@@ -135,7 +135,7 @@ static void winograd_options(void) {
         CHECK(frost_context_profile(t.ctx, &prof, &n) == FROST_OK && n == 1);
         if (n == 1 && v[i].want >= 0 && !strcmp(st.backend, "onednn")) {
             int wino = strstr(prof[0].kernel, "winograd") != NULL;
-            int want = v[i].want && tu_avx2_only();
+            int want = v[i].want && tu_avx2_fma();
             CHECK_MSG(wino == want, "%s: kernel %s", v[i].what, prof[0].kernel);
             if (want) CHECK_MSG(!strcmp(prof[0].kernel, "frost:winograd_f2_1x7"), "%s: %s", v[i].what, prof[0].kernel);
         }

@@ -373,7 +373,8 @@ static const conv_case wino_cases[] = {
 
 /* The default F(2x2, 3x3) (fr_wino_pays with m = 2: from 64 tiles of
  * 2x2 per image, 32 channels in and 64 out), within FP32's 1e-4, in place of
- * oneDNN's AVX2 direct kernel only. */
+ * oneDNN's AVX2 direct kernel, or of its AVX-512 one (fr_wino_pays_avx512:
+ * 32 out suffice; the 32-out case tells them apart). */
 #define F22 "winograd_f2x2_3x3"
 static const conv_case wino22_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
@@ -393,7 +394,7 @@ static const conv_case wino22_cases[] = {
      0, FR_ACT_RELU, "!wino"},
     {"F(2x2) SAME 8x8 c448->384 (16 tiles: direct)", 1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
-    {"F(2x2) SAME 35x35 c32->32 (32 out: direct)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+    {"F(2x2) SAME 35x35 c32->32 (32 out: direct on AVX2)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
     {"F(2x2) SAME 35x35 c24->64 (24 in: direct)", 1, 35, 35, 24, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
@@ -853,16 +854,20 @@ static void select_isa_test(void) {
 }
 
 /* The selection of whole layers: which kernel replaces which pick. */
-static fr_conv_choice sel(const conv_case *k, const fr_kernels_policy *pol, fr_kernels_pick pick, int bf16) {
+static fr_conv_choice sel_facts(const conv_case *k, const fr_kernels_policy *pol, const fr_kernels_facts *f) {
     tplan t;
     fr_plan p;
     int out;
     conv_plan(&t, k, 1);
     tp_plan(&t, &p, &out);
-    fr_kernels_facts f = {pick, bf16};
-    fr_conv_choice ch = fr_kernels_select_conv(pol, &p, &t.steps[0], &f);
+    fr_conv_choice ch = fr_kernels_select_conv(pol, &p, &t.steps[0], f);
     tp_free(&t);
     return ch;
+}
+
+static fr_conv_choice sel(const conv_case *k, const fr_kernels_policy *pol, fr_kernels_pick pick, int bf16) {
+    fr_kernels_facts f = {pick, bf16, 0};
+    return sel_facts(k, pol, &f);
 }
 
 static int is_wino(fr_conv_choice ch, int m, int r, int axis) {
@@ -924,13 +929,42 @@ static void select_conv_test(void) {
     /* own_kernels = 2 (tests): the indirect GEMM wherever it applies, once the pick is known */
     CHECK(sel(&c1, &POL_FORCED, FR_PICK_OTHER, 0).impl == FR_CONV_IGEMM);
     CHECK(sel(&c1, &POL_FORCED, FR_PICK_UNKNOWN, 0).impl == FR_CONV_BACKEND);
+    /* in place of the AVX-512 direct kernel, where frost runs its AVX-512
+     * forms: the default Winograd kernels from 64 tiles per image, 32
+     * channels in and out; the rest stays */
+    const fr_kernels_facts avx512 = {FR_PICK_AVX512_DIRECT, 0, 1}, avx512_off = {FR_PICK_AVX512_DIRECT, 0, 0},
+                           avx512_bf16 = {FR_PICK_AVX512_DIRECT, 1, 1};
+    static const conv_case c33 = {"35x35 3x3 32->32", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
+    static const conv_case c3n = {"35x35 3x3 16->64", 1, 35, 35, 16, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
+    static const conv_case c15 = {"13x13 3x3 64->64", 1, 13, 13, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
+    static const conv_case c17s = {"15x15 1x7 64->64", 1, 15, 15, 64, 64, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
+    CHECK(is_wino(sel_facts(&c3, &POL_DEFAULT, &avx512), 2, 3, 0));
+    CHECK(is_wino(sel_facts(&c33, &POL_DEFAULT, &avx512), 2, 3, 0)); /* 32 out: direct on AVX2 */
+    CHECK(sel(&c33, &POL_DEFAULT, FR_PICK_AVX2_DIRECT, 0).impl == FR_CONV_BACKEND);
+    CHECK(is_wino(sel_facts(&c17, &POL_DEFAULT, &avx512), 2, 7, 2));
+    CHECK(is_wino(sel_facts(&c71, &POL_DEFAULT, &avx512), 2, 7, 1));
+    CHECK(is_wino(sel_facts(&c17s, &POL_DEFAULT, &avx512), 2, 7, 2));           /* 15 lines x 8 tiles */
+    CHECK(sel_facts(&c15, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);     /* 7 x 7 tiles */
+    CHECK(sel_facts(&c3n, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);     /* 16 channels in */
+    CHECK(sel_facts(&c55, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);     /* F(4x4, 5x5): opted in only */
+    CHECK(sel_facts(&c13, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);     /* F(4, 3): opted in only */
+    CHECK(sel_facts(&c8, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);      /* 16 tiles */
+    CHECK(sel_facts(&s2, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);
+    CHECK(sel_facts(&c1, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND);
+    CHECK(is_wino(sel_facts(&c55, &POL_WINOGRAD, &avx512), 4, 5, 0));       /* --winograd as before */
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        CHECK_MSG(sel_facts(all[i], &POL_DEFAULT, &avx512_off).impl == FR_CONV_BACKEND, "%s", all[i]->what);
+        CHECK_MSG(sel_facts(all[i], &POL_DEFAULT, &avx512_bf16).impl == FR_CONV_BACKEND, "%s", all[i]->what);
+        CHECK_MSG(sel_facts(all[i], &onednn_only, &avx512).impl == FR_CONV_BACKEND, "%s", all[i]->what);
+        CHECK_MSG(sel_facts(all[i], &no_winograd, &avx512).impl == FR_CONV_BACKEND, "%s", all[i]->what);
+    }
 }
 
 static void select_pool_test(void) {
     static const pool_case q = {"maxpool 3x3 s2", FR_POOL_MAX, 1, 9, 9, 13, 3, 2, 1, 1, 0, FR_ACT_NONE};
     static const pool_case qs = {"avgpool + bias + sigmoid", FR_POOL_AVG, 1, 9, 9, 13, 3, 1, 1, 1, 1, FR_ACT_SIGMOID};
     static const fr_kernels_policy onednn_only = {.own = 0};
-    static const fr_kernels_facts bf16 = {FR_PICK_UNKNOWN, 1}, any = {FR_PICK_UNKNOWN, 0};
+    static const fr_kernels_facts bf16 = {FR_PICK_UNKNOWN, 1, 0}, any = {FR_PICK_UNKNOWN, 0, 0};
     tplan t;
     fr_plan p;
     int out;
@@ -1415,19 +1449,19 @@ static void onednn_tests(void) {
             snprintf(what, sizeof(what), "default: %s", wino_cases[i].what);
             conv_case k = wino_cases[i];
             k.what = what;
-            /* in place of oneDNN's AVX2 direct kernel only (AVX-512:
-             * brgconv stays); F(2x2, 3x3)'s choices: wino22_cases */
+            /* in place of oneDNN's AVX2 or AVX-512 direct kernel, with
+             * each one's thresholds (select_conv_test); F(2x2, 3x3)'s
+             * choices: wino22_cases; 5x5, 1x3 and 3x1: opted in only */
             int one_d = (k.kh == 1) != (k.kw == 1) && k.kh + k.kw > 4;
-            if (k.kh == 3 && k.kw == 3)
-                k.want = tu_avx2_only() ? NULL : "!wino";
-            else if (!one_d || !tu_avx2_only())
-                k.want = "!wino";
+            if (k.kh == 3 && k.kw == 3) k.want = NULL;
+            else if (!one_d) k.want = "!wino";
+            else if (!tu_avx2_only()) k.want = NULL;
             conv_test(&k, d1, 1e-4, 1, 680 + (uint32_t)i);
         }
         size_t n22 = sizeof(wino22_cases) / sizeof(wino22_cases[0]);
         for (size_t i = 0; i < n22; i++) {
-            conv_case k = wino22_cases[i];
-            if (!tu_avx2_only()) k.want = "!wino";
+            conv_case k = wino22_cases[i]; /* the same choices in place of AVX2's or AVX-512's direct kernel, */
+            if (fr_kernels_cpu_detect().avx512f && strstr(k.what, "32 out")) k.want = F22; /* but for 32 out */
             conv_test(&k, d1, 1e-4, 1, 760 + (uint32_t)i);
             char what[128];
             snprintf(what, sizeof(what), "unaligned scaled weights: %s", wino22_cases[i].what);
@@ -1439,7 +1473,6 @@ static void onednn_tests(void) {
             fr_backend_config dt = d1;
             dt.threads = threads;
             conv_case k = wino22_cases[1];
-            if (!tu_avx2_only()) k.want = "!wino";
             conv_test(&k, dt, 1e-4, 1, 820 + (uint32_t)threads);
         }
     }

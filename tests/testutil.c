@@ -67,6 +67,15 @@ int tu_avx2_only(void) {
 #endif
 }
 
+int tu_avx2_fma(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
 const char *tu_path(const char *fmt, ...) {
     static char bufs[8][4096];
     static int next;

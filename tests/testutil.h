@@ -55,6 +55,8 @@ const char *tu_path(const char *fmt, ...);
 /* Whether the CPU has AVX2 but not AVX-512: where oneDNN's FP32 direct
  * convolution is its AVX2 kernel, the one frost's own kernels replace. */
 int tu_avx2_only(void);
+/* The CPU has AVX2 and FMA (frost's own x86 kernels can run). */
+int tu_avx2_fma(void);
 
 /* Prints "N passed, N failed" and returns the process exit code. */
 int tu_done(void);

@@ -110,13 +110,17 @@ typedef enum fr_kernels_pick {
     FR_PICK_UNKNOWN = 0, /* not asked yet: only choices that do not depend on it are made */
     FR_PICK_AVX2_DIRECT, /* its AVX2 direct convolution (oneDNN's `jit:avx2`): what frost's
                             kernels were measured against and replace where they pay */
-    FR_PICK_OTHER        /* anything else (oneDNN's AVX-512 brgconv, which stays) */
+    FR_PICK_AVX512_DIRECT, /* its AVX-512 direct convolution (oneDNN's `brgconv:avx512_core`,
+                              `jit:avx512_core`): the default Winograd kernels replace it where
+                              they pay */
+    FR_PICK_OTHER        /* anything else (oneDNN's 1x1 kernels, ...), which stays */
 } fr_kernels_pick;
 
 /* Facts about the backend at the layer. */
 typedef struct fr_kernels_facts {
     fr_kernels_pick pick;
-    int bf16; /* the backend keeps activations in bf16: frost's kernels read f32 only */
+    int bf16;   /* the backend keeps activations in bf16: frost's kernels read f32 only */
+    int avx512; /* frost's kernels run their AVX-512 forms here (fr_kernels_isa.avx512) */
 } fr_kernels_facts;
 
 /* A convolution's implementation: the backend's own, or one of frost's. */
@@ -132,7 +136,8 @@ typedef struct fr_conv_choice {
  * else, in order, Winograd with
  * the larger tiles where opted in and it pays; then, once the backend's pick
  * is known, the default Winograd kernels in place of its AVX2 direct kernel
- * where they pay; then the indirect GEMM in place of it (anywhere it applies
+ * where they pay, or in place of its AVX-512 direct kernel where they pay
+ * (frost's AVX-512 forms only); then the indirect GEMM in place of it (anywhere it applies
  * with own == 2).  FR_CONV_BACKEND where none applies: a depthwise or
  * grouped layer, bf16 values, an activation the kernels do not fuse
  * (sigmoid, tanh), a value not in the arena, no weights.  A backend asks
@@ -153,6 +158,9 @@ int fr_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow
 /* 1-D F(4, 3), F(2, 5), F(2, 7) of a 1 x r / r x 1 kernel: `lines` lines of
  * `len` outputs along the kernel's axis, per image. */
 int fr_wino1_pays(int r, int64_t cin, int64_t cout, int64_t lines, int64_t len);
+/* F(2x2, 3x3), 1-D F(2, 5), F(2, 7) in their AVX-512 forms against the
+ * AVX-512 direct kernel: `tiles` per image. */
+int fr_wino_pays_avx512(int64_t cin, int64_t cout, int64_t tiles);
 /* The indirect GEMM against the AVX2 direct kernel. */
 int fr_igemm_pays(int64_t cin, int64_t cout, int kh, int kw);
 

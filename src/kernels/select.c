@@ -75,6 +75,19 @@ int fr_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow
     return tiles >= 16 && cin >= 32 && cout >= 32;
 }
 
+/* In place of oneDNN 2.6's AVX-512 direct kernel (`brgconv:avx512_core`),
+ * the default Winograd kernels (F(2x2, 3x3), 1-D F(2, 5), F(2, 7): FP32's
+ * 1e-4) in their AVX-512 forms, measured inside Inception v3 by `frost
+ * tune` (Zen 5, 2 threads, batch 1 and 16, ms per image summed, against
+ * brgconv): F(2x2, 3x3) 1.12x on 147x147 32->32, 1.29x on 147x147 32->64,
+ * 1.67x on 71x71 80->192, 1.5x on the 35x35 64/96-channel layers; F(2, 7)
+ * 1.2-1.3x on the 17x17 1x7 / 7x1 ones.  The 8x8 layers (16 tiles) and
+ * every 1x1 and strided one stay with brgconv.  The larger tiles won by
+ * more (F(4x4, 3x3) 1.3-2.2x, F(4x4, 5x5) 2x on 35x35 48->64) but stay
+ * opted in (--winograd, or a tuning record): their error is larger.
+ * Hence from 64 tiles per image, 32 channels in and out. */
+int fr_wino_pays_avx512(int64_t cin, int64_t cout, int64_t tiles) { return tiles >= 64 && cin >= 32 && cout >= 32; }
+
 /* 1-D F(2, 7), F(4, 3), against the indirect GEMM (bench/conv_layers.py,
  * Zen 3, 2 threads): 1.2-1.4x on Inception's 17x17 1x7 / 7x1 layers at
  * batch 1 (153 tiles) and 1.3-1.5x at batch 16; 1.3-1.4x on its 8x8
@@ -119,7 +132,8 @@ static int conv_applies(const fr_plan *plan, const fr_step *s, const fr_kernels_
  * 5x5 -> F(4x4, 5x5) (opted in); 1 x r or r x 1 with r = 3 -> F(4, 3)
  * (opted in), 5 -> F(2, 5), 7 -> F(2, 7), whose weights take 8/7 and 6/5
  * of the direct ones (F(4, 3): 2x). */
-static fr_conv_choice wino_shape(int large, int any, const fr_plan *plan, const fr_step *s,
+enum { WINO_PAYS, WINO_PAYS_AVX512, WINO_ANY }; /* whether it pays: AVX2's rules, AVX-512's, not asked */
+static fr_conv_choice wino_shape(int large, int mode, const fr_plan *plan, const fr_step *s,
                                  const fr_kernels_facts *facts) {
     const fr_conv_choice none = {FR_CONV_BACKEND, 0, 0, 0};
     const fr_conv_params *c = &s->p.conv;
@@ -129,14 +143,19 @@ static fr_conv_choice wino_shape(int large, int any, const fr_plan *plan, const 
     int64_t oh = y->dims[1], ow = y->dims[2];
     if (c->kh == c->kw && (c->kh == 3 || c->kh == 5)) {
         int r = c->kh, m = large ? 4 : 2;
-        if ((m == 2 && r != 3) || (!any && !fr_wino_pays(m, r, c->cin, c->cout, oh, ow))) return none;
+        int64_t tiles = ((oh + m - 1) / m) * ((ow + m - 1) / m);
+        if ((m == 2 && r != 3) || (mode == WINO_PAYS && !fr_wino_pays(m, r, c->cin, c->cout, oh, ow)) ||
+            (mode == WINO_PAYS_AVX512 && !fr_wino_pays_avx512(c->cin, c->cout, tiles)))
+            return none;
         return (fr_conv_choice){FR_CONV_WINO, m, r, 0};
     }
     if ((c->kh == 1 || c->kw == 1) && (c->kh + c->kw == 4 || c->kh + c->kw == 6 || c->kh + c->kw == 8)) {
         int axis = c->kw == 1 ? 1 : 2, r = c->kh + c->kw - 1, m = r == 3 ? 4 : 2;
         if (!large && r == 3) return none;
         int pad_off = axis == 1 ? c->pad_left + c->pad_right : c->pad_top + c->pad_bottom;
-        if (pad_off || (!any && !fr_wino1_pays(r, c->cin, c->cout, axis == 1 ? ow : oh, axis == 1 ? oh : ow)))
+        int64_t lines = axis == 1 ? ow : oh, len = axis == 1 ? oh : ow;
+        if (pad_off || (mode == WINO_PAYS && !fr_wino1_pays(r, c->cin, c->cout, lines, len)) ||
+            (mode == WINO_PAYS_AVX512 && !fr_wino_pays_avx512(c->cin, c->cout, lines * ((len + m - 1) / m))))
             return none;
         return (fr_conv_choice){FR_CONV_WINO, m, r, axis};
     }
@@ -145,7 +164,7 @@ static fr_conv_choice wino_shape(int large, int any, const fr_plan *plan, const 
 
 static fr_conv_choice wino_choice(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *s,
                                   const fr_kernels_facts *facts) {
-    return wino_shape(pol->winograd, 0, plan, s, facts);
+    return wino_shape(pol->winograd, WINO_PAYS, plan, s, facts);
 }
 
 /* The tuning record's pick for the layer, measured on this machine (so
@@ -158,7 +177,7 @@ static int tuned_choice(const fr_kernels_policy *pol, const fr_plan *plan, const
     *ch = none;
     if (pick == FR_TUNE_BACKEND) return 0;
     if (pick == FR_TUNE_IGEMM && conv_applies(plan, s, facts)) *ch = (fr_conv_choice){FR_CONV_IGEMM, 0, 0, 0};
-    if (pick == FR_TUNE_WINO || pick == FR_TUNE_WINO_LARGE) *ch = wino_shape(pick == FR_TUNE_WINO_LARGE, 1, plan, s, facts);
+    if (pick == FR_TUNE_WINO || pick == FR_TUNE_WINO_LARGE) *ch = wino_shape(pick == FR_TUNE_WINO_LARGE, WINO_ANY, plan, s, facts);
     return ch->impl == FR_CONV_BACKEND ? -1 : 0;
 }
 
@@ -174,9 +193,13 @@ fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_pla
     if (ch.impl != FR_CONV_BACKEND || facts->pick == FR_PICK_UNKNOWN) return ch;
     /* In place of the AVX2 direct kernel: by default Winograd F(2x2, 3x3),
      * F(2, 7), F(2, 5), else the indirect GEMM, where they were measured to
-     * beat it; the backend's other kernels (AVX-512) stay */
+     * beat it; in place of the AVX-512 one, the same Winograd kernels in
+     * their AVX-512 forms where they were measured to beat it; the
+     * backend's other kernels stay */
     int avx2 = facts->pick == FR_PICK_AVX2_DIRECT;
     if (pol->winograd_default && !pol->winograd && avx2) ch = wino_choice(pol, plan, step, facts);
+    if (pol->winograd_default && !pol->winograd && facts->pick == FR_PICK_AVX512_DIRECT && facts->avx512)
+        ch = wino_shape(0, WINO_PAYS_AVX512, plan, step, facts);
     if (ch.impl != FR_CONV_BACKEND) return ch;
     const fr_conv_params *c = &step->p.conv;
     if ((pol->own == 2 || (pol->own == 1 && avx2)) && conv_applies(plan, step, facts) &&

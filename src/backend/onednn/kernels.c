@@ -18,7 +18,7 @@ fr_kernels_policy fr_dn_policy(const fr_dn_state *st) {
 }
 
 fr_kernels_facts fr_dn_facts(const fr_dn_state *st, fr_kernels_pick pick) {
-    fr_kernels_facts f = {.pick = pick, .bf16 = fr_dn_is_bf16(st)};
+    fr_kernels_facts f = {.pick = pick, .bf16 = fr_dn_is_bf16(st), .avx512 = st->isa.avx512};
     return f;
 }
 

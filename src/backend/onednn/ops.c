@@ -132,9 +132,13 @@ static frost_status build_conv(fr_dn_build *b) {
     if (ds == dnnl_success) st = fr_dn_make_pd(b, &pd, &cd, attr);
     dnnl_primitive_attr_destroy(attr);
     if (st != FROST_OK || !pd) return st;
-    /* frost's kernels in place of oneDNN's AVX2 direct kernel where they were
-     * measured to beat it; on AVX-512 CPUs oneDNN's brgconv stays */
-    st = build_own_conv(b, !strcmp(fr_dn_impl(pd), "jit:avx2") ? FR_PICK_AVX2_DIRECT : FR_PICK_OTHER);
+    /* frost's kernels in place of oneDNN's AVX2 or AVX-512 direct kernel where
+     * they were measured to beat it (src/kernels/select.c) */
+    const char *impl = fr_dn_impl(pd);
+    st = build_own_conv(b, !strcmp(impl, "jit:avx2")                ? FR_PICK_AVX2_DIRECT
+                           : !strncmp(impl, "brgconv:avx512", 14) || !strncmp(impl, "jit:avx512", 10)
+                               ? FR_PICK_AVX512_DIRECT
+                                                                  : FR_PICK_OTHER);
     if (st != FROST_OK || b->out->n_execs) {
         dnnl_primitive_desc_destroy(pd);
         return st;
