@@ -327,41 +327,38 @@ static frost_status split_round(split_group *g, double *ms_per_image, char **err
 
 /* The thread splits at batch B: one context with all T threads (the choices
  * of `rec`, the pass size `micro`), then W contexts of T / W threads for
- * each W dividing T (the rules: a record is for its thread count), timed in
- * turn, round after round, every context busy; the most images per second
- * recorded if it beats one context by 3 %. */
+ * each W dividing T (the rules: a record is for its thread count), every
+ * context busy; one split open at a time (W contexts at batch B hold what a
+ * server running that split holds), a warm-up round, then `rounds`; the
+ * most images per second recorded if it beats one context by 3 %. */
 static frost_status tune_split(const frost_graph *g, frost_options o, const fr_tune_record *rec, int micro, int T, int B,
                                int rounds, frost_tune_result *res, char **err) {
-    split_group grp[FROST_TUNE_SPLIT_MAX];
-    memset(grp, 0, sizeof grp);
     o.profiling = 0;
     o.max_batch = B;
-    int n = 0;
+    if (rounds > 7) rounds = 7;
     frost_status st = FROST_OK;
+    int n = 0;
     for (int w = 1; w <= T && n < FROST_TUNE_SPLIT_MAX && st == FROST_OK; w++) {
         if (T % w) continue;
         frost_options ow = o;
         ow.threads = T / w;
         ow.micro_batch = o.micro_batch ? o.micro_batch : w == 1 ? micro : 0; /* fixed by the options, else measured */
-        st = split_open(g, &ow, w == 1 ? rec : NULL, w, B, &grp[n], err);
-        res->split_contexts[n++] = w;
+        split_group grp;
+        double t[TN_MAX_ROUNDS + 1];
+        st = split_open(g, &ow, w == 1 ? rec : NULL, w, B, &grp, err);
+        for (int r = 0; r <= rounds && st == FROST_OK; r++) st = split_round(&grp, &t[r], err); /* t[0]: warm-up */
+        split_close(&grp);
+        if (st != FROST_OK) break;
+        res->split_contexts[n] = w;
+        res->split_ms[n++] = median(t + 1, rounds);
     }
-    if (st != FROST_OK) goto done;
-    if (rounds > 7) rounds = 7;
-    double t[FROST_TUNE_SPLIT_MAX][TN_MAX_ROUNDS];
-    for (int r = 0; r < rounds; r++)
-        for (int k = 0; k < n; k++)
-            if ((st = split_round(&grp[k], &t[k][r], err)) != FROST_OK) goto done;
+    if (st != FROST_OK) return st;
     int best = 0;
-    for (int k = 0; k < n; k++) {
-        res->split_ms[k] = median(t[k], rounds);
+    for (int k = 1; k < n; k++)
         if (res->split_ms[k] < res->split_ms[best]) best = k;
-    }
     res->num_splits = n;
     if (best && res->split_ms[best] < 0.97 * res->split_ms[0]) res->thread_split = res->split_contexts[best];
-done:
-    for (int k = 0; k < FROST_TUNE_SPLIT_MAX; k++) split_close(&grp[k]);
-    return st;
+    return FROST_OK;
 }
 
 void frost_tune_result_free(frost_tune_result *r) {
