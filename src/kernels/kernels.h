@@ -93,6 +93,13 @@ typedef struct fr_kernels_isa {
 /* portable: the generic forms whatever the CPU (tests; fr_backend_config.portable). */
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable);
 
+/* y[i] = table[x[i]] for i < n (table: 256 entries; x and y may be the same
+ * array): a u8 requantization of int8 precision. */
+typedef void (*fr_u8_table_fn)(const uint8_t *table, const uint8_t *x, uint8_t *y, size_t n);
+/* Its fastest form here: AVX-512 VBMI where the CPU has it and AVX-512 is
+ * allowed (fr_kernels_cpu.avx512f), else portable C (also when portable). */
+fr_u8_table_fn fr_kernels_select_u8_table(int portable);
+
 /* ----------------------------------------------------------- selection --- */
 
 /* How a backend uses frost's kernels (fr_backend_config's fields of the same

@@ -27,6 +27,17 @@ fr_kernels_cpu fr_kernels_cpu_detect(void) {
     return cpu;
 }
 
+fr_u8_table_fn fr_kernels_select_u8_table(int portable) {
+#if FR_KERNELS_X86
+    fr_kernels_cpu cpu = fr_kernels_cpu_detect();
+    if (!portable && cpu.avx512f && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi"))
+        return fr_u8_table_avx512vbmi;
+#else
+    (void)portable;
+#endif
+    return fr_u8_table_generic;
+}
+
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable) {
     fr_kernels_isa isa = {0, 0, 0};
 #if FR_KERNELS_X86 /* elsewhere there is no x86/ code to pick */

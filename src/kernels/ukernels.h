@@ -138,6 +138,12 @@ typedef void (*fr_pool_row_fn)(const fr_pool_geom *k, const float *x, float *y, 
 void fr_pool_row_avx2(const fr_pool_geom *k, const float *x, float *y, int64_t oy); /* x86/ */
 void fr_pool_row_generic(const fr_pool_geom *k, const float *x, float *y, int64_t oy);
 
+/* ---------------------------------------------------------- byte table --- */
+
+/* y[i] = table[x[i]] for i < n (fr_kernels_select_u8_table, kernels.h). */
+void fr_u8_table_avx512vbmi(const uint8_t *table, const uint8_t *x, uint8_t *y, size_t n); /* x86/ */
+void fr_u8_table_generic(const uint8_t *table, const uint8_t *x, uint8_t *y, size_t n);
+
 /* ---------------------------------------------- scalar helpers (tails) --- */
 
 static inline float ld1(const float *p) {

@@ -181,6 +181,8 @@ typedef struct {
     fr_u8q sq;
     fr_fq_range r;
     float lo, hi; /* fr_fake_quant_params.clip, else -inf, inf */
+    fr_u8_table_fn table; /* u8 -> u8: lut8 applied (kernels.h) */
+    int fast_table;       /* table is not the portable form */
     /* u8 source: the result of every code, computed once by the loop below */
     uint8_t lut8[256];
     float lutf[256];
@@ -240,8 +242,7 @@ static void fq_task(void *data, int ithr, int team) {
         if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 0, 1);
         else fq_range(k, j->ptrs, lo, hi, 0, 0, 0);
     } else if (k->dst_u8) { /* u8 -> u8: a table */
-        uint8_t *y = j->ptrs[1];
-        for (size_t i = lo; i < hi; i++) y[i] = k->lut8[x[i]];
+        k->table(k->lut8, x + lo, (uint8_t *)j->ptrs[1] + lo, hi - lo);
     } else { /* u8 -> f32 */
         float *y = j->ptrs[1];
         for (size_t i = lo; i < hi; i++) y[i] = k->lutf[x[i]];
@@ -265,7 +266,9 @@ static void fq_tables(fq_kernel *k) {
 static void fq_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
     const fq_kernel *k = ctx;
     fq_job j = {k, ptrs};
-    int threads = k->n < 16384 ? 1 : st->cfg.threads;
+    /* a table runs 64 bytes an instruction (VBMI): one thread up to 512 KiB,
+     * where waking the team costs more than it saves */
+    int threads = k->n < (k->src_u8 && k->dst_u8 && k->fast_table ? 524288u : 16384u) ? 1 : st->cfg.threads;
     fr_team_run(&st->team, threads, fq_task, &j);
 }
 
@@ -282,7 +285,9 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     if (!k) return FROST_E_NO_MEMORY;
     const fr_fake_quant_params *fq = &s->p.fake_quant;
     *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, fq->divide, st->value_q[x], fq->ranges[0],
-                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY, {0}, {0}};
+                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY,
+                     fr_kernels_select_u8_table(st->cfg.portable), 0, {0}, {0}};
+    k->fast_table = k->table != fr_kernels_select_u8_table(1);
     if (k->src_u8) fq_tables(k);
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_plain(&xmd, xv->rank, xv->dims, xdt);
