@@ -186,6 +186,8 @@ typedef struct {
     float lo, hi; /* fr_fake_quant_params.clip, else -inf, inf */
     fr_u8_table_fn table; /* u8 -> u8: lut8 applied (kernels.h) */
     int fast_table;       /* table is not the portable form */
+    fr_fq_u8_fn quant;    /* f32 -> u8: the same loop vectorized (kernels.h) */
+    fr_fq_u8 q8;
     /* u8 source: the result of every code, computed once by the loop below */
     uint8_t lut8[256];
     float lutf[256];
@@ -239,8 +241,7 @@ static void fq_task(void *data, int ithr, int team) {
     if (lo >= hi) return;
     const uint8_t *x = j->ptrs[0];
     if (!k->src_u8 && k->dst_u8) { /* f32 -> u8 */
-        if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 1, 1);
-        else fq_range(k, j->ptrs, lo, hi, 0, 1, 0);
+        k->quant(&k->q8, (const float *)j->ptrs[0] + lo, (uint8_t *)j->ptrs[1] + lo, hi - lo);
     } else if (!k->src_u8) { /* f32 -> f32 */
         if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 0, 1);
         else fq_range(k, j->ptrs, lo, hi, 0, 0, 0);
@@ -250,6 +251,15 @@ static void fq_task(void *data, int ithr, int team) {
         float *y = j->ptrs[1];
         for (size_t i = lo; i < hi; i++) y[i] = k->lutf[x[i]];
     }
+}
+
+/* The kernels of the library's forms (kernels.h) for k's parameters. */
+static void fq_forms(fq_kernel *k, int portable) {
+    k->table = fr_kernels_select_u8_table(portable);
+    k->fast_table = k->table != fr_kernels_select_u8_table(1);
+    k->quant = fr_kernels_select_fq_u8(portable);
+    k->q8 = (fr_fq_u8){k->lo, k->hi, k->r.nudged_min, k->r.nudged_max, k->r.scale, k->r.inv_scale,
+                       k->r.quant_zero, k->divide};
 }
 
 /* The tables of a kernel with a u8 source: every code through the loop. */
@@ -289,8 +299,8 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     const fr_fake_quant_params *fq = &s->p.fake_quant;
     *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, fq->divide, st->value_q[x], fq->ranges[0],
                      fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY,
-                     fr_kernels_select_u8_table(st->cfg.portable), 0, {0}, {0}};
-    k->fast_table = k->table != fr_kernels_select_u8_table(1);
+                     NULL, 0, NULL, {0, 0, 0, 0, 0, 0, 0, 0}, {0}, {0}};
+    fq_forms(k, st->cfg.portable);
     if (k->src_u8) fq_tables(k);
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_plain(&xmd, xv->rank, xv->dims, xdt);
@@ -340,9 +350,7 @@ static void cq_task(void *data, int ithr, int team) {
                 k->table(k->lut8, (const uint8_t *)j->ptrs[i] + r * k->n, yr, k->n);
                 continue;
             }
-            void *p[2] = {(float *)j->ptrs[i] + r * k->n, yr};
-            if (k->divide) fq_range(k, p, 0, k->n, 0, 1, 1);
-            else fq_range(k, p, 0, k->n, 0, 1, 0);
+            k->quant(&k->q8, (const float *)j->ptrs[i] + r * k->n, yr, k->n);
         }
 }
 
@@ -368,8 +376,7 @@ frost_status fr_dn_build_concat_u8(fr_dn_build *b) {
     cq_kernel *c = calloc(1, sizeof *c + sizeof(fq_kernel) * (size_t)n);
     if (!c) return FROST_E_NO_MEMORY;
     fr_dn_arg args[FR_DN_MAX_CUSTOM_ARGS];
-    fr_u8_table_fn table = fr_kernels_select_u8_table(st->cfg.portable);
-    int all_fast = table != fr_kernels_select_u8_table(1);
+    int all_fast = fr_kernels_select_u8_table(st->cfg.portable) != fr_kernels_select_u8_table(1);
     c->n = n, c->rows = rows, c->ylen = yv->count / rows;
     for (int i = 0; i < n; i++) {
         int x = s->inputs[i];
@@ -387,7 +394,8 @@ frost_status fr_dn_build_concat_u8(fr_dn_build *b) {
         if (fq) {
             c->k[i] = (fq_kernel){c->k[i].n, xdt == dnnl_u8, 1, fq->divide, st->value_q[x], fq->ranges[0],
                                   fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY,
-                                  table, all_fast, {0}, {0}};
+                                  NULL, 0, NULL, {0, 0, 0, 0, 0, 0, 0, 0}, {0}, {0}};
+            fq_forms(&c->k[i], st->cfg.portable);
             if (c->k[i].src_u8) fq_tables(&c->k[i]);
         }
         if (c->copy[i]) c->k[i].src_u8 = 1;
