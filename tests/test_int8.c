@@ -326,6 +326,58 @@ static void test_concat(void) {
     fr_gdw_free(w);
 }
 
+/* Inception v3's nested pattern (Mixed_7b): a branch that is itself a concatenation.  x -> FQ [0, 6];
+ * a: conv 1x1 relu -> FQ [0, 3]; i: conv 1x1 relu -> FQ [0, 4] -> (conv 3x3 relu -> FQ [0, 5], conv 1x1
+ * relu -> FQ [0, 2]) concatenated -> FQ [0, 5]; m: max pool 3 -> FQ [0, 5]; (a, i, m) concatenated ->
+ * FQ [0, 6] -> FQ [0, 6] as y.  The inner concatenation's branches go onto its grid (a copy in u8); the
+ * outer one's inputs lie on three grids, so its FakeQuant is fused into it (out_quant): each input's
+ * codes onto the output's grid in u8, where the FP32 compile concatenates in float and quantizes. */
+static void test_nested_concat(void) {
+    case_t c = {"nested concat", OP_CONV, W_INT8_CHANNEL, 1, 1, 8, 8, 0, 6, 0, 3, "Relu"};
+    fr_gdw *w = tg_writer("x", 4, D(-1, 6, 6, 8));
+    int32_t axis = 3;
+    fr_gdw_const_i32(w, "axis", 0, NULL, &axis);
+    fq_vars(w, "fq0", "x", 0.0f, 6.0f);
+    layer(w, &c, "a", "Conv2D", "fq0", 1, 8, 8, "Relu", 0.0f, 3.0f);
+    layer(w, &c, "i", "Conv2D", "fq0", 1, 8, 16, "Relu", 0.0f, 4.0f);
+    layer(w, &c, "i1", "Conv2D", "fqi", 3, 16, 8, "Relu", 0.0f, 5.0f);
+    layer(w, &c, "i2", "Conv2D", "fqi", 1, 16, 24, "Relu", 0.0f, 2.0f);
+    fr_gdw_node(w, "icat", "ConcatV2", IN("fqi1", "fqi2", "axis"));
+    fr_gdw_attr_int(w, "N", 2);
+    fr_gdw_node_end(w);
+    fq_vars(w, "fqicat", "icat", 0.0f, 5.0f);
+    tg_window(w, "mp", "MaxPool", IN("fq0"), "SAME", 3, 1);
+    fq_vars(w, "fqm", "mp", 0.0f, 5.0f);
+    fr_gdw_node(w, "cat", "ConcatV2", IN("fqa", "fqicat", "fqm", "axis"));
+    fr_gdw_attr_int(w, "N", 3);
+    fr_gdw_node_end(w);
+    fq_vars(w, "fqc", "cat", 0.0f, 6.0f);
+    fq_vars(w, "y", "fqc", 0.0f, 6.0f);
+    size_t len;
+    const uint8_t *pb = fr_gdw_finish(w, &len);
+    float x[2 * 6 * 6 * 8];
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = frand() * 6.5f - 0.2f;
+    /* the inner branches' one rounding for two, a tie of oneDNN's: two steps of the output's grid */
+    compare("nested concat", pb, len, x, 2, 6 * 6 * 48, 2.0f * out_step(0, 6) * 1.0001f, "fqa", 0, 0);
+    if (int8_here()) { /* both concatenations in u8 */
+        frost_options o;
+        tg_options(&o);
+        o.backend = FROST_BACKEND_AUTO;
+        o.precision = FROST_PRECISION_INT8;
+        o.profiling = 1;
+        tg_model m;
+        if (tg_build(&m, pb, len, "y", &o) != FROST_OK || tg_run1(&m, 2, x, NULL) != FROST_OK) {
+            CHECK_MSG(0, "nested concat: %s", tg_msg(&m));
+        } else {
+            CHECK_MSG(step_kernel_has(&m, "fqicat", "frost:int8:concat"), "nested concat: the inner one not in u8");
+            CHECK_MSG(step_kernel_has(&m, "fqc", "frost:int8:concat_quantize"),
+                      "nested concat: the outer one's FakeQuant not fused");
+        }
+        tg_free(&m);
+    }
+    fr_gdw_free(w);
+}
+
 /* int8 precision leaves a graph without FakeQuant as FP32 runs it, bit for bit. */
 static void test_fp32_unchanged(void) {
     fr_gdw *w = tg_writer("x", 4, D(-1, 6, 6, 4));
@@ -374,6 +426,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
     test_chain();
     test_concat();
+    test_nested_concat();
     test_fp32_unchanged();
     /* weights that saturate u8 x s8 pair sums without VNNI (int8_pairs.c;
      * ctest runs this test with ONEDNN_MAX_CPU_ISA=AVX2 too) */

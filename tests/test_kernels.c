@@ -512,6 +512,83 @@ static void arena_gap_test(void) {
  * triple loop in double: row counts around the 6-row tile, column counts
  * around the 16-column panels (zero padding past n), AVX2 and portable;
  * fr_igemm_pack_row against the layout written out. */
+/* The byte table of int8 requantizations: this CPU's form (AVX-512 VBMI on
+ * 64 bytes a step, the tail masked) against table[x[i]] one byte at a time,
+ * at every length around the vector's and unaligned, and in place. */
+static void u8_table_test(void) {
+    uint8_t table[256], x[300], y[300], z[300];
+    uint32_t s = 7;
+    for (int i = 0; i < 256; i++) table[i] = (uint8_t)(255 - i) ^ (uint8_t)(i * 37);
+    for (int i = 0; i < 300; i++) s = s * 1664525u + 1013904223u, x[i] = (uint8_t)(s >> 24);
+    x[0] = 0, x[1] = 127, x[2] = 128, x[3] = 255; /* the edges of the four registers */
+    fr_u8_table_fn forms[2] = {fr_kernels_select_u8_table(0), fr_kernels_select_u8_table(1)};
+    CHECK(forms[1] != forms[0] || !fr_kernels_cpu_detect().avx512f || !fr_kernels_select_isa(&(fr_kernels_cpu){1, 1, 1}, 0).avx512
+#if defined(__x86_64__) && defined(__GNUC__)
+          || !__builtin_cpu_supports("avx512vbmi")
+#endif
+    );
+    for (int f = 0; f < 2; f++)
+        for (size_t off = 0; off < 3; off++)
+            for (size_t n = 0; n + off <= 300; n += n < 140 ? 1 : 37) {
+                memset(y, 0xA5, sizeof y);
+                forms[f](table, x + off, y + off, n);
+                int bad = 0;
+                for (size_t i = 0; i < 300; i++)
+                    bad += y[i] != (i >= off && i < off + n ? table[x[i]] : 0xA5);
+                CHECK_MSG(!bad, "table form %d, offset %zu, length %zu: %d bytes wrong", f, off, n, bad);
+            }
+    memcpy(z, x, sizeof z);
+    forms[0](table, z, z, 300);
+    for (int i = 0; i < 300; i++) CHECK(z[i] == table[x[i]]);
+}
+
+/* The u8 FakeQuant of f32 values (int8 precision's quantizations): this
+ * CPU's form (AVX-512) and the portable one give TensorFlow's codes, computed
+ * here one value at a time, on values in and out of range, on the ties
+ * between two codes, NaN and infinities, both arithmetic forms, clamped. */
+static void fq_u8_test(void) {
+    enum { N = 333 };
+    float x[N];
+    uint8_t y[N];
+    uint32_t s = 11;
+    /* [-1, 5] over 255 steps, as a FakeQuant nudges it (zero point 42 or so) */
+    fr_fq_u8 k = {-INFINITY, INFINITY, -0.988235354f, 4.011764526f, 0.019607844f, 51.0f, 50.4f, 0};
+    k.quant_zero = floorf(-k.nudged_min * k.inv_scale + 0.5f);
+    for (int i = 0; i < N; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = -1.5f + 7.0f * (float)(s >> 8) / 16777216.0f;
+        if (i % 7 == 3) x[i] = k.nudged_min + ((float)(i % 255) + 0.5f) * k.scale; /* a tie */
+    }
+    x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[4] = k.nudged_min, x[5] = k.nudged_max, x[6] = 0.0f;
+    fr_fq_u8_fn forms[2] = {fr_kernels_select_fq_u8(0), fr_kernels_select_fq_u8(1)};
+    for (int divide = 0; divide < 2; divide++)
+        for (int clip = 0; clip < 2; clip++)
+            for (int f = 0; f < 2; f++) {
+                k.divide = divide, k.lo = clip ? -0.3f : -INFINITY, k.hi = clip ? 2.5f : INFINITY;
+                size_t off = (size_t)(f + divide), n = N - off - (size_t)clip;
+                memset(y, 0xA5, sizeof y);
+                forms[f](&k, x + off, y + off, n);
+                int bad = 0;
+                for (size_t i = 0; i < N; i++) {
+                    int want = 0xA5;
+                    if (i >= off && i < off + n) {
+                        volatile float v = x[i] > k.lo ? x[i] : k.lo, sh, q;
+                        v = v < k.hi ? v : k.hi;
+                        v = v > k.nudged_min ? v : k.nudged_min;
+                        v = v < k.nudged_max ? v : k.nudged_max;
+                        sh = v - k.nudged_min;
+                        q = divide ? sh / k.scale : sh * k.inv_scale;
+                        q = q - k.quant_zero;
+                        q = q + 0.5f;
+                        want = (int)floorf(q) + (int)k.quant_zero;
+                        want = want < 0 ? 0 : want > 255 ? 255 : want;
+                    }
+                    bad += y[i] != want;
+                }
+                CHECK_MSG(!bad, "fake quant form %d, divide %d, clip %d: %d codes wrong", f, divide, clip, bad);
+            }
+}
+
 static void gemm_packed_test(void) {
     static const int ms[] = {1, 5, 6, 7, 8, 9, 13, 17, 64}, ns[] = {16, 17, 33, 40, 48, 96}, ks[] = {1, 3, 35, 160};
     uint32_t seed = 5;
@@ -987,6 +1064,8 @@ static void kernel_tests(void) {
     select_pool_test();
     arena_gap_test();
     gemm_packed_test();
+    u8_table_test();
+    fq_u8_test();
     /* the indirect GEMM wherever it applies (own_kernels = 2; on 1, 2, 3
      * and 5 threads the 8 cases the oneDNN part also runs so), then where it
      * runs by default; every dense case of conv_cases */

@@ -160,6 +160,7 @@ static void take_blocks(fr_builder *b, fr_compiled *c) {
             if (s->kind == FR_STEP_SCALE_SHIFT)
                 keep_ptr(keep, &nk, s->p.scale_shift.scale), keep_ptr(keep, &nk, s->p.scale_shift.shift);
             if (s->kind == FR_STEP_POOL) keep_ptr(keep, &nk, s->p.pool.bias);
+            if (s->kind == FR_STEP_CONCAT) keep_out_quant(keep, &nk, s->p.concat.out_quant);
             if (s->kind == FR_STEP_FAKE_QUANT) keep_ptr(keep, &nk, s->p.fake_quant.ranges);
         }
         qsort(keep, (size_t)nk, sizeof *keep, cmp_ptr);

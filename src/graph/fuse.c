@@ -318,6 +318,27 @@ static int concat_on_grid(fr_builder *b, int i) {
     return 0;
 }
 
+/* Pass 5, the other concatenations: the u8 FakeQuant that alone reads the
+ * output of concat step i (whose inputs concat_on_grid could not put on one
+ * grid: Inception v3's nested concatenations) fused into it as out_quant;
+ * the same values, the FakeQuant applied after the concatenation. */
+static int concat_quant(fr_builder *b, int i) {
+    fr_step *s = &b->steps[i];
+    int j = sole_reader(b, s->output, i);
+    fr_u8q q;
+    if (s->p.concat.out_quant || j < 0 || b->steps[j].kind != FR_STEP_FAKE_QUANT ||
+        !fr_int8_fq_u8(&b->steps[j].p.fake_quant, &q))
+        return 0;
+    fr_fake_quant_params *oq = fr_b_alloc(b, sizeof *oq);
+    char *label = join_label(b, s->label, b->steps[j].label);
+    if (!oq || !label) return -1;
+    s = &b->steps[i];
+    *oq = b->steps[j].p.fake_quant;
+    s->p.concat.out_quant = oq;
+    take_fake_quant(b, i, j, label);
+    return 0;
+}
+
 void fr_fuse_steps(fr_builder *b) {
     for (int i = 0; i < b->ns && b->status == FROST_OK; i++)
         if (b->steps[i].kind == FR_STEP_SCALE_SHIFT) fuse_scale_shift(b, i);
@@ -330,5 +351,7 @@ void fr_fuse_steps(fr_builder *b) {
     for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++) mark_int8(b, i);
     for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++)
         if (b->steps[i].kind == FR_STEP_CONCAT) concat_on_grid(b, i);
+    for (int i = 0; i < b->ns && b->status == FROST_OK && b->int8; i++)
+        if (b->steps[i].kind == FR_STEP_CONCAT) concat_quant(b, i);
 }
 

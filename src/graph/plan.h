@@ -257,6 +257,10 @@ typedef struct fr_scale_shift_params {
 
 typedef struct fr_concat_params {
     int axis;
+    /* Added for int8 compiles: y = fake_quant(concat(x)), the u8 FakeQuant
+     * that alone reads a concatenation of values on different grids (fuse.c);
+     * NULL: none. */
+    const struct fr_fake_quant_params *out_quant;
 } fr_concat_params;
 
 typedef struct fr_reduce_params {

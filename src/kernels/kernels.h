@@ -93,6 +93,27 @@ typedef struct fr_kernels_isa {
 /* portable: the generic forms whatever the CPU (tests; fr_backend_config.portable). */
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable);
 
+/* y[i] = table[x[i]] for i < n (table: 256 entries; x and y may be the same
+ * array): a u8 requantization of int8 precision. */
+typedef void (*fr_u8_table_fn)(const uint8_t *table, const uint8_t *x, uint8_t *y, size_t n);
+/* Its fastest form here: AVX-512 VBMI where the CPU has it and AVX-512 is
+ * allowed (fr_kernels_cpu.avx512f), else portable C (also when portable). */
+fr_u8_table_fn fr_kernels_select_u8_table(int portable);
+
+/* A u8 FakeQuant of f32 values: x clamped to [lo, hi] (NaN: lo), then
+ * TensorFlow's arithmetic with the nudged range (fr_fq_range; divide:
+ * FakeQuantWithMinMaxVars' division by scale, else * inv_scale), the code
+ * floor(...) + quant_zero in [0, 255]. */
+typedef struct fr_fq_u8 {
+    float lo, hi;
+    float nudged_min, nudged_max, scale, inv_scale, quant_zero;
+    int divide;
+} fr_fq_u8;
+typedef void (*fr_fq_u8_fn)(const fr_fq_u8 *k, const float *x, uint8_t *y, size_t n);
+/* Its fastest form here: AVX-512 where allowed (fr_kernels_cpu.avx512f),
+ * else portable C (also when portable); the same codes. */
+fr_fq_u8_fn fr_kernels_select_fq_u8(int portable);
+
 /* ----------------------------------------------------------- selection --- */
 
 /* How a backend uses frost's kernels (fr_backend_config's fields of the same

@@ -27,6 +27,33 @@ fr_kernels_cpu fr_kernels_cpu_detect(void) {
     return cpu;
 }
 
+/* Whether the AVX-512 forms of the int8 loops run: AVX-512 allowed
+ * (fr_kernels_cpu.avx512f), with BW and VL, and VBMI where vbmi is set. */
+static int avx512_int8(int portable, int vbmi) {
+#if FR_KERNELS_X86
+    fr_kernels_cpu cpu = fr_kernels_cpu_detect();
+    return !portable && cpu.avx512f && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           (!vbmi || __builtin_cpu_supports("avx512vbmi"));
+#else
+    (void)portable, (void)vbmi;
+    return 0;
+#endif
+}
+
+fr_fq_u8_fn fr_kernels_select_fq_u8(int portable) {
+#if FR_KERNELS_X86
+    if (avx512_int8(portable, 0)) return fr_fq_u8_avx512;
+#endif
+    return fr_fq_u8_generic;
+}
+
+fr_u8_table_fn fr_kernels_select_u8_table(int portable) {
+#if FR_KERNELS_X86
+    if (avx512_int8(portable, 1)) return fr_u8_table_avx512vbmi;
+#endif
+    return fr_u8_table_generic;
+}
+
 fr_kernels_isa fr_kernels_select_isa(const fr_kernels_cpu *cpu, int portable) {
     fr_kernels_isa isa = {0, 0, 0};
 #if FR_KERNELS_X86 /* elsewhere there is no x86/ code to pick */

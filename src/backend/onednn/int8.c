@@ -59,7 +59,8 @@ static int reads_u8(const fr_dn_state *st, const fr_step *s, int j) {
     case FR_STEP_FAKE_QUANT: return j == 0 && fr_int8_fq_u8(&s->p.fake_quant, &q);
     case FR_STEP_POOL: /* u8 out; an average also into f32 */
         return s->p.pool.op == FR_POOL_AVG || st->value_dt[s->output] == dnnl_u8;
-    case FR_STEP_CONCAT: return st->value_dt[s->output] == dnnl_u8;
+    case FR_STEP_CONCAT: /* with out_quant: u8 inputs on any grid */
+        return s->p.concat.out_quant ? st->value_q[s->inputs[j]].scale > 0 : st->value_dt[s->output] == dnnl_u8;
     default: return 0;
     }
 }
@@ -78,6 +79,7 @@ static int output_grid(const fr_dn_state *st, const fr_step *s, fr_u8q *q) {
         *q = vq[s->inputs[0]];
         return 1;
     }
+    if (s->kind == FR_STEP_CONCAT && s->p.concat.out_quant) return fr_int8_fq_u8(s->p.concat.out_quant, q);
     if (s->kind != FR_STEP_CONCAT || s->n_inputs < 1 || !(vq[s->inputs[0]].scale > 0)) return 0;
     for (int j = 1; j < s->n_inputs; j++)
         if (!same_grid(vq[s->inputs[j]], vq[s->inputs[0]])) return 0;
@@ -111,8 +113,9 @@ frost_status fr_dn_assign_int8(fr_dn_state *st, char **error) {
             for (int j = 0; j < s->n_inputs; j++) {
                 int v = s->inputs[j];
                 if (st->value_dt[v] == dnnl_u8 && !reads_u8(st, s, j)) st->value_dt[v] = dnnl_f32, changed = 1;
-                /* pools and concatenations: u8 out from u8 in only */
-                if ((s->kind == FR_STEP_POOL || s->kind == FR_STEP_CONCAT) && st->value_dt[v] != dnnl_u8 &&
+                /* pools and concatenations (but those with out_quant): u8 out from u8 in only */
+                if ((s->kind == FR_STEP_POOL || (s->kind == FR_STEP_CONCAT && !s->p.concat.out_quant)) &&
+                    st->value_dt[v] != dnnl_u8 &&
                     st->value_dt[s->output] == dnnl_u8)
                     st->value_dt[s->output] = dnnl_f32, changed = 1;
             }
@@ -181,6 +184,10 @@ typedef struct {
     fr_u8q sq;
     fr_fq_range r;
     float lo, hi; /* fr_fake_quant_params.clip, else -inf, inf */
+    fr_u8_table_fn table; /* u8 -> u8: lut8 applied (kernels.h) */
+    int fast_table;       /* table is not the portable form */
+    fr_fq_u8_fn quant;    /* f32 -> u8: the same loop vectorized (kernels.h) */
+    fr_fq_u8 q8;
     /* u8 source: the result of every code, computed once by the loop below */
     uint8_t lut8[256];
     float lutf[256];
@@ -234,18 +241,25 @@ static void fq_task(void *data, int ithr, int team) {
     if (lo >= hi) return;
     const uint8_t *x = j->ptrs[0];
     if (!k->src_u8 && k->dst_u8) { /* f32 -> u8 */
-        if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 1, 1);
-        else fq_range(k, j->ptrs, lo, hi, 0, 1, 0);
+        k->quant(&k->q8, (const float *)j->ptrs[0] + lo, (uint8_t *)j->ptrs[1] + lo, hi - lo);
     } else if (!k->src_u8) { /* f32 -> f32 */
         if (k->divide) fq_range(k, j->ptrs, lo, hi, 0, 0, 1);
         else fq_range(k, j->ptrs, lo, hi, 0, 0, 0);
     } else if (k->dst_u8) { /* u8 -> u8: a table */
-        uint8_t *y = j->ptrs[1];
-        for (size_t i = lo; i < hi; i++) y[i] = k->lut8[x[i]];
+        k->table(k->lut8, x + lo, (uint8_t *)j->ptrs[1] + lo, hi - lo);
     } else { /* u8 -> f32 */
         float *y = j->ptrs[1];
         for (size_t i = lo; i < hi; i++) y[i] = k->lutf[x[i]];
     }
+}
+
+/* The kernels of the library's forms (kernels.h) for k's parameters. */
+static void fq_forms(fq_kernel *k, int portable) {
+    k->table = fr_kernels_select_u8_table(portable);
+    k->fast_table = k->table != fr_kernels_select_u8_table(1);
+    k->quant = fr_kernels_select_fq_u8(portable);
+    k->q8 = (fr_fq_u8){k->lo, k->hi, k->r.nudged_min, k->r.nudged_max, k->r.scale, k->r.inv_scale,
+                       k->r.quant_zero, k->divide};
 }
 
 /* The tables of a kernel with a u8 source: every code through the loop. */
@@ -265,7 +279,9 @@ static void fq_tables(fq_kernel *k) {
 static void fq_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
     const fq_kernel *k = ctx;
     fq_job j = {k, ptrs};
-    int threads = k->n < 16384 ? 1 : st->cfg.threads;
+    /* a table runs 64 bytes an instruction (VBMI): one thread up to 512 KiB,
+     * where waking the team costs more than it saves */
+    int threads = k->n < (k->src_u8 && k->dst_u8 && k->fast_table ? 524288u : 16384u) ? 1 : st->cfg.threads;
     fr_team_run(&st->team, threads, fq_task, &j);
 }
 
@@ -282,7 +298,9 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     if (!k) return FROST_E_NO_MEMORY;
     const fr_fake_quant_params *fq = &s->p.fake_quant;
     *k = (fq_kernel){xv->count, xdt == dnnl_u8, ydt == dnnl_u8, fq->divide, st->value_q[x], fq->ranges[0],
-                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY, {0}, {0}};
+                     fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY,
+                     NULL, 0, NULL, {0, 0, 0, 0, 0, 0, 0, 0}, {0}, {0}};
+    fq_forms(k, st->cfg.portable);
     if (k->src_u8) fq_tables(k);
     dnnl_memory_desc_t xmd, ymd;
     fr_dn_md_plain(&xmd, xv->rank, xv->dims, xdt);
@@ -291,6 +309,111 @@ frost_status fr_dn_build_fake_quant(fr_dn_build *b) {
     return fr_dn_add_custom(b, fq_run, k, free, args, 2,
                             k->src_u8 ? (k->dst_u8 ? "frost:int8:requantize" : "frost:int8:dequantize")
                                       : (k->dst_u8 ? "frost:int8:quantize" : "frost:int8:fake_quant"));
+}
+
+/* A concatenation into a u8 value: of u8 values on its grid, their rows
+ * copied; with out_quant (fuse.c's concat_quant), every input's rows straight
+ * onto the output's grid, each by its own FakeQuant kernel (a u8 input by the
+ * table of its codes, an f32 one by the loop): the codes of the f32
+ * concatenation followed by the FakeQuant, without it.  frost's loop rather
+ * than oneDNN's concat, whose 2-thread team costs more than these small
+ * copies (Inception v3's 8x8 blocks: 49 KiB). */
+typedef struct {
+    int n;                             /* inputs */
+    size_t rows, ylen;                 /* rows (the dims before the axis), the output's row */
+    int threads;
+    size_t off[FR_DN_MAX_CUSTOM_ARGS]; /* input i's place in the output's row */
+    int copy[FR_DN_MAX_CUSTOM_ARGS];   /* input i is on the output's grid */
+    fq_kernel k[];                     /* per input, n = its row */
+} cq_kernel;
+
+typedef struct {
+    const cq_kernel *c;
+    void *const *ptrs; /* inputs, then the output */
+} cq_job;
+
+static void cq_task(void *data, int ithr, int team) {
+    const cq_job *j = data;
+    const cq_kernel *c = j->c;
+    size_t per = (c->rows + (size_t)team - 1) / (size_t)team, lo = per * (size_t)ithr;
+    size_t hi = lo + per < c->rows ? lo + per : c->rows;
+    uint8_t *y = j->ptrs[c->n];
+    for (size_t r = lo; r < hi; r++)
+        for (int i = 0; i < c->n; i++) {
+            const fq_kernel *k = &c->k[i];
+            uint8_t *yr = y + r * c->ylen + c->off[i];
+            if (c->copy[i]) {
+                memcpy(yr, (const uint8_t *)j->ptrs[i] + r * k->n, k->n);
+                continue;
+            }
+            if (k->src_u8) {
+                k->table(k->lut8, (const uint8_t *)j->ptrs[i] + r * k->n, yr, k->n);
+                continue;
+            }
+            k->quant(&k->q8, (const float *)j->ptrs[i] + r * k->n, yr, k->n);
+        }
+}
+
+static void cq_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
+    const cq_kernel *c = ctx;
+    cq_job j = {c, ptrs};
+    fr_team_run(&st->team, c->threads, cq_task, &j);
+}
+
+frost_status fr_dn_build_concat_u8(fr_dn_build *b) {
+    const fr_step *s = b->step;
+    fr_dn_state *st = b->st;
+    const fr_fake_quant_params *fq = s->p.concat.out_quant;
+    const fr_value *yv = &b->plan->values[s->output];
+    int n = s->n_inputs, axis = s->p.concat.axis;
+    fr_u8q qy = st->value_q ? st->value_q[s->output] : (fr_u8q){0, 0};
+    if (!fr_dn_is_int8(st) || (fq && !fr_int8_fq_u8(fq, &qy)) || n < 1 || n >= FR_DN_MAX_CUSTOM_ARGS ||
+        fr_dn_value_dt(st, s->output) != dnnl_u8 || axis < 0 || axis >= yv->rank)
+        return FROST_OK;
+    size_t rows = 1;
+    for (int i = 0; i < axis; i++) rows *= (size_t)yv->dims[i];
+    if (!rows) return FROST_OK;
+    cq_kernel *c = calloc(1, sizeof *c + sizeof(fq_kernel) * (size_t)n);
+    if (!c) return FROST_E_NO_MEMORY;
+    fr_dn_arg args[FR_DN_MAX_CUSTOM_ARGS];
+    int all_fast = fr_kernels_select_u8_table(st->cfg.portable) != fr_kernels_select_u8_table(1);
+    c->n = n, c->rows = rows, c->ylen = yv->count / rows;
+    for (int i = 0; i < n; i++) {
+        int x = s->inputs[i];
+        const fr_value *xv = &b->plan->values[x];
+        dnnl_data_type_t xdt = fr_dn_value_dt(st, x);
+        c->copy[i] = !fq && xdt == dnnl_u8 && same_grid(st->value_q[x], qy);
+        if ((xdt != dnnl_u8 && xdt != dnnl_f32) || (xdt == dnnl_u8 && !(st->value_q[x].scale > 0)) ||
+            (!fq && !c->copy[i]) || xv->count % rows ||
+            (i ? c->off[i - 1] + c->k[i - 1].n : 0) + xv->count / rows > c->ylen) {
+            free(c);
+            return FROST_OK;
+        }
+        c->off[i] = i ? c->off[i - 1] + c->k[i - 1].n : 0;
+        c->k[i].n = xv->count / rows;
+        if (fq) {
+            c->k[i] = (fq_kernel){c->k[i].n, xdt == dnnl_u8, 1, fq->divide, st->value_q[x], fq->ranges[0],
+                                  fq->clip ? fq->clip_min : -INFINITY, fq->clip ? fq->clip_max : INFINITY,
+                                  NULL, 0, NULL, {0, 0, 0, 0, 0, 0, 0, 0}, {0}, {0}};
+            fq_forms(&c->k[i], st->cfg.portable);
+            if (c->k[i].src_u8) fq_tables(&c->k[i]);
+        }
+        if (c->copy[i]) c->k[i].src_u8 = 1;
+        else all_fast = 0;
+        dnnl_memory_desc_t md;
+        fr_dn_md_plain(&md, xv->rank, xv->dims, xdt);
+        args[i] = ARG_VALUE(DNNL_ARG_MULTIPLE_SRC + i, x, md);
+    }
+    if (c->off[n - 1] + c->k[n - 1].n != c->ylen) {
+        free(c);
+        return FROST_OK;
+    }
+    /* one thread up to 512 KiB of tables (as fq_run), 16 KiB of loops */
+    c->threads = yv->count < (all_fast ? 524288u : 16384u) ? 1 : st->cfg.threads;
+    dnnl_memory_desc_t ymd;
+    fr_dn_md_plain(&ymd, yv->rank, yv->dims, dnnl_u8);
+    args[n] = ARG_VALUE(DNNL_ARG_DST, s->output, ymd);
+    return fr_dn_add_custom(b, cq_run, c, free, args, n + 1, fq ? "frost:int8:concat_quantize" : "frost:int8:concat");
 }
 
 /* The post-ops of the activation, then out_quant's clamp, on values scaled

@@ -249,6 +249,9 @@ frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, co
                                      const fr_u8q *qy, const float *bias, const float *osc,
                                      const fr_dn_i8rest *rest, int n_rest, const fr_dn_arg *args);
 frost_status fr_dn_build_fake_quant(fr_dn_build *b);
+/* A concatenation into a u8 value (int8.c): of u8 values on its grid, or
+ * with out_quant (inputs u8 on their own grids or f32): frost's loop. */
+frost_status fr_dn_build_concat_u8(fr_dn_build *b);
 /* Appends a reorder of u8 value `value` into f32 at byte temp_off of the
  * temporaries (described by `to`): its real values. */
 frost_status fr_dn_add_dequantize(fr_dn_build *b, int value, const dnnl_memory_desc_t *to, size_t temp_off);

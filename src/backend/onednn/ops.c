@@ -369,6 +369,8 @@ static frost_status build_concat(fr_dn_build *b) {
     const fr_step *s = b->step;
     const fr_value *y = val(b, s->output);
     int n = s->n_inputs;
+    if (fr_dn_is_int8(b->st) && fr_dn_value_dt(b->st, s->output) == dnnl_u8) return fr_dn_build_concat_u8(b);
+    if (s->p.concat.out_quant) return FROST_OK; /* into f32: the reference kernel applies it */
     if (n < 1 || y->rank < 1) return FROST_OK;
     dnnl_memory_desc_t *mds = malloc(sizeof(*mds) * (size_t)n);
     fr_dn_arg *args = malloc(sizeof(*args) * (size_t)(n + 2));

@@ -22,6 +22,7 @@ void fr_kernel_concat(const fr_plan *plan, const fr_step *s, void *arena) {
             memcpy(o + pos, fr_value_ptr(plan, arena, s->inputs[j]) + k * chunk, chunk * sizeof(float));
             pos += chunk;
         }
+    fr_fake_quant_apply(s->p.concat.out_quant, o, ov->count);
 }
 
 /* Iterates the rows (last dim) of a strided view: shared by pad / transpose / slice. */
