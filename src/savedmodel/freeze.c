@@ -306,6 +306,7 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         int rc = fz_map_put(&c->in_idx, key, i);
         if (rc < 0) return fz_oom(c);
         if (rc > 0) return fz_fail(c, FROST_E_GRAPH, "two inputs of the signature are the tensor '%s'", t->name);
+        if (k == 0 && fz_map_put(&c->in_idx, c->nodes[node].name, i) < 0) return fz_oom(c); /* "node" is "node:0" */
         const char *base = k ? fz_fmt(c, "%s_%d", c->nodes[node].name, k) : c->nodes[node].name;
         int e = base ? fz_emit_node(c, base, "Placeholder", EM_INPUT) : (fz_oom(c), -1);
         if (e < 0) return fz_failed(c);

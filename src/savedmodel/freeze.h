@@ -24,10 +24,17 @@
 #define FZ_MAX_FUNCTIONS (1 << 18)
 #define FZ_MAX_OBJECTS (1 << 20)
 
-/* string -> int, open addressing (keys owned elsewhere) */
+/* string -> int, open addressing (keys owned elsewhere); each slot keeps
+ * its key's hash and length, so that a probe compares strings only when
+ * both match */
 typedef struct {
-    const char **keys;
-    int *vals;
+    const char *key;
+    uint32_t hash, len;
+    int val;
+} fz_slot;
+
+typedef struct {
+    fz_slot *slots;
     size_t cap, n;
 } fz_map;
 
@@ -193,6 +200,9 @@ frost_status fz_oom(fz_ctx *c);
 frost_status fz_failed(const fz_ctx *c);
 /* Strings in the context's pool (NULL when memory ran out). */
 const char *fz_str(fz_ctx *c, const void *p, size_t n);
+/* a[0..an) b[0..bn) c0 (c0 = 0: nothing) and, when k >= 0, the decimal k: in
+ * the pool (the hot cases of fz_fmt: "node:1", "scope/node", "call/"). */
+const char *fz_cat(fz_ctx *c, const char *a, size_t an, const char *b, size_t bn, char c0, long k);
 const char *fz_fmt(fz_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes room for one more element in a growable array: 0, or -1 (reported). */
 int fz_grow(fz_ctx *c, void **p, int *cap, int n, size_t size);

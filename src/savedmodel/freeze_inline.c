@@ -14,7 +14,7 @@
 static const char *uniq_name(fz_ctx *c, const char *base) {
     if (fz_map_get(&c->names, base, strlen(base)) < 0) return base;
     for (long i = 1;; i++) {
-        const char *s = fz_fmt(c, "%s_%ld", base, i);
+        const char *s = fz_cat(c, base, strlen(base), "", 0, '_', i);
         if (!s || fz_map_get(&c->names, s, strlen(s)) < 0) return s;
     }
 }
@@ -38,7 +38,8 @@ int fz_emit_node(fz_ctx *c, const char *base, const char *op, int kind) {
 }
 
 static const char *tensor_of(fz_ctx *c, int e, int k) {
-    return k ? fz_fmt(c, "%s:%d", c->em[e].name, k) : c->em[e].name;
+    const char *n = c->em[e].name;
+    return k ? fz_cat(c, n, strlen(n), "", 0, ':', k) : n;
 }
 
 /* ---------------------------------------------------------------- scopes */
@@ -106,7 +107,7 @@ static fz_scope *scope_child(fz_ctx *c, fz_scope *s, int node) {
                 nd->n_in, fn->name, fn->n_args);
         return NULL;
     }
-    const char *prefix = fz_fmt(c, "%s%s/", s->prefix, nd->name);
+    const char *prefix = fz_cat(c, s->prefix, strlen(s->prefix), nd->name, strlen(nd->name), '/', -1);
     if (!prefix) return fz_oom(c), NULL;
     fz_scope *ch = fz_scope_new(c, s, fn, node, prefix);
     s->child[node] = ch;
@@ -198,11 +199,7 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
         int node, k = 0;
         size_t len = strlen(ref);
         if (!s->fn) {
-            int in = fz_map_get(&c->in_idx, ref, len);
-            if (in < 0 && !strchr(ref, ':')) {
-                const char *r0 = fz_fmt(c, "%s:0", ref);
-                in = r0 ? fz_map_get(&c->in_idx, r0, strlen(r0)) : -1;
-            }
+            int in = fz_map_get(&c->in_idx, ref, len); /* "node:k", and "node" for k = 0 */
             if (in >= 0) {
                 *v = c->in_val[in];
                 return 0;
@@ -369,7 +366,8 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
                     s->prefix, nd->name, op, c->nodes[c->vars[c->tmp[i].var].node].name, i);
             return -1;
         }
-    const char *base = s->prefix[0] ? fz_fmt(c, "%s%s", s->prefix, nd->name) : nd->name;
+    const char *base =
+        s->prefix[0] ? fz_cat(c, s->prefix, strlen(s->prefix), nd->name, strlen(nd->name), 0, -1) : nd->name;
     if (!base) return fz_oom(c), -1;
     int e = fz_emit_node(c, base, op, EM_NODE);
     if (e < 0) return -1;

@@ -11,35 +11,48 @@
 
 /* ---------------------------------------------------------------- maps */
 
-int fz_map_get(const fz_map *m, const char *k, size_t len) {
-    if (!m->cap) return -1;
-    for (size_t i = fr_name_hash(k, len) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        const char *s = m->keys[i];
-        if (!s) return -1;
-        if (!strncmp(s, k, len) && !s[len]) return m->vals[i];
+/* FNV-1a over 8-byte words (names of nodes are long: "StatefulPartitionedCall/
+ * sequential/conv2d/Conv2D"), the tail bytewise. */
+static uint32_t map_hash(const char *k, size_t len) {
+    uint64_t h = 1469598103934665603ull ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, k + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
     }
+    for (; i < len; i++) h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+static int map_find(const fz_map *m, const char *k, size_t len, uint32_t h) {
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        const fz_slot *s = &m->slots[i];
+        if (!s->key) return -1 - (int)i;
+        if (s->hash == h && s->len == len && !memcmp(s->key, k, len)) return (int)i;
+    }
+}
+
+int fz_map_get(const fz_map *m, const char *k, size_t len) {
+    if (!m->cap || len > UINT32_MAX) return -1;
+    int i = map_find(m, k, len, map_hash(k, len));
+    return i < 0 ? -1 : m->slots[i].val;
 }
 
 /* Rehashes m into cap slots (a power of two above 2 n): 0, -1. */
 static int map_resize(fz_map *m, size_t cap) {
-    const char **keys = calloc(cap, sizeof *keys);
-    int *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        return -1;
-    }
+    fz_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
-        while (keys[j]) j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        if (!m->slots[i].key) continue;
+        size_t j = m->slots[i].hash & (cap - 1);
+        while (slots[j].key) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->slots);
+    m->slots = slots;
     m->cap = cap;
     return 0;
 }
@@ -52,19 +65,18 @@ int fz_map_reserve(fz_map *m, size_t n) {
 
 /* 0 added, 1 already there (value unchanged), -1 out of memory */
 int fz_map_put(fz_map *m, const char *k, int v) {
-    if ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? 2 * m->cap : 64)) return -1;
-    size_t len = strlen(k), i = fr_name_hash(k, len) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (!strcmp(m->keys[i], k)) return 1;
-    m->keys[i] = k;
-    m->vals[i] = v;
+    size_t len = strlen(k);
+    if (len > UINT32_MAX || ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? 2 * m->cap : 64))) return -1;
+    uint32_t h = map_hash(k, len);
+    int i = map_find(m, k, len, h);
+    if (i >= 0) return 1;
+    m->slots[-1 - i] = (fz_slot){k, h, (uint32_t)len, v};
     m->n++;
     return 0;
 }
 
 void fz_map_free(fz_map *m) {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -86,6 +98,27 @@ frost_status fz_oom(fz_ctx *c) { return fz_fail(c, FROST_E_NO_MEMORY, "out of me
 frost_status fz_failed(const fz_ctx *c) { return c->status != FROST_OK ? c->status : FROST_E_INTERNAL; }
 
 const char *fz_str(fz_ctx *c, const void *p, size_t n) { return fr_pool_strndup(&c->pool, p, n); }
+
+const char *fz_cat(fz_ctx *c, const char *a, size_t an, const char *b, size_t bn, char c0, long k) {
+    char num[24], small[256];
+    size_t nn = 0;
+    if (k >= 0) {
+        char rev[24];
+        do rev[nn++] = (char)('0' + k % 10);
+        while ((k /= 10) > 0);
+        for (size_t i = 0; i < nn; i++) num[i] = rev[nn - 1 - i];
+    }
+    size_t n = an + bn + (c0 != 0) + nn;
+    char *buf = n <= sizeof small ? small : malloc(n);
+    if (!buf) return NULL;
+    memcpy(buf, a, an);
+    memcpy(buf + an, b, bn);
+    if (c0) buf[an + bn] = c0;
+    memcpy(buf + an + bn + (c0 != 0), num, nn);
+    const char *s = fr_pool_strndup(&c->pool, buf, n);
+    if (buf != small) free(buf);
+    return s;
+}
 
 const char *fz_fmt(fz_ctx *c, const char *fmt, ...) {
     va_list ap;

@@ -10,6 +10,8 @@
 
 /* Ops that change state: variables, tables, files, checkpoints. */
 int fz_changes_state(const char *op) {
+    /* every op below starts with one of these letters (most ops do not) */
+    if (!strchr("ACDILMRSTW", op[0]) || !op[0]) return 0;
     static const char *const prefixes[] = {"Assign", "ResourceScatter", "Apply", "ResourceApply", "SparseApply",
                                            "ResourceSparseApply", "LookupTableInsert", "LookupTableRemove",
                                            "LookupTableImport", "InitializeTable"};
