@@ -73,12 +73,13 @@ fz_scope *fz_scope_new(fz_ctx *c, fz_scope *parent, fz_fn *fn, int call, const c
     return s;
 }
 
-static const char *scope_name(const fz_scope *s, int node) { return s->nodes[node].name; }
+/* Node i of scope s (an outer node made on first use). */
+static const fz_ndef *node_at(fz_ctx *c, const fz_scope *s, int i) { return s->fn ? &s->nodes[i] : fz_outer(c, i); }
 
 /* The inlined body of call node `node` of scope s. */
 static fz_scope *scope_child(fz_ctx *c, fz_scope *s, int node) {
     if (s->child[node]) return s->child[node];
-    const fz_ndef *nd = &s->nodes[node];
+    const fz_ndef *nd = node_at(c, s, node);
     if (fz_ndef_full(c, nd)) return NULL;
     const char *callee = fz_call_target(c, nd);
     fz_fn *fn = callee ? fz_fn_find(c, callee) : NULL;
@@ -227,7 +228,7 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
                     return -1;
                 }
                 /* the argument: the call's input in the caller's scope */
-                ref = s->parent->nodes[s->call].in[arg];
+                ref = node_at(c, s->parent, s->call)->in[arg];
                 s = s->parent;
                 continue;
             }
@@ -244,10 +245,10 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
                     fz_fail(c, FROST_E_GRAPH, "function '%s': malformed input '%s'", s->fn->name, ref);
                     return -1;
                 }
-                if (flat_index(c, s, &s->nodes[node], p1 + 1, alen, idx, &k)) return -1;
+                if (flat_index(c, s, node_at(c, s, node), p1 + 1, alen, idx, &k)) return -1;
             }
         }
-        const fz_ndef *nd = &s->nodes[node];
+        const fz_ndef *nd = node_at(c, s, node);
         if (fz_call_target(c, nd)) {
             fz_scope *ch = scope_child(c, s, node);
             if (!ch) return -1;
@@ -311,7 +312,7 @@ static int set_fwd(fz_ctx *c, fz_scope *s, int node, const fz_val *v, int n) {
 
 /* Resolves node (s, node): 0 done, 1 pending on (*ps, *pn), -1 error. */
 static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
-    const fz_ndef *nd = &s->nodes[node];
+    const fz_ndef *nd = node_at(c, s, node);
     if (fz_ndef_full(c, nd)) return -1;
     const char *op = nd->op;
     if (!strcmp(op, "NoOp")) return 0;
@@ -363,7 +364,7 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
             fz_fail(c, FROST_E_UNSUPPORTED_OP,
                     "node '%s%s' (%s) takes the handle of variable '%s' as input %d; of the ops on variables only "
                     "ReadVariableOp is supported",
-                    s->prefix, nd->name, op, c->nodes[c->vars[c->tmp[i].var].node].name, i);
+                    s->prefix, nd->name, op, fz_outer(c, c->vars[c->tmp[i].var].node)->name, i);
             return -1;
         }
     const char *base =
@@ -411,7 +412,7 @@ static int run(fz_ctx *c, fz_scope *s0, int n0) {
         }
         s->state[n] = 1;
         if (ps->state[pn] == 1) {
-            fz_fail(c, FROST_E_GRAPH, "the graph has a cycle through node '%s%s'", ps->prefix, scope_name(ps, pn));
+            fz_fail(c, FROST_E_GRAPH, "the graph has a cycle through node '%s%s'", ps->prefix, node_at(c, ps, pn)->name);
             return -1;
         }
         if (push(c, ps, pn)) return -1;
