@@ -208,21 +208,43 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     return FROST_OK;
 }
 
+/* Whether the fields of p[0..len) are well-formed protobuf; `inner`: the
+ * fields numbered so are messages, checked one level further. */
+static int wire_ok(const uint8_t *p, size_t len, uint32_t inner) {
+    pb_reader r = pb_make(p, len);
+    pb_field f;
+    while (pb_more(&r)) {
+        if (pb_next(&r, &f)) return 0;
+        if (inner && f.number == inner && f.wire == PB_LEN && !wire_ok(f.ptr, f.len, 0)) return 0;
+    }
+    return 1;
+}
+
 /* Name = 1 and op = 2 of a NodeDef (the last of each, as protobuf reads
- * them): 0, or -1 (reported) when malformed or either is missing. */
-static int ndef_head(fz_ctx *c, const uint8_t *p, size_t len, pb_field *name, pb_field *op) {
+ * them): 0, or -1 (reported) when malformed or either is missing.  check:
+ * also the wire format of each attribute, its map entry and the AttrValue's
+ * own fields (TensorFlow parses every node of saved_model.pb: a malformed
+ * one fails the load there too); what lies deeper (shapes, tensors, lists)
+ * is read when the signature reaches the node. */
+static int ndef_head(fz_ctx *c, const uint8_t *p, size_t len, int check, pb_field *name, pb_field *op) {
     pb_reader r = pb_make(p, len);
     pb_field f;
     memset(name, 0, sizeof *name);
     memset(op, 0, sizeof *op);
+    int bad = 0;
     while (pb_more(&r)) {
         if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed NodeDef in the graph"), -1;
         if (f.number == 1 && f.wire == PB_LEN) *name = f;
         else if (f.number == 2 && f.wire == PB_LEN) *op = f;
+        else if (check && f.number == 5 && f.wire == PB_LEN && !wire_ok(f.ptr, f.len, 2)) bad = 1;
     }
     if (!name->len) return fz_fail(c, FROST_E_PARSE, "a node of the graph has no name"), -1;
     if (!op->len)
         return fz_fail(c, FROST_E_PARSE, "node '%.*s' of the graph has no op", (int)name->len, (const char *)name->ptr), -1;
+    if (bad)
+        return fz_fail(c, FROST_E_PARSE, "node '%.*s' of the graph has a malformed attribute", (int)name->len,
+                       (const char *)name->ptr),
+               -1;
     return 0;
 }
 
@@ -258,7 +280,7 @@ frost_status fz_parse_outer(fz_ctx *c) {
         pb_next(&r, &f);
         if (f.number != 1 || f.wire != PB_LEN) continue;
         pb_field name, op;
-        if (ndef_head(c, f.ptr, f.len, &name, &op)) return fz_failed(c);
+        if (ndef_head(c, f.ptr, f.len, 1, &name, &op)) return fz_failed(c);
         int rc = fz_map_put_n(&c->idx, (const char *)name.ptr, name.len, c->n_nodes);
         if (rc < 0) return fz_oom(c);
         if (rc > 0)
@@ -276,7 +298,7 @@ const fz_ndef *fz_outer(fz_ctx *c, int i) {
     memset(n, 0, sizeof *n);
     n->name = n->op = no_name;
     pb_field name, op;
-    if (ndef_head(c, c->outer_raw[i], c->outer_len[i], &name, &op)) return n; /* checked by fz_parse_outer */
+    if (ndef_head(c, c->outer_raw[i], c->outer_len[i], 0, &name, &op)) return n; /* checked by fz_parse_outer */
     const char *nm = fz_str(c, name.ptr, name.len), *o = fz_str(c, op.ptr, op.len);
     if (!nm || !o) return fz_oom(c), n;
     n->name = nm;
