@@ -80,7 +80,7 @@ static frost_status run_decode(const fd_step *s, const fd_val *x, int64_t want, 
                   "was compiled for %lld (give the node channels=%lld to convert)",
                   px.channels, px.channels > 1 ? "s" : "", (long long)want, (long long)want);
         free(px.data);
-        return FROST_E_SHAPE;
+        return FROST_E_IMAGE; /* this image's, as an undecodable one: the batch's others still run */
     }
     int64_t dims[3] = {px.height, px.width, px.channels};
     o->dtype = FR_DT_UINT8;

@@ -85,7 +85,7 @@ frost_status fr_decode_png_channels(const uint8_t *data, size_t size, const fros
     int is_gray = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE || ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
     if (want < 3 && !is_gray) {
         spng_ctx_free(ctx);
-        return fr_img_error(err, FROST_E_UNSUPPORTED_OP,
+        return fr_img_error(err, FROST_E_IMAGE,
                             "PNG: a %s PNG to %d channel%s is libpng's rgb_to_gray conversion in TensorFlow, which "
                             "frost does not reproduce (channels=3 or 4 decode it)",
                             ihdr.color_type == SPNG_COLOR_TYPE_INDEXED ? "palette" : "color", want, want > 1 ? "s" : "");
