@@ -6,13 +6,16 @@
  * so every execution reaches that decoder (the copy is an exact-size heap
  * buffer, so over-reads still show under ASan).  The last byte's low bit
  * selects the DCT-scaled fast JPEG path; whatever decodes is preprocessed
- * with each resize mode. */
+ * with each resize mode.  The decode ops' path (fr_decode_tf: TensorFlow's
+ * channels, its raw BMP reader) runs too, channels 0 / 1 / 3 / 4 from the
+ * first byte. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frost.h"
+#include "image/image_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +39,12 @@ static void fuzz_image_decode(const uint8_t *data, size_t size) {
     }
     frost_free(err);
     frost_image_free(img);
+    static const int channels[4] = {0, 1, 3, 4};
+    fr_pixels px;
+    err = NULL;
+    opt.fast_decode = 0;
+    if (fr_decode_tf(data, size, &opt, 1, channels[size ? data[0] & 3 : 0], &px, &err) == FROST_OK) free(px.data);
+    frost_free(err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -673,7 +673,9 @@ FROST_API frost_status frost_graph_load_signature(const char *path, const char *
  *     when compiling.  int64 values are computed as float32 (exact up to
  *     2^24), as every tensor of a plan.
  *   - Decode*: one image per item, decoded as TensorFlow decodes (JPEG with
- *     the node's dct_method and ratio), to 3 channels (`channels` 0 or 3);
+ *     the node's dct_method and ratio), to the node's `channels` as
+ *     TensorFlow's kernels take them (0: the image's own count, compiled as
+ *     3; an image of another count fails its item with FROST_E_IMAGE);
  *     then Cast, ExpandDims and ResizeBilinear, until the shape is static.
  *     Control flow (tf.map_fn's While and TensorList ops) is not supported.
  * A graph whose string part leaves a tensor of run-time shape to the rest of

@@ -26,6 +26,8 @@ enum {
     SY_NO_KEY,      /* the bundle lacks the variable's tensor */
     SY_BAD_OUTPUT,  /* a node input names an output the op does not have */
     SY_PLACEHOLDER, /* the function's output needs a Placeholder not in the signature */
+    SY_BAD_ATTR,    /* a node the signature does not reach has an AttrValue of malformed wire format */
+    SY_BAD_SHAPE,   /* that node's AttrValue is well-formed, the TensorShapeProto inside it not */
     SY_COUNT
 };
 
@@ -117,6 +119,14 @@ static void sy_build(int variant, fr_pbw *pb, fr_pbw *index, fr_pbw *data) {
     fr_gdw_attr_shape(g, "shape", 1, vdims);
     fr_gdw_attr_str(g, "shared_name", "v_shared");
     fr_gdw_node_end(g);
+    if (variant == SY_BAD_ATTR || variant == SY_BAD_SHAPE) {
+        /* AttrValue.s (2) of 200 bytes in 2, or AttrValue.shape (7) holding dim (2) of 200 bytes in 2 */
+        static const uint8_t s_cut[] = {0x12, 0xc8, 0x01, 'a', 'b'}, shape_cut[] = {0x3a, 0x05, 0x12, 0xc8, 0x01, 'a', 'b'};
+        fr_gdw_node_begin(g, "junk", "NoOp");
+        if (variant == SY_BAD_ATTR) fr_gdw_attr_raw(g, "bad", s_cut, sizeof s_cut);
+        else fr_gdw_attr_raw(g, "bad", shape_cut, sizeof shape_cut);
+        fr_gdw_node_end(g);
+    }
     const char *call_in[2] = {"x", "v"};
     sy_call(g, "call", "outer_fn", call_in, variant == SY_ARG_COUNT ? 1 : 2);
     fr_pbw lib;

@@ -13,27 +13,13 @@
 #include "pb/pb.h"
 #include "pb/pbwriter.h"
 #include "testutil.h"
+#include "tgraph.h"
 
 #define S 64 /* the resize target */
 
 /* contents (string [] or [-1]) -> OP -> Cast -> ExpandDims -> [ResizeBilinear] -> Sub -> RealDiv */
 static uint8_t *image_graph(const char *op, const char *dct, int rank, int resize, int align, size_t *len) {
-    fr_gdw *w = fr_gdw_new();
-    fr_gdw_node_begin(w, "contents", "Placeholder");
-    fr_gdw_attr_type(w, "dtype", FR_DT_STRING);
-    fr_gdw_attr_shape(w, "shape", rank, (int64_t[]){-1});
-    fr_gdw_node_end(w);
-    fr_gdw_node(w, "decode", op, (const char *[]){"contents", NULL});
-    fr_gdw_attr_int(w, "channels", 3);
-    if (dct) fr_gdw_attr_str(w, "dct_method", dct);
-    fr_gdw_node_end(w);
-    fr_gdw_node(w, "cast", "Cast", (const char *[]){"decode", NULL});
-    fr_gdw_attr_type(w, "SrcT", FR_DT_UINT8);
-    fr_gdw_attr_type(w, "DstT", FR_DT_FLOAT);
-    fr_gdw_node_end(w);
-    fr_gdw_const_i32(w, "dim", 0, NULL, (int32_t[]){0});
-    fr_gdw_node(w, "expand", "ExpandDims", (const char *[]){"cast", "dim", NULL});
-    fr_gdw_node_end(w);
+    fr_gdw *w = tg_image_writer(op, 3, dct, rank);
     fr_gdw_const_i32(w, "size", 1, (int64_t[]){2}, (int32_t[]){S, S});
     if (resize) {
         fr_gdw_node(w, "resize", "ResizeBilinear", (const char *[]){"expand", "size", NULL});
@@ -45,11 +31,7 @@ static uint8_t *image_graph(const char *op, const char *dct, int rank, int resiz
     fr_gdw_node_end(w);
     fr_gdw_node(w, "y", "RealDiv", (const char *[]){"sub", "mean", NULL});
     fr_gdw_node_end(w);
-    const uint8_t *p = fr_gdw_finish(w, len);
-    uint8_t *copy = p ? malloc(*len) : NULL;
-    if (copy) memcpy(copy, p, *len);
-    fr_gdw_free(w);
-    return copy;
+    return tg_finish(w, len);
 }
 
 static frost_status compile(const uint8_t *pb, size_t len, frost_model **m, char **err) {

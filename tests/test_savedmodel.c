@@ -322,7 +322,17 @@ static void test_synthetic(void) {
         {SY_NO_KEY, FROST_E_GRAPH, "v/.ATTRIBUTES/VARIABLE_VALUE", "no tensor"},
         {SY_BAD_OUTPUT, FROST_E_GRAPH, "no output named 'nosuch'", "ReadVariableOp"},
         {SY_PLACEHOLDER, FROST_E_GRAPH, "Placeholder", "inner_fn"},
+        /* as TensorFlow's parse of saved_model.pb fails, also for a node no signature reaches */
+        {SY_BAD_ATTR, FROST_E_PARSE, "'junk'", "malformed attribute"},
     };
+    /* deeper than an AttrValue's own fields, a node the signature does not reach is not read: it loads */
+    g = NULL;
+    st = synth_graph(SY_BAD_SHAPE, &g, &err);
+    CHECK_MSG(st == FROST_OK && g && frost_graph_sink_count(g) == 1, "bad shape in an unreached node: %s",
+              err ? err : "");
+    frost_graph_free(g);
+    frost_free(err);
+    err = NULL;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         g = NULL;
         st = synth_graph(bad[i].variant, &g, &err);
@@ -481,8 +491,8 @@ static void test_broken_files(void) {
 
 /* fuzz_savedmodel inputs: [u32 LE pb length][u32 LE index length][pb][index][data shard] */
 static int write_seeds(const char *dir) {
-    static const char *names[SY_COUNT] = {"ok",       "recursive", "missing_fn", "assign",      "cycle",
-                                          "arg_count", "no_key",    "bad_output", "placeholder"};
+    static const char *names[SY_COUNT] = {"ok",         "recursive",   "missing_fn", "assign",   "cycle",    "arg_count",
+                                          "no_key",     "bad_output", "placeholder", "bad_attr", "bad_shape"};
     mkdir(dir, 0755);
     for (int v = 0; v < SY_COUNT; v++) {
         fr_pbw pb, index, data, all;

@@ -169,6 +169,34 @@ fr_gdw *tg_writer(const char *input, int rank, const int64_t *dims) {
     return w;
 }
 
+fr_gdw *tg_image_writer(const char *op, int channels, const char *dct, int rank) {
+    fr_gdw *w = fr_gdw_new();
+    fr_gdw_node_begin(w, "contents", "Placeholder");
+    fr_gdw_attr_type(w, "dtype", FR_DT_STRING);
+    fr_gdw_attr_shape(w, "shape", rank, (int64_t[]){-1});
+    fr_gdw_node_end(w);
+    fr_gdw_node(w, "decode", op, (const char *[]){"contents", NULL});
+    fr_gdw_attr_int(w, "channels", channels);
+    if (dct) fr_gdw_attr_str(w, "dct_method", dct);
+    fr_gdw_node_end(w);
+    fr_gdw_node(w, "cast", "Cast", (const char *[]){"decode", NULL});
+    fr_gdw_attr_type(w, "SrcT", FR_DT_UINT8);
+    fr_gdw_attr_type(w, "DstT", FR_DT_FLOAT);
+    fr_gdw_node_end(w);
+    fr_gdw_const_i32(w, "dim", 0, NULL, (int32_t[]){0});
+    fr_gdw_node(w, "expand", "ExpandDims", (const char *[]){"cast", "dim", NULL});
+    fr_gdw_node_end(w);
+    return w;
+}
+
+uint8_t *tg_finish(fr_gdw *w, size_t *len) {
+    const uint8_t *p = fr_gdw_finish(w, len);
+    uint8_t *copy = p ? malloc(*len) : NULL;
+    if (copy) memcpy(copy, p, *len);
+    fr_gdw_free(w);
+    return copy;
+}
+
 void tg_window(fr_gdw *w, const char *name, const char *op, const char *const *inputs, const char *padding, int k,
                int s) {
     fr_gdw_node(w, name, op, inputs);

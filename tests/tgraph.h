@@ -69,5 +69,11 @@ void tg_free(tg_model *t);
 fr_gdw *tg_writer(const char *input, int rank, const int64_t *dims);
 void tg_window(fr_gdw *w, const char *name, const char *op, const char *const *inputs, const char *padding, int k,
                int s);
+/* A graph of encoded images: a string Placeholder "contents" (shape [] for
+ * rank 0, else [-1]) -> "decode" (op, channels, dct_method unless NULL) ->
+ * "cast" to float -> "expand" (ExpandDims 0): the caller adds the rest. */
+fr_gdw *tg_image_writer(const char *op, int channels, const char *dct, int rank);
+/* The writer's GraphDef (malloc'ed; NULL when writing failed); frees w. */
+uint8_t *tg_finish(fr_gdw *w, size_t *len);
 
 #endif

@@ -302,10 +302,15 @@ static int build_decode(fd_build *b, int v, int in) {
         return fd_fail(b, n, FROST_E_UNSUPPORTED_OP,
                        "it decodes one image, but its input is a batch of strings (decoding each needs tf.map_fn's "
                        "control flow, which frost does not run); give the string input the shape []");
+    /* channels as TensorFlow's ops take them; 0 (the image's own) is
+     * compiled as 3, and an image of another count fails its run */
     int64_t ch = attr_int(n, "channels", 0);
-    if (ch != 0 && ch != 3)
-        return fd_fail(b, n, FROST_E_UNSUPPORTED_OP, "channels=%lld: frost decodes to 3 channels (channels 0 or 3)",
-                       (long long)ch);
+    int jpeg = !strcmp(n->op, "DecodeJpeg"), bmp = !strcmp(n->op, "DecodeBmp");
+    if (ch != 0 && ch != 1 && ch != 3 && ch != 4)
+        return fd_fail(b, n, FROST_E_GRAPH, "channels=%lld: must be 0, 1, 3 or 4", (long long)ch);
+    if ((jpeg && ch == 4) || (bmp && ch == 1))
+        return fd_fail(b, n, FROST_E_GRAPH, "channels=%lld: %s takes 0, %s", (long long)ch, n->op,
+                       jpeg ? "1 or 3" : "3 or 4");
     fr_pb_attr a;
     if (fr_node_attr_get(n, "dtype", &a) == 1 && a.kind == FR_ATTR_TYPE && a.i != FR_DT_UINT8)
         return fd_fail(b, n, FROST_E_UNSUPPORTED_OP, "dtype %s: frost decodes to uint8", fr_dtype_name((int)a.i));
@@ -314,6 +319,7 @@ static int build_decode(fd_build *b, int v, int in) {
     s->ratio = 1;
     s->formats = !strcmp(n->op, "DecodeBmp") ? FD_BMP_ONLY : !strcmp(n->op, "DecodeImage") ? FD_ANY_IMAGE : FD_JPEG_PNG;
     s->no_gif = !strcmp(n->op, "DecodeImage") && attr_int(n, "expand_animations", 1);
+    s->channels = (int)ch;
     if (!strcmp(n->op, "DecodeJpeg")) {
         int64_t r = attr_int(n, "ratio", 1);
         if (r != 1 && r != 2 && r != 4 && r != 8)
@@ -331,7 +337,7 @@ static int build_decode(fd_build *b, int v, int in) {
     if (sl < 0) return -1;
     b->f->steps[b->f->n_steps - 1].out = sl;
     b->f->steps[b->f->n_steps - 1].n_out = 1;
-    b->f->slots[sl].dims[2] = 3;
+    b->f->slots[sl].dims[2] = ch ? ch : 3;
     b->first_slot[v] = sl;
     return 0;
 }

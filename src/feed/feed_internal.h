@@ -30,6 +30,7 @@ struct fd_step {
     unsigned ratio;  /* DecodeJpeg's ratio (1: none) */
     int dct_method;  /* FROST_DCT_* */
     int no_gif;      /* DecodeImage expanding animations: a GIF would be 4-D */
+    int channels;    /* the `channels` attribute (0: the image's own) */
     /* FD_EXPAND */
     int axis;
     /* FD_RESIZE */

@@ -55,14 +55,15 @@ static int to_float(const fd_val *x, fd_val *o) {
     return 0;
 }
 
-static frost_status run_decode(const fd_step *s, const fd_val *x, fd_val *o, char **err) {
+/* The image as the op decodes it (fr_decode_tf: TensorFlow's channels),
+ * into a [h, w, want] uint8 tensor. */
+static frost_status run_decode(const fd_step *s, const fd_val *x, int64_t want, fd_val *o, char **err) {
     const frost_string *str = x->data;
     const uint8_t *p = str->data;
     frost_decode_options opt;
     frost_decode_options_init(&opt);
     opt.dct_method = s->dct_method;
     frost_image_format fmt = frost_image_detect(p, str->size);
-    frost_image *img = NULL;
     frost_status st;
     if (fmt == FROST_IMAGE_UNKNOWN || (s->formats == FD_BMP_ONLY && fmt != FROST_IMAGE_BMP) ||
         (s->formats == FD_JPEG_PNG && fmt != FROST_IMAGE_JPEG && fmt != FROST_IMAGE_PNG) ||
@@ -72,18 +73,22 @@ static frost_status run_decode(const fd_step *s, const fd_val *x, fd_val *o, cha
                   fmt == FROST_IMAGE_GIF ? " (a GIF would be decoded as 4-D frames)" : "");
         return FROST_E_IMAGE;
     }
-    if (fmt == FROST_IMAGE_JPEG) st = fr_decode_jpeg_ratio(p, str->size, &opt, s->ratio, &img, err);
-    else st = frost_image_decode(p, str->size, &opt, &img, err);
-    if (st != FROST_OK) return st;
-    int64_t dims[3] = {img->height, img->width, 3};
+    fr_pixels px;
+    if ((st = fr_decode_tf(p, str->size, &opt, s->ratio, s->channels, &px, err)) != FROST_OK) return st;
+    if (px.channels != want) {
+        fr_errorf(err, "the image has %d channel%s, and channels=0 decodes it so (as TensorFlow does), but the graph "
+                  "was compiled for %lld (give the node channels=%lld to convert)",
+                  px.channels, px.channels > 1 ? "s" : "", (long long)want, (long long)want);
+        free(px.data);
+        return FROST_E_IMAGE; /* this image's, as an undecodable one: the batch's others still run */
+    }
+    int64_t dims[3] = {px.height, px.width, px.channels};
     o->dtype = FR_DT_UINT8;
     o->rank = 3;
     memcpy(o->dims, dims, sizeof dims);
-    o->count = (size_t)img->height * (size_t)img->width * 3;
-    o->data = img->rgb; /* taken over */
+    o->count = (size_t)px.height * (size_t)px.width * (size_t)px.channels;
+    o->data = px.data; /* taken over */
     o->owned = 1;
-    img->rgb = NULL;
-    frost_image_free(img);
     return FROST_OK;
 }
 
@@ -101,7 +106,7 @@ static frost_status run_step(const fr_feed *f, const fd_step *s, fd_val *vals, c
         }
         return fr_example_parse(str->data ? str->data : (const void *)"", str->size, s->feat, s->n_feat, outs, err);
     }
-    case FD_DECODE: return run_decode(s, x, o, err);
+    case FD_DECODE: return run_decode(s, x, f->slots[s->out].dims[2], o, err);
     case FD_CAST: return to_float(x, o) ? FROST_E_NO_MEMORY : FROST_OK;
     case FD_IDENTITY:
         *o = *x;

@@ -166,3 +166,48 @@ frost_status fr_decode_bmp(const uint8_t *data, size_t size, const frost_decode_
     *out = img;
     return FROST_OK;
 }
+
+/* TensorFlow's decode_bmp (DecodeImageV2Op::DecodeBmpV2): the header's
+ * pixel offset, width, height and bits per pixel, then the pixels as they
+ * are (rows padded to 4 bytes, bottom-up unless the height is negative; no
+ * palette, compression or bit fields: 8 bits a pixel is one gray channel,
+ * 24 BGR, 32 BGRA).  channels must be 0 or bits per pixel / 8. */
+frost_status fr_decode_bmp_channels(const uint8_t *data, size_t size, const frost_decode_options *opt, int channels,
+                                    fr_pixels *out, char **err) {
+    if (size < 30) return fr_img_error(err, FROST_E_IMAGE, "BMP: truncated header (%zu bytes)", size);
+    const int64_t offset = (int32_t)rd32(data + 10), width = (int32_t)rd32(data + 18),
+                  height = (int32_t)rd32(data + 22);
+    const int bpp = (int16_t)rd16(data + 28), c = channels ? channels : bpp / 8;
+    if (channels && channels != bpp / 8)
+        return fr_img_error(err, FROST_E_IMAGE, "BMP: channels attribute %d does not match bits per pixel from file %d",
+                            channels, bpp / 8);
+    if (c != 1 && c != 3 && c != 4)
+        return fr_img_error(err, FROST_E_IMAGE, "BMP: number of channels must be 1, 3 or 4, was %d", c);
+    if (width <= 0 || height == 0 || offset < 0)
+        return fr_img_error(err, FROST_E_IMAGE, "BMP: width must be positive, height nonzero, header size nonnegative");
+    const int64_t h = height < 0 ? -height : height;
+    frost_status st = fr_img_check_size("BMP", width, h, opt, err);
+    if (st != FROST_OK) return st;
+    const int64_t row = (c * width + 3) / 4 * 4, need = offset + (h - 1) * row + width * c;
+    if (need > (int64_t)size)
+        return fr_img_error(err, FROST_E_IMAGE, "BMP: incomplete content, requires at least %lld bytes, got %zu",
+                            (long long)need, size);
+    uint8_t *pix = malloc((size_t)(width * h * c));
+    if (!pix) return fr_img_error(err, FROST_E_NO_MEMORY, "BMP: out of memory");
+    for (int64_t y = 0; y < h; y++) {
+        const uint8_t *s = data + offset + (height < 0 ? y : h - 1 - y) * row;
+        uint8_t *d = pix + y * width * c;
+        for (int64_t x = 0; x < width; x++, s += c, d += c) {
+            if (c == 1) {
+                d[0] = s[0];
+                continue;
+            }
+            d[0] = s[2]; /* BGR(A) -> RGB(A) */
+            d[1] = s[1];
+            d[2] = s[0];
+            if (c == 4) d[3] = s[3];
+        }
+    }
+    *out = (fr_pixels){(int)width, (int)h, c, pix};
+    return FROST_OK;
+}

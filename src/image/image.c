@@ -49,6 +49,17 @@ frost_status fr_img_alloc(int width, int height, frost_image **out, char **err) 
     return FROST_OK;
 }
 
+frost_status fr_img_wrap(fr_pixels *px, frost_image **out, char **err) {
+    frost_image *img = calloc(1, sizeof *img);
+    if (!img) return fr_img_error(err, FROST_E_NO_MEMORY, "out of memory");
+    img->width = px->width;
+    img->height = px->height;
+    img->rgb = px->data;
+    px->data = NULL;
+    *out = img;
+    return FROST_OK;
+}
+
 void frost_decode_options_init(frost_decode_options *options) {
     if (!options) return;
     memset(options, 0, sizeof *options);
@@ -90,6 +101,31 @@ frost_status frost_image_decode(const void *data, size_t size, const frost_decod
     }
     if (size == 0) return fr_img_error(error_out, FROST_E_IMAGE, "empty image data");
     return fr_img_error(error_out, FROST_E_IMAGE, "unknown image format (not JPEG, PNG, BMP or GIF)");
+}
+
+frost_status fr_decode_tf(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                          int channels, fr_pixels *out, char **err) {
+    memset(out, 0, sizeof *out);
+    switch (frost_image_detect(data, size)) {
+    case FROST_IMAGE_JPEG:
+        if (channels != 0 && channels != 1 && channels != 3)
+            return fr_img_error(err, FROST_E_IMAGE, "channels must be 0, 1, or 3 for JPEG, got %d", channels);
+        return fr_decode_jpeg_channels(data, size, opt, ratio ? ratio : 1, channels, out, err);
+    case FROST_IMAGE_PNG: return fr_decode_png_channels(data, size, opt, channels, out, err);
+    case FROST_IMAGE_BMP: return fr_decode_bmp_channels(data, size, opt, channels, out, err);
+    case FROST_IMAGE_GIF: {
+        if (channels != 0 && channels != 3)
+            return fr_img_error(err, FROST_E_IMAGE, "channels must be 0 or 3 for GIF, got %d", channels);
+        frost_image *img = NULL;
+        frost_status st = fr_decode_gif(data, size, opt, &img, err);
+        if (st != FROST_OK) return st;
+        *out = (fr_pixels){img->width, img->height, 3, img->rgb};
+        img->rgb = NULL;
+        frost_image_free(img);
+        return FROST_OK;
+    }
+    default: return fr_img_error(err, FROST_E_IMAGE, "unknown image format (not JPEG, PNG, BMP or GIF)");
+    }
 }
 
 frost_status frost_image_load(const char *path, const frost_decode_options *options, frost_image **image_out,

@@ -1,6 +1,7 @@
 /* JPEG through libjpeg-turbo, with TensorFlow decode_jpeg's defaults:
  * JDCT_IFAST, fancy upsampling, channels=3 (grayscale replicated; CMYK/YCCK
- * converted with TensorFlow's integer formula).  Truncated data is an error,
+ * converted with TensorFlow's integer formula), or the channels of the
+ * decode ops (fr_decode_jpeg_channels).  Truncated data is an error,
  * as in decode_jpeg without try_recover_truncated. */
 #include <setjmp.h>
 #include <stdio.h>
@@ -75,12 +76,15 @@ frost_status fr_decode_jpeg(const uint8_t *data, size_t size, const frost_decode
     return fr_decode_jpeg_ratio(data, size, opt, 0, out, err);
 }
 
-frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
-                                  frost_image **out, char **err) {
+/* channels: decode_jpeg's (0: min(the file's components, 3); 1: libjpeg's
+ * own conversion to JCS_GRAYSCALE, as TensorFlow asks; 3: RGB, CMYK/YCCK
+ * converted with TensorFlow's formula). */
+static frost_status jpeg_decode(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                                int channels, fr_pixels *out, char **err) {
     struct jpeg_decompress_struct cinfo;
     fr_jpeg_err jerr;
     /* volatile: modified between setjmp and longjmp. */
-    frost_image *volatile img = NULL;
+    uint8_t *volatile pix = NULL;
     uint8_t *volatile cmyk_row = NULL;
     volatile frost_status status = FROST_OK; /* set when the message is already in *err */
 
@@ -101,7 +105,7 @@ frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_
             failed = fr_img_error(err, jerr.too_many_scans ? FROST_E_LIMIT : FROST_E_IMAGE, "JPEG: %s", jerr.message);
         jpeg_destroy_decompress(&cinfo);
         free(cmyk_row);
-        frost_image_free(img);
+        free(pix);
         return failed;
     }
     jpeg_create_decompress(&cinfo);
@@ -119,32 +123,28 @@ frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_
         jpeg_destroy_decompress(&cinfo);
         return fr_img_error(err, FROST_E_IMAGE, "JPEG: unsupported number of components %d", cinfo.num_components);
     }
-    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    int components = channels ? channels : cinfo.num_components < 3 ? cinfo.num_components : 3;
+    if (components == 1) cmyk = 0; /* libjpeg converts to gray, or refuses (CMYK) as TensorFlow's decode does */
+    cinfo.out_color_space = components == 1 ? JCS_GRAYSCALE : cmyk ? JCS_CMYK : JCS_RGB;
     cinfo.dct_method = opt->dct_method == FROST_DCT_INTEGER_ACCURATE ? JDCT_ISLOW : JDCT_IFAST;
     cinfo.do_fancy_upsampling = TRUE;
     cinfo.scale_num = 1;
     cinfo.scale_denom = ratio ? ratio : fr_jpeg_fast_denom(cinfo.image_width, cinfo.image_height, opt);
     jpeg_calc_output_dimensions(&cinfo);
 
-    frost_image *im = NULL;
-    st = fr_img_alloc((int)cinfo.output_width, (int)cinfo.output_height, &im, err);
-    if (st != FROST_OK) {
-        jpeg_destroy_decompress(&cinfo);
-        return st;
-    }
-    img = im;
-    if (cmyk && !(cmyk_row = malloc((size_t)cinfo.output_width * 4))) {
-        status = fr_img_error(err, FROST_E_NO_MEMORY, "JPEG: out of memory");
+    const size_t stride = (size_t)cinfo.output_width * (size_t)components;
+    if (!(pix = malloc(stride * cinfo.output_height)) || (cmyk && !(cmyk_row = malloc((size_t)cinfo.output_width * 4)))) {
+        status = fr_img_error(err, FROST_E_NO_MEMORY, "out of memory for a %ux%u image", cinfo.output_width,
+                              cinfo.output_height);
         longjmp(jerr.jmp, 1);
     }
     jpeg_start_decompress(&cinfo);
-    if (cinfo.output_components != (cmyk ? 4 : 3)) {
+    if (cinfo.output_components != (cmyk ? 4 : components)) {
         status = fr_img_error(err, FROST_E_IMAGE, "JPEG: unexpected %d output components", cinfo.output_components);
         longjmp(jerr.jmp, 1);
     }
-    const size_t stride = (size_t)cinfo.output_width * 3;
     while (cinfo.output_scanline < cinfo.output_height) {
-        uint8_t *dst = img->rgb + (size_t)cinfo.output_scanline * stride;
+        uint8_t *dst = pix + (size_t)cinfo.output_scanline * stride;
         JSAMPROW row = cmyk ? cmyk_row : dst;
         if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
             status = fr_img_error(err, FROST_E_IMAGE, "JPEG: truncated data");
@@ -168,9 +168,25 @@ frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_
             }
         }
     }
+    out->width = (int)cinfo.output_width;
+    out->height = (int)cinfo.output_height;
+    out->channels = components;
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(cmyk_row);
-    *out = img;
+    out->data = pix;
     return FROST_OK;
+}
+
+frost_status fr_decode_jpeg_ratio(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                                  frost_image **out, char **err) {
+    fr_pixels px;
+    frost_status st = jpeg_decode(data, size, opt, ratio, 3, &px, err);
+    if (st == FROST_OK && (st = fr_img_wrap(&px, out, err)) != FROST_OK) free(px.data);
+    return st;
+}
+
+frost_status fr_decode_jpeg_channels(const uint8_t *data, size_t size, const frost_decode_options *opt, unsigned ratio,
+                                     int channels, fr_pixels *out, char **err) {
+    return jpeg_decode(data, size, opt, ratio, channels, out, err);
 }

@@ -77,7 +77,7 @@ static void shape_of_input(fz_ctx *c, int i, fr_pb_shape *sh, int *dtype) {
     *dtype = t->dtype;
     int node = fz_outer_node_of(c, t->name);
     if (node < 0) return;
-    const fz_ndef *n = &c->nodes[node];
+    const fz_ndef *n = fz_outer(c, node);
     if (fz_ndef_full(c, n)) return;
     if (!*dtype) *dtype = fz_attr_type(n, "dtype");
     if (!*dtype) *dtype = fz_attr_type(n, "T");
@@ -269,10 +269,7 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
 static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     const fr_sm_signature *sig = c->sig;
     frost_status st;
-    if ((st = fz_parse_nodes(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", 1, &c->n_nodes, &c->nodes,
-                             &c->idx)) ||
-        (st = fz_parse_library(c)) || (st = fz_parse_op_list(c)))
-        return st;
+    if ((st = fz_parse_outer(c)) || (st = fz_parse_library(c)) || (st = fz_parse_op_list(c))) return st;
     c->var_key = fr_pool_alloc(&c->pool, sizeof *c->var_key * (size_t)(c->n_nodes + 1));
     c->var_of = fr_pool_alloc(&c->pool, sizeof *c->var_of * (size_t)(c->n_nodes + 1));
     c->in_val = fr_pool_alloc(&c->pool, sizeof *c->in_val * (size_t)(sig->n_inputs + 1));
@@ -280,7 +277,6 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     fz_val *outs = fr_pool_alloc(&c->pool, sizeof *outs * (size_t)(sig->n_outputs + 1));
     if (!c->var_key || !c->var_of || !c->in_val || !roots || !outs) return fz_oom(c);
     for (int i = 0; i < c->n_nodes; i++) c->var_of[i] = -1;
-    if ((st = fz_map_captures(c)) != FROST_OK) return st;
     if (!strcmp(sig->key, "__saved_model_init_op"))
         return fz_fail(c, FROST_E_INVALID_ARGUMENT, "this is the SavedModel's initialization op, not a computation to run");
     if (!sig->n_outputs) return fz_fail(c, FROST_E_GRAPH, "the signature has no outputs");
@@ -301,18 +297,21 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
         const char *colon = strrchr(t->name, ':');
         int k = 0;
         if (colon && fz_parse_uint(colon + 1, strlen(colon + 1), &k)) k = 0;
-        const char *key = fz_fmt(c, "%s:%d", c->nodes[node].name, k);
+        const char *name = fz_outer(c, node)->name;
+        const char *key = fz_fmt(c, "%s:%d", name, k);
         if (!key) return fz_oom(c);
         int rc = fz_map_put(&c->in_idx, key, i);
         if (rc < 0) return fz_oom(c);
         if (rc > 0) return fz_fail(c, FROST_E_GRAPH, "two inputs of the signature are the tensor '%s'", t->name);
-        const char *base = k ? fz_fmt(c, "%s_%d", c->nodes[node].name, k) : c->nodes[node].name;
+        if (k == 0 && fz_map_put(&c->in_idx, name, i) < 0) return fz_oom(c); /* "node" is "node:0" */
+        const char *base = k ? fz_fmt(c, "%s_%d", name, k) : name;
         int e = base ? fz_emit_node(c, base, "Placeholder", EM_INPUT) : (fz_oom(c), -1);
         if (e < 0) return fz_failed(c);
         c->em[e].input = i;
         c->in_val[i] = (fz_val){c->em[e].name, -1, e};
     }
-    if ((st = fz_check_signature_state(c, roots, sig->n_outputs)) != FROST_OK) return st;
+    if ((st = fz_check_signature_state(c, roots, sig->n_outputs)) != FROST_OK || (st = fz_map_captures(c)) != FROST_OK)
+        return st;
     if (!(c->outer = fz_scope_new(c, NULL, NULL, -1, ""))) return fz_failed(c);
     for (int i = 0; i < sig->n_outputs; i++) {
         if (fz_resolve_root(c, sig->outputs[i].name, &outs[i])) return fz_failed(c);
@@ -453,6 +452,7 @@ frost_status fr_sm_freeze(const frost_savedmodel *sm, int m, int si, int flags, 
         fz_map_free(&c.fns[i].arg_idx);
     }
     free(c.fns);
+    free(c.nodes);
     fz_map_free(&c.idx);
     fz_map_free(&c.fn_idx);
     fz_map_free(&c.op_idx);

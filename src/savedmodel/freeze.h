@@ -24,10 +24,17 @@
 #define FZ_MAX_FUNCTIONS (1 << 18)
 #define FZ_MAX_OBJECTS (1 << 20)
 
-/* string -> int, open addressing (keys owned elsewhere) */
+/* string -> int, open addressing (keys owned elsewhere); each slot keeps
+ * its key's hash and length, so that a probe compares strings only when
+ * both match */
 typedef struct {
-    const char **keys;
-    int *vals;
+    const char *key;
+    uint32_t hash, len;
+    int val;
+} fz_slot;
+
+typedef struct {
+    fz_slot *slots;
     size_t cap, n;
 } fz_map;
 
@@ -48,8 +55,9 @@ typedef struct {
     fz_attr *attr;
     const char *callee; /* cache of fz_call_target() */
     int callee_known;
-    /* lazy: only name and op parsed yet (the outer graph's nodes, most of
-     * which a signature does not reach); fz_ndef_full() parses the rest */
+    /* lazy: only name and op parsed yet (the outer graph's nodes, made by
+     * fz_outer() as the signature reaches them); fz_ndef_full() parses the
+     * rest */
     int lazy;
     const uint8_t *raw;
     size_t raw_len;
@@ -126,9 +134,16 @@ typedef struct {
     char *desc;
     char **err;
     fr_pool pool;
-    /* the outer graph */
+    /* the outer graph: its NodeDefs indexed by name (the keys in the
+     * saved_model.pb bytes), each made an fz_ndef by fz_outer() when first
+     * used: a Keras export's outer graph is mostly the variables' and the
+     * saver's nodes, which a signature does not reach, and every page of
+     * fresh memory costs (a page fault, on virtual machines an exit too) */
     int n_nodes;
-    fz_ndef *nodes;
+    fz_ndef *nodes;             /* malloc'ed, entry i valid once made[i] */
+    unsigned char *made;
+    const uint8_t **outer_raw; /* NodeDef i's bytes */
+    size_t *outer_len;
     fz_map idx;
     fz_scope *outer;
     /* the function library and the op definitions */
@@ -141,6 +156,7 @@ typedef struct {
     /* variables */
     const char **var_key; /* per outer node: checkpoint key from the object graph */
     int *var_of;          /* per outer node: variable index, -1 */
+    unsigned char *reached; /* per outer node: reached by the outputs (the state check's walk) */
     int n_vars, cap_vars;
     fz_var *vars;
     /* signature inputs: "node:k" -> index */
@@ -179,8 +195,10 @@ typedef struct {
 
 /* The value of key[0..len), -1 when absent. */
 int fz_map_get(const fz_map *m, const char *k, size_t len);
-/* 0 added, 1 already there (value unchanged), -1 out of memory */
+/* 0 added, 1 already there (value unchanged), -1 out of memory; _n: the
+ * key k[0..len), not terminated (it must outlive the map) */
 int fz_map_put(fz_map *m, const char *k, int v);
+int fz_map_put_n(fz_map *m, const char *k, size_t len, int v);
 /* Room for n keys in all without rehashing: 0, -1 out of memory. */
 int fz_map_reserve(fz_map *m, size_t n);
 void fz_map_free(fz_map *m);
@@ -193,14 +211,22 @@ frost_status fz_oom(fz_ctx *c);
 frost_status fz_failed(const fz_ctx *c);
 /* Strings in the context's pool (NULL when memory ran out). */
 const char *fz_str(fz_ctx *c, const void *p, size_t n);
+/* a[0..an) b[0..bn) c0 (c0 = 0: nothing) and, when k >= 0, the decimal k: in
+ * the pool (the hot cases of fz_fmt: "node:1", "scope/node", "call/"). */
+const char *fz_cat(fz_ctx *c, const char *a, size_t an, const char *b, size_t bn, char c0, long k);
 const char *fz_fmt(fz_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes room for one more element in a growable array: 0, or -1 (reported). */
 int fz_grow(fz_ctx *c, void **p, int *cap, int n, size_t size);
 
-/* The nodes (field `field` of p) into a pool array indexed by name; lazy:
- * only their names and ops, the rest on demand (fz_ndef_full). */
-frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int lazy,
-                            int *n_out, fz_ndef **out, fz_map *idx);
+/* The nodes (field `field` of p) into a pool array indexed by name. */
+frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int *n_out,
+                            fz_ndef **out, fz_map *idx);
+/* The outer graph's nodes indexed by name (c->idx), each checked to have a
+ * name and an op; none made yet. */
+frost_status fz_parse_outer(fz_ctx *c);
+/* Outer node i with its name and op (lazy: the rest by fz_ndef_full), made
+ * on first use; out of memory: reported, and a node of no name and op. */
+const fz_ndef *fz_outer(fz_ctx *c, int i);
 /* Parses the inputs and attributes of a lazy node (in place; the nodes are
  * the context's): 0, or -1 (reported; the node stays without inputs). */
 int fz_ndef_full(fz_ctx *c, const fz_ndef *n);
@@ -227,12 +253,14 @@ int fz_changes_state(const char *op); /* Assign*, scatter, optimizer updates, ta
 /* The outer graph's node of tensor "node[:k]", -1. */
 int fz_outer_node_of(fz_ctx *c, const char *tensor);
 /* FROST_E_UNSUPPORTED_OP when what the roots reach (data and control edges,
- * called functions whole) changes state. */
+ * called functions whole) changes state; c->reached marks the outer nodes
+ * reached. */
 frost_status fz_check_signature_state(fz_ctx *c, const int *roots, int n_roots);
 
 /* ---------------------------------------------------------------- freeze_vars.c */
 
-/* c->var_key of the VarHandleOps that calls capture, from the object graphs. */
+/* c->var_key of the VarHandleOps that the calls the signature reaches
+ * (c->reached) capture, from the object graphs. */
 frost_status fz_map_captures(fz_ctx *c);
 /* The variable of outer node `node` (created on first use); -1 on failure. */
 int fz_var_of_node(fz_ctx *c, int node);

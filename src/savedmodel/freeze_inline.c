@@ -14,7 +14,7 @@
 static const char *uniq_name(fz_ctx *c, const char *base) {
     if (fz_map_get(&c->names, base, strlen(base)) < 0) return base;
     for (long i = 1;; i++) {
-        const char *s = fz_fmt(c, "%s_%ld", base, i);
+        const char *s = fz_cat(c, base, strlen(base), "", 0, '_', i);
         if (!s || fz_map_get(&c->names, s, strlen(s)) < 0) return s;
     }
 }
@@ -38,7 +38,8 @@ int fz_emit_node(fz_ctx *c, const char *base, const char *op, int kind) {
 }
 
 static const char *tensor_of(fz_ctx *c, int e, int k) {
-    return k ? fz_fmt(c, "%s:%d", c->em[e].name, k) : c->em[e].name;
+    const char *n = c->em[e].name;
+    return k ? fz_cat(c, n, strlen(n), "", 0, ':', k) : n;
 }
 
 /* ---------------------------------------------------------------- scopes */
@@ -72,12 +73,13 @@ fz_scope *fz_scope_new(fz_ctx *c, fz_scope *parent, fz_fn *fn, int call, const c
     return s;
 }
 
-static const char *scope_name(const fz_scope *s, int node) { return s->nodes[node].name; }
+/* Node i of scope s (an outer node made on first use). */
+static const fz_ndef *node_at(fz_ctx *c, const fz_scope *s, int i) { return s->fn ? &s->nodes[i] : fz_outer(c, i); }
 
 /* The inlined body of call node `node` of scope s. */
 static fz_scope *scope_child(fz_ctx *c, fz_scope *s, int node) {
     if (s->child[node]) return s->child[node];
-    const fz_ndef *nd = &s->nodes[node];
+    const fz_ndef *nd = node_at(c, s, node);
     if (fz_ndef_full(c, nd)) return NULL;
     const char *callee = fz_call_target(c, nd);
     fz_fn *fn = callee ? fz_fn_find(c, callee) : NULL;
@@ -106,7 +108,7 @@ static fz_scope *scope_child(fz_ctx *c, fz_scope *s, int node) {
                 nd->n_in, fn->name, fn->n_args);
         return NULL;
     }
-    const char *prefix = fz_fmt(c, "%s%s/", s->prefix, nd->name);
+    const char *prefix = fz_cat(c, s->prefix, strlen(s->prefix), nd->name, strlen(nd->name), '/', -1);
     if (!prefix) return fz_oom(c), NULL;
     fz_scope *ch = fz_scope_new(c, s, fn, node, prefix);
     s->child[node] = ch;
@@ -198,11 +200,7 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
         int node, k = 0;
         size_t len = strlen(ref);
         if (!s->fn) {
-            int in = fz_map_get(&c->in_idx, ref, len);
-            if (in < 0 && !strchr(ref, ':')) {
-                const char *r0 = fz_fmt(c, "%s:0", ref);
-                in = r0 ? fz_map_get(&c->in_idx, r0, strlen(r0)) : -1;
-            }
+            int in = fz_map_get(&c->in_idx, ref, len); /* "node:k", and "node" for k = 0 */
             if (in >= 0) {
                 *v = c->in_val[in];
                 return 0;
@@ -230,7 +228,7 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
                     return -1;
                 }
                 /* the argument: the call's input in the caller's scope */
-                ref = s->parent->nodes[s->call].in[arg];
+                ref = node_at(c, s->parent, s->call)->in[arg];
                 s = s->parent;
                 continue;
             }
@@ -247,10 +245,10 @@ static int resolve(fz_ctx *c, fz_scope *s, const char *ref, fz_val *v, fz_scope 
                     fz_fail(c, FROST_E_GRAPH, "function '%s': malformed input '%s'", s->fn->name, ref);
                     return -1;
                 }
-                if (flat_index(c, s, &s->nodes[node], p1 + 1, alen, idx, &k)) return -1;
+                if (flat_index(c, s, node_at(c, s, node), p1 + 1, alen, idx, &k)) return -1;
             }
         }
-        const fz_ndef *nd = &s->nodes[node];
+        const fz_ndef *nd = node_at(c, s, node);
         if (fz_call_target(c, nd)) {
             fz_scope *ch = scope_child(c, s, node);
             if (!ch) return -1;
@@ -314,7 +312,7 @@ static int set_fwd(fz_ctx *c, fz_scope *s, int node, const fz_val *v, int n) {
 
 /* Resolves node (s, node): 0 done, 1 pending on (*ps, *pn), -1 error. */
 static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
-    const fz_ndef *nd = &s->nodes[node];
+    const fz_ndef *nd = node_at(c, s, node);
     if (fz_ndef_full(c, nd)) return -1;
     const char *op = nd->op;
     if (!strcmp(op, "NoOp")) return 0;
@@ -366,10 +364,11 @@ static int process(fz_ctx *c, fz_scope *s, int node, fz_scope **ps, int *pn) {
             fz_fail(c, FROST_E_UNSUPPORTED_OP,
                     "node '%s%s' (%s) takes the handle of variable '%s' as input %d; of the ops on variables only "
                     "ReadVariableOp is supported",
-                    s->prefix, nd->name, op, c->nodes[c->vars[c->tmp[i].var].node].name, i);
+                    s->prefix, nd->name, op, fz_outer(c, c->vars[c->tmp[i].var].node)->name, i);
             return -1;
         }
-    const char *base = s->prefix[0] ? fz_fmt(c, "%s%s", s->prefix, nd->name) : nd->name;
+    const char *base =
+        s->prefix[0] ? fz_cat(c, s->prefix, strlen(s->prefix), nd->name, strlen(nd->name), 0, -1) : nd->name;
     if (!base) return fz_oom(c), -1;
     int e = fz_emit_node(c, base, op, EM_NODE);
     if (e < 0) return -1;
@@ -413,7 +412,7 @@ static int run(fz_ctx *c, fz_scope *s0, int n0) {
         }
         s->state[n] = 1;
         if (ps->state[pn] == 1) {
-            fz_fail(c, FROST_E_GRAPH, "the graph has a cycle through node '%s%s'", ps->prefix, scope_name(ps, pn));
+            fz_fail(c, FROST_E_GRAPH, "the graph has a cycle through node '%s%s'", ps->prefix, node_at(c, ps, pn)->name);
             return -1;
         }
         if (push(c, ps, pn)) return -1;

@@ -11,60 +11,78 @@
 
 /* ---------------------------------------------------------------- maps */
 
-int fz_map_get(const fz_map *m, const char *k, size_t len) {
-    if (!m->cap) return -1;
-    for (size_t i = fr_name_hash(k, len) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        const char *s = m->keys[i];
-        if (!s) return -1;
-        if (!strncmp(s, k, len) && !s[len]) return m->vals[i];
+/* FNV-1a over 8-byte words (names of nodes are long: "StatefulPartitionedCall/
+ * sequential/conv2d/Conv2D"), the tail bytewise. */
+static uint32_t map_hash(const char *k, size_t len) {
+    uint64_t h = 1469598103934665603ull ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, k + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+static int map_find(const fz_map *m, const char *k, size_t len, uint32_t h) {
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        const fz_slot *s = &m->slots[i];
+        if (!s->key) return -1 - (int)i;
+        if (s->hash == h && s->len == len && !memcmp(s->key, k, len)) return (int)i;
     }
 }
 
-/* Rehashes m into cap slots (a power of two above 2 n): 0, -1. */
+int fz_map_get(const fz_map *m, const char *k, size_t len) {
+    if (!m->cap || len > UINT32_MAX) return -1;
+    int i = map_find(m, k, len, map_hash(k, len));
+    return i < 0 ? -1 : m->slots[i].val;
+}
+
+/* Rehashes m into cap slots (a power of two): 0, -1. */
 static int map_resize(fz_map *m, size_t cap) {
-    const char **keys = calloc(cap, sizeof *keys);
-    int *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        return -1;
-    }
+    fz_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = fr_name_hash(m->keys[i], strlen(m->keys[i])) & (cap - 1);
-        while (keys[j]) j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        if (!m->slots[i].key) continue;
+        size_t j = m->slots[i].hash & (cap - 1);
+        while (slots[j].key) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->slots);
+    m->slots = slots;
     m->cap = cap;
     return 0;
 }
 
+/* Slots for n keys at a load of at most 3/4 (a power of two, at least 16). */
+static size_t map_cap(size_t n) {
+    size_t cap = 16;
+    while (cap * 3 < 4 * (n + 1)) cap *= 2;
+    return cap;
+}
+
 int fz_map_reserve(fz_map *m, size_t n) {
-    size_t cap = m->cap ? m->cap : 64;
-    while (cap < 2 * (n + 1)) cap *= 2;
+    size_t cap = map_cap(n);
     return cap > m->cap ? map_resize(m, cap) : 0;
 }
 
-/* 0 added, 1 already there (value unchanged), -1 out of memory */
-int fz_map_put(fz_map *m, const char *k, int v) {
-    if ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? 2 * m->cap : 64)) return -1;
-    size_t len = strlen(k), i = fr_name_hash(k, len) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (!strcmp(m->keys[i], k)) return 1;
-    m->keys[i] = k;
-    m->vals[i] = v;
+int fz_map_put(fz_map *m, const char *k, int v) { return fz_map_put_n(m, k, strlen(k), v); }
+
+int fz_map_put_n(fz_map *m, const char *k, size_t len, int v) {
+    if (len > UINT32_MAX || (map_cap(m->n) > m->cap && map_resize(m, map_cap(2 * m->n)))) return -1;
+    uint32_t h = map_hash(k, len);
+    int i = map_find(m, k, len, h);
+    if (i >= 0) return 1;
+    m->slots[-1 - i] = (fz_slot){k, h, (uint32_t)len, v};
     m->n++;
     return 0;
 }
 
 void fz_map_free(fz_map *m) {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -86,6 +104,27 @@ frost_status fz_oom(fz_ctx *c) { return fz_fail(c, FROST_E_NO_MEMORY, "out of me
 frost_status fz_failed(const fz_ctx *c) { return c->status != FROST_OK ? c->status : FROST_E_INTERNAL; }
 
 const char *fz_str(fz_ctx *c, const void *p, size_t n) { return fr_pool_strndup(&c->pool, p, n); }
+
+const char *fz_cat(fz_ctx *c, const char *a, size_t an, const char *b, size_t bn, char c0, long k) {
+    char num[24], small[256];
+    size_t nn = 0;
+    if (k >= 0) {
+        char rev[24];
+        do rev[nn++] = (char)('0' + k % 10);
+        while ((k /= 10) > 0);
+        for (size_t i = 0; i < nn; i++) num[i] = rev[nn - 1 - i];
+    }
+    size_t n = an + bn + (c0 != 0) + nn;
+    char *buf = n <= sizeof small ? small : malloc(n);
+    if (!buf) return NULL;
+    memcpy(buf, a, an);
+    memcpy(buf + an, b, bn);
+    if (c0) buf[an + bn] = c0;
+    memcpy(buf + an + bn + (c0 != 0), num, nn);
+    const char *s = fr_pool_strndup(&c->pool, buf, n);
+    if (buf != small) free(buf);
+    return s;
+}
 
 const char *fz_fmt(fz_ctx *c, const char *fmt, ...) {
     va_list ap;
@@ -169,25 +208,106 @@ static frost_status parse_ndef(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef 
     return FROST_OK;
 }
 
-/* Name = 1 and op = 2 of a NodeDef (the last of each, as protobuf reads
- * them), the rest left for fz_ndef_full(). */
-static frost_status parse_ndef_head(fz_ctx *c, const uint8_t *p, size_t len, fz_ndef *n, const char *where) {
+/* Whether the fields of p[0..len) are well-formed protobuf; `inner`: the
+ * fields numbered so are messages, checked one level further. */
+static int wire_ok(const uint8_t *p, size_t len, uint32_t inner) {
     pb_reader r = pb_make(p, len);
-    pb_field f, name = {0}, op = {0};
+    pb_field f;
     while (pb_more(&r)) {
-        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed NodeDef in %s", where);
-        if (f.number == 1 && f.wire == PB_LEN) name = f;
-        else if (f.number == 2 && f.wire == PB_LEN) op = f;
+        if (pb_next(&r, &f)) return 0;
+        if (inner && f.number == inner && f.wire == PB_LEN && !wire_ok(f.ptr, f.len, 0)) return 0;
     }
-    n->name = name.ptr ? fz_str(c, name.ptr, name.len) : no_name;
-    n->op = op.ptr ? fz_str(c, op.ptr, op.len) : no_name;
-    if (!n->name || !n->op) return fz_oom(c);
-    if (!n->name[0]) return fz_fail(c, FROST_E_PARSE, "a node of %s has no name", where);
-    if (!n->op[0]) return fz_fail(c, FROST_E_PARSE, "node '%s' of %s has no op", n->name, where);
-    n->lazy = 1;
-    n->raw = p;
-    n->raw_len = len;
+    return 1;
+}
+
+/* Name = 1 and op = 2 of a NodeDef (the last of each, as protobuf reads
+ * them): 0, or -1 (reported) when malformed or either is missing.  check:
+ * also the wire format of each attribute, its map entry and the AttrValue's
+ * own fields (TensorFlow parses every node of saved_model.pb: a malformed
+ * one fails the load there too); what lies deeper (shapes, tensors, lists)
+ * is read when the signature reaches the node. */
+static int ndef_head(fz_ctx *c, const uint8_t *p, size_t len, int check, pb_field *name, pb_field *op) {
+    pb_reader r = pb_make(p, len);
+    pb_field f;
+    memset(name, 0, sizeof *name);
+    memset(op, 0, sizeof *op);
+    int bad = 0;
+    while (pb_more(&r)) {
+        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed NodeDef in the graph"), -1;
+        if (f.number == 1 && f.wire == PB_LEN) *name = f;
+        else if (f.number == 2 && f.wire == PB_LEN) *op = f;
+        else if (check && f.number == 5 && f.wire == PB_LEN && !wire_ok(f.ptr, f.len, 2)) bad = 1;
+    }
+    if (!name->len) return fz_fail(c, FROST_E_PARSE, "a node of the graph has no name"), -1;
+    if (!op->len)
+        return fz_fail(c, FROST_E_PARSE, "node '%.*s' of the graph has no op", (int)name->len, (const char *)name->ptr), -1;
+    if (bad)
+        return fz_fail(c, FROST_E_PARSE, "node '%.*s' of the graph has a malformed attribute", (int)name->len,
+                       (const char *)name->ptr),
+               -1;
+    return 0;
+}
+
+/* The length-delimited fields `field` of p counted into *n; as nodes
+ * (limit: the nodes of all scopes together), counted against the limit. */
+static frost_status count_fields(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where,
+                                 int nodes, long *n) {
+    pb_reader r = pb_make(p, len);
+    pb_field f;
+    *n = 0;
+    while (pb_more(&r)) {
+        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed %s", where);
+        if (f.number == field && f.wire == PB_LEN) ++*n;
+    }
+    if (!nodes) return FROST_OK;
+    if (*n + c->instantiated > FZ_MAX_NODES)
+        return fz_fail(c, FROST_E_LIMIT, "%s: more than %d nodes in all (the limit)", where, FZ_MAX_NODES);
+    c->instantiated += *n;
     return FROST_OK;
+}
+
+frost_status fz_parse_outer(fz_ctx *c) {
+    long n;
+    frost_status st = count_fields(c, c->mg->graph_def, c->mg->graph_def_len, 1, "the graph", 1, &n);
+    if (st != FROST_OK) return st;
+    c->nodes = malloc(sizeof *c->nodes * (size_t)(n + 1)); /* written as made */
+    c->made = fr_pool_alloc(&c->pool, (size_t)n + 1);
+    c->outer_raw = fr_pool_alloc(&c->pool, sizeof *c->outer_raw * (size_t)(n + 1));
+    c->outer_len = fr_pool_alloc(&c->pool, sizeof *c->outer_len * (size_t)(n + 1));
+    if (!c->nodes || !c->made || !c->outer_raw || !c->outer_len || fz_map_reserve(&c->idx, (size_t)n)) return fz_oom(c);
+    pb_field f;
+    for (pb_reader r = pb_make(c->mg->graph_def, c->mg->graph_def_len); pb_more(&r);) {
+        pb_next(&r, &f);
+        if (f.number != 1 || f.wire != PB_LEN) continue;
+        pb_field name, op;
+        if (ndef_head(c, f.ptr, f.len, 1, &name, &op)) return fz_failed(c);
+        int rc = fz_map_put_n(&c->idx, (const char *)name.ptr, name.len, c->n_nodes);
+        if (rc < 0) return fz_oom(c);
+        if (rc > 0)
+            return fz_fail(c, FROST_E_GRAPH, "two nodes of the graph are named '%.*s'", (int)name.len,
+                           (const char *)name.ptr);
+        c->outer_raw[c->n_nodes] = f.ptr;
+        c->outer_len[c->n_nodes++] = f.len;
+    }
+    return FROST_OK;
+}
+
+const fz_ndef *fz_outer(fz_ctx *c, int i) {
+    fz_ndef *n = &c->nodes[i];
+    if (c->made[i]) return n;
+    memset(n, 0, sizeof *n);
+    n->name = n->op = no_name;
+    pb_field name, op;
+    if (ndef_head(c, c->outer_raw[i], c->outer_len[i], 0, &name, &op)) return n; /* checked by fz_parse_outer */
+    const char *nm = fz_str(c, name.ptr, name.len), *o = fz_str(c, op.ptr, op.len);
+    if (!nm || !o) return fz_oom(c), n;
+    n->name = nm;
+    n->op = o;
+    n->lazy = 1;
+    n->raw = c->outer_raw[i];
+    n->raw_len = c->outer_len[i];
+    c->made[i] = 1;
+    return n;
 }
 
 int fz_ndef_full(fz_ctx *c, const fz_ndef *cn) {
@@ -206,28 +326,20 @@ int fz_ndef_full(fz_ctx *c, const fz_ndef *cn) {
     return 0;
 }
 
-frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int lazy,
-                                int *n_out, fz_ndef **out, fz_map *idx) {
-    pb_reader r = pb_make(p, len);
-    pb_field f;
-    long n = 0;
-    while (pb_more(&r)) {
-        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed %s", where);
-        if (f.number == field && f.wire == PB_LEN) n++;
-    }
-    if (n + c->instantiated > FZ_MAX_NODES)
-        return fz_fail(c, FROST_E_LIMIT, "%s: more than %d nodes in all (the limit)", where, FZ_MAX_NODES);
-    c->instantiated += n;
+frost_status fz_parse_nodes(fz_ctx *c, const uint8_t *p, size_t len, uint32_t field, const char *where, int *n_out,
+                            fz_ndef **out, fz_map *idx) {
+    long n;
+    frost_status st = count_fields(c, p, len, field, where, 1, &n);
+    if (st != FROST_OK) return st;
     *out = fr_pool_alloc(&c->pool, sizeof **out * (size_t)(n + 1));
     if (!*out || fz_map_reserve(idx, (size_t)n)) return fz_oom(c);
     *n_out = 0;
-    r = pb_make(p, len);
-    while (pb_more(&r)) {
+    pb_field f;
+    for (pb_reader r = pb_make(p, len); pb_more(&r);) {
         pb_next(&r, &f);
         if (f.number != field || f.wire != PB_LEN) continue;
         fz_ndef *nd = &(*out)[*n_out];
-        frost_status st = lazy ? parse_ndef_head(c, f.ptr, f.len, nd, where) : parse_ndef(c, f.ptr, f.len, nd, where);
-        if (st != FROST_OK) return st;
+        if ((st = parse_ndef(c, f.ptr, f.len, nd, where)) != FROST_OK) return st;
         int rc = fz_map_put(idx, nd->name, *n_out);
         if (rc < 0) return fz_oom(c);
         if (rc > 0) return fz_fail(c, FROST_E_GRAPH, "two nodes of %s are named '%s'", where, nd->name);
@@ -293,19 +405,15 @@ frost_status fz_parse_library(fz_ctx *c) {
 }
 
 frost_status fz_parse_op_list(fz_ctx *c) {
-    pb_reader r = pb_make(c->mg->op_list, c->mg->op_list_len);
-    pb_field f;
-    int n = 0;
-    while (pb_more(&r)) {
-        if (pb_next(&r, &f)) return fz_fail(c, FROST_E_PARSE, "malformed stripped_op_list");
-        if (f.number == 1 && f.wire == PB_LEN) n++;
-    }
+    long n;
+    frost_status st = count_fields(c, c->mg->op_list, c->mg->op_list_len, 1, "stripped_op_list", 0, &n);
+    if (st != FROST_OK) return st;
     c->op_raw = fr_pool_alloc(&c->pool, sizeof *c->op_raw * (size_t)(n + 1));
     c->op_len = fr_pool_alloc(&c->pool, sizeof *c->op_len * (size_t)(n + 1));
     if (!c->op_raw || !c->op_len) return fz_oom(c);
     int k = 0;
-    r = pb_make(c->mg->op_list, c->mg->op_list_len);
-    while (pb_more(&r)) {
+    pb_field f;
+    for (pb_reader r = pb_make(c->mg->op_list, c->mg->op_list_len); pb_more(&r);) {
         pb_next(&r, &f);
         if (f.number != 1 || f.wire != PB_LEN) continue;
         const char *name = opdef_name(c, f.ptr, f.len);
@@ -387,7 +495,7 @@ frost_status fz_fn_parse(fz_ctx *c, fz_fn *fn) {
         if (!vals[i]) return fz_fail(c, FROST_E_GRAPH, "%s: output '%s' has no ret entry", where, fn->rets[i]);
         fn->rets[i] = vals[i];
     }
-    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, 0, &fn->n_nodes, &fn->nodes, &fn->idx);
+    frost_status st = fz_parse_nodes(c, fn->raw, fn->len, 3, where, &fn->n_nodes, &fn->nodes, &fn->idx);
     if (st != FROST_OK) return st;
     fn->parsed = 1;
     return FROST_OK;

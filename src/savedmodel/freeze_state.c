@@ -10,6 +10,8 @@
 
 /* Ops that change state: variables, tables, files, checkpoints. */
 int fz_changes_state(const char *op) {
+    /* every op below starts with one of these letters (most ops do not) */
+    if (!strchr("ACDILMRSTW", op[0]) || !op[0]) return 0;
     static const char *const prefixes[] = {"Assign", "ResourceScatter", "Apply", "ResourceApply", "SparseApply",
                                            "ResourceSparseApply", "LookupTableInsert", "LookupTableRemove",
                                            "LookupTableImport", "InitializeTable"};
@@ -181,7 +183,7 @@ typedef struct {
 static int outer_callee(fz_ctx *c, const char *name, void *arg) {
     outer_check_t *o = arg;
     fz_fn *fn = fz_fn_find(c, name);
-    const fz_ndef *n = &c->nodes[o->node];
+    const fz_ndef *n = fz_outer(c, o->node);
     if (!fn) {
         o->status = fz_fail(c, FROST_E_GRAPH, "node '%s' calls the function '%s', which is not in the library", n->name, name);
         return 1;
@@ -200,11 +202,10 @@ static int outer_callee(fz_ctx *c, const char *name, void *arg) {
 /* Everything the outputs reach in the graph_def (data and control edges; not
  * through fed nodes) must leave the state alone. */
 frost_status fz_check_signature_state(fz_ctx *c, const int *roots, int n_roots) {
-    unsigned char *seen = calloc((size_t)c->n_nodes + 1, 1);
+    unsigned char *seen = c->reached = fr_pool_alloc(&c->pool, (size_t)c->n_nodes + 1);
     int *stack = malloc(sizeof(int) * ((size_t)c->n_nodes + 1));
     frost_status st = FROST_OK;
     if (!seen || !stack) {
-        free(seen);
         free(stack);
         return fz_oom(c);
     }
@@ -213,7 +214,7 @@ frost_status fz_check_signature_state(fz_ctx *c, const int *roots, int n_roots) 
         if (!seen[roots[i]]) seen[roots[i]] = 1, stack[sp++] = roots[i];
     while (sp && st == FROST_OK) {
         int v = stack[--sp];
-        const fz_ndef *n = &c->nodes[v];
+        const fz_ndef *n = fz_outer(c, v);
         if (fz_ndef_full(c, n)) {
             st = fz_failed(c);
             break;
@@ -241,7 +242,6 @@ frost_status fz_check_signature_state(fz_ctx *c, const int *roots, int n_roots) 
             if (!seen[u]) seen[u] = 1, stack[sp++] = u;
         }
     }
-    free(seen);
     free(stack);
     return st;
 }

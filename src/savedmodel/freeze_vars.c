@@ -102,7 +102,7 @@ static int og_child(const og_t *g, int at, const uint8_t *name, size_t len) {
     return -1;
 }
 
-/* Checkpoint keys of the variables the graph's calls capture: a call of a
+/* Checkpoint keys of the variables the reached calls capture: a call of a
  * concrete function passes its captures as its last inputs, in the order of
  * SavedConcreteFunction.bound_inputs (SavedObjectGraph node ids).  Each
  * variable object is found in the checkpoint's TrackableObjectGraph by its
@@ -186,7 +186,8 @@ frost_status fz_map_captures(fz_ctx *c) {
         k_cf++;
     }
     for (int v = 0; v < c->n_nodes; v++) {
-        const fz_ndef *nd = &c->nodes[v];
+        if (!c->reached[v]) continue; /* the saver's calls capture every variable too */
+        const fz_ndef *nd = fz_outer(c, v);
         const char *callee = fz_call_target(c, nd);
         if (!callee) continue;
         int i = fz_map_get(&cf, callee, strlen(callee));
@@ -219,7 +220,7 @@ frost_status fz_map_captures(fz_ctx *c) {
         for (int j = 0; j < nb; j++) {
             int obj = bound[j];
             int var = fz_outer_node_of(c, nd->in[nd->n_in - nb + j]);
-            if (obj < 0 || var < 0 || !sv.is_var[obj] || strcmp(c->nodes[var].op, "VarHandleOp") || c->var_key[var])
+            if (obj < 0 || var < 0 || !sv.is_var[obj] || strcmp(fz_outer(c, var)->op, "VarHandleOp") || c->var_key[var])
                 continue;
             /* the path of child names from the root to obj, walked in the checkpoint's graph */
             int depth = 0, at = obj, tn = 0;
@@ -274,7 +275,7 @@ static const char *attr_str(fz_ctx *c, const fz_ndef *n, const char *key) {
 int fz_var_const(fz_ctx *c, int v, fz_val *out) {
     fz_var *x = &c->vars[v];
     if (x->e < 0) {
-        const fz_ndef *n = &c->nodes[x->node];
+        const fz_ndef *n = fz_outer(c, x->node);
         if (fz_ndef_full(c, n)) return -1;
         const fr_bundle *b = c->sm->bundle;
         if (!b) {
