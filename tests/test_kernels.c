@@ -374,7 +374,7 @@ static const conv_case wino_cases[] = {
 /* The default F(2x2, 3x3) (fr_wino_pays with m = 2: from 64 tiles of
  * 2x2 per image, 32 channels in and 64 out), within FP32's 1e-4, in place of
  * oneDNN's AVX2 direct kernel, or of its AVX-512 one (fr_wino_pays_avx512:
- * 32 out suffice; the 32-out case tells them apart). */
+ * the same for F(2x2, 3x3)). */
 #define F22 "winograd_f2x2_3x3"
 static const conv_case wino22_cases[] = {
     /* what                                    n  h   w  cin cout kh kw sh sw dh dw same dw bias res act */
@@ -394,7 +394,7 @@ static const conv_case wino22_cases[] = {
      0, FR_ACT_RELU, "!wino"},
     {"F(2x2) SAME 8x8 c448->384 (16 tiles: direct)", 1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
-    {"F(2x2) SAME 35x35 c32->32 (32 out: direct on AVX2)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
+    {"F(2x2) SAME 35x35 c32->32 (32 out: direct)", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
     {"F(2x2) SAME 35x35 c24->64 (24 in: direct)", 1, 35, 35, 24, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU,
      "!wino"},
@@ -1008,7 +1008,7 @@ static void select_conv_test(void) {
     CHECK(sel(&c1, &POL_FORCED, FR_PICK_UNKNOWN, 0).impl == FR_CONV_BACKEND);
     /* in place of the AVX-512 direct kernel, where frost runs its AVX-512
      * forms: the default Winograd kernels from 64 tiles per image, 32
-     * channels in and out; the rest stays */
+     * channels in and 64 out; the rest stays */
     const fr_kernels_facts avx512 = {FR_PICK_AVX512_DIRECT, 0, 1}, avx512_off = {FR_PICK_AVX512_DIRECT, 0, 0},
                            avx512_bf16 = {FR_PICK_AVX512_DIRECT, 1, 1};
     static const conv_case c33 = {"35x35 3x3 32->32", 1, 35, 35, 32, 32, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
@@ -1016,7 +1016,7 @@ static void select_conv_test(void) {
     static const conv_case c15 = {"13x13 3x3 64->64", 1, 13, 13, 64, 64, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
     static const conv_case c17s = {"15x15 1x7 64->64", 1, 15, 15, 64, 64, 1, 7, 1, 1, 1, 1, 1, 0, 1, 0, FR_ACT_RELU, NULL};
     CHECK(is_wino(sel_facts(&c3, &POL_DEFAULT, &avx512), 2, 3, 0));
-    CHECK(is_wino(sel_facts(&c33, &POL_DEFAULT, &avx512), 2, 3, 0)); /* 32 out: direct on AVX2 */
+    CHECK(sel_facts(&c33, &POL_DEFAULT, &avx512).impl == FR_CONV_BACKEND); /* 32 out */
     CHECK(sel(&c33, &POL_DEFAULT, FR_PICK_AVX2_DIRECT, 0).impl == FR_CONV_BACKEND);
     CHECK(is_wino(sel_facts(&c17, &POL_DEFAULT, &avx512), 2, 7, 2));
     CHECK(is_wino(sel_facts(&c71, &POL_DEFAULT, &avx512), 2, 7, 1));
@@ -1539,8 +1539,7 @@ static void onednn_tests(void) {
         }
         size_t n22 = sizeof(wino22_cases) / sizeof(wino22_cases[0]);
         for (size_t i = 0; i < n22; i++) {
-            conv_case k = wino22_cases[i]; /* the same choices in place of AVX2's or AVX-512's direct kernel, */
-            if (fr_kernels_cpu_detect().avx512f && strstr(k.what, "32 out")) k.want = F22; /* but for 32 out */
+            conv_case k = wino22_cases[i]; /* the same choices in place of AVX2's or AVX-512's direct kernel */
             conv_test(&k, d1, 1e-4, 1, 760 + (uint32_t)i);
             char what[128];
             snprintf(what, sizeof(what), "unaligned scaled weights: %s", wino22_cases[i].what);

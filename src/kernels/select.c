@@ -106,14 +106,16 @@ int fr_wino_pays(int m, int r, int64_t cin, int64_t cout, int64_t oh, int64_t ow
  * the default Winograd kernels (F(2x2, 3x3), 1-D F(2, 5), F(2, 7): FP32's
  * 1e-4) in their AVX-512 forms, measured inside Inception v3 by `frost
  * tune` (Zen 5, 2 threads, batch 1 and 16, ms per image summed, against
- * brgconv): F(2x2, 3x3) 1.12x on 147x147 32->32, 1.29x on 147x147 32->64,
- * 1.67x on 71x71 80->192, 1.5x on the 35x35 64/96-channel layers; F(2, 7)
- * 1.2-1.3x on the 17x17 1x7 / 7x1 ones.  The 8x8 layers (16 tiles) and
- * every 1x1 and strided one stay with brgconv.  The larger tiles won by
- * more (F(4x4, 3x3) 1.3-2.2x, F(4x4, 5x5) 2x on 35x35 48->64) but stay
- * opted in (--winograd, or a tuning record): their error is larger.
- * Hence from 64 tiles per image, 32 channels in and out. */
-int fr_wino_pays_avx512(int64_t cin, int64_t cout, int64_t tiles) { return tiles >= 64 && cin >= 32 && cout >= 32; }
+ * brgconv; the per-layer times move by up to 8 % between runs):
+ * F(2x2, 3x3) 1.4-1.5x on 71x71 80->192, 1.2-1.5x on the 35x35
+ * 64/96-channel layers, 1.1-1.3x on 147x147 32->64, but 0.94x on 147x147
+ * 32->32; F(2, 7) 1.05-1.2x on the 17x17 1x7 / 7x1 ones.  The 8x8 layers
+ * (16 tiles) and every 1x1 and strided one stay with brgconv.  The larger
+ * tiles won by more on the 35x35 and larger maps (F(4x4, 3x3) up to
+ * 1.8x, F(4x4, 5x5) 1.6x on 35x35 48->64) but stay opted in (--winograd,
+ * or a tuning record): their error is larger.  Hence from 64 tiles per
+ * image, 32 channels in and 64 out. */
+int fr_wino_pays_avx512(int64_t cin, int64_t cout, int64_t tiles) { return tiles >= 64 && cin >= 32 && cout >= 64; }
 
 /* 1-D F(2, 7), F(4, 3), against the indirect GEMM (bench/conv_layers.py,
  * Zen 3, 2 threads): 1.2-1.4x on Inception's 17x17 1x7 / 7x1 layers at
