@@ -1057,6 +1057,81 @@ static void select_pool_test(void) {
     tp_free(&t);
 }
 
+/* frost's u8 pooling (int8 precision) on random codes: each form (this
+ * CPU's, portable) on 1, 2, 3 and 5 threads equal to the integer
+ * reference, the max or floor((2 sum + count) / (2 count)) over the
+ * window's codes inside the image; channel counts around the 64-lane
+ * vector, SAME padding, and a 17x17 window (289 codes: past the 16-bit
+ * sums, the generic form).  The selection: max pools where the AVX-512BW
+ * form runs, averages only when forced. */
+static void pool_u8_test(void) {
+    static const pool_case cases[] = {
+        {"u8 maxpool 3x3 s2 VALID 15x15 c64", FR_POOL_MAX, 1, 15, 15, 64, 3, 2, 0, 31, 0, FR_ACT_NONE},
+        {"u8 maxpool 3x3 s2 SAME 9x9 c200", FR_POOL_MAX, 2, 9, 9, 200, 3, 2, 1, 32, 0, FR_ACT_NONE},
+        {"u8 maxpool 2x2 s2 SAME 7x7 c5", FR_POOL_MAX, 1, 7, 7, 5, 2, 2, 1, 33, 0, FR_ACT_NONE},
+        {"u8 avgpool 3x3 s1 SAME 9x9 c288", FR_POOL_AVG, 1, 9, 9, 288, 3, 1, 1, 34, 0, FR_ACT_NONE},
+        {"u8 avgpool 3x3 s2 SAME 8x8 c70", FR_POOL_AVG, 2, 8, 8, 70, 3, 2, 1, 35, 0, FR_ACT_NONE},
+        {"u8 avgpool 8x8 VALID (global) c130", FR_POOL_AVG, 1, 8, 8, 130, 8, 8, 0, 36, 0, FR_ACT_NONE},
+        {"u8 avgpool 17x17 VALID c65 (289 codes)", FR_POOL_AVG, 1, 17, 17, 65, 17, 1, 0, 37, 0, FR_ACT_NONE},
+    };
+    static const fr_kernels_facts any = {FR_PICK_UNKNOWN, 0, 0};
+    for (size_t i = 0; i < N_OF(cases); i++) {
+        const pool_case *q = &cases[i];
+        tplan t;
+        fr_plan p;
+        int out;
+        pool_plan(&t, q);
+        tp_plan(&t, &p, &out);
+        const fr_step *s = &t.steps[0];
+        const fr_value *xv = &p.values[s->inputs[0]], *yv = &p.values[out];
+        int sel = fr_kernels_select_pool_u8(&POL_OWN, &p, s, &any);
+        CHECK_MSG(sel == (q->op == FR_POOL_MAX && fr_kernels_avx512_int8(0)), "%s: selected %d", q->what, sel);
+        CHECK(fr_kernels_select_pool_u8(&POL_FORCED, &p, s, &any));
+        uint8_t *x = malloc(xv->count), *want = malloc(yv->count), *got = malloc(yv->count);
+        CHECK(x && want && got);
+        if (!x || !want || !got) {
+            free(x), free(want), free(got), tp_free(&t);
+            return;
+        }
+        uint32_t r = q->seed;
+        for (size_t k = 0; k < xv->count; k++) r = r * 1664525u + 1013904223u, x[k] = (uint8_t)(r >> 24);
+        for (size_t k = 0; k < xv->count && k < 64; k++) x[k] = k % 2 ? 255 : 0; /* the extremes */
+        const fr_pool_params *pp = &s->p.pool;
+        int64_t h = xv->dims[1], w = xv->dims[2], c = xv->dims[3], oh = yv->dims[1], ow = yv->dims[2];
+        for (int64_t n = 0; n < xv->dims[0]; n++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++)
+                    for (int64_t ch = 0; ch < c; ch++) {
+                        uint32_t acc = 0, cnt = 0;
+                        int64_t iy0 = oy * pp->stride_h - pp->pad_top, ix0 = ox * pp->stride_w - pp->pad_left;
+                        for (int64_t iy = iy0; iy < iy0 + pp->kh; iy++)
+                            for (int64_t ix = ix0; ix < ix0 + pp->kw; ix++) {
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                uint32_t v = x[((n * h + iy) * w + ix) * c + ch];
+                                acc = pp->op == FR_POOL_MAX ? (v > acc ? v : acc) : acc + v;
+                                cnt++;
+                            }
+                        if (pp->op == FR_POOL_AVG) acc = (2 * acc + cnt) / (2 * cnt);
+                        want[((n * oh + oy) * ow + ox) * c + ch] = (uint8_t)acc;
+                    }
+        for (int portable = 0; portable < 2; portable++)
+            for (int threads = 1; threads <= 5; threads += threads == 3 ? 2 : 1) {
+                fr_pool_nhwc *k = NULL;
+                CHECK(fr_pool_u8_create(&p, s, portable, threads, &k) == FROST_OK);
+                if (!k) continue;
+                memset(got, 0xA5, yv->count);
+                fr_pool_u8_run(k, test_team(), x, got);
+                size_t bad = 0;
+                for (size_t e = 0; e < yv->count; e++) bad += got[e] != want[e];
+                CHECK_MSG(!bad, "%s (%s, %d threads): %zu of %zu codes wrong", q->what,
+                          portable ? "portable" : "this CPU's form", threads, bad, yv->count);
+                fr_pool_nhwc_free(k);
+            }
+        free(x), free(want), free(got);
+        tp_free(&t);
+    }
+}
+
 static void kernel_tests(void) {
     select_rules_test();
     select_isa_test();
@@ -1066,6 +1141,7 @@ static void kernel_tests(void) {
     gemm_packed_test();
     u8_table_test();
     fq_u8_test();
+    pool_u8_test();
     /* the indirect GEMM wherever it applies (own_kernels = 2; on 1, 2, 3
      * and 5 threads the 8 cases the oneDNN part also runs so), then where it
      * runs by default; every dense case of conv_cases */

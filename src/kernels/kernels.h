@@ -114,6 +114,10 @@ typedef void (*fr_fq_u8_fn)(const fr_fq_u8 *k, const float *x, uint8_t *y, size_
  * else portable C (also when portable); the same codes. */
 fr_fq_u8_fn fr_kernels_select_fq_u8(int portable);
 
+/* Whether the AVX-512 forms of the u8 loops run here (AVX-512 allowed, with
+ * BW and VL), unless portable. */
+int fr_kernels_avx512_int8(int portable);
+
 /* ----------------------------------------------------------- selection --- */
 
 /* How a backend uses frost's kernels (fr_backend_config's fields of the same
@@ -169,6 +173,11 @@ fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_pla
  * NHWC pooling ran 5-10x below memory speed). */
 int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                            const fr_kernels_facts *facts);
+/* Whether frost's u8 pooling (fr_pool_u8_create) runs pool step `step`
+ * whose input and output are u8 codes (int8 precision): a max pool where
+ * its AVX-512BW form runs (fr_kernels_avx512_int8); any with own == 2. */
+int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
+                              const fr_kernels_facts *facts);
 
 /* The rules behind the choices (select.c: where each was measured to pay). */
 int fr_kernels_act_ok(fr_act act); /* the activations the kernels fuse */
@@ -220,7 +229,15 @@ typedef struct fr_pool_nhwc fr_pool_nhwc;
  * team of `threads` threads. */
 frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_kernels_isa isa, int threads,
                                  fr_pool_nhwc **out);
-const char *fr_pool_nhwc_name(const fr_pool_nhwc *k); /* "frost:maxpool_nhwc" / "frost:avgpool_nhwc" */
+/* The same pooling on u8 codes of one grid (int8 precision): a max, or the
+ * average rounded half up onto the grid (ukernels.h); the step's bias and
+ * activation are not applied (a u8 pool has none).  The AVX-512BW form
+ * where fr_kernels_avx512_int8(portable), else portable C. */
+frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int portable, int threads,
+                               fr_pool_nhwc **out);
+void fr_pool_u8_run(const fr_pool_nhwc *k, const fr_team *team, const uint8_t *x, uint8_t *y);
+/* "frost:maxpool_nhwc" / "frost:avgpool_nhwc"; u8: "frost:int8:maxpool" / "frost:int8:avgpool" */
+const char *fr_pool_nhwc_name(const fr_pool_nhwc *k);
 void fr_pool_nhwc_run(const fr_pool_nhwc *k, const fr_team *team, const float *x, float *y);
 void fr_pool_nhwc_free(fr_pool_nhwc *k);
 

@@ -21,7 +21,8 @@
 
 struct fr_pool_nhwc {
     fr_pool_geom k;
-    fr_pool_row_fn row; /* fr_pool_row_avx2 or fr_pool_row_generic */
+    fr_pool_row_fn row;       /* f32: fr_pool_row_avx2 or fr_pool_row_generic */
+    fr_pool_u8_row_fn row_u8; /* u8 codes: fr_pool_u8_row_avx512 or fr_pool_u8_row_generic; NULL for f32 */
     int threads;
 };
 
@@ -29,8 +30,9 @@ enum { POOL_UNITS = 8 };
 
 typedef struct {
     const fr_pool_nhwc *p;
-    const float *x;
-    float *y;
+    const void *x;
+    void *y;
+    size_t size; /* bytes an element */
     int64_t units;     /* runs of rows */
     atomic_llong next; /* the next run to take */
 } pool_job;
@@ -44,16 +46,26 @@ static void pool_thread(void *arg, int ithr, int team) {
         int64_t u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (u >= j->units) break;
         for (int64_t r = rows * u / j->units, r1 = rows * (u + 1) / j->units; r < r1; r++) {
-            int64_t n = r / k->oh;
-            j->p->row(k, j->x + n * k->h * k->w * k->c, j->y + n * k->oh * k->ow * k->c, r % k->oh);
+            size_t n = (size_t)(r / k->oh), xo = n * (size_t)(k->h * k->w * k->c) * j->size,
+                   yo = n * (size_t)(k->oh * k->ow * k->c) * j->size;
+            const char *x = (const char *)j->x + xo;
+            char *y = (char *)j->y + yo;
+            if (j->p->row_u8)
+                j->p->row_u8(k, (const uint8_t *)x, (uint8_t *)y, r % k->oh);
+            else
+                j->p->row(k, (const float *)(const void *)x, (float *)(void *)y, r % k->oh);
         }
     }
 }
 
-void fr_pool_nhwc_run(const fr_pool_nhwc *p, const fr_team *team, const float *x, float *y) {
+static void pool_run(const fr_pool_nhwc *p, const fr_team *team, const void *x, void *y, size_t size) {
     int64_t rows = p->k.n * p->k.oh, units = p->threads > 1 ? (int64_t)POOL_UNITS * p->threads : 1;
-    pool_job j = {p, x, y, units < rows ? units : rows, 0};
+    pool_job j = {p, x, y, size, units < rows ? units : rows, 0};
     fr_team_run(team, p->threads, pool_thread, &j);
+}
+
+void fr_pool_nhwc_run(const fr_pool_nhwc *p, const fr_team *team, const float *x, float *y) {
+    pool_run(p, team, x, y, p->row_u8 ? 1 : sizeof(float));
 }
 
 frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_kernels_isa isa, int threads,
@@ -69,6 +81,7 @@ frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_ke
     p->k = (fr_pool_geom){n, h, w, c, oh, ow, pp->kh, pp->kw, pp->stride_h, pp->stride_w, pp->pad_top,
                           pp->pad_left, pp->op == FR_POOL_MAX, pp->bias, pp->act, pp->alpha};
     p->row = fr_pool_row_generic;
+    p->row_u8 = NULL;
 #if FR_KERNELS_X86
     if (isa.avx2) p->row = fr_pool_row_avx2;
 #endif
@@ -77,7 +90,30 @@ frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_ke
     return FROST_OK;
 }
 
+frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int portable, int threads,
+                               fr_pool_nhwc **out) {
+    fr_kernels_isa none = {0, 0, 0};
+    frost_status st = fr_pool_nhwc_create(plan, step, none, threads, out);
+    if (st != FROST_OK) return st;
+    fr_pool_nhwc *p = *out;
+    p->k.bias = NULL, p->k.act = FR_ACT_NONE;
+    p->row_u8 = fr_pool_u8_row_generic;
+#if FR_KERNELS_X86
+    /* 16-bit sums: windows of at most 257 codes */
+    if (fr_kernels_avx512_int8(portable) && (p->k.max || (int64_t)p->k.kh * p->k.kw <= 257))
+        p->row_u8 = fr_pool_u8_row_avx512;
+#else
+    (void)portable;
+#endif
+    return FROST_OK;
+}
+
+void fr_pool_u8_run(const fr_pool_nhwc *p, const fr_team *team, const uint8_t *x, uint8_t *y) {
+    pool_run(p, team, x, y, 1);
+}
+
 const char *fr_pool_nhwc_name(const fr_pool_nhwc *p) {
+    if (p->row_u8) return p->k.max ? "frost:int8:maxpool" : "frost:int8:avgpool";
     return p->k.max ? "frost:maxpool_nhwc" : "frost:avgpool_nhwc";
 }
 

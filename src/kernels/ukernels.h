@@ -138,6 +138,18 @@ typedef void (*fr_pool_row_fn)(const fr_pool_geom *k, const float *x, float *y, 
 void fr_pool_row_avx2(const fr_pool_geom *k, const float *x, float *y, int64_t oy); /* x86/ */
 void fr_pool_row_generic(const fr_pool_geom *k, const float *x, float *y, int64_t oy);
 
+/* The same pooling on u8 codes of one grid (int8 precision; no bias or
+ * activation): a max, or the average of the window's codes rounded half up
+ * onto the grid (TensorFlow's rounding), floor((2 sum + count) / (2 count)),
+ * computed as floor((2 sum + count) * f32(1 / (2 count)) + FR_POOL_U8_EPS):
+ * exact for windows of up to 257 codes (the product is off by at most
+ * 256 * 2^-23 < eps, and a quotient that is not a whole number lies at
+ * least 1 / 514 > 2 eps below the next).  Output row oy of one image. */
+#define FR_POOL_U8_EPS 0x1p-12f
+typedef void (*fr_pool_u8_row_fn)(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
+void fr_pool_u8_row_avx512(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy); /* x86/: AVX-512BW */
+void fr_pool_u8_row_generic(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
+
 /* ---------------------------------------------------------- byte table --- */
 
 /* The u8 FakeQuant of f32 values (fr_kernels_select_fq_u8, kernels.h). */

@@ -212,6 +212,8 @@ frost_status fr_dn_build_own_conv(fr_dn_build *b, const fr_conv_choice *ch);
 /* Builds the pool step being built as frost's NHWC pooling
  * (fr_kernels_select_pool said yes). */
 frost_status fr_dn_build_own_pool(fr_dn_build *b);
+/* frost's u8 pool kernel for a u8 -> u8 pool step (int8 precision). */
+frost_status fr_dn_build_own_pool_u8(fr_dn_build *b);
 
 /* bf16 (bf16.c): initial data type of every value (bf16 where a oneDNN
  * step produces it for other oneDNN steps), and the correction after a build:

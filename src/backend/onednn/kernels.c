@@ -99,18 +99,33 @@ static void pool_free(void *ctx) {
     fr_pool_nhwc_free(ctx);
 }
 
-frost_status fr_dn_build_own_pool(fr_dn_build *b) {
+/* ptrs: x, y (u8) */
+static void pool_u8_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
+    fr_pool_u8_run(ctx, &st->team, ptrs[0], ptrs[1]);
+}
+
+/* The step's pooling as kernel k (f32 or u8 values: dt) run by fn. */
+static frost_status add_pool(fr_dn_build *b, fr_pool_nhwc *k, dnnl_data_type_t dt, fr_dn_custom_fn fn) {
     const fr_step *s = b->step;
     const fr_value *x = &b->plan->values[s->inputs[0]], *y = &b->plan->values[s->output];
-    fr_pool_nhwc *k = NULL;
-    frost_status st = fr_pool_nhwc_create(b->plan, s, b->st->isa, b->st->cfg.threads, &k);
-    if (st != FROST_OK) return st;
     dnnl_memory_desc_t xmd, ymd;
-    fr_dn_md_nhwc(&xmd, x->dims[0], x->dims[3], x->dims[1], x->dims[2], dnnl_f32);
-    fr_dn_md_nhwc(&ymd, y->dims[0], y->dims[3], y->dims[1], y->dims[2], dnnl_f32);
+    fr_dn_md_nhwc(&xmd, x->dims[0], x->dims[3], x->dims[1], x->dims[2], dt);
+    fr_dn_md_nhwc(&ymd, y->dims[0], y->dims[3], y->dims[1], y->dims[2], dt);
     fr_dn_arg args[2] = {
         {.arg = DNNL_ARG_SRC, .bind = FR_DN_VALUE, .value = s->inputs[0], .md = xmd},
         {.arg = DNNL_ARG_DST, .bind = FR_DN_VALUE, .value = s->output, .md = ymd},
     };
-    return fr_dn_add_custom(b, pool_run, k, pool_free, args, 2, fr_pool_nhwc_name(k));
+    return fr_dn_add_custom(b, fn, k, pool_free, args, 2, fr_pool_nhwc_name(k));
+}
+
+frost_status fr_dn_build_own_pool_u8(fr_dn_build *b) {
+    fr_pool_nhwc *k = NULL;
+    frost_status st = fr_pool_u8_create(b->plan, b->step, b->st->cfg.portable, b->st->cfg.threads, &k);
+    return st != FROST_OK ? st : add_pool(b, k, dnnl_u8, pool_u8_run);
+}
+
+frost_status fr_dn_build_own_pool(fr_dn_build *b) {
+    fr_pool_nhwc *k = NULL;
+    frost_status st = fr_pool_nhwc_create(b->plan, b->step, b->st->isa, b->st->cfg.threads, &k);
+    return st != FROST_OK ? st : add_pool(b, k, dnnl_f32, pool_run);
 }

@@ -312,8 +312,12 @@ static frost_status build_pool(fr_dn_build *b) {
     /* frost's NHWC kernel first (f32); oneDNN's for bf16 values */
     fr_kernels_policy pol = fr_dn_policy(b->st);
     fr_kernels_facts facts = fr_dn_facts(b->st, FR_PICK_UNKNOWN);
-    /* f32: frost's kernel where it pays; int8: u8 values on oneDNN's */
-    if (fr_dn_value_dt(b->st, b->step->inputs[0]) == dnnl_f32 && fr_kernels_select_pool(&pol, b->plan, b->step, &facts)) return fr_dn_build_own_pool(b);
+    /* f32: frost's kernel where it pays; int8: u8 codes to u8 codes on
+     * frost's u8 kernel where it pays (fr_kernels_select_pool_u8) */
+    dnnl_data_type_t xdt = fr_dn_value_dt(b->st, b->step->inputs[0]), ydt = fr_dn_value_dt(b->st, b->step->output);
+    if (xdt == dnnl_f32 && fr_kernels_select_pool(&pol, b->plan, b->step, &facts)) return fr_dn_build_own_pool(b);
+    if (xdt == dnnl_u8 && ydt == dnnl_u8 && fr_kernels_select_pool_u8(&pol, b->plan, b->step, &facts))
+        return fr_dn_build_own_pool_u8(b);
     /* TensorFlow's AvgPool divides by the in-bounds elements: exclude_padding. */
     dnnl_alg_kind_t alg = p->op == FR_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
     return build_pool_nhwc(b, alg, p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left,
