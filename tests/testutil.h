@@ -52,8 +52,10 @@ const char *tu_tmp_dir(void);
 /* snprintf into a static rotating buffer: for building paths in tests. */
 const char *tu_path(const char *fmt, ...);
 
-/* Whether the CPU has AVX2 but not AVX-512: where oneDNN's FP32 direct
- * convolution is its AVX2 kernel, the one frost's own kernels replace. */
+/* Whether the CPU has AVX2 but not AVX-512 (or AVX-512 capped away by
+ * ONEDNN_MAX_CPU_ISA, as frost and oneDNN then see it): where oneDNN's FP32
+ * direct convolution is its AVX2 kernel, the one frost's own kernels
+ * replace. */
 int tu_avx2_only(void);
 /* The CPU has AVX2 and FMA (frost's own x86 kernels can run). */
 int tu_avx2_fma(void);
