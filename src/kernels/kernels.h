@@ -174,8 +174,9 @@ fr_conv_choice fr_kernels_select_conv(const fr_kernels_policy *pol, const fr_pla
 int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                            const fr_kernels_facts *facts);
 /* Whether frost's u8 pooling (fr_pool_u8_create) runs pool step `step`
- * whose input and output are u8 codes (int8 precision): a max pool where
- * its AVX-512BW form runs (fr_kernels_avx512_int8); any with own == 2. */
+ * whose input and output are u8 codes (int8 precision): where its
+ * AVX-512BW form runs (fr_kernels_avx512_int8; an average of at most 257
+ * codes a window); anywhere with own == 2. */
 int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                               const fr_kernels_facts *facts);
 

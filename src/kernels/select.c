@@ -259,13 +259,17 @@ int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, co
 
 /* Measured inside Inception v3 int8 (`frost classify --precision int8
  * --profiling`, Zen 5, 2 threads, batch 1), against oneDNN 2.6's
- * `jit_int:avx512_core` pooling: the max pools ~3x faster alone (71x71x192
- * 3x3/2: 0.0197 ms a thread against oneDNN's 0.049 on two); the average
- * pools slower (0.05-0.08 ms against 0.04-0.057: the sums widened to 16
- * bits, the quotients in f32), so they stay with oneDNN but where forced. */
+ * `jit_int:avx512_core` pooling: the max pools 1.2-3x faster (147x147x64
+ * 3x3/2: 0.055-0.075 ms against 0.161), the average pools together 0.30-0.34
+ * ms an image against 0.47-0.48 (three interleaved pairs of runs; divided
+ * by a multiply-high in 16-bit lanes: with the quotients in f32 they had
+ * been slower).  Where the AVX-512BW form runs (an average of at most 257
+ * codes a window); the portable form only when forced (own == 2: tests). */
 int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                               const fr_kernels_facts *facts) {
     const fr_pool_params *p = &step->p.pool;
     if (!fr_kernels_select_pool(pol, plan, step, facts) || p->bias || p->act != FR_ACT_NONE) return 0;
-    return pol->own == 2 || (p->op == FR_POOL_MAX && fr_kernels_avx512_int8(pol->portable));
+    /* the AVX-512 form sums a window of at most 257 codes (pool.c) */
+    return pol->own == 2 ||
+           (fr_kernels_avx512_int8(pol->portable) && (p->op == FR_POOL_MAX || (int64_t)p->kh * p->kw <= 257));
 }

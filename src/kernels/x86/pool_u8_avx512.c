@@ -1,8 +1,9 @@
 /* The u8 pool row in AVX-512BW: 64 channels a vector.  A max with vpmaxub;
  * an average summed in 16-bit lanes (so at most 257 codes a window: the
- * driver gives larger windows to the generic form), then per 16 channels
- * in f32 floor((2 sum + count) * (1 / (2 count)) + 2^-12), as the generic
- * form (both exact: ukernels.h).  Masked loads (vmovdqu8 with a mask, two
+ * driver gives larger windows to the generic form), then divided in those
+ * lanes by a multiply-high (windows of up to 64 codes), else per 16
+ * channels in f32 floor((2 sum + count) * (1 / (2 count)) + 2^-12), as the
+ * generic form (all exact: ukernels.h).  Masked loads (vmovdqu8 with a mask, two
  * to four times slower than plain ones on Zen 5) only for the channels
  * past the last multiple of 64. */
 #include <string.h>
@@ -26,6 +27,15 @@ FR_PU8_TARGET static inline __m128i pu8_avg16(__m256i sum, __m512i count, __m512
     return _mm512_cvtusepi32_epi8(_mm512_cvtps_epu32(q));
 }
 
+/* The quotients of 32 u16 values n = 2 sum + cnt by 2 cnt (cnt <= 64):
+ * ((n * m) >> 16) >> sh, m = ceil(2^k / (2 cnt)) with 2^k >= 1022 cnt^2,
+ * k >= 16: exact for every n in [cnt, 511 cnt] (checked for each cnt
+ * exhaustively), m < 2^16. */
+FR_PU8_TARGET static inline __m512i pu8_div16(__m512i sum, __m512i cnt, __m512i m, __m128i sh) {
+    __m512i n = _mm512_add_epi16(_mm512_slli_epi16(sum, 1), cnt);
+    return _mm512_srl_epi16(_mm512_mulhi_epu16(n, m), sh);
+}
+
 /* channels [ch, ch + 64) of one output over the window [y0, y1) x [x0, x1) */
 FR_PU8_TARGET static inline __m512i pu8_block(const fr_pool_geom *k, const uint8_t *x, int64_t ch, int64_t y0,
                                               int64_t y1, int64_t x0, int64_t x1, int64_t cnt, int full,
@@ -43,6 +53,15 @@ FR_PU8_TARGET static inline __m512i pu8_block(const fr_pool_geom *k, const uint8
             lo = _mm512_add_epi16(lo, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(v)));
             hi = _mm512_add_epi16(hi, _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(v, 1)));
         }
+    if (cnt <= 64) {
+        int bits = 16;
+        while ((1ll << bits) < 1022ll * cnt * cnt) bits++;
+        const __m512i c16 = _mm512_set1_epi16((short)cnt);
+        const __m512i m16 = _mm512_set1_epi16((short)(unsigned short)(((1ll << bits) + 2 * cnt - 1) / (2 * cnt)));
+        const __m128i sh = _mm_cvtsi32_si128(bits - 16);
+        __m256i a = _mm512_cvtepi16_epi8(pu8_div16(lo, c16, m16, sh)), b = _mm512_cvtepi16_epi8(pu8_div16(hi, c16, m16, sh));
+        return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    }
     const __m512i count = _mm512_set1_epi32((int)cnt);
     const __m512 inv = _mm512_set1_ps(1.f / (float)(2 * cnt));
     __m512i r = _mm512_castsi128_si512(pu8_avg16(_mm512_castsi512_si256(lo), count, inv));
