@@ -6,7 +6,8 @@
  *   convolution   an indirect GEMM (igemm.c) for dense convolutions, and
  *                 Winograd (wino.c): F(2x2, 3x3), F(4x4, 3x3), F(4x4, 5x5)
  *                 and 1-D F(4, 3), F(2, 5), F(2, 7) for stride-1 layers
- *   pooling       max / average over NHWC (pool.c)
+ *   pooling       max / average over NHWC (pool.c), f32 and the u8 codes
+ *                 of int8 precision
  * Which one runs for a layer is decided in one place, select.c, from the
  * layer, the configuration and what the backend would run instead.
  *

@@ -12,6 +12,11 @@
  * POOL_UNITS runs per thread): a thread the machine holds back leaves its
  * rows to the others instead of holding up the step.  Each row is computed
  * by one thread, so the results do not depend on who takes it.
+ *
+ * The same driver runs the pooling of u8 codes (int8 precision,
+ * fr_pool_u8_create): x86/pool_u8_avx512.c (AVX-512BW, 64 channels a
+ * vector), generic/pool_u8.c; a max, or the average rounded half up onto
+ * the codes' grid (ukernels.h).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
