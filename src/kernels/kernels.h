@@ -177,7 +177,7 @@ int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, co
 /* Whether frost's u8 pooling (fr_pool_u8_create) runs pool step `step`
  * whose input and output are u8 codes (int8 precision): where its
  * AVX-512BW form runs (fr_kernels_avx512_int8; an average of at most 257
- * codes a window); anywhere with own == 2. */
+ * codes a window) or its AVX2 one (at most 64); anywhere with own == 2. */
 int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                               const fr_kernels_facts *facts);
 
@@ -234,7 +234,9 @@ frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_ke
 /* The same pooling on u8 codes of one grid (int8 precision): a max, or the
  * average rounded half up onto the grid (ukernels.h); the step's bias and
  * activation are not applied (a u8 pool has none).  The AVX-512BW form
- * where fr_kernels_avx512_int8(portable), else portable C. */
+ * where fr_kernels_avx512_int8(portable), else the AVX2 one where the CPU
+ * has AVX2 (a max, or an average of at most 64 codes a window), else
+ * portable C (also when portable). */
 frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int portable, int threads,
                                fr_pool_nhwc **out);
 void fr_pool_u8_run(const fr_pool_nhwc *k, const fr_team *team, const uint8_t *x, uint8_t *y);

@@ -15,7 +15,7 @@
  *
  * The same driver runs the pooling of u8 codes (int8 precision,
  * fr_pool_u8_create): x86/pool_u8_avx512.c (AVX-512BW, 64 channels a
- * vector), generic/pool_u8.c; a max, or the average rounded half up onto
+ * vector), x86/pool_u8_avx2.c (32), generic/pool_u8.c; a max, or the average rounded half up onto
  * the codes' grid (ukernels.h).
  */
 #include <stdatomic.h>
@@ -104,9 +104,10 @@ frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int por
     p->k.bias = NULL, p->k.act = FR_ACT_NONE;
     p->row_u8 = fr_pool_u8_row_generic;
 #if FR_KERNELS_X86
-    /* 16-bit sums: windows of at most 257 codes */
-    if (fr_kernels_avx512_int8(portable) && (p->k.max || (int64_t)p->k.kh * p->k.kw <= 257))
-        p->row_u8 = fr_pool_u8_row_avx512;
+    /* 16-bit sums: windows of at most 257 codes (AVX-512), 64 (AVX2) */
+    int64_t window = (int64_t)p->k.kh * p->k.kw;
+    if (!portable && fr_kernels_cpu_detect().avx2 && (p->k.max || window <= 64)) p->row_u8 = fr_pool_u8_row_avx2;
+    if (fr_kernels_avx512_int8(portable) && (p->k.max || window <= 257)) p->row_u8 = fr_pool_u8_row_avx512;
 #else
     (void)portable;
 #endif

@@ -263,13 +263,19 @@ int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, co
  * 3x3/2: 0.055-0.075 ms against 0.161), the average pools together 0.30-0.34
  * ms an image against 0.47-0.48 (three interleaved pairs of runs; divided
  * by a multiply-high in 16-bit lanes: with the quotients in f32 they had
- * been slower).  Where the AVX-512BW form runs (an average of at most 257
- * codes a window); the portable form only when forced (own == 2: tests). */
+ * been slower).  The AVX2 form against `jit_int:avx2`, on the same machine
+ * capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2; no AVX2-only machine at hand):
+ * all pools 0.48-0.58 ms an image against 0.55-0.84 (three pairs).  The
+ * AVX-512BW form where it runs (an average of at most 257 codes a window),
+ * else the AVX2 one (at most 64); the portable form only when forced
+ * (own == 2: tests). */
 int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                               const fr_kernels_facts *facts) {
     const fr_pool_params *p = &step->p.pool;
     if (!fr_kernels_select_pool(pol, plan, step, facts) || p->bias || p->act != FR_ACT_NONE) return 0;
-    /* the AVX-512 form sums a window of at most 257 codes (pool.c) */
-    return pol->own == 2 ||
-           (fr_kernels_avx512_int8(pol->portable) && (p->op == FR_POOL_MAX || (int64_t)p->kh * p->kw <= 257));
+    /* the x86 forms' 16-bit sums (pool.c) */
+    int64_t window = (int64_t)p->kh * p->kw;
+    if (pol->own == 2) return 1;
+    if (fr_kernels_avx512_int8(pol->portable)) return p->op == FR_POOL_MAX || window <= 257;
+    return !pol->portable && fr_kernels_cpu_detect().avx2 && (p->op == FR_POOL_MAX || window <= 64);
 }

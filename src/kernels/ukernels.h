@@ -146,8 +146,32 @@ void fr_pool_row_generic(const fr_pool_geom *k, const float *x, float *y, int64_
  * 256 * 2^-23 < eps, and a quotient that is not a whole number lies at
  * least 1 / 514 > 2 eps below the next).  Output row oy of one image. */
 #define FR_POOL_U8_EPS 0x1p-12f
+
+/* The window of output (oy, ox) clipped to the image, [*y0, *y1) x [*x0,
+ * *x1); returns its number of codes. */
+static inline int64_t fr_pool_u8_window(const fr_pool_geom *k, int64_t oy, int64_t ox, int64_t *y0, int64_t *y1,
+                                        int64_t *x0, int64_t *x1) {
+    *y0 = oy * k->sh - k->pt, *y1 = *y0 + k->kh, *x0 = ox * k->sw - k->pl, *x1 = *x0 + k->kw;
+    if (*y0 < 0) *y0 = 0;
+    if (*y1 > k->h) *y1 = k->h;
+    if (*x0 < 0) *x0 = 0;
+    if (*x1 > k->w) *x1 = k->w;
+    return (*y1 > *y0 ? *y1 - *y0 : 0) * (*x1 > *x0 ? *x1 - *x0 : 0);
+}
+
+/* The x86 forms' division of n = 2 sum + cnt by 2 cnt (cnt <= 64) in
+ * 16-bit lanes: ((n * *m) >> 16) >> *shift, *m = ceil(2^k / (2 cnt)) with
+ * 2^k >= 1022 cnt^2, k >= 16: exact for every n in [cnt, 511 cnt]
+ * (checked for each cnt exhaustively), *m < 2^16. */
+static inline void fr_pool_u8_divisor(int64_t cnt, unsigned *m, int *shift) {
+    int bits = 16;
+    while ((1ll << bits) < 1022ll * cnt * cnt) bits++;
+    *m = (unsigned)(((1ll << bits) + 2 * cnt - 1) / (2 * cnt));
+    *shift = bits - 16;
+}
 typedef void (*fr_pool_u8_row_fn)(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
 void fr_pool_u8_row_avx512(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy); /* x86/: AVX-512BW */
+void fr_pool_u8_row_avx2(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy); /* x86/: AVX2, windows <= 64 */
 void fr_pool_u8_row_generic(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
 
 /* ---------------------------------------------------------- byte table --- */

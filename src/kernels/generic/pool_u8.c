@@ -4,14 +4,8 @@
 #include "kernels/ukernels.h"
 
 void fr_pool_u8_row_generic(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy) {
-    int64_t y0 = oy * k->sh - k->pt, y1 = y0 + k->kh;
-    if (y0 < 0) y0 = 0;
-    if (y1 > k->h) y1 = k->h;
     for (int64_t ox = 0; ox < k->ow; ox++) {
-        int64_t x0 = ox * k->sw - k->pl, x1 = x0 + k->kw;
-        if (x0 < 0) x0 = 0;
-        if (x1 > k->w) x1 = k->w;
-        int64_t cnt = (y1 > y0 ? y1 - y0 : 0) * (x1 > x0 ? x1 - x0 : 0);
+        int64_t y0, y1, x0, x1, cnt = fr_pool_u8_window(k, oy, ox, &y0, &y1, &x0, &x1);
         float inv = cnt ? 1.f / (float)(2 * cnt) : 0.f;
         uint8_t *out = y + (oy * k->ow + ox) * k->c;
         for (int64_t ch = 0; ch < k->c; ch++) {

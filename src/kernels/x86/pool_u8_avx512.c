@@ -28,9 +28,7 @@ FR_PU8_TARGET static inline __m128i pu8_avg16(__m256i sum, __m512i count, __m512
 }
 
 /* The quotients of 32 u16 values n = 2 sum + cnt by 2 cnt (cnt <= 64):
- * ((n * m) >> 16) >> sh, m = ceil(2^k / (2 cnt)) with 2^k >= 1022 cnt^2,
- * k >= 16: exact for every n in [cnt, 511 cnt] (checked for each cnt
- * exhaustively), m < 2^16. */
+ * ((n * m) >> 16) >> sh (fr_pool_u8_divisor). */
 FR_PU8_TARGET static inline __m512i pu8_div16(__m512i sum, __m512i cnt, __m512i m, __m128i sh) {
     __m512i n = _mm512_add_epi16(_mm512_slli_epi16(sum, 1), cnt);
     return _mm512_srl_epi16(_mm512_mulhi_epu16(n, m), sh);
@@ -54,11 +52,11 @@ FR_PU8_TARGET static inline __m512i pu8_block(const fr_pool_geom *k, const uint8
             hi = _mm512_add_epi16(hi, _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(v, 1)));
         }
     if (cnt <= 64) {
-        int bits = 16;
-        while ((1ll << bits) < 1022ll * cnt * cnt) bits++;
-        const __m512i c16 = _mm512_set1_epi16((short)cnt);
-        const __m512i m16 = _mm512_set1_epi16((short)(unsigned short)(((1ll << bits) + 2 * cnt - 1) / (2 * cnt)));
-        const __m128i sh = _mm_cvtsi32_si128(bits - 16);
+        unsigned mul;
+        int shift;
+        fr_pool_u8_divisor(cnt, &mul, &shift);
+        const __m512i c16 = _mm512_set1_epi16((short)cnt), m16 = _mm512_set1_epi16((short)(unsigned short)mul);
+        const __m128i sh = _mm_cvtsi32_si128(shift);
         __m256i a = _mm512_cvtepi16_epi8(pu8_div16(lo, c16, m16, sh)), b = _mm512_cvtepi16_epi8(pu8_div16(hi, c16, m16, sh));
         return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
     }
@@ -72,16 +70,10 @@ FR_PU8_TARGET static inline __m512i pu8_block(const fr_pool_geom *k, const uint8
 
 FR_PU8_TARGET
 void fr_pool_u8_row_avx512(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy) {
-    int64_t y0 = oy * k->sh - k->pt, y1 = y0 + k->kh;
-    if (y0 < 0) y0 = 0;
-    if (y1 > k->h) y1 = k->h;
     const int64_t whole = k->c / 64 * 64;
     const __mmask64 m = ((__mmask64)1 << (k->c - whole)) - 1; /* the channels past whole (c - whole < 64) */
     for (int64_t ox = 0; ox < k->ow; ox++) {
-        int64_t x0 = ox * k->sw - k->pl, x1 = x0 + k->kw;
-        if (x0 < 0) x0 = 0;
-        if (x1 > k->w) x1 = k->w;
-        int64_t cnt = (y1 > y0 ? y1 - y0 : 0) * (x1 > x0 ? x1 - x0 : 0);
+        int64_t y0, y1, x0, x1, cnt = fr_pool_u8_window(k, oy, ox, &y0, &y1, &x0, &x1);
         uint8_t *out = y + (oy * k->ow + ox) * k->c;
         if (!cnt) { /* a window wholly in the padding (no plan has one): 0, as the generic form */
             memset(out, 0, (size_t)k->c);
