@@ -68,36 +68,37 @@ static void lap(int stage) {
     lap_start();
 }
 
+/* The two stages both loads end with: compile g, then free it and the model. */
+static void compile_and_free(frost_graph *g, int compile_stage, int free_stage) {
+    char *err = NULL;
+    frost_model *m;
+    check(frost_model_compile(g, NULL, &m, &err), err, "compile");
+    lap(compile_stage);
+    frost_graph_free(g);
+    frost_model_free(m);
+    lap(free_stage);
+}
+
 static void load_pb(const char *pb) {
     char *err = NULL;
     frost_graph *g;
-    frost_model *m;
     lap_start();
     check(frost_graph_load(pb, &g, &err), err, pb);
     lap(PB_LOAD);
-    check(frost_model_compile(g, NULL, &m, &err), err, "compile");
-    lap(PB_COMPILE);
-    frost_graph_free(g);
-    frost_model_free(m);
-    lap(PB_FREE);
+    compile_and_free(g, PB_COMPILE, PB_FREE);
 }
 
 static void load_sm(const char *dir) {
     char *err = NULL;
     frost_savedmodel *sm;
     frost_graph *g;
-    frost_model *m;
     lap_start();
     check(frost_savedmodel_open(dir, &sm, &err), err, dir);
     lap(SM_OPEN);
     check(frost_savedmodel_graph(sm, -1, -1, &g, &err), err, "graph");
     frost_savedmodel_free(sm);
     lap(SM_GRAPH);
-    check(frost_model_compile(g, NULL, &m, &err), err, "compile");
-    lap(SM_COMPILE);
-    frost_graph_free(g);
-    frost_model_free(m);
-    lap(SM_FREE);
+    compile_and_free(g, SM_COMPILE, SM_FREE);
 }
 
 /* the freezing and the import of its bytes, apart */

@@ -2,8 +2,9 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <sys/stat.h>
+
+#include "kernels/kernels.h"
 
 int tu_passed, tu_failed;
 
@@ -60,17 +61,10 @@ const char *tu_tmp_dir(void) {
 }
 
 int tu_avx2_only(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    /* AVX-512 as frost and oneDNN see it: ONEDNN_MAX_CPU_ISA (or
-     * DNNL_MAX_CPU_ISA) below AVX-512 makes an AVX-512 machine an AVX2 one */
-    const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
-    if (!cap || !*cap) cap = getenv("DNNL_MAX_CPU_ISA");
-    int capped = cap && *cap && strcasecmp(cap, "ALL") && strncasecmp(cap, "AVX512", 6);
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && (!__builtin_cpu_supports("avx512f") || capped);
-#else
-    return 0;
-#endif
+    /* AVX-512 as frost and oneDNN see it (fr_kernels_cpu_detect follows
+     * ONEDNN_MAX_CPU_ISA) */
+    fr_kernels_cpu cpu = fr_kernels_cpu_detect();
+    return cpu.avx2 && !cpu.avx512f;
 }
 
 int tu_avx2_fma(void) {

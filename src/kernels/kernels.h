@@ -233,10 +233,10 @@ frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_ke
                                  fr_pool_nhwc **out);
 /* The same pooling on u8 codes of one grid (int8 precision): a max, or the
  * average rounded half up onto the grid (ukernels.h); the step's bias and
- * activation are not applied (a u8 pool has none).  The AVX-512BW form
- * where fr_kernels_avx512_int8(portable), else the AVX2 one where the CPU
- * has AVX2 (a max, or an average of at most 64 codes a window), else
- * portable C (also when portable). */
+ * activation are not applied (a u8 pool has none).  In the form
+ * select.c picks for the layer: AVX-512BW where fr_kernels_avx512_int8
+ * (portable), else AVX2 where the CPU has it (a max, or an average of at
+ * most 64 codes a window), else portable C (also when portable). */
 frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int portable, int threads,
                                fr_pool_nhwc **out);
 void fr_pool_u8_run(const fr_pool_nhwc *k, const fr_team *team, const uint8_t *x, uint8_t *y);

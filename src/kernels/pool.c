@@ -35,9 +35,8 @@ enum { POOL_UNITS = 8 };
 
 typedef struct {
     const fr_pool_nhwc *p;
-    const void *x;
+    const void *x; /* f32 values, or u8 codes where p->row_u8 */
     void *y;
-    size_t size; /* bytes an element */
     int64_t units;     /* runs of rows */
     atomic_llong next; /* the next run to take */
 } pool_job;
@@ -46,13 +45,14 @@ static void pool_thread(void *arg, int ithr, int team) {
     pool_job *j = arg;
     const fr_pool_geom *k = &j->p->k;
     int64_t rows = k->n * k->oh;
+    size_t size = j->p->row_u8 ? 1 : sizeof(float); /* bytes an element */
     (void)ithr, (void)team;
     for (;;) {
         int64_t u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (u >= j->units) break;
         for (int64_t r = rows * u / j->units, r1 = rows * (u + 1) / j->units; r < r1; r++) {
-            size_t n = (size_t)(r / k->oh), xo = n * (size_t)(k->h * k->w * k->c) * j->size,
-                   yo = n * (size_t)(k->oh * k->ow * k->c) * j->size;
+            size_t n = (size_t)(r / k->oh), xo = n * (size_t)(k->h * k->w * k->c) * size,
+                   yo = n * (size_t)(k->oh * k->ow * k->c) * size;
             const char *x = (const char *)j->x + xo;
             char *y = (char *)j->y + yo;
             if (j->p->row_u8)
@@ -63,14 +63,14 @@ static void pool_thread(void *arg, int ithr, int team) {
     }
 }
 
-static void pool_run(const fr_pool_nhwc *p, const fr_team *team, const void *x, void *y, size_t size) {
+static void pool_run(const fr_pool_nhwc *p, const fr_team *team, const void *x, void *y) {
     int64_t rows = p->k.n * p->k.oh, units = p->threads > 1 ? (int64_t)POOL_UNITS * p->threads : 1;
-    pool_job j = {p, x, y, size, units < rows ? units : rows, 0};
+    pool_job j = {p, x, y, units < rows ? units : rows, 0};
     fr_team_run(team, p->threads, pool_thread, &j);
 }
 
 void fr_pool_nhwc_run(const fr_pool_nhwc *p, const fr_team *team, const float *x, float *y) {
-    pool_run(p, team, x, y, p->row_u8 ? 1 : sizeof(float));
+    pool_run(p, team, x, y);
 }
 
 frost_status fr_pool_nhwc_create(const fr_plan *plan, const fr_step *step, fr_kernels_isa isa, int threads,
@@ -102,20 +102,12 @@ frost_status fr_pool_u8_create(const fr_plan *plan, const fr_step *step, int por
     if (st != FROST_OK) return st;
     fr_pool_nhwc *p = *out;
     p->k.bias = NULL, p->k.act = FR_ACT_NONE;
-    p->row_u8 = fr_pool_u8_row_generic;
-#if FR_KERNELS_X86
-    /* 16-bit sums: windows of at most 257 codes (AVX-512), 64 (AVX2) */
-    int64_t window = (int64_t)p->k.kh * p->k.kw;
-    if (!portable && fr_kernels_cpu_detect().avx2 && (p->k.max || window <= 64)) p->row_u8 = fr_pool_u8_row_avx2;
-    if (fr_kernels_avx512_int8(portable) && (p->k.max || window <= 257)) p->row_u8 = fr_pool_u8_row_avx512;
-#else
-    (void)portable;
-#endif
+    p->row_u8 = fr_kernels_select_pool_u8_row(p->k.max, (int64_t)p->k.kh * p->k.kw, portable);
     return FROST_OK;
 }
 
 void fr_pool_u8_run(const fr_pool_nhwc *p, const fr_team *team, const uint8_t *x, uint8_t *y) {
-    pool_run(p, team, x, y, 1);
+    pool_run(p, team, x, y);
 }
 
 const char *fr_pool_nhwc_name(const fr_pool_nhwc *p) {

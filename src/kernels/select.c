@@ -29,12 +29,6 @@ fr_kernels_cpu fr_kernels_cpu_detect(void) {
 
 /* Whether the AVX-512 forms of the int8 loops run: AVX-512 allowed
  * (fr_kernels_cpu.avx512f), with BW and VL, and VBMI where vbmi is set. */
-static int avx512_int8(int portable, int vbmi);
-
-int fr_kernels_avx512_int8(int portable) {
-    return avx512_int8(portable, 0);
-}
-
 static int avx512_int8(int portable, int vbmi) {
 #if FR_KERNELS_X86
     fr_kernels_cpu cpu = fr_kernels_cpu_detect();
@@ -44,6 +38,22 @@ static int avx512_int8(int portable, int vbmi) {
     (void)portable, (void)vbmi;
     return 0;
 #endif
+}
+
+int fr_kernels_avx512_int8(int portable) {
+    return avx512_int8(portable, 0);
+}
+
+/* The x86 forms sum a window in 16-bit lanes: at most 257 codes (AVX-512,
+ * 64 with a quotient by multiply-high, more in f32), 64 (AVX2). */
+fr_pool_u8_row_fn fr_kernels_select_pool_u8_row(int max, int64_t window, int portable) {
+#if FR_KERNELS_X86
+    if (avx512_int8(portable, 0) && (max || window <= 257)) return fr_pool_u8_row_avx512;
+    if (!portable && fr_kernels_cpu_detect().avx2 && (max || window <= 64)) return fr_pool_u8_row_avx2;
+#else
+    (void)max, (void)window, (void)portable;
+#endif
+    return fr_pool_u8_row_generic;
 }
 
 fr_fq_u8_fn fr_kernels_select_fq_u8(int portable) {
@@ -265,17 +275,13 @@ int fr_kernels_select_pool(const fr_kernels_policy *pol, const fr_plan *plan, co
  * by a multiply-high in 16-bit lanes: with the quotients in f32 they had
  * been slower).  The AVX2 form against `jit_int:avx2`, on the same machine
  * capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2; no AVX2-only machine at hand):
- * all pools 0.48-0.58 ms an image against 0.55-0.84 (three pairs).  The
- * AVX-512BW form where it runs (an average of at most 257 codes a window),
- * else the AVX2 one (at most 64); the portable form only when forced
- * (own == 2: tests). */
+ * all pools 0.48-0.58 ms an image against 0.55-0.84 (three pairs).  So
+ * wherever an x86 form runs the layer (fr_kernels_select_pool_u8_row); the
+ * portable form only when forced (own == 2: tests). */
 int fr_kernels_select_pool_u8(const fr_kernels_policy *pol, const fr_plan *plan, const fr_step *step,
                               const fr_kernels_facts *facts) {
     const fr_pool_params *p = &step->p.pool;
     if (!fr_kernels_select_pool(pol, plan, step, facts) || p->bias || p->act != FR_ACT_NONE) return 0;
-    /* the x86 forms' 16-bit sums (pool.c) */
-    int64_t window = (int64_t)p->kh * p->kw;
-    if (pol->own == 2) return 1;
-    if (fr_kernels_avx512_int8(pol->portable)) return p->op == FR_POOL_MAX || window <= 257;
-    return !pol->portable && fr_kernels_cpu_detect().avx2 && (p->op == FR_POOL_MAX || window <= 64);
+    return pol->own == 2 || fr_kernels_select_pool_u8_row(p->op == FR_POOL_MAX, (int64_t)p->kh * p->kw,
+                                                          pol->portable) != fr_pool_u8_row_generic;
 }

@@ -172,6 +172,11 @@ static inline void fr_pool_u8_divisor(int64_t cnt, unsigned *m, int *shift) {
 typedef void (*fr_pool_u8_row_fn)(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
 void fr_pool_u8_row_avx512(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy); /* x86/: AVX-512BW */
 void fr_pool_u8_row_avx2(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy); /* x86/: AVX2, windows <= 64 */
+/* The form that runs a max (max != 0) or an average over windows of
+ * `window` codes (select.c): AVX-512BW where fr_kernels_avx512_int8
+ * (averages of at most 257 codes), else AVX2 where the CPU has it (at most
+ * 64), else (and when portable) the generic one. */
+fr_pool_u8_row_fn fr_kernels_select_pool_u8_row(int max, int64_t window, int portable);
 void fr_pool_u8_row_generic(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, int64_t oy);
 
 /* ---------------------------------------------------------- byte table --- */

@@ -28,9 +28,9 @@ void fr_pool_u8_row_avx2(const fr_pool_geom *k, const uint8_t *x, uint8_t *y, in
             memset(out, 0, (size_t)k->c);
             continue;
         }
-        unsigned mul;
-        int shift;
-        fr_pool_u8_divisor(cnt, &mul, &shift);
+        unsigned mul = 0;
+        int shift = 0;
+        if (!k->max) fr_pool_u8_divisor(cnt, &mul, &shift); /* an average: of at most 64 codes here */
         const __m256i c16 = _mm256_set1_epi16((short)cnt), m16 = _mm256_set1_epi16((short)(unsigned short)mul);
         const __m128i sh = _mm_cvtsi32_si128(shift);
         for (int64_t ch = 0; ch < whole; ch += 32) {
