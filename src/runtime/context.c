@@ -7,11 +7,13 @@
 
 #include "backend/reference/reference.h"
 #include "feed/feed.h"
+#include "runtime/pages.h"
 #include "runtime/runtime.h"
 
 typedef struct fr_ctx_batch {
     const fr_batch_plan *bp;
     void *arena;
+    size_t arena_map; /* fr_pages_alloc's length, 0 for a heap block */
     void *run_state;
     frost_op_profile *prof;
 } fr_ctx_batch;
@@ -40,7 +42,7 @@ static void set_error(frost_context *c, const char *fmt, ...) {
 static void entry_free(fr_ctx_batch *e) {
     if (!e) return;
     if (e->run_state && e->bp->be) e->bp->be->unbind(e->run_state);
-    free(e->arena);
+    fr_pages_free(e->arena, e->arena_map);
     free(e->prof);
     free(e);
 }
@@ -113,9 +115,9 @@ static frost_status get_entry(frost_context *c, int batch, fr_ctx_batch **out) {
     if (!e) goto oom;
     e->bp = bp;
     size_t bytes = (p->arena_bytes + FR_ARENA_ALIGN - 1) / FR_ARENA_ALIGN * FR_ARENA_ALIGN;
-    e->arena = aligned_alloc(FR_ARENA_ALIGN, bytes);
+    /* zeroed, its pages faulted in now: the run path takes no page faults */
+    e->arena = fr_pages_alloc(bytes, FR_PAGES_ZERO | FR_PAGES_POPULATE, &e->arena_map);
     if (!e->arena) goto oom;
-    memset(e->arena, 0, bytes);
     if (c->m->profiling) {
         e->prof = calloc((size_t)p->n_steps + 1, sizeof *e->prof);
         if (!e->prof) goto oom;

@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "graph/int8.h"
 #include "kernels/kernels.h"
+#include "runtime/pages.h"
 
 typedef enum fr_dn_bind {
     FR_DN_VALUE = 0, /* plan value `value` (arena offset or constant data) */
@@ -63,11 +64,8 @@ typedef struct fr_dn_step {
 typedef struct fr_dn_weights {
     char *key;
     dnnl_memory_desc_t md;
-    void *buf;
-    size_t map_len; /* buf is a mapping of this length; 0: a heap block */
+    void *buf; /* in fr_dn_shared.slab */
 } fr_dn_weights;
-/* Frees a buffer of fr_dn_weights (weights.c). */
-void fr_dn_weights_free(void *buf, size_t map_len);
 
 /* Model-wide state (fr_backend.model_create). */
 typedef struct fr_dn_shared {
@@ -77,6 +75,7 @@ typedef struct fr_dn_shared {
     int cores_free; /* not used by a running oneDNN step of this model */
     fr_dn_weights *w;
     int n_w, cap_w;
+    fr_slab slab; /* the weights' bytes (under lock) */
 } fr_dn_shared;
 
 typedef struct fr_dn_state {

@@ -5,11 +5,13 @@
 
 #include "backend/onednn/onednn.h"
 #include "backend/onednn/internal.h"
+#include "runtime/pages.h"
 
 typedef struct fr_dn_run {
     fr_dn_state *st;
     dnnl_stream_t stream;
     void *buf;                  /* scratchpad, then temporaries */
+    size_t buf_map;             /* fr_pages_alloc's length of buf */
     dnnl_exec_arg_t *args;      /* all arguments of all executions */
     int n_args;                 /* memory objects created (== used entries of args) */
     dnnl_exec_arg_t **exec_arg; /* per execution (flattened over steps): its first argument */
@@ -58,11 +60,9 @@ static void threads_leave(const fr_dn_state *st, int prev) {
 static void dn_model_free(void *shared) {
     fr_dn_shared *sh = shared;
     if (!sh) return;
-    for (int i = 0; i < sh->n_w; i++) {
-        free(sh->w[i].key);
-        fr_dn_weights_free(sh->w[i].buf, sh->w[i].map_len);
-    }
+    for (int i = 0; i < sh->n_w; i++) free(sh->w[i].key);
     free(sh->w);
+    fr_slab_free(&sh->slab);
     pthread_cond_destroy(&sh->freed);
     pthread_mutex_destroy(&sh->lock);
     free(sh);
@@ -189,7 +189,7 @@ static void dn_unbind(void *run_state) {
     free(r->exec_arg);
     free(r->exec_nargs);
     free(r->step_exec);
-    free(r->buf);
+    fr_pages_free(r->buf, r->buf_map);
     free(r);
 }
 
@@ -210,7 +210,7 @@ static frost_status dn_bind(void *state, const fr_plan *plan, void *arena, void 
     r->exec_arg = calloc((size_t)n_exec + 1, sizeof(*r->exec_arg));
     r->exec_nargs = calloc((size_t)n_exec + 1, sizeof(*r->exec_nargs));
     r->step_exec = calloc((size_t)plan->n_steps + 1, sizeof(*r->step_exec));
-    r->buf = total ? aligned_alloc(64, total) : NULL;
+    r->buf = total ? fr_pages_alloc(total, 0, &r->buf_map) : NULL;
     if (!r->args || !r->exec_arg || !r->exec_nargs || !r->step_exec || (total && !r->buf)) {
         dn_unbind(r);
         return FROST_E_NO_MEMORY;

@@ -3,8 +3,6 @@
  * a model (keyed by step name and layout), and the reorders that fill them. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "backend/onednn/internal.h"
 
@@ -56,58 +54,19 @@ static frost_status reorder_scaled(fr_dn_build *b, const dnnl_memory_desc_t *src
     return fr_dn_const_make(b, dst_md, reorder_fill, &j, out);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define DN_HEAP_ONLY 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DN_HEAP_ONLY 1
-#endif
-#endif
-#ifndef DN_HEAP_ONLY
-#define DN_HEAP_ONLY 0
-#endif
-
-/* A model's weight buffer: from 1 MiB on, its own mapping with the pages
- * faulted in by the kernel in one go (MAP_POPULATE), which costs ~30 % less
- * than taking the page faults one by one as the fill writes (most of a load
- * is those page faults: ~0.8 ms per MB on the 2-core test machine).  Heap
- * blocks below that, and under AddressSanitizer, which checks heap blocks
- * only.  *map_len: the mapping's length, 0 for a heap block. */
-static void *weights_alloc(size_t bytes, size_t *map_len) {
-    *map_len = 0;
-    if (!DN_HEAP_ONLY && bytes >= (size_t)1 << 20) {
-        long ps = sysconf(_SC_PAGESIZE);
-        size_t page = ps > 0 ? (size_t)ps : 4096, len = (bytes + page - 1) / page * page;
-        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (p != MAP_FAILED) {
-            *map_len = len;
-            return p;
-        }
-    }
-    return aligned_alloc(64, (bytes + 63) / 64 * 64);
-}
-
-void fr_dn_weights_free(void *buf, size_t map_len) {
-    if (map_len) munmap(buf, map_len);
-    else free(buf);
-}
-
-/* A new buffer of md's size, filled by fill(b, buf, ctx): a 64-byte aligned
- * heap block when map_len is NULL (free() it), else weights_alloc's
- * (fr_dn_weights_free(buf, *map_len)). */
+/* A new heap buffer of md's size filled by fill(b, buf, ctx) (free() it). */
 static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
-                                  void **out, size_t *map_len) {
-    size_t bytes = dnnl_memory_desc_get_size(md), len = 0;
-    void *buf = map_len ? weights_alloc(bytes, &len) : aligned_alloc(64, (bytes + 63) / 64 * 64);
+                                  void **out) {
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
     *out = NULL;
     if (!buf) return FROST_E_NO_MEMORY;
     frost_status st = fill(b, buf, ctx);
     if (st != FROST_OK) {
-        fr_dn_weights_free(buf, len);
+        free(buf);
         return st;
     }
     *out = buf;
-    if (map_len) *map_len = len;
     return FROST_OK;
 }
 
@@ -117,7 +76,7 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
     const char *key = b->step->name ? b->step->name : "";
     if (!sh) {
         void *buf = NULL;
-        frost_status st = filled_buffer(b, md, fill, ctx, &buf, NULL);
+        frost_status st = filled_buffer(b, md, fill, ctx, &buf);
         if (st != FROST_OK) return st;
         if (fr_dn_own(b->st, buf) != FROST_OK) {
             free(buf);
@@ -133,12 +92,21 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
             pthread_mutex_unlock(&sh->lock);
             return FROST_OK;
         }
+    /* from the model's slab (huge pages, freed with the model), filled
+     * outside the lock; lost to the slab if the fill fails or another thread
+     * made the same weights meanwhile */
+    void *buf = fr_slab_alloc(&sh->slab, dnnl_memory_desc_get_size(md));
     pthread_mutex_unlock(&sh->lock);
-    size_t map_len = 0;
-    void *buf = NULL;
-    frost_status st = filled_buffer(b, md, fill, ctx, &buf, &map_len);
+    if (!buf) return FROST_E_NO_MEMORY;
+    frost_status st = fill(b, buf, ctx);
     if (st != FROST_OK) return st;
     pthread_mutex_lock(&sh->lock);
+    for (int i = 0; i < sh->n_w; i++)
+        if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, md)) {
+            *out = sh->w[i].buf;
+            pthread_mutex_unlock(&sh->lock);
+            return FROST_OK;
+        }
     if (sh->n_w == sh->cap_w) {
         int cap = sh->cap_w ? sh->cap_w * 2 : 64;
         fr_dn_weights *w = realloc(sh->w, sizeof(*w) * (size_t)cap);
@@ -149,15 +117,13 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
     }
     char *k = strdup(key);
     if (sh->n_w < sh->cap_w && k) {
-        sh->w[sh->n_w++] = (fr_dn_weights){k, *md, buf, map_len};
+        sh->w[sh->n_w++] = (fr_dn_weights){k, *md, buf};
         *out = buf;
-        buf = NULL;
     } else {
         free(k);
         st = FROST_E_NO_MEMORY;
     }
     pthread_mutex_unlock(&sh->lock);
-    if (buf) fr_dn_weights_free(buf, map_len);
     return st;
 }
 
