@@ -26,6 +26,7 @@
 #include "backend/onednn/internal.h"
 #endif
 #include "frost.h"
+#include "graph/int8.h"
 #include "pb/pb.h"
 #include "pb/pbwriter.h"
 #include "testutil.h"
@@ -409,6 +410,85 @@ static void test_fp32_unchanged(void) {
     fr_gdw_free(w);
 }
 
+/* fr_int8_weight_scales against the plain column-by-column search (the
+ * oracle): for each column the largest |w| and the first k (127, 128 with a
+ * negative extreme, then 126 down to 1) for which every weight is an integer
+ * multiple of max / k in [-128, 127]. */
+static int oracle_scales(const float *w, size_t rows, int cols, float *scale) {
+    for (int c = 0; c < cols; c++) {
+        float m = 0.0f, smax = 0.0f;
+        for (size_t r = 0; r < rows; r++) {
+            float v = w[r * (size_t)cols + (size_t)c];
+            if (!isfinite(v)) return 0;
+            if (fabsf(v) > m) m = fabsf(v), smax = v;
+        }
+        if (m == 0.0f) {
+            scale[c] = 1.0f;
+            continue;
+        }
+        int k = 0;
+        for (int t = 128; t >= 1 && !k; t--) {
+            int kk = t == 128 ? 127 : t == 127 ? 128 : t; /* 127, then 128, then 126 ... 1 */
+            if (kk == 128 && !(smax < 0.0f)) continue;
+            int fits = 1;
+            for (size_t r = 0; r < rows && fits; r++) {
+                float v = w[r * (size_t)cols + (size_t)c] / (m / (float)kk), n = roundf(v);
+                fits = fabsf(v - n) <= 1e-3f && n >= -128.0f && n <= 127.0f;
+            }
+            if (fits) k = kk;
+        }
+        if (!k) return 0;
+        scale[c] = m / (float)k;
+    }
+    return 1;
+}
+
+static void test_weight_scales(void) {
+    enum { ROWS = 37, COLS = 9 };
+    float w[ROWS * COLS], s1[COLS], s2[COLS];
+    unsigned char raw[ROWS * COLS * sizeof(float) + 1];
+    uint32_t seed = 7;
+    /* column kinds: 127 steps, a full grid with -128, coarser grids, all zero, off any grid */
+    static const float steps_of[COLS] = {127, 128, 50, 3, 1, 0, 127, -1, 127};
+    for (int trial = 0; trial < 40; trial++) {
+        for (int c = 0; c < COLS; c++) {
+            float k = steps_of[c], scale = 0.01f * (float)(c + 1 + trial);
+            for (int r = 0; r < ROWS; r++) {
+                seed = seed * 1664525u + 1013904223u;
+                int q = k > 0 ? (int)(seed >> 8) % (int)(k < 128 ? k : 127) : 0;
+                if (seed & 1) q = -q;
+                float v = k == 0 ? 0.0f : k < 0 ? (float)(seed >> 8) * 1e-7f : (float)q * scale;
+                w[r * COLS + c] = v;
+            }
+            if (k > 0) w[(trial % ROWS) * COLS + c] = (k == 128 ? -128.0f : k) * scale; /* the extreme */
+        }
+        if (trial % 4 == 1) w[5 * COLS + 7] = 0.0f;  /* still off the grid */
+        if (trial % 4 == 2) for (int r = 0; r < ROWS; r++) w[r * COLS + 7] = (float)(r % 5) * 0.3f; /* on a grid */
+        if (trial == 3) w[11 * COLS + 2] = NAN;
+        if (trial == 4) w[2 * COLS + 4] = INFINITY;
+        if (trial % 4 == 3) w[9 * COLS + 7] = 1e30f; /* far off */
+        int want = oracle_scales(w, ROWS, COLS, s1);
+        int got = fr_int8_weight_scales(w, NULL, ROWS, COLS, s2);
+        CHECK_MSG(got == want, "trial %d: fits %d, oracle %d", trial, got, want);
+        if (got && want) CHECK_MSG(!memcmp(s1, s2, sizeof s1), "trial %d: the scales differ from the oracle's", trial);
+        /* the same from unaligned bytes */
+        memcpy(raw + 1, w, sizeof w);
+        float s3[COLS];
+        int got_raw = fr_int8_weight_scales(NULL, raw + 1, ROWS, COLS, s3);
+        CHECK_MSG(got_raw == got && (!got || !memcmp(s2, s3, sizeof s2)), "trial %d: raw bytes differ", trial);
+        /* the on-grid columns alone always fit, each with the oracle's scale */
+        float g[ROWS * 6];
+        for (int r = 0; r < ROWS; r++)
+            for (int c = 0; c < 6; c++) {
+                float v = w[r * COLS + c];
+                g[r * 6 + c] = isfinite(v) ? v : 0.0f;
+            }
+        int want_g = oracle_scales(g, ROWS, 6, s1), got_g = fr_int8_weight_scales(g, NULL, ROWS, 6, s2);
+        CHECK_MSG(want_g && got_g && !memcmp(s1, s2, 6 * sizeof(float)), "trial %d: on-grid columns (%d / %d)", trial,
+                  got_g, want_g);
+    }
+}
+
 int main(void) {
     static const case_t cases[] = {
         {"conv 3x3 u8 per tensor relu", OP_CONV, W_INT8_TENSOR, 3, 1, 16, 32, 0, 6, 0, 5, "Relu"},
@@ -428,6 +508,7 @@ int main(void) {
     test_concat();
     test_nested_concat();
     test_fp32_unchanged();
+    test_weight_scales();
     /* weights that saturate u8 x s8 pair sums without VNNI (int8_pairs.c;
      * ctest runs this test with ONEDNN_MAX_CPU_ISA=AVX2 too) */
     static const case_t wide[] = {

@@ -1,4 +1,4 @@
-/* runtime/pages.h: large buffers (fr_pages_alloc) and the weights' slab
+/* graph/pages.h: large buffers (fr_pages_alloc) and the weights' slab
  * (fr_slab): sizes, alignment, zeroing, no overlap between a slab's buffers,
  * buffers larger than a reservation, freeing; where the kernel gives
  * transparent huge pages, that a large buffer gets them (reported, not
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/pages.h"
+#include "graph/pages.h"
 #include "testutil.h"
 
 #if defined(__SANITIZE_ADDRESS__)

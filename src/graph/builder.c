@@ -9,6 +9,7 @@
 #include "backend/reference/reference.h"
 #include "graph/builder.h"
 #include "graph/compile.h"
+#include "graph/pages.h"
 
 void *fr_b_alloc(fr_builder *b, size_t size) {
     if (b->alloc_budget && size > b->alloc_budget - b->alloc_bytes) {
@@ -28,7 +29,8 @@ void *fr_b_alloc(fr_builder *b, size_t size) {
         b->block_sizes = ns;
         b->cap_b = cap;
     }
-    void *p = calloc(1, size ? size : 1);
+    size_t map_len; /* fr_pages_map_len(size): freed with fr_pages_free(p, that) */
+    void *p = fr_pages_alloc(size ? size : 1, FR_PAGES_ZERO, &map_len);
     if (!p) goto oom;
     b->block_sizes[b->nb] = size;
     b->blocks[b->nb++] = p;

@@ -10,6 +10,7 @@
 #include "graph/builder.h"
 #include "graph/fuse.h"
 #include "graph/memplan.h"
+#include "graph/pages.h"
 #include "ops/ops.h"
 
 /* ------------------------------------------------------------- finalize */
@@ -170,7 +171,7 @@ static void take_blocks(fr_builder *b, fr_compiled *c) {
                 b->block_sizes[m] = b->block_sizes[i];
                 b->blocks[m++] = b->blocks[i];
             } else {
-                free(b->blocks[i]);
+                fr_pages_free(b->blocks[i], fr_pages_map_len(b->block_sizes[i] ? b->block_sizes[i] : 1));
             }
         }
         b->nb = m;
@@ -219,7 +220,8 @@ frost_status fr_compiled_fold_weights(fr_compiled *c, int i) {
     size_t *sizes = realloc(c->block_sizes, sizeof *sizes * (size_t)(c->n_blocks + 1));
     if (!sizes) return FROST_E_NO_MEMORY;
     c->block_sizes = sizes;
-    float *nw = malloc(n * sizeof(float) + 4);
+    size_t map_len;
+    float *nw = fr_pages_alloc(n * sizeof(float) + 4, 0, &map_len);
     if (!nw) return FROST_E_NO_MEMORY;
     nw[n] = 0.0f; /* the block is compared whole (fr_compiled_intern) */
     const float *sc = *ws;
@@ -247,7 +249,7 @@ static int is_identity_op(const char *op) {
 
 /* Frees n owned blocks and the arrays that list them and their sizes. */
 static void free_blocks(void **blocks, size_t *sizes, int n) {
-    for (int i = 0; i < n; i++) free(blocks[i]);
+    for (int i = 0; i < n; i++) fr_pages_free(blocks[i], fr_pages_map_len(sizes[i] ? sizes[i] : 1));
     free(blocks);
     free(sizes);
 }

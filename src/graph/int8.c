@@ -2,6 +2,7 @@
 #include "graph/int8.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int fr_int8_fq_u8(const fr_fake_quant_params *p, fr_u8q *q) {
@@ -33,29 +34,51 @@ static int column_fits(const float *w, const void *raw, size_t rows, int cols, i
     return 1;
 }
 
+/* The nearest integer to v, for |v| < 2^22 (ties to even: a tie is off the
+ * grid whichever way it rounds). */
+static inline float nearest(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
 int fr_int8_weight_scales(const float *w, const void *raw, size_t rows, int cols, float *scale) {
     if ((!w && !raw) || rows == 0 || cols <= 0) return 0;
-    for (int c = 0; c < cols; c++) {
-        float m = 0.0f, signed_max = 0.0f;
-        for (size_t r = 0; r < rows; r++) {
+    /* row by row (the weights' order: one pass over memory, not one a
+     * column): each column's largest |w| and its sign */
+    float *m = scale; /* max |w| first, the scale at the end */
+    unsigned char *neg = calloc((size_t)cols, 1), *off = calloc((size_t)cols, 1);
+    float *step = malloc(sizeof(float) * (size_t)cols); /* each column's step m / 127 */
+    int ok = neg && off && step;
+    for (int c = 0; c < cols; c++) m[c] = 0.0f;
+    for (size_t r = 0; ok && r < rows; r++)
+        for (int c = 0; c < cols; c++) {
             float v = weight_at(w, raw, r * (size_t)cols + (size_t)c);
-            if (!isfinite(v)) return 0;
-            if (fabsf(v) > m) m = fabsf(v), signed_max = v;
+            if (!isfinite(v)) ok = 0;
+            if (fabsf(v) > m[c]) m[c] = fabsf(v), neg[c] = v < 0.0f;
         }
-        if (m == 0.0f) {
+    /* the usual case in one more pass, column_fits(k = 127) for every
+     * column at once: the largest weight is 127 steps (a symmetric int8
+     * quantization by max |w|) */
+    for (int c = 0; ok && c < cols; c++) step[c] = m[c] > 0.0f ? m[c] / 127.0f : 1.0f;
+    for (size_t r = 0; ok && r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            float v = weight_at(w, raw, r * (size_t)cols + (size_t)c) / step[c], n = nearest(v);
+            if (!(fabsf(v) <= 128.5f) || fabsf(v - n) > 1e-3f || n < -128.0f || n > 127.0f) off[c] = 1;
+        }
+    for (int c = 0; ok && c < cols; c++) {
+        float mc = m[c];
+        if (mc == 0.0f) {
             scale[c] = 1.0f;
             continue;
         }
-        /* The largest weight is k steps (k = 127 for a symmetric int8
-         * quantization by max |w|; -128 on a full grid; fewer where weights
-         * kept a coarser grid): the first k that fits, finest first. */
+        /* else k steps: -128 on a full grid; fewer where weights kept a
+         * coarser grid: the first k that fits, finest first (the division
+         * as the grid's own: exactly as before) */
         int k = 0;
-        if (column_fits(w, raw, rows, cols, c, m, 127)) k = 127;
-        else if (signed_max < 0.0f && column_fits(w, raw, rows, cols, c, m, 128)) k = 128;
+        if (!off[c]) k = 127;
+        else if (neg[c] && column_fits(w, raw, rows, cols, c, mc, 128)) k = 128;
         for (int t = 126; t >= 1 && !k; t--)
-            if (column_fits(w, raw, rows, cols, c, m, t)) k = t;
-        if (!k) return 0;
-        scale[c] = m / (float)k;
+            if (column_fits(w, raw, rows, cols, c, mc, t)) k = t;
+        if (!k) ok = 0;
+        else scale[c] = mc / (float)k;
     }
-    return 1;
+    free(neg), free(off), free(step);
+    return ok;
 }

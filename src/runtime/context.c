@@ -7,7 +7,7 @@
 
 #include "backend/reference/reference.h"
 #include "feed/feed.h"
-#include "runtime/pages.h"
+#include "graph/pages.h"
 #include "runtime/runtime.h"
 
 typedef struct fr_ctx_batch {

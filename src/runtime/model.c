@@ -9,6 +9,7 @@
 
 #include "feed/feed.h"
 #include "graph/builder.h"
+#include "graph/pages.h"
 #include "kernels/tune.h"
 #include "runtime/runtime.h"
 
@@ -101,7 +102,8 @@ static void weights_unref(weight_refs *r, const void *p, size_t bytes) {
     weight_ref *e = wref_find(r, p);
     if (!e || e->refs < 0 || --e->refs > 0) return;
     if (e->block >= 0) {
-        free(r->c->blocks[e->block]);
+        size_t size = r->c->block_sizes[e->block];
+        fr_pages_free(r->c->blocks[e->block], fr_pages_map_len(size ? size : 1));
         r->c->blocks[e->block] = NULL;
         r->freed++;
     } else {

@@ -16,8 +16,8 @@
 
 #include "backend/backend.h"
 #include "graph/int8.h"
+#include "graph/pages.h"
 #include "kernels/kernels.h"
-#include "runtime/pages.h"
 
 typedef enum fr_dn_bind {
     FR_DN_VALUE = 0, /* plan value `value` (arena offset or constant data) */

@@ -5,7 +5,7 @@
 
 #include "backend/onednn/onednn.h"
 #include "backend/onednn/internal.h"
-#include "runtime/pages.h"
+#include "graph/pages.h"
 
 typedef struct fr_dn_run {
     fr_dn_state *st;

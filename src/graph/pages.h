@@ -21,9 +21,12 @@
 
 /* A buffer of `bytes`, 64-byte aligned: from 1 MiB on its own mapping (huge
  * pages from 2 MiB on), below that a heap block.  *map_len: what
- * fr_pages_free needs (0 for a heap block).  NULL when out of memory. */
+ * fr_pages_free needs, always fr_pages_map_len(bytes) (0 for a heap block),
+ * so a caller that keeps the size need not keep it.  NULL when out of
+ * memory. */
 void *fr_pages_alloc(size_t bytes, unsigned flags, size_t *map_len);
 void fr_pages_free(void *p, size_t map_len);
+size_t fr_pages_map_len(size_t bytes);
 
 /* Many buffers freed together (a model's weights), packed 64-byte aligned
  * one after the other in reservations of FR_SLAB_CHUNK bytes of address

@@ -1,4 +1,4 @@
-#include "runtime/pages.h"
+#include "graph/pages.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@ static size_t page_size(void) {
  * huge pages asked for when len is at least that; NULL on failure.
  * reserve: address space only, charged as pages are touched (MAP_NORESERVE). */
 static unsigned char *map_anon(size_t len, int reserve) {
+    if (len > SIZE_MAX / 2) return NULL;
     size_t slack = len >= HUGE_PAGE ? HUGE_PAGE - page_size() : 0;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | (reserve ? MAP_NORESERVE : 0);
     unsigned char *m = mmap(NULL, len + slack, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -43,24 +44,29 @@ static unsigned char *map_anon(size_t len, int reserve) {
     return p;
 }
 
+size_t fr_pages_map_len(size_t bytes) {
+    if (PAGES_HEAP_ONLY || bytes < MAP_MIN) return 0;
+    size_t page = page_size();
+    return bytes > SIZE_MAX - page ? 0 : (bytes + page - 1) / page * page;
+}
+
 void *fr_pages_alloc(size_t bytes, unsigned flags, size_t *map_len) {
+    size_t len = fr_pages_map_len(bytes);
     *map_len = 0;
-    if (!PAGES_HEAP_ONLY && bytes >= MAP_MIN) {
-        size_t page = page_size(), len = (bytes + page - 1) / page * page;
-        unsigned char *p = map_anon(len, 0);
-        if (p) {
-            if (flags & FR_PAGES_POPULATE) {
-#ifdef MADV_POPULATE_WRITE
-                if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
-#endif
-                    for (size_t o = 0; o < len; o += page) p[o] = 0;
-            }
-            *map_len = len;
-            return p;
-        }
+    if (!len) {
+        void *p = bytes < SIZE_MAX - 64 ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+        if (p && (flags & FR_PAGES_ZERO)) memset(p, 0, bytes);
+        return p;
     }
-    void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (p && (flags & FR_PAGES_ZERO)) memset(p, 0, bytes);
+    unsigned char *p = map_anon(len, 0);
+    if (!p) return NULL;
+    if (flags & FR_PAGES_POPULATE) {
+#ifdef MADV_POPULATE_WRITE
+        if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
+#endif
+            for (size_t o = 0; o < len; o += page_size()) p[o] = 0;
+    }
+    *map_len = len;
     return p;
 }
 
