@@ -71,6 +71,8 @@ static void test_pages_alloc(void) {
         }
     }
     fr_pages_free(NULL, 0);
+    size_t len = 1;
+    CHECK(fr_pages_alloc(SIZE_MAX - 10, 0, &len) == NULL && len == 0); /* refused, not wrapped around */
 }
 
 static void test_huge_pages(void) {
@@ -133,6 +135,7 @@ static void test_slab(void) {
             }
     }
     CHECK_MSG(bad == 0, "%d of %d buffers overwritten by another (%zu bytes in all)", bad, N, total);
+    CHECK(fr_slab_alloc(&s, SIZE_MAX - 10) == NULL); /* refused, not wrapped around */
     fr_slab_free(&s);
     CHECK(s.chunks == NULL && s.left == 0);
     /* usable again after freeing */

@@ -82,6 +82,7 @@ struct fr_slab_chunk {
 };
 
 void *fr_slab_alloc(fr_slab *s, size_t bytes) {
+    if (bytes > SIZE_MAX / 2) return NULL;
     size_t need = bytes ? (bytes + 63) / 64 * 64 : 64;
     if (!PAGES_HEAP_ONLY && need <= s->left) {
         void *p = s->cur;
