@@ -65,9 +65,11 @@ static void test_pages_alloc(void) {
             else CHECK_MSG(len >= n && len % 4096 == 0, "%zu bytes: a mapping of %zu", n, len);
             if (!HEAP_ONLY && n >= 2 * MIB) CHECK_MSG((uintptr_t)p % (2 * MIB) == 0, "%zu bytes: 2 MiB aligned", n);
             if (flags & FR_PAGES_ZERO || len) CHECK_MSG(all_zero(p, n), "%zu bytes, flags %u: zero", n, flags);
+            CHECK_MSG(len == fr_pages_map_len(n), "%zu bytes: map_len %zu", n, len);
             memset(p, 0xa5, n); /* every byte writable (ASan / valgrind see overruns) */
             CHECK(p[0] == 0xa5 && p[n - 1] == 0xa5);
-            fr_pages_free(p, len);
+            if (flags & 1) fr_pages_free(p, len);
+            else fr_pages_free_bytes(p, n); /* by its size alone */
         }
     }
     fr_pages_free(NULL, 0);

@@ -29,7 +29,7 @@ void *fr_b_alloc(fr_builder *b, size_t size) {
         b->block_sizes = ns;
         b->cap_b = cap;
     }
-    size_t map_len; /* fr_pages_map_len(size): freed with fr_pages_free(p, that) */
+    size_t map_len; /* freed with fr_pages_free_bytes(p, size) */
     void *p = fr_pages_alloc(size ? size : 1, FR_PAGES_ZERO, &map_len);
     if (!p) goto oom;
     b->block_sizes[b->nb] = size;

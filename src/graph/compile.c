@@ -171,7 +171,7 @@ static void take_blocks(fr_builder *b, fr_compiled *c) {
                 b->block_sizes[m] = b->block_sizes[i];
                 b->blocks[m++] = b->blocks[i];
             } else {
-                fr_pages_free(b->blocks[i], fr_pages_map_len(b->block_sizes[i] ? b->block_sizes[i] : 1));
+                fr_pages_free_bytes(b->blocks[i], b->block_sizes[i]);
             }
         }
         b->nb = m;
@@ -249,7 +249,7 @@ static int is_identity_op(const char *op) {
 
 /* Frees n owned blocks and the arrays that list them and their sizes. */
 static void free_blocks(void **blocks, size_t *sizes, int n) {
-    for (int i = 0; i < n; i++) fr_pages_free(blocks[i], fr_pages_map_len(sizes[i] ? sizes[i] : 1));
+    for (int i = 0; i < n; i++) fr_pages_free_bytes(blocks[i], sizes[i]);
     free(blocks);
     free(sizes);
 }

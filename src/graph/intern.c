@@ -25,7 +25,7 @@ fr_intern *fr_intern_new(void) { return calloc(1, sizeof(fr_intern)); }
 
 void fr_intern_free(fr_intern *t) {
     if (!t) return;
-    for (int i = 0; i < t->n; i++) fr_pages_free(t->e[i].p, fr_pages_map_len(t->e[i].size ? t->e[i].size : 1));
+    for (int i = 0; i < t->n; i++) fr_pages_free_bytes(t->e[i].p, t->e[i].size);
     free(t->e);
     free(t->slot);
     free(t);
@@ -172,7 +172,7 @@ static frost_status intern(fr_compiled *c, fr_intern *t, int weights) {
         if (found >= 0) {
             map[nm].from = blk;
             map[nm++].to = t->e[found].p;
-            fr_pages_free(blk, fr_pages_map_len(size ? size : 1));
+            fr_pages_free_bytes(blk, size);
             continue;
         }
         if ((size_t)(t->n + 1) * 2 >= t->n_slots && table_grow(t) != 0) { /* keep it in the plan instead */

@@ -75,6 +75,8 @@ void fr_pages_free(void *p, size_t map_len) {
     else free(p);
 }
 
+void fr_pages_free_bytes(void *p, size_t bytes) { fr_pages_free(p, fr_pages_map_len(bytes)); }
+
 struct fr_slab_chunk {
     struct fr_slab_chunk *next;
     void *p;

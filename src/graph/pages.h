@@ -27,6 +27,8 @@
 void *fr_pages_alloc(size_t bytes, unsigned flags, size_t *map_len);
 void fr_pages_free(void *p, size_t map_len);
 size_t fr_pages_map_len(size_t bytes);
+/* fr_pages_free of a buffer fr_pages_alloc made of `bytes` bytes. */
+void fr_pages_free_bytes(void *p, size_t bytes);
 
 /* Many buffers freed together (a model's weights), packed 64-byte aligned
  * one after the other in reservations of FR_SLAB_CHUNK bytes of address

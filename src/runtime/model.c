@@ -102,8 +102,7 @@ static void weights_unref(weight_refs *r, const void *p, size_t bytes) {
     weight_ref *e = wref_find(r, p);
     if (!e || e->refs < 0 || --e->refs > 0) return;
     if (e->block >= 0) {
-        size_t size = r->c->block_sizes[e->block];
-        fr_pages_free(r->c->blocks[e->block], fr_pages_map_len(size ? size : 1));
+        fr_pages_free_bytes(r->c->blocks[e->block], r->c->block_sizes[e->block]);
         r->c->blocks[e->block] = NULL;
         r->freed++;
     } else {

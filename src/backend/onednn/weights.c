@@ -70,6 +70,13 @@ static frost_status filled_buffer(fr_dn_build *b, const dnnl_memory_desc_t *md, 
     return FROST_OK;
 }
 
+/* The model's buffer of step `key`'s weights in layout md, NULL (under sh->lock). */
+static void *find_weights(const fr_dn_shared *sh, const char *key, const dnnl_memory_desc_t *md) {
+    for (int i = 0; i < sh->n_w; i++)
+        if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, md)) return sh->w[i].buf;
+    return NULL;
+}
+
 frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_dn_fill_fn fill, const void *ctx,
                               const void **out) {
     fr_dn_shared *sh = b->st->shared;
@@ -86,12 +93,10 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
         return FROST_OK;
     }
     pthread_mutex_lock(&sh->lock);
-    for (int i = 0; i < sh->n_w; i++)
-        if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, md)) {
-            *out = sh->w[i].buf;
-            pthread_mutex_unlock(&sh->lock);
-            return FROST_OK;
-        }
+    if ((*out = find_weights(sh, key, md))) {
+        pthread_mutex_unlock(&sh->lock);
+        return FROST_OK;
+    }
     /* from the model's slab (huge pages, freed with the model), filled
      * outside the lock; lost to the slab if the fill fails or another thread
      * made the same weights meanwhile */
@@ -101,12 +106,10 @@ frost_status fr_dn_const_make(fr_dn_build *b, const dnnl_memory_desc_t *md, fr_d
     frost_status st = fill(b, buf, ctx);
     if (st != FROST_OK) return st;
     pthread_mutex_lock(&sh->lock);
-    for (int i = 0; i < sh->n_w; i++)
-        if (!strcmp(sh->w[i].key, key) && dnnl_memory_desc_equal(&sh->w[i].md, md)) {
-            *out = sh->w[i].buf;
-            pthread_mutex_unlock(&sh->lock);
-            return FROST_OK;
-        }
+    if ((*out = find_weights(sh, key, md))) {
+        pthread_mutex_unlock(&sh->lock);
+        return FROST_OK;
+    }
     if (sh->n_w == sh->cap_w) {
         int cap = sh->cap_w ? sh->cap_w * 2 : 64;
         fr_dn_weights *w = realloc(sh->w, sizeof(*w) * (size_t)cap);
