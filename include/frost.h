@@ -515,7 +515,13 @@ FROST_API void frost_tune_result_free(frost_tune_result *result);
  * The signature is frozen on loading: the variables' values are read from
  * the bundle (each checked against its CRC-32C) into Const nodes, the
  * functions of TF2 graphs (StatefulPartitionedCall, PartitionedCall) are
- * inlined, and everything the outputs do not need is left out.  A signature
+ * inlined, and everything the outputs do not need is left out.  Where the
+ * float variables the graph uses in place (from the mapped data shard) add
+ * up to 8 MiB or more, their checksums are checked on a thread of their own
+ * while the graph is compiled: frost_model_compile() (and so
+ * frost_model_load()) returns a model only once they have passed, and
+ * FROST_E_PARSE naming the tensor when one fails (the load itself then
+ * succeeds); smaller ones are checked by the load.  A signature
  * that changes state (assigns a variable) is refused with
  * FROST_E_UNSUPPORTED_OP naming the op.  Signatures that take serialized
  * tf.Example protos (classify, regress) compile to models with a string

@@ -148,6 +148,24 @@ static inline void sb_tensor_info(fr_pbw *sig, int field, const char *key, const
     fr_pbw_free(&sh);
 }
 
+/* The "serving_default" predict signature from tensor `in` to tensor `out`
+ * (both float, of rank `rank`, -1: unknown) as a MetaGraphDef.signature_def
+ * entry (field 5) of mg. */
+static inline void sb_predict_signature(fr_pbw *mg, const char *in, const char *out, int rank, const int64_t *dims) {
+    fr_pbw sig, entry;
+    fr_pbw_init(&sig);
+    fr_pbw_init(&entry);
+    sb_tensor_info(&sig, 1, "x", in, rank, dims);
+    sb_tensor_info(&sig, 2, "y", out, rank, dims);
+    fr_pbw_str(&sig, 3, "tensorflow/serving/predict");
+    fr_pbw_str(&entry, 1, "serving_default");
+    fr_pbw_msg(&entry, 2, &sig);
+    fr_pbw_msg(mg, 5, &entry);
+    if (sig.failed || entry.failed) mg->failed = 1;
+    fr_pbw_free(&sig);
+    fr_pbw_free(&entry);
+}
+
 /* ---- tensor bundles ---- */
 
 typedef struct {

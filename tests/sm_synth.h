@@ -178,13 +178,11 @@ static void sy_build(int variant, fr_pbw *pb, fr_pbw *index, fr_pbw *data) {
     fr_gdw_free(g);
     fr_pbw_free(&lib);
     /* stripped_op_list: the OpDefs of Mul (output z) and ReadVariableOp (output value) */
-    fr_pbw ops, op, info, mg, sig, entry, og, node, var, cf, scf;
+    fr_pbw ops, op, info, mg, og, node, var, cf, scf;
     fr_pbw_init(&ops);
     fr_pbw_init(&op);
     fr_pbw_init(&info);
     fr_pbw_init(&mg);
-    fr_pbw_init(&sig);
-    fr_pbw_init(&entry);
     fr_pbw_init(&og);
     fr_pbw_init(&node);
     fr_pbw_init(&var);
@@ -204,12 +202,7 @@ static void sy_build(int variant, fr_pbw *pb, fr_pbw *index, fr_pbw *data) {
     fr_pbw_str(&info, 4, "serve");
     fr_pbw_msg(&mg, 1, &info);
     fr_pbw_msg(&mg, 2, &graph);
-    sb_tensor_info(&sig, 1, "x", "x:0", 2, xdims);
-    sb_tensor_info(&sig, 2, "y", "call:0", 2, xdims);
-    fr_pbw_str(&sig, 3, "tensorflow/serving/predict");
-    fr_pbw_str(&entry, 1, "serving_default");
-    fr_pbw_msg(&entry, 2, &sig);
-    fr_pbw_msg(&mg, 5, &entry);
+    sb_predict_signature(&mg, "x:0", "call:0", 2, xdims);
     /* SavedObjectGraph: root -> "v" (a variable); concrete function outer_fn captures it */
     sy_child(&node, 1, "v");
     fr_pbw_msg(&og, 1, &node);
@@ -249,7 +242,7 @@ static void sy_build(int variant, fr_pbw *pb, fr_pbw *index, fr_pbw *data) {
     };
     sb_bundle(index, data, t, 3, 1, 0);
     free(togs);
-    fr_pbw *all[] = {&ops, &op, &info, &mg, &sig, &entry, &og, &node, &var, &cf, &scf, &graph, &tog, &tnode, &attr};
+    fr_pbw *all[] = {&ops, &op, &info, &mg, &og, &node, &var, &cf, &scf, &graph, &tog, &tnode, &attr};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) fr_pbw_free(all[i]);
 }
 

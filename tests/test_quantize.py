@@ -40,15 +40,25 @@ import frost  # noqa: E402
 import int8_accuracy as acc  # noqa: E402
 
 # The largest probability change of any class measured on this fold
-# (per-channel weights, min/max ranges, the input layer float): 0.0304, just
-# above issue 24's 0.03 target (a tiny MobileNet, 0.25 width, with flat
-# probabilities; 0.0322 with the input layer quantized); the bound is the
-# measurement rounded up, so that a worse quantizer fails.
-PROB_BOUND = 0.032
+# (per-channel weights, min/max ranges, the input layer float): 0.0304 on
+# Zen 5 (VNNI), 0.0320 on Zen 3 (AVX2: other float kernels round the float
+# layers differently), just above issue 24's 0.03 target (a tiny MobileNet,
+# 0.25 width, with flat probabilities; 0.0322 with the input layer
+# quantized); the bound is the larger measurement rounded up, so that a
+# worse quantizer fails.
+PROB_BOUND = 0.033
 # int8 kernels against the float FakeQuant run of the same quantized graph on
 # the reference kernels: measured 0.014 (Zen 5, VNNI; oneDNN's float kernels
-# against the reference: 0.017); the bound is that rounded up.
-INT8_BOUND = 0.02
+# against the reference: 0.017) and 0.034 (Zen 3, AVX2: oneDNN's AVX2 float
+# kernels against the reference 0.034 too, the same image: a value of the
+# float input layer rounded across a FakeQuant step, which travels on); the
+# bound is the larger rounded up.  (A real fault of the int8 kernels, such as
+# the 16-bit sums saturating without VNNI, moved scores by far more: up to
+# 30 steps of a layer.)
+INT8_BOUND = 0.04
+# oneDNN's float kernels against the reference kernels on the same graph:
+# 0.017 (Zen 5), 0.034 (Zen 3).
+FLOAT_BOUND = 0.04
 
 failed = 0
 
@@ -78,7 +88,7 @@ with tempfile.TemporaryDirectory(dir=os.environ.get("FROST_TMP")) as tmp:
                                                                     row["max_prob_diff"]))
         check(r["top1_equal"] == r["images"] and r["images"] >= 5,
               "top-1 equal on %d/%d held-out images" % (r["top1_equal"], r["images"]))
-        check(r["max_prob_diff"] <= PROB_BOUND, "max probability difference %.4f <= %g" % (r["max_prob_diff"],
+        check(r["max_prob_diff"] <= PROB_BOUND, "max probability difference %.5f <= %g" % (r["max_prob_diff"],
                                                                                            PROB_BOUND))
     qpb = os.path.join(tmp, "mobilenet_v1_darknet_int8.pb")
     ops = op_counts(qpb)
@@ -97,8 +107,8 @@ with tempfile.TemporaryDirectory(dir=os.environ.get("FROST_TMP")) as tmp:
     top_ref = [max(range(len(x)), key=x.__getitem__) for x in runs["reference"]]
     # the backends differ by float rounding (1e-4), which moves a value across a FakeQuant step
     # now and then, and the step's change travels on through the network: same classes, close scores
-    check(top == top_ref and d <= 0.03, "default backend vs reference kernels on the quantized graph: same top-1, "
-          "max diff %.2g" % d)
+    check(top == top_ref and d <= FLOAT_BOUND, "default backend vs reference kernels on the quantized graph: same "
+          "top-1, max diff %.2g <= %g" % (d, FLOAT_BOUND))
 
     # int8 kernels (--precision int8) against the FakeQuant semantics in float
     # on the reference kernels (the oracle: both sum exactly where oneDNN's

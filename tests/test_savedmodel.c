@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "frost.h"
+#include "savedmodel/check.h"
 #include "savedmodel/savedmodel.h"
 #include "sm_synth.h"
 #include "testutil.h"
@@ -513,9 +514,127 @@ static int write_seeds(const char *dir) {
     return 0;
 }
 
+/* ---- a large TF1 SavedModel: its CRC-32C checked while it compiles ---- */
+
+/* DIR/saved_model.pb and DIR/variables/: y = x + v, x a [-1, n] Placeholder,
+ * v a [n] VariableV2 of n floats (v[i] = i / 4) in the bundle; flip: the
+ * data shard's byte at that offset flipped (-1: none). */
+static void write_add_model(const char *dir, int64_t n, long flip) {
+    float *v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; v && i < n; i++) v[i] = (float)i / 4;
+    sb_tensor t = {.key = "v", .dtype = FR_DT_FLOAT, .rank = 1, .dims = {n}, .data = v, .size = sizeof(float) * (size_t)n};
+    fr_pbw graph, node, attr, shape, sm, mg, meta, index, data;
+    fr_pbw *all[] = {&graph, &node, &attr, &shape, &sm, &mg, &meta, &index, &data};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) fr_pbw_init(all[i]);
+    sb_bundle(&index, &data, &t, 1, 1, 0);
+    if (flip >= 0 && (size_t)flip < data.len) data.data[flip] ^= 0x40;
+    const int64_t xd[2] = {-1, n};
+    /* x: Placeholder {dtype, shape}; v: VariableV2 {dtype, shape}; y: Add(x, v) {T} */
+    fr_pbw_str(&node, 1, "x");
+    fr_pbw_str(&node, 2, "Placeholder");
+    fr_pbw_int(&attr, 6, FR_DT_FLOAT);
+    sb_map_entry(&node, 5, "dtype", &attr);
+    fr_pbw_reset(&attr);
+    fr_pbw_shape(&shape, 2, xd);
+    fr_pbw_msg(&attr, 7, &shape);
+    sb_map_entry(&node, 5, "shape", &attr);
+    fr_pbw_msg(&graph, 1, &node);
+    fr_pbw_reset(&node), fr_pbw_reset(&attr), fr_pbw_reset(&shape);
+    fr_pbw_str(&node, 1, "v");
+    fr_pbw_str(&node, 2, "VariableV2");
+    fr_pbw_int(&attr, 6, FR_DT_FLOAT);
+    sb_map_entry(&node, 5, "dtype", &attr);
+    fr_pbw_reset(&attr);
+    fr_pbw_shape(&shape, 1, &n);
+    fr_pbw_msg(&attr, 7, &shape);
+    sb_map_entry(&node, 5, "shape", &attr);
+    fr_pbw_msg(&graph, 1, &node);
+    fr_pbw_reset(&node), fr_pbw_reset(&attr);
+    fr_pbw_str(&node, 1, "y");
+    fr_pbw_str(&node, 2, "Add");
+    fr_pbw_str(&node, 3, "x");
+    fr_pbw_str(&node, 3, "v");
+    fr_pbw_int(&attr, 6, FR_DT_FLOAT);
+    sb_map_entry(&node, 5, "T", &attr);
+    fr_pbw_msg(&graph, 1, &node);
+    fr_pbw_str(&meta, 4, "serve");
+    fr_pbw_msg(&mg, 1, &meta);
+    fr_pbw_msg(&mg, 2, &graph);
+    sb_predict_signature(&mg, "x:0", "y:0", 2, xd);
+    fr_pbw_int(&sm, 1, 1);
+    fr_pbw_msg(&sm, 2, &mg);
+    mkdir(dir, 0755);
+    mkdir(tu_path("%s/variables", dir), 0755);
+    tu_write_file(tu_path("%s/saved_model.pb", dir), sm.data, sm.len);
+    tu_write_file(tu_path("%s/variables/variables.index", dir), index.data, index.len);
+    tu_write_file(tu_path("%s/variables/variables.data-00000-of-00001", dir), data.data, data.len);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) fr_pbw_free(all[i]);
+    free(v);
+}
+
+/* From FR_SM_CHECK_ASYNC_BYTES of variables used in place, their CRC-32C
+ * is checked on a thread while the graph compiles: the compile's result
+ * waits for it.  A byte flipped in the shard then fails the compile (not
+ * the load) with the tensor named; a graph freed without a compile, or
+ * compiled twice, is fine (ASan, valgrind); a small model's flip fails the
+ * load itself, as before. */
+static void test_large_checked(void) {
+    const int64_t n = (int64_t)(FR_SM_CHECK_ASYNC_BYTES / sizeof(float)) + 1000;
+    char *dir = strdup(tu_path("%s/sm_large", tu_tmp_dir()));
+    char *err = NULL;
+    for (int flip = 0; flip < 2; flip++) {
+        write_add_model(dir, n, flip ? (long)(n / 2 * 4 + 1) : -1);
+        frost_graph *g = NULL;
+        frost_status st = frost_graph_load(dir, &g, &err);
+        CHECK_MSG(st == FROST_OK, "large SavedModel%s: load: %s", flip ? " (flipped)" : "", err ? err : "");
+        frost_free(err), err = NULL;
+        for (int k = 0; k < 2 && g; k++) {
+            frost_model *m = NULL;
+            st = frost_model_compile(g, NULL, &m, &err);
+            if (!flip) {
+                CHECK_MSG(st == FROST_OK && m, "large SavedModel: compile %d: %s", k, err ? err : "");
+                float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+                for (int64_t i = 0; x && i < n; i++) x[i] = 1.f;
+                frost_context *c = NULL;
+                int exact = m && x && y && frost_context_create(m, &c, NULL) == FROST_OK &&
+                            frost_context_run1(c, 1, x, y) == FROST_OK;
+                for (int64_t i = 0; exact && i < n; i++) exact = y[i] == 1.f + (float)i / 4;
+                CHECK_MSG(exact, "large SavedModel: y = x + v is not exact");
+                frost_context_free(c);
+                free(x), free(y);
+            } else {
+                CHECK_MSG(st == FROST_E_PARSE && !m && err && strstr(err, "tensor 'v'") &&
+                              strstr(err, "checksum"),
+                          "flipped large SavedModel: compile %d: status %d: %s", k, (int)st, err ? err : "(none)");
+            }
+            frost_free(err), err = NULL;
+            frost_model_free(m);
+        }
+        frost_graph_free(g);
+        g = NULL; /* and once freed without a compile */
+        CHECK(frost_graph_load(dir, &g, NULL) == FROST_OK);
+        frost_graph_free(g);
+        frost_model *m = NULL;
+        st = frost_model_load(dir, NULL, &m, &err);
+        CHECK_MSG(flip ? st == FROST_E_PARSE && !m : st == FROST_OK, "frost_model_load%s: %s",
+                  flip ? " (flipped)" : "", err ? err : "");
+        frost_free(err), err = NULL;
+        frost_model_free(m);
+    }
+    /* below the threshold the flip fails the load, at once */
+    write_add_model(dir, 1000, 2001);
+    frost_graph *g = NULL;
+    CHECK_MSG(frost_graph_load(dir, &g, &err) == FROST_E_PARSE && !g && err && strstr(err, "checksum"), "small: %s",
+              err ? err : "(loaded)");
+    frost_free(err);
+    frost_graph_free(g);
+    free(dir);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     test_synthetic();
+    test_large_checked();
     if (!tu_shared_dir() || access(sm_dir("saved_model_counter"), F_OK)) {
         printf("../shared/savedmodels not found: the fixture tests are skipped\n");
         tu_done();

@@ -83,7 +83,20 @@ struct frost_graph {
     const size_t *ext_map_lens;
     void *keep;
     void (*keep_free)(void *);
+    /* A check of those contents still running on another thread (a large
+     * SavedModel's CRC-32C, overlapping the compile): fr_graph_check()
+     * waits for it; check_free (before keep_free) waits and releases it.
+     * NULL when there is none (checked when loaded, or nothing to check). */
+    void *check;
+    frost_status (*check_wait)(void *check, char **err);
+    void (*check_free)(void *check);
 };
+
+/* The result of the graph's pending check of its contents (g->check):
+ * waits for it; FROST_OK when there is none.  Any thread, any number of
+ * times (the same result each time).  Whatever hands out results computed
+ * from the graph's weights (frost_model_compile) calls it first. */
+frost_status fr_graph_check(const frost_graph *g, char **err);
 
 /* Node index by name, -1 if none. */
 int fr_graph_find(const frost_graph *g, const char *name, size_t len);

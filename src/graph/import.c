@@ -59,8 +59,13 @@ void frost_graph_free(frost_graph *g) {
     fr_pool_free(&g->pool);
     free(g->ext_content);
     free(g->ext_len);
+    if (g->check_free) g->check_free(g->check); /* before what it reads goes */
     if (g->keep_free) g->keep_free(g->keep);
     free(g);
+}
+
+frost_status fr_graph_check(const frost_graph *g, char **err) {
+    return g && g->check ? g->check_wait(g->check, err) : FROST_OK;
 }
 
 int fr_node_const_tensor(const frost_graph *g, const fr_node *n, fr_pb_tensor *t, const char **why) {

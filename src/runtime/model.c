@@ -405,6 +405,18 @@ frost_status frost_model_compile(const frost_graph *g, const frost_options *opt,
     return fr_model_compile_tuned(g, opt, NULL, out, err);
 }
 
+/* A compile's end: the model only once the graph's pending check of its
+ * weights (a large SavedModel's CRC-32C, run while the compile went on)
+ * has passed. */
+static frost_status checked(const frost_graph *g, frost_status st, frost_model **out, char **err) {
+    if (st != FROST_OK) return st;
+    if ((st = fr_graph_check(g, err)) != FROST_OK) {
+        frost_model_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *opt, const struct fr_tune_record *rec,
                                     frost_model **out, char **err) {
     if (err) *err = NULL;
@@ -429,7 +441,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
                   opt->debug_flags);
         return FROST_E_INVALID_ARGUMENT;
     }
-    if (opt->calibrate_dir) return compile_calibrated(g, opt, rec, out, err);
+    if (opt->calibrate_dir) return checked(g, compile_calibrated(g, opt, rec, out, err), out, err);
     const int onednn_only = (opt->debug_flags & FROST_DEBUG_ONEDNN_ONLY) != 0;
     const fr_backend *be = pick_backend(opt->backend);
     if (!be) {
@@ -510,7 +522,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
         return st;
     }
     *out = m;
-    return FROST_OK;
+    return checked(g, FROST_OK, out, err);
 }
 
 frost_status frost_model_load(const char *path, const frost_options *opt, frost_model **out, char **err) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "savedmodel/check.h"
 #include "savedmodel/savedmodel.h"
 
 const char *frost_dtype_name(int dtype) {
@@ -130,7 +131,8 @@ static frost_status attach_external(frost_graph *g, fr_sm_frozen *f, char **err)
     g->keep = f->bundle;
     g->keep_free = release_bundle;
     f->bundle = NULL;
-    return FROST_OK;
+    /* their CRC-32C, which the freezing left to the graph: while it compiles */
+    return fr_sm_check_start(g->keep, f->ext_entry, f->n_ext, g, err);
 }
 
 /* Loads the frozen GraphDef as a frost_graph that owns its bytes; messages

@@ -254,7 +254,7 @@ static frost_status crc_mismatch(const fr_bundle *b, const fr_bundle_entry *e, u
     return FROST_E_PARSE;
 }
 
-frost_status fr_bundle_read(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, char **err) {
+frost_status fr_bundle_locate(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, char **err) {
     if (e->sliced) {
         fr_errorf(err, "%s: tensor '%s' is stored in slices (a partitioned variable): not supported", b->source, e->key);
         return FROST_E_UNSUPPORTED_OP;
@@ -263,10 +263,19 @@ frost_status fr_bundle_read(const fr_bundle *b, const fr_bundle_entry *e, const 
     /* a shard is mapped page by page as its tensors are read: optimizer
      * slots and other variables a signature does not use stay unread */
     if (b->map[e->shard]) fr_map_populate(p, (size_t)e->size);
-    uint32_t got = fr_crc32c(p, (size_t)e->size);
-    if (fr_crc32c_mask(got) != e->crc) return crc_mismatch(b, e, got, err);
     *data = p;
     return FROST_OK;
+}
+
+frost_status fr_bundle_check(const fr_bundle *b, const fr_bundle_entry *e, char **err) {
+    uint32_t got = fr_crc32c(b->shard[e->shard] + e->offset, (size_t)e->size);
+    return fr_crc32c_mask(got) != e->crc ? crc_mismatch(b, e, got, err) : FROST_OK;
+}
+
+frost_status fr_bundle_read(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, char **err) {
+    frost_status st = fr_bundle_locate(b, e, data, err);
+    if (st == FROST_OK && (st = fr_bundle_check(b, e, err)) != FROST_OK) *data = NULL;
+    return st;
 }
 
 /* [varint64 length of each element][masked crc32c of the lengths][bytes]; the

@@ -62,6 +62,11 @@ const fr_bundle_entry *fr_bundle_find(const fr_bundle *b, const char *key);
 size_t fr_dtype_size(int dtype);
 /* The entry's bytes in its shard, after checking their CRC-32C. */
 frost_status fr_bundle_read(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, char **err);
+/* The same in two steps: the bytes, their pages populated, not checked yet
+ * (fr_bundle_locate), and the check of their CRC-32C (fr_bundle_check); a
+ * reader that defers the check must make it before it trusts a value. */
+frost_status fr_bundle_locate(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, char **err);
+frost_status fr_bundle_check(const fr_bundle *b, const fr_bundle_entry *e, char **err);
 /* A scalar DT_STRING entry: the string (lengths, length checksum and CRC checked). */
 frost_status fr_bundle_read_string(const fr_bundle *b, const fr_bundle_entry *e, const uint8_t **data, size_t *len,
                                    char **err);

@@ -171,14 +171,14 @@ static void write_var_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_var *x) {
     fr_pbw_raw(out, x->data, (size_t)n);
 }
 
-/* Whether variable x stays in its mapped shard (FR_SM_FREEZE_EXTERNAL):
- * float, more than one value, 4-byte aligned, in a file mapping that the
- * graph can keep (not a bundle in caller's memory). */
-static int var_external(const fz_ctx *c, const fz_var *x) {
+int fz_var_external(const fz_ctx *c, const fr_bundle_entry *ent, const uint8_t *data) {
     const fr_bundle *bd = c->sm->bundle;
-    const fr_bundle_entry *ent = x->entry;
     return c->external && ent->dtype == FR_DT_FLOAT && ent->count > 1 && bd && bd->map && bd->map[ent->shard] &&
-           ((uintptr_t)x->data & 3) == 0;
+           ((uintptr_t)data & 3) == 0;
+}
+
+static int var_external(const fz_ctx *c, const fz_var *x) {
+    return fz_var_external(c, x->entry, x->data);
 }
 
 /* The Const of an external variable: its TensorProto has dtype and shape,
@@ -195,6 +195,7 @@ static void write_var_external(fz_ctx *c, wbuf *b, const fz_emit *e, const fz_va
     fr_sm_frozen *o = c->out;
     c->ext_name[o->n_ext] = e->name;
     o->ext_data[o->n_ext] = x->data;
+    o->ext_entry[o->n_ext] = x->entry;
     o->ext_len[o->n_ext++] = (size_t)x->entry->size;
 }
 
@@ -262,6 +263,7 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
     free(f->ext_name);
     free(f->ext_data);
     free(f->ext_len);
+    free(f->ext_entry);
     fr_bundle_free(f->bundle);
     memset(f, 0, sizeof *f);
 }
@@ -382,7 +384,8 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
     c->ext_name = fr_pool_alloc(&c->pool, sizeof *c->ext_name * ((size_t)n_ext + 1));
     out->ext_data = calloc((size_t)n_ext + 1, sizeof *out->ext_data);
     out->ext_len = calloc((size_t)n_ext + 1, sizeof *out->ext_len);
-    if (!c->ext_name || !out->ext_data || !out->ext_len) return fz_oom(c);
+    out->ext_entry = calloc((size_t)n_ext + 1, sizeof *out->ext_entry);
+    if (!c->ext_name || !out->ext_data || !out->ext_len || !out->ext_entry) return fz_oom(c);
     fr_pbw w;
     fr_pbw_init(&w);
     w.data = malloc(est);

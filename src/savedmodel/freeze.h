@@ -122,7 +122,7 @@ typedef struct {
     int node; /* in the outer graph */
     const char *key;
     const fr_bundle_entry *entry;
-    const uint8_t *data;
+    const uint8_t *data; /* CRC-32C checked, unless it stays in the shard (fz_var_external) */
     const char *final; /* the Const's name, once emitted */
     int e;
 } fz_var;
@@ -190,6 +190,13 @@ typedef struct {
     size_t number_len, list_len;
 } fz_arg;
 
+
+/* Whether a variable of entry `ent` whose bytes lie at `data` stays in its
+ * mapped shard (FR_SM_FREEZE_EXTERNAL): float, more than one value, 4-byte
+ * aligned, in a file mapping that the graph can keep (not a bundle in the
+ * caller's memory).  Its CRC-32C is then left to the graph's owner
+ * (fr_sm_frozen.ext_entry): the others' are checked as they are read. */
+int fz_var_external(const fz_ctx *c, const fr_bundle_entry *ent, const uint8_t *data);
 
 /* ---------------------------------------------------------------- freeze_parse.c */
 

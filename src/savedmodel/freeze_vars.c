@@ -327,7 +327,8 @@ int fz_var_const(fz_ctx *c, int v, fz_val *out) {
             return -1;
         }
         char *berr = NULL;
-        frost_status st = fr_bundle_read(b, ent, &x->data, &berr);
+        frost_status st = fr_bundle_locate(b, ent, &x->data, &berr);
+        if (st == FROST_OK && !fz_var_external(c, ent, x->data)) st = fr_bundle_check(b, ent, &berr);
         if (st != FROST_OK) {
             fz_fail(c, st, "variable '%s': %s", n->name, berr ? berr : "unreadable");
             free(berr);
