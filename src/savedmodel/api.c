@@ -132,7 +132,7 @@ static frost_status attach_external(frost_graph *g, fr_sm_frozen *f, char **err)
     g->keep_free = release_bundle;
     f->bundle = NULL;
     /* their CRC-32C, which the freezing left to the graph: while it compiles */
-    return fr_sm_check_start(g->keep, f->ext_entry, f->n_ext, g, err);
+    return fr_sm_check_start(f->description, g->keep, f->ext_entry, f->n_ext, g, err);
 }
 
 /* Loads the frozen GraphDef as a frost_graph that owns its bytes; messages

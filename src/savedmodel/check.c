@@ -17,6 +17,7 @@
 #include "savedmodel/check.h"
 
 typedef struct {
+    char *what; /* messages start with it: the SavedModel and signature */
     const fr_bundle *b;
     const fr_bundle_entry **e;
     int n;
@@ -27,17 +28,23 @@ typedef struct {
     char *msg;
 } sm_check;
 
-static frost_status check_all(const fr_bundle *b, const fr_bundle_entry *const *e, int n, char **err) {
+static frost_status check_all(const char *what, const fr_bundle *b, const fr_bundle_entry *const *e, int n,
+                              char **err) {
     for (int i = 0; i < n; i++) {
-        frost_status st = fr_bundle_check(b, e[i], err);
-        if (st != FROST_OK) return st;
+        char *why = NULL;
+        frost_status st = fr_bundle_check(b, e[i], &why);
+        if (st != FROST_OK) {
+            fr_errorf(err, "%s: %s", what, why ? why : frost_strerror(st));
+            free(why);
+            return st;
+        }
     }
     return FROST_OK;
 }
 
 static void *check_thread(void *arg) {
     sm_check *c = arg;
-    c->st = check_all(c->b, c->e, c->n, &c->msg);
+    c->st = check_all(c->what, c->b, c->e, c->n, &c->msg);
     return NULL;
 }
 
@@ -56,15 +63,16 @@ static void check_free(void *arg) {
     pthread_mutex_destroy(&c->lock);
     free(c->msg);
     free(c->e);
+    free(c->what);
     free(c);
 }
 
-frost_status fr_sm_check_start(const fr_bundle *b, const fr_bundle_entry *const *e, int n, frost_graph *g,
-                               char **err) {
+frost_status fr_sm_check_start(const char *what, const fr_bundle *b, const fr_bundle_entry *const *e, int n,
+                               frost_graph *g, char **err) {
     size_t bytes = 0;
     for (int i = 0; i < n; i++) bytes += (size_t)e[i]->size;
     sm_check *c = bytes >= FR_SM_CHECK_ASYNC_BYTES ? calloc(1, sizeof *c) : NULL;
-    if (c && (c->e = malloc(sizeof *c->e * (size_t)n)) != NULL) {
+    if (c && (c->e = malloc(sizeof *c->e * (size_t)n)) != NULL && (c->what = strdup(what)) != NULL) {
         memcpy(c->e, e, sizeof *c->e * (size_t)n);
         c->b = b, c->n = n;
         pthread_mutex_init(&c->lock, NULL);
@@ -74,7 +82,7 @@ frost_status fr_sm_check_start(const fr_bundle *b, const fr_bundle_entry *const 
         }
         pthread_mutex_destroy(&c->lock);
     }
-    if (c) free(c->e);
+    if (c) free(c->e), free(c->what);
     free(c);
-    return check_all(b, e, n, err); /* small, or no thread to be had: here and now */
+    return check_all(what, b, e, n, err); /* small, or no thread to be had: here and now */
 }

@@ -12,8 +12,9 @@
  * (b must outlive g's check: g keeps it): from FR_SM_CHECK_ASYNC_BYTES on,
  * on a thread whose result fr_graph_check(g) gives (FROST_OK returned
  * here); below (or where no thread can be started), at once: FROST_OK, or
- * FROST_E_PARSE naming the first tensor that fails. */
-frost_status fr_sm_check_start(const fr_bundle *b, const fr_bundle_entry *const *e, int n, frost_graph *g,
-                               char **err);
+ * FROST_E_PARSE naming the first tensor that fails, after `what` (the
+ * SavedModel and signature). */
+frost_status fr_sm_check_start(const char *what, const fr_bundle *b, const fr_bundle_entry *const *e, int n,
+                               frost_graph *g, char **err);
 
 #endif
