@@ -194,9 +194,7 @@ static void write_var_external(fz_ctx *c, wbuf *b, const fz_emit *e, const fz_va
     attr_entry(&b->attrs, &b->scratch, "value", b->val.data, b->val.len);
     fr_sm_frozen *o = c->out;
     c->ext_name[o->n_ext] = e->name;
-    o->ext_data[o->n_ext] = x->data;
-    o->ext_entry[o->n_ext] = x->entry;
-    o->ext_len[o->n_ext++] = (size_t)x->entry->size;
+    o->ext_entry[o->n_ext++] = x->entry;
 }
 
 static void write_node(fz_ctx *c, fr_pbw *out, wbuf *b, const fz_emit *e) {
@@ -261,8 +259,6 @@ void fr_sm_frozen_free(fr_sm_frozen *f) {
     free(f->description);
     for (int i = 0; f->ext_name && i < f->n_ext; i++) free(f->ext_name[i]);
     free(f->ext_name);
-    free(f->ext_data);
-    free(f->ext_len);
     free(f->ext_entry);
     fr_bundle_free(f->bundle);
     memset(f, 0, sizeof *f);
@@ -382,10 +378,8 @@ static frost_status freeze(fz_ctx *c, fr_sm_frozen *out) {
             for (int k = 0; k < e->src->n_attr; k++) est += e->src->attr[k].len + e->src->attr[k].key_len + 16;
     }
     c->ext_name = fr_pool_alloc(&c->pool, sizeof *c->ext_name * ((size_t)n_ext + 1));
-    out->ext_data = calloc((size_t)n_ext + 1, sizeof *out->ext_data);
-    out->ext_len = calloc((size_t)n_ext + 1, sizeof *out->ext_len);
     out->ext_entry = calloc((size_t)n_ext + 1, sizeof *out->ext_entry);
-    if (!c->ext_name || !out->ext_data || !out->ext_len || !out->ext_entry) return fz_oom(c);
+    if (!c->ext_name || !out->ext_entry) return fz_oom(c);
     fr_pbw w;
     fr_pbw_init(&w);
     w.data = malloc(est);

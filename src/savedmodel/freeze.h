@@ -166,7 +166,7 @@ typedef struct {
     int n_em, cap_em;
     fz_emit *em;
     int external;       /* FR_SM_FREEZE_EXTERNAL */
-    fr_sm_frozen *out;  /* its ext_data/ext_len filled as variables are written */
+    fr_sm_frozen *out;  /* its ext_name/ext_entry filled as variables are written */
     const char **ext_name; /* their Consts' names (pool strings) */
     fz_map names;
     long instantiated;

@@ -102,15 +102,13 @@ typedef struct fr_sm_frozen {
     char **output_names; /* output tensor names ("node" or "node:N") in the frozen graph */
     char *description;   /* "DIR: signature 'KEY'", for messages */
     /* With FR_SM_FREEZE_EXTERNAL: the float variables left in the bundle's
-     * mapped shards (their Consts hold dtype and shape only), by Const name;
+     * mapped shards (their Consts hold dtype and shape only), by Const name,
+     * and their bundle entries (their bytes: shard, offset and size);
      * `bundle` is a reference (fr_bundle_ref) on what they point into.
-     * Their CRC-32C is not checked yet: ext_entry are their bundle entries,
-     * for fr_bundle_check() (a graph made of them checks them while it
-     * compiles: attach_external in api.c). */
+     * Their CRC-32C is not checked yet (fr_bundle_check: a graph made of
+     * them checks them while it compiles, attach_external in api.c). */
     int n_ext;
     char **ext_name;
-    const uint8_t **ext_data;
-    size_t *ext_len;
     const fr_bundle_entry **ext_entry;
     fr_bundle *bundle;
 } fr_sm_frozen;
