@@ -227,6 +227,10 @@ typedef enum frost_winograd {
  *  frost's Winograd kernels).  For comparing kernels (`--onednn-only`,
  *  bench/conv_layers.py). */
 #define FROST_DEBUG_ONEDNN_ONLY 0x2u
+/** frost's own kernels run their portable C forms instead of the AVX2 /
+ *  AVX-512 ones: what a CPU without those instructions runs, tested on one
+ *  with them. */
+#define FROST_DEBUG_PORTABLE_KERNELS 0x4u
 
 /** Options for compiling.
  *

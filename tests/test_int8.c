@@ -56,6 +56,11 @@ typedef struct {
     const char *act; /* NULL, "Relu", "Relu6" */
 } case_t;
 
+/* A convolution's padding: pad, else SAME at stride 1, VALID above */
+static const char *conv_pad(const case_t *c, const char *pad) {
+    return pad ? pad : c->stride > 1 ? "VALID" : "SAME";
+}
+
 static void fq_vars(fr_gdw *w, const char *name, const char *x, float mn, float mx) {
     char lo[96], hi[96];
     snprintf(lo, sizeof lo, "%s/min", name);
@@ -111,8 +116,8 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
     fr_gdw_node_end(w);
 }
 
-/* The graph of case c: input x, output "y". */
-static const uint8_t *case_graph(fr_gdw **wp, const case_t *c, int h, size_t *len) {
+/* The graph of case c (a convolution's padding: conv_pad): input x, output "y". */
+static const uint8_t *case_graph(fr_gdw **wp, const case_t *c, int h, const char *pad, size_t *len) {
     int matmul = c->op == OP_MATMUL;
     fr_gdw *w = matmul ? tg_writer("x", 2, D(-1, c->cin)) : tg_writer("x", 4, D(-1, h, h, c->cin));
     fq_vars(w, "fq_in", "x", c->in_min, c->in_max);
@@ -126,7 +131,7 @@ static const uint8_t *case_graph(fr_gdw **wp, const case_t *c, int h, size_t *le
         tg_window(w, "op", "DepthwiseConv2dNative", IN("fq_in", "wt"), "SAME", 0, c->stride);
     } else {
         weights(w, c, "wt", 4, D(c->k, c->k, c->cin, c->cout), c->k * c->k * c->cin * c->cout, c->cout);
-        tg_window(w, "op", "Conv2D", IN("fq_in", "wt"), c->stride > 1 ? "VALID" : "SAME", 0, c->stride);
+        tg_window(w, "op", "Conv2D", IN("fq_in", "wt"), conv_pad(c, pad), 0, c->stride);
     }
     float bias[512];
     for (int i = 0; i < c->cout; i++) bias[i] = frand() - 0.4f;
@@ -181,6 +186,10 @@ static int int8_split_here(void) {
 #endif
 }
 
+/* frost_options.debug_flags of the int8 compiles (FROST_DEBUG_PORTABLE_KERNELS:
+ * frost's loops next to oneDNN's in their portable forms) */
+static unsigned int8_debug_flags;
+
 /* Runs pb with `batch` items of x on the reference kernels (float) and on
  * the default backend in int8; compares the outputs (n per item).  split:
  * int8_node's weights saturate without VNNI, so there it must be split. */
@@ -192,6 +201,7 @@ static void compare(const char *what, const uint8_t *pb, size_t len, const float
     i8.backend = FROST_BACKEND_AUTO;
     i8.precision = FROST_PRECISION_INT8;
     i8.profiling = 1;
+    i8.debug_flags = int8_debug_flags;
     tg_model a, b;
     if (tg_build(&a, pb, len, "y", &ref) != FROST_OK || tg_run1(&a, batch, x, NULL) != FROST_OK) {
         CHECK_MSG(0, "%s: reference: %s", what, tg_msg(&a));
@@ -234,15 +244,17 @@ static void compare(const char *what, const uint8_t *pb, size_t len, const float
     tg_free(&b);
 }
 
-static void run_case(const case_t *c) {
-    int h = 9, batch = 2;
+/* Case c on h x h inputs (pad: conv_pad) */
+static void run_case_at(const case_t *c, int h, const char *pad) {
+    int batch = 2;
     fr_gdw *w;
     size_t len;
-    const uint8_t *pb = case_graph(&w, c, h, &len);
+    const uint8_t *pb = case_graph(&w, c, h, pad, &len);
     size_t nin = c->op == OP_MATMUL ? (size_t)c->cin : (size_t)h * h * c->cin;
     size_t nout = c->op == OP_MATMUL ? (size_t)c->cout : 0;
     if (c->op != OP_MATMUL) {
-        int oh = c->stride > 1 && c->op == OP_CONV ? (h - c->k) / c->stride + 1 : (h + c->stride - 1) / c->stride;
+        int valid = c->op == OP_CONV && !strcmp(conv_pad(c, pad), "VALID");
+        int oh = valid ? (h - c->k) / c->stride + 1 : (h + c->stride - 1) / c->stride;
         nout = (size_t)oh * oh * c->cout;
     }
     float *x = malloc(sizeof(float) * nin * (size_t)batch);
@@ -254,6 +266,10 @@ static void run_case(const case_t *c) {
             c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, c->weights == W_INT8_WIDE);
     free(x);
     fr_gdw_free(w);
+}
+
+static void run_case(const case_t *c) {
+    run_case_at(c, 9, NULL);
 }
 
 /* Weights w<tag>, then op (SAME, stride 1) over x, then act (NULL: none)
@@ -510,12 +526,33 @@ int main(void) {
     test_fp32_unchanged();
     test_weight_scales();
     /* weights that saturate u8 x s8 pair sums without VNNI (int8_pairs.c;
-     * ctest runs this test with ONEDNN_MAX_CPU_ISA=AVX2 too) */
+     * ctest runs this test with ONEDNN_MAX_CPU_ISA=AVX2 too): its rest on
+     * rows of 32 pixels and fewer, padded by the source's zero point (a
+     * signed range: not 0), at strides 1 and 2 (VALID, and SAME padded on
+     * one side only) */
     static const case_t wide[] = {
         {"conv 3x3 wide weights", OP_CONV, W_INT8_WIDE, 3, 1, 16, 32, 0, 6, -40, 40, NULL},
         {"conv 1x1 wide weights signed range relu", OP_CONV, W_INT8_WIDE, 1, 1, 64, 24, -3, 5, 0, 30, "Relu"},
         {"matmul wide weights", OP_MATMUL, W_INT8_WIDE, 0, 0, 96, 40, 0, 6, -40, 40, NULL},
     };
     for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) run_case(&wide[i]);
+    static const struct {
+        case_t c;
+        int h;
+        const char *pad;
+    } wide_at[] = {
+        {{"conv 3x3 wide weights signed range 41x41", OP_CONV, W_INT8_WIDE, 3, 1, 16, 24, -3, 5, -40, 40, NULL}, 41, NULL},
+        {{"conv 3x3 stride 2 wide weights relu 75x75", OP_CONV, W_INT8_WIDE, 3, 2, 8, 16, 0, 6, 0, 40, "Relu"}, 75, NULL},
+        {{"conv 3x3 stride 2 SAME wide weights signed range 20x20", OP_CONV, W_INT8_WIDE, 3, 2, 16, 24, -3, 5, -40, 40,
+          NULL},
+         20,
+         "SAME"},
+        {{"conv 5x5 wide weights signed range 12x12", OP_CONV, W_INT8_WIDE, 5, 1, 8, 16, -2, 6, -40, 40, NULL}, 12, NULL},
+    };
+    for (int portable = 0; portable <= 1; portable++) { /* the AVX2 loops of int8_pairs.c, then the portable ones */
+        int8_debug_flags = portable ? FROST_DEBUG_PORTABLE_KERNELS : 0;
+        for (size_t i = 0; i < sizeof wide_at / sizeof wide_at[0]; i++)
+            run_case_at(&wide_at[i].c, wide_at[i].h, wide_at[i].pad);
+    }
     return tu_done();
 }

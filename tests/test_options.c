@@ -170,8 +170,8 @@ int main(void) {
     o.winograd = (frost_winograd)3;
     refused(g, &o, "winograd 3", "invalid option value");
     frost_options_init(&o);
-    o.debug_flags = 0x4;
-    refused(g, &o, "debug_flags 0x4", "FROST_DEBUG_");
+    o.debug_flags = 0x8;
+    refused(g, &o, "debug_flags 0x8", "FROST_DEBUG_");
     const frost_winograd modes[] = {FROST_WINOGRAD_DEFAULT, FROST_WINOGRAD_OFF, FROST_WINOGRAD_ALL};
     for (int k = 0; k < 3; k++) {
         frost_options_init(&o);
@@ -182,7 +182,7 @@ int main(void) {
         frost_model_free(m);
     }
     /* FROST_DEBUG_NO_OPTIMIZE: nothing fused, the same results;
-     * FROST_DEBUG_ONEDNN_ONLY: the same results */
+     * FROST_DEBUG_ONEDNN_ONLY, FROST_DEBUG_PORTABLE_KERNELS: the same results */
     frost_options_init(&o);
     o.debug_flags = FROST_DEBUG_NO_OPTIMIZE;
     CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 && s.steps > s_def.steps &&
@@ -192,6 +192,10 @@ int main(void) {
     o.debug_flags = FROST_DEBUG_ONEDNN_ONLY | FROST_DEBUG_NO_OPTIMIZE;
     CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && s.fused_ops == 0 &&
           tu_max_rel_diff(got, want, 8) <= 1e-4);
+    frost_model_free(m);
+    frost_options_init(&o);
+    o.debug_flags = FROST_DEBUG_PORTABLE_KERNELS;
+    CHECK(compile_run(g, &o, 0, got, &s, &m, NULL) == FROST_OK && tu_max_rel_diff(got, want, 8) <= 1e-4);
     frost_model_free(m);
 
     frost_model_free(def);

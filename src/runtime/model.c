@@ -436,7 +436,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
         fr_errorf(err, "%s: invalid option value", g->source);
         return FROST_E_INVALID_ARGUMENT;
     }
-    if (opt->debug_flags & ~(FROST_DEBUG_NO_OPTIMIZE | FROST_DEBUG_ONEDNN_ONLY)) {
+    if (opt->debug_flags & ~(FROST_DEBUG_NO_OPTIMIZE | FROST_DEBUG_ONEDNN_ONLY | FROST_DEBUG_PORTABLE_KERNELS)) {
         fr_errorf(err, "%s: frost_options.debug_flags 0x%x has bits that are no FROST_DEBUG_* flag", g->source,
                   opt->debug_flags);
         return FROST_E_INVALID_ARGUMENT;
@@ -462,6 +462,7 @@ frost_status fr_model_compile_tuned(const frost_graph *g, const frost_options *o
     m->cfg.winograd = opt->winograd == FROST_WINOGRAD_ALL;
     m->cfg.winograd_default = opt->winograd != FROST_WINOGRAD_OFF && !onednn_only;
     m->cfg.own_kernels = !onednn_only;
+    m->cfg.portable = (opt->debug_flags & FROST_DEBUG_PORTABLE_KERNELS) != 0;
     m->plans = calloc((size_t)m->max_batch + 1, sizeof *m->plans);
     m->consts = fr_intern_new();
     st = m->plans && m->consts ? fr_io_resolve(g, opt, &m->io, err) : FROST_E_NO_MEMORY;

@@ -509,10 +509,10 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
     int vnni = fr_dn_int8_vnni(), n_rest = 0;
     float *h = NULL;
     fr_dn_i8rest *rest = NULL;
-    if (!vnni && !dw &&
-        (!fr_kernels_act_ok(c.act) || fr_dn_int8_split(&c, wsrc, winv, &h, &rest, &n_rest) != FROST_OK)) {
+    int splits = fr_kernels_act_ok(c.act) && fr_dn_int8_epilogue_temp(&c, g); /* else the step stays float */
+    if (!vnni && !dw && (!splits || fr_dn_int8_split(&c, wsrc, winv, &h, &rest, &n_rest) != FROST_OK)) {
         free(osc);
-        return fr_kernels_act_ok(c.act) ? FROST_E_NO_MEMORY : FROST_OK;
+        return splits ? FROST_E_NO_MEMORY : FROST_OK;
     }
     if (!n_rest) free(h), h = NULL;
     /* descriptors: the source as u8, the destination as u8 (out_quant) or f32;
@@ -608,7 +608,10 @@ frost_status fr_dn_build_int8(fr_dn_build *b) {
     if (r == FROST_OK) r = fr_dn_add_exec(b, conv, args, na);
     else dnnl_primitive_destroy(conv);
     if (r == FROST_OK && n_rest) {
-        fr_dn_arg ea[3] = {src, sums, dst};
+        dnnl_memory_desc_t tmd;
+        int64_t tb = (int64_t)fr_dn_int8_epilogue_temp(&c, g);
+        fr_dn_md_plain(&tmd, 1, &tb, dnnl_u8);
+        fr_dn_arg ea[4] = {src, sums, dst, ARG_TEMP(0, fr_dn_temp(b, (size_t)tb, &cursor), tmd)};
         r = fr_dn_int8_add_epilogue(b, &c, g, qx.zero_point, &qy, bias, osc, rest, n_rest, ea);
     }
     free(osc);

@@ -19,6 +19,9 @@
 
 #include "backend/onednn/internal.h"
 #include "kernels/ukernels.h"
+#if FR_KERNELS_X86
+#include <immintrin.h>
+#endif
 
 /* FP exceptions ignored, as clang's default: GCC then vectorizes the
  * epilogue's selects and clamps (the values are the same). */
@@ -28,7 +31,6 @@
 
 struct fr_dn_i8rest {
     int32_t oc, dh, dw, ci, q; /* q * x[tap (dh, dw), ci] goes to output channel oc */
-    int32_t off;               /* (dh * iw + dw) * cin + ci: set by the epilogue */
 };
 
 int fr_dn_int8_vnni(void) {
@@ -85,7 +87,7 @@ frost_status fr_dn_int8_split(const fr_conv_params *c, const void *w, const floa
                 }
                 rest[nr++] = (fr_dn_i8rest){(int32_t)co, (int32_t)(t / (size_t)c->kw) * c->dil_h,
                                             (int32_t)(t % (size_t)c->kw) * c->dil_w, (int32_t)(ci + (small_b ? 1 : 0)),
-                                            (int32_t)(*m - keep), 0};
+                                            (int32_t)(*m - keep)};
                 *m = keep;
             }
     *h_out = h, *rest_out = rest, *n_rest = nr;
@@ -93,64 +95,214 @@ frost_status fr_dn_int8_split(const fr_conv_params *c, const void *w, const floa
 }
 
 /* The epilogue: geometry, the rest, and per output channel the bias (in
- * units of the sums) and the output scale. */
+ * units of the sums) and the output scale.
+ *
+ * The rest runs by output channel along each output row, on the lanes of
+ * the pixels: the source transposed first, padded with its zero point (the
+ * real 0) so that every tap of every output pixel lies inside, each padded
+ * input row as [cin][sw][xw] (padded column ix at [ci][ix % sw][ix / sw]:
+ * a tap's values for consecutive output pixels side by side); then a
+ * group's terms (q, offset into the transposed rows from the row of the
+ * pixels' first tap) add q * x into one row of sums, less zq = zx * (the sum
+ * of its q), which go into the output channel's sums. */
+typedef struct {
+    int32_t off, q;
+} fr_dn_i8term;
+typedef struct {
+    int32_t oc, n, zq;
+} fr_dn_i8group;
+
 typedef struct {
     int64_t n, ih, iw, oh, ow;
-    int cin, cout, sh, sw, pt, pl, zx, zy, out_u8, n_rest, avx2;
-    int64_t ext_h, ext_w; /* the taps' extent - 1: (kh - 1) * dil_h, (kw - 1) * dil_w */
+    int cin, cout, sh, sw, pt, pl, zx, zy, out_u8, n_groups, avx2;
+    int64_t ihp, xw, xt_row, ow8; /* padded rows an image, columns a phase, bytes a row; ow to 8 */
     /* the activation as a slope below 0 and a clamp, then out_quant's clamp
      * (-inf, inf: none), in output units */
     float slope, act_lo, act_hi, lo, hi;
-    const fr_dn_i8rest *rest;
+    const fr_dn_i8group *groups;
+    const fr_dn_i8term *terms;
     const float *bias, *osc;
 } fr_dn_i8epi;
 
 typedef struct {
     const fr_dn_i8epi *e;
-    void *const *ptrs; /* source (u8), sums (s32), destination (u8 or f32) */
+    void *const *ptrs; /* source (u8), sums (s32), destination (u8 or f32), temporaries */
 } epi_job;
 
-/* Adds the rest into the sums `acc` of the output pixel whose taps start
- * at (y0, x0) of image xi, tap by tap checked against the padding. */
-static void epi_rest_edge(const fr_dn_i8epi *e, const uint8_t *xi, int32_t *acc, int64_t y0, int64_t x0) {
-    const fr_dn_i8rest *restrict r = e->rest;
-    for (int k = 0; k < e->n_rest; k++) {
-        int64_t iy = y0 + r[k].dh, ix = x0 + r[k].dw;
-        if (iy < 0 || iy >= e->ih || ix < 0 || ix >= e->iw) continue; /* padding: the real 0 */
-        acc[r[k].oc] += r[k].q * ((int32_t)xi[(iy * e->iw + ix) * e->cin + r[k].ci] - e->zx);
+/* Transposes 16 columns x 16 channels: the 16 bytes at s + c * cin (c <
+ * 16) into d + ch * xw (ch < 16). */
+typedef void (*epi_tr16_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw);
+
+/* Columns [c0, c1) x channels [k0, k1) of a source row s into the
+ * transposed row d (padded column ix + pl at [ci][(ix + pl) % sw][(ix + pl) / sw]). */
+static inline __attribute__((always_inline)) void epi_tr_scalar(const fr_dn_i8epi *e, const uint8_t *restrict s,
+                                                                uint8_t *restrict d, int64_t c0, int64_t c1,
+                                                                int64_t k0, int64_t k1) {
+    const int64_t cin = e->cin, sw = e->sw, xw = e->xw, pl = e->pl;
+    for (int64_t ix = c0; ix < c1; ix++) {
+        uint8_t *restrict dc = d + ((ix + pl) % sw) * xw + (ix + pl) / sw;
+        for (int64_t ci = k0; ci < k1; ci++) dc[ci * sw * xw] = s[ix * cin + ci];
     }
 }
 
-/* Adds the rest into the sums of the output row `row` (image, y): entry by
- * entry along the pixels whose taps are all inside, the others pixel by pixel. */
-static void epi_rest_row(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc, int64_t row) {
-    const int64_t ow = e->ow, cout = e->cout, oy = row % e->oh, y0 = oy * e->sh - e->pt;
-    const uint8_t *xi = x + row / e->oh * e->ih * e->iw * e->cin;
-    int32_t *arow = acc + row * ow * cout;
-    int64_t a = 0, b = 0; /* pixels [a, b): every tap inside */
-    if (y0 >= 0 && y0 + e->ext_h < e->ih) {
-        int64_t last = e->iw - 1 - e->ext_w + e->pl; /* ox * sw <= last */
-        a = (e->pl + e->sw - 1) / e->sw;
-        b = last < 0 ? 0 : last / e->sw + 1;
-        b = b < ow ? b : ow;
-        a = a < b ? a : b;
-    }
-    for (int64_t ox = 0; ox < ow; ox++) {
-        if (ox == a) ox = b; /* the inside below */
-        if (ox < ow) epi_rest_edge(e, xi, arow + ox * cout, y0, ox * e->sw - e->pl);
-    }
-    if (a >= b) return;
-    const fr_dn_i8rest *restrict r = e->rest;
-    const uint8_t *x0 = xi + (y0 * e->iw + a * e->sw - e->pl) * e->cin;
-    const int64_t xs = (int64_t)e->sw * e->cin, np = b - a;
-    const int zx = e->zx;
-    for (int k = 0; k < e->n_rest; k++) {
-        const uint8_t *restrict xp = x0 + r[k].off;
-        int32_t *restrict ap = arow + a * cout + r[k].oc;
-        const int32_t q = r[k].q;
-        for (int64_t i = 0; i < np; i++) ap[i * cout] += q * ((int32_t)xp[i * xs] - zx);
+/* Padded input rows [lo, hi) (of every image) transposed into xt; at stride
+ * 1 in blocks of 16 x 16 by tr16 where given. */
+static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8epi *e, epi_tr16_fn tr16,
+                                                                const uint8_t *x, uint8_t *xt, int64_t lo,
+                                                                int64_t hi) {
+    const int64_t iw = e->iw, cin = e->cin, xw = e->xw;
+    for (int64_t r = lo; r < hi; r++) {
+        uint8_t *restrict d = xt + r * e->xt_row;
+        int64_t iy = r % e->ihp - e->pt;
+        memset(d, e->zx, (size_t)e->xt_row);
+        if (iy < 0 || iy >= e->ih) continue;
+        const uint8_t *restrict s = x + (r / e->ihp * e->ih + iy) * iw * cin;
+        int64_t cb = 0, kb = 0; /* the columns and channels in whole blocks */
+        if (tr16 && e->sw == 1) {
+            cb = iw / 16 * 16, kb = cin / 16 * 16;
+            for (int64_t ix = 0; ix < cb; ix += 16)
+                for (int64_t ci = 0; ci < kb; ci += 16) tr16(s + ix * cin + ci, cin, d + ci * xw + e->pl + ix, xw);
+        }
+        epi_tr_scalar(e, s, d, 0, cb, kb, cin);
+        epi_tr_scalar(e, s, d, cb, iw, 0, cin);
     }
 }
+
+#if FR_KERNELS_X86
+/* epi_tr16_fn in SSE2: four rounds of interleaving (bytes, 16-bit,
+ * 32-bit, 64-bit units). */
+static void epi_tr16_sse2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw) {
+    __m128i a[16], t[16];
+    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(const void *)(s + i * cin));
+    for (int i = 0; i < 8; i++) { /* rows 2i, 2i + 1: columns 0-7, 8-15 */
+        t[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+        t[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* rows 4i..4i+3: columns 0-3, 4-7, 8-11, 12-15 */
+        a[4 * i] = _mm_unpacklo_epi16(t[4 * i], t[4 * i + 2]);
+        a[4 * i + 1] = _mm_unpackhi_epi16(t[4 * i], t[4 * i + 2]);
+        a[4 * i + 2] = _mm_unpacklo_epi16(t[4 * i + 1], t[4 * i + 3]);
+        a[4 * i + 3] = _mm_unpackhi_epi16(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; i++) /* rows 8i..8i+7: columns 2c, 2c + 1 at t[8i + c] */
+        for (int j = 0; j < 4; j++) {
+            t[8 * i + 2 * j] = _mm_unpacklo_epi32(a[8 * i + j], a[8 * i + 4 + j]);
+            t[8 * i + 2 * j + 1] = _mm_unpackhi_epi32(a[8 * i + j], a[8 * i + 4 + j]);
+        }
+    for (int c = 0; c < 8; c++) { /* column 2c, 2c + 1: rows 0-7, then 8-15 */
+        _mm_storeu_si128((__m128i *)(void *)(d + 2 * c * xw), _mm_unpacklo_epi64(t[c], t[8 + c]));
+        _mm_storeu_si128((__m128i *)(void *)(d + (2 * c + 1) * xw), _mm_unpackhi_epi64(t[c], t[8 + c]));
+    }
+}
+#endif
+
+/* Adds the rest into the sums of output pixels [i0, i0 + np) (np <= 32) of
+ * output row `row` (image, y), on the transposed source xt: a group's sums
+ * for the pixels, then into its output channel's sums (those of the 32
+ * pixels stay in L1 across the groups).  Portable form. */
+static void epi_rest_block(const fr_dn_i8epi *e, const uint8_t *xt, int32_t *acc, int64_t row, int64_t i0) {
+    const int64_t cout = e->cout, np = e->ow - i0 < 32 ? e->ow - i0 : 32;
+    const uint8_t *xr = xt + (row / e->oh * e->ihp + row % e->oh * e->sh) * e->xt_row + i0;
+    const fr_dn_i8group *restrict gr = e->groups;
+    const fr_dn_i8term *restrict t = e->terms;
+    int32_t *arow = acc + (row * e->ow + i0) * cout;
+    for (int k = 0; k < e->n_groups; t += gr[k].n, k++) {
+        int32_t sum[32] = {0};
+        for (int j = 0; j < gr[k].n; j++)
+            for (int64_t i = 0; i < np; i++) sum[i] += t[j].q * (int32_t)xr[t[j].off + i];
+        for (int64_t i = 0; i < np; i++) arow[i * cout + gr[k].oc] += sum[i] - gr[k].zq;
+    }
+}
+
+#if FR_KERNELS_X86
+/* Adds the sums b[c][i] of output channels oc0 + c (c < 8; rows not in
+ * `rows` zero first) into arow's pixels i < np (cout apart): 8 x 8 at a
+ * time, transposed in registers. */
+__attribute__((target("avx2"))) static void epi_add_block8(int32_t (*b)[32], unsigned rows, int32_t *arow,
+                                                           int64_t cout, int64_t oc0, int64_t np) {
+    for (int c = 0; c < 8; c++)
+        if (!(rows >> c & 1u)) memset(b[c], 0, sizeof b[c]);
+    for (int64_t v = 0; v * 8 < np; v++) {
+        __m256i r[8], t[8];
+        for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_si256((const __m256i *)(const void *)(b[c] + v * 8));
+        for (int c = 0; c < 8; c += 2) {
+            t[c] = _mm256_unpacklo_epi32(r[c], r[c + 1]);
+            t[c + 1] = _mm256_unpackhi_epi32(r[c], r[c + 1]);
+        }
+        for (int c = 0; c < 8; c += 4) { /* pixels 0 | 4, 1 | 5, 2 | 6, 3 | 7 of channels c..c+3 */
+            r[c] = _mm256_unpacklo_epi64(t[c], t[c + 2]);
+            r[c + 1] = _mm256_unpackhi_epi64(t[c], t[c + 2]);
+            r[c + 2] = _mm256_unpacklo_epi64(t[c + 1], t[c + 3]);
+            r[c + 3] = _mm256_unpackhi_epi64(t[c + 1], t[c + 3]);
+        }
+        for (int i = 0; i < 4; i++) { /* pixel i, pixel i + 4: the 8 channels */
+            t[i] = _mm256_permute2x128_si256(r[i], r[i + 4], 0x20);
+            t[i + 4] = _mm256_permute2x128_si256(r[i], r[i + 4], 0x31);
+        }
+        for (int i = 0; i < 8 && v * 8 + i < np; i++) {
+            __m256i *a = (__m256i *)(void *)(arow + (v * 8 + i) * cout + oc0);
+            _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), t[i]));
+        }
+    }
+}
+
+/* The same on AVX2: a group's sums of 32 pixels in four vectors of 8
+ * (the transposed rows hold ow8 >= i0 + 8 * vectors columns); the groups of
+ * 8 output channels oc0..oc0+7 gathered, then added into the sums 8 x 8
+ * (epi_add_block8; a last block of fewer channels one sum at a time). */
+__attribute__((target("avx2"))) static void epi_rest_block_avx2(const fr_dn_i8epi *e, const uint8_t *xt,
+                                                                int32_t *acc, int64_t row, int64_t i0) {
+    const int64_t cout = e->cout, np = e->ow - i0 < 32 ? e->ow - i0 : 32, nv = (np + 7) / 8;
+    const uint8_t *xr = xt + (row / e->oh * e->ihp + row % e->oh * e->sh) * e->xt_row + i0;
+    const fr_dn_i8group *restrict gr = e->groups;
+    const fr_dn_i8term *restrict t = e->terms;
+    int32_t *arow = acc + (row * e->ow + i0) * cout;
+    int32_t b[8][32];
+    int64_t blk = -1; /* the 8 channels in b */
+    unsigned rows = 0;
+#define LD8(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))
+    for (int k = 0; k < e->n_groups; t += gr[k].n, k++) {
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        const int n = gr[k].n;
+        if (nv == 4) {
+            for (int j = 0; j < n; j++) {
+                const uint8_t *xp = xr + t[j].off;
+                const __m256i q = _mm256_set1_epi32(t[j].q);
+                s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(q, LD8(xp)));
+                s1 = _mm256_add_epi32(s1, _mm256_mullo_epi32(q, LD8(xp + 8)));
+                s2 = _mm256_add_epi32(s2, _mm256_mullo_epi32(q, LD8(xp + 16)));
+                s3 = _mm256_add_epi32(s3, _mm256_mullo_epi32(q, LD8(xp + 24)));
+            }
+        } else {
+            for (int j = 0; j < n; j++) {
+                const uint8_t *xp = xr + t[j].off;
+                const __m256i q = _mm256_set1_epi32(t[j].q);
+                s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(q, LD8(xp)));
+                if (nv > 1) s1 = _mm256_add_epi32(s1, _mm256_mullo_epi32(q, LD8(xp + 8)));
+                if (nv > 2) s2 = _mm256_add_epi32(s2, _mm256_mullo_epi32(q, LD8(xp + 16)));
+            }
+        }
+        const __m256i zq = _mm256_set1_epi32(gr[k].zq);
+        const int64_t oc = gr[k].oc;
+        if (oc / 8 != blk) {
+            if (rows) epi_add_block8(b, rows, arow, cout, blk * 8, np);
+            blk = oc / 8, rows = 0;
+        }
+        int32_t *d = oc - oc % 8 + 8 <= cout ? b[oc % 8] : NULL, sum[32];
+        if (!d) d = sum; /* the last, partial block */
+        _mm256_storeu_si256((__m256i *)(void *)d, _mm256_sub_epi32(s0, zq));
+        _mm256_storeu_si256((__m256i *)(void *)(d + 8), _mm256_sub_epi32(s1, zq));
+        _mm256_storeu_si256((__m256i *)(void *)(d + 16), _mm256_sub_epi32(s2, zq));
+        _mm256_storeu_si256((__m256i *)(void *)(d + 24), _mm256_sub_epi32(s3, zq));
+        if (d == sum)
+            for (int64_t i = 0; i < np; i++) arow[i * cout + oc] += sum[i];
+        else
+            rows |= 1u << (oc % 8);
+    }
+    if (rows) epi_add_block8(b, rows, arow, cout, blk * 8, np);
+#undef LD8
+}
+#endif
 
 /* The activation (a slope below 0, a clamp), then out_quant's clamp. */
 static inline float epi_act(float v, float slope, float alo, float ahi, float clo, float chi) {
@@ -165,14 +317,17 @@ static inline float epi_act(float v, float slope, float alo, float ahi, float cl
  * u8 output saturated, then rounded to even (1.5 * 2^23: adding it leaves
  * no fraction bits), or the f32 one.  The loops over the channels read
  * locals only, so that they vectorize. */
-static inline __attribute__((always_inline)) void epi_pixels(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc,
-                                                             void *dst, int64_t lo, int64_t hi) {
+typedef void (*epi_rest_fn)(const fr_dn_i8epi *e, const uint8_t *xt, int32_t *acc, int64_t row, int64_t i0);
+
+static inline __attribute__((always_inline)) void epi_pixels(const fr_dn_i8epi *e, epi_rest_fn rest,
+                                                             const uint8_t *xt, int32_t *acc, void *dst, int64_t lo,
+                                                             int64_t hi) {
     const int cout = e->cout, out_u8 = e->out_u8;
     const float *restrict bias = e->bias, *restrict osc = e->osc;
     const float slope = e->slope, alo = e->act_lo, ahi = e->act_hi, clo = e->lo, chi = e->hi;
     const float zy = (float)e->zy, magic = 12582912.0f;
-    for (int64_t row = lo; row < hi; row++) epi_rest_row(e, x, acc, row);
-    for (int64_t p = lo * e->ow; p < hi * e->ow; p++) {
+    for (int64_t p = lo * e->ow, i0 = 0; p < hi * e->ow; p++, i0 = i0 + 1 < e->ow ? i0 + 1 : 0) {
+        if (i0 % 32 == 0) rest(e, xt, acc, p / e->ow, i0); /* the next 32 pixels' rest */
         const int32_t *restrict a = acc + p * cout;
         if (out_u8) {
             uint8_t *restrict y = (uint8_t *)dst + p * cout;
@@ -190,61 +345,116 @@ static inline __attribute__((always_inline)) void epi_pixels(const fr_dn_i8epi *
     }
 }
 
-static void epi_pixels_base(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc, void *dst, int64_t lo,
-                            int64_t hi) {
-    epi_pixels(e, x, acc, dst, lo, hi);
+static void epi_base(const fr_dn_i8epi *e, int transpose, const uint8_t *x, uint8_t *xt, int32_t *acc, void *dst,
+                     int64_t lo, int64_t hi) {
+    if (transpose) epi_transpose(e, NULL, x, xt, lo, hi);
+    else epi_pixels(e, epi_rest_block, xt, acc, dst, lo, hi);
 }
 
 #if FR_KERNELS_X86 /* the same loops on 8 lanes, where the CPU has AVX2 */
-__attribute__((target("avx2"))) static void epi_pixels_avx2(const fr_dn_i8epi *e, const uint8_t *x, int32_t *acc,
-                                                            void *dst, int64_t lo, int64_t hi) {
-    epi_pixels(e, x, acc, dst, lo, hi);
+__attribute__((target("avx2"))) static void epi_avx2(const fr_dn_i8epi *e, int transpose, const uint8_t *x,
+                                                     uint8_t *xt, int32_t *acc, void *dst, int64_t lo, int64_t hi) {
+    if (transpose) epi_transpose(e, epi_tr16_sse2, x, xt, lo, hi);
+    else epi_pixels(e, epi_rest_block_avx2, xt, acc, dst, lo, hi);
 }
 #endif
 
-static void epi_task(void *data, int ithr, int team) {
+/* A team's share of the rows: the input rows (transpose) or the output rows. */
+static void epi_share(void *data, int ithr, int team, int transpose) {
     const epi_job *j = data;
     const fr_dn_i8epi *e = j->e;
-    int64_t rows = e->n * e->oh, chunk = (rows + team - 1) / team, lo = chunk * ithr;
+    int64_t rows = e->n * (transpose ? e->ihp : e->oh), chunk = (rows + team - 1) / team, lo = chunk * ithr;
     int64_t hi = lo + chunk < rows ? lo + chunk : rows;
     if (lo >= hi) return;
+    uint8_t *xt = j->ptrs[3];
 #if FR_KERNELS_X86
     if (e->avx2) {
-        epi_pixels_avx2(e, j->ptrs[0], j->ptrs[1], j->ptrs[2], lo, hi);
+        epi_avx2(e, transpose, j->ptrs[0], xt, j->ptrs[1], j->ptrs[2], lo, hi);
         return;
     }
 #endif
-    epi_pixels_base(e, j->ptrs[0], j->ptrs[1], j->ptrs[2], lo, hi);
+    epi_base(e, transpose, j->ptrs[0], xt, j->ptrs[1], j->ptrs[2], lo, hi);
+}
+
+static void epi_transpose_task(void *data, int ithr, int team) {
+    epi_share(data, ithr, team, 1);
+}
+
+static void epi_task(void *data, int ithr, int team) {
+    epi_share(data, ithr, team, 0);
 }
 
 static void epi_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
     const fr_dn_i8epi *e = ctx;
     epi_job j = {e, ptrs};
-    int threads = e->n * e->oh * e->ow * e->cout < 16384 ? 1 : st->cfg.threads;
+    int small = e->n * e->oh * e->ow * e->cout < 16384, threads = small ? 1 : st->cfg.threads;
+    fr_team_run(&st->team, e->n * e->ihp * e->xt_row < 16384 ? 1 : threads, epi_transpose_task, &j);
     fr_team_run(&st->team, threads, epi_task, &j);
+}
+
+/* The geometry of the transposed source: padded rows an image, columns a
+ * phase (every tap of output columns [0, ow8) inside), ow rounded up to 8. */
+static void epi_geometry(const fr_conv_params *c, const int64_t *g, int64_t *ihp, int64_t *xw, int64_t *ow8) {
+    int64_t sw = c->stride_w, ext_h = (int64_t)(c->kh - 1) * c->dil_h, ext_w = (int64_t)(c->kw - 1) * c->dil_w;
+    int64_t rows = (g[3] - 1) * c->stride_h + ext_h + 1, cols = (g[2] - 1 + c->pad_left) / sw + 1;
+    *ow8 = (g[4] + 7) / 8 * 8;
+    *ihp = g[1] + c->pad_top > rows ? g[1] + c->pad_top : rows;
+    *xw = cols > ext_w / sw + *ow8 ? cols : ext_w / sw + *ow8;
+}
+
+size_t fr_dn_int8_epilogue_temp(const fr_conv_params *c, const int64_t *g) {
+    int64_t ihp, xw, ow8;
+    epi_geometry(c, g, &ihp, &xw, &ow8);
+    int64_t row = (int64_t)c->cin * c->stride_w * xw, taps = (int64_t)(c->kh - 1) * c->dil_h + 1;
+    if (row > INT32_MAX / taps) return 0; /* the terms' offsets are int32 */
+    return (size_t)(g[0] * ihp) * (size_t)row;
 }
 
 frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, const int64_t *g, int zx,
                                      const fr_u8q *qy, const float *bias, const float *osc,
                                      const fr_dn_i8rest *rest, int n_rest, const fr_dn_arg *args) {
-    size_t cout = (size_t)c->cout, bytes = sizeof(fr_dn_i8epi) + sizeof(fr_dn_i8rest) * (size_t)n_rest;
-    fr_dn_i8epi *e = malloc(bytes + sizeof(float) * cout * 2);
-    if (!e) return FROST_E_NO_MEMORY;
-    fr_dn_i8rest *r = (fr_dn_i8rest *)(e + 1);
-    float *eosc = (float *)(r + n_rest), *ebias = eosc + cout;
+    size_t cout = (size_t)c->cout, nr = (size_t)n_rest;
+    /* groups: at most one per output channel */
+    fr_dn_i8epi *e = malloc(sizeof(fr_dn_i8epi) + sizeof(fr_dn_i8term) * nr + sizeof(fr_dn_i8group) * cout +
+                            sizeof(float) * cout * 2);
+    int *count = calloc(cout + 1, sizeof(int));
+    if (!e || !count) {
+        free(e);
+        free(count);
+        return FROST_E_NO_MEMORY;
+    }
+    fr_dn_i8term *terms = (fr_dn_i8term *)(e + 1);
+    fr_dn_i8group *groups = (fr_dn_i8group *)(terms + nr);
+    float *eosc = (float *)(groups + cout), *ebias = eosc + cout;
     const fr_fake_quant_params *oq = c->out_quant;
     float os = oq ? qy->scale : 1.0f;
     int relu = c->act == FR_ACT_RELU || c->act == FR_ACT_RELU6;
+    int64_t sw = c->stride_w, ihp, xw, ow8;
+    epi_geometry(c, g, &ihp, &xw, &ow8);
+    int64_t xt_row = (int64_t)c->cin * sw * xw;
     *e = (fr_dn_i8epi){g[0], g[1], g[2], g[3], g[4], c->cin, c->cout, c->stride_h, c->stride_w, c->pad_top,
-                       c->pad_left, zx, oq ? qy->zero_point : 0, oq != NULL, n_rest, fr_kernels_cpu_detect().avx2,
-                       (int64_t)(c->kh - 1) * c->dil_h, (int64_t)(c->kw - 1) * c->dil_w,
+                       c->pad_left, zx, oq ? qy->zero_point : 0, oq != NULL, 0, b->st->isa.avx2,
+                       ihp, xw, xt_row, ow8,
                        c->act == FR_ACT_LEAKY ? c->alpha : 1.0f, relu ? 0.0f : -INFINITY,
                        c->act == FR_ACT_RELU6 ? 6.0f / os : INFINITY,
                        oq && oq->clip ? oq->clip_min / os : -INFINITY,
-                       oq && oq->clip ? oq->clip_max / os : INFINITY, r, ebias, eosc};
-    if (n_rest) memcpy(r, rest, sizeof(*r) * (size_t)n_rest);
-    for (int k = 0; k < n_rest; k++) r[k].off = (int32_t)((r[k].dh * g[2] + r[k].dw) * c->cin + r[k].ci);
+                       oq && oq->clip ? oq->clip_max / os : INFINITY, groups, terms, ebias, eosc};
+    /* the terms by output channel (a counting sort), each at its place in the
+     * transposed rows: row dh, channel ci, column dw */
+    for (int k = 0; k < n_rest; k++) count[rest[k].oc + 1]++;
+    for (size_t co = 0; co < cout; co++) {
+        if (count[co + 1]) groups[e->n_groups++] = (fr_dn_i8group){(int32_t)co, count[co + 1], 0};
+        count[co + 1] += count[co];
+    }
+    for (int k = 0; k < n_rest; k++) {
+        const fr_dn_i8rest *r = &rest[k];
+        int64_t off = r->dh * xt_row + ((int64_t)r->ci * sw + r->dw % sw) * xw + r->dw / sw;
+        terms[count[r->oc]++] = (fr_dn_i8term){(int32_t)off, r->q};
+    }
+    for (int k = 0, j = 0; k < e->n_groups; k++)
+        for (int end = j + groups[k].n; j < end; j++) groups[k].zq += zx * terms[j].q;
+    free(count);
     memcpy(eosc, osc, sizeof(float) * cout);
     for (size_t co = 0; co < cout; co++) ebias[co] = bias ? bias[co] : 0.0f;
-    return fr_dn_add_custom(b, epi_run, e, free, args, 3, "");
+    return fr_dn_add_custom(b, epi_run, e, free, args, 4, "");
 }

@@ -242,10 +242,15 @@ int fr_dn_int8_pairs_layout(const dnnl_memory_desc_t *w, int dw);
  * (*rest_out, malloc'ed; NULL when none). */
 frost_status fr_dn_int8_split(const fr_conv_params *c, const void *w, const float *winv, float **h_out,
                               fr_dn_i8rest **rest_out, int *n_rest);
+/* The bytes of temporaries the epilogue of a split step takes (the source
+ * transposed and padded; 0: none can, the offsets in one image too large);
+ * g: n, ih, iw, oh, ow. */
+size_t fr_dn_int8_epilogue_temp(const fr_conv_params *c, const int64_t *g);
 /* Appends the epilogue of a split step: args {u8 source, s32 sums of h,
- * destination (u8 with out_quant, else f32)}; g: n, ih, iw, oh, ow; zx: the
- * source's zero point; bias (in units of the sums; NULL: none) and osc as
- * oneDNN's convolution would take them (copied). */
+ * destination (u8 with out_quant, else f32), fr_dn_int8_epilogue_temp's
+ * temporaries}; g: n, ih, iw, oh, ow; zx: the source's zero point; bias (in
+ * units of the sums; NULL: none) and osc as oneDNN's convolution would take
+ * them (copied). */
 frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, const int64_t *g, int zx,
                                      const fr_u8q *qy, const float *bias, const float *osc,
                                      const fr_dn_i8rest *rest, int n_rest, const fr_dn_arg *args);
