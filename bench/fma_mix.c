@@ -6,7 +6,10 @@
  * L1, the same loop mix written out (6x16, and the 4x24 / 3x32 shapes with
  * fewer broadcasts), against a loop of independent FMAs only (the peak),
  * and prints each as GFLOP/s and as a fraction of the peak measured in the
- * same run.  Median of --rounds rounds, loops interleaved.
+ * same run.  Median of --rounds rounds, loops interleaved.  Then the int8
+ * loops a CPU without VNNI has (u8 x s8 as oneDNN's AVX2 kernels multiply,
+ * and 16-bit products), in integer operations a second (a multiply-add is
+ * two): how far int8 can go above FP32 on such a core.
  *
  *   build/fma_mix [--rounds N]
  *
@@ -93,6 +96,50 @@ TGT static void t3x32(float *o) {
     SUM12(o);
 }
 
+/* The int8 loops of a CPU without VNNI, 6 independent chains each, of 6
+ * different products (a product shared by two chains would be computed
+ * once; more chains spill to the stack): u8 x s8 as oneDNN's AVX2 kernels
+ * multiply (vpmaddubsw: 32 products summed in pairs into saturating 16-bit
+ * lanes, vpmaddwd by ones into 32-bit, vpaddd), and 16-bit x 16-bit
+ * (vpmaddwd: 16 exact products summed in pairs into 32-bit lanes, vpaddd),
+ * on register operands. */
+#define SUM6I(o)                                                                                                      \
+    do {                                                                                                              \
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)),            \
+                                     _mm256_add_epi32(c4, c5));                                                       \
+        _mm256_storeu_si256((__m256i *)(void *)(o), s);                                                               \
+    } while (0)
+#define ZI _mm256_setzero_si256()
+#define OPAQUE5 __asm__("" : "+x"(a0), "+x"(a1), "+x"(b0), "+x"(b1), "+x"(b2))
+
+TGT static void u8s8(float *o) {
+    __m256i c0 = ZI, c1 = ZI, c2 = ZI, c3 = ZI, c4 = ZI, c5 = ZI, ones = _mm256_set1_epi16(1);
+    int v = (int)o[8] & 0x3f;
+    __m256i a0 = _mm256_set1_epi8((char)v), a1 = _mm256_set1_epi8((char)(v + 1));
+    __m256i b0 = _mm256_set1_epi8(2), b1 = _mm256_set1_epi8(3), b2 = _mm256_set1_epi8(5);
+#define M(c, a, b) c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones))
+    for (int k = 0; k < K; k++) {
+        M(c0, a0, b0), M(c1, a0, b1), M(c2, a0, b2), M(c3, a1, b0), M(c4, a1, b1), M(c5, a1, b2);
+        OPAQUE5;
+    }
+#undef M
+    SUM6I(o);
+}
+
+TGT static void s16s16(float *o) {
+    __m256i c0 = ZI, c1 = ZI, c2 = ZI, c3 = ZI, c4 = ZI, c5 = ZI;
+    int v = (int)o[8] & 0x3f;
+    __m256i a0 = _mm256_set1_epi16((short)v), a1 = _mm256_set1_epi16((short)(v + 1));
+    __m256i b0 = _mm256_set1_epi16(2), b1 = _mm256_set1_epi16(3), b2 = _mm256_set1_epi16(5);
+#define M(c, a, b) c = _mm256_add_epi32(c, _mm256_madd_epi16(a, b))
+    for (int k = 0; k < K; k++) {
+        M(c0, a0, b0), M(c1, a0, b1), M(c2, a0, b2), M(c3, a1, b0), M(c4, a1, b1), M(c5, a1, b2);
+        OPAQUE5;
+    }
+#undef M
+    SUM6I(o);
+}
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -121,10 +168,18 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < 6 * K; i++) ((float *)A)[i] = 1e-3f * (float)(i % 5);
     for (int i = 0; i < K * 32; i++) B[i] = 1e-3f * (float)(i % 7);
+    /* ops: operations a call per K (a multiply-add is two): 12 FMAs of 8
+     * lanes; 6 chains of 32 (u8 x s8) or 16 (16-bit) multiply-adds */
     static const struct {
         const char *name;
         void (*fn)(float *);
-    } loops[] = {{"fma only (peak)", peak}, {"6x16 (frost's tile)", t6x16}, {"4x24", t4x24}, {"3x32", t3x32}};
+        int ops, integer;
+    } loops[] = {{"fma only (peak)", peak, 192, 0},
+                 {"6x16 (frost's tile)", t6x16, 192, 0},
+                 {"4x24", t4x24, 192, 0},
+                 {"3x32", t3x32, 192, 0},
+                 {"int8 u8 x s8 (no VNNI)", u8s8, 6 * 64, 1},
+                 {"int8 as 16 x 16 bits", s16s16, 6 * 32, 1}};
     enum { NL = sizeof(loops) / sizeof(loops[0]) };
     double gf[NL][101];
     float out[16] = {0};
@@ -134,14 +189,14 @@ int main(int argc, char **argv) {
         for (int l = 0; l < NL; l++) {
             double t0 = now();
             for (long c = 0; c < calls; c++) loops[l].fn(out);
-            gf[l][r] = (double)calls * K * 12 * 16 / (now() - t0) / 1e9;
+            gf[l][r] = (double)calls * K * loops[l].ops / (now() - t0) / 1e9;
         }
     for (int l = 0; l < NL; l++) qsort(gf[l], (size_t)rounds, sizeof(double), cmp_double);
     double p = gf[0][rounds / 2];
     printf("one core, data in L1, median of %d rounds (checksum %g)\n", rounds, (double)out[0]);
     for (int l = 0; l < NL; l++)
-        printf("  %-22s %7.1f GFLOP/s  %5.2f of the FMA-only loop\n", loops[l].name, gf[l][rounds / 2],
-               gf[l][rounds / 2] / p);
+        printf("  %-24s %7.1f G%s/s  %5.2f of the FMA-only loop\n", loops[l].name, gf[l][rounds / 2],
+               loops[l].integer ? "OP" : "FLOP", gf[l][rounds / 2] / p);
     return 0;
 }
 #else
