@@ -45,7 +45,10 @@ static float frand(void) { /* [0, 1) */
 typedef enum { OP_CONV, OP_DEPTHWISE, OP_MATMUL } op_kind;
 /* W_INT8_WIDE: per channel, magnitudes 100..128, one sign for input
  * channels 2j and 2j+1: the pairs whose 16-bit sums saturate without VNNI */
-typedef enum { W_INT8_TENSOR, W_INT8_CHANNEL, W_FAKE_QUANT, W_INT8_WIDE } w_kind;
+/* W_INT8_FEW_WIDE: those of W_INT8_WIDE on input channels 2 and 3 (of
+ * opposite signs but in every fourth output channel), magnitudes up to 20
+ * elsewhere: the pairs cut only there */
+typedef enum { W_INT8_TENSOR, W_INT8_CHANNEL, W_FAKE_QUANT, W_INT8_WIDE, W_INT8_FEW_WIDE } w_kind;
 
 typedef struct {
     const char *what;
@@ -96,7 +99,11 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
     int8_t *v = malloc((size_t)n);
     for (int i = 0; i < n; i++) {
         int mag = 100 + (int)(frand() * 28.0f), neg = (i / cols / 2 + i % cols) % 2;
-        v[i] = (int8_t)(c->weights == W_INT8_WIDE ? (neg ? -mag - 1 : mag) : (int)(frand() * 255.0f) - 127);
+        int ci = (i / cols) % (c->cin > 0 ? c->cin : 1), few = c->weights == W_INT8_FEW_WIDE;
+        if (few && ci / 2 == 1 && (i % cols) % 4) neg = ci % 2; /* a pair of opposite signs: nothing cut */
+        if (c->weights == W_INT8_WIDE || (few && ci / 2 == 1)) v[i] = (int8_t)(neg ? -mag - 1 : mag);
+        else if (few) v[i] = (int8_t)((int)(frand() * 41.0f) - 20);
+        else v[i] = (int8_t)((int)(frand() * 255.0f) - 127);
     }
     fr_gdw_node_begin(w, q, "Const");
     fr_gdw_attr_type(w, "dtype", FR_DT_INT8);
@@ -107,7 +114,7 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
     fr_gdw_attr_type(w, "SrcT", FR_DT_INT8);
     fr_gdw_attr_type(w, "DstT", FR_DT_FLOAT);
     fr_gdw_node_end(w);
-    int per_channel = c->weights == W_INT8_CHANNEL || c->weights == W_INT8_WIDE;
+    int per_channel = c->weights == W_INT8_CHANNEL || c->weights == W_INT8_WIDE || c->weights == W_INT8_FEW_WIDE;
     float s[512];
     for (int i = 0; i < cols; i++) s[i] = (0.2f + frand()) / 127.0f / sqrtf((float)(n / cols));
     if (per_channel && c->op == OP_DEPTHWISE) fr_gdw_const_f(w, sc, 2, D(c->cin, c->cout / c->cin), s);
@@ -263,7 +270,7 @@ static void run_case_at(const case_t *c, int h, const char *pad) {
     /* a source zero point (a range below 0) takes oneDNN's jit_int8 kernels,
      * which AVX-VNNI CPUs lack for depthwise ones: only u8 ranges must run int8 */
     compare(c->what, pb, len, x, batch, nout, out_step(c->out_min, c->out_max) * 1.0001f,
-            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, c->weights == W_INT8_WIDE);
+            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, c->weights == W_INT8_WIDE || c->weights == W_INT8_FEW_WIDE);
     free(x);
     fr_gdw_free(w);
 }
@@ -548,6 +555,14 @@ int main(void) {
          20,
          "SAME"},
         {{"conv 5x5 wide weights signed range 12x12", OP_CONV, W_INT8_WIDE, 5, 1, 8, 16, -2, 6, -40, 40, NULL}, 12, NULL},
+        /* input channels 2, 3 of 32 cut: transposed alone; two output channels in 8 */
+        {{"conv 3x3 few wide weights signed range 37x37", OP_CONV, W_INT8_FEW_WIDE, 3, 1, 32, 32, -3, 5, -4, 4,
+          NULL},
+         37,
+         NULL},
+        {{"conv 3x3 stride 2 few wide weights relu 40x40", OP_CONV, W_INT8_FEW_WIDE, 3, 2, 32, 16, 0, 6, 0, 4, "Relu"},
+         40,
+         "SAME"},
     };
     for (int portable = 0; portable <= 1; portable++) { /* the AVX2 loops of int8_pairs.c, then the portable ones */
         int8_debug_flags = portable ? FROST_DEBUG_PORTABLE_KERNELS : 0;

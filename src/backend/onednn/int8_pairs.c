@@ -116,6 +116,10 @@ typedef struct {
     int64_t n, ih, iw, oh, ow;
     int cin, cout, sh, sw, pt, pl, zx, zy, out_u8, n_groups, avx2;
     int64_t ihp, xw, xt_row, ow8; /* padded rows an image, columns a phase, bytes a row; ow to 8 */
+    /* the channels transposed: all (chan NULL, n_chan = cin), or where fewer
+     * than half have entries, those (chan[k], k < n_chan) */
+    int n_chan;
+    const int32_t *chan;
     /* the activation as a slope below 0 and a clamp, then out_quant's clamp
      * (-inf, inf: none), in output units */
     float slope, act_lo, act_hi, lo, hi;
@@ -133,15 +137,21 @@ typedef struct {
  * 16) into d + ch * xw (ch < 16). */
 typedef void (*epi_tr16_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw);
 
-/* Columns [c0, c1) x channels [k0, k1) of a source row s into the
- * transposed row d (padded column ix + pl at [ci][(ix + pl) % sw][(ix + pl) / sw]). */
+/* Columns [c0, c1) x transposed channels [k0, k1) (source channel chan[k],
+ * or k without chan) of a source row s into the transposed row d (padded
+ * column ix + pl at [k][(ix + pl) % sw][(ix + pl) / sw]). */
 static inline __attribute__((always_inline)) void epi_tr_scalar(const fr_dn_i8epi *e, const uint8_t *restrict s,
                                                                 uint8_t *restrict d, int64_t c0, int64_t c1,
                                                                 int64_t k0, int64_t k1) {
     const int64_t cin = e->cin, sw = e->sw, xw = e->xw, pl = e->pl;
+    const int32_t *chan = e->chan;
     for (int64_t ix = c0; ix < c1; ix++) {
         uint8_t *restrict dc = d + ((ix + pl) % sw) * xw + (ix + pl) / sw;
-        for (int64_t ci = k0; ci < k1; ci++) dc[ci * sw * xw] = s[ix * cin + ci];
+        const uint8_t *restrict sc = s + ix * cin;
+        if (chan)
+            for (int64_t k = k0; k < k1; k++) dc[k * sw * xw] = sc[chan[k]];
+        else
+            for (int64_t k = k0; k < k1; k++) dc[k * sw * xw] = sc[k];
     }
 }
 
@@ -158,13 +168,13 @@ static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8ep
         if (iy < 0 || iy >= e->ih) continue;
         const uint8_t *restrict s = x + (r / e->ihp * e->ih + iy) * iw * cin;
         int64_t cb = 0, kb = 0; /* the columns and channels in whole blocks */
-        if (tr16 && e->sw == 1) {
+        if (tr16 && e->sw == 1 && !e->chan) {
             cb = iw / 16 * 16, kb = cin / 16 * 16;
             for (int64_t ix = 0; ix < cb; ix += 16)
                 for (int64_t ci = 0; ci < kb; ci += 16) tr16(s + ix * cin + ci, cin, d + ci * xw + e->pl + ix, xw);
         }
-        epi_tr_scalar(e, s, d, 0, cb, kb, cin);
-        epi_tr_scalar(e, s, d, cb, iw, 0, cin);
+        epi_tr_scalar(e, s, d, 0, cb, kb, e->n_chan);
+        epi_tr_scalar(e, s, d, cb, iw, 0, e->n_chan);
     }
 }
 
@@ -215,11 +225,16 @@ static void epi_rest_block(const fr_dn_i8epi *e, const uint8_t *xt, int32_t *acc
 }
 
 #if FR_KERNELS_X86
-/* Adds the sums b[c][i] of output channels oc0 + c (c < 8; rows not in
- * `rows` zero first) into arow's pixels i < np (cout apart): 8 x 8 at a
- * time, transposed in registers. */
+/* Adds the sums b[c][i] of output channels oc0 + c (c < 8 in `rows`) into
+ * arow's pixels i < np (cout apart): 8 x 8 at a time, transposed in
+ * registers (the other rows zero first); one at a time for one or two rows. */
 __attribute__((target("avx2"))) static void epi_add_block8(int32_t (*b)[32], unsigned rows, int32_t *arow,
                                                            int64_t cout, int64_t oc0, int64_t np) {
+    if (__builtin_popcount(rows) <= 2) {
+        for (int c = 0; c < 8; c++)
+            for (int64_t i = 0; (rows >> c & 1u) && i < np; i++) arow[i * cout + oc0 + c] += b[c][i];
+        return;
+    }
     for (int c = 0; c < 8; c++)
         if (!(rows >> c & 1u)) memset(b[c], 0, sizeof b[c]);
     for (int64_t v = 0; v * 8 < np; v++) {
@@ -415,9 +430,10 @@ frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, co
                                      const fr_dn_i8rest *rest, int n_rest, const fr_dn_arg *args) {
     size_t cout = (size_t)c->cout, nr = (size_t)n_rest;
     /* groups: at most one per output channel */
+    size_t cin = (size_t)c->cin;
     fr_dn_i8epi *e = malloc(sizeof(fr_dn_i8epi) + sizeof(fr_dn_i8term) * nr + sizeof(fr_dn_i8group) * cout +
-                            sizeof(float) * cout * 2);
-    int *count = calloc(cout + 1, sizeof(int));
+                            sizeof(float) * cout * 2 + sizeof(int32_t) * cin);
+    int *count = calloc(cout + 1 + cin, sizeof(int)), *map = count + cout + 1;
     if (!e || !count) {
         free(e);
         free(count);
@@ -426,15 +442,24 @@ frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, co
     fr_dn_i8term *terms = (fr_dn_i8term *)(e + 1);
     fr_dn_i8group *groups = (fr_dn_i8group *)(terms + nr);
     float *eosc = (float *)(groups + cout), *ebias = eosc + cout;
+    int32_t *chan = (int32_t *)(ebias + cout);
+    /* the channels with entries: transposed alone where fewer than half */
+    int n_chan = 0;
+    for (int k = 0; k < n_rest; k++) map[rest[k].ci] = 1;
+    for (size_t ci = 0; ci < cin; ci++)
+        if (map[ci]) chan[n_chan++] = (int32_t)ci;
+    int compact = (size_t)n_chan * 2 < cin;
+    if (!compact) n_chan = (int)cin;
+    for (int k = 0; k < n_chan; k++) map[compact ? chan[k] : k] = k;
     const fr_fake_quant_params *oq = c->out_quant;
     float os = oq ? qy->scale : 1.0f;
     int relu = c->act == FR_ACT_RELU || c->act == FR_ACT_RELU6;
     int64_t sw = c->stride_w, ihp, xw, ow8;
     epi_geometry(c, g, &ihp, &xw, &ow8);
-    int64_t xt_row = (int64_t)c->cin * sw * xw;
+    int64_t xt_row = (int64_t)n_chan * sw * xw;
     *e = (fr_dn_i8epi){g[0], g[1], g[2], g[3], g[4], c->cin, c->cout, c->stride_h, c->stride_w, c->pad_top,
                        c->pad_left, zx, oq ? qy->zero_point : 0, oq != NULL, 0, b->st->isa.avx2,
-                       ihp, xw, xt_row, ow8,
+                       ihp, xw, xt_row, ow8, n_chan, compact ? chan : NULL,
                        c->act == FR_ACT_LEAKY ? c->alpha : 1.0f, relu ? 0.0f : -INFINITY,
                        c->act == FR_ACT_RELU6 ? 6.0f / os : INFINITY,
                        oq && oq->clip ? oq->clip_min / os : -INFINITY,
@@ -448,7 +473,7 @@ frost_status fr_dn_int8_add_epilogue(fr_dn_build *b, const fr_conv_params *c, co
     }
     for (int k = 0; k < n_rest; k++) {
         const fr_dn_i8rest *r = &rest[k];
-        int64_t off = r->dh * xt_row + ((int64_t)r->ci * sw + r->dw % sw) * xw + r->dw / sw;
+        int64_t off = r->dh * xt_row + ((int64_t)map[r->ci] * sw + r->dw % sw) * xw + r->dw / sw;
         terms[count[r->oc]++] = (fr_dn_i8term){(int32_t)off, r->q};
     }
     for (int k = 0, j = 0; k < e->n_groups; k++)
