@@ -100,8 +100,9 @@ frost_status fr_dn_int8_split(const fr_conv_params *c, const void *w, const floa
  * The rest runs by output channel along each output row, on the lanes of
  * the pixels: the source transposed first, padded with its zero point (the
  * real 0) so that every tap of every output pixel lies inside, each padded
- * input row as [cin][sw][xw] (padded column ix at [ci][ix % sw][ix / sw]:
- * a tap's values for consecutive output pixels side by side); then a
+ * input row as [n_chan][sw][xw] (padded column ix of transposed channel k
+ * at [k][ix % sw][ix / sw]: a tap's values for consecutive output pixels
+ * side by side); then a
  * group's terms (q, offset into the transposed rows from the row of the
  * pixels' first tap) add q * x into one row of sums, less zq = zx * (the sum
  * of its q), which go into the output channel's sums. */
