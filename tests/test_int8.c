@@ -554,6 +554,15 @@ int main(void) {
           NULL},
          20,
          "SAME"},
+        /* a row's last columns (14: 8 + 4 + 2 bytes a channel) in a partial 16 x 16 transpose */
+        {{"conv 3x3 wide weights signed range 14x14", OP_CONV, W_INT8_WIDE, 3, 1, 32, 16, -3, 5, -40, 40, NULL},
+         14,
+         "SAME"},
+        /* 16 x 16 byte transposes at stride 2 from an odd padded column (left pad 1) */
+        {{"conv 3x3 stride 2 SAME wide weights signed range 35x35", OP_CONV, W_INT8_WIDE, 3, 2, 16, 24, -3, 5, -40, 40,
+          NULL},
+         35,
+         "SAME"},
         {{"conv 5x5 wide weights signed range 12x12", OP_CONV, W_INT8_WIDE, 5, 1, 8, 16, -2, 6, -40, 40, NULL}, 12, NULL},
         /* input channels 2, 3 of 32 cut: transposed alone; two output channels in 8 */
         {{"conv 3x3 few wide weights signed range 37x37", OP_CONV, W_INT8_FEW_WIDE, 3, 1, 32, 32, -3, 5, -4, 4,

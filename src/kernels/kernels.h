@@ -52,6 +52,7 @@ typedef struct fr_team {
     int (*team_size)(void);                                                            /* omp_get_num_threads */
     void (*set_max_threads)(int);                                                      /* omp_set_num_threads */
     int (*max_threads)(void);                                                          /* omp_get_max_threads */
+    void (*barrier)(void);                                                             /* GOMP_barrier */
 } fr_team;
 
 /* Fills t; without an OpenMP runtime in the process every entry is NULL and
@@ -72,6 +73,11 @@ void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data);
  * (oneDNN) sets around its own calls. */
 int fr_team_max_threads(const fr_team *t);
 void fr_team_set_max_threads(const fr_team *t, int threads);
+
+/* Inside a task of fr_team_run(): waits until every thread of the team has
+ * reached it (nothing on a team of one).  Every thread of the team must call
+ * it as often as the others. */
+void fr_team_barrier(const fr_team *t, int team);
 
 /* ------------------------------------------------ CPU and instruction set --- */
 

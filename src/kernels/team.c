@@ -22,10 +22,12 @@ void fr_team_init(fr_team *t) {
     TEAM_SYM(team.parallel, "GOMP_parallel");
     TEAM_SYM(team.thread_num, "omp_get_thread_num");
     TEAM_SYM(team.team_size, "omp_get_num_threads");
-    if (team.parallel && team.thread_num && team.team_size) { /* all three or none */
+    TEAM_SYM(team.barrier, "GOMP_barrier");
+    if (team.parallel && team.thread_num && team.team_size && team.barrier) { /* all four or none */
         t->parallel = team.parallel;
         t->thread_num = team.thread_num;
         t->team_size = team.team_size;
+        t->barrier = team.barrier;
     }
 }
 
@@ -57,4 +59,8 @@ int fr_team_max_threads(const fr_team *t) {
 
 void fr_team_set_max_threads(const fr_team *t, int threads) {
     if (t->set_max_threads) t->set_max_threads(threads);
+}
+
+void fr_team_barrier(const fr_team *t, int team) {
+    if (team > 1 && t->barrier) t->barrier();
 }

@@ -132,11 +132,17 @@ typedef struct {
 typedef struct {
     const fr_dn_i8epi *e;
     void *const *ptrs; /* source (u8), sums (s32), destination (u8 or f32), temporaries */
+    const fr_team *team;
 } epi_job;
 
 /* Transposes 16 columns x 16 channels: the 16 bytes at s + c * cin (c <
  * 16) into d + ch * xw (ch < 16). */
 typedef void (*epi_tr16_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw);
+/* The same at stride 2: the columns' padded positions from q on, split by
+ * phase, channel ch's row at d + ch * 2 xw. */
+/* epi_tr16_fn on the first cols < 16 columns alone. */
+typedef void (*epi_tr16_tail_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw, int cols);
+typedef void (*epi_tr16_s2_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw, int64_t q);
 
 /* Columns [c0, c1) x transposed channels [k0, k1) (source channel chan[k],
  * or k without chan) of a source row s into the transposed row d (padded
@@ -159,6 +165,7 @@ static inline __attribute__((always_inline)) void epi_tr_scalar(const fr_dn_i8ep
 /* Padded input rows [lo, hi) (of every image) transposed into xt; at stride
  * 1 in blocks of 16 x 16 by tr16 where given. */
 static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8epi *e, epi_tr16_fn tr16,
+                                                                epi_tr16_tail_fn tr16_tail, epi_tr16_s2_fn tr16s2,
                                                                 const uint8_t *x, uint8_t *xt, int64_t lo,
                                                                 int64_t hi) {
     const int64_t iw = e->iw, cin = e->cin, xw = e->xw;
@@ -168,11 +175,18 @@ static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8ep
         memset(d, e->zx, (size_t)e->xt_row);
         if (iy < 0 || iy >= e->ih) continue;
         const uint8_t *restrict s = x + (r / e->ihp * e->ih + iy) * iw * cin;
-        int64_t cb = 0, kb = 0; /* the columns and channels in whole blocks */
+        int64_t cb = 0, kb = 0; /* the columns and channels in blocks */
         if (tr16 && e->sw == 1 && !e->chan) {
+            int64_t whole = iw / 16 * 16;
+            cb = tr16_tail ? iw : whole, kb = cin / 16 * 16;
+            for (int64_t ix = 0; ix < whole; ix += 16)
+                for (int64_t ci = 0; ci < kb; ci += 16) tr16(s + ix * cin + ci, cin, d + ci * xw + e->pl + ix, xw);
+            for (int64_t ci = 0; tr16_tail && whole < iw && ci < kb; ci += 16)
+                tr16_tail(s + whole * cin + ci, cin, d + ci * xw + e->pl + whole, xw, (int)(iw - whole));
+        } else if (tr16s2 && e->sw == 2 && !e->chan) {
             cb = iw / 16 * 16, kb = cin / 16 * 16;
             for (int64_t ix = 0; ix < cb; ix += 16)
-                for (int64_t ci = 0; ci < kb; ci += 16) tr16(s + ix * cin + ci, cin, d + ci * xw + e->pl + ix, xw);
+                for (int64_t ci = 0; ci < kb; ci += 16) tr16s2(s + ix * cin + ci, cin, d + ci * 2 * xw, xw, ix + e->pl);
         }
         epi_tr_scalar(e, s, d, 0, cb, kb, e->n_chan);
         epi_tr_scalar(e, s, d, cb, iw, 0, e->n_chan);
@@ -180,11 +194,14 @@ static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8ep
 }
 
 #if FR_KERNELS_X86
-/* epi_tr16_fn in SSE2: four rounds of interleaving (bytes, 16-bit,
- * 32-bit, 64-bit units). */
-static void epi_tr16_sse2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw) {
+/* 16 columns x 16 channels transposed in SSE2: the 16 bytes at s + c * cin
+ * (c < cols <= 16; zeros for the columns from cols on) into o[ch] (ch < 16);
+ * four rounds of interleaving (bytes, 16-bit, 32-bit, 64-bit units). */
+static inline __attribute__((always_inline)) void epi_tr16_core(const uint8_t *s, int64_t cin, int cols,
+                                                                __m128i o[16]) {
     __m128i a[16], t[16];
-    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(const void *)(s + i * cin));
+    for (int i = 0; i < 16; i++)
+        a[i] = i < cols ? _mm_loadu_si128((const __m128i *)(const void *)(s + i * cin)) : _mm_setzero_si128();
     for (int i = 0; i < 8; i++) { /* rows 2i, 2i + 1: columns 0-7, 8-15 */
         t[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
         t[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
@@ -201,8 +218,56 @@ static void epi_tr16_sse2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw)
             t[8 * i + 2 * j + 1] = _mm_unpackhi_epi32(a[8 * i + j], a[8 * i + 4 + j]);
         }
     for (int c = 0; c < 8; c++) { /* column 2c, 2c + 1: rows 0-7, then 8-15 */
-        _mm_storeu_si128((__m128i *)(void *)(d + 2 * c * xw), _mm_unpacklo_epi64(t[c], t[8 + c]));
-        _mm_storeu_si128((__m128i *)(void *)(d + (2 * c + 1) * xw), _mm_unpackhi_epi64(t[c], t[8 + c]));
+        o[2 * c] = _mm_unpacklo_epi64(t[c], t[8 + c]);
+        o[2 * c + 1] = _mm_unpackhi_epi64(t[c], t[8 + c]);
+    }
+}
+
+/* epi_tr16_fn at stride 1: channel ch's 16 columns at d + ch * xw. */
+static void epi_tr16_sse2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw) {
+    __m128i o[16];
+    epi_tr16_core(s, cin, 16, o);
+    for (int c = 0; c < 16; c++) _mm_storeu_si128((__m128i *)(void *)(d + c * xw), o[c]);
+}
+
+/* The first n < 16 bytes of v at d. */
+static inline __attribute__((always_inline)) void epi_store_n(uint8_t *d, __m128i v, int n) {
+    if (n & 8) _mm_storel_epi64((__m128i *)(void *)d, v), d += 8, v = _mm_srli_si128(v, 8);
+    if (n & 4) {
+        int32_t x = _mm_cvtsi128_si32(v);
+        memcpy(d, &x, 4), d += 4, v = _mm_srli_si128(v, 4);
+    }
+    if (n & 2) {
+        int16_t x = (int16_t)_mm_cvtsi128_si32(v);
+        memcpy(d, &x, 2), d += 2, v = _mm_srli_si128(v, 2);
+    }
+    if (n & 1) *d = (uint8_t)_mm_cvtsi128_si32(v);
+}
+
+/* epi_tr16_fn's last, partial block of cols < 16 columns (a row's columns
+ * past its last multiple of 16: all of an 8x8 map's). */
+static void epi_tr16_tail_sse2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw, int cols) {
+    __m128i o[16];
+    epi_tr16_core(s, cin, cols, o);
+    for (int c = 0; c < 16; c++) epi_store_n(d + c * xw, o[c], cols);
+}
+
+/* The same at stride 2 (AVX2 machines have SSSE3's byte shuffle): source
+ * columns ix .. ix + 15, q = ix + pl their first padded column; channel ch's
+ * row at d + ch * 2 xw holds padded column x at phase x % 2, position x / 2:
+ * the 8 columns q + 2i at phase q % 2 from q / 2 on, the other 8 at the other
+ * phase from (q + 1) / 2 on. */
+__attribute__((target("avx2"))) static void epi_tr16_s2_avx2(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw,
+                                                             int64_t q) {
+    const __m128i split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    __m128i o[16];
+    epi_tr16_core(s, cin, 16, o);
+    const int64_t p0 = q % 2, even = p0 * xw + q / 2, odd = (1 - p0) * xw + (q + 1) / 2;
+    for (int c = 0; c < 16; c++) {
+        __m128i v = _mm_shuffle_epi8(o[c], split);
+        uint8_t *row = d + c * 2 * xw;
+        _mm_storel_epi64((__m128i *)(void *)(row + even), v);
+        _mm_storel_epi64((__m128i *)(void *)(row + odd), _mm_unpackhi_epi64(v, v));
     }
 }
 #endif
@@ -363,21 +428,20 @@ static inline __attribute__((always_inline)) void epi_pixels(const fr_dn_i8epi *
 
 static void epi_base(const fr_dn_i8epi *e, int transpose, const uint8_t *x, uint8_t *xt, int32_t *acc, void *dst,
                      int64_t lo, int64_t hi) {
-    if (transpose) epi_transpose(e, NULL, x, xt, lo, hi);
+    if (transpose) epi_transpose(e, NULL, NULL, NULL, x, xt, lo, hi);
     else epi_pixels(e, epi_rest_block, xt, acc, dst, lo, hi);
 }
 
 #if FR_KERNELS_X86 /* the same loops on 8 lanes, where the CPU has AVX2 */
 __attribute__((target("avx2"))) static void epi_avx2(const fr_dn_i8epi *e, int transpose, const uint8_t *x,
                                                      uint8_t *xt, int32_t *acc, void *dst, int64_t lo, int64_t hi) {
-    if (transpose) epi_transpose(e, epi_tr16_sse2, x, xt, lo, hi);
+    if (transpose) epi_transpose(e, epi_tr16_sse2, epi_tr16_tail_sse2, epi_tr16_s2_avx2, x, xt, lo, hi);
     else epi_pixels(e, epi_rest_block_avx2, xt, acc, dst, lo, hi);
 }
 #endif
 
-/* A team's share of the rows: the input rows (transpose) or the output rows. */
-static void epi_share(void *data, int ithr, int team, int transpose) {
-    const epi_job *j = data;
+/* A share of the rows: the input rows (transpose) or the output rows. */
+static void epi_share(const epi_job *j, int ithr, int team, int transpose) {
     const fr_dn_i8epi *e = j->e;
     int64_t rows = e->n * (transpose ? e->ihp : e->oh), chunk = (rows + team - 1) / team, lo = chunk * ithr;
     int64_t hi = lo + chunk < rows ? lo + chunk : rows;
@@ -392,20 +456,25 @@ static void epi_share(void *data, int ithr, int team, int transpose) {
     epi_base(e, transpose, j->ptrs[0], xt, j->ptrs[1], j->ptrs[2], lo, hi);
 }
 
-static void epi_transpose_task(void *data, int ithr, int team) {
-    epi_share(data, ithr, team, 1);
-}
-
+/* One team for the step: the source transposed (by the first thread alone
+ * when it is small), every thread waits for it, then the output rows. */
 static void epi_task(void *data, int ithr, int team) {
-    epi_share(data, ithr, team, 0);
+    const epi_job *j = data;
+    const fr_dn_i8epi *e = j->e;
+    if (e->n * e->ihp * e->xt_row < 16384) {
+        if (ithr == 0) epi_share(j, 0, 1, 1);
+    } else {
+        epi_share(j, ithr, team, 1);
+    }
+    fr_team_barrier(j->team, team);
+    epi_share(j, ithr, team, 0);
 }
 
 static void epi_run(const fr_dn_state *st, const void *ctx, void *const *ptrs) {
     const fr_dn_i8epi *e = ctx;
-    epi_job j = {e, ptrs};
-    int small = e->n * e->oh * e->ow * e->cout < 16384, threads = small ? 1 : st->cfg.threads;
-    fr_team_run(&st->team, e->n * e->ihp * e->xt_row < 16384 ? 1 : threads, epi_transpose_task, &j);
-    fr_team_run(&st->team, threads, epi_task, &j);
+    epi_job j = {e, ptrs, &st->team};
+    int small = e->n * e->oh * e->ow * e->cout < 16384;
+    fr_team_run(&st->team, small ? 1 : st->cfg.threads, epi_task, &j);
 }
 
 /* The geometry of the transposed source: padded rows an image, columns a
