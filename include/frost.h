@@ -32,6 +32,17 @@
  *   from any number of threads at once (including frost_context_create()).
  *   A frost_context is used by one thread at a time.
  *
+ * fork()
+ * ------
+ *   A child process may go on using what its parent loaded or compiled (and
+ *   load and compile more).  The OpenMP runtime's threads do not survive
+ *   fork(), so in a child forked after the parent ran frost on more than one
+ *   thread, every model (the child's own too) runs on one thread.  For
+ *   children with all their threads, fork before running any model on
+ *   several threads, or start them with exec (Python's "spawn" and
+ *   "forkserver").  A SavedModel loaded before the fork has its variables'
+ *   checksums verified by the child's compile.
+ *
  * Errors
  * ------
  *   Every fallible call returns a frost_status; FROST_OK is 0.

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frost.h"
 #include "pb/pbwriter.h"
@@ -248,6 +249,51 @@ static void micro_batches(void) {
     CHECK(fr_micro_auto(27140608, 393216, 32 << 20) == 64);          /* 0.25 MobileNet: never splits 64 */
 }
 
+/* A process forked after it ran a model on 2 threads: libgomp's threads are
+ * not in the child, whose first OpenMP team would wait for them forever.
+ * The child runs the parent's model and compiles and runs a new one (on one
+ * thread: src/kernels/team.c), with the parent's results; the parent's own
+ * runs after it keep their 2 threads. */
+static int fork_runs(tg_model *t, const float *k, const float *in, const float *want, size_t n, float *out) {
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = 16;
+    o.threads = 2;
+    tg_model fresh;
+    int ok = tg_run1(t, 16, in, out) == FROST_OK && tu_max_rel_diff(out, want, n) <= 1e-5;
+    ok = ok && conv_relu_graph(&fresh, 8, 64, 3, 3, k) == FROST_OK && tg_compile(&fresh, NULL, &o) == FROST_OK &&
+         fresh.ctx && tg_run1(&fresh, 16, in, out) == FROST_OK && tu_max_rel_diff(out, want, n) <= 1e-5;
+    tg_free(&fresh);
+    return ok;
+}
+
+static void fork_after_run(void) {
+    enum { H = 8, C = 64, B = 16 };
+    static float k[9 * C * C], in[B * H * H * C], want[B * H * H * C], out[B * H * H * C];
+    const size_t n = sizeof want / sizeof *want;
+    uint32_t seed = 5;
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
+    for (size_t i = 0; i < n; i++) in[i] = rnd(&seed);
+    tg_model t;
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = B;
+    o.threads = 2;
+    CHECK(conv_relu_graph(&t, H, C, 3, 3, k) == FROST_OK && tg_compile(&t, NULL, &o) == FROST_OK);
+    if (!t.ctx || tg_run1(&t, B, in, want) != FROST_OK) {
+        CHECK(0);
+        tg_free(&t);
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(fork_runs(&t, k, in, want, n, out) ? 0 : 1);
+    CHECK(pid > 0);
+    CHECK(tu_child_ok(pid, 60, "a child forked after a 2-thread run"));
+    CHECK_MSG(fork_runs(&t, k, in, want, n, out), "the parent's runs after the fork");
+    tg_free(&t);
+}
+
 int main(void) {
     fr_gdw *w = fr_gdw_new();
     size_t len;
@@ -360,6 +406,7 @@ int main(void) {
     }
     winograd_options();
     weights_once();
+    fork_after_run();
     micro_batches();
     return tu_done();
 }

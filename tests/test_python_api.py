@@ -422,4 +422,34 @@ try:
 finally:
     _model._np = saved
 
+# ------------------------------------------------------- forked workers
+# 10. multiprocessing's "fork" workers after the parent ran a model on 2
+# threads (libgomp's threads are not in the children, whose first team
+# used to wait for them forever): the parent's model, and one each worker
+# makes, give the parent's probabilities.
+import multiprocessing  # noqa: E402
+
+with frost.Model(V1, threads=2) as m:
+    want = m.run(np.concatenate(ins))
+    _forked = m
+
+
+def _forked_run(i):
+    with frost.Model(V1, threads=2) as own:
+        return (float(np.abs(_forked.run(ins[i]) - want[i]).max()),
+                float(np.abs(own.run(ins[i]) - want[i]).max()))
+
+
+_forked = frost.Model(V1, threads=2)
+_forked.run(np.concatenate(ins))
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    res = pool.map_async(_forked_run, range(len(ins)))
+    try:
+        got = res.get(timeout=120)
+        check(all(a <= 1e-5 and b <= 1e-5 for a, b in got), "forked workers' runs vs the parent's: %s" % got)
+    except multiprocessing.TimeoutError:
+        check(False, "forked workers hung (120 s)")
+        pool.terminate()
+_forked.close()
+
 sys.exit(summary())

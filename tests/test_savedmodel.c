@@ -616,10 +616,64 @@ static void test_large_checked(void) {
     free(dir);
 }
 
+/* A process that forks between a large SavedModel's load and its compile:
+ * the child has the graph but not the thread checking its variables (fork
+ * copies the calling thread alone), and must check them itself rather than
+ * wait for a thread that is not there.  The child compiles and runs the
+ * graph (y = x + v exact; a flipped byte: FROST_E_PARSE naming the tensor),
+ * its exit status says which; so does the parent's own compile after it. */
+static int forked_compile(frost_graph *g, int64_t n, int flip) {
+    frost_model *m = NULL;
+    char *err = NULL;
+    frost_status st = frost_model_compile(g, NULL, &m, &err);
+    int ok = 0;
+    if (flip) {
+        ok = st == FROST_E_PARSE && !m && err && strstr(err, "tensor 'v'") && strstr(err, "checksum");
+    } else if (st == FROST_OK && m) {
+        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+        frost_context *c = NULL;
+        for (int64_t i = 0; x && i < n; i++) x[i] = 1.f;
+        ok = x && y && frost_context_create(m, &c, NULL) == FROST_OK && frost_context_run1(c, 1, x, y) == FROST_OK;
+        for (int64_t i = 0; ok && i < n; i++) ok = y[i] == 1.f + (float)i / 4;
+        frost_context_free(c);
+        free(x), free(y);
+    }
+    if (!ok) fprintf(stderr, "forked_compile%s: status %d: %s\n", flip ? " (flipped)" : "", (int)st,
+                     err ? err : "(no message)");
+    frost_free(err);
+    frost_model_free(m);
+    return ok;
+}
+
+static void test_fork_before_compile(void) {
+    /* a check of a few ms; a 32 MiB variable, so that the compile-time data
+     * (64 MiB with the input) passes the budget only when the variables
+     * kept in the shard count as part of the model's file, as a frozen
+     * GraphDef's weights do */
+    const int64_t n = (int64_t)(4 * FR_SM_CHECK_ASYNC_BYTES / sizeof(float));
+    char *dir = strdup(tu_path("%s/sm_fork", tu_tmp_dir()));
+    for (int flip = 0; flip < 2; flip++) {
+        write_add_model(dir, n, flip ? (long)(n / 2 * 4 + 1) : -1);
+        frost_graph *g = NULL;
+        CHECK(frost_graph_load(dir, &g, NULL) == FROST_OK);
+        if (!g) break;
+        fflush(NULL);
+        pid_t pid = fork(); /* at once: the parent's check thread is still reading */
+        if (pid == 0) _exit(forked_compile(g, n, flip) ? 0 : 1);
+        CHECK(pid > 0);
+        CHECK(tu_child_ok(pid, 60, flip ? "fork between load and compile (flipped)" : "fork between load and compile"));
+        CHECK_MSG(forked_compile(g, n, flip), "fork between load and compile%s: the parent's compile failed",
+                  flip ? " (flipped)" : "");
+        frost_graph_free(g);
+    }
+    free(dir);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     test_synthetic();
     test_large_checked();
+    test_fork_before_compile();
     if (!tu_shared_dir() || access(sm_dir("saved_model_counter"), F_OK)) {
         printf("../shared/savedmodels not found: the fixture tests are skipped\n");
         tu_done();

@@ -2,7 +2,10 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "kernels/kernels.h"
 
@@ -90,4 +93,16 @@ const char *tu_path(const char *fmt, ...) {
 int tu_done(void) {
     printf("%d passed, %d failed\n", tu_passed, tu_failed);
     return tu_failed ? 1 : 0;
+}
+
+int tu_child_ok(int pid, int seconds, const char *what) {
+    int status = -1, waited = 0;
+    for (int i = 0; pid > 0 && i < 10 * seconds && !waited; i++) {
+        waited = waitpid(pid, &status, WNOHANG) == pid;
+        if (!waited) nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    if (pid > 0 && !waited) kill(pid, SIGKILL), waitpid(pid, &status, 0);
+    if (!waited) printf("%s: the child hung (killed after %d s)\n", what, seconds);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) printf("%s: the child failed\n", what);
+    return waited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

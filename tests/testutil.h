@@ -49,6 +49,10 @@ int tu_write_file(const char *path, const void *data, size_t size);
 const char *tu_shared_dir(void);
 /* $FROST_TMP or /tmp. */
 const char *tu_tmp_dir(void);
+
+/* Waits up to `seconds` for child process pid: 1 when it exited with status
+ * 0, else 0 (one killed for taking longer is reported as hung). */
+int tu_child_ok(int pid, int seconds, const char *what);
 /* snprintf into a static rotating buffer: for building paths in tests. */
 const char *tu_path(const char *fmt, ...);
 

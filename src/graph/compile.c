@@ -276,7 +276,9 @@ frost_status fr_compile(const frost_graph *g, const fr_io_spec *io, int batch, u
     b->optimize = optimize;
     b->int8 = optimize && (flags & FR_COMPILE_INT8);
     b->err = err;
-    size_t as_float = g->size + g->widened_bytes; /* the file with its narrow constants as float32 */
+    /* the file (a SavedModel's variables used in place among it) with its
+     * narrow constants as float32 */
+    size_t as_float = g->size + g->ext_bytes + g->widened_bytes;
     b->alloc_budget = as_float > FR_MIN_DATA_BUDGET / FR_DATA_BUDGET_FACTOR ? as_float * FR_DATA_BUDGET_FACTOR
                                                                            : FR_MIN_DATA_BUDGET;
     int n = g->n_nodes;

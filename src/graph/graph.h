@@ -78,6 +78,10 @@ struct frost_graph {
      * they point into. */
     const uint8_t **ext_content;
     size_t *ext_len;
+    /* Their bytes in all: part of the model's file as the compile-time data
+     * budget counts it (size + ext_bytes + widened_bytes), as they are part
+     * of the same network's frozen GraphDef. */
+    size_t ext_bytes;
     int n_ext_maps; /* the file mappings they lie in (owned by keep) */
     void *const *ext_maps;
     const size_t *ext_map_lens;

@@ -74,6 +74,14 @@ void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data);
 int fr_team_max_threads(const fr_team *t);
 void fr_team_set_max_threads(const fr_team *t, int threads);
 
+/* The threads a team asked for `threads` gets: 1 in a child forked after
+ * this process gave the runtime more than one thread (libgomp's threads
+ * were not copied: team.c), else `threads`; from 2 on the process counts as
+ * having started them.  fr_team_run() and fr_team_set_max_threads() go
+ * through it; a backend that lets its library size its own teams asks it
+ * too. */
+int fr_team_threads(const fr_team *t, int threads);
+
 /* Inside a task of fr_team_run(): waits until every thread of the team has
  * reached it (nothing on a team of one).  Every thread of the team must call
  * it as often as the others. */

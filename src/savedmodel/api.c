@@ -125,6 +125,7 @@ static frost_status attach_external(frost_graph *g, fr_sm_frozen *f, char **err)
         const fr_bundle_entry *e = f->ext_entry[i];
         g->ext_content[node] = f->bundle->shard[e->shard] + e->offset;
         g->ext_len[node] = (size_t)e->size;
+        g->ext_bytes += (size_t)e->size;
     }
     g->n_ext_maps = f->bundle->num_shards;
     g->ext_maps = f->bundle->map;

@@ -8,10 +8,14 @@
  * memory speed, against a compile of ~40 ms that reads the same weights);
  * frost_model_compile waits for the result before it returns a model
  * (fr_graph_check), and a corrupt shard fails it with the tensor named.
- * Small bundles are checked at once: a thread costs more than their CRC. */
+ * Small bundles are checked at once: a thread costs more than their CRC.
+ * A process forked between the load and the compile has no such thread
+ * (fork copies the calling thread alone): there the compile checks the
+ * variables itself. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "savedmodel/bundle.h"
 #include "savedmodel/check.h"
@@ -22,6 +26,7 @@ typedef struct {
     const fr_bundle_entry **e;
     int n;
     pthread_t thread;
+    pid_t pid; /* the process the thread runs in */
     pthread_mutex_t lock;
     int joined;
     frost_status st;
@@ -51,6 +56,11 @@ static void *check_thread(void *arg) {
 static frost_status check_wait(void *arg, char **err) {
     sm_check *c = arg;
     pthread_mutex_lock(&c->lock);
+    if (!c->joined && getpid() != c->pid) { /* a forked child: the thread is not here, whatever it did */
+        free(c->msg), c->msg = NULL;
+        c->st = check_all(c->what, c->b, c->e, c->n, &c->msg);
+        c->joined = 1;
+    }
     if (!c->joined) pthread_join(c->thread, NULL), c->joined = 1;
     pthread_mutex_unlock(&c->lock);
     if (c->st != FROST_OK) fr_errorf(err, "%s", c->msg ? c->msg : frost_strerror(c->st));
@@ -74,7 +84,7 @@ frost_status fr_sm_check_start(const char *what, const fr_bundle *b, const fr_bu
     sm_check *c = bytes >= FR_SM_CHECK_ASYNC_BYTES ? calloc(1, sizeof *c) : NULL;
     if (c && (c->e = malloc(sizeof *c->e * (size_t)n)) != NULL && (c->what = strdup(what)) != NULL) {
         memcpy(c->e, e, sizeof *c->e * (size_t)n);
-        c->b = b, c->n = n;
+        c->b = b, c->n = n, c->pid = getpid();
         pthread_mutex_init(&c->lock, NULL);
         if (pthread_create(&c->thread, NULL, check_thread, c) == 0) {
             g->check = c, g->check_wait = check_wait, g->check_free = check_free;

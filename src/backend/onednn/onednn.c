@@ -48,13 +48,13 @@ static void dn_release(void *state) {
  * duration of a prepare or a step and restored afterwards. */
 static int threads_enter(const fr_dn_state *st) {
     if (!st->team.set_max_threads) return 0;
-    int prev = fr_team_max_threads(&st->team);
-    if (prev != st->cfg.threads) fr_team_set_max_threads(&st->team, st->cfg.threads);
+    int prev = fr_team_max_threads(&st->team), want = fr_team_threads(&st->team, st->cfg.threads);
+    if (prev != want) fr_team_set_max_threads(&st->team, want);
     return prev;
 }
 
 static void threads_leave(const fr_dn_state *st, int prev) {
-    if (prev > 0 && prev != st->cfg.threads) fr_team_set_max_threads(&st->team, prev);
+    if (prev > 0 && prev != fr_team_threads(&st->team, st->cfg.threads)) fr_team_set_max_threads(&st->team, prev);
 }
 
 static void dn_model_free(void *shared) {
