@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "frost.h"
+#include "kernels/kernels.h"
 #include "pb/pbwriter.h"
 #include "runtime/runtime.h"
 #include "testutil.h"
@@ -91,6 +92,27 @@ static frost_status conv_relu_graph(tg_model *t, int h, int c, int kh, int kw, c
     return t->status;
 }
 
+/* The 3x3 64 -> 64 convolution on 8x8 maps of the tests below, batch up to
+ * 16, on 2 threads: its weights k and an input of 16 items from seed, then
+ * the model (with debug_flags, and micro_batch as frost_options has it). */
+enum { C64_H = 8, C64_C = 64, C64_B = 16, C64_K = 9 * C64_C * C64_C, C64_N = C64_B * C64_H * C64_H * C64_C };
+
+static void conv64_data(uint32_t seed, float *k, float *in) {
+    for (int i = 0; i < C64_K; i++) k[i] = rnd(&seed) * 0.2f;
+    for (int i = 0; i < C64_N; i++) in[i] = rnd(&seed);
+}
+
+static frost_status conv64_model(tg_model *t, const float *k, unsigned debug_flags, int micro_batch) {
+    frost_options o;
+    frost_options_init(&o);
+    o.max_batch = C64_B;
+    o.threads = 2;
+    o.micro_batch = micro_batch;
+    o.debug_flags = debug_flags;
+    frost_status st = conv_relu_graph(t, C64_H, C64_C, 3, 3, k);
+    return st == FROST_OK ? tg_compile(t, NULL, &o) : st;
+}
+
 /* The Winograd options reach the kernels: a 1x7 convolution (64->64 on
  * 17x17, the shape of Inception v3's) runs frost's 1-D F(2, 7) by default
  * in place of oneDNN's AVX2 or AVX-512 direct kernel, directly with no_winograd (also
@@ -149,18 +171,11 @@ static void winograd_options(void) {
  * batch; 256 at batch 16, where a per-batch choice took Winograd and held
  * its transformed weights next to the direct ones of batch 1). */
 static void weights_once(void) {
-    enum { H = 8, C = 64, B = 16 };
-    static float k[9 * C * C], in[B * H * H * C], out[B * H * H * C], one[H * H * C];
-    uint32_t seed = 11;
-    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
-    for (size_t i = 0; i < sizeof in / sizeof *in; i++) in[i] = rnd(&seed);
+    enum { H = C64_H, C = C64_C, B = C64_B };
+    static float k[C64_K], in[C64_N], out[C64_N], one[H * H * C];
+    conv64_data(11, k, in);
     tg_model t;
-    frost_options o;
-    frost_options_init(&o);
-    o.max_batch = B;
-    o.threads = 2;
-    o.micro_batch = -1; /* one pass at batch 16 on any cache size */
-    CHECK(conv_relu_graph(&t, H, C, 3, 3, k) == FROST_OK && tg_compile(&t, NULL, &o) == FROST_OK);
+    CHECK(conv64_model(&t, k, 0, -1) == FROST_OK); /* micro_batch -1: one pass at batch 16 on any cache size */
     if (t.ctx) {
         frost_compile_stats s1, s16;
         CHECK(tg_run1(&t, 1, in, one) == FROST_OK && frost_model_stats(t.model, &s1) == FROST_OK);
@@ -249,48 +264,74 @@ static void micro_batches(void) {
     CHECK(fr_micro_auto(27140608, 393216, 32 << 20) == 64);          /* 0.25 MobileNet: never splits 64 */
 }
 
+/* The caller's own OpenMP loop calling frost from each of its threads
+ * (here a team of fr_team_run(), the runtime oneDNN uses): every thread
+ * has its context of one 2-thread model; their steps run on their own
+ * threads, each taking one core, with the results of the model alone. */
+typedef struct {
+    const frost_model *m;
+    const float *in, *want;
+    size_t n;
+    int ok[2];
+} nested_job;
+
+static void nested_task(void *data, int ithr, int team) {
+    nested_job *j = data;
+    static float out[2][C64_N];
+    frost_context *c = NULL;
+    int ok = team == 2 && ithr < 2 && frost_context_create(j->m, &c, NULL) == FROST_OK;
+    for (int r = 0; ok && r < 3; r++)
+        ok = frost_context_run1(c, 16, j->in, out[ithr]) == FROST_OK && tu_max_rel_diff(out[ithr], j->want, j->n) <= 1e-5;
+    frost_context_free(c);
+    if (ithr < 2) j->ok[ithr] = ok;
+}
+
+static void nested_callers(void) {
+    static float k[C64_K], in[C64_N], want[C64_N];
+    conv64_data(7, k, in);
+    tg_model t;
+    /* oneDNN's kernels: their teams and the cores they take */
+    CHECK(conv64_model(&t, k, FROST_DEBUG_ONEDNN_ONLY, 0) == FROST_OK);
+    fr_team team;
+    fr_team_init(&team);
+    if (t.ctx && team.parallel && tg_run1(&t, C64_B, in, want) == FROST_OK) {
+        nested_job j = {t.model, in, want, sizeof want / sizeof *want, {0, 0}};
+        fr_team_run(&team, 2, nested_task, &j);
+        CHECK_MSG(j.ok[0] && j.ok[1], "two callers' threads of one OpenMP team: %d %d", j.ok[0], j.ok[1]);
+    }
+    tg_free(&t);
+}
+
 /* A process forked after it ran a model on 2 threads: libgomp's threads are
  * not in the child, whose first OpenMP team would wait for them forever.
  * The child runs the parent's model and compiles and runs a new one (on one
  * thread: src/kernels/team.c), with the parent's results; the parent's own
  * runs after it keep their 2 threads. */
-static int fork_runs(tg_model *t, const float *k, const float *in, const float *want, size_t n, float *out) {
-    frost_options o;
-    frost_options_init(&o);
-    o.max_batch = 16;
-    o.threads = 2;
+static int fork_runs(tg_model *t, const float *k, const float *in, const float *want, float *out) {
     tg_model fresh;
-    int ok = tg_run1(t, 16, in, out) == FROST_OK && tu_max_rel_diff(out, want, n) <= 1e-5;
-    ok = ok && conv_relu_graph(&fresh, 8, 64, 3, 3, k) == FROST_OK && tg_compile(&fresh, NULL, &o) == FROST_OK &&
-         fresh.ctx && tg_run1(&fresh, 16, in, out) == FROST_OK && tu_max_rel_diff(out, want, n) <= 1e-5;
+    int ok = tg_run1(t, C64_B, in, out) == FROST_OK && tu_max_rel_diff(out, want, C64_N) <= 1e-5;
+    ok = ok && conv64_model(&fresh, k, 0, 0) == FROST_OK && fresh.ctx && tg_run1(&fresh, C64_B, in, out) == FROST_OK &&
+         tu_max_rel_diff(out, want, C64_N) <= 1e-5;
     tg_free(&fresh);
     return ok;
 }
 
 static void fork_after_run(void) {
-    enum { H = 8, C = 64, B = 16 };
-    static float k[9 * C * C], in[B * H * H * C], want[B * H * H * C], out[B * H * H * C];
-    const size_t n = sizeof want / sizeof *want;
-    uint32_t seed = 5;
-    for (size_t i = 0; i < sizeof k / sizeof *k; i++) k[i] = rnd(&seed) * 0.2f;
-    for (size_t i = 0; i < n; i++) in[i] = rnd(&seed);
+    static float k[C64_K], in[C64_N], want[C64_N], out[C64_N];
+    conv64_data(5, k, in);
     tg_model t;
-    frost_options o;
-    frost_options_init(&o);
-    o.max_batch = B;
-    o.threads = 2;
-    CHECK(conv_relu_graph(&t, H, C, 3, 3, k) == FROST_OK && tg_compile(&t, NULL, &o) == FROST_OK);
-    if (!t.ctx || tg_run1(&t, B, in, want) != FROST_OK) {
+    CHECK(conv64_model(&t, k, 0, 0) == FROST_OK);
+    if (!t.ctx || tg_run1(&t, C64_B, in, want) != FROST_OK) {
         CHECK(0);
         tg_free(&t);
         return;
     }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) _exit(fork_runs(&t, k, in, want, n, out) ? 0 : 1);
+    if (pid == 0) _exit(fork_runs(&t, k, in, want, out) ? 0 : 1);
     CHECK(pid > 0);
     CHECK(tu_child_ok(pid, 60, "a child forked after a 2-thread run"));
-    CHECK_MSG(fork_runs(&t, k, in, want, n, out), "the parent's runs after the fork");
+    CHECK_MSG(fork_runs(&t, k, in, want, out), "the parent's runs after the fork");
     tg_free(&t);
 }
 
@@ -406,6 +447,7 @@ int main(void) {
     }
     winograd_options();
     weights_once();
+    nested_callers();
     fork_after_run();
     micro_batches();
     return tu_done();

@@ -53,6 +53,7 @@ typedef struct fr_team {
     void (*set_max_threads)(int);                                                      /* omp_set_num_threads */
     int (*max_threads)(void);                                                          /* omp_get_max_threads */
     void (*barrier)(void);                                                             /* GOMP_barrier */
+    int (*in_parallel)(void);                                                          /* omp_in_parallel */
 } fr_team;
 
 /* Fills t; without an OpenMP runtime in the process every entry is NULL and
@@ -81,6 +82,11 @@ void fr_team_set_max_threads(const fr_team *t, int threads);
  * through it; a backend that lets its library size its own teams asks it
  * too. */
 int fr_team_threads(const fr_team *t, int threads);
+
+/* Non-zero on a thread of a running team: the caller's own OpenMP loop
+ * calling frost on each of its threads (or a task of fr_team_run()).  Teams
+ * started there have one thread. */
+int fr_team_nested(const fr_team *t);
 
 /* Inside a task of fr_team_run(): waits until every thread of the team has
  * reached it (nothing on a team of one).  Every thread of the team must call

@@ -55,6 +55,7 @@ void fr_team_init(fr_team *t) {
     memset(t, 0, sizeof(*t));
     TEAM_SYM(t->set_max_threads, "omp_set_num_threads");
     TEAM_SYM(t->max_threads, "omp_get_max_threads");
+    TEAM_SYM(t->in_parallel, "omp_in_parallel");
     fr_team team = {0};
     TEAM_SYM(team.parallel, "GOMP_parallel");
     TEAM_SYM(team.thread_num, "omp_get_thread_num");
@@ -85,7 +86,7 @@ static void team_entry(void *arg) {
 }
 
 void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data) {
-    if (fr_team_threads(t, threads) > 1) {
+    if (fr_team_threads(t, threads) > 1 && !fr_team_nested(t)) {
         team_task k = {t, fn, data};
         t->parallel(team_entry, &k, (unsigned)threads, 0);
     } else {
@@ -103,4 +104,8 @@ void fr_team_set_max_threads(const fr_team *t, int threads) {
 
 void fr_team_barrier(const fr_team *t, int team) {
     if (team > 1 && t->barrier) t->barrier();
+}
+
+int fr_team_nested(const fr_team *t) {
+    return t->in_parallel ? t->in_parallel() != 0 : 0;
 }

@@ -100,11 +100,14 @@ static frost_status dn_model_create(const fr_backend_config *config, void **shar
 /* Several contexts of one model running at once: a oneDNN step takes as many
  * of the model's cores as it has threads and waits while they are in use, so
  * their OpenMP teams never oversubscribe the machine (contexts with 1 thread
- * each still run in parallel, up to one per core). */
+ * each still run in parallel, up to one per core).  Called from the
+ * threads of the caller's own OpenMP team, a step runs on its thread alone
+ * (oneDNN's and frost's teams there have one thread) and takes one core. */
 static int cores_take(const fr_dn_state *st) {
     fr_dn_shared *sh = st->shared;
     if (!sh) return 0;
     int need = st->cfg.threads < sh->cores ? st->cfg.threads : sh->cores;
+    if (fr_team_nested(&st->team)) need = 1;
     pthread_mutex_lock(&sh->lock);
     while (sh->cores_free < need) pthread_cond_wait(&sh->freed, &sh->lock);
     sh->cores_free -= need;
