@@ -138,10 +138,10 @@ typedef struct {
 /* Transposes 16 columns x 16 channels: the 16 bytes at s + c * cin (c <
  * 16) into d + ch * xw (ch < 16). */
 typedef void (*epi_tr16_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw);
-/* The same at stride 2: the columns' padded positions from q on, split by
- * phase, channel ch's row at d + ch * 2 xw. */
 /* epi_tr16_fn on the first cols < 16 columns alone. */
 typedef void (*epi_tr16_tail_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw, int cols);
+/* The same at stride 2: the columns' padded positions from q on, split by
+ * phase, channel ch's row at d + ch * 2 xw. */
 typedef void (*epi_tr16_s2_fn)(const uint8_t *s, int64_t cin, uint8_t *d, int64_t xw, int64_t q);
 
 /* Columns [c0, c1) x transposed channels [k0, k1) (source channel chan[k],
@@ -162,8 +162,9 @@ static inline __attribute__((always_inline)) void epi_tr_scalar(const fr_dn_i8ep
     }
 }
 
-/* Padded input rows [lo, hi) (of every image) transposed into xt; at stride
- * 1 in blocks of 16 x 16 by tr16 where given. */
+/* Padded input rows [lo, hi) (of every image) transposed into xt; in blocks
+ * of 16 x 16 where given: at stride 1 by tr16 (a row's last columns by
+ * tr16_tail), at stride 2 by tr16s2; the rest byte by byte. */
 static inline __attribute__((always_inline)) void epi_transpose(const fr_dn_i8epi *e, epi_tr16_fn tr16,
                                                                 epi_tr16_tail_fn tr16_tail, epi_tr16_s2_fn tr16s2,
                                                                 const uint8_t *x, uint8_t *xt, int64_t lo,
