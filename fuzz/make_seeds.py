@@ -276,6 +276,9 @@ def serve_bodies(images_out):
         "tf_examples": j(8 | 1, {"examples": [{"x": 2.0, "n": [1, 2], "s": "a", "b": {"b64": jpg[:16]}, "e": []},
                                               {"x": [1.5, -0.0], "t": True}], "context": {"c": 0.25}}),
         "tf_examples_mixed": j(8, {"examples": [{"x": [1.0, 2]}]}),
+        # NaN / Infinity tokens as TF Serving reads them (rewritten before jansson parses)
+        "nonfinite": bytes([2]) + b'{"note": "NaN", "instances": [{"a": [NaN, Infinity, -Inf], "b": [-NaN, Inf, 1]}]}',
+        "nonfinite_examples": bytes([8 | 1]) + b'{"examples": [{"x": [NaN, -Infinity]}, {"x": Infinity}]}',
     }
     return out
 

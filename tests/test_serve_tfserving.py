@@ -109,6 +109,27 @@ for method, path, obj, code, text in ERRORS:
     msg = body.get("error", "") if isinstance(body, dict) else ""
     check(st == code and text in msg, "%s %s %s: want %d %r, got %s %s" % (method, path, obj, code, text, st, body))
 
+# NaN, Infinity and -Infinity in requests, as TF Serving reads them (RapidJSON's kParseNanAndInfFlag: also Inf,
+# -Inf, -NaN), in answers as it writes them; inside strings they are text, other words stay errors
+PRED = "/v1/models/half_plus_two:predict"
+st, raw = srv.request("POST", PRED, b'{"note": "NaN, Inf", "instances": [NaN, Infinity, -Inf, -NaN, 1.0]}')
+p = raw.get("predictions") if isinstance(raw, dict) else None
+check(st == 200 and p and len(p) == 5 and np.isnan(p[0]) and p[1] == float("inf") and p[2] == float("-inf") and
+      np.isnan(p[3]) and p[4] == 2.5, "non-finite instances: %s %s" % (st, raw))
+st, raw = srv.request("POST", PRED, b'{"inputs": {"x": [[-Infinity], [2.0]]}}')
+check(st == 200 and raw == {"outputs": [[float("-inf")], [3.0]]}, "non-finite inputs: %s %s" % (st, raw))
+st, raw = srv.request("POST", "/v1/models/half_plus_two:regress",
+                      b'{"signature_name": "regress_x_to_y", "examples": [{"x": NaN}, {"x": Infinity}, {"x": 2.0}]}')
+r = raw.get("results") if isinstance(raw, dict) else None
+check(st == 200 and r and np.isnan(r[0]) and r[1] == float("inf") and r[2] == 3.0, "non-finite examples: %s %s" %
+      (st, raw))
+for bad in (b'{"instances": [NaNa]}', b'{"instances": [Infinit]}', b'{"instances": ["NaN"]}', b'{"instances": [nan]}'):
+    st, raw = srv.request("POST", PRED, bad)
+    check(st == 400 and "error" in raw, "%s: %s %s" % (bad, st, raw))
+st, raw = srv.request("POST", "/v1/models/half_plus_two:predict",
+                      b'{"signature_name": "classify_x_to_y", "instances": [NaN]}')
+check(st == 400 and "takes a string" in raw.get("error", ""), "NaN for a string input: %s %s" % (st, raw))
+
 # ---- :classify and :regress of tf.Example protos (written by frost, parsed by the graph's ParseExample)
 EX = {"examples": [{"x": 2.0}, {"x": 4.0}]}
 for verb, sig, want in (("classify", "classify_x_to_y", {"results": [[["", 3.0]], [["", 4.0]]]}),

@@ -365,6 +365,11 @@ int64_t sv_version_number(const char *name);
  * recursion; stops early (returns max + 1) once max is exceeded.  *values_out
  * (may be NULL) receives an upper bound of the number of values (commas + 1). */
 int sv_json_scan(const char *s, size_t n, int max, size_t *values_out);
+/* A number of a parsed request, NaN and +-Infinity among them (TF Serving
+ * reads those; sv_json_parse keeps them as marked strings): 1 with *out, 0
+ * for any other value. */
+struct json_t;
+int sv_json_float(const struct json_t *v, double *out);
 
 /* Base64 (standard or URL-safe alphabet, padding optional, whitespace ignored).
  * Returns a malloc'd buffer and its size, or NULL on bad input. */

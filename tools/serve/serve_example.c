@@ -54,8 +54,8 @@ static const char *json_type_name(const json_t *v) {
 
 /* The kind of one element, -1 (with err) for what a feature cannot hold. */
 static int elem_kind(const char *name, const json_t *v, char *err, size_t errlen, int *http_code) {
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
+    double d;
+    if ((json_is_real(v) || json_is_string(v)) && sv_json_float(v, &d)) { /* a string: NaN or +-Infinity */
         if (isfinite(d) && fabs(d) > 3.4028234663852886e38)
             EFAIL(400, "Feature: %.200s has a value %g that does not fit a float", name, d);
         return K_FLOAT;
@@ -85,7 +85,9 @@ static int feature_bytes(const char *name, const json_t *v, fr_pbw *out, char *e
     for (size_t k = 0; k < n; k++) {
         const json_t *e = json_is_array(v) ? json_array_get(v, k) : v;
         if (kind == K_FLOAT) {
-            float f = (float)json_real_value(e);
+            double d = 0;
+            sv_json_float(e, &d);
+            float f = (float)d;
             fr_pbw_raw(&packed, &f, 4); /* little-endian, as the x86 and ARM hosts frost builds on */
         } else if (kind == K_INT64)
             fr_pbw_varint(&packed, (uint64_t)(json_is_boolean(e) ? json_is_true(e) : json_integer_value(e)));

@@ -1,4 +1,5 @@
 /* frost serve: JSON pre-scan, request parsing into float tensors, JSON responses. */
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -93,18 +94,27 @@ void sv_buf_float(sv_buf *b, float v) {
 
 /* ---- pre-scan and base64 ---------------------------------------------------- */
 
+/* Steps the string state over s[*i] (a '"' opens or closes a string; in one,
+ * a backslash skips the next byte): 1 when s[*i] lies outside the strings
+ * and is no quote. */
+static int json_outside(const char *s, size_t *i, int *in_string) {
+    char c = s[*i];
+    if (*in_string) {
+        if (c == '\\') ++*i;
+        else if (c == '"') *in_string = 0;
+        return 0;
+    }
+    if (c == '"') *in_string = 1;
+    return c != '"';
+}
+
 int sv_json_scan(const char *s, size_t n, int max, size_t *values_out) {
     int depth = 0, deepest = 0, in_string = 0;
     size_t commas = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!json_outside(s, &i, &in_string)) continue;
         char c = s[i];
-        if (in_string) {
-            if (c == '\\') i++;
-            else if (c == '"') in_string = 0;
-            continue;
-        }
-        if (c == '"') in_string = 1;
-        else if (c == ',') commas++;
+        if (c == ',') commas++;
         else if (c == '[' || c == '{') {
             if (++depth > deepest) {
                 deepest = depth;
@@ -260,8 +270,9 @@ static void shape_str(const frost_shape *s, char *buf, size_t n) {
 /* Walk a nested list of numbers with the shape s->dims[d..]. */
 static int tensor_walk(const json_t *v, const frost_shape *s, int d, float **dst) {
     if (d == s->rank) {
-        if (!json_is_number(v)) return -1;
-        *(*dst)++ = (float)json_number_value(v);
+        double x;
+        if (!sv_json_float(v, &x)) return -1;
+        *(*dst)++ = (float)x;
         return 0;
     }
     if (!json_is_array(v) || (int64_t)json_array_size(v) != s->dims[d]) return -1;
@@ -280,6 +291,8 @@ static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, 
     const char *iname = m->in_key[i];
     if (m->in_string[i]) { /* a byte string: a JSON string, or {"b64": ...} for binary bytes */
         frost_string *str = &req->str[i][inst];
+        double x;
+        if (sv_json_float(v, &x)) FAIL(400, "instance %d: input '%s' takes a string, not a number", inst, iname);
         if (json_is_string(v)) {
             str->data = json_string_value(v); /* the JSON document outlives the run */
             str->size = json_string_length(v);
@@ -313,8 +326,9 @@ static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, 
         }
         return rc;
     }
-    if (json_is_number(v) && m->in_size[i] == 1 && m->in_shape[i].rank > 1) {
-        *dst = (float)json_number_value(v); /* a scalar for a one-element instance, as TensorFlow feeds it */
+    double x;
+    if (sv_json_float(v, &x) && m->in_size[i] == 1 && m->in_shape[i].rank > 1) {
+        *dst = (float)x; /* a scalar for a one-element instance, as TensorFlow feeds it */
         *squeeze = 1;
         return 0;
     }
@@ -390,6 +404,69 @@ static int check_count(const sv_model *m, const sv_limits *lim, size_t n, char *
     return 0;
 }
 
+/* TF Serving reads NaN, Inf and Infinity (each after an optional '-') as
+ * numbers (RapidJSON's kParseNanAndInfFlag), as it writes them; jansson
+ * reads none.  Each such token outside the strings becomes a string that no
+ * request can hold without them: a NUL, then 'n', '+' or '-' (parsed with
+ * JSON_ALLOW_NUL, read back by sv_json_float).  One pass of s: the rewritten
+ * bytes into out (NULL: not written), their count returned; *tokens counts
+ * the tokens. */
+static size_t nonfinite_pass(const char *s, size_t n, char *out, size_t *tokens) {
+    static const char *const words[] = {"Infinity", "Inf", "NaN"};
+    size_t o = 0, from = 0; /* s[from..i) not yet copied */
+    int in_string = 0;
+    *tokens = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!json_outside(s, &i, &in_string)) continue;
+        char c = s[i];
+        if (c != 'N' && c != 'I' && !(c == '-' && i + 1 < n && (s[i + 1] == 'N' || s[i + 1] == 'I'))) continue;
+        size_t at = i + (c == '-'), w = 0;
+        for (int k = 0; k < 3 && !w; k++) {
+            size_t wl = strlen(words[k]);
+            if (n - at >= wl && !memcmp(s + at, words[k], wl) && (at + wl == n || !isalnum((unsigned char)s[at + wl])))
+                w = wl;
+        }
+        if (!w) continue; /* not ours: jansson says what is wrong with it */
+        if (out) {
+            memcpy(out + o, s + from, i - from);
+            sprintf(out + o + (i - from), "\"\\u0000%c\"", s[at] == 'N' ? 'n' : c == '-' ? '-' : '+');
+        }
+        o += i - from + 9;
+        from = at + w;
+        i = from - 1;
+        ++*tokens;
+    }
+    if (out) memcpy(out + o, s + from, n - from);
+    return o + (n - from);
+}
+
+/* The body with its non-finite tokens rewritten (free() it) and its length;
+ * NULL when it has none, or without memory (*oom set). */
+static char *nonfinite_rewrite(const char *s, size_t n, size_t *len_out, int *oom) {
+    size_t tokens = 0, len = nonfinite_pass(s, n, NULL, &tokens);
+    char *out = NULL;
+    *oom = 0;
+    if (!tokens) return NULL;
+    if (!(out = malloc(len + 1))) { /* + 1: sprintf's NUL after the last token */
+        *oom = 1;
+        return NULL;
+    }
+    nonfinite_pass(s, n, out, &tokens);
+    *len_out = len;
+    return out;
+}
+
+int sv_json_float(const json_t *v, double *out) {
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 1;
+    }
+    const char *t = json_is_string(v) && json_string_length(v) == 2 ? json_string_value(v) : NULL;
+    if (!t || t[0] != 0 || (t[1] != 'n' && t[1] != '+' && t[1] != '-')) return 0;
+    *out = t[1] == 'n' ? (double)NAN : t[1] == '+' ? (double)INFINITY : -(double)INFINITY;
+    return 1;
+}
+
 json_t *sv_json_parse(const sv_limits *lim, const char *body, size_t len, size_t floats_per_instance, char *err,
                       size_t errlen, int *http_code) {
     size_t values = 0;
@@ -406,7 +483,17 @@ json_t *sv_json_parse(const sv_limits *lim, const char *body, size_t len, size_t
         return NULL;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    size_t fixed_len = 0;
+    int oom = 0;
+    char *fixed = nonfinite_rewrite(body, len, &fixed_len, &oom);
+    if (oom) {
+        *http_code = 500;
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_t *root = fixed ? json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
+                         : json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(fixed);
     if (!root) {
         snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
         return NULL;
