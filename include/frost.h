@@ -39,8 +39,8 @@
  *   fork(), so in a child forked after the parent ran frost on more than one
  *   thread, every model (the child's own too) runs on one thread.  For
  *   children with all their threads, fork before running any model on
- *   several threads, or start them with exec (Python's "spawn" and
- *   "forkserver").  A SavedModel loaded before the fork has its variables'
+ *   several threads (loading and compiling start no threads), or start them
+ *   with exec (Python's "spawn" and "forkserver").  A SavedModel loaded before the fork has its variables'
  *   checksums verified by the child's compile.
  *
  * Errors

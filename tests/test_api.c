@@ -3,6 +3,7 @@
  * loading from memory without a copy, several batch sizes, and several
  * threads sharing one model (each with its own context); the Winograd
  * options reaching the kernels. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,36 @@ static int fork_runs(tg_model *t, const float *k, const float *in, const float *
     return ok;
 }
 
+/* A process that forks after it compiled a model but ran no team of more
+ * than one thread (a prefork server's parent): its child's runs keep their
+ * 2 threads (the OpenMP runtime starts its threads there, so the child has
+ * a thread more than the one that called fork), with the parent's results.
+ * Run first in the process, before any run starts the runtime's threads. */
+static int tasks(void) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+    if (d) closedir(d);
+    return n;
+}
+
+static void fork_after_compile(void) {
+    static float k[C64_K], in[C64_N], out[C64_N];
+    conv64_data(3, k, in);
+    tg_model t;
+    CHECK(conv64_model(&t, k, FROST_DEBUG_ONEDNN_ONLY, 0) == FROST_OK);
+    if (!t.ctx) {
+        tg_free(&t);
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(tasks() == 1 && tg_run1(&t, C64_B, in, out) == FROST_OK && tasks() >= 2 ? 0 : 1);
+    CHECK(pid > 0);
+    CHECK(tu_child_ok(pid, 60, "a child forked after a compile: its run on 2 threads"));
+    tg_free(&t);
+}
+
 static void fork_after_run(void) {
     static float k[C64_K], in[C64_N], want[C64_N], out[C64_N];
     conv64_data(5, k, in);
@@ -336,6 +367,7 @@ static void fork_after_run(void) {
 }
 
 int main(void) {
+    fork_after_compile(); /* first: no team has run yet */
     fr_gdw *w = fr_gdw_new();
     size_t len;
     const uint8_t *bytes = small_graph(w, &len);

@@ -76,12 +76,15 @@ int fr_team_max_threads(const fr_team *t);
 void fr_team_set_max_threads(const fr_team *t, int threads);
 
 /* The threads a team asked for `threads` gets: 1 in a child forked after
- * this process gave the runtime more than one thread (libgomp's threads
- * were not copied: team.c), else `threads`; from 2 on the process counts as
- * having started them.  fr_team_run() and fr_team_set_max_threads() go
- * through it; a backend that lets its library size its own teams asks it
- * too. */
+ * this process ran a team of more than one thread (libgomp's threads were
+ * not copied: team.c), else `threads`.  fr_team_run() and
+ * fr_team_set_max_threads() go through it; a backend that lets its library
+ * size its own teams asks it too, and calls fr_team_starting() before it
+ * runs them. */
 int fr_team_threads(const fr_team *t, int threads);
+/* A team of `threads` (fr_team_threads()'s) is about to run: from 2 on, the
+ * process counts as having started the runtime's threads. */
+void fr_team_starting(const fr_team *t, int threads);
 
 /* Non-zero on a thread of a running team: the caller's own OpenMP loop
  * calling frost on each of its threads (or a task of fr_team_run()).  Teams

@@ -5,8 +5,9 @@
  * libgomp does not survive fork(): a child forked after its threads were
  * started waits forever in its first parallel region (the pool it inherited
  * names threads that were not copied).  So a process that forks after frost
- * gave the runtime more than one thread runs every team of the child on the
- * calling thread alone: slower, never hung.  That is process-wide by nature
+ * ran a team of more than one thread runs every team of the child on the
+ * calling thread alone: slower, never hung (a child forked after compiles
+ * alone, which start no threads, keeps its teams).  That is process-wide by nature
  * (the runtime's threads are), the one state here that is not per model. */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -25,7 +26,7 @@
     } while (0)
 
 static pthread_once_t team_fork_once = PTHREAD_ONCE_INIT;
-static volatile sig_atomic_t team_started; /* this process gave the runtime more than one thread */
+static volatile sig_atomic_t team_started; /* this process ran a team of more than one thread */
 static volatile sig_atomic_t team_forked;  /* ... and was forked since: its threads are not here */
 
 /* omp_set_max_active_levels: 0 makes every parallel region of the child
@@ -44,10 +45,11 @@ static void team_fork_watch(void) {
 }
 
 int fr_team_threads(const fr_team *t, int threads) {
-    if (!t->parallel || threads <= 1) return threads;
-    if (team_forked) return 1;
-    team_started = 1;
-    return threads;
+    return t->parallel && threads > 1 && team_forked ? 1 : threads;
+}
+
+void fr_team_starting(const fr_team *t, int threads) {
+    if (t->parallel && threads > 1 && !team_forked) team_started = 1;
 }
 
 void fr_team_init(fr_team *t) {
@@ -87,6 +89,7 @@ static void team_entry(void *arg) {
 
 void fr_team_run(const fr_team *t, int threads, fr_team_task_fn fn, void *data) {
     if (fr_team_threads(t, threads) > 1 && !fr_team_nested(t)) {
+        fr_team_starting(t, threads);
         team_task k = {t, fn, data};
         t->parallel(team_entry, &k, (unsigned)threads, 0);
     } else {

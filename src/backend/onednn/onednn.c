@@ -262,6 +262,7 @@ static frost_status dn_run_step(void *state, void *run_state, int index, char **
     const fr_dn_step *s = &st->steps[index];
     int cores = cores_take(st);
     int prev = threads_enter(st);
+    fr_team_starting(&st->team, fr_team_threads(&st->team, st->cfg.threads));
     dnnl_status_t ds = dnnl_success;
     for (int j = 0, e = r->step_exec[index]; j < s->n_execs && ds == dnnl_success; j++, e++) {
         const fr_dn_exec *x = &s->execs[j];
