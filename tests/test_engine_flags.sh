@@ -95,6 +95,7 @@ expect "$("$BIN" inspect --json "$TMP/m.pb" --micro_batch=4 --batch=8 |
   --precision=fp32 --backend=reference --winograd >"$TMP/bench.out" 2>&1
 expect "$?" 0 "bench with engine flags"
 grep -q "backend reference; threads 1" "$TMP/bench.out" && ok || bad "bench: $(head -3 "$TMP/bench.out")"
+rm -f "$TMP/serve.out" "$TMP/serve.err" # a file of an earlier run could hold "listening on" (see serve_env)
 "$BIN" serve --model=m="$TMP/m.pb" --port=0 --threads=1 --no_winograd --micro_batch=2 --precision=fp32 --winograd \
   >"$TMP/serve.out" 2>"$TMP/serve.err" &
 pid=$!
@@ -143,6 +144,9 @@ expect "$?" 2 "convert takes no --wait-policy"
 # the environment the server runs with (/proc/PID/environ of the restarted process)
 # serve_env "ENV ASSIGNMENTS" "FLAGS" WANT_OMP_WAIT_POLICY WANT_GOMP_SPINCOUNT ("-": unset)
 serve_env() {
+  # a fresh file: the shell may look for "listening on" before the background
+  # job has opened (and emptied) it, and find the previous server's line
+  rm -f "$TMP/serve.out" "$TMP/serve.err"
   # shellcheck disable=SC2086
   env $1 "$BIN" serve --model=m="$TMP/mb.pb" --port=0 --threads=2 $2 >"$TMP/serve.out" 2>"$TMP/serve.err" &
   local pid=$! got
