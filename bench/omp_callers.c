@@ -42,7 +42,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: omp_callers MODEL.pb [IMAGES_PER_CALLER] [ROUNDS] [THREADS]\n");
         return 2;
     }
-    int n = argc > 2 ? atoi(argv[2]) : 10, rounds = argc > 3 ? atoi(argv[3]) : 3, threads = argc > 4 ? atoi(argv[4]) : 2;
+    int n = argc > 2 ? atoi(argv[2]) : 10, rounds = argc > 3 ? atoi(argv[3]) : 3;
+    int threads = argc > 4 ? atoi(argv[4]) : 2;
     if (n < 1 || rounds < 1 || rounds > 100 || threads < 1) {
         fprintf(stderr, "omp_callers: IMAGES_PER_CALLER, ROUNDS (at most 100) and THREADS must be positive\n");
         return 2;

@@ -40,8 +40,9 @@
  *   thread, every model (the child's own too) runs on one thread.  For
  *   children with all their threads, fork before running any model on
  *   several threads (loading and compiling start no threads), or start them
- *   with exec (Python's "spawn" and "forkserver").  A SavedModel loaded before the fork has its variables'
- *   checksums verified by the child's compile.
+ *   with exec (Python's "spawn" and "forkserver").  A SavedModel loaded
+ *   before the fork has its variables' checksums verified by the child's
+ *   compile.
  *
  * Errors
  * ------

@@ -282,7 +282,8 @@ static void nested_task(void *data, int ithr, int team) {
     frost_context *c = NULL;
     int ok = team == 2 && ithr < 2 && frost_context_create(j->m, &c, NULL) == FROST_OK;
     for (int r = 0; ok && r < 3; r++)
-        ok = frost_context_run1(c, 16, j->in, out[ithr]) == FROST_OK && tu_max_rel_diff(out[ithr], j->want, j->n) <= 1e-5;
+        ok = frost_context_run1(c, C64_B, j->in, out[ithr]) == FROST_OK &&
+             tu_max_rel_diff(out[ithr], j->want, j->n) <= 1e-5;
     frost_context_free(c);
     if (ithr < 2) j->ok[ithr] = ok;
 }

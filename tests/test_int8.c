@@ -59,6 +59,9 @@ typedef struct {
     const char *act; /* NULL, "Relu", "Relu6" */
 } case_t;
 
+/* Weights whose pairs oneDNN's u8 x s8 kernels saturate without VNNI (split). */
+static int wide_weights(const case_t *c) { return c->weights == W_INT8_WIDE || c->weights == W_INT8_FEW_WIDE; }
+
 /* A convolution's padding: pad, else SAME at stride 1, VALID above */
 static const char *conv_pad(const case_t *c, const char *pad) {
     return pad ? pad : c->stride > 1 ? "VALID" : "SAME";
@@ -114,7 +117,7 @@ static void weights(fr_gdw *w, const case_t *c, const char *name, int rank, cons
     fr_gdw_attr_type(w, "SrcT", FR_DT_INT8);
     fr_gdw_attr_type(w, "DstT", FR_DT_FLOAT);
     fr_gdw_node_end(w);
-    int per_channel = c->weights == W_INT8_CHANNEL || c->weights == W_INT8_WIDE || c->weights == W_INT8_FEW_WIDE;
+    int per_channel = c->weights == W_INT8_CHANNEL || wide_weights(c);
     float s[512];
     for (int i = 0; i < cols; i++) s[i] = (0.2f + frand()) / 127.0f / sqrtf((float)(n / cols));
     if (per_channel && c->op == OP_DEPTHWISE) fr_gdw_const_f(w, sc, 2, D(c->cin, c->cout / c->cin), s);
@@ -270,7 +273,7 @@ static void run_case_at(const case_t *c, int h, const char *pad) {
     /* a source zero point (a range below 0) takes oneDNN's jit_int8 kernels,
      * which AVX-VNNI CPUs lack for depthwise ones: only u8 ranges must run int8 */
     compare(c->what, pb, len, x, batch, nout, out_step(c->out_min, c->out_max) * 1.0001f,
-            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, c->weights == W_INT8_WIDE || c->weights == W_INT8_FEW_WIDE);
+            c->in_min >= 0 || c->op != OP_DEPTHWISE ? "y" : NULL, 1, wide_weights(c));
     free(x);
     fr_gdw_free(w);
 }

@@ -563,6 +563,37 @@ static void write_add_model(const char *dir, int64_t n, long flip) {
  * the load) with the tensor named; a graph freed without a compile, or
  * compiled twice, is fine (ASan, valgrind); a small model's flip fails the
  * load itself, as before. */
+/* Compiles g, the model y = x + v of write_add_model (n values), and checks
+ * it: y exact on x = 1 (v[i] = i / 4), or, with the byte flipped, the
+ * compile failing as the checksum of tensor 'v' of the SavedModel `name`
+ * (its signature 'serving_default').  1 when it holds (else the status
+ * and message on stderr). */
+static int compile_checked(frost_graph *g, int64_t n, int flip, const char *name) {
+    frost_model *m = NULL;
+    char *err = NULL;
+    frost_status st = frost_model_compile(g, NULL, &m, &err);
+    int ok = 0;
+    char where[128];
+    snprintf(where, sizeof where, "%s: signature 'serving_default'", name);
+    if (flip) {
+        ok = st == FROST_E_PARSE && !m && err && strstr(err, where) && strstr(err, "tensor 'v'") &&
+             strstr(err, "checksum");
+    } else if (st == FROST_OK && m) {
+        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+        frost_context *c = NULL;
+        for (int64_t i = 0; x && i < n; i++) x[i] = 1.f;
+        ok = x && y && frost_context_create(m, &c, NULL) == FROST_OK && frost_context_run1(c, 1, x, y) == FROST_OK;
+        for (int64_t i = 0; ok && i < n; i++) ok = y[i] == 1.f + (float)i / 4;
+        frost_context_free(c);
+        free(x), free(y);
+    }
+    if (!ok)
+        fprintf(stderr, "%s%s: status %d: %s\n", name, flip ? " (flipped)" : "", (int)st, err ? err : "(no message)");
+    frost_free(err);
+    frost_model_free(m);
+    return ok;
+}
+
 static void test_large_checked(void) {
     const int64_t n = (int64_t)(FR_SM_CHECK_ASYNC_BYTES / sizeof(float)) + 1000;
     char *dir = strdup(tu_path("%s/sm_large", tu_tmp_dir()));
@@ -573,28 +604,9 @@ static void test_large_checked(void) {
         frost_status st = frost_graph_load(dir, &g, &err);
         CHECK_MSG(st == FROST_OK, "large SavedModel%s: load: %s", flip ? " (flipped)" : "", err ? err : "");
         frost_free(err), err = NULL;
-        for (int k = 0; k < 2 && g; k++) {
-            frost_model *m = NULL;
-            st = frost_model_compile(g, NULL, &m, &err);
-            if (!flip) {
-                CHECK_MSG(st == FROST_OK && m, "large SavedModel: compile %d: %s", k, err ? err : "");
-                float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
-                for (int64_t i = 0; x && i < n; i++) x[i] = 1.f;
-                frost_context *c = NULL;
-                int exact = m && x && y && frost_context_create(m, &c, NULL) == FROST_OK &&
-                            frost_context_run1(c, 1, x, y) == FROST_OK;
-                for (int64_t i = 0; exact && i < n; i++) exact = y[i] == 1.f + (float)i / 4;
-                CHECK_MSG(exact, "large SavedModel: y = x + v is not exact");
-                frost_context_free(c);
-                free(x), free(y);
-            } else {
-                CHECK_MSG(st == FROST_E_PARSE && !m && err && strstr(err, "sm_large: signature 'serving_default'") &&
-                              strstr(err, "tensor 'v'") && strstr(err, "checksum"),
-                          "flipped large SavedModel: compile %d: status %d: %s", k, (int)st, err ? err : "(none)");
-            }
-            frost_free(err), err = NULL;
-            frost_model_free(m);
-        }
+        for (int k = 0; k < 2 && g; k++)
+            CHECK_MSG(compile_checked(g, n, flip, "sm_large"), "large SavedModel%s: compile %d",
+                      flip ? " (flipped)" : "", k);
         frost_graph_free(g);
         g = NULL; /* and once freed without a compile */
         CHECK(frost_graph_load(dir, &g, NULL) == FROST_OK);
@@ -619,32 +631,9 @@ static void test_large_checked(void) {
 /* A process that forks between a large SavedModel's load and its compile:
  * the child has the graph but not the thread checking its variables (fork
  * copies the calling thread alone), and must check them itself rather than
- * wait for a thread that is not there.  The child compiles and runs the
- * graph (y = x + v exact; a flipped byte: FROST_E_PARSE naming the tensor),
- * its exit status says which; so does the parent's own compile after it. */
-static int forked_compile(frost_graph *g, int64_t n, int flip) {
-    frost_model *m = NULL;
-    char *err = NULL;
-    frost_status st = frost_model_compile(g, NULL, &m, &err);
-    int ok = 0;
-    if (flip) {
-        ok = st == FROST_E_PARSE && !m && err && strstr(err, "tensor 'v'") && strstr(err, "checksum");
-    } else if (st == FROST_OK && m) {
-        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
-        frost_context *c = NULL;
-        for (int64_t i = 0; x && i < n; i++) x[i] = 1.f;
-        ok = x && y && frost_context_create(m, &c, NULL) == FROST_OK && frost_context_run1(c, 1, x, y) == FROST_OK;
-        for (int64_t i = 0; ok && i < n; i++) ok = y[i] == 1.f + (float)i / 4;
-        frost_context_free(c);
-        free(x), free(y);
-    }
-    if (!ok) fprintf(stderr, "forked_compile%s: status %d: %s\n", flip ? " (flipped)" : "", (int)st,
-                     err ? err : "(no message)");
-    frost_free(err);
-    frost_model_free(m);
-    return ok;
-}
-
+ * wait for a thread that is not there.  The child compiles and checks the
+ * graph, its exit status says how it went; so does the parent's own compile
+ * after it. */
 static void test_fork_before_compile(void) {
     /* a check of a few ms; a 32 MiB variable, so that the compile-time data
      * (64 MiB with the input) passes the budget only when the variables
@@ -659,10 +648,10 @@ static void test_fork_before_compile(void) {
         if (!g) break;
         fflush(NULL);
         pid_t pid = fork(); /* at once: the parent's check thread is still reading */
-        if (pid == 0) _exit(forked_compile(g, n, flip) ? 0 : 1);
+        if (pid == 0) _exit(compile_checked(g, n, flip, "sm_fork") ? 0 : 1);
         CHECK(pid > 0);
         CHECK(tu_child_ok(pid, 60, flip ? "fork between load and compile (flipped)" : "fork between load and compile"));
-        CHECK_MSG(forked_compile(g, n, flip), "fork between load and compile%s: the parent's compile failed",
+        CHECK_MSG(compile_checked(g, n, flip, "sm_fork"), "fork between load and compile%s: the parent's compile",
                   flip ? " (flipped)" : "");
         frost_graph_free(g);
     }

@@ -1,8 +1,8 @@
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>

@@ -7,8 +7,9 @@
  * names threads that were not copied).  So a process that forks after frost
  * ran a team of more than one thread runs every team of the child on the
  * calling thread alone: slower, never hung (a child forked after compiles
- * alone, which start no threads, keeps its teams).  That is process-wide by nature
- * (the runtime's threads are), the one state here that is not per model. */
+ * alone, which start no threads, keeps its teams).  That is process-wide by
+ * nature (the runtime's threads are), the one state here that is not per
+ * model. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>

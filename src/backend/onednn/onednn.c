@@ -45,10 +45,13 @@ static void dn_release(void *state) {
 }
 
 /* Thread count of the OpenMP runtime for the calling thread, set for the
- * duration of a prepare or a step and restored afterwards. */
-static int threads_enter(const fr_dn_state *st) {
+ * duration of a prepare or a step (`step`: whose teams run on them,
+ * fr_team_starting) and restored afterwards. */
+static int threads_enter(const fr_dn_state *st, int step) {
+    int want = fr_team_threads(&st->team, st->cfg.threads);
+    if (step) fr_team_starting(&st->team, want);
     if (!st->team.set_max_threads) return 0;
-    int prev = fr_team_max_threads(&st->team), want = fr_team_threads(&st->team, st->cfg.threads);
+    int prev = fr_team_max_threads(&st->team);
     if (prev != want) fr_team_set_max_threads(&st->team, want);
     return prev;
 }
@@ -147,7 +150,7 @@ static frost_status dn_prepare(const fr_plan *plan, const fr_backend_config *con
         return FROST_E_NO_MEMORY;
     }
     frost_status status = FROST_OK;
-    int prev = threads_enter(st);
+    int prev = threads_enter(st, 0);
     if (config->precision == FROST_PRECISION_BF16) status = fr_dn_assign_bf16(st, error);
     if (config->precision == FROST_PRECISION_INT8) status = fr_dn_assign_int8(st, error);
     /* bf16 / int8: a step left to the reference kernels needs f32 values
@@ -261,8 +264,7 @@ static frost_status dn_run_step(void *state, void *run_state, int index, char **
     fr_dn_run *r = run_state;
     const fr_dn_step *s = &st->steps[index];
     int cores = cores_take(st);
-    int prev = threads_enter(st);
-    fr_team_starting(&st->team, fr_team_threads(&st->team, st->cfg.threads));
+    int prev = threads_enter(st, 1);
     dnnl_status_t ds = dnnl_success;
     for (int j = 0, e = r->step_exec[index]; j < s->n_execs && ds == dnnl_success; j++, e++) {
         const fr_dn_exec *x = &s->execs[j];
