@@ -87,6 +87,9 @@ ERRORS = [
      "Unrecognized servable version label: stable"),
     ("POST", "/v1/models/half_plus_two/versions/abc:predict", {"instances": [1.0]}, 400, "Malformed request"),
     ("POST", "/v1/models/half_plus_two:predict", {"instances": [[1.0, 2.0]]}, 400, "expects a float tensor"),
+    # every instance the same shape, as TF Serving requires: a number and a list mixed are refused
+    ("POST", "/v1/models/half_plus_two:predict", {"instances": [1.0, [2.0]]}, 400, "the same shape"),
+    ("POST", "/v1/models/half_plus_two:predict", {"inputs": [[1.0], 2.0]}, 400, "the same shape"),
     ("POST", "/v1/models/half_plus_two:predict", {"instances": []}, 400, "no instances"),
     # :classify / :regress "examples": TF Serving's checks, then the library's ParseExample
     ("POST", "/v1/models/half_plus_two:regress", {"examples": [{"x": 2.0}]}, 400, "not serialized tf.Example"),

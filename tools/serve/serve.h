@@ -384,6 +384,8 @@ typedef struct sv_request {
     int count;         /* instances */
     int columnar;      /* "inputs" (answer "outputs") instead of "instances" */
     int squeeze;       /* one-element inputs were given as scalars: one-element outputs answer scalars */
+    unsigned char form[SERVE_MAX_IO]; /* per input, how its numbers came: 1 scalars, 2 nested lists (one
+                                       * form a request, as TF Serving requires the same shape of each) */
     float *in;         /* count * sum(in_size) floats, instance-major per input */
     float *out;        /* count * sum(out_size) floats */
     float *in_ptr[SERVE_MAX_IO];

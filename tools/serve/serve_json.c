@@ -327,18 +327,23 @@ static int fill_input(const sv_model *m, const sv_limits *lim, int i, int inst, 
         return rc;
     }
     double x;
-    if (sv_json_float(v, &x) && m->in_size[i] == 1 && m->in_shape[i].rank > 1) {
+    char sh[96];
+    shape_str(&m->in_shape[i], sh, sizeof sh);
+    int scalar = sv_json_float(v, &x) && m->in_size[i] == 1 && m->in_shape[i].rank > 1;
+    if (req->form[i] && req->form[i] != 1 + !scalar)
+        FAIL(400, "instance %d: input '%s' is given as %s, an instance before it as %s: every instance must have "
+                  "the same shape (%s)", inst, iname, scalar ? "a number" : "a list", scalar ? "a list" : "a number",
+             sh);
+    req->form[i] = (unsigned char)(1 + !scalar);
+    if (scalar) {
         *dst = (float)x; /* a scalar for a one-element instance, as TensorFlow feeds it */
         *squeeze = 1;
         return 0;
     }
     float *p = dst;
-    if (tensor_walk(v, &m->in_shape[i], 1, &p)) {
-        char sh[96];
-        shape_str(&m->in_shape[i], sh, sizeof sh);
+    if (tensor_walk(v, &m->in_shape[i], 1, &p))
         FAIL(400, "instance %d: input '%s' expects a float tensor of shape %s%s", inst, iname, sh,
              i == m->image_input ? " or {\"b64\": encoded image}" : "");
-    }
     return 0;
 }
 
