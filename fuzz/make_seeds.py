@@ -4,7 +4,7 @@
     fuzz/make_seeds.py OUTDIR [--shared DIR]
 
 writes OUTDIR/<target>/ for fuzz_graph, fuzz_image (and per decoder
-fuzz_jpeg, fuzz_png, fuzz_bmp, fuzz_gif), fuzz_convert and fuzz_serve: small valid inputs covering the formats and code paths (a few KB
+fuzz_jpeg, fuzz_png, fuzz_bmp, fuzz_gif), fuzz_convert, fuzz_serve, fuzz_serve_config and fuzz_warmup: small valid inputs covering the formats and code paths (a few KB
 each; fuzz/seeds/ holds the checked-in copy, replayed by every build).  With
 --shared (../shared), also truncated copies of the real models and images
 and the real SavedModels packed for fuzz_savedmodel (fuzz/run.sh uses those
@@ -318,6 +318,26 @@ pad_variable_length_inputs: true
             "monitoring": bytes([2]) + monitoring}
 
 
+# ---- fuzz_warmup: framing byte + a warm-up file (even) or one record's data (odd) ----
+def warmup_files():
+    import warmup_util as W
+    ex = [W.example({"x": [2.0]}), W.example({"x": [5.0]})]
+    recs = {
+        "predict": W.predict_log({"x": W.tensor_float([1.0, 2.0, 5.0], [3])}),
+        "predict_strings": W.predict_log({"s": W.tensor_string([b"a", b"bc"])}, signature="sig"),
+        "regress": W.regress_log(ex, signature="regress_x_to_y"),
+        "classify_context": W.classify_log([W.example({})], "classify_x_to_y", context=W.example({"x": [4.0]})),
+        "multi": W.multi_inference_log([("c", "tensorflow/serving/classify"), ("r", "tensorflow/serving/regress")],
+                                       ex),
+        "session_run": W.session_run_log(),
+    }
+    out = {"file_all": b"\0" + W.tfrecord(list(recs.values()))}
+    for name, r in recs.items():
+        out["record_" + name] = b"\1" + r
+    out["file_truncated"] = out["file_all"][:40]
+    return out
+
+
 # ---- fuzz_savedmodel: real SavedModels as the target reads them -------------
 # [u32 LE len(saved_model.pb)][u32 LE len(variables.index)][pb][index][data shard];
 # the Keras models without their variables (megabytes): their graphs and
@@ -370,6 +390,8 @@ def main():
         put(a.outdir, "fuzz_serve", name, data)
     for name, data in serve_configs().items():
         put(a.outdir, "fuzz_serve_config", name, data)
+    for name, data in warmup_files().items():
+        put(a.outdir, "fuzz_warmup", name, data)
     if a.shared:
         for f in ("mobilenet_v1_0.25_128_quant_float.pb",):
             p = os.path.join(a.shared, "models", f)

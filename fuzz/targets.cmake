@@ -11,6 +11,7 @@ set(FROST_FUZZ_EXTRA_fuzz_convert
 set(FROST_FUZZ_EXTRA_fuzz_serve ${FROST_FUZZ_TOOLS}/serve/serve_json.c ${FROST_FUZZ_TOOLS}/serve/serve_response.c
     ${FROST_FUZZ_TOOLS}/serve/serve_example.c)
 set(FROST_FUZZ_EXTRA_fuzz_serve_config ${FROST_FUZZ_TOOLS}/serve/serve_config.c)
+set(FROST_FUZZ_EXTRA_fuzz_warmup ${FROST_FUZZ_TOOLS}/serve/serve_warmup_parse.c)
 set(FROST_FUZZ_NEEDS_JANSSON fuzz_convert fuzz_serve)
 
 file(GLOB FROST_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)

@@ -296,6 +296,7 @@ int frost_cmd_serve(int argc, char **argv) {
     s.config_poll_s = f.model_config_file ? f.config_poll_s : 0;
     sv_batch_config bc = {f.max_batch, f.timeout_us, f.batch_threads, f.max_queue, f.warmup, {0}, 0};
     s.batch = bc;
+    s.warmup_iterations = f.warmup ? f.warmup_iterations : 0;
     int rc = 2, listen_fd = -1, bound_port = 0, ipv6 = 0;
     struct MHD_Daemon *d = NULL;
     if (f.allowed && parse_allowed(f.allowed, f.max_batch, &s.batch)) goto out;

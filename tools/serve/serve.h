@@ -9,6 +9,7 @@
  *   serve_json.c     JSON pre-scan, request parsing into float tensors
  *   serve_response.c JSON answers: predict, classify, status, metadata
  *   serve_example.c  :classify / :regress "examples" as serialized tf.Example protos
+ *   serve_warmup.c   a SavedModel's warm-up requests (assets.extra/, serve_warmup.h), run at load
  *   serve_batch.c    the dynamic-batching queue and its batch threads
  *   serve_metrics.c  Prometheus counters and histograms
  *
@@ -295,6 +296,7 @@ typedef struct sv_server {
     pthread_cond_t idle_cv;
     int active;   /* requests in progress */
     int draining; /* SIGTERM received: new requests get 503 */
+    int warmup_iterations; /* --num_request_iterations_for_warmup; 0: no warm-up requests (--enable_model_warmup=false) */
     /* --tune (serve_tune.c) */
     int tune_budget;
     pthread_t tuner;
@@ -327,6 +329,14 @@ int sv_version_find_sig(const sv_version *v, const char *key);
 sv_version *sv_version_load(sv_server *srv, sv_servable *sv, int64_t number, const char *path, char *err,
                             size_t errlen, const char **err_code);
 void sv_version_free(sv_version *v);
+/* Warm-up (serve_warmup.c): runs the requests of the version's
+ * assets.extra/tf_serving_warmup_requests, if it has one, `iterations`
+ * times each, through their signatures' runners.  0 (*records: the records
+ * read; 0 without the file), or -1 with err and *code (TF Serving's name)
+ * when the file is corrupt or a request fails: the load fails, as in TF
+ * Serving. */
+int sv_warmup_version(sv_server *srv, sv_version *v, int iterations, int *records, char *err, size_t errlen,
+                      const char **code);
 /* The status list: set the state of a version (error NULL: OK). Under sv->mu. */
 void sv_status_set(sv_servable *sv, int64_t version, sv_state state, const char *error, const char *error_code);
 

@@ -59,7 +59,10 @@ static void usage(FILE *out) {
             "  --tensorflow_intra_op_parallelism N (= --threads), --tensorflow_inter_op_parallelism,\n"
             "  --model_config_file_poll_wait_seconds S  read --model_config_file again every S seconds:\n"
             "                                      models added, removed, policies changed (default 0: once)\n"
-            "  --enable_model_warmup (= --warmup)\n"
+            "  --enable_model_warmup (= --warmup): also runs a SavedModel's recorded warm-up requests\n"
+            "                                      (assets.extra/tf_serving_warmup_requests) before the\n"
+            "                                      version is made available; one that fails fails the load\n"
+            "  --num_request_iterations_for_warmup N  runs of each warm-up request (default 1)\n"
             "\n"
             "options:\n"
             "  --port P                 TCP port; 0 picks a free one\n"
@@ -96,6 +99,7 @@ static void usage(FILE *out) {
             "                           (default: powers of two and max_batch_size); a batch of another\n"
             "                           size runs as several runs of these sizes (no padding)\n"
             "  --warmup=false           skip the start-up runs that build the plan of every run size\n"
+            "                           and a SavedModel's warm-up requests\n"
             "  --tune                   after start-up, measure each model's convolution kernels on this\n"
             "                           machine (frost tune), write the tuning record and swap the faster\n"
             "                           plan in while serving (no request fails)\n"
@@ -134,6 +138,7 @@ static void flags_init(sv_flags *f) {
     f->max_conn = 256;
     f->drain_s = 30;
     f->warmup = 1;
+    f->warmup_iterations = 1;
     f->tune_budget = 60;
     f->request_s = 60;
     f->max_body = 16 << 20;
@@ -193,6 +198,7 @@ int sv_flags_parse(int argc, char **argv, sv_flags *f) {
         INTFLAG("tensorflow_inter_op_parallelism", ignored, 0, 4096)
         INTFLAG("tensorflow_session_parallelism", ignored, 0, 4096)
         SWITCH("enable_model_warmup", f->warmup)
+        INTFLAG("num_request_iterations_for_warmup", f->warmup_iterations, 1, 1000000)
         INTFLAG("model_config_file_poll_wait_seconds", f->config_poll_s, 0, 86400)
         INTFLAG("max_batch_size", f->max_batch, 1, 4096)
         INTFLAG("batch_timeout_micros", f->timeout_us, 0, 60000000)

@@ -22,6 +22,7 @@ typedef struct sv_flags {
     const char *host, *allowed;
     int max_batch, timeout_us, batch_threads, max_queue, max_depth, max_instances, timeout_s, max_conn, drain_s;
     int warmup, request_s;
+    int warmup_iterations; /* --num_request_iterations_for_warmup (default 1) */
     int tune, tune_budget; /* --tune: frost_tune() each model after start-up, within --tune_budget seconds */
     long long max_body, max_pixels;
     engine_flags engine;

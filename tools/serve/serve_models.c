@@ -424,8 +424,18 @@ static sv_version *load_savedmodel(sv_server *srv, sv_servable *sv, int64_t numb
     for (int s = 0; s < nsig && !(v->default_sig >= 0 && v->sigs[v->default_sig].run); s++)
         if (v->sigs[s].state == SV_SIG_UNTRIED && strcmp(v->sigs[s].key, "__saved_model_init_op"))
             compile_sig(srv, v, s);
-    int ready = 0;
+    int ready = 0, records = 0;
     for (int s = 0; s < nsig; s++) ready += v->sigs[s].state == SV_SIG_READY;
+    if (ready && srv->warmup_iterations > 0) {
+        double t0 = sv_now();
+        if (sv_warmup_version(srv, v, srv->warmup_iterations, &records, err, errlen, err_code)) {
+            sv_version_free(v);
+            return NULL;
+        }
+        if (records)
+            fprintf(stderr, "frost serve: model %s: version %lld: %d warm-up record%s run in %.2f s\n", sv->name,
+                    (long long)number, records, records == 1 ? "" : "s", sv_now() - t0);
+    }
     if (ready) return v;
     /* nothing runs: say why for each signature */
     size_t o = (size_t)snprintf(err, errlen, "%s: no signature frost can serve", path);
