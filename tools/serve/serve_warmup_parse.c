@@ -9,7 +9,7 @@
 
 #include "savedmodel/crc32c.h"
 
-enum { PL_CLASSIFY = 2, PL_REGRESS = 3, PL_MULTI = 4, PL_SESSION_RUN = 5, PL_PREDICT = 6 };
+enum { PL_CLASSIFY = 2, PL_REGRESS = 3, PL_MULTI = 4, PL_SESSION_RUN = 5, PL_PREDICT = 6, PL_STREAMED = 7 };
 
 static uint64_t le64(const uint8_t *p) {
     uint64_t v = 0;
@@ -17,7 +17,9 @@ static uint64_t le64(const uint8_t *p) {
     return v;
 }
 
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* A reader of n bytes at p; an absent message (p NULL) reads as empty. */
 static pb_reader reader(const uint8_t *p, size_t n) { return p ? pb_make(p, n) : pb_make("", 0); }
@@ -37,7 +39,9 @@ static int last_len_field(const uint8_t *p, size_t len, uint32_t number, pb_fiel
     return found;
 }
 
-static int is(const pb_field *f, const char *s) { return f->ptr && f->len == strlen(s) && !memcmp(f->ptr, s, f->len); }
+static int is(const pb_field *f, const char *s) {
+    return f->ptr && f->len == strlen(s) && !memcmp(f->ptr, s, f->len);
+}
 
 /* model_spec (field 1 of every request) -> its signature_name (field 3). */
 static int signature_of(const uint8_t *req, size_t len, sv_warm_req *w) {
@@ -58,12 +62,13 @@ static int run_log(const uint8_t *p, size_t len, const char *path, long rec, sv_
     pb_field f, log = {0};
     while (pb_more(&r)) {
         if (pb_next(&r, &f)) goto bad;
-        if (f.number >= PL_CLASSIFY && f.number <= 7) {
+        if (f.number >= PL_CLASSIFY && f.number <= PL_STREAMED) {
             if (f.wire != PB_LEN) goto bad;
             log = f; /* a oneof: the last member wins */
         }
     }
-    if (log.number == 0 || log.number == 7) return 0; /* none, or a streamed predict log: TF Serving skips them */
+    /* none, or a streamed predict log: TF Serving's warm-up skips them */
+    if (log.number == 0 || log.number == PL_STREAMED) return 0;
     if (log.number == PL_SESSION_RUN) {
         *code = "UNIMPLEMENTED";
         snprintf(err, errlen, "Unsupported log_type for warmup: %u (a SessionRunLog, record %ld of %s)", log.number,
