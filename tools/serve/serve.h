@@ -442,7 +442,14 @@ int sv_examples_signature(const sv_version *v, const char *key);
 int sv_request_from_image(const sv_model *m, const sv_limits *lim, const void *data, size_t len, sv_request *req,
                           char *err, size_t errlen, int *http_code);
 int sv_request_alloc(const sv_model *m, int count, sv_request *req);
+/* The batch items of req's instances on runner m: item k points at
+ * instance k of each input and output; each answers waiter w, and is
+ * dropped unrun after `deadline` (0: none). */
+void sv_request_items(const sv_model *m, const sv_request *req, sv_item *items, sv_waiter *w, double deadline);
 void sv_request_free(sv_request *req);
+/* n instances or examples (`what`) of one request within --max_instances:
+ * 0, or -1 with a 413 and its message. */
+int sv_check_count(const sv_limits *lim, size_t n, const char *what, char *err, size_t errlen, int *http_code);
 
 /* Responses (malloc'd JSON text). */
 /* Fill m's signature from its compiled model: input/output counts, shapes and

@@ -156,8 +156,7 @@ int sv_examples_from_json(json_t *root, const sv_limits *lim, sv_examples *out, 
     if (!json_is_array(list)) EFAIL(400, "Expecting 'examples' value to be an list/array");
     size_t n = json_array_size(list);
     if (n == 0) EFAIL(400, "'examples' value is an empty array");
-    if (n > (size_t)lim->max_instances)
-        EFAIL(413, "%zu examples in one request; the limit is %d (--max_instances)", n, lim->max_instances);
+    if (sv_check_count(lim, n, "examples", err, errlen, http_code)) return -1;
     fr_pbw context, b;
     fr_pbw_init(&context);
     fr_pbw_init(&b);

@@ -293,14 +293,7 @@ static enum MHD_Result run_queued(sv_server *s, struct MHD_Connection *c, conn_s
     sv_waiter w;
     sv_waiter_init(&w, n);
     double deadline = s->timeout_s > 0 ? st->t0 + s->timeout_s : 0;
-    for (int k = 0; k < n; k++) {
-        for (int i = 0; i < m->num_inputs; i++) items[k].inputs[i] = req->in_ptr[i] + (size_t)k * m->in_size[i];
-        for (int j = 0; j < m->num_outputs; j++) items[k].outputs[j] = req->out_ptr[j] + (size_t)k * m->out_size[j];
-        for (int i = 0; i < m->num_inputs; i++)
-            if (m->in_string[i]) items[k].strings[i] = req->str[i][k];
-        items[k].waiter = &w;
-        items[k].deadline = deadline;
-    }
+    sv_request_items(m, req, items, &w, deadline);
     int announced = st->announced_to == m ? st->announced : 0;
     if (!announced) withdraw(st);
     st->announced = 0;

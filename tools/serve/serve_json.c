@@ -214,6 +214,18 @@ int sv_request_alloc(const sv_model *m, int count, sv_request *req) {
     return 0;
 }
 
+void sv_request_items(const sv_model *m, const sv_request *req, sv_item *items, sv_waiter *w, double deadline) {
+    for (int k = 0; k < req->count; k++) {
+        for (int i = 0; i < m->num_inputs; i++) {
+            items[k].inputs[i] = req->in_ptr[i] + (size_t)k * m->in_size[i];
+            if (m->in_string[i]) items[k].strings[i] = req->str[i][k];
+        }
+        for (int j = 0; j < m->num_outputs; j++) items[k].outputs[j] = req->out_ptr[j] + (size_t)k * m->out_size[j];
+        items[k].waiter = w;
+        items[k].deadline = deadline;
+    }
+}
+
 void sv_request_free(sv_request *req) {
     free(req->in);
     free(req->out);
@@ -401,12 +413,15 @@ static int fill_keyed(const sv_model *m, const sv_limits *lim, int inst, const j
     return 0;
 }
 
-static int check_count(const sv_model *m, const sv_limits *lim, size_t n, char *err, size_t errlen, int *http_code) {
-    if (n == 0) FAIL(400, "no instances in the request");
+int sv_check_count(const sv_limits *lim, size_t n, const char *what, char *err, size_t errlen, int *http_code) {
     if (n > (size_t)lim->max_instances)
-        FAIL(413, "%zu instances in one request; the limit is %d (--max_instances)", n, lim->max_instances);
-    (void)m;
+        FAIL(413, "%zu %s in one request; the limit is %d (--max_instances)", n, what, lim->max_instances);
     return 0;
+}
+
+static int check_count(const sv_limits *lim, size_t n, char *err, size_t errlen, int *http_code) {
+    if (n == 0) FAIL(400, "no instances in the request");
+    return sv_check_count(lim, n, "instances", err, errlen, http_code);
 }
 
 /* TF Serving reads NaN, Inf and Infinity (each after an optional '-') as
@@ -567,7 +582,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
             snprintf(err, errlen, "\"%s\" must be a list", inst ? "instances" : "examples");
             goto done;
         }
-        if (check_count(m, lim, json_array_size(list), err, errlen, http_code)) goto done;
+        if (check_count(lim, json_array_size(list), err, errlen, http_code)) goto done;
         if (sv_request_alloc(m, (int)json_array_size(list), req)) {
             *http_code = 503;
             snprintf(err, errlen, "out of memory");
@@ -596,7 +611,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
                 goto done;
             }
             size_t n = json_is_array(cols) ? json_array_size(cols) : 1;
-            if (check_count(m, lim, n, err, errlen, http_code)) goto done;
+            if (check_count(lim, n, err, errlen, http_code)) goto done;
             if (sv_request_alloc(m, (int)n, req)) {
                 *http_code = 503;
                 snprintf(err, errlen, "out of memory");
@@ -624,7 +639,7 @@ int sv_request_from_json(const sv_model *m, const sv_limits *lim, json_t *root, 
                 }
                 n = vn;
             }
-            if (check_count(m, lim, n, err, errlen, http_code)) goto done;
+            if (check_count(lim, n, err, errlen, http_code)) goto done;
             if (sv_request_alloc(m, (int)n, req)) {
                 *http_code = 503;
                 snprintf(err, errlen, "out of memory");

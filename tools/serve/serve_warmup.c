@@ -26,6 +26,7 @@ static const char *code_of_http(int http) {
     switch (http) {
     case 400: return "INVALID_ARGUMENT";
     case 404: return "NOT_FOUND";
+    case 413: return "RESOURCE_EXHAUSTED";
     case 501: return "UNIMPLEMENTED";
     case 503: return "UNAVAILABLE";
     case 504: return "DEADLINE_EXCEEDED";
@@ -43,6 +44,14 @@ static sv_model *runner_of(warm_ctx *c, const sv_warm_req *r, char *err, size_t 
     return m;
 }
 
+/* More instances than a REST request may have (--max_instances). */
+static int too_many(const warm_ctx *c, size_t n, const char *what, char *err, size_t errlen, const char **code) {
+    int http = 0;
+    if (!sv_check_count(&c->srv->limits, n, what, err, errlen, &http)) return 0;
+    *code = code_of_http(http);
+    return -1;
+}
+
 /* Runs the request's instances through m's batch queue and waits for them. */
 static int run_instances(sv_model *m, sv_request *req, char *err, size_t errlen, const char **code) {
     sv_item *items = calloc((size_t)req->count, sizeof *items);
@@ -53,14 +62,7 @@ static int run_instances(sv_model *m, sv_request *req, char *err, size_t errlen,
     }
     sv_waiter w;
     sv_waiter_init(&w, req->count);
-    for (int k = 0; k < req->count; k++) {
-        for (int i = 0; i < m->num_inputs; i++) {
-            items[k].inputs[i] = req->in_ptr[i] + (size_t)k * m->in_size[i];
-            if (m->in_string[i]) items[k].strings[i] = req->str[i][k];
-        }
-        for (int j = 0; j < m->num_outputs; j++) items[k].outputs[j] = req->out_ptr[j] + (size_t)k * m->out_size[j];
-        items[k].waiter = &w;
-    }
+    sv_request_items(m, req, items, &w, 0);
     int rc = 0;
     if (sv_batcher_submit(&m->batcher, items, req->count, 0)) {
         *code = "UNAVAILABLE";
@@ -128,11 +130,7 @@ static int warm_predict(warm_ctx *c, sv_model *m, const sv_warm_req *r, char *er
         }
         count = n;
     }
-    if (count > c->srv->limits.max_instances) {
-        snprintf(err, errlen, "a batch of %lld instances: more than --max_instances %d", (long long)count,
-                 c->srv->limits.max_instances);
-        return -1;
-    }
+    if (too_many(c, (size_t)count, "instances", err, errlen, code)) return -1;
     if (sv_request_alloc(m, (int)count, c->req)) {
         *code = "RESOURCE_EXHAUSTED";
         snprintf(err, errlen, "out of memory");
@@ -186,10 +184,7 @@ static int warm_examples(warm_ctx *c, sv_model *m, const sv_warm_req *r, char *e
     }
     int n = sv_warm_examples(r, count_example, NULL, err, errlen);
     if (n < 0) return -1;
-    if (n > c->srv->limits.max_instances) {
-        snprintf(err, errlen, "%d examples: more than --max_instances %d", n, c->srv->limits.max_instances);
-        return -1;
-    }
+    if (too_many(c, (size_t)n, "examples", err, errlen, code)) return -1;
     if (sv_request_alloc(m, n, c->req) || sv_warm_examples(r, take_example, c->req, err, errlen) != n) {
         *code = "RESOURCE_EXHAUSTED";
         snprintf(err, errlen, "out of memory");
@@ -214,15 +209,8 @@ static int warm_one(void *arg, const sv_warm_req *r, char *err, size_t errlen, c
 int sv_warmup_version(sv_server *srv, sv_version *v, int iterations, int *records, char *err, size_t errlen,
                       const char **code) {
     *records = 0;
-    char dir[4096], path[4096 + sizeof SV_WARMUP_FILE];
-    if (snprintf(dir, sizeof dir, "%s", v->path) >= (int)sizeof dir) return 0;
-    size_t dl = strlen(dir);
-    if (dl > 3 && !strcmp(dir + dl - 3, ".pb")) { /* the SavedModel named by its saved_model.pb */
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = '\0';
-        else snprintf(dir, sizeof dir, ".");
-    }
-    snprintf(path, sizeof path, "%s/%s", dir, SV_WARMUP_FILE);
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", v->path, SV_WARMUP_FILE) >= (int)sizeof path) return 0;
     struct stat st;
     if (stat(path, &st) != 0) return 0; /* no warm-up file: nothing to do, as in TF Serving */
     uint8_t *data = NULL;
